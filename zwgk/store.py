@@ -284,6 +284,12 @@ class Store:
             self.db.execute("UPDATE runs SET status=?, finished_at=?, stats=? WHERE id=?",
                             (status, utcnow(), json.dumps(stats or {}, ensure_ascii=False), run_id))
 
+    def set_run_rules(self, run_id: int, rules_toml: str) -> None:
+        """Record the rules a run was (re-)judged with, so an old report can be explained."""
+        with self.transaction():
+            self.db.execute("UPDATE runs SET rules_toml=?, rules_hash=? WHERE id=?",
+                            (rules_toml, sha256(rules_toml.encode()), run_id))
+
     def set_run_status(self, run_id: int, status: str) -> None:
         with self.transaction():
             self.db.execute("UPDATE runs SET status=? WHERE id=?", (status, run_id))

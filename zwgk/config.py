@@ -1,0 +1,268 @@
+"""``sites.toml``: what is audited, loaded and validated before anything is crawled.
+
+Every problem is reported as ``file:line: [table] key: what is wrong`` and the
+CLI exits with status 2 (see README "Exit codes"), so a typo never becomes a
+half-run audit. Defaults for [crawl] live in ``crawler/config.py``; this module
+only checks names and types so that errors surface here, with a line number.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from zwgk.tomlpos import Positions, where
+
+SITE_KINDS = ("portal", "department", "street")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+# key -> (types, required)
+AUDIT_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
+    "name": ((str,), True), "timezone": ((str,), False), "region_code": ((str,), False),
+    "reports_dir": ((str,), False),
+}
+NETWORK_KEYS: dict[str, tuple[type, ...]] = {
+    "nameservers": (list,), "allow_private": (bool,), "allow_networks": (list,), "user_agent": (str,),
+    "static_hosts": (dict,),
+}
+CRAWL_KEYS: dict[str, tuple[type, ...]] = {
+    "max_pages": (int,), "max_depth": (int,), "concurrency": (int,), "per_host_concurrency": (int,),
+    "delay": (int, float), "timeout": (int, float), "connect_timeout": (int, float),
+    "read_timeout": (int, float), "max_bytes": (int,), "max_decompressed": (int,),
+    "max_redirects": (int,), "retries": (int,), "respect_robots": (bool,), "check_external": (bool,),
+    "ipv6_l2_sample": (int,), "ipv6_l3_sample": (int,), "max_links_checked": (int,),
+    "max_external_per_host": (int,), "attachment_max_bytes": (int,), "probe_timeout": (int, float),
+    "max_query_variants": (int,), "sitemap": (bool,),
+}
+SCHEDULE_KEYS: dict[str, tuple[type, ...]] = {
+    "audit_cron": (str,), "probe_interval_minutes": (int, float), "probe_jitter_seconds": (int, float),
+    "summary_cron": (str,), "misfire_grace_hours": (int, float),
+}
+SITE_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
+    "id": ((str,), True), "name": ((str,), True), "url": ((str,), True), "unit": ((str,), True),
+    "kind": ((str,), True), "hosts": ((list,), False), "respect_robots": ((bool,), False),
+    "max_pages": ((int,), False), "max_depth": ((int,), False), "column_of": ((str,), False),
+    "services": ((bool,), False), "delay": ((int, float), False),
+}
+TOP_KEYS = ("audit", "network", "crawl", "schedule", "site")
+SCHEDULE_DEFAULTS = {"audit_cron": "0 2 * * *", "probe_interval_minutes": 60, "probe_jitter_seconds": 120,
+                     "misfire_grace_hours": 20}
+
+
+class ConfigError(Exception):
+    """Bad configuration; the message names file and line. CLI exit status 2."""
+
+
+@dataclass
+class AuditConfig:
+    path: Path
+    text: str
+    audit: dict[str, Any]
+    network: dict[str, Any]
+    crawl: dict[str, Any]
+    schedule: dict[str, Any]
+    sites: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def timezone(self) -> str:
+        return str(self.audit["timezone"])
+
+    @property
+    def reports_dir(self) -> Path:
+        d = Path(self.audit["reports_dir"])
+        return d if d.is_absolute() else self.path.parent / d
+
+    def site(self, site_id: str) -> dict[str, Any]:
+        return next(s for s in self.sites if s["id"] == site_id)
+
+
+def load_sites(path: str | Path) -> AuditConfig:
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from None
+    return parse_sites(text, path)
+
+
+def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
+    path = Path(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: TOML syntax error: {e}") from None
+    pos = Positions(text)
+    errors: list[str] = []
+
+    def err(table: str, index: int, key: str | None, msg: str) -> None:
+        label = f"[[{table}]] #{index + 1}" if table == "site" else f"[{table}]"
+        errors.append(f"{where(path, pos, table, index, key)}: {label}{' ' + key if key else ''}: {msg}")
+
+    for k in data:
+        if k not in TOP_KEYS:
+            errors.append(f"{where(path, pos, k)}: unknown table or key {k!r} (expected one of {', '.join(TOP_KEYS)})")
+
+    audit = _table(data, "audit", err)
+    _check_keys(audit, "audit", 0, {k: v[0] for k, v in AUDIT_KEYS.items()},
+                [k for k, v in AUDIT_KEYS.items() if v[1]], err)
+    audit.setdefault("timezone", "Asia/Shanghai")
+    audit.setdefault("reports_dir", "audit-reports")
+    if isinstance(audit.get("timezone"), str):
+        try:
+            ZoneInfo(audit["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            err("audit", 0, "timezone", f"unknown time zone {audit['timezone']!r}")
+    rc = audit.get("region_code")
+    if isinstance(rc, str) and not re.fullmatch(r"\d{2,6}", rc):
+        err("audit", 0, "region_code", f"{rc!r} is not a 行政区划代码 prefix (2-6 digits)")
+
+    network = _table(data, "network", err)
+    _check_keys(network, "network", 0, NETWORK_KEYS, [], err)
+    for ns in network.get("nameservers", []) if isinstance(network.get("nameservers"), list) else []:
+        if not isinstance(ns, str) or parse_nameserver(ns) is None:
+            err("network", 0, "nameservers", f"{ns!r} is not \"ip\" or \"ip:port\"")
+    for cidr in network.get("allow_networks", []) if isinstance(network.get("allow_networks"), list) else []:
+        try:
+            ipaddress.ip_network(str(cidr), strict=False)
+        except ValueError:
+            err("network", 0, "allow_networks", f"{cidr!r} is not a CIDR network")
+    for host, addrs in (network.get("static_hosts") or {}).items():
+        for a in addrs if isinstance(addrs, list) else [addrs]:
+            try:
+                ipaddress.ip_address(str(a))
+            except ValueError:
+                err("network", 0, "static_hosts", f"{host}: {a!r} is not an IP address")
+    network.setdefault("allow_private", False)
+    network.setdefault("allow_networks", [])
+
+    crawl = _table(data, "crawl", err)
+    _check_keys(crawl, "crawl", 0, CRAWL_KEYS, [], err)
+    for k, v in crawl.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
+            err("crawl", 0, k, f"must not be negative (got {v})")
+
+    schedule = _table(data, "schedule", err)
+    _check_keys(schedule, "schedule", 0, SCHEDULE_KEYS, [], err)
+    for key in ("audit_cron", "summary_cron"):
+        if isinstance(schedule.get(key), str):
+            msg = _cron_problem(schedule[key])
+            if msg:
+                err("schedule", 0, key, msg)
+    schedule = {**SCHEDULE_DEFAULTS, **schedule}
+
+    raw_sites = data.get("site", [])
+    if not isinstance(raw_sites, list) or not raw_sites:
+        errors.append(f"{path}: no [[site]] entries: nothing to audit")
+        raw_sites = raw_sites if isinstance(raw_sites, list) else []
+    sites: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for i, s in enumerate(raw_sites):
+        s = dict(s)
+        _check_keys(s, "site", i, {k: v[0] for k, v in SITE_KEYS.items()},
+                    [k for k, v in SITE_KEYS.items() if v[1]], err)
+        sid = s.get("id")
+        if isinstance(sid, str):
+            if not _ID.match(sid):
+                err("site", i, "id", f"{sid!r}: use lower-case letters, digits, '-' or '_'")
+            if sid in seen:
+                err("site", i, "id", f"duplicate site id {sid!r} (first at site #{seen[sid] + 1})")
+            seen.setdefault(sid, i)
+        url = s.get("url")
+        if isinstance(url, str):
+            problem = url_problem(url)
+            if problem:
+                err("site", i, "url", problem)
+        kind = s.get("kind")
+        if isinstance(kind, str) and kind not in SITE_KINDS:
+            err("site", i, "kind", f"{kind!r} is not one of {', '.join(SITE_KINDS)}")
+        for h in s.get("hosts", []) if isinstance(s.get("hosts"), list) else []:
+            if not isinstance(h, str) or not re.fullmatch(r"[A-Za-z0-9.-]+(:\d+)?", h):
+                err("site", i, "hosts", f"{h!r} is not a host name")
+        s.setdefault("hosts", [])
+        sites.append(s)
+
+    ids = {s.get("id") for s in sites}
+    for i, s in enumerate(sites):
+        parent = s.get("column_of")
+        if parent is None:
+            continue
+        if parent == s.get("id") or parent not in ids:
+            err("site", i, "column_of", f"{parent!r} is not the id of another [[site]]")
+            continue
+        p = next(x for x in sites if x.get("id") == parent)
+        if p.get("column_of"):
+            err("site", i, "column_of", f"{parent!r} is itself a column; point at the site that hosts it")
+        elif isinstance(s.get("url"), str) and isinstance(p.get("url"), str) and \
+                urlsplit(s["url"]).hostname != urlsplit(p["url"]).hostname:
+            err("site", i, "url", f"a column of {parent!r} must be on its host {urlsplit(p['url']).hostname}")
+
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return AuditConfig(path=path, text=text, audit=audit, network=network, crawl=crawl,
+                       schedule=schedule, sites=sites)
+
+
+def _table(data: dict[str, Any], name: str, err: Any) -> dict[str, Any]:
+    t = data.get(name, {})
+    if not isinstance(t, dict):
+        err(name, 0, None, "must be a table")
+        return {}
+    return dict(t)
+
+
+def _check_keys(table: dict[str, Any], name: str, index: int, types: dict[str, tuple[type, ...]],
+                required: list[str], err: Any) -> None:
+    for k, v in table.items():
+        if k not in types:
+            err(name, index, k, f"unknown key (known: {', '.join(sorted(types))})")
+        elif not isinstance(v, types[k]) or (isinstance(v, bool) and bool not in types[k]):
+            err(name, index, k, f"expected {' or '.join(t.__name__ for t in types[k])}, got {type(v).__name__}")
+    for k in required:
+        if k not in table:
+            err(name, index, None, f"missing required key {k!r}")
+
+
+def url_problem(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as e:
+        return f"{url!r} is not a valid URL: {e}"
+    if parts.scheme not in ("http", "https"):
+        return f"{url!r}: only http:// and https:// URLs can be audited"
+    if not parts.hostname:
+        return f"{url!r} has no host"
+    if port == 0:
+        return f"{url!r}: port 0"
+    return None
+
+
+def parse_nameserver(spec: str) -> tuple[str, int] | None:
+    """"1.2.3.4", "1.2.3.4:53", "::1", "[::1]:5353" -> (ip, port)."""
+    m = re.fullmatch(r"\[([0-9a-fA-F:.]+)\](?::(\d+))?", spec)
+    host, port = (m.group(1), m.group(2)) if m else (spec, None)
+    if not m and spec.count(":") == 1:
+        host, port = spec.split(":")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    p = int(port) if port else 53
+    return (host, p) if 0 < p < 65536 else None
+
+
+def _cron_problem(expr: str) -> str | None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expr)
+    except ValueError as e:
+        return f"{expr!r} is not a crontab expression (minute hour day month weekday): {e}"
+    return None
