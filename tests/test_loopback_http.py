@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from zwgk.loopback import LoopbackServer, Request, Resp
+from zwgk.loopback import IPv6Unavailable, LoopbackServer, Request, Resp
+from zwgk.loopback.http import bind_socket
 
 
 @pytest.fixture
@@ -210,3 +211,15 @@ def test_stop_with_open_slow_connection_is_prompt() -> None:
 def test_fixed_port_in_use_raises() -> None:
     with LoopbackServer(families=(4,)) as first, pytest.raises(OSError):
         LoopbackServer(families=(4,), port=first.port).start()
+
+
+def test_missing_ipv6_address_is_a_clear_error() -> None:
+    with pytest.raises(IPv6Unavailable, match="IPv6 loopback is unavailable"):
+        bind_socket(socket.AF_INET6, "::2", 0)  # not configured on any interface here
+
+
+def test_routes_filled_in_after_start() -> None:
+    routes: dict[str, Resp] = {}
+    with LoopbackServer(routes, families=(4,)) as srv, httpx.Client() as client:
+        routes["/"] = Resp(body=f"port {srv.port}")
+        assert client.get(srv.url()).text == f"port {srv.port}"

@@ -3,6 +3,8 @@
 One asyncio event loop in one background thread serves both the 127.0.0.1 and the ::1 socket
 (same port), so a slow or trickling response never blocks other connections and 16 concurrent
 keep-alive clients cost one thread, not sixteen. Routes are plain data (`Resp`) or callables.
+`routes`, `routes_v6` and `fallback` are read on every request, so a caller may fill them in
+after start() once the port is known (the demo writes cross-site links that way).
 """
 
 from __future__ import annotations
@@ -399,9 +401,7 @@ class LoopbackServer:
             return keep
         size = max(1, resp.chunk)
         if resp.trickle <= 0 and not chunked:
-            writer.write(head_bytes + body if len(body) < 65536 else head_bytes)
-            if len(body) >= 65536:
-                writer.write(body)
+            writer.write(head_bytes + body)  # one send() per response: the benchmark's hot path
             await writer.drain()
             return keep
         writer.write(head_bytes)
