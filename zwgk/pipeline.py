@@ -55,11 +55,10 @@ def audit(sites_path: str | Path, *, rules_path: str | Path | None = None, db_pa
     same sites file is continued instead of starting a new one; nothing it stored is
     fetched again. When ``stop`` is set mid-crawl the run is left 'interrupted'.
     """
-    from crawler.crawl import crawl_run
-
     started = time.monotonic()
-    cfg = load_sites(sites_path)
+    cfg = load_sites(sites_path)     # both validated before anything is stored or fetched
     rules = load_rules(rules_path)
+    from crawler.crawl import crawl_run
     store = Store(db_path)
     try:
         run_id = _resumable_run(store, cfg) if resume else None
