@@ -69,3 +69,10 @@ def test_every_check_is_listed_in_readme() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     missing = [c.id for c in ALL if f"`{c.id}`" not in readme]
     assert not missing, f"checks missing from the README's check table: {missing}"
+
+
+def test_readme_check_table_is_current() -> None:
+    from zwgk.docs import render_readme
+
+    text = (ROOT / "README.md").read_text("utf-8")
+    assert render_readme(text) == text, "README check table is stale: run `python -m zwgk.docs`"
