@@ -8,7 +8,8 @@ from checks.base import COMMON_MESSAGES, Check
 _FAMILIES: list[list[Check]] = []
 
 try:  # families land one by one; the registry must import while they do
-    pass
+    from checks import availability, https, identity, ipv6, links  # technical (DOMAIN.md §2-§4)
+    _FAMILIES += [availability.CHECKS, ipv6.CHECKS, links.CHECKS, https.CHECKS, identity.CHECKS]
 finally:
     pass
 
