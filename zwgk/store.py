@@ -142,6 +142,14 @@ MIGRATIONS: list[str] = [
     CREATE INDEX findings_fp ON findings(fingerprint, run_id);
     CREATE INDEX findings_run ON findings(run_id, site_id);
     """,
+    # 2: crawler frontier carries what a URL is queued as, for resume (crawler/frontier.py)
+    """
+    ALTER TABLE frontier ADD COLUMN kind TEXT NOT NULL DEFAULT 'page';
+    ALTER TABLE frontier ADD COLUMN extra TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE frontier ADD COLUMN seq INTEGER;
+    CREATE INDEX frontier_state ON frontier(run_id, site_id, state);
+    CREATE INDEX probes_run ON probes(run_id, site_id);
+    """,
 ]
 
 
@@ -392,6 +400,48 @@ class Store:
         return list(self.db.execute(
             "SELECT * FROM probes WHERE site_id=? AND started_at>=? AND started_at<=? ORDER BY started_at",
             (site_id, since, until)))
+
+    # -- crawler frontier and incremental crawling (owner: crawler/) --------
+    def frontier_add(self, run_id: int, site_id: str,
+                     rows: Iterable[tuple[str, int, str | None, str, str, str | None, str, int]]) -> None:
+        """rows: (url, depth, parent_url, state, kind, reason, extra_json, seq); existing URLs kept."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO frontier (run_id, site_id, url, depth, parent_url, state, kind, reason,"
+            " extra, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, site_id, *r) for r in rows])
+
+    def frontier_mark(self, run_id: int, site_id: str, marks: Iterable[tuple[str, str, str | None]]) -> None:
+        """marks: (url, state, reason)."""
+        self.db.executemany("UPDATE frontier SET state=?, reason=? WHERE run_id=? AND site_id=? AND url=?",
+                            [(st, why, run_id, site_id, url) for url, st, why in marks])
+
+    def frontier(self, run_id: int, site_id: str) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT url, depth, parent_url, state, kind, reason, extra, seq"
+                                    " FROM frontier WHERE run_id=? AND site_id=? ORDER BY seq, rowid",
+                                    (run_id, site_id)))
+
+    def fetch_summary(self, run_id: int, site_id: str) -> list[tuple[str, str, int | None]]:
+        """(purpose, url, family) of every stored fetch of a site: what a resumed crawl skips."""
+        return [(r[0], r[1], r[2]) for r in self.db.execute(
+            "SELECT purpose, url, family FROM fetches WHERE run_id=? AND site_id=?", (run_id, site_id))]
+
+    def previous_validators(self, run_id: int, site_id: str) -> tuple[int | None, dict[str, sqlite3.Row]]:
+        """The newest earlier run that fetched this site, and its successful page fetches by URL
+        (headers with ETag/Last-Modified, body_hash) for conditional requests."""
+        row = self.db.execute("SELECT MAX(run_id) FROM fetches WHERE run_id<? AND site_id=?"
+                              " AND purpose IN ('home', 'page')", (run_id, site_id)).fetchone()
+        prev = row[0] if row else None
+        if prev is None:
+            return None, {}
+        rows = self.db.execute(
+            "SELECT url, status, headers, body_hash, content_type FROM fetches WHERE run_id=? AND site_id=?"
+            " AND purpose IN ('home', 'page') AND family IS NULL AND status=200 AND error_kind IS NULL"
+            " AND body_hash IS NOT NULL", (prev, site_id))
+        return prev, {r["url"]: r for r in rows}
+
+    def has_probe(self, run_id: int, site_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM probes WHERE run_id=? AND site_id=? LIMIT 1",
+                               (run_id, site_id)).fetchone() is not None
 
     # -- judgements ---------------------------------------------------------
     def replace_results(self, run_id: int,
