@@ -1,0 +1,396 @@
+"""预决算 per unit (task 6) and 地方政府债务 (task 7).
+
+Rules (DOMAIN.md §6): 预算法 第十四条 and 预算法实施条例 (2020) 第六条 — every department and its
+units publish the 部门预算 and 部门决算 within 20 days of the 批复; the 批复 date is rarely on the
+site, so due dates are a configurable calendar (budget 04-30, final accounts 09-30) unless a page
+states its 批复 date (due = 批复 + ``approval_days``). Disclosures stay up permanently (财预〔2016〕143号
+地方预决算公开操作规程), so missing past years are a finding. Debt: 财预〔2018〕209号 — 债务限额, 余额,
+发行, 还本付息 published with the budget.
+
+A document is found by year + kind (+ unit) in page titles, list items, attachment names and the
+linking page's title. Also home of :func:`documents`, the document discovery the annual-report
+check shares. Nothing found on a crawl that did not finish → could not verify, never "missing".
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from checks.base import Check
+from zwgk.model import CheckResult, Finding, Outcome, Severity
+from zwgk.parsing.dates import find_dates, labelled_date, parse_date
+from zwgk.parsing.lists import item_groups
+from zwgk.snapshot import SiteSnapshot
+
+ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip", ".rar", ".et")
+_KEYWORDS = ("预算", "决算", "年度报告", "年报", "债务", "债券")
+
+
+@dataclass
+class Doc:
+    """A titled document seen on the site: an article page, a list item or an attachment link."""
+
+    title: str
+    url: str
+    date: date | None
+    source_url: str | None = None     # page listing or linking it
+    context: str = ""                  # the linking page's title (attachments named "附件1")
+    is_attachment: bool = False
+    site_id: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.context} {self.title}".strip()
+
+
+def is_attachment(url: str) -> bool:
+    return urlsplit(url).path.lower().endswith(ATTACHMENT_EXT)
+
+
+def page_text(snap: SiteSnapshot, url: str) -> str:
+    tree = snap.tree(url)
+    if tree is None:
+        return ""
+    body = tree.find("body")
+    return re.sub(r"\s+", " ", (body if body is not None else tree).text_content())
+
+
+def page_date(snap: SiteSnapshot, url: str) -> date | None:
+    """An article's publication date: PubDate meta, then a 发布时间 label in its text."""
+    f = snap.page(url)
+    if f is None:
+        return None
+    meta = {k.lower(): v for k, v in (f.meta or {}).items()}
+    d = parse_date(meta.get("pubdate") or meta.get("publishdate") or meta.get("firstpublishedtime"))
+    return d or labelled_date(page_text(snap, url)[:3000])
+
+
+def documents(snap: SiteSnapshot, keywords: tuple[str, ...] = _KEYWORDS) -> list[Doc]:
+    """Documents whose title mentions one of ``keywords`` (cached per snapshot and keyword set)."""
+    cache: dict[tuple[str, ...], list[Doc]] = snap.__dict__.setdefault("_disclosure_docs", {})
+    if keywords in cache:
+        return cache[keywords]
+    by_url: dict[str, Doc] = {}
+    today = snap.as_of.date()
+
+    def add(doc: Doc) -> None:
+        if not any(k in doc.label for k in keywords):
+            return
+        old = by_url.get(doc.url)
+        if old is None or (old.date is None and doc.date is not None):
+            by_url[doc.url] = doc
+
+    for f in snap.pages():
+        if not f.ok or not (f.content_type or "").startswith("text/html"):
+            continue
+        html = snap.html(f) or ""
+        if not any(k in html for k in keywords):
+            continue
+        url = f.final_url or f.url
+        meta = {k.lower(): v for k, v in (f.meta or {}).items()}
+        title = meta.get("articletitle") or f.title or ""
+        own_date = page_date(snap, url)
+        add(Doc(title, url, own_date, site_id=snap.site.id))
+        tree = snap.tree(f)
+        listed: set[str] = set()
+        for group in item_groups(tree, url, today=today) if tree is not None else []:
+            for it in group:
+                if it.url:
+                    listed.add(it.url)
+                    add(Doc(it.title, it.url, it.date, url, title, is_attachment(it.url), snap.site.id))
+        for ln in snap.links(url):
+            if ln.tag == "a" and ln.target_url not in listed and is_attachment(ln.target_url):
+                # an attachment of an article carries the article's date
+                add(Doc(ln.anchor or ln.target_url.rsplit("/", 1)[-1], ln.target_url, own_date, url, title,
+                        True, snap.site.id))
+    cache[keywords] = list(by_url.values())
+    return cache[keywords]
+
+
+# -- units ----------------------------------------------------------------------
+_ORG = re.compile(r"[\u4e00-\u9fff（）()]{2,30}?(?:局|办公室|办|委员会|委|院|所|中心|街道办事处|街道|镇|乡|"
+                  r"管委会|政府|分局|大队|馆|队|部|处|会)")
+
+
+def unit_core(unit: str, district: str = "") -> str:
+    """'红海湾经济开发区发展和财政局' / '区发展和财政局' → '发展和财政局'."""
+    u = re.sub(r"[（(][^）)]*[）)]", "", unit)
+    if district and u.startswith(district):
+        u = u[len(district):]
+    return re.sub(r"^(?:区|市|县)", "", u)
+
+
+def names_unit(text: str, unit: str, district: str = "") -> bool:
+    core = unit_core(unit, district)
+    return bool(core) and core in re.sub(r"\s+", "", text)
+
+
+def ownership(snap: SiteSnapshot, text: str) -> str:
+    """'own' (names this unit), 'other' (names another unit), 'none' (names no unit)."""
+    district = snap.district.get("name", "")
+    t = re.sub(r"\s+", "", text)
+    if names_unit(t, snap.site.unit, district) or names_unit(t, snap.site.name, district):
+        return "own"
+    lead = re.split(r"20\d{2}", t, maxsplit=1)[0]          # units are named before the year
+    for s in snap.sites():
+        if s.id != snap.site.id and names_unit(lead, s.unit, district):
+            return "other"
+    if snap.site.kind == "portal":
+        rest = lead.replace(district, "") if district else lead
+        rest = re.sub(r"人民政府|管理委员会|管委会|政府|本级|区级|全区", "", rest)
+        return "other" if _ORG.search(rest) else "own"
+    return "other" if _ORG.search(lead.replace(district, "") if district else lead) else "none"
+
+
+def doc_owner(snap: SiteSnapshot, doc: Doc) -> str:
+    """Ownership by the document's own title; an attachment named "附件1" by its page's title too."""
+    own = ownership(snap, doc.title)
+    if own == "none" and doc.is_attachment and doc.context:
+        return ownership(snap, doc.context)
+    return own
+
+
+def unit_documents(snap: SiteSnapshot, keywords: tuple[str, ...] = _KEYWORDS) -> list[Doc]:
+    """This unit's documents: its own site's (unless they name another unit) plus portal documents
+    that name it (the unified 预决算/年报 platforms live on the portal)."""
+    out = [d for d in documents(snap, keywords) if doc_owner(snap, d) != "other"]
+    seen = {d.url for d in out}
+    for s in snap.sites():
+        other = snap.other(s.id) if s.id != snap.site.id and s.kind == "portal" else None
+        if other is None:
+            continue
+        for d in documents(other, keywords):
+            if d.url not in seen and names_unit(d.label, snap.site.unit, snap.district.get("name", "")):
+                out.append(d)
+                seen.add(d.url)
+    return out
+
+
+def crawl_incomplete(snap: SiteSnapshot) -> str | None:
+    """Why absence proves nothing on this crawl (home failed, blocked, page cap reached), or None."""
+    home = snap.home()
+    if home is None or not home.ok:
+        return "首页未能抓取"
+    blocked = [f for f in snap.pages() if f.error_kind in ("blocked", "disallowed")]
+    if blocked:
+        return f"{len(blocked)} 个页面被拦截或禁止抓取"
+    if snap.fetches("link"):
+        return "抓取达到页面数上限，部分页面未读取"
+    return None
+
+
+# -- 预决算 ---------------------------------------------------------------------
+_YEAR_KIND = re.compile(r"(20\d{2})\s*年\s*度?([^，。；;,\d]{0,24})")
+_EXCLUDE = ("执行情况", "绩效", "审计", "调整")
+
+
+def budget_kinds(text: str) -> set[tuple[int, str]]:
+    """(year, 'budget'|'final') pairs a title announces. '决算' wins inside a clause because budget
+    words occur inside 决算 table names (一般公共预算财政拨款支出决算表)."""
+    out = set()
+    t = re.sub(r"\s+", "", text)
+    for m in _YEAR_KIND.finditer(t):
+        clause = m.group(2)
+        if any(x in clause for x in _EXCLUDE):
+            continue
+        if "决算" in clause:
+            out.add((int(m.group(1)), "final"))
+        elif "预算" in clause:
+            out.add((int(m.group(1)), "budget"))
+    return out
+
+
+def approval_date(text: str, year: int, today: date) -> date | None:
+    """The 批复 date a page states, if plausible for a document of ``year``."""
+    for m in re.finditer(r"批复", text):
+        window = text[max(0, m.start() - 30): m.end() + 30]
+        for d in find_dates(window):
+            if date(year, 1, 1) <= d <= today:
+                return d
+    return None
+
+
+def _md(spec: str, year: int) -> date:
+    mm, dd = (int(x) for x in spec.split("-"))
+    return date(year, mm, dd)
+
+
+def _found(snap: SiteSnapshot, kind: str) -> dict[int, list[Doc]]:
+    by_year: dict[int, list[Doc]] = {}
+    for d in unit_documents(snap):
+        for y, k in budget_kinds(d.title) or budget_kinds(d.label):
+            if k == kind:
+                by_year.setdefault(y, []).append(d)
+    return by_year
+
+
+def _judge_one(snap: SiteSnapshot, params: Mapping[str, Any], kind: str) -> CheckResult:
+    p = "budget" if kind == "budget" else "final"
+    today = snap.as_of.date()
+    offset = 0 if kind == "budget" else 1          # final accounts are about the previous year
+    year = today.year - offset
+    due = _md(params["due"], today.year)
+    if today <= due:                              # this year's is not due yet: judge the last one due
+        year, due = year - 1, _md(params["due"], today.year - 1)
+    by_year = _found(snap, kind)
+    metrics = {"target_year": year, "due": due.isoformat(), "years_found": sorted(by_year)}
+    docs = sorted(by_year.get(year, []), key=lambda d: (d.date is None, d.date or today))
+    if not docs:
+        seen = sorted(by_year)
+        if not seen and (why := crawl_incomplete(snap)):
+            return CheckResult(Outcome.ERROR, f"{p}.unverified", {"year": year, "reason": why}, metrics=metrics)
+        return CheckResult(Outcome.FAIL, f"{p}.missing", {"year": year, "found": "、".join(map(str, seen)) or "无"},
+                           [Finding(f"{p}.missing", {"year": year, "key": f"{p}-{year}"},
+                                    observed="已找到年度：" + ("、".join(map(str, seen)) or "无"),
+                                    expected=f"{year}年度{'部门预算' if kind == 'budget' else '部门决算'}")],
+                           metrics)
+    first = docs[0]
+    findings = _tables_present(snap, docs, params["tables"], p)
+    if first.date is None:
+        findings.append(Finding(f"{p}.undated", {"year": year}, Severity.WARN, url=first.url,
+                                source_url=first.source_url, anchor=first.title))
+        return CheckResult(Outcome.PASS, f"{p}.present", {"year": year}, findings, metrics)
+    text = page_text(snap, first.url) if not first.is_attachment else ""
+    approved = approval_date(text, year, today)
+    eff_due = approved + timedelta(days=int(params["approval_days"])) if approved else due
+    metrics.update(published=first.date.isoformat(), approved=approved and approved.isoformat(),
+                   effective_due=eff_due.isoformat())
+    if first.date > eff_due:
+        findings.insert(0, Finding(f"{p}.late", {"year": year, "date": first.date.isoformat(),
+                                                 "due": eff_due.isoformat()},
+                                   url=first.url, source_url=first.source_url, anchor=first.title,
+                                   observed=first.date.isoformat(), expected=f"≤ {eff_due.isoformat()}"))
+        return CheckResult(Outcome.FAIL, f"{p}.late", {"year": year}, findings, metrics)
+    return CheckResult(Outcome.PASS, f"{p}.on_time", {"year": year, "date": first.date.isoformat()},
+                       findings, metrics)
+
+
+def _norm_table(name: str) -> str:
+    return re.sub(r"[\s“”\"'‘’（）()]|预算|决算|财政拨款|表$", "", name)
+
+
+def _tables_present(snap: SiteSnapshot, docs: list[Doc], names: list[str], p: str) -> list[Finding]:
+    """Which standard tables an HTML disclosure shows (information only: names vary)."""
+    for d in docs:
+        if d.is_attachment or snap.page(d.url) is None:
+            continue
+        text = _norm_table(page_text(snap, d.url))
+        present = [n for n in names if _norm_table(n) and _norm_table(n) in text]
+        missing = [n for n in names if n not in present]
+        return [Finding(f"{p}.tables", {"present": "、".join(present) or "无", "missing": "、".join(missing) or "无",
+                                        "key": f"{p}-tables"}, Severity.INFO, url=d.url)]
+    return []
+
+
+def judge_budget(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
+    return _judge_one(snap, params, "budget")
+
+
+def judge_final(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
+    return _judge_one(snap, params, "final")
+
+
+def judge_history(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
+    today = snap.as_of.date()
+    want: list[tuple[str, int]] = []
+    for kind, due_key, offset in (("budget", "budget_due", 0), ("final", "final_due", 1)):
+        last = today.year - offset - (1 if today <= _md(params[due_key], today.year) else 0)
+        want += [(kind, y) for y in range(last - int(params["years"]), last) if y >= int(params["since"])]
+    found = {k: _found(snap, k) for k in ("budget", "final")}
+    if not found["budget"] and not found["final"]:
+        why = crawl_incomplete(snap) or "未找到任何年度的预决算公开"
+        return CheckResult(Outcome.ERROR, "budget-history.unverified", {"reason": why})
+    names = {"budget": "部门预算", "final": "部门决算"}
+    findings = [Finding("budget-history.missing", {"year": y, "kind": names[k], "key": f"{k}-{y}"},
+                        expected=f"{y}年度{names[k]}仍可查阅")
+                for k, y in want if y not in found[k]]
+    metrics = {"budget_years": sorted(found["budget"]), "final_years": sorted(found["final"])}
+    if findings:
+        return CheckResult(Outcome.FAIL, "budget-history.gaps", {"count": len(findings)}, findings, metrics)
+    return CheckResult(Outcome.PASS, "budget-history.ok", {"years": int(params["years"])}, [], metrics)
+
+
+# -- debt ------------------------------------------------------------------------
+def judge_debt(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
+    today = snap.as_of.date()
+    year = today.year if today > _md(params["due"], today.year) else today.year - 1
+    sources = [snap] + [o for s in snap.sites() if s.id != snap.site.id
+                        and any(k in s.unit for k in params["finance_units"]) and (o := snap.other(s.id))]
+    hits: dict[str, Doc] = {}
+    for src in sources:
+        for d in documents(src, ("债务", "债券", "预算")):
+            label = re.sub(r"\s+", "", d.label)
+            if not re.search(rf"{year}\s*年", label):
+                continue
+            if re.search(r"债务|债券", label):
+                text = label
+            elif "预算" in label and not d.is_attachment and len(hits) < len(params["kinds"]):
+                text = page_text(src, d.url)      # debt tables are often part of the budget itself
+                if "债务" not in text:
+                    continue
+            else:
+                continue
+            for kind, words in params["kinds"].items():
+                if kind not in hits and any(w in text for w in words):
+                    hits[kind] = d
+    missing = [k for k in params["kinds"] if k not in hits]
+    metrics = {"year": year, "found": {k: d.url for k, d in hits.items()}}
+    if missing and not hits and (why := crawl_incomplete(snap)):
+        return CheckResult(Outcome.ERROR, "debt.unverified", {"year": year, "reason": why}, metrics=metrics)
+    if missing:
+        return CheckResult(Outcome.FAIL, "debt.missing", {"year": year, "kinds": "、".join(missing)},
+                           [Finding("debt.missing_kind", {"year": year, "kind": k, "key": k},
+                                    expected=f"{year}年{k}信息") for k in missing], metrics)
+    return CheckResult(Outcome.PASS, "debt.ok", {"year": year}, metrics=metrics)
+
+
+_FINAL_TABLES = ["收入支出决算总表", "收入决算表", "支出决算表", "财政拨款收入支出决算总表",
+                 "一般公共预算财政拨款支出决算表", "一般公共预算财政拨款基本支出决算表", "“三公”经费支出决算表",
+                 "政府性基金预算财政拨款收入支出决算表", "国有资本经营预算财政拨款支出决算表"]
+_BUDGET_TABLES = ["收支预算总表", "收入预算表", "支出预算表", "财政拨款收支预算总表", "一般公共预算支出表",
+                  "一般公共预算基本支出表", "“三公”经费支出表", "政府性基金预算支出表", "国有资本经营预算支出表"]
+
+MESSAGES = {
+    "budget.on_time": "{year}年度部门预算已按时公开（{date}）",
+    "budget.present": "{year}年度部门预算已公开（未能确定公开日期）",
+    "budget.undated": "{year}年度部门预算未能确定公开日期，无法核验是否按时",
+    "budget.late": "{year}年度部门预算公开晚于期限（公开 {date}，期限 {due}）",
+    "budget.missing": "未找到{year}年度部门预算（已找到：{found}）",
+    "budget.unverified": "未找到{year}年度部门预算，且{reason}，无法核验",
+    "budget.tables": "预算公开表格：已有 {present}；未见 {missing}",
+    "final.on_time": "{year}年度部门决算已按时公开（{date}）",
+    "final.present": "{year}年度部门决算已公开（未能确定公开日期）",
+    "final.undated": "{year}年度部门决算未能确定公开日期，无法核验是否按时",
+    "final.late": "{year}年度部门决算公开晚于期限（公开 {date}，期限 {due}）",
+    "final.missing": "未找到{year}年度部门决算（已找到年度：{found}）",
+    "final.unverified": "未找到{year}年度部门决算，且{reason}，无法核验",
+    "final.tables": "决算公开表格：已有 {present}；未见 {missing}",
+    "budget-history.ok": "近{years}年的部门预决算均可查阅",
+    "budget-history.gaps": "往年预决算缺失 {count} 项",
+    "budget-history.missing": "未找到{year}年度{kind}（预决算公开后应长期保留）",
+    "budget-history.unverified": "无法核验往年预决算：{reason}",
+    "debt.ok": "{year}年地方政府债务限额余额、发行、还本付息信息均已公开",
+    "debt.missing": "未找到{year}年地方政府债务信息：{kinds}",
+    "debt.missing_kind": "未找到{year}年“{kind}”信息",
+    "debt.unverified": "未找到{year}年债务信息，且{reason}，无法核验",
+}
+
+CHECKS: list[Check] = [
+    Check("budget-current-year", "部门预算按时公开（任务6）", judge_budget, MESSAGES,
+          {"due": "04-30", "approval_days": 20, "tables": _BUDGET_TABLES},
+          doc="当年部门预算已公开且不晚于期限（默认4月30日；页面载明批复日期时为批复后20日）"),
+    Check("final-accounts", "部门决算按时公开（任务6）", judge_final, MESSAGES,
+          {"due": "09-30", "approval_days": 20, "tables": _FINAL_TABLES},
+          doc="上年度部门决算已公开且不晚于期限（默认9月30日；批复后20日）；HTML决算列出标准表格"),
+    Check("budget-history", "往年预决算可查阅（任务6）", judge_history, MESSAGES,
+          {"years": 3, "since": 2017, "budget_due": "04-30", "final_due": "09-30"},
+          doc="往年部门预算、决算仍可查阅（年数可配置）"),
+    Check("debt-disclosure", "地方政府债务信息公开（任务7）", judge_debt, MESSAGES,
+          {"due": "04-30", "finance_units": ["财政"],
+           "kinds": {"债务限额及余额": ["限额", "余额"], "债券发行": ["发行"], "还本付息": ["还本", "付息", "偿还"]}},
+          kinds=("portal",), doc="门户网站或财政部门网站公开当年债务限额余额、发行、还本付息信息"),
+]
