@@ -148,9 +148,11 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
     if doc is None:
         return []
     headers = _year_headers(doc)
-    groups: dict[tuple[int, str, str], list[tuple[RawItem, bool]]] = {}
-    order: list[tuple[int, str, str]] = []
-    seen_containers: set[int] = set()
+    # keys hold the elements themselves: lxml proxies are recreated on access, so id() of a
+    # released proxy can be reused by another element
+    groups: dict[tuple[Any, str, str], list[tuple[RawItem, bool]]] = {}
+    order: list[tuple[Any, str, str]] = []
+    seen_containers: set[Any] = set()
     for a in doc.iter("a"):
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "#", "mailto:", "tel:")):
@@ -178,11 +180,11 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
             if p is not None and hops < 3 and _distinct_hrefs(p) <= 3:
                 c = p
                 d, dtext, src = _find_date(c, year, today, header=year_hint is not None or hdr_year is not None)
-        if id(c) in seen_containers:
+        if c in seen_containers:
             continue
-        seen_containers.add(id(c))
+        seen_containers.add(c)
         parent = c.getparent()
-        key = (id(parent), c.tag, c.get("class") or "")
+        key = (parent, c.tag, c.get("class") or "")
         if key not in groups:
             groups[key] = []
             order.append(key)

@@ -1,0 +1,428 @@
+"""The column map: which 政务公开 columns a site has, and what their lists say.
+
+Shared by the content checks (``columns.py``, ``freshness.py``) and the
+disclosure checks. Rules: DOMAIN.md §5 (names vary — match by synonyms, by
+breadcrumb, by ``ColumnName`` meta and by URL patterns), §9 (TRS script
+pagination, JSON-rendered gkmlpt lists, GBK table layouts) and §2 (国办秘函〔2019〕19号:
+栏目不更新 / 空白栏目 — a column whose list could not be read is "could not
+verify", never "blank").
+
+Discovery, most trusted first: links (navigation, the 政府信息公开 section,
+any page) whose anchor text is a synonym of a category; ``ColumnName`` meta of
+column pages; breadcrumbs on column pages; URL path segments (``/gfxwj/``).
+Categories (names, url_hints, required_for, cadence) live in rules.toml
+``[columns.<category>]``. Reading uses the stored crawl only: the column page,
+its stored pagination pages and its stored JSON endpoints.
+"""
+from __future__ import annotations
+
+import re
+import weakref
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from zwgk.parsing.lists import (BLANK_MARKERS, RawItem, blank_marker, extract_items, items_from_json,
+                                looks_script_rendered, page_text_nodes, parse_html)
+from zwgk.parsing.pagination import json_list_endpoints, script_pagination_urls
+from zwgk.snapshot import SiteSnapshot
+from zwgk.store import FetchRow
+
+GK_SECTION = "gk-section"
+_PUNCT = re.compile(r"[\s\u3000\xa0·•>»|｜/\\、:：\-—_()（）\[\]【】<>《》\"'“”]+")
+_YEAR = re.compile(r"(?:19|20)\d{2}")
+_INDEX = re.compile(r"/(?:index|default|list)(?:_\d+)?\.(?:s?html?|jsp|aspx?|php)$", re.I)
+_ROUTE_FRAGMENT = re.compile(r"^/?[\w/-]*\d+[\w/-]*$|^/")
+_TEMPLATED = re.compile(r"\{\{.*?\}\}|\bv-(?:for|if|show)=|\bng-repeat=|\bx-for=", re.S)
+_CRUMB = re.compile(r"当前位置|您的位置|你的位置|所在位置|您现在的位置|当前页面")
+_FILLER = re.compile(r"当前位置|您的位置|你的位置|所在位置|首页|上一页|下一页|尾页|末页|共\d*条|共\d*页|第\d*页|跳转|"
+                     r"页|条|记录|\d+|[^\w\u4e00-\u9fff]")
+_SOURCE_RANK = {"nav": 0, "gk": 1, "link": 2, "crumb": 3, "meta": 4, "url": 5}
+
+
+@dataclass
+class ListItem:
+    title: str
+    url: str | None
+    date: date | None
+    date_source: str            # list | list-md+header | list-md+audit-year | json:<key> | "" (undated)
+    date_text: str | None = None
+    page_url: str | None = None  # the list (or JSON) page the item was read from
+
+
+@dataclass
+class Column:
+    category: str | None
+    name: str
+    url: str
+    evidence: str               # "导航: 政府信息公开 > 规章" / "ColumnName meta: 规章" / "URL /gz/"
+    state: str = "unverifiable"  # ok | blank | unverifiable
+    items: list[ListItem] = field(default_factory=list)   # newest first; undated last
+    reason: str | None = None
+    aliases: list[str] = field(default_factory=list)      # other categories the same URL matched
+    source_url: str | None = None                         # page where the column was found
+    pages_read: list[str] = field(default_factory=list)   # list/pagination/JSON pages read
+
+    def newest(self, not_after: date | None = None) -> ListItem | None:
+        """The newest dated item (not after ``not_after``: a future date does not make a column fresh)."""
+        dated = [it for it in self.items if it.date and (not_after is None or it.date <= not_after)]
+        return max(dated, key=lambda it: it.date) if dated else None   # type: ignore[arg-type,return-value]
+
+
+@dataclass
+class ColumnMap:
+    columns: list[Column]
+    looked_at: list[str]        # pages whose links/meta were searched (evidence for "missing")
+    pages_scanned: int = 0
+
+    def find(self, category: str) -> list[Column]:
+        return [c for c in self.columns if c.category == category or category in c.aliases]
+
+    def categorised(self) -> list[Column]:
+        return [c for c in self.columns if c.category]
+
+
+def categories(snap: SiteSnapshot) -> dict[str, dict[str, Any]]:
+    cols = snap.rules.get("columns", {}) or {}
+    return {k: v for k, v in cols.items() if isinstance(v, dict)}
+
+
+def norm_name(text: str) -> str:
+    return _PUNCT.sub("", text or "")
+
+
+def classify(text: str, cats: dict[str, dict[str, Any]], *, slack: int = 6, max_len: int = 16) -> str | None:
+    """Category of a column name: exact synonym first, else the longest synonym it contains.
+
+    Long texts and texts with a year are item titles ("2021年部门预算公开"), not column names.
+    """
+    t = norm_name(text)
+    if not t or len(t) > max_len or _YEAR.search(t):
+        return None
+    best: tuple[int, int, str] | None = None
+    for cat, spec in cats.items():
+        if any(norm_name(x) and norm_name(x) in t for x in spec.get("exclude", [])):
+            continue
+        for name in spec.get("names", []):
+            n = norm_name(name)
+            if not n:
+                continue
+            if n == t:
+                score = (2, len(n), cat)
+            elif n in t and len(t) <= len(n) + slack:
+                score = (1, len(n), cat)
+            else:
+                continue
+            if best is None or score[:2] > best[:2]:
+                best = score
+    return best[2] if best else None
+
+
+def url_key(url: str) -> str:
+    """Column identity: host lower-case, index page = its directory, fragment kept only as a route (#5, #/x)."""
+    parts = urlsplit(url)
+    path = _INDEX.sub("/", parts.path or "/")
+    frag = parts.fragment if parts.fragment and _ROUTE_FRAGMENT.match(parts.fragment) else ""
+    return urlunsplit((parts.scheme.lower(), (parts.hostname or "").lower(), path, parts.query, frag))
+
+
+def _hint_category(url: str, cats: dict[str, dict[str, Any]]) -> tuple[str, str, str] | None:
+    """(category, hint, column URL) for the deepest path segment equal to a url_hint."""
+    parts = urlsplit(url)
+    segs = [s for s in parts.path.split("/") if s]
+    for i in range(len(segs) - 1, -1, -1):
+        seg = segs[i].lower()
+        for cat, spec in cats.items():
+            if seg in (h.lower() for h in spec.get("url_hints", [])):
+                col = urlunsplit((parts.scheme, parts.netloc, "/" + "/".join(segs[: i + 1]) + "/", "", ""))
+                return cat, segs[i], col
+    return None
+
+
+def _anchors(snap: SiteSnapshot, pages: list[FetchRow]) -> list[tuple[str, str, str, str]]:
+    """(source url, target url, anchor text, region) — from the links table, else parsed from stored pages."""
+    rows = [(ln.source_url, ln.target_url, ln.anchor or "", ln.region or "body")
+            for ln in snap.links() if (ln.tag or "a") == "a"]
+    if rows:
+        return rows
+    from zwgk.parsing.lists import in_chrome
+    out = []
+    for p in pages:
+        doc = snap.tree(p)
+        if doc is None:
+            continue
+        for a in doc.iter("a"):
+            href = a.get("href")
+            if href and not href.startswith(("javascript:", "mailto:")):
+                text = a.get("title") if len((a.text_content() or "").strip()) == 0 else a.text_content()
+                out.append((p.final_url or p.url, href, text or "", "nav" if in_chrome(a) else "body"))
+    return out
+
+
+def _is_column_page(p: FetchRow) -> bool:
+    meta = {k.lower(): v for k, v in (p.meta or {}).items()}
+    return bool(meta.get("columnname")) and not meta.get("articletitle")
+
+
+def _breadcrumb(doc: Any) -> list[tuple[str, str | None]]:
+    """The 当前位置 chain as (text, href) pairs, or []."""
+    if doc is None:
+        return []
+    for el in doc.iter():
+        if el.tag in ("script", "style"):
+            continue
+        tokens = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+        own = (el.text or "").strip()
+        if ("crumb" in tokens or "position" in tokens or "location" in tokens or "dqwz" in tokens
+                or (own and _CRUMB.search(own))):
+            links = [(a.text_content().strip(), a.get("href")) for a in el.iter("a")]
+            if 1 <= len(links) <= 8:
+                return links
+    return []
+
+
+class _Builder:
+    def __init__(self, snap: SiteSnapshot):
+        self.snap = snap
+        self.cats = categories(snap)
+        self.found: dict[str, tuple[int, Column]] = {}
+
+    def add(self, cat: str | None, name: str, url: str, evidence: str, rank: str, source: str | None) -> None:
+        key = url_key(url)
+        r = _SOURCE_RANK[rank]
+        if key in self.found:
+            old_r, col = self.found[key]
+            if cat and cat != col.category and cat not in col.aliases:
+                if col.category is None:
+                    col.category = cat
+                else:
+                    col.aliases.append(cat)
+            if r < old_r and cat:
+                col.evidence, col.name, col.source_url = evidence, name, source
+                self.found[key] = (r, col)
+            return
+        self.found[key] = (r, Column(category=cat, name=name, url=url, evidence=evidence, source_url=source))
+
+
+def _build(snap: SiteSnapshot) -> ColumnMap:
+    b = _Builder(snap)
+    pages = [p for p in snap.pages() if p.body_hash]
+    home = snap.home()
+    home_url = (home.final_url or home.url) if home else snap.site.url
+    # the 政府信息公开 section pages: evidence prefix and "places looked at"
+    anchors = _anchors(snap, pages)
+    gk_urls: set[str] = set()
+    cache: dict[str, str | None] = {}
+
+    def cls(text: str) -> str | None:
+        if text not in cache:
+            cache[text] = classify(text, b.cats)
+        return cache[text]
+
+    for src, tgt, text, region in anchors:
+        if cls(text) == GK_SECTION:
+            gk_urls.add(url_key(tgt))
+    for src, tgt, text, region in anchors:
+        cat = cls(text)
+        if cat is None:
+            # uncategorised navigation entries are columns too (blank columns count whatever their name)
+            if region == "nav" and url_key(src) == url_key(home_url) and 2 <= len(norm_name(text)) <= 10 \
+                    and urlsplit(tgt).hostname == urlsplit(home_url).hostname:
+                b.add(None, text.strip(), tgt, f"导航: {text.strip()}", "nav", src)
+            continue
+        name = text.strip()
+        if url_key(src) in gk_urls:
+            b.add(cat, name, tgt, f"政府信息公开 > {name}（{src}）", "gk", src)
+        elif region == "nav":
+            b.add(cat, name, tgt, f"导航: {name}（{src}）", "nav", src)
+        else:
+            b.add(cat, name, tgt, f"链接: {name}（{src}）", "link", src)
+    for p in pages:
+        url = p.final_url or p.url
+        if _is_column_page(p):
+            cname = next(v for k, v in p.meta.items() if k.lower() == "columnname")
+            cat = cls(cname)
+            if cat:
+                b.add(cat, cname, url, f"ColumnName meta: {cname}", "meta", url)
+        if p.extra.get("discovered") in ("pagination", "json_api"):
+            continue
+        hint = _hint_category(url, b.cats)
+        if hint:
+            cat, seg, col_url = hint
+            target = col_url if snap.page(col_url) or url_key(url) != url_key(col_url) else url
+            name = b.cats[cat].get("label", cat)
+            b.add(cat, name, target, f"URL /{seg}/（{url}）", "url", url)
+    looked = [home_url] + sorted(gk_urls)
+    cmap = ColumnMap(columns=[c for _, c in b.found.values()], looked_at=looked, pages_scanned=len(pages))
+    reader = _Reader(snap)
+    for col in cmap.columns:
+        reader.read(col)
+    return cmap
+
+
+_CACHE: "weakref.WeakKeyDictionary[SiteSnapshot, ColumnMap]" = weakref.WeakKeyDictionary()
+
+
+def column_map(snap: SiteSnapshot) -> ColumnMap:
+    """The site's column map, built once per snapshot (several checks share it)."""
+    cmap = _CACHE.get(snap)
+    if cmap is None:
+        cmap = _build(snap)
+        _CACHE[snap] = cmap
+    return cmap
+
+
+# -- reading a column's list ---------------------------------------------------------------------
+
+def _to_item(r: RawItem, page_url: str) -> ListItem:
+    return ListItem(title=r.title, url=r.url, date=r.date, date_source=r.date_source, date_text=r.date_text,
+                    page_url=page_url)
+
+
+def _failed(p: FetchRow) -> str | None:
+    if p.purpose not in ("page", "home"):
+        return f"栏目页未作为页面抓取（{p.purpose}）"
+    if p.error_kind:
+        return f"栏目页无法访问（{p.error_kind}{'，HTTP ' + str(p.status) if p.status else ''}）"
+    if p.status is None or p.status >= 400:
+        return f"栏目页无法访问（HTTP {p.status}）"
+    if not p.body_hash:
+        return "栏目页内容未保存"
+    return None
+
+
+class _Reader:
+    def __init__(self, snap: SiteSnapshot):
+        self.snap = snap
+        self.today = snap.as_of.date()
+        params = (snap.rules.get("checks", {}) or {}).get("column-blank", {}) or {}
+        self.markers = tuple(params.get("blank_markers", BLANK_MARKERS))
+        self.max_own = int(params.get("blank_max_own_text", 10))
+        self._chrome: set[str] | None = None
+        self.children: dict[str, list[FetchRow]] = {}
+        for p in snap.pages():
+            if p.extra.get("discovered") in ("pagination", "json_api") and p.parent_url:
+                self.children.setdefault(url_key(p.parent_url), []).append(p)
+
+    def chrome(self) -> set[str]:
+        """Text of the site template (home page text nodes): not a column's own content."""
+        if self._chrome is None:
+            home = self.snap.home()
+            html = self.snap.html(home) if home and home.body_hash else None
+            self._chrome = set(page_text_nodes(html)) if html else set()
+        return self._chrome
+
+    def _lookup(self, url: str) -> FetchRow | None:
+        p = self.snap.page(url)
+        if p is None and url.endswith("/"):
+            for idx in ("index.html", "index.shtml", "index.htm", "default.htm", "index.jsp"):
+                p = self.snap.page(url + idx)
+                if p:
+                    break
+        return p
+
+    def read(self, col: Column) -> None:
+        p = self._lookup(col.url)
+        if p is None:
+            col.state, col.reason = "unverifiable", "栏目页未抓取（超出抓取范围或页数上限）"
+            return
+        why = _failed(p)
+        if why:
+            col.state, col.reason = "unverifiable", why
+            return
+        page_url = p.final_url or p.url
+        text = self.snap.html(p) or ""
+        col.pages_read.append(page_url)
+        if "json" in (p.content_type or "").lower():
+            got = items_from_json(text, page_url, tz=self.snap.run.tz)
+            self._json_state(col, got, page_url)
+            return
+        doc = parse_html(text)
+        items = [_to_item(r, page_url) for r in extract_items(doc, page_url, today=self.today)] if doc is not None \
+            else []
+        # stored pagination pages: discovered by the crawler for this page, or predicted from its pager
+        pager = [self.snap.page(u) for u in script_pagination_urls(text, page_url)]
+        extra = [q for q in pager if q is not None] + self.children.get(url_key(page_url), []) + \
+            (self.children.get(url_key(col.url), []) if url_key(col.url) != url_key(page_url) else [])
+        endpoints = json_list_endpoints(text, page_url)
+        json_pages = {url_key(u): self.snap.page(u) for u in endpoints}
+        seen: set[int] = set()
+        for q in extra:
+            qid = q.id if q.id is not None else id(q)
+            if qid in seen or q is p or _failed(q):
+                continue
+            seen.add(qid)
+            qurl = q.final_url or q.url
+            if q.extra.get("discovered") == "json_api" or "json" in (q.content_type or "").lower():
+                json_pages[url_key(qurl)] = q
+                continue
+            col.pages_read.append(qurl)
+            items += [_to_item(r, qurl) for r in extract_items(self.snap.html(q) or "", qurl, today=self.today)]
+        json_items: list[ListItem] = []
+        json_empty = False
+        json_unread = [u for u, q in json_pages.items() if q is None or _failed(q)]
+        for u, q in json_pages.items():
+            if q is None or _failed(q):
+                continue
+            qurl = q.final_url or q.url
+            got = items_from_json(self.snap.html(q) or "", qurl, tz=self.snap.run.tz)
+            if got is None:
+                json_unread.append(u)
+                continue
+            col.pages_read.append(qurl)
+            json_empty = json_empty or not got
+            json_items += [_to_item(r, qurl) for r in got]
+        col.items = _merge(items + json_items)
+        if col.items:
+            col.state, col.reason = "ok", None
+            return
+        if json_empty and not json_unread:
+            col.state, col.reason = "blank", "列表接口返回空列表"
+            return
+        templated = bool(_TEMPLATED.search(text)) or bool(re.search(r"<iframe\b", text, re.I))
+        marker = blank_marker(doc, self.markers) if doc is not None else None
+        if marker and not templated and not json_unread:
+            col.state, col.reason = "blank", f"栏目页显示“{marker}”"
+            return
+        if json_unread or templated:
+            col.state = "unverifiable"
+            col.reason = "列表由脚本从接口加载，接口数据未能读取" if json_unread else "列表由脚本或内嵌框架生成，未能读取"
+            return
+        # "only the template" is judged for categorised columns only: an uncategorised navigation
+        # entry (网站地图, 联系我们 …) is blank only when it says so
+        if col.category and doc is not None and not looks_script_rendered(text) and self.chrome() and \
+                len(self._own_text(doc, col)) <= self.max_own:
+            col.state, col.reason = "blank", "栏目页除网站模板外无任何内容"
+            return
+        col.state, col.reason = "unverifiable", "未识别出信息列表"
+
+    def _own_text(self, doc: Any, col: Column) -> str:
+        chrome = self.chrome()
+        title = doc.findtext(".//title") or ""
+        own = "".join(t for t in page_text_nodes(doc) if t not in chrome and t not in title)
+        own = own.replace(norm_name(col.name), "")
+        for crumb, _ in _breadcrumb(doc):
+            own = own.replace(crumb, "")
+        return _FILLER.sub("", norm_name(own))
+
+    def _json_state(self, col: Column, got: list[RawItem] | None, page_url: str) -> None:
+        if got is None:
+            col.state, col.reason = "unverifiable", "列表接口数据无法解析"
+        elif not got:
+            col.state, col.reason = "blank", "列表接口返回空列表"
+        else:
+            col.items = _merge([_to_item(r, page_url) for r in got])
+            col.state = "ok"
+
+
+def _merge(items: list[ListItem]) -> list[ListItem]:
+    seen: set[str] = set()
+    out: list[ListItem] = []
+    for it in items:
+        k = it.url or it.title
+        if k in seen:
+            continue
+        seen.add(k)
+        out.append(it)
+    return sorted(out, key=lambda it: (it.date is not None, it.date or date.min), reverse=True)
