@@ -23,8 +23,16 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from zwgk.parsing.lists import (BLANK_MARKERS, RawItem, blank_marker, extract_items, items_from_json,
-                                looks_script_rendered, page_text_nodes, parse_html)
+from zwgk.parsing.lists import (
+    BLANK_MARKERS,
+    RawItem,
+    blank_marker,
+    extract_items,
+    items_from_json,
+    looks_script_rendered,
+    page_text_nodes,
+    parse_html,
+)
 from zwgk.parsing.pagination import json_list_endpoints, script_pagination_urls
 from zwgk.snapshot import SiteSnapshot
 from zwgk.store import FetchRow
@@ -32,9 +40,9 @@ from zwgk.store import FetchRow
 GK_SECTION = "gk-section"
 _PUNCT = re.compile(r"[\s\u3000\xa0·•>»|｜/\\、:：\-—_()（）\[\]【】<>《》\"'“”]+")
 _YEAR = re.compile(r"(?:19|20)\d{2}")
-_INDEX = re.compile(r"/(?:index|default|list)(?:_\d+)?\.(?:s?html?|jsp|aspx?|php)$", re.I)
+_INDEX = re.compile(r"/(?:index|default|list)(?:_\d+)?\.(?:s?html?|jsp|aspx?|php)$", re.IGNORECASE)
 _ROUTE_FRAGMENT = re.compile(r"^/?[\w/-]*\d+[\w/-]*$|^/")
-_TEMPLATED = re.compile(r"\{\{.*?\}\}|\bv-(?:for|if|show)=|\bng-repeat=|\bx-for=", re.S)
+_TEMPLATED = re.compile(r"\{\{.*?\}\}|\bv-(?:for|if|show)=|\bng-repeat=|\bx-for=", re.DOTALL)
 _CRUMB = re.compile(r"当前位置|您的位置|你的位置|所在位置|您现在的位置|当前页面")
 _FILLER = re.compile(r"当前位置|您的位置|你的位置|所在位置|首页|上一页|下一页|尾页|末页|共\d*条|共\d*页|第\d*页|跳转|"
                      r"页|条|记录|\d+|[^\w\u4e00-\u9fff]")
@@ -261,7 +269,7 @@ def _build(snap: SiteSnapshot) -> ColumnMap:
     return cmap
 
 
-_CACHE: "weakref.WeakKeyDictionary[SiteSnapshot, ColumnMap]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[SiteSnapshot, ColumnMap] = weakref.WeakKeyDictionary()
 
 
 def column_map(snap: SiteSnapshot) -> ColumnMap:
@@ -380,7 +388,7 @@ class _Reader:
         if json_empty and not json_unread:
             col.state, col.reason = "blank", "列表接口返回空列表"
             return
-        templated = bool(_TEMPLATED.search(text)) or bool(re.search(r"<iframe\b", text, re.I))
+        templated = bool(_TEMPLATED.search(text)) or bool(re.search(r"<iframe\b", text, re.IGNORECASE))
         marker = blank_marker(doc, self.markers) if doc is not None else None
         if marker and not templated and not json_unread:
             col.state, col.reason = "blank", f"栏目页显示“{marker}”"

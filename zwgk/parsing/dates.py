@@ -155,7 +155,7 @@ def parse_date(value: object, *, year_hint: int | None = None, tz: tzinfo = DEFA
         return None
     if "T" in s and (s.endswith("Z") or re.search(r"[+-]\d{2}:?\d{2}$", s)):
         try:
-            return datetime.fromisoformat(s.replace("Z", "+00:00")).astimezone(tz).date()
+            return datetime.fromisoformat(s).astimezone(tz).date()
         except ValueError:
             pass
     found = find_dates(s, year_hint=year_hint)

@@ -44,7 +44,7 @@ class RawItem:
 _YEAR_HEADER = re.compile(r"^[\[【(（]?\s*((?:19|20)\d{2})\s*年(?:度)?\s*[\]】)）]?[\u4e00-\u9fff]{0,6}$")
 _CHROME = re.compile(r"(?:^|[\s_-])(?:nav\w*|menu\w*|header|head|top|footer|foot|bottom|daohang|dh|copyright|"
                      r"yqlj|friend\w*|crumbs?|breadcrumb|position|location|dqwz|share|page|pages|pager|"
-                     r"pagination|fenye)(?:$|[\s_-])", re.I)
+                     r"pagination|fenye)(?:$|[\s_-])", re.IGNORECASE)
 _SKIP_TAGS = {"script", "style", "noscript", "template", "select", "option", "textarea"}
 _CONTAINER_TAGS = {"li", "tr", "dd", "dt", "p", "div", "td", "span", "article", "section", "h3", "h4", "h5", "em"}
 _WS = re.compile(r"\s+")
@@ -236,7 +236,7 @@ def blank_marker(html: str | Any, markers: tuple[str, ...] | list[str] = BLANK_M
 
 
 _SCRIPT_HINTS = re.compile(r"\$\.(?:ajax|get|getJSON|post)\s*\(|\bfetch\s*\(|XMLHttpRequest|\baxios\b|jsonp|"
-                           r"new\s+Vue\b|createApp\s*\(|ReactDOM|template\s*\(|laypage|\.load\s*\(", re.I)
+                           r"new\s+Vue\b|createApp\s*\(|ReactDOM|template\s*\(|laypage|\.load\s*\(", re.IGNORECASE)
 
 
 def looks_script_rendered(html: str) -> bool:
@@ -245,9 +245,9 @@ def looks_script_rendered(html: str) -> bool:
         return False
     if "{{" in html and "}}" in html:
         return True
-    if re.search(r"<iframe\b", html, re.I):
+    if re.search(r"<iframe\b", html, re.IGNORECASE):
         return True
-    scripts = "\n".join(re.findall(r"<script\b[^>]*>(.*?)</script>", html, flags=re.S | re.I))
+    scripts = "\n".join(re.findall(r"<script\b[^>]*>(.*?)</script>", html, flags=re.DOTALL | re.IGNORECASE))
     return bool(_SCRIPT_HINTS.search(scripts))
 
 
@@ -281,7 +281,7 @@ def load_json(text: str | bytes) -> Any | None:
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     s = text.strip().lstrip("\ufeff")
-    m = re.match(r"^[\w.$]+\s*\((.*)\)\s*;?\s*$", s, re.S)
+    m = re.match(r"^[\w.$]+\s*\((.*)\)\s*;?\s*$", s, re.DOTALL)
     if m:
         s = m.group(1)
     try:

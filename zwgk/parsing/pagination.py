@@ -19,7 +19,7 @@ import lxml.html
 
 MAX_PAGES = 200   # a pager claiming more is either huge or broken; the crawler's page cap decides anyway
 
-_CREATE_PAGE = re.compile(r"\b(?:createPageHTML|createPageHtml|createPage|showPage)\s*\(([^()]*)\)", re.S)
+_CREATE_PAGE = re.compile(r"\b(?:createPageHTML|createPageHtml|createPage|showPage)\s*\(([^()]*)\)", re.DOTALL)
 _ASSIGN = re.compile(r"\b([A-Za-z_$][\w$]*)\s*=\s*(\d+)(?![\w.])")
 _PAGE_EXTS = ("html", "htm", "shtml", "jsp", "php", "asp", "aspx")
 _NEXT_WORDS = {"下一页", "下页", "后一页", "下一頁", "尾页", "末页", "最后一页", "末頁", "尾頁", ">", ">>", "›", "»",
@@ -28,9 +28,9 @@ _TOTAL_PAGES = re.compile(r"共\s*(\d{1,4})\s*页")
 _INT_IN_URL = re.compile(r"\d+")
 
 _STATIC_EXT = re.compile(r"\.(?:js|css|png|jpe?g|gif|svg|ico|woff2?|ttf|eot|map|html?|shtml|swf|mp4|pdf|docx?|xlsx?)"
-                         r"(?:[?#]|$)", re.I)
+                         r"(?:[?#]|$)", re.IGNORECASE)
 _API_HINT = re.compile(r"(?:/api/|\.json\b|getlist|/list\.do|listdata|/ajax|/interface/|/rest/|/openapi/"
-                       r"|gkmlpt/api|/search/|/data/|\.do\b|\.action\b|\.ashx\b)", re.I)
+                       r"|gkmlpt/api|/search/|/data/|\.do\b|\.action\b|\.ashx\b)", re.IGNORECASE)
 _STRING = re.compile(r"""["']((?:https?:)?/?[^"'\s<>(){}]{3,300})["']""")
 _CALL = re.compile(r"""(?:\$\.(?:ajax|get|getJSON|post)|\bfetch|\baxios(?:\.(?:get|post))?|\bjsonp)\s*\(\s*["']"""
                    r"""([^"'\s]+)["']|\burl\s*:\s*["']([^"'\s]+)["']""")
@@ -38,7 +38,7 @@ _DATA_ATTRS = ("data-url", "data-api", "data-source", "data-list-url", "data-lis
 
 
 def _scripts(html: str) -> str:
-    return "\n".join(re.findall(r"<script\b[^>]*>(.*?)</script>", html, flags=re.S | re.I))
+    return "\n".join(re.findall(r"<script\b[^>]*>(.*?)</script>", html, flags=re.DOTALL | re.IGNORECASE))
 
 
 def _resolve_arg(arg: str, env: dict[str, int]) -> int | str | None:
@@ -165,7 +165,7 @@ def json_list_endpoints(html: str, base_url: str) -> list[str]:
         return []
     cands: list[str] = []
     for attr in _DATA_ATTRS:
-        cands += re.findall(rf"""\b{attr}\s*=\s*["']([^"']+)["']""", html, flags=re.I)
+        cands += re.findall(rf"""\b{attr}\s*=\s*["']([^"']+)["']""", html, flags=re.IGNORECASE)
     scripts = _scripts(html)
     for m in _CALL.finditer(scripts):
         cands.append(m.group(1) or m.group(2))
