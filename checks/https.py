@@ -101,7 +101,9 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
 
     # certificate
     days_left: int | None = None
-    if row.error_kind == "tls" or cert.get("verified") is False:
+    # "verified": False with no error only means the crawler could not read the certificate
+    # (e.g. HTTPS redirected to http://): not evidence of an invalid one.
+    if row.error_kind == "tls" or (cert.get("verified") is False and cert.get("error")):
         err = cert.get("error") or row.error_detail or "证书校验失败"
         findings.append(Finding("https.cert_invalid", {"error": err}, url=row.url, observed=err,
                                 expected="受信任、与域名匹配且在有效期内的证书"))

@@ -80,8 +80,9 @@ def _by_level(snap: SiteSnapshot) -> dict[tuple[int, int], dict[str, FetchRow]]:
 
 
 def _ratio_level(level: int, rows6: dict[str, FetchRow], rows4: dict[str, FetchRow],
-                 params: Mapping[str, Any]) -> tuple[dict[str, Any], list[Finding]]:
-    """Share of links at ``level`` that load over IPv6, with the failing links as evidence."""
+                 params: Mapping[str, Any], sources: Mapping[str, str]) -> tuple[dict[str, Any], list[Finding]]:
+    """Share of links at ``level`` that load over IPv6, with the failing links as evidence
+    (``sources``: link key → a page it was found on, when the fetch has no parent_url)."""
     ok = n = excluded = 0
     evidence: list[Finding] = []
     for key, r6 in rows6.items():
@@ -99,7 +100,7 @@ def _ratio_level(level: int, rows6: dict[str, FetchRow], rows4: dict[str, FetchR
             ok += 1
             continue
         evidence.append(Finding("ipv6.link_fail", {"level": level, "url": r6.url, "v4": _show(r4), "v6": _show(r6)},
-                                severity=Severity.WARN, url=r6.url, source_url=r6.parent_url,
+                                severity=Severity.WARN, url=r6.url, source_url=r6.parent_url or sources.get(key),
                                 observed=f"IPv4：{_show(r4)}；IPv6：{_show(r6)}", expected="IPv4与IPv6均可访问"))
     return {"n": n, "ok": ok, "excluded": excluded, "total": len(rows6)}, evidence
 
@@ -173,9 +174,11 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
 
     # 4. L2 / L3 link support (only meaningful once the home page answers over IPv6)
     if home_v6_ok:
+        sources = _link_sources(snap, levels)
         for level, thr_key, min_key, mid in ((2, "l2_threshold", "min_l2_links", "ipv6.l2_low"),
                                              (3, "l3_threshold", "min_l3_links", "ipv6.l3_low")):
-            stats, evidence = _ratio_level(level, levels.get((level, 6), {}), levels.get((level, 4), {}), params)
+            stats, evidence = _ratio_level(level, levels.get((level, 6), {}), levels.get((level, 4), {}), params,
+                                            sources)
             metrics[f"l{level}"] = stats
             label = "二级链接" if level == 2 else "三级链接"
             if stats["n"] == 0 or (stats["n"] < int(params[min_key]) and stats["excluded"]):
@@ -218,6 +221,17 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                        metrics=metrics)
 
 
+def _link_sources(snap: SiteSnapshot, levels: dict[tuple[int, int], dict[str, FetchRow]]) -> dict[str, str]:
+    """Where each L2/L3 link was found: L2 on the home page, L3 on one of the sampled L2 pages."""
+    home = snap.home()
+    out = {k: (home.url if home else snap.site.url) for k in levels.get((2, 6), {})}
+    l2 = set(levels.get((2, 6), {}))
+    for ln in snap.links():
+        if _key(ln.source_url) in l2:
+            out.setdefault(_key(ln.target_url), ln.source_url)
+    return out
+
+
 def _pct(stats: Mapping[str, Any]) -> str:
     return f"{stats['ratio']:.1%}（{stats['ok']}/{stats['n']}）" if "ratio" in stats else "无样本"
 
@@ -245,7 +259,7 @@ def _ns_findings(snap: SiteSnapshot, host: str, metrics: dict[str, Any], unverif
         return []
     with_v6, unknown = [], []
     for h in ns:
-        rec = snap.dns(h, "AAAA")
+        rec = snap.dns(h, "AAAA") or snap.dns(h + ".", "AAAA")   # stored as answered, maybe with the dot
         if rec is None or (not rec[0] and rec[1] not in (*_NO_RECORD, None)):
             unknown.append(h)
         elif rec[0]:

@@ -47,6 +47,7 @@ def https_page(cert: dict[str, Any] | None = None, *, status: int | None = 200, 
     ({"https": https_page({**VALID, "verified": False, "error": "hostname mismatch"})}, Outcome.FAIL,
      ["https.cert_invalid"]),
     ({"https": https_page({}, status=None, error_kind="tls")}, Outcome.FAIL, ["https.cert_invalid"]),
+    ({"https": https_page({"verified": False, "error": None})}, Outcome.PASS, []),  # cert unread ≠ invalid
     ({"https": https_page({}, status=None, error_kind="connect")}, Outcome.FAIL, ["https.unavailable"]),
     ({"https": https_page(status=403, error_kind="blocked")}, Outcome.PASS, []),   # it answered over TLS
     ({"https": https_page({}, status=None, error_kind="blocked")}, Outcome.ERROR, []),
@@ -59,7 +60,7 @@ def https_page(cert: dict[str, Any] | None = None, *, status: int | None = 200, 
                 LinkRow(HTTPS_HOME, "http://www.other.gov.cn/", "链接", "body", "a")]},
      Outcome.FAIL, ["https.mixed_content"]),
 ], ids=["all-good", "no-redirect", "redirect-not-required", "expired", "expiring-in-10-days", "hostname-mismatch",
-        "tls-error", "https-refused", "403-over-https-still-https", "blocked-without-answer", "not-checked",
+        "tls-error", "cert-not-read", "https-refused", "403-over-https-still-https", "blocked-without-answer", "not-checked",
         "mixed-content-in-https-body", "mixed-content-from-links"])
 def test_https(kwargs, outcome, findings) -> None:
     res = judge(**kwargs)

@@ -40,7 +40,7 @@ def _row(run_id: int, url: str, family: int, level: int, state: tuple[int | None
 
 def site(*, aaaa: Any = ("2001:db8::1",), ns_v6: Any = ("2001:db8::53",), home4=OK, home6=OK,
          body6: str = HOME_HTML, l2: list[tuple[Any, Any]] | None = None, l3: list[tuple[Any, Any]] | None = None,
-         resources: dict[str, Any] | None = None, **overrides: Any):
+         resources: dict[str, Any] | None = None, parents: bool = True, **overrides: Any):
     """A site whose IPv6 evidence is described per family; l2/l3 = [(v4 state, v6 state), ...]."""
     store = Store(":memory:")
     dns: dict[tuple[str, str], Any] = {(HOST, "A"): ["192.0.2.1"], ("example.gov.cn", "NS"): ["ns1.example.net."],
@@ -60,7 +60,7 @@ def site(*, aaaa: Any = ("2001:db8::1",), ns_v6: Any = ("2001:db8::53",), home4=
     for level, spec in ((2, l2 or []), (3, l3 or [])):
         for i, (s4, s6) in enumerate(spec):
             url = f"{HOME}l{level}/{i}.html"
-            parent = HOME if level == 2 else f"{HOME}l2/0.html"
+            parent = None if not parents else HOME if level == 2 else f"{HOME}l2/0.html"
             store.add_fetch(_row(run_id, url, 4, level, s4, store, "<p>x</p>", parent))
             store.add_fetch(_row(run_id, url, 6, level, s6, store, "<p>x</p>", parent))
     view = RunView(store, run_id, district=snap.district, rules=snap.rules)
@@ -159,3 +159,10 @@ def test_no_aaaa_result_shows_a_records() -> None:
     res = site(aaaa="noanswer", **GOOD)
     no = next(f for f in res.findings if f.message_id == "ipv6.no_aaaa")
     assert no.params["a"] == "192.0.2.1"
+
+
+def test_failing_link_source_found_without_parent_url() -> None:
+    # The crawler's family-pinned rows may not carry parent_url: L2 links come from the home page.
+    res = site(l2=links(8, 2), l3=links(20), parents=False)
+    logs = [f for f in res.findings if f.message_id == "ipv6.link_fail"]
+    assert len(logs) == 2 and {f.source_url for f in logs} == {HOME}
