@@ -188,7 +188,8 @@ class Fetcher:
                     max_bytes: int | None = None, oversize_ok: bool = False,
                     headers: dict[str, str] | None = None, timeout: float | None = None,
                     verify: bool = True, want_cert: bool = False, polite: bool = True,
-                    hop_check: Callable[[str], str | None] | None = None) -> Result:
+                    hop_check: Callable[[str], str | None] | None = None,
+                    retries: int | None = None) -> Result:
         """GET/HEAD ``url`` following redirects ourselves; never raises for network trouble.
 
         ``oversize_ok``: a body over ``max_bytes`` is not an error (attachments: the status
@@ -209,7 +210,7 @@ class Fetcher:
                 res.error_kind, res.error_detail = "timeout", f"no complete answer within {timeout or self.cfg.timeout:g} s"
             retry = (res.error_kind == "connect" or res.error_detail == "connect timeout"
                      or (res.status in RETRY_STATUSES and res.error_kind == "http_status"))
-            if not retry or attempt > self.cfg.retries:
+            if not retry or attempt > (self.cfg.retries if retries is None else retries):
                 break
             await asyncio.sleep(self.cfg.retry_backoff * (2 ** (attempt - 1)) * (1 + random.random() / 2))
         res.elapsed_ms = round((time.perf_counter() - t0) * 1000, 1)
