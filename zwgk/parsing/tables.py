@@ -71,7 +71,7 @@ def cell_text(el: Any) -> str:
     return _WS.sub(" ", "".join(parts).replace("\xa0", " ").replace("\u3000", " ")).strip()
 
 
-def _own_rows(table: Any) -> list[Any]:
+def own_rows(table: Any) -> list[Any]:
     """<tr> elements of this table, not of tables nested in its cells."""
     rows = []
     for tr in table.iter("tr"):
@@ -88,7 +88,7 @@ def grid(table: Any) -> list[list[Cell | None]]:
     (ragged rows), a blank :class:`Cell` for an empty ``<td>``."""
     slots: dict[tuple[int, int], Cell] = {}
     n_rows = 0
-    for r, tr in enumerate(_own_rows(table)):
+    for r, tr in enumerate(own_rows(table)):
         n_rows = max(n_rows, r + 1)
         c = 0
         for td in tr:
