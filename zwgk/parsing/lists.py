@@ -195,12 +195,35 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
     for key in order:
         members = groups[key]
         items = [it for it, _ in members]
+        _sequence_years(items)
         if any(it.date for it in items):
             out.append(items)
         elif len(items) >= 2 and not any(ch for _, ch in members) and \
                 sum(len(it.title) for it in items) / len(items) >= 10:
             out.append(items)   # article-like titles without dates: they count as "not updated"
     return out
+
+
+def _replace_year(d: date, year: int) -> date:
+    return date(year, 2, 28) if (d.month, d.day) == (2, 29) and year % 4 else d.replace(year=year)
+
+
+def _sequence_years(items: list[RawItem]) -> None:
+    """Year-less dates in a newest-first list: the year drops when the month-day goes up.
+
+    The first item takes the most recent past year (done by the caller); [01-05] followed by
+    [12-20] means the second item is from the year before.
+    """
+    prev: date | None = None
+    for it in items:
+        if it.date is None or it.date_source != "list-md+audit-year":
+            continue
+        if prev is not None:
+            d = _replace_year(it.date, prev.year)
+            if (d.month, d.day) > (prev.month, prev.day):
+                d = _replace_year(d, prev.year - 1)
+            it.date = d
+        prev = it.date
 
 
 def extract_items(html: str | Any, base_url: str, *, today: date | None = None,
