@@ -28,7 +28,7 @@ AUDIT_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
 }
 NETWORK_KEYS: dict[str, tuple[type, ...]] = {
     "nameservers": (list,), "allow_private": (bool,), "allow_networks": (list,), "user_agent": (str,),
-    "static_hosts": (dict,),
+    "static_hosts": (dict,), "ca_bundle": (str,), "https_port": (int,),
 }
 CRAWL_KEYS: dict[str, tuple[type, ...]] = {
     "max_pages": (int,), "max_depth": (int,), "concurrency": (int,), "per_host_concurrency": (int,),
@@ -139,6 +139,10 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
                 ipaddress.ip_address(str(a))
             except ValueError:
                 err("network", 0, "static_hosts", f"{host}: {a!r} is not an IP address")
+    if isinstance(network.get("ca_bundle"), str):
+        # relative to the sites file, so a config folder can carry its intranet CA
+        ca = Path(network["ca_bundle"])
+        network["ca_bundle"] = str(ca if ca.is_absolute() else path.parent / ca)
     network.setdefault("allow_private", False)
     network.setdefault("allow_networks", [])
 
