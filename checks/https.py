@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,13 +47,13 @@ def _parse_time(value: Any) -> datetime | None:
         return None
     text = re.sub(r"\s+", " ", str(value)).strip()
     try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        dt = datetime.fromisoformat(text)   # 3.11 reads "Z" too
     except ValueError:
         try:
             dt = datetime.strptime(text.replace(" GMT", ""), "%b %d %H:%M:%S %Y")
         except ValueError:
             return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _redirects_to_https(row: FetchRow) -> bool:

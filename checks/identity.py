@@ -25,11 +25,11 @@ from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.snapshot import SiteSnapshot
 
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-_ICP = re.compile(rf"([{_PROVINCES}])\s*ICP\s*备\s*(\d{{6,10}})\s*号(?:\s*-\s*\d+)?", re.I)
+_ICP = re.compile(rf"([{_PROVINCES}])\s*ICP\s*备\s*(\d{{6,10}})\s*号(?:\s*-\s*\d+)?", re.IGNORECASE)
 _GA = re.compile(rf"[{_PROVINCES}]?\s*公网安备\s*(\d+)\s*号?")
 _SITECODE = re.compile(r"网站标识码\s*[:：]?\s*([A-Za-z]{0,2}\d{6,12})")
 _HOST_ORG = re.compile(r"主\s*办\s*(?:单\s*位)?\s*[:：]")
-_CONTACT = re.compile(r"(?:电\s*话|联系电话|联系方式|咨询电话|热线|Tel|邮\s*箱|E-?mail)\s*[:：]?\s*[\w(（]", re.I)
+_CONTACT = re.compile(r"(?:电\s*话|联系电话|联系方式|咨询电话|热线|Tel|邮\s*箱|E-?mail)\s*[:：]?\s*[\w(（]", re.IGNORECASE)
 _PHONE = re.compile(r"(?:0\d{2,3}[-－ ]?)?\d{7,8}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")   # a phone or an e-mail
 _CODE_FORM = re.compile(r"^(?:\d{10}|bm\d{8})$")
 
@@ -65,7 +65,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         return CheckResult(Outcome.ERROR, "common.no_home",
                            {"reason": "未抓取" if home is None else (home.error_kind or f"HTTP {home.status}")})
     doc = snap.tree(home)
-    title, text = visible_text(snap.html(home))
+    _, text = visible_text(snap.html(home))
     if doc is None or len(norm_text(text)) < int(params["min_text_chars"]):
         return CheckResult(Outcome.ERROR, "site-identity.unverified",
                            {"reason": f"首页可见文字过少（{len(norm_text(text))}字），页面可能由脚本生成"})

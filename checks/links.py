@@ -102,7 +102,7 @@ class Soft404:
     exempt: set[str] = field(default_factory=set)   # home page keys: never "soft 404" of itself
 
     @classmethod
-    def for_site(cls, snap: SiteSnapshot, params: Mapping[str, Any]) -> "Soft404":
+    def for_site(cls, snap: SiteSnapshot, params: Mapping[str, Any]) -> Soft404:
         det = cls(tuple(params["soft404_phrases"]), float(params["soft404_similarity"]),
                   int(params["soft404_max_chars"]))
         home = snap.home()

@@ -1,7 +1,7 @@
 """availability: 站点无法访问 veto over a week of probes, with the borderline (exactly 5%)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from zwgk.testing import make_snapshot, repo_rules
 
 CHECK = CHECKS[0]
 AS_OF = "2026-06-15T10:00:00+08:00"
-UNTIL = datetime.fromisoformat(AS_OF).astimezone(timezone.utc)
+UNTIL = datetime.fromisoformat(AS_OF).astimezone(UTC)
 
 
 def _ts(t: datetime) -> str:
