@@ -1,0 +1,117 @@
+"""区发展和财政局 fzj.hhw.gov.cn: Guangdong gkmlpt-style 信息公开目录 rendered from a JSON API.
+
+The 信息公开目录 page's list container is empty in the HTML; its own script fetches
+/gkmlpt/api/all/123?page=1 (items with epoch-second dates). A crawler that ignores the JSON would
+call the column blank: a false veto (DOMAIN.md §9). Compliant: 预决算 on time, debt tables,
+annual report as a text-extractable PDF. Planted: fake IPv6 (AAAA, nothing listening on ::1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from zwgk.demo import annual, content
+from zwgk.demo.cms import CmsSite, Item, block, series
+from zwgk.demo.layout import Identity
+from zwgk.demo.model import CST, DemoSite, Routes, host_url
+from zwgk.demo.pdf import make_pdf
+
+HOST = "fzj.hhw.gov.cn"
+UNIT = "区发展和财政局"
+NAME = "红海湾经济开发区发展和财政局"
+NAV = [("工作动态", "/gzdt/"), ("信息公开目录", "/gkmlpt/index"), ("财政预决算", "/czyjs/"),
+       ("政府信息公开指南", "/zfxxgkzn/"), ("政府信息公开年报", "/zfxxgknb/"), ("依申请公开", "/ysqgk/")]
+IDENT = Identity(site_name=NAME, domain=HOST, sponsor="红海湾经济开发区发展和财政局", phone="0660-3388120",
+                 address="汕尾市红海湾经济开发区田墘街道行政中心2号楼", site_code="4415000002",
+                 footer_code="4415000002", icp="粤ICP备05012345号-2", police="44150202000102")
+API = "/gkmlpt/api/all/123"
+
+GKML_SCRIPT = """<script type="text/javascript">
+  // gkmlpt: the directory list is rendered in the browser from the JSON API below.
+  var GKMLPT_API = "%s?page=1";
+  fetch(GKMLPT_API).then(function (r) { return r.json(); }).then(function (data) {
+    var box = document.getElementById("gkmlpt-list");
+    data.articles.forEach(function (a) {
+      var d = new Date(a.first_publish_time * 1000);
+      box.insertAdjacentHTML("beforeend", '<li><a href="' + a.url + '">' + a.title + '</a><span>' +
+        d.toISOString().slice(0, 10) + '</span></li>');
+    });
+  });
+</script>""" % API
+
+
+def _epoch(day: dt.date, hhmm: str) -> int:
+    h, m = map(int, hhmm.split(":"))
+    return int(dt.datetime(day.year, day.month, day.day, h, m, tzinfo=CST).timestamp())
+
+
+def build(today: dt.date) -> DemoSite:
+    Y = today.year
+    routes = Routes()
+    site = CmsSite(IDENT, routes, unit=UNIT, first_id=2123400, nav=NAV)
+    news = site.column("/gzdt/", "工作动态", series(
+        ["区发展和财政局开展财政资金直达基层专项检查", "区发展和财政局召开预算绩效管理工作会议",
+         "区发展和财政局开展政府采购业务培训", "区发展和财政局部署国有资产清查工作",
+         "区发展和财政局开展惠民惠农补贴“一卡通”专项治理", "区发展和财政局召开价格监测工作会议"],
+        today - dt.timedelta(days=1), 6))
+    money = (content.budget_items(UNIT, today, range(Y - 5, Y + 1), month_day=(3, 25))
+             + content.final_items(UNIT, today, range(Y - 6, Y), month_day=(8, 20))
+             + content.debt_items(today, range(Y - 4, Y + 1)))
+    site.column("/czyjs/", "财政预决算", money, per_page=60)
+    reports = []
+    for year, day in content.report_dates(today, (1, 20), Y - 4):
+        pdf_path = f"/attachment/0/{year % 100}/{year}_nb/W0{day:%Y%m%d}123456.pdf"
+        title = f"{UNIT}{year}年政府信息公开工作年度报告"
+        routes.raw(pdf_path, make_pdf(annual.report_lines(UNIT, year), title), "application/pdf", day)
+        reports.append(Item(title, day, link=pdf_path))
+    site.column("/zfxxgknb/", "政府信息公开年报", reports)
+    site.page("/zfxxgkzn/", "政府信息公开指南", content.guide_html(UNIT, revised=dt.date(Y - 1, 12, 10)),
+              column="政府信息公开指南", modified=dt.date(Y - 1, 12, 10))
+    routes.raw("/ysqgk/sqb.doc", content.DOC_BYTES, "application/msword")
+    site.page("/ysqgk/", "依申请公开", content.application_html("/ysqgk/submit", "/ysqgk/sqb.doc"), column="依申请公开")
+    _gkmlpt(site, today, money, reports)
+    site.page("/", NAME, block("工作动态", "/gzdt/", news) + block("财政预决算", "/czyjs/", money)
+              + block("政府信息公开年报", "/zfxxgknb/", reports, limit=2)
+              + '<div class="box"><a href="/gkmlpt/index">政府信息公开目录</a></div>', modified=news[0].date)
+    routes.raw("/robots.txt", b"User-agent: *\nAllow: /\n", "text/plain; charset=utf-8")
+    site.page("/wzdt/", "网站地图", "<ul>" + "".join(f'<li><a href="{h}">{t}</a></li>' for t, h in NAV) + "</ul>",
+              column="网站地图")
+    return DemoSite("fzj", NAME, UNIT, "department", HOST, ipv6="fake", routes=routes, site_code="4415000002")
+
+
+def _gkmlpt(site: CmsSite, today: dt.date, money: list[Item], reports: list[Item]) -> None:
+    """The directory page (empty container + script) and its JSON API, newest first."""
+    Y = today.year
+    docs = [Item(f"红海湾经济开发区发展和财政局关于{t}的通知", today - dt.timedelta(days=8 + 41 * i),
+                 info=[f"文号：红财〔{(today - dt.timedelta(days=8 + 41 * i)).year}〕{30 - i}号"])
+            for i, t in enumerate(["做好年度预算编制工作", "加强财政暂付款管理", "规范行政事业单位国有资产处置",
+                                   "做好惠民惠农财政补贴资金发放", "开展政府采购领域专项整治"])]
+    articles = []
+    for i, item in enumerate(sorted(docs + money, key=lambda it: it.date, reverse=True)):
+        post = 2123500 + i
+        path = f"/gkmlpt/content/2/{post // 1000}/post_{post}.html"
+        site.article(path, Item(item.title, item.date, item.body, item.info),
+                     column="信息公开目录", trail=[("信息公开目录", "/gkmlpt/index")])
+        classify = "财政预决算" if item in money else "政策文件"
+        articles.append({"id": post, "title": item.title, "url": host_url("fzj", HOST, path + "#123"),
+                         "publish_time": _epoch(item.date, "10:20"), "first_publish_time": _epoch(item.date, "10:20"),
+                         "identifier": f"11441500MB2C12345X/{item.date.year}-{post % 1000:05d}",
+                         "document_number": (item.info[0].removeprefix("文号：") if item.info else ""),
+                         "classify": classify, "source": UNIT})
+    for item in reports:
+        articles.append({"id": 2129000 + item.date.year, "title": item.title,
+                         "url": host_url("fzj", HOST, item.url), "publish_time": _epoch(item.date, "09:00"),
+                         "first_publish_time": _epoch(item.date, "09:00"), "identifier": "", "document_number": "",
+                         "classify": "政府信息公开年报", "source": UNIT})
+    articles.sort(key=lambda a: a["first_publish_time"], reverse=True)
+    payload = {"classify": {"id": 123, "name": "全部"}, "page": 1, "size": len(articles) or 20,
+               "total": len(articles), "articles": articles, "year": Y}
+    site.routes.raw(API, json.dumps(payload, ensure_ascii=False).encode(), "application/json; charset=utf-8",
+                    articles and dt.datetime.fromtimestamp(articles[0]["first_publish_time"], CST).date() or None)
+    body = ('<div class="gkmlpt"><div class="gkmlpt-side"><ul><li class="on">全部</li><li>政策文件</li>'
+            '<li>财政预决算</li><li>政府信息公开年报</li></ul></div>'
+            '<div class="gkmlpt-main"><table class="gkmlpt-head"><tr><th>标题</th><th>发布日期</th></tr></table>'
+            '<ul id="gkmlpt-list" class="gkmlpt-list"></ul><div id="gkmlpt-page"></div></div></div>'
+            + GKML_SCRIPT)
+    site.page("/gkmlpt/index", "信息公开目录", body, column="信息公开目录")
