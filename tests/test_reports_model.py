@@ -56,7 +56,7 @@ def test_first_run_has_only_new_findings() -> None:
 
 def test_unjudged_check_is_not_fixed() -> None:
     """A check that errors in the later run says nothing about whether the problem is gone."""
-    store, r1, r2 = sample_store()
+    store, _, r2 = sample_store()
     store.db.execute("UPDATE results SET outcome='error', data=json_set(data, '$.outcome', 'error',"
                      " '$.findings', json('[]')) WHERE run_id=? AND site_id='tqjd' AND check_id='availability'",
                      (r2,))
@@ -66,7 +66,7 @@ def test_unjudged_check_is_not_fixed() -> None:
 
 
 def test_baseline_is_previous_complete_run_of_same_sites() -> None:
-    store, r1, r2 = sample_store()
+    store, _, r2 = sample_store()
     other = store_run(store, "2026-07-01T02:00:00+08:00", 1, sites_path="/other/sites.toml")
     r4 = store_run(store, "2026-08-01T02:00:00+08:00", 2)
     assert build_results(store, r4, RULES)["baseline"]["id"] == r2

@@ -6,8 +6,7 @@ from typing import Any
 import pytest
 
 from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.scoring import (SiteResults, score_run, score_site, task_sites, task_status, unit_group,
-                          unit_key)
+from zwgk.scoring import SiteResults, score_run, score_site, task_sites, task_status, unit_group, unit_key
 
 RULES: dict[str, Any] = {
     "scoring": {"full_marks": 100, "fail_below": 60, "bonus_above": 80, "bonus_cap": 30,

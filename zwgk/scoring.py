@@ -221,8 +221,7 @@ def unit_key(text: str) -> str:
     """Normalise a 落实单位 name: drop （牵头）, （政务服务数据管理局） and duty suffixes."""
     t = _PAREN.sub("", text).strip()
     for suf in _SUFFIXES:
-        if t.endswith(suf):
-            t = t[: -len(suf)]
+        t = t.removesuffix(suf)
     return t.strip(" 、，,；;")
 
 
