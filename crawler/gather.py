@@ -58,6 +58,8 @@ def json_urls(text: str, base: str, cap: int = 500) -> list[Link]:
 
 def _spread(items: list[str], n: int) -> list[str]:
     """A deterministic, evenly spread sample (reproducible run to run)."""
+    if n <= 0:
+        return []
     if len(items) <= n:
         return items
     step = len(items) / n

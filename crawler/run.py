@@ -7,9 +7,11 @@ without fetching again what is stored. Sites whose state is ``done`` are skipped
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Awaitable
 from typing import Any
 
 from crawler import gather
@@ -24,6 +26,8 @@ from crawler.robots import RobotsCache
 from crawler.site import RunCtx, SiteCrawl
 from crawler.writer import Writer
 from zwgk.store import Store
+
+log = logging.getLogger("zwgk.crawler")
 
 
 async def _policy(settings: CrawlSettings, specs: list[SiteSpec], resolver: Resolver) -> AddressPolicy:
@@ -106,14 +110,24 @@ async def crawl_site(sc: SiteCrawl) -> None:
     steps = []
     if not spec.is_column and not ctx.stop.is_set():
         await gather.sitemap_step(sc)
-        steps = [gather.soft404_step(sc), gather.https_step(sc), gather.ipv6_step(sc, home)]
+        steps = [_guarded(sc, "soft404", gather.soft404_step(sc)), _guarded(sc, "https", gather.https_step(sc)),
+                 _guarded(sc, "ipv6", gather.ipv6_step(sc, home))]
         if home is not None:
-            steps.append(gather.resource_dns_step(sc, home))
+            steps.append(_guarded(sc, "resource_dns", gather.resource_dns_step(sc, home)))
     workers = max(2, ctx.cfg.per_host_concurrency) + 2
     await asyncio.gather(sc.work(workers), *steps)
     ctx.writer.flush()
     if not ctx.stop.is_set():
         st.set_site_state(ctx.run_id, spec.id, "done")
+
+
+async def _guarded(sc: SiteCrawl, name: str, step: Awaitable[None]) -> None:
+    """A bug in one gathering step must not lose the crawl: logged, counted, crawl goes on."""
+    try:
+        await step
+    except Exception:  # noqa: BLE001
+        log.exception("site %s: %s step failed", sc.spec.id, name)
+        sc.ctx.stats[f"gather.error.{name}"] += 1
 
 
 def _stored_home(sc: SiteCrawl):  # type: ignore[no-untyped-def]

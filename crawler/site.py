@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import json
+import logging
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from crawler.urls import Scope, TrapGuard, is_attachment, is_skipped_resource, n
 from crawler.writer import Writer, dumps
 from zwgk.store import FetchRow, LinkRow, Store
 
+log = logging.getLogger("zwgk.crawler")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _JSON_TYPES = ("application/json", "text/json", "application/javascript", "text/javascript")
 
@@ -181,6 +183,10 @@ class SiteCrawl:
             try:
                 _, depth, _, url, kind, parent, ex = item
                 await self.process(url, depth, parent, kind, json.loads(ex) if ex else {})
+            except Exception as e:  # noqa: BLE001 - one bad URL must not stop the site's crawl
+                log.exception("site %s: crawling %s failed", self.spec.id, url)
+                self.ctx.writer.mark(self.spec.id, url, "skipped", f"crawler error: {type(e).__name__}")
+                self.ctx.stats["crawler.error"] += 1
             finally:
                 self.inflight -= 1
                 self.counts["queued"] -= 1
