@@ -207,8 +207,9 @@ def budget_kinds(text: str) -> set[tuple[int, str]]:
 def approval_date(text: str, year: int, today: date) -> date | None:
     """The 批复 date a page states, if plausible for a document of ``year``."""
     for m in re.finditer(r"批复", text):
-        window = text[max(0, m.start() - 30): m.end() + 30]
-        for d in find_dates(window):
+        # the date nearest the word: "于2026年3月1日批复", else "批复日期：2026年3月1日"
+        before = find_dates(text[max(0, m.start() - 30): m.start()])
+        for d in [*reversed(before), *find_dates(text[m.end(): m.end() + 30])]:
             if date(year, 1, 1) <= d <= today:
                 return d
     return None
