@@ -74,7 +74,7 @@ class SiteSnapshot:
     def __init__(self, run: RunView, site: SiteInfo):
         self.run = run
         self.site = site
-        self._trees: dict[str, Any] = {}
+        self._trees: dict[Any, Any] = {}
 
     # -- context ------------------------------------------------------------
     @property
@@ -150,14 +150,15 @@ class SiteSnapshot:
         rec = self.page(f) if isinstance(f, str) else f
         if rec is None:
             return None
-        key = rec.final_url or rec.url
+        base = rec.final_url or rec.url
+        key = rec.id if rec.id is not None else base   # pinned v4/v6 fetches share URLs, not bodies
         if key not in self._trees:
             text = self.html(rec)
             doc = None
             if text and text.strip():
                 try:
-                    doc = lxml.html.document_fromstring(text, base_url=key)
-                    doc.make_links_absolute(key, resolve_base_href=True, handle_failures="ignore")
+                    doc = lxml.html.document_fromstring(text, base_url=base)
+                    doc.make_links_absolute(base, resolve_base_href=True, handle_failures="ignore")
                 except (ValueError, lxml.etree.ParserError):
                     doc = None
             self._trees[key] = doc
