@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import scheduler
-from scheduler import AUDIT_JOB, PROBE_JOB, RESUME_JOB, SUMMARY_JOB, AuditScheduler, Settings
+from scheduler import AUDIT_JOB, PROBE_JOB, SUMMARY_JOB, AuditScheduler, Settings
 
 TZ = ZoneInfo("Asia/Shanghai")
 SITES = """\
@@ -165,7 +166,7 @@ def set_next_run(s: Settings, job_id: str, when: datetime) -> None:
 
 def overlaps(calls: list[Call]) -> list[tuple[Call, Call]]:
     spans = sorted(calls, key=lambda c: c.start)
-    return [(a, b) for a, b in zip(spans, spans[1:]) if b.start < a.end]
+    return [(a, b) for a, b in pairwise(spans) if b.start < a.end]
 
 
 # -- overlap ------------------------------------------------------------------------------------
@@ -358,7 +359,7 @@ def test_probes_run_at_the_configured_interval(sites: Path, fake: FakePipeline, 
     a = running(settings(sites, probe_interval_s=0.2))
     time.sleep(1.5)
     a.stop()
-    gaps = [b - a for a, b in zip(fake.probes, fake.probes[1:])]
+    gaps = [b - a for a, b in pairwise(fake.probes)]
     assert 4 <= len(fake.probes) <= 8, fake.probes
     assert all(g > 0.15 for g in gaps), gaps  # never faster than configured, however late
 
