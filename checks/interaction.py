@@ -53,9 +53,9 @@ def _labelled(text: str, label: re.Pattern[str]) -> date | None:
     return parse_date(text[m.end(): m.end() + 40]) if m else None
 
 
-def _from_tables(doc: Any, url: str, invalid: list[str]) -> tuple[list[Message], set[int]]:
+def _from_tables(doc: Any, url: str, invalid: list[str]) -> tuple[list[Message], set[Any]]:
     out: list[Message] = []
-    used: set[int] = set()
+    used: set[Any] = set()   # elements, not id()s: lxml proxies die and their ids get reused
     for table in doc.iter("table"):
         g, trs = grid(table), own_rows(table)
         head = None
@@ -69,7 +69,7 @@ def _from_tables(doc: Any, url: str, invalid: list[str]) -> tuple[list[Message],
         heads = [c.text if c else "" for c in g[head]]
         col = {k: next((i for i, t in enumerate(heads) if rx.search(t) and len(t) < 12), None)
                for k, rx in (("rec", _RECEIVED), ("rep", _REPLIED), ("title", _TITLE_HEAD), ("st", _STATUS_HEAD))}
-        used.add(id(table))
+        used.add(table)
         for r in range(head + 1, len(g)):
             cells = [c.text if c else "" for c in g[r]]
 
@@ -87,7 +87,7 @@ def _from_tables(doc: Any, url: str, invalid: list[str]) -> tuple[list[Message],
     return out, used
 
 
-def _from_blocks(doc: Any, url: str, title: str, invalid: list[str], skip: set[int]) -> list[Message]:
+def _from_blocks(doc: Any, url: str, title: str, invalid: list[str], skip: set[Any]) -> list[Message]:
     body = doc.find("body")
     body = body if body is not None else doc
     whole = body.text_content()
@@ -98,21 +98,21 @@ def _from_blocks(doc: Any, url: str, title: str, invalid: list[str], skip: set[i
                             r"回复内容|答复内容|回复意见|答复意见", whole) else ""), url,
                         any(w in whole for w in invalid))]
     out: list[Message] = []
-    seen: set[int] = set()
+    seen: set[Any] = set()
     for el in body.iter():
         if not isinstance(el.tag, str):
             continue
         own = (el.text or "") + "".join(c.tail or "" for c in el)    # "<a>…</a> 留言时间：…" is a tail
         if not _RECEIVED.search(own):
             continue
-        if any(id(t) in skip for t in el.iterancestors("table")):
+        if any(t in skip for t in el.iterancestors("table")):
             continue
         block = el
         while block.getparent() is not None and len(_RECEIVED.findall(block.getparent().text_content())) == 1:
             block = block.getparent()
-        if id(block) in seen:
+        if block in seen:
             continue
-        seen.add(id(block))
+        seen.add(block)
         text = block.text_content()
         a = block.find(".//a[@href]")
         out.append(Message(a.text_content().strip() if a is not None else "", a.get("href") if a is not None else None,
