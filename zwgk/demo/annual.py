@@ -190,14 +190,14 @@ def report_html(unit: str, year: int, *, fmt: str = "2021", a1_error: bool = Fal
     """The body of the report page: six headings, text, tables 二 三 四."""
     n = numbers(unit, year, fmt)
     parts = [f"<h2>{e(unit)}{year}年政府信息公开工作年度报告</h2>",
-             "<p>本报告根据《中华人民共和国政府信息公开条例》要求编制。本报告中所列数据的统计期限自"
-             f"{year}年1月1日起至{year}年12月31日止。</p>",
+             ("<p>本报告根据《中华人民共和国政府信息公开条例》要求编制。本报告中所列数据的统计期限自"
+              f"{year}年1月1日起至{year}年12月31日止。</p>"),
              f"<h3>{HEADINGS[0]}</h3><p>{summary(unit, n)}</p>",
              f"<h3>{HEADINGS[1]}</h3>{table2(n, fmt)}",
              f"<h3>{HEADINGS[2]}</h3>{table3(n, a1_error=a1_error, fmt=fmt)}",
              f"<h3>{HEADINGS[3]}</h3>{table4(n)}",
-             f"<h3>{HEADINGS[4]}</h3><p>一是政策解读形式还不够丰富；二是信息更新还不够及时。下一步，"
-             "我们将加强业务培训，健全信息发布审核机制。</p>",
+             (f"<h3>{HEADINGS[4]}</h3><p>一是政策解读形式还不够丰富；二是信息更新还不够及时。下一步，"
+              "我们将加强业务培训，健全信息发布审核机制。</p>"),
              f"<h3>{HEADINGS[5]}</h3><p>本年度未收取信息处理费。无其他需要报告的事项。</p>"]
     return "\n".join(parts)
 

@@ -28,13 +28,13 @@ def build_district(today: dt.date) -> District:
         *sfj_plants, *tqjd_plants, *ggsy_plants,
     ]
     compliant = [
-        *((("portal", c) for c in (
+        *(("portal", c) for c in (
             "availability", "ipv6", "site-identity", "links", "homepage-freshness", "column-blank", "column-stale",
             "forged-dates", "budget-current-year", "final-accounts", "budget-history", "debt-disclosure",
             "annual-report", "regulations-column", "normative-documents", "policy-interpretation",
             "interaction-response", "application-channel", "disclosure-guide", "column-plans",
             "column-negative-list", "column-enforcement", "column-subsidies", "column-epidemic",
-            "column-leader-mailbox", "column-gazette", "column-statutory"))),
+            "column-leader-mailbox", "column-gazette", "column-statutory")),
         ("fzj", "availability"), ("fzj", "column-blank"), ("fzj", "budget-current-year"),
         ("fzj", "final-accounts"), ("fzj", "site-identity"), ("fzj", "homepage-freshness"),
         ("fzj", "disclosure-guide"), ("fzj", "application-channel"),

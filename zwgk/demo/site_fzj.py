@@ -29,7 +29,7 @@ API = "/gkmlpt/api/all/123"
 
 GKML_SCRIPT = """<script type="text/javascript">
   // gkmlpt: the directory list is rendered in the browser from the JSON API below.
-  var GKMLPT_API = "%s?page=1";
+  var GKMLPT_API = "@API@?page=1";
   fetch(GKMLPT_API).then(function (r) { return r.json(); }).then(function (data) {
     var box = document.getElementById("gkmlpt-list");
     data.articles.forEach(function (a) {
@@ -38,7 +38,7 @@ GKML_SCRIPT = """<script type="text/javascript">
         d.toISOString().slice(0, 10) + '</span></li>');
     });
   });
-</script>""" % API
+</script>""".replace("@API@", API)
 
 
 def _epoch(day: dt.date, hhmm: str) -> int:

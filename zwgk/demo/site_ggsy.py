@@ -38,7 +38,7 @@ def build(today: dt.date) -> tuple[DemoSite, list[Plant]]:
     forged.pubdate_meta = f"{forged.date - days(45):%Y-%m-%d} 08:00"  # meta says 45 days earlier
     site.column("/gzdt/", "工作动态", news)
     future = Item(f"关于{(today + days(30)).year}年中小学校假期安排的通知", today + days(30))
-    notices = site.column("/tzgg/", "通知公告", [future] + series(
+    site.column("/tzgg/", "通知公告", [future] + series(
         ["关于开展适龄儿童免费接种疫苗工作的通知", "关于做好秋冬季传染病防控工作的通知"], today - days(6), 20))
     policy = Item("红海湾经济开发区公共事业局关于进一步规范校外培训机构管理的通知", today - days(16),
                   info=[f"文号：红公事〔{(today - days(16)).year}〕9号"])
@@ -63,7 +63,7 @@ def build(today: dt.date) -> tuple[DemoSite, list[Plant]]:
     # Navigation-only home page: menus and entry tiles, no dated items.
     tiles = "".join(f'<li class="tile"><a href="{h}">{t}</a></li>' for t, h in NAV)
     site.page("/", NAME, f'<div class="home-tiles"><ul>{tiles}</ul></div>'
-              '<div class="banner"><img src="/images/logo.png" alt="公共事业"></div>')
+              '<div class="banner"><img src="/images/logo.png" alt="公共事业"></div>', modified=news[0].date)
     routes["/index.html"] = routes["/"]
     routes.raw("/robots.txt", b"User-agent: *\nDisallow: /search/\n", "text/plain; charset=utf-8")
     site.page("/wzdt/", "网站地图", f"<ul>{tiles}</ul>", column="网站地图")
