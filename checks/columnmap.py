@@ -21,7 +21,7 @@ import weakref
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from zwgk.parsing.lists import (
     BLANK_MARKERS,
@@ -308,6 +308,7 @@ class _Reader:
         self.markers = tuple(params.get("blank_markers", BLANK_MARKERS))
         self.max_own = int(params.get("blank_max_own_text", 10))
         self._chrome: set[str] | None = None
+        self._home_links: set[str] | None = None
         self.children: dict[str, list[FetchRow]] = {}
         for p in snap.pages():
             if p.extra.get("discovered") in ("pagination", "json_api") and p.parent_url:
@@ -400,10 +401,32 @@ class _Reader:
         # "only the template" is judged for categorised columns only: an uncategorised navigation
         # entry (网站地图, 联系我们 …) is blank only when it says so
         if col.category and doc is not None and not looks_script_rendered(text) and self.chrome() and \
-                len(self._own_text(doc, col)) <= self.max_own:
+                not self._own_links(doc, page_url) and len(self._own_text(doc, col)) <= self.max_own:
             col.state, col.reason = "blank", "栏目页除网站模板外无任何内容"
             return
         col.state, col.reason = "unverifiable", "未识别出信息列表"
+
+    def _own_links(self, doc: Any, page_url: str) -> list[str]:
+        """Links of the page that the home page does not have (besides itself and its breadcrumb ancestors):
+        a page with its own links has content we could not read as a list — not a blank column."""
+        if self._home_links is None:
+            home = self.snap.home()
+            hdoc = parse_html(self.snap.html(home) or "") if home and home.body_hash else None
+            base = (home.final_url or home.url) if home else ""
+            self._home_links = {urljoin(base, a.get("href", "")).split("#")[0]
+                                for a in hdoc.iter("a")} if hdoc is not None else set()
+        path = urlsplit(page_url).path
+        out = []
+        for a in doc.iter("a"):
+            href = (a.get("href") or "").strip()
+            if not href or href.startswith(("javascript:", "#", "mailto:")):
+                continue
+            u = urljoin(page_url, href).split("#")[0]
+            up = urlsplit(u)
+            if u in self._home_links or (up.netloc == urlsplit(page_url).netloc and path.startswith(up.path)):
+                continue
+            out.append(u)
+        return out
 
     def _own_text(self, doc: Any, col: Column) -> str:
         chrome = self.chrome()

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
+from checks.base import params_for
 from checks.columnmap import categories, classify, column_map
 from checks.columns import CHECKS
-from checks.base import params_for
 from zwgk.model import Outcome
 from zwgk.testing import Page, make_snapshot, repo_rules, site_config
 
@@ -146,9 +146,11 @@ def test_blank_veto_threshold(n: int, veto: bool) -> None:
     (listing([], "<div>栏目维护中</div>"), "blank"),
     (listing([]), "blank"),                                    # nothing but the site template
     (listing([], "<iframe src='/list.jsp'></iframe>"), "unverifiable"),
+    (listing([], "<div><a href='/c0/sub1/'>专项</a><a href='/c0/sub2/'>年度</a></div>"), "unverifiable"),  # own links
     (Page(body="", status=403, error_kind="blocked"), "unverifiable"),
     (None, "unverifiable"),                                    # linked, never fetched (page cap)
-], ids=["under-construction", "maintenance", "template-only", "iframe", "blocked", "not-fetched"])
+], ids=["under-construction", "maintenance", "template-only", "iframe", "sub-column-links", "blocked",
+        "not-fetched"])
 def test_blank_or_unverifiable(body: str | Page | None, state: str) -> None:
     snap = snapshot({"规划计划": body})
     assert column_map(snap).find("plans")[0].state == state
