@@ -61,7 +61,8 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     for col in cmap.find("interpretation"):
         jd.update({_key(it.url): it.title for it in col.items if it.url})
     jd.update({_key(d.url): d.title for d in documents(snap, _JD_WORDS) if _is_jd(d.title)})
-    columns = {_key(c.url) for c in cmap.columns}
+    # list pages are not a document's 解读 (an article linked as "相关解读" may itself be mapped as a column)
+    columns = {_key(c.url) for c in cmap.columns if len(c.items) >= 2}
     if not policy:
         unread = [c for cat in params["policy_categories"] for c in cmap.find(cat) if c.state == "unverifiable"]
         if unread:
