@@ -16,8 +16,8 @@ from typing import Any
 from zwgk.config import SITE_KINDS, ConfigError
 from zwgk.tomlpos import Positions, where
 
-LEVELS = ("veto", "deduct", "info")
-SCORING_KEYS = {"level", "veto", "points", "per_finding", "weights"}
+LEVELS = ("veto", "deduct", "info", "bonus")   # bonus: 加分 for portals above 80
+SCORING_KEYS = {"level", "veto", "points", "per_finding", "weights", "service"}  # service: a 办事服务 indicator
 TOP_KEYS = {"meta", "scoring", "checks", "columns", "task", "content", "disclosure", "technical"}
 TASK_KEYS = {"number", "group", "requirement", "units", "applies_to", "checks", "manual", "reason"}
 

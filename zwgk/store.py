@@ -467,6 +467,13 @@ class Store:
         return list(self.db.execute("SELECT * FROM results WHERE run_id=? ORDER BY site_id, check_id",
                                     (run_id,)))
 
+    def findings(self, run_id: int) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM findings WHERE run_id=? ORDER BY id", (run_id,)))
+
+    def judged_runs(self) -> set[int]:
+        """Ids of runs that have stored results (cheap: no result bodies loaded)."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT run_id FROM results")}
+
     def fingerprint_history(self, fingerprints: Iterable[str], before_run: int) -> dict[str, tuple[int, int]]:
         """fingerprint -> (first run id, last run id) among judged runs before ``before_run``."""
         out: dict[str, tuple[int, int]] = {}
