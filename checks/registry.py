@@ -10,6 +10,8 @@ _FAMILIES: list[list[Check]] = []
 try:  # families land one by one; the registry must import while they do
     from checks import availability, https, identity, ipv6, links  # technical (DOMAIN.md §2-§4)
     _FAMILIES += [availability.CHECKS, ipv6.CHECKS, links.CHECKS, https.CHECKS, identity.CHECKS]
+    from checks import columns, freshness  # content: columns, blank/stale, home page (DOMAIN.md §2, §5)
+    _FAMILIES += [columns.CHECKS, freshness.CHECKS]
 finally:
     pass
 
