@@ -178,3 +178,26 @@ def test_late_reply_is_three_months_and_a_day() -> None:
     received = dt.date(2026, 6, 30)
     assert add_months(received, 3) == dt.date(2026, 9, 30)
     assert add_months(dt.date(2026, 11, 30), 3) == dt.date(2027, 2, 28)
+
+
+def test_no_unplanned_broken_internal_links() -> None:
+    """Every same-host href/src resolves to a 200 route, except the planted link problems."""
+    district = build_district(TODAYS[0])
+    planted = {(p.site_id, p.path) for p in district.plants if p.check_id == "links"}
+    for site in district.sites:
+        if not site.served:
+            continue
+        routes = site.routes
+        for path, resp in routes.items():
+            ctype = resp.headers.get("Content-Type", "")
+            if not ctype.startswith("text/html") or resp.status != 200:
+                continue
+            text = bytes(resp.body).decode("gb18030" if site.encoding == "gbk" else "utf-8")
+            for href in re.findall(r'(?:href|src)="([^"#]+)"', text):
+                href = href.replace("&amp;", "&")
+                if href.startswith("./"):
+                    href = path.rsplit("/", 1)[0] + href[1:]
+                if not href.startswith("/"):
+                    continue
+                ok = href in routes and routes[href].status == 200
+                assert ok or (site.id, href) in planted, (site.id, path, href)

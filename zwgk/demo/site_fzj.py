@@ -24,7 +24,8 @@ NAV = [("工作动态", "/gzdt/"), ("信息公开目录", "/gkmlpt/index"), ("�
        ("政府信息公开指南", "/zfxxgkzn/"), ("政府信息公开年报", "/zfxxgknb/"), ("依申请公开", "/ysqgk/")]
 IDENT = Identity(site_name=NAME, domain=HOST, sponsor="红海湾经济开发区发展和财政局", phone="0660-3388120",
                  address="汕尾市红海湾经济开发区田墘街道行政中心2号楼", site_code="4415000002",
-                 footer_code="4415000002", icp="粤ICP备05012345号-2", police="44150202000102")
+                 footer_code="4415000002", icp="粤ICP备05012345号-2", police="44150202000102",
+                 conac_id="1B4E8D23C6F95E67B2D3E4F506172839")
 API = "/gkmlpt/api/all/123"
 
 GKML_SCRIPT = """<script type="text/javascript">

@@ -23,7 +23,8 @@ NAV = [("工作动态", "/gzdt/"), ("通知公告", "/tzgg/"), ("政策文件", 
        ("政府信息公开年报", "/zfxxgknb/"), ("依申请公开", "/ysqgk/")]
 IDENT = Identity(site_name=NAME, domain=HOST, sponsor="红海湾经济开发区公共事业局", phone="0660-3388210",
                  address="汕尾市红海湾经济开发区田墘街道行政中心5号楼", site_code="4415000005",
-                 footer_code="4415000005", icp="粤ICP备05012345号-6", police="44150202000106")
+                 footer_code="4415000005", icp="粤ICP备05012345号-6", police="44150202000106",
+                 conac_id="4E71B056F9C2819AE5061728394A5B6C")
 
 
 def build(today: dt.date) -> tuple[DemoSite, list[Plant]]:

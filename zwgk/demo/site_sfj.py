@@ -25,7 +25,8 @@ NAV = [("工作动态", C_NEWS), ("规范性文件", C_DOCS), ("部门预决算"
        ("政府信息公开年报", C_REPORT), ("公共法律服务", C_LAW), ("法治宣传", "/col/col1010/index.html")]
 IDENT = Identity(site_name=NAME, domain=HOST, sponsor="红海湾经济开发区司法局", phone="0660-3388148",
                  address="汕尾市红海湾经济开发区田墘街道行政中心3号楼", site_code="4415000003",
-                 footer_code="4415000003", icp="粤ICP备05012345号-3", police="44150202000103")
+                 footer_code="4415000003", icp="粤ICP备05012345号-3", police="44150202000103",
+                 conac_id="2C5F9E34D7A06F78C3E4F5061728394A")
 
 BROKEN_HOME = "/col/col1010/index.html"  # the 法治宣传 menu item: column deleted, 404
 BROKEN_INNER = "/art/2021/6/18/art_1006_880.html"  # old 法律援助 guide linked from an article

@@ -25,7 +25,8 @@ NAME = "红海湾经济开发区田墘街道办事处"
 WRONG_CODE = "4403000027"  # a Shenzhen (440300) code: wrong region for 汕尾 (441500)
 IDENT = Identity(site_name=NAME, domain=HOST, sponsor="红海湾经济开发区田墘街道办事处", phone="0660-3388260",
                  address="汕尾市红海湾经济开发区田墘街道新村路8号", site_code=WRONG_CODE, footer_code=None,
-                 icp="粤ICP备05012345号-5", police="44150202000105")
+                 icp="粤ICP备05012345号-5", police="44150202000105",
+                 conac_id="3D60AF45E8B17089D4F5061728394A5B")
 BLANKS = {21: ("党务公开", "暂无信息"), 22: ("财政资金", "栏目建设中，敬请期待……"), 23: ("办事指南", "栏目维护中"),
           24: ("村务公开", None), 25: ("政策解读", "暂无信息")}
 
@@ -143,6 +144,7 @@ def build(today: dt.date) -> tuple[DemoSite, list[Plant]]:
     site.routes.raw("/css/style.css", b"td{font-size:12px}\n", "text/css")
     site.routes.raw("/js/page.js", b"\n", "application/javascript")
     site.routes.raw("/robots.txt", b"User-agent: *\nDisallow:\n", "text/plain")
+    site.routes.page("/wzdt/", site.doc("网站地图", "".join(f'<p><a href="{e(h)}">{e(t)}</a></p>' for t, h in site.nav)))
     iis404 = Resp(404, "<html><head><title>404 - 找不到文件或目录。</title></head><body><h2>404 - 找不到文件或目录。</h2>"
                   "</body></html>".encode("gbk"), {"Content-Type": "text/html", "Server": "Microsoft-IIS/6.0"})
     demo = DemoSite("tqjd", NAME, UNIT, "street", HOST, ipv6="none", encoding="gbk", routes=site.routes,
