@@ -45,7 +45,7 @@ def read(snap: SiteSnapshot, doc: Doc, params: Mapping[str, Any]) -> tuple[ar.An
             return rep, None
         pdfs = [ln.target_url for ln in snap.links(doc.url) if is_attachment(ln.target_url)]
         for url in pdfs:
-            got, why = _read_file(snap, url, doc.title, params)
+            got, _why = _read_file(snap, url, doc.title, params)
             if got:
                 return got, None
         if rep and rep.headings and any(rep.headings.values()):
@@ -189,8 +189,14 @@ MESSAGES = {
     "annual-report.a7": "与上年报告不衔接：{where}",
 }
 
+
+def _messages(prefix: str) -> dict[str, str]:
+    """Each check declares only its own (namespaced) messages."""
+    return {k: v for k, v in MESSAGES.items() if k.split(".")[0] == prefix}
+
+
 CHECKS: list[Check] = [
-    Check("annual-report", "政府信息公开工作年度报告（任务42）", judge, MESSAGES,
+    Check("annual-report", "政府信息公开工作年度报告（任务42）", judge, _messages("annual-report"),
           {"due_department": "01-31", "due_government": "03-31", "format_2021_from": 2021, "min_cjk_chars": 50},
           doc="上年度年报按时公开（部门1月31日、政府3月31日），六个部分、2021格式、表三表四勾稽关系（PDF可读）"),
 ]

@@ -380,17 +380,23 @@ MESSAGES = {
     "debt.unverified": "未找到{year}年债务信息，且{reason}，无法核验",
 }
 
+
+def _messages(prefix: str) -> dict[str, str]:
+    """Each check declares only its own (namespaced) messages."""
+    return {k: v for k, v in MESSAGES.items() if k.split(".")[0] == prefix}
+
+
 CHECKS: list[Check] = [
-    Check("budget-current-year", "部门预算按时公开（任务6）", judge_budget, MESSAGES,
+    Check("budget-current-year", "部门预算按时公开（任务6）", judge_budget, _messages("budget"),
           {"due": "04-30", "approval_days": 20, "tables": _BUDGET_TABLES},
           doc="当年部门预算已公开且不晚于期限（默认4月30日；页面载明批复日期时为批复后20日）"),
-    Check("final-accounts", "部门决算按时公开（任务6）", judge_final, MESSAGES,
+    Check("final-accounts", "部门决算按时公开（任务6）", judge_final, _messages("final"),
           {"due": "09-30", "approval_days": 20, "tables": _FINAL_TABLES},
           doc="上年度部门决算已公开且不晚于期限（默认9月30日；批复后20日）；HTML决算列出标准表格"),
-    Check("budget-history", "往年预决算可查阅（任务6）", judge_history, MESSAGES,
+    Check("budget-history", "往年预决算可查阅（任务6）", judge_history, _messages("budget-history"),
           {"years": 3, "since": 2017, "budget_due": "04-30", "final_due": "09-30"},
           doc="往年部门预算、决算仍可查阅（年数可配置）"),
-    Check("debt-disclosure", "地方政府债务信息公开（任务7）", judge_debt, MESSAGES,
+    Check("debt-disclosure", "地方政府债务信息公开（任务7）", judge_debt, _messages("debt"),
           {"due": "04-30", "finance_units": ["财政"],
            "kinds": {"债务限额及余额": ["限额", "余额"], "债券发行": ["发行"], "还本付息": ["还本", "付息", "偿还"]}},
           kinds=("portal",), doc="门户网站或财政部门网站公开当年债务限额余额、发行、还本付息信息"),

@@ -57,13 +57,13 @@ def judge_channels(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult
     missing = [k for k, v in wanted.items() if not v]
     metrics = {k: v for k, v in wanted.items()}
     if not missing:
-        return CheckResult(Outcome.PASS, "channels.ok", {"channels": "、".join(names[k] for k in wanted)},
+        return CheckResult(Outcome.PASS, "application.ok", {"channels": "、".join(names[k] for k in wanted)},
                            metrics=metrics)
     if why := crawl_incomplete(snap):
-        return CheckResult(Outcome.ERROR, "channels.unverified",
+        return CheckResult(Outcome.ERROR, "application.unverified",
                            {"missing": "、".join(names[k] for k in missing), "reason": why}, metrics=metrics)
-    return CheckResult(Outcome.FAIL, "channels.missing", {"missing": "、".join(names[k] for k in missing)},
-                       [Finding("channels.missing_one", {"channel": names[k], "key": k}, url=snap.site.url)
+    return CheckResult(Outcome.FAIL, "application.missing", {"missing": "、".join(names[k] for k in missing)},
+                       [Finding("application.missing_one", {"channel": names[k], "key": k}, url=snap.site.url)
                         for k in missing], metrics)
 
 
@@ -81,8 +81,8 @@ def judge_guide(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     urls = _guide_pages(snap)
     if not urls:
         if why := crawl_incomplete(snap):
-            return CheckResult(Outcome.ERROR, "guide.unverified", {"reason": why})
-        return CheckResult(Outcome.FAIL, "guide.missing", {}, [Finding("guide.missing", {"key": "guide"},
+            return CheckResult(Outcome.ERROR, "disclosure-guide.unverified", {"reason": why})
+        return CheckResult(Outcome.FAIL, "disclosure-guide.missing", {}, [Finding("disclosure-guide.missing", {"key": "guide"},
                                                                        url=snap.site.url)])
     read = False
     for url in urls:
@@ -96,35 +96,41 @@ def judge_guide(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         old = [w for w in params["outdated_markers"] if w in text]
         current = [w for w in params["current_markers"] if w in text]
         if old and not current:
-            return CheckResult(Outcome.FAIL, "guide.outdated", {"url": url, "marker": old[0]},
-                               [Finding("guide.outdated", {"marker": old[0], "key": "guide"}, url=url,
+            return CheckResult(Outcome.FAIL, "disclosure-guide.outdated", {"url": url, "marker": old[0]},
+                               [Finding("disclosure-guide.outdated", {"marker": old[0], "key": "guide"}, url=url,
                                         observed=old[0], expected="20个工作日（2019年条例）")])
         if current:
-            return CheckResult(Outcome.PASS, "guide.ok", {"url": url}, metrics={"url": url, "markers": current})
+            return CheckResult(Outcome.PASS, "disclosure-guide.ok", {"url": url}, metrics={"url": url, "markers": current})
     if read:
-        return CheckResult(Outcome.ERROR, "guide.no_deadline", {"url": urls[0]})
-    return CheckResult(Outcome.ERROR, "guide.unread", {"url": urls[0]})
+        return CheckResult(Outcome.ERROR, "disclosure-guide.no_deadline", {"url": urls[0]})
+    return CheckResult(Outcome.ERROR, "disclosure-guide.unread", {"url": urls[0]})
 
 
 MESSAGES = {
-    "channels.ok": "互动与申请渠道齐全：{channels}",
-    "channels.missing": "缺少渠道：{missing}",
-    "channels.missing_one": "未找到“{channel}”",
-    "channels.unverified": "未找到{missing}，且{reason}，无法核验",
-    "guide.ok": "政府信息公开指南已按2019年条例更新（{url}）",
-    "guide.outdated": "政府信息公开指南仍为旧版（含“{marker}”），应按2019年条例更新",
-    "guide.missing": "未找到政府信息公开指南",
-    "guide.unverified": "未找到政府信息公开指南，且{reason}，无法核验",
-    "guide.no_deadline": "已读取政府信息公开指南，但未找到答复期限表述，需人工核查（{url}）",
-    "guide.unread": "政府信息公开指南页面未抓取或无法读取（{url}）",
+    "application.ok": "互动与申请渠道齐全：{channels}",
+    "application.missing": "缺少渠道：{missing}",
+    "application.missing_one": "未找到“{channel}”",
+    "application.unverified": "未找到{missing}，且{reason}，无法核验",
+    "disclosure-guide.ok": "政府信息公开指南已按2019年条例更新（{url}）",
+    "disclosure-guide.outdated": "政府信息公开指南仍为旧版（含“{marker}”），应按2019年条例更新",
+    "disclosure-guide.missing": "未找到政府信息公开指南",
+    "disclosure-guide.unverified": "未找到政府信息公开指南，且{reason}，无法核验",
+    "disclosure-guide.no_deadline": "已读取政府信息公开指南，但未找到答复期限表述，需人工核查（{url}）",
+    "disclosure-guide.unread": "政府信息公开指南页面未抓取或无法读取（{url}）",
 }
 
+
+def _messages(prefix: str) -> dict[str, str]:
+    """Each check declares only its own (namespaced) messages."""
+    return {k: v for k, v in MESSAGES.items() if k.split(".")[0] == prefix}
+
+
 CHECKS: list[Check] = [
-    Check("application-channel", "依申请公开、领导信箱、12345渠道（任务19、21-24、36-38）", judge_channels, MESSAGES,
+    Check("application-channel", "依申请公开、领导信箱、12345渠道（任务19、21-24、36-38）", judge_channels, _messages("application"),
           {"application_words": ["在线申请", "网上申请", "申请表", "依申请公开申请", "我要申请", "申请公开"],
            "mailbox_words": ["信箱"], "mailbox_for": ["portal"], "hotline_for": ["portal"]},
           doc="依申请公开在线申请或申请表下载；门户网站设领导信箱和12345热线链接"),
-    Check("disclosure-guide", "政府信息公开指南时效（任务36）", judge_guide, MESSAGES,
+    Check("disclosure-guide", "政府信息公开指南时效（任务36）", judge_guide, _messages("disclosure-guide"),
           {"outdated_markers": ["15个工作日", "十五个工作日", "国务院令第492号"],
            "current_markers": ["20个工作日", "二十个工作日", "国务院令第711号"]},
           doc="指南按2019年条例（20个工作日）更新；仍写“15个工作日”为过时"),

@@ -73,8 +73,8 @@ def _from_tables(doc: Any, url: str, invalid: list[str]) -> tuple[list[Message],
         for r in range(head + 1, len(g)):
             cells = [c.text if c else "" for c in g[r]]
 
-            def cell(k: str) -> str:
-                i = col[k]
+            def cell(k: str, cells: list[str] = cells) -> str:
+                i = col[k]   # noqa: B023 - col is fixed per table, the closure is used within the row
                 return cells[i] if i is not None and i < len(cells) else ""
             received = parse_date(cell("rec"))
             if received is None:
@@ -206,8 +206,14 @@ MESSAGES = {
     "interaction.unreadable": "找到 {pages} 个留言页面，但未能读取留言时间，无法核验",
 }
 
+
+def _messages(prefix: str) -> dict[str, str]:
+    """Each check declares only its own (namespaced) messages."""
+    return {k: v for k, v in MESSAGES.items() if k.split(".")[0] == prefix}
+
+
 CHECKS: list[Check] = [
-    Check("interaction-response", "互动回应（任务21-24，单项否决：互动回应差）", judge, MESSAGES,
+    Check("interaction-response", "互动回应（任务21-24，单项否决：互动回应差）", judge, _messages("interaction"),
           {"limit_months": 3, "window_months": 12,
            "invalid_marks": ["无效留言", "不予受理", "不受理", "重复留言", "已删除"]},
           doc="近一年有效留言超过3个月未答复为单项否决；统计答复用时中位数和P90"),

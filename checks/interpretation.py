@@ -66,8 +66,8 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     if not policy:
         unread = [c for cat in params["policy_categories"] for c in cmap.find(cat) if c.state == "unverifiable"]
         if unread:
-            return CheckResult(Outcome.ERROR, "interpretation.unverified", {"reason": unread[0].reason or "栏目无法读取"})
-        return CheckResult(Outcome.NOT_APPLICABLE, "interpretation.no_policy", {"window": params["window"]})
+            return CheckResult(Outcome.ERROR, "policy-interpretation.unverified", {"reason": unread[0].reason or "栏目无法读取"})
+        return CheckResult(Outcome.NOT_APPLICABLE, "policy-interpretation.no_policy", {"window": params["window"]})
     findings: list[Finding] = []
     linked = checked = 0
     for url, it in policy.items():
@@ -86,50 +86,56 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
             linked += 1
         elif forward and not any(snap.page(u) for u in forward):
             linked += 1                 # the 解读 page was not crawled: its back link cannot be checked
-            findings.append(Finding("interpretation.back_unverified", {"title": it.title}, Severity.WARN, **ev))
+            findings.append(Finding("policy-interpretation.back_unverified", {"title": it.title}, Severity.WARN, **ev))
         elif forward or backward:
             other = (forward or backward)[0]
-            findings.append(Finding("interpretation.one_way", {"title": it.title,
+            findings.append(Finding("policy-interpretation.one_way", {"title": it.title,
                                                                "missing": "解读→原文" if forward else "原文→解读"},
                                     **ev, observed=other, expected="原文与解读互相链接"))
         else:
             match = next((u for u, t in jd.items() if titles_match(it.title, t, float(params["title_similarity"]))),
                          None)
             if match:
-                findings.append(Finding("interpretation.title_only", {"title": it.title}, **ev, observed=match,
+                findings.append(Finding("policy-interpretation.title_only", {"title": it.title}, **ev, observed=match,
                                         expected="原文与解读互相链接"))
             else:
-                findings.append(Finding("interpretation.none", {"title": it.title}, **ev, expected="配套解读"))
+                findings.append(Finding("policy-interpretation.none", {"title": it.title}, **ev, expected="配套解读"))
     if not checked:
-        return CheckResult(Outcome.ERROR, "interpretation.pages_unchecked", {"count": len(policy)})
+        return CheckResult(Outcome.ERROR, "policy-interpretation.pages_unchecked", {"count": len(policy)})
     share = linked / checked
     target = float(params["target"])
     metrics = {"policy_documents": len(policy), "checked": checked, "linked": linked, "share": round(share, 3),
                "target": target}
     if share >= target:   # below-target only makes "no 解读" a failure; link faults always are
         for f in findings:
-            if f.message_id == "interpretation.none":
+            if f.message_id == "policy-interpretation.none":
                 f.severity = Severity.WARN
     p = {"share": f"{share:.0%}", "target": f"{target:.0%}", "linked": linked, "checked": checked}
     if any(f.severity == Severity.FAIL for f in findings):
-        return CheckResult(Outcome.FAIL, "interpretation.problems", p, findings, metrics)
-    return CheckResult(Outcome.PASS, "interpretation.ok", p, findings, metrics)
+        return CheckResult(Outcome.FAIL, "policy-interpretation.problems", p, findings, metrics)
+    return CheckResult(Outcome.PASS, "policy-interpretation.ok", p, findings, metrics)
 
 
 MESSAGES = {
-    "interpretation.ok": "近期政策文件与解读互相链接 {linked}/{checked}（{share}，目标 {target}）",
-    "interpretation.problems": "政策文件与解读互相链接 {linked}/{checked}（{share}，目标 {target}）",
-    "interpretation.no_policy": "统计期内（{window}）未找到政策文件",
-    "interpretation.unverified": "政策文件栏目无法读取：{reason}",
-    "interpretation.pages_unchecked": "{count} 件政策文件的页面均未抓取，无法核验解读链接",
-    "interpretation.title_only": "“{title}”有标题相近的解读，但原文与解读互不链接",
-    "interpretation.one_way": "“{title}”与解读只有单向链接（缺少{missing}）",
-    "interpretation.none": "“{title}”未找到配套解读",
-    "interpretation.back_unverified": "“{title}”链接到解读，但解读页面未抓取，无法核验反向链接",
+    "policy-interpretation.ok": "近期政策文件与解读互相链接 {linked}/{checked}（{share}，目标 {target}）",
+    "policy-interpretation.problems": "政策文件与解读互相链接 {linked}/{checked}（{share}，目标 {target}）",
+    "policy-interpretation.no_policy": "统计期内（{window}）未找到政策文件",
+    "policy-interpretation.unverified": "政策文件栏目无法读取：{reason}",
+    "policy-interpretation.pages_unchecked": "{count} 件政策文件的页面均未抓取，无法核验解读链接",
+    "policy-interpretation.title_only": "“{title}”有标题相近的解读，但原文与解读互不链接",
+    "policy-interpretation.one_way": "“{title}”与解读只有单向链接（缺少{missing}）",
+    "policy-interpretation.none": "“{title}”未找到配套解读",
+    "policy-interpretation.back_unverified": "“{title}”链接到解读，但解读页面未抓取，无法核验反向链接",
 }
 
+
+def _messages(prefix: str) -> dict[str, str]:
+    """Each check declares only its own (namespaced) messages."""
+    return {k: v for k, v in MESSAGES.items() if k.split(".")[0] == prefix}
+
+
 CHECKS: list[Check] = [
-    Check("policy-interpretation", "政策解读与原文关联（任务13-15）", judge, MESSAGES,
+    Check("policy-interpretation", "政策解读与原文关联（任务13-15）", judge, _messages("policy-interpretation"),
           {"window": "P12M", "target": 0.8, "title_similarity": 0.8,
            "policy_categories": ["policy", "normative-docs"]},
           doc="近12个月政策文件均有解读且原文与解读互相链接；仅标题相符不链接计为问题"),

@@ -58,7 +58,7 @@ def _external_collection(snap: SiteSnapshot, col: Column) -> str | None:
     cands += [(it.url, it.title) for it in col.items if it.url]
     for url, anchor in cands:
         host = (urlsplit(url).hostname or "").lower()
-        if host and host != own and (host.endswith(".gov.cn") or host.endswith(".政务")) \
+        if host and host != own and host.endswith((".gov.cn", ".政务")) \
                 and ("规章" in anchor or re.search(r"/(?:gz|gzk|zfgz|dfzfgz|flfg)[/.]", url)):
             return url
     return None
@@ -188,10 +188,16 @@ MESSAGES = {
     "normative.item": "规范性文件“{title}”缺少：{missing}",
 }
 
+
+def _messages(prefix: str) -> dict[str, str]:
+    """Each check declares only its own (namespaced) messages."""
+    return {k: v for k, v in MESSAGES.items() if k.split(".")[0] == prefix}
+
+
 CHECKS: list[Check] = [
-    Check("regulations-column", "规章集中公开（任务26）", judge_regulations, MESSAGES, {"max_items": 30},
+    Check("regulations-column", "规章集中公开（任务26）", judge_regulations, _messages("regulations"), {"max_items": 30},
           kinds=("portal",), doc="政府信息公开专栏设规章栏目，规章显示题注，或链接到市、省规章库"),
-    Check("normative-documents", "行政规范性文件公开（任务27）", judge_normative, MESSAGES,
+    Check("normative-documents", "行政规范性文件公开（任务27）", judge_normative, _messages("normative"),
           {"max_items": 50, "max_unmarked_share": 0.0},
           doc="规范性文件显示文号、成文/发布日期和有效性标识；统计无有效性标识占比"),
 ]

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "disclosure"))
-import reportgen as rg  # noqa: E402
+import reportgen as rg
 
-from checks import annual_report as A  # noqa: E402
-from checks.base import params_for  # noqa: E402
-from zwgk.model import Outcome, Severity  # noqa: E402
-from zwgk.parsing import annual_report as ar  # noqa: E402
-from zwgk.parsing.tables import tables_from_html, text_grid  # noqa: E402
-from zwgk.testing import Page, make_snapshot, site_config  # noqa: E402
+from checks import annual_report as A
+from checks.base import params_for
+from zwgk.model import Outcome, Severity
+from zwgk.parsing import annual_report as ar
+from zwgk.parsing.tables import tables_from_html, text_grid
+from zwgk.testing import Page, make_snapshot, site_config
 
 UNIT = "区发展和财政局"
 BASE = "http://fgj.example.gov.cn/"

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from test_disclosure_interaction import links_of
 
 from checks import interpretation as J
 from checks import regulations as R
 from checks.base import params_for
-from test_disclosure_interaction import links_of
 from zwgk.model import Outcome, Severity
 from zwgk.testing import Page, make_snapshot, site_config
 
@@ -52,8 +52,8 @@ def _judge_jd(pages: dict):
 @pytest.mark.parametrize("p1_links, j1_links, outcome, message", [
     pytest.param(f'<a href="{BASE}zcjd/1.html">相关解读</a>', f'<a href="{BASE}zcwj/1.html">政策原文</a>',
                  Outcome.PASS, None, id="linked-both-ways"),
-    pytest.param("", "", Outcome.FAIL, "interpretation.title_only", id="title-match-without-links"),
-    pytest.param(f'<a href="{BASE}zcjd/1.html">相关解读</a>', "", Outcome.FAIL, "interpretation.one_way",
+    pytest.param("", "", Outcome.FAIL, "policy-interpretation.title_only", id="title-match-without-links"),
+    pytest.param(f'<a href="{BASE}zcjd/1.html">相关解读</a>', "", Outcome.FAIL, "policy-interpretation.one_way",
                  id="one-way-only"),
 ])
 def test_interpretation_links(p1_links: str, j1_links: str, outcome: Outcome, message: str | None) -> None:
@@ -73,10 +73,10 @@ def test_interpretation_share_against_target() -> None:
     pages[BASE + "zcwj/2.html"] = _article(P2)
     r = _judge_jd(pages)
     assert r.metrics["checked"] == 2 and r.metrics["share"] == 0.5        # the 2024 file is outside the window
-    assert r.outcome == Outcome.FAIL and [f.message_id for f in r.findings] == ["interpretation.none"]
+    assert r.outcome == Outcome.FAIL and [f.message_id for f in r.findings] == ["policy-interpretation.none"]
     pages[BASE + "zcjd/"] = _list([(J1, "zcjd/1.html", "2026-03-02"), (J2, "zcjd/2.html", "2026-02-02")])
     pages[BASE + "zcjd/2.html"] = _article(J2)
-    assert [f.message_id for f in _judge_jd(pages).findings] == ["interpretation.title_only"]
+    assert [f.message_id for f in _judge_jd(pages).findings] == ["policy-interpretation.title_only"]
 
 
 def test_uncrawled_policy_pages_are_not_failures() -> None:

@@ -184,7 +184,7 @@ class PdfUnreadable(Exception):
 
 
 _PAGE_NO = re.compile(r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?)\s*$",
-                      re.M)
+                      re.MULTILINE)
 
 
 def pdf_text(data: bytes) -> str:
@@ -340,10 +340,10 @@ def arithmetic(rep: AnnualReport, previous: AnnualReport | None = None) -> list[
                              _fmt(t["new"][6])))
     if rep.stat_year and rep.title_year and rep.stat_year != rep.title_year:  # A6
         out.append(Issue("A6", "正文统计年度 vs 标题年度", str(rep.stat_year), str(rep.title_year)))
-    if previous and "carry_over" in previous.table3 and "carried" in t:   # A7
-        if not _eq(previous.table3["carry_over"][6], t["carried"][6]):
-            out.append(Issue("A7", "本年“上年结转” vs 上年报告“结转下年度继续办理”（总计）",
-                             _fmt(t["carried"][6]), _fmt(previous.table3["carry_over"][6])))
+    if previous and "carry_over" in previous.table3 and "carried" in t \
+            and not _eq(previous.table3["carry_over"][6], t["carried"][6]):                  # A7
+        out.append(Issue("A7", "本年“上年结转” vs 上年报告“结转下年度继续办理”（总计）",
+                         _fmt(t["carried"][6]), _fmt(previous.table3["carry_over"][6])))
     return out
 
 
