@@ -42,7 +42,7 @@ def build_district(today: dt.date) -> District:
         ("ggsy", "budget-current-year"), ("ggsy", "annual-report"), ("ggsy", "disclosure-guide"),
         ("ggsy", "normative-documents"),
         ("dzjd", "budget-current-year"), ("dzjd", "final-accounts"), ("dzjd", "annual-report"),
-        ("dzjd", "disclosure-guide"), ("dzjd", "column-standard-catalog"), ("dzjd", "homepage-freshness"),
+        ("dzjd", "disclosure-guide"), ("dzjd", "column-standard-catalog"),
         ("sfj", "availability"), ("sfj", "site-identity"), ("sfj", "homepage-freshness"),
         ("tqjd", "availability"),
     ]
