@@ -7,13 +7,16 @@ from checks.base import COMMON_MESSAGES, Check
 # One import per check family; each module exposes CHECKS: list[Check].
 _FAMILIES: list[list[Check]] = []
 
-try:  # families land one by one; the registry must import while they do
-    from checks import availability, https, identity, ipv6, links  # technical (DOMAIN.md §2-§4)
-    _FAMILIES += [availability.CHECKS, ipv6.CHECKS, links.CHECKS, https.CHECKS, identity.CHECKS]
-    from checks import columns, freshness  # content: columns, blank/stale, home page (DOMAIN.md §2, §5)
-    _FAMILIES += [columns.CHECKS, freshness.CHECKS]
-finally:
-    pass
+from checks import availability, https, identity, ipv6, links  # technical (DOMAIN.md §2-§4)
+from checks import columns, freshness  # content: columns, blank/stale, home page (DOMAIN.md §2, §5)
+from checks import annual_report, budget, channels, interaction, interpretation, regulations  # §5-§8
+
+_FAMILIES += [
+    availability.CHECKS, ipv6.CHECKS, links.CHECKS, https.CHECKS, identity.CHECKS,
+    columns.CHECKS, freshness.CHECKS,
+    budget.CHECKS, annual_report.CHECKS, regulations.CHECKS, interpretation.CHECKS, interaction.CHECKS,
+    channels.CHECKS,
+]
 
 ALL: tuple[Check, ...] = tuple(c for fam in _FAMILIES for c in fam)
 BY_ID: dict[str, Check] = {c.id: c for c in ALL}
