@@ -58,7 +58,7 @@ def audit(sites_path: str | Path, *, rules_path: str | Path | None = None, db_pa
     started = time.monotonic()
     cfg = load_sites(sites_path)     # both validated before anything is stored or fetched
     rules = load_rules(rules_path)
-    from crawler.crawl import crawl_run
+    from crawler.run import crawl_run
     store = Store(db_path)
     try:
         run_id = _resumable_run(store, cfg) if resume else None
@@ -115,7 +115,7 @@ def rejudge(run_id: int, *, db_path: str | Path, rules_path: str | Path | None =
 
 def probe_round(sites_path: str | Path, *, db_path: str | Path) -> list[tuple[str, bool]]:
     """One availability probe of every own site's home page (the rubric wants ≥ 20 a day)."""
-    from crawler.crawl import probe_sites
+    from crawler.run import probe_sites
 
     cfg = load_sites(sites_path)
     store = Store(db_path)
