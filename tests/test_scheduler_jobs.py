@@ -271,6 +271,18 @@ def test_changed_times_take_effect_at_restart_and_unconfigured_jobs_go(
     assert jobs[PROBE_JOB].trigger.interval == timedelta(minutes=20)
 
 
+def test_a_stopped_scheduler_never_advances_a_due_job(sites: Path, fake: FakePipeline, running: Any) -> None:
+    """APScheduler 3 makes one processing pass after shutdown; it must not consume a due run."""
+    s = settings(sites)
+    a = running(s)
+    a.stop()
+    due = (datetime.now(TZ) - timedelta(minutes=1)).replace(microsecond=0)
+    set_next_run(s, AUDIT_JOB, due)
+    a.scheduler._process_jobs()  # what the scheduler thread does when woken by shutdown()
+    assert stored_jobs(s)[AUDIT_JOB].next_run_time == due
+    assert fake.calls == []
+
+
 def test_a_second_scheduler_on_the_same_database_is_refused(
         sites: Path, fake: FakePipeline, running: Any) -> None:
     s = settings(sites)
