@@ -160,7 +160,7 @@ class Fetcher:
         if key not in self._clients:
             backend = GuardedBackend(self.resolver, self.policy, family)
             ctx = self._ssl_verified if verify else self._ssl_unverified
-            conns = self.cfg.concurrency + 4 if key == (None, True) else max(4, self.cfg.per_host_concurrency)
+            conns = self.cfg.concurrency if key == (None, True) else max(4, self.cfg.per_host_concurrency)
             self._clients[key] = make_client(backend, ctx, max_connections=conns, timeout=self._timeout,
                                              user_agent=self.net.user_agent)
         return self._clients[key]
@@ -227,9 +227,9 @@ class Fetcher:
             try:
                 if polite:
                     async with self.slot(netloc), self._global:
-                        await self._one(client, res, url, method, max_bytes, oversize_ok, headers, want_cert)
+                        await self._one(client, res, url, method, max_bytes, oversize_ok, headers, want_cert, family)
                 else:
-                    await self._one(client, res, url, method, max_bytes, oversize_ok, headers, want_cert)
+                    await self._one(client, res, url, method, max_bytes, oversize_ok, headers, want_cert, family)
             except _Stop:
                 return
             loc = res.headers.get("location")
@@ -258,7 +258,7 @@ class Fetcher:
                 method = "GET"
 
     async def _one(self, client: httpx.AsyncClient, res: Result, url: str, method: str, max_bytes: int,
-                   oversize_ok: bool, headers: dict[str, str], want_cert: bool) -> None:
+                   oversize_ok: bool, headers: dict[str, str], want_cert: bool, family: int | None) -> None:
         res.final_url = url
         res.body, res.status, res.headers, res.truncated = None, None, {}, False
         t0 = time.perf_counter()
@@ -279,7 +279,8 @@ class Fetcher:
             res.status = r.status_code
             res.headers = {k: r.headers[k] for k in KEEP_HEADERS if k in r.headers}
             stream = r.extensions.get("network_stream")
-            if stream is not None:
+            if stream is not None and (want_cert or family is not None):
+                # only where it is evidence (family-pinned, TLS): anyio builds a dict per call
                 addr = stream.get_extra_info("server_addr")
                 res.address = str(addr[0]) if addr else None
                 if want_cert:

@@ -85,7 +85,9 @@ def _region(el: Any, memo: dict[Any, str]) -> str:
 
 
 def _anchor(el: Any) -> str | None:
-    text = " ".join(el.text_content().split())
+    # most anchors hold bare text: el.text avoids an XPath string() per link
+    raw = el.text if len(el) == 0 else el.text_content()
+    text = " ".join(raw.split()) if raw else ""
     if not text:
         text = el.get("title") or ""
         if not text:
@@ -152,7 +154,12 @@ def _read(doc: Any, text: str, base_url: str, resolver: Resolver, info: PageInfo
         out[key] = Link(url, _anchor(el) if tag == "a" else (el.get("alt") or el.get("title")), region, tag)
     info.links = list(out.values())
     if any(h in text for h in _PAGER_HINTS):
-        pages = (normalize(u) for u in script_pagination_urls(text, base, max_pages=cap))
+        # Only the scripts when the pager is script-written: the shared helper would otherwise
+        # parse the page again and resolve every anchor (3 ms a list page); anchors we have.
+        src = text
+        if "createPage" in text or "showPage" in text:
+            src = "".join(f"<script>{s.text}</script>" for s in doc.iter("script") if s.text)
+        pages = (normalize(u) for u in script_pagination_urls(src, base, max_pages=cap))
         info.pagination = list(dict.fromkeys(u for u in pages if u))[:cap]
     if any(h in text for h in _API_HINTS):
         apis = (normalize(u) for u in json_list_endpoints(text, base))
