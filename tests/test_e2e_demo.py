@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from zwgk.demo.district import build_district
-from zwgk.demo.run import audit_demo, demo_today
+from zwgk.demo.run import DEMO_OUTAGE_HOURS, audit_demo, demo_today, seed_probe_history
 from zwgk.demo.serve import serve_district
 from zwgk.pipeline import AuditSummary, rejudge
 from zwgk.store import Store
@@ -48,6 +48,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     today = demo_today()
     district = build_district(today)
     with serve_district(district, workdir=out) as servers:
+        seed_probe_history(servers.sites_toml, out / "zwgk.sqlite", today=today)
         summary = audit_demo(servers.sites_toml, out, today=today)
     yield DemoRun(summary, out / "zwgk.sqlite", out, district, _results(out / "zwgk.sqlite", summary.run_id))
 
@@ -87,8 +88,26 @@ def test_planted_problem_is_found_with_evidence(demo: DemoRun, plant: Any) -> No
 
 @pytest.mark.parametrize("plant", _plant_ids("unverified"))
 def test_unverifiable_situations_are_reported_as_such(demo: DemoRun, plant: Any) -> None:
+    """Either the whole result is 无法核验, or the URL is listed as unverifiable (never as a failure)."""
     res = demo.results[(plant.site_id, plant.check_id)]
-    assert res["outcome"] == "error", f"{plant.what}: {res['outcome']} {res['message_id']}"
+    if res["outcome"] == "error":
+        return
+    at_path = [f for f in res["findings"] if plant.path and plant.path in _paths({"findings": [f]})]
+    assert at_path, f"{plant.what}: {plant.path} not mentioned"
+    assert all(f["severity"] != "fail" for f in at_path), f"{plant.what}: reported as a failure"
+
+
+@pytest.mark.parametrize("plant", _plant_ids("manual"))
+def test_situations_for_a_person_are_flagged(demo: DemoRun, plant: Any) -> None:
+    res = demo.results[(plant.site_id, plant.check_id)]
+    assert res["outcome"] == "manual", f"{plant.what}: {res['outcome']}"
+    assert plant.path in _paths(res)
+
+
+def test_planted_outage_vetoes_availability(demo: DemoRun) -> None:
+    for site_id in DEMO_OUTAGE_HOURS:
+        res = demo.results[(site_id, "availability")]
+        assert res["outcome"] == "fail" and res["veto"], res
 
 
 def _compliant() -> list[Any]:
