@@ -41,7 +41,9 @@ class Plant:
 
     `path` is the URL path (on the site's own host) the finding points at or is found on;
     `expect` is "fail" for a real problem, "unverified" where the right answer is
-    "could not verify" (Outcome.ERROR), "info" for informational results.
+    "could not verify" (Outcome.ERROR), "manual" where a person must confirm it (Outcome.MANUAL:
+    the finding is raised for review, e.g. possible forged dates, a 严重错误 veto item), "info" for
+    informational results.
     """
 
     site_id: str

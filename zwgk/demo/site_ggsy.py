@@ -70,10 +70,13 @@ def build(today: dt.date) -> tuple[DemoSite, list[Plant]]:
     site.page("/wzdt/", "网站地图", f"<ul>{tiles}</ul>", column="网站地图")
     demo = DemoSite("ggsy", NAME, UNIT, "department", HOST, ipv6="real", routes=routes, site_code="4415000005")
     plants = [
-        Plant("ggsy", "policy-interpretation", "解读 matches its policy by title but neither links to the other",
-              jd.url),
-        Plant("ggsy", "forged-dates", f"通知公告 item dated {future.date} (in the future)", future.url),
-        Plant("ggsy", "forged-dates", "PubDate meta 45 days before the visible publication date", forged.url),
+        Plant("ggsy", "policy-interpretation", "policy has a 解读 matching it by title but neither links to the other",
+              policy.url),
+        # forged dates are a 严重错误 (veto) item a person must confirm: the check asks for review
+        Plant("ggsy", "forged-dates", f"通知公告 item dated {future.date} (in the future)", future.url,
+              expect="manual"),
+        Plant("ggsy", "forged-dates", "PubDate meta 45 days before the visible publication date", forged.url,
+              expect="manual"),
         Plant("ggsy", "https", "HTTPS not available", "/", expect="info"),
     ]
     return demo, plants
