@@ -201,3 +201,33 @@ def test_no_unplanned_broken_internal_links() -> None:
                     continue
                 ok = href in routes and routes[href].status == 200
                 assert ok or (site.id, href) in planted, (site.id, path, href)
+
+
+def test_plants_use_known_expectations() -> None:
+    """Each plant's `expect` names an outcome the e2e test knows how to assert."""
+    district = build_district(TODAYS[0])
+    assert {p.expect for p in district.plants} <= {"fail", "unverified", "manual", "info"}
+    assert {p.expect for p in district.plants if p.check_id == "forged-dates"} == {"manual"}
+
+
+@pytest.mark.parametrize("today", TODAYS + [dt.date(2026, 1, 5), dt.date(2026, 3, 31)], ids=str)
+def test_portal_policies_of_the_last_year_have_a_two_way_interpretation(today: dt.date) -> None:
+    """A district portal issues a policy document about once a month, each with its 解读 (tasks 13-15)."""
+    routes = build_district(today).site("portal").routes
+    year_ago = add_months(today, -12)
+
+    def html(path: str) -> str:
+        return routes[path].body.decode()
+
+    recent = []
+    for listing in ("/zwgk/zcwj/index.html", "/zwgk/zcwj/index_1.html", "/zwgk/zcwj/index_2.html",
+                    "/zwgk/gfxwj/index.html"):
+        col = listing.rsplit("/", 1)[0] + "/"
+        for href, day in re.findall(r'<li><a href="\./([^"]+)"[^>]*>[^<]*</a><span>(\d{4}-\d\d-\d\d)</span>', html(listing)):
+            if dt.date.fromisoformat(day) >= year_ago:
+                recent.append(col + href)
+    assert 8 <= len(recent) <= 20, len(recent)
+    for path in recent:
+        jd = re.search(r'相关解读：<a href="([^"]+)"', html(path))
+        assert jd, path
+        assert f'相关文件：<a href="{path}"' in html(jd.group(1)), (path, jd.group(1))

@@ -42,25 +42,40 @@ NEWS = ["区党工委召开理论学习中心组专题学习会", "红海湾召�
 
 
 def _policies(site: CmsSite, today: dt.date) -> tuple[list[Item], list[Item]]:
-    """政策文件 (35 items, three script-paginated pages) and 政策解读 linked both ways."""
+    """政策文件 (35 items, three script-paginated pages) and their 政策解读 linked both ways.
+
+    A district portal issues about one policy document a month: 12 in the last 12 months, each
+    published with its 解读 (原文 ↔ 解读 links, tasks 13-15). The 23 older documents go back about
+    three years; those older than two years predate the 解读 mechanism and have none.
+    """
     policies = []
-    for i in range(35):
-        day = today - dt.timedelta(days=3 + i * 9)
+    days = [3 + 30 * i for i in range(12)] + [400 + 45 * k for k in range(23)]
+    for i, ago in enumerate(days):
+        day = today - dt.timedelta(days=ago)
         topic = TOPICS[i % len(TOPICS)]
+        if i >= len(TOPICS):  # the same topic again: the earlier edition of the document
+            topic = f"{day.year}年{topic}"
         policies.append(Item(f"红海湾经济开发区管委会关于印发《红海湾经济开发区{topic}》的通知", day,
                              info=[f"文号：红管〔{day.year}〕{40 - i}号"]))
     jds = []
-    for policy in policies[:6]:
-        site.assign("/zwgk/zcwj/", policy)
+    for policy in policies:
+        if (today - policy.date).days > 730:
+            policy.body = content_para(policy.title)
+            continue
         name = policy.title.split("《")[1].split("》")[0]
-        jd = Item(f"《{name}》政策解读", policy.date)
-        site.assign("/zwgk/zcjd/", jd)
-        jd.body = (f"<p>一、出台背景……二、主要内容……三、重要举措……</p>"
-                   f'<p>相关文件：<a href="{policy.url}">{e(policy.title)}</a></p>')
-        policy.body = (content_para(policy.title)
-                       + f'<p>相关解读：<a href="{jd.url}">{e(jd.title)}</a></p>')
-        jds.append(jd)
+        jds.append(interpret(site, "/zwgk/zcwj/", policy, name))
     return policies, jds
+
+
+def interpret(site: CmsSite, col_path: str, doc: Item, name: str) -> Item:
+    """A 解读 published with `doc`, each page linking to the other (原文 ↔ 解读)."""
+    site.assign(col_path, doc)
+    jd = Item(f"《{name}》政策解读", doc.date)
+    site.assign("/zwgk/zcjd/", jd)
+    jd.body = (f"<p>一、出台背景……二、主要内容……三、重要举措……</p>"
+               f'<p>相关文件：<a href="{doc.url}">{e(doc.title)}</a></p>')
+    doc.body = (doc.body or content_para(doc.title)) + f'<p>相关解读：<a href="{jd.url}">{e(jd.title)}</a></p>'
+    return jd
 
 
 def content_para(title: str) -> str:
@@ -68,18 +83,27 @@ def content_para(title: str) -> str:
             "印发给你们，请结合实际认真贯彻执行。</p><p>红海湾经济开发区管委会办公室</p>")
 
 
-def _normative(today: dt.date) -> list[Item]:
-    """行政规范性文件 with 文号, 成文日期, 发布日期 and a validity mark (task 27)."""
-    docs = []
+NORMATIVE = ["城市房屋征收与补偿实施办法", "农村宅基地审批管理办法", "渔港和渔船停泊点管理办法", "户外广告设置管理办法",
+             "普惠性民办幼儿园扶持办法", "困难群众临时救助实施细则", "小型建设工程招标投标管理办法", "村级集体资产管理办法"]
+
+
+def _normative(site: CmsSite, today: dt.date) -> tuple[list[Item], list[Item]]:
+    """行政规范性文件 with 文号, 成文日期, 发布日期 and a validity mark (task 27), a few a year.
+
+    Those of the last 12 months are policy documents too and carry their 解读 (tasks 13-15).
+    """
+    docs, jds = [], []
     states = ["有效", "有效", "有效", "修订", "有效", "失效", "有效", "废止"]
     for i, state in enumerate(states):
-        day = today - dt.timedelta(days=20 + i * 47)
+        day = today - dt.timedelta(days=20 + i * 140)
         written = day - dt.timedelta(days=6)
-        topic = TOPICS[(i * 3) % len(TOPICS)]
-        docs.append(Item(f"红海湾经济开发区{topic}", day, info=[
+        doc = Item(f"红海湾经济开发区{NORMATIVE[i]}", day, info=[
             f"文号：红管规〔{day.year}〕{i + 1}号", f"成文日期：{written:%Y-%m-%d}", f"发布日期：{day:%Y-%m-%d}",
-            f"有效性：{state}", f"有效期至：{day.year + 5}年{day.month}月{day.day}日"]))
-    return docs
+            f"有效性：{state}", f"有效期至：{day.year + 5}年{day.month}月{day.day}日"])
+        docs.append(doc)
+        if (today - day).days <= 730:
+            jds.append(interpret(site, "/zwgk/gfxwj/", doc, doc.title))
+    return docs, jds
 
 
 def _regulations(today: dt.date) -> list[Item]:
@@ -109,8 +133,10 @@ def build(today: dt.date) -> tuple[DemoSite, CmsSite]:
     zk = [("政府信息公开专栏", "/zwgk/")]
     policies, jds = _policies(site, today)
     site.column("/zwgk/zcwj/", "政策文件", policies, trail=zk)
+    normative, normative_jds = _normative(site, today)
+    jds = sorted(jds + normative_jds, key=lambda it: it.date, reverse=True)
     site.column("/zwgk/zcjd/", "政策解读", jds, trail=zk)
-    site.column("/zwgk/gfxwj/", "行政规范性文件", _normative(today), trail=zk,
+    site.column("/zwgk/gfxwj/", "行政规范性文件", normative, trail=zk,
                 intro='<p class="note">本栏目集中公开本区现行有效行政规范性文件，并动态更新。</p>')
     regs = _regulations(today)
     regs.append(Item("汕尾市人民政府规章库", today - dt.timedelta(days=30),
