@@ -81,8 +81,11 @@ class AspSite:
                         f'<td width="80">[{item.date:%m-%d}]</td></tr>')
         if not rows and empty_text:
             rows.append(f'<tr><td colspan="2" align="center">{e(empty_text)}</td></tr>')
+        # The pager every 动易/新云-style ASP list prints, also under an empty list ("共0条记录").
+        pager = (f'<table width="100%" class="pager"><tr><td align="center">共{len(col.items)}条记录　'
+                 f"第1/1页　每页20条　首页 上一页 下一页 尾页</td></tr></table>")
         body = (f'<table width="100%" class="list"><tr><td class="title" colspan="2">当前位置：<a href="/">首页</a>'
-                f" &gt;&gt; {e(col.name)}</td></tr>{''.join(rows)}</table>")
+                f" &gt;&gt; {e(col.name)}</td></tr>{''.join(rows)}</table>{pager}")
         self.routes.page(col.url, self.doc(col.name, body, column=col.name),
                          col.items[0].date if col.items else None)
 
