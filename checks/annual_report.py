@@ -14,7 +14,8 @@ from datetime import date
 from typing import Any
 
 from checks.base import Check
-from checks.budget import Doc, crawl_incomplete, is_attachment, unit_documents
+from checks.budget import Doc, crawl_incomplete, is_attachment, portals, unit_documents
+from checks.columnmap import places
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing import annual_report as ar
 from zwgk.snapshot import SiteSnapshot
@@ -94,9 +95,13 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
             return CheckResult(Outcome.ERROR, "annual-report.unverified", {"year": year, "reason": why},
                                metrics=metrics)
         seen = "、".join(map(str, sorted(found))) or "无"
+        where = places(snap, ("annual-report",), portals(snap))
         return CheckResult(Outcome.FAIL, "annual-report.missing", {"year": year, "found": seen},
-                           [Finding("annual-report.missing", {"year": year, "found": seen, "key": str(year)},
-                                    observed=f"已找到年度：{seen}", expected=f"{year}年度政府信息公开工作年度报告")],
+                           [Finding("annual-report.missing", {"year": year, "found": seen, "key": str(year),
+                                                              "looked_at": where.looked_at},
+                                    url=where.url, source_url=where.source_url,
+                                    observed=f"已找到年度：{seen}；{where.observed()}",
+                                    expected=f"{year}年度政府信息公开工作年度报告")],
                            metrics)
     docs = found[year]
     doc = docs[0]

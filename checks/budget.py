@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checks.base import Check
+from checks.columnmap import places
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing.dates import find_dates, labelled_date, parse_date
 from zwgk.parsing.lists import item_groups
@@ -170,6 +171,11 @@ def unit_documents(snap: SiteSnapshot, keywords: tuple[str, ...] = _KEYWORDS) ->
     return out
 
 
+def portals(snap: SiteSnapshot) -> list[SiteSnapshot]:
+    """The other portal sites of the run (their unified 预决算/年报 platforms count for every unit)."""
+    return [o for s in snap.sites() if s.id != snap.site.id and s.kind == "portal" and (o := snap.other(s.id))]
+
+
 def crawl_incomplete(snap: SiteSnapshot) -> str | None:
     """Why absence proves nothing on this crawl (home failed, blocked, page cap reached), or None."""
     home = snap.home()
@@ -244,9 +250,11 @@ def _judge_one(snap: SiteSnapshot, params: Mapping[str, Any], kind: str) -> Chec
         seen = sorted(by_year)
         if not seen and (why := crawl_incomplete(snap)):
             return CheckResult(Outcome.ERROR, f"{p}.unverified", {"year": year, "reason": why}, metrics=metrics)
+        where = places(snap, ("budget",), portals(snap))
         return CheckResult(Outcome.FAIL, f"{p}.missing", {"year": year, "found": "、".join(map(str, seen)) or "无"},
-                           [Finding(f"{p}.missing", {"year": year, "key": f"{p}-{year}"},
-                                    observed="已找到年度：" + ("、".join(map(str, seen)) or "无"),
+                           [Finding(f"{p}.missing", {"year": year, "key": f"{p}-{year}", "looked_at": where.looked_at},
+                                    url=where.url, source_url=where.source_url,
+                                    observed="已找到年度：" + ("、".join(map(str, seen)) or "无") + "；" + where.observed(),
                                     expected=f"{year}年度{'部门预算' if kind == 'budget' else '部门决算'}")],
                            metrics)
     first = docs[0]
@@ -306,7 +314,10 @@ def judge_history(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         why = crawl_incomplete(snap) or "未找到任何年度的预决算公开"
         return CheckResult(Outcome.ERROR, "budget-history.unverified", {"reason": why})
     names = {"budget": "部门预算", "final": "部门决算"}
-    findings = [Finding("budget-history.missing", {"year": y, "kind": names[k], "key": f"{k}-{y}"},
+    where = places(snap, ("budget",), portals(snap))
+    findings = [Finding("budget-history.missing", {"year": y, "kind": names[k], "key": f"{k}-{y}",
+                                                   "looked_at": where.looked_at},
+                        url=where.url, source_url=where.source_url, observed=where.observed(),
                         expected=f"{y}年度{names[k]}仍可查阅")
                 for k, y in want if y not in found[k]]
     metrics = {"budget_years": sorted(found["budget"]), "final_years": sorted(found["final"])}
@@ -343,8 +354,11 @@ def judge_debt(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     if missing and not hits and (why := crawl_incomplete(snap)):
         return CheckResult(Outcome.ERROR, "debt.unverified", {"year": year, "reason": why}, metrics=metrics)
     if missing:
+        where = places(snap, ("debt", "budget"), sources[1:])
         return CheckResult(Outcome.FAIL, "debt.missing", {"year": year, "kinds": "、".join(missing)},
-                           [Finding("debt.missing_kind", {"year": year, "kind": k, "key": k},
+                           [Finding("debt.missing_kind", {"year": year, "kind": k, "key": k,
+                                                          "looked_at": where.looked_at},
+                                    url=where.url, source_url=where.source_url, observed=where.observed(),
                                     expected=f"{year}年{k}信息") for k in missing], metrics)
     return CheckResult(Outcome.PASS, "debt.ok", {"year": year}, metrics=metrics)
 

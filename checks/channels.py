@@ -14,7 +14,7 @@ from typing import Any
 
 from checks.base import Check
 from checks.budget import crawl_incomplete, is_attachment, page_text
-from checks.columnmap import column_map
+from checks.columnmap import column_map, places
 from zwgk.model import CheckResult, Finding, Outcome
 from zwgk.snapshot import SiteSnapshot
 
@@ -82,8 +82,10 @@ def judge_guide(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     if not urls:
         if why := crawl_incomplete(snap):
             return CheckResult(Outcome.ERROR, "disclosure-guide.unverified", {"reason": why})
-        return CheckResult(Outcome.FAIL, "disclosure-guide.missing", {}, [Finding("disclosure-guide.missing", {"key": "guide"},
-                                                                       url=snap.site.url)])
+        where = places(snap, ())
+        return CheckResult(Outcome.FAIL, "disclosure-guide.missing", {},
+                           [Finding("disclosure-guide.missing", {"key": "guide", "looked_at": where.looked_at},
+                                    url=snap.site.url, observed=where.observed())])
     read = False
     for url in urls:
         f = snap.page(url)

@@ -457,3 +457,41 @@ def _merge(items: list[ListItem]) -> list[ListItem]:
         seen.add(k)
         out.append(it)
     return sorted(out, key=lambda it: (it.date is not None, it.date or date.min), reverse=True)
+
+
+# -- evidence for "not found" ----------------------------------------------------------------------
+
+@dataclass
+class Places:
+    """Where a check looked before saying "not found": the evidence a "missing" finding cites."""
+
+    url: str | None             # the first column page examined (None: no column of these categories)
+    source_url: str | None      # where that column was found; the home page when there is no column
+    looked_at: list[str]        # every page examined (column pages and their list pages), or the pages
+                                # whose navigation was searched when no column was found
+
+    def observed(self, limit: int = 5) -> str:
+        shown = "、".join(self.looked_at[:limit]) + (f" 等 {len(self.looked_at)} 个页面"
+                                                    if len(self.looked_at) > limit else "")
+        return ("已查看栏目：" if self.url else "未找到相关栏目；已查看：") + shown
+
+
+def places(snap: SiteSnapshot, cats: tuple[str, ...] | list[str],
+           others: tuple[SiteSnapshot, ...] | list[SiteSnapshot] = ()) -> Places:
+    """The columns of ``cats`` on this site (then on ``others``, e.g. the portal's unified
+    预决算 platform) that a "missing" finding cites; with no such column, the pages whose
+    navigation and 政府信息公开 section were searched (home page first)."""
+    seen: list[str] = []
+    first: Column | None = None
+    for s in (snap, *others):
+        for cat in cats:
+            for col in column_map(s).find(cat):
+                first = first or col
+                for u in [col.url, *col.pages_read]:
+                    if u not in seen:
+                        seen.append(u)
+    if first is not None:
+        return Places(first.url, first.source_url, seen)
+    home = snap.home()
+    home_url = (home.final_url or home.url) if home else snap.site.url
+    return Places(None, home_url, list(column_map(snap).looked_at) or [home_url])

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from checks.base import Check
 from checks.budget import crawl_incomplete, page_text
-from checks.columnmap import Column, ListItem, column_map
+from checks.columnmap import Column, ListItem, column_map, places
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing.dates import find_dates
 from zwgk.snapshot import SiteSnapshot
@@ -72,8 +72,10 @@ def _no_column(snap: SiteSnapshot, prefix: str) -> CheckResult:
     why = crawl_incomplete(snap)
     if why:
         return CheckResult(Outcome.ERROR, f"{prefix}.unverified", {"reason": why})
+    where = places(snap, ())
     return CheckResult(Outcome.FAIL, f"{prefix}.missing", {},
-                       [Finding(f"{prefix}.missing", {"key": prefix}, url=snap.site.url)])
+                       [Finding(f"{prefix}.missing", {"key": prefix, "looked_at": where.looked_at}, url=snap.site.url,
+                                observed=where.observed())])
 
 
 def judge_regulations(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:

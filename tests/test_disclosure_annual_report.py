@@ -181,3 +181,15 @@ def test_other_units_report_is_not_ours() -> None:
                       f'<span>2026-01-20</span></li></ul></body></html>', BASE + "nb/1.html": other,
     }, site=site_config("fgj", BASE, kind="department", unit=UNIT))
     assert _judge(snap).message_id == "annual-report.missing"
+
+
+@pytest.mark.parametrize("home, url", [
+    pytest.param('<html><body><a href="zwgk/nb/">政府信息公开年报</a></body></html>', BASE + "zwgk/nb/",
+                 id="column-cited"),
+    pytest.param('<html><body><a href="zwgk/nb/">年报</a></body></html>', None, id="no-column-pages-searched"),
+])
+def test_missing_report_cites_where_it_looked(home: str, url: str | None) -> None:
+    r = _judge(_site(None, extra={BASE: home}))
+    f = r.failing[0]
+    assert f.message_id == "annual-report.missing" and f.url == url
+    assert f.params["looked_at"][0] == (url or BASE) and (f.url or f.source_url)

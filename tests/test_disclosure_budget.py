@@ -118,3 +118,44 @@ def test_debt(titles: list[str], outcome: Outcome) -> None:
     assert r.outcome == outcome
     if outcome == Outcome.FAIL:
         assert {f.params["kind"] for f in r.findings} == {"债券发行", "还本付息"}
+
+
+NO_COLUMN = {BASE: '<html><body><a href="/about/">机构概况</a></body></html>'}
+
+
+@pytest.mark.parametrize("check_id, pages, as_of, url, looked_at", [
+    pytest.param("budget-current-year", None, "2026-06-15T10:00:00+08:00", BASE + "czyjs/", [BASE + "czyjs/"],
+                 id="budget-cites-the-column-examined"),
+    pytest.param("final-accounts", None, "2026-10-15T10:00:00+08:00", BASE + "czyjs/", [BASE + "czyjs/"],
+                 id="final-cites-the-column-examined"),
+    pytest.param("budget-history", None, "2026-10-15T10:00:00+08:00", BASE + "czyjs/", [BASE + "czyjs/"],
+                 id="history-cites-the-column-examined"),
+    pytest.param("budget-current-year", NO_COLUMN, "2026-06-15T10:00:00+08:00", None, [BASE],
+                 id="no-column-lists-the-pages-searched"),
+])
+def test_missing_findings_cite_where_they_looked(check_id, pages, as_of, url, looked_at) -> None:
+    items = [(f"{UNIT}2021年部门预算", "a/1.html", "2021-03-01"), (f"{UNIT}2020年部门决算", "a/2.html", "2021-08-01")]
+    snap = _snap(items, as_of=as_of)
+    if pages is not None:
+        snap = make_snapshot(pages, as_of=as_of, site=site_config("czj", BASE, kind="department", unit=UNIT))
+    r = _judge(check_id, snap)
+    assert r.outcome == Outcome.FAIL
+    for f in r.failing:
+        assert f.url == url and f.params["looked_at"] == looked_at
+        assert f.url or f.source_url == BASE            # always somewhere a unit can open
+
+
+@pytest.mark.parametrize("pages, url", [
+    pytest.param({"http://www.example.gov.cn/": '<html><body><a href="/zfzw/">政府债务</a></body></html>',
+                  "http://www.example.gov.cn/zfzw/": '<html><body><ul><li><a href="/zfzw/1.html">2026年政府债务限额及余额'
+                                                     '情况</a><span>2026-05-01</span></li></ul></body></html>'},
+                 "http://www.example.gov.cn/zfzw/", id="debt-column-cited"),
+    pytest.param({"http://www.example.gov.cn/": "<html><body></body></html>"}, None, id="no-debt-column"),
+])
+def test_debt_missing_cites_where_it_looked(pages, url) -> None:
+    snap = make_snapshot(pages, site=site_config("portal", "http://www.example.gov.cn/", kind="portal"))
+    r = _judge("debt-disclosure", snap)
+    assert r.outcome == Outcome.FAIL and r.failing
+    for f in r.failing:
+        assert f.url == url and f.params["looked_at"]
+        assert (f.url or f.source_url) == (url or "http://www.example.gov.cn/")
