@@ -153,3 +153,14 @@ def test_bad_rules(text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as e:
         parse_rules(text, "rules.toml", REG)
     assert expected in str(e.value)
+
+
+def test_second_audit_on_the_same_database_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from zwgk.pipeline import audit_lock
+
+    sites = tmp_path / "sites.toml"
+    sites.write_text(GOOD, "utf-8")
+    db = tmp_path / "z.sqlite"
+    with audit_lock(db):   # as if the scheduler's nightly audit were running
+        assert main(["audit", "--sites", str(sites), "--db", str(db)]) == 5
+    assert "another audit is running" in capsys.readouterr().err

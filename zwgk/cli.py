@@ -6,6 +6,7 @@ Exit codes (also in the README):
   2  bad configuration or usage (the message names file:line or the site id and key)
   3  the audit was interrupted; ``zwgk audit --resume`` continues it
   4  the store cannot be used (unknown run id, unreadable database)
+  5  another audit is already running on this database
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pathlib import Path
 from zwgk.config import ConfigError
 from zwgk.store import StoreError
 
-EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_STORE = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_STORE, EXIT_BUSY = 0, 1, 2, 3, 4, 5
 DEFAULT_DB = "zwgk.sqlite"
 
 
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--rules")
     sc.add_argument("--log-file")
     sc.add_argument("--once", action="store_true", help="run one probe round and exit")
+    sc.add_argument("--audit-now", action="store_true", help="also start an audit right away")
     return p
 
 
@@ -102,6 +104,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as e:
         print(f"zwgk: {e}", file=sys.stderr)
         return EXIT_STORE
+    except Exception as e:
+        from zwgk.pipeline import AuditBusy
+
+        if isinstance(e, AuditBusy):
+            print(f"zwgk: {e}", file=sys.stderr)
+            return EXIT_BUSY
+        logging.getLogger("zwgk").exception("unexpected error")
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("zwgk: interrupted; `zwgk audit --resume` continues the run", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -143,6 +153,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         argv += ["--rules", args.rules] if args.rules else []
         argv += ["--log-file", args.log_file] if args.log_file else []
         argv += ["--once"] if args.once else []
+        argv += ["--audit-now"] if args.audit_now else []
+        argv += ["-v"] if args.verbose else []
         return scheduler.main(argv)
     raise AssertionError(args.command)
 

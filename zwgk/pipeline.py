@@ -9,9 +9,12 @@ two for any stored run without the network (after a rules change, or for the
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +28,30 @@ from zwgk.store import Store
 
 log = logging.getLogger(__name__)
 DEFAULT_FORMATS = ("json", "html", "xlsx", "csv")
+
+
+class AuditBusy(Exception):
+    """Another audit holds this database (the scheduler's nightly run, or a manual one)."""
+
+
+@contextmanager
+def audit_lock(db_path: str | Path) -> Iterator[None]:
+    """One audit per database at a time, across processes (an flock beside the database).
+
+    Without it a manual ``zwgk audit`` and the scheduler's nightly run could both crawl
+    into, or resume, the same run.
+    """
+    path = Path(str(db_path) + ".audit.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AuditBusy(f"{db_path}: another audit is running on this database ({path})") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 @dataclass
@@ -86,7 +113,7 @@ def audit(sites_path: str | Path, *, rules_path: str | Path | None = None, db_pa
         summary = _judge_and_render(store, run_id, rules, out_dir or cfg.reports_dir / f"run-{run_id}", formats)
         store.finish_run(run_id, "complete", stats)
         summary.status = "complete"
-        summary.pages = int(stats.get("pages", 0))
+        summary.pages = _stored_pages(store, run_id)   # a resumed run counts what both sessions stored
         summary.duration_s = time.monotonic() - started
         summary.summary_lines.insert(0, summary.line())
         return summary
@@ -105,7 +132,7 @@ def rejudge(run_id: int, *, db_path: str | Path, rules_path: str | Path | None =
         out = Path(out_dir) if out_dir else Path(run["sites_path"] or ".").parent / "audit-reports" / f"run-{run_id}"
         summary = _judge_and_render(store, run_id, rules, out, formats)
         summary.status = run["status"]
-        summary.pages = sum(1 for f in store.fetches(run_id) if f.purpose in ("home", "page"))
+        summary.pages = _stored_pages(store, run_id)
         summary.duration_s = time.monotonic() - started
         summary.summary_lines.insert(0, summary.line())
         return summary
@@ -162,6 +189,66 @@ def _as_of(as_of: datetime | str | None, cfg: AuditConfig) -> datetime:
     if isinstance(as_of, str):
         as_of = datetime.fromisoformat(as_of)
     return as_of if as_of.tzinfo else as_of.replace(tzinfo=tz)
+
+
+def resumable_run(sites_path: str | Path, *, db_path: str | Path) -> int | None:
+    """The run ``audit(resume=True)`` would continue for this sites file, or None."""
+    if not Path(db_path).exists():
+        return None
+    store = Store(db_path)
+    try:
+        return _resumable_run(store, load_sites(sites_path))
+    finally:
+        store.close()
+
+
+def summary_report(sites_path: str | Path, *, db_path: str | Path, rules_path: str | Path | None = None,
+                   days: int = 7) -> list[Path]:
+    """Periodic summary (the scheduler's ``summary_cron``): what changed over the last ``days``.
+
+    Compares the newest complete run of this sites file with the oldest complete one inside
+    the window and writes ``summary-<date>.json`` and ``.txt`` into the reports folder.
+    """
+    import json
+    from datetime import timedelta, timezone
+
+    from zwgk.results import diff_runs
+
+    cfg = load_sites(sites_path)
+    rules = load_rules(rules_path)
+    store = Store(db_path)
+    try:
+        path = str(cfg.path.resolve())
+        runs = [r for r in store.runs() if r["status"] == "complete" and r["sites_path"] == path]
+        if not runs:
+            log.info("summary: no complete run yet for %s", path)
+            return []
+        newest = runs[-1]
+        since = datetime.fromisoformat(newest["as_of"]) - timedelta(days=days)
+        window = [r for r in runs if datetime.fromisoformat(r["as_of"]) >= since]
+        oldest = window[0] if len(window) > 1 else None
+        diff = diff_runs(store, int(oldest["id"]), int(newest["id"]), rules.data) if oldest else {}
+    finally:
+        store.close()
+    stamp = datetime.now(timezone.utc).astimezone(ZoneInfo(cfg.timezone)).date().isoformat()
+    out = cfg.reports_dir
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {k: len(diff.get(k, [])) for k in ("new", "open", "fixed")}
+    lines = [f"{cfg.audit['name']} 政务公开核查{days}日汇总（{stamp}）",
+             f"对比：第{oldest['id'] if oldest else '-'}次 → 第{newest['id']}次核查",
+             f"新发现 {counts['new']} 项，仍未整改 {counts['open']} 项，已整改 {counts['fixed']} 项"]
+    for key, label in (("new", "新发现"), ("fixed", "已整改")):
+        for f in diff.get(key, [])[:200]:
+            lines.append(f"[{label}] {f.get('site_id')} {f.get('check_id')}: {f.get('text', '')} {f.get('url') or ''}")
+    txt, js = out / f"summary-{stamp}.txt", out / f"summary-{stamp}.json"
+    txt.write_text("\n".join(lines) + "\n", "utf-8")
+    js.write_text(json.dumps({"date": stamp, "run_a": oldest["id"] if oldest else None, "run_b": newest["id"],
+                              "counts": counts, "diff": diff}, ensure_ascii=False, indent=1, default=str), "utf-8")
+    return [txt, js]
+
+
+def _stored_pages(store: Store, run_id: int) -> int:
+    return sum(1 for f in store.fetches(run_id) if f.purpose in ("home", "page"))
 
 
 def _resumable_run(store: Store, cfg: AuditConfig) -> int | None:
