@@ -50,6 +50,14 @@ def _reason(row: Mapping[str, Any], timeout_ms: float) -> str:
     return "未加载"
 
 
+def _probe_url(row: Mapping[str, Any], default: str) -> str:
+    """The probed URL (the home page): the evidence a unit opens."""
+    try:
+        return row["url"] or default
+    except (KeyError, IndexError):
+        return default
+
+
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     days = float(params["window_days"])
     threshold = float(params["fail_ratio"])
@@ -96,7 +104,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         findings.append(Finding("availability.probe_failed",
                                 {"time": t.strftime("%Y-%m-%d %H:%M"), "reason": _reason(r, timeout_ms),
                                  "key": r["started_at"]},
-                                severity=Severity.INFO,
+                                severity=Severity.INFO, url=_probe_url(r, snap.site.url),
                                 observed=_reason(r, timeout_ms), expected=f"{timeout_ms / 1000:g}秒内加载"))
     if ratio >= threshold - _EPS:
         return CheckResult(Outcome.FAIL, "availability.veto", common, findings=findings,

@@ -112,6 +112,8 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     unverified: list[str] = []        # core parts we could not judge
     soft_unverified: list[str] = []   # secondary parts we could not judge
     metrics: dict[str, Any] = {"host": host}
+    home = snap.home()
+    home_url = (home.final_url or home.url) if home else snap.site.url   # site-level findings cite it
 
     # 1. AAAA for the host
     aaaa, a = snap.dns(host, "AAAA"), snap.dns(host, "A")
@@ -123,13 +125,13 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         has_aaaa = bool(aaaa[0])
         metrics["aaaa"] = aaaa[0]
     if has_aaaa is False:
-        findings.append(Finding("ipv6.no_aaaa", {"host": host, "a": a_txt, "key": host}, observed="AAAA：无",
-                                expected="AAAA记录指向可用的IPv6地址"))
-        findings += _ns_findings(snap, host, metrics, soft_unverified)
+        findings.append(Finding("ipv6.no_aaaa", {"host": host, "a": a_txt, "key": host}, url=home_url,
+                                observed="AAAA：无", expected="AAAA记录指向可用的IPv6地址"))
+        findings += _ns_findings(snap, host, metrics, soft_unverified, home_url)
         return CheckResult(Outcome.FAIL, "ipv6.result_no_aaaa", {"host": host}, findings=findings, metrics=metrics)
 
     # 2. authoritative name servers over IPv6
-    findings += _ns_findings(snap, host, metrics, soft_unverified)
+    findings += _ns_findings(snap, host, metrics, soft_unverified, home_url)
     if any(f.message_id == "ipv6.ns_no_ipv6" for f in findings):
         problems.append("域名服务器不支持IPv6")
 
@@ -193,7 +195,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
             if ratio < thr - _EPS:
                 findings.append(Finding(mid, {"ratio": f"{ratio:.1%}", "ok": stats["ok"], "n": stats["n"],
                                               "threshold": f"{thr:.0%}", "key": f"l{level}"},
-                                        observed=f"{ratio:.1%}", expected=f"≥{thr:.0%}"))
+                                        url=home_url, observed=f"{ratio:.1%}", expected=f"≥{thr:.0%}"))
                 problems.append(f"{label}支持率{ratio:.1%}")
             findings += evidence
 
@@ -204,7 +206,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
 
     if soft_unverified:
         findings.append(Finding("ipv6.part_unverified", {"parts": "；".join(soft_unverified), "key": "parts"},
-                                severity=Severity.WARN))
+                                severity=Severity.WARN, url=home_url))
     metrics["unverified"] = unverified + soft_unverified
     if fake:
         return CheckResult(Outcome.FAIL, "ipv6.result_fake", {"host": host, "v6": metrics["home"]["v6"]},
@@ -244,7 +246,8 @@ def _home_has_internal_links(snap: SiteSnapshot) -> bool:
                for ln in snap.links(home.url))
 
 
-def _ns_findings(snap: SiteSnapshot, host: str, metrics: dict[str, Any], unverified: list[str]) -> list[Finding]:
+def _ns_findings(snap: SiteSnapshot, host: str, metrics: dict[str, Any], unverified: list[str],
+                 home_url: str) -> list[Finding]:
     """Authoritative NS of the host's zone (the nearest ancestor the crawler stored NS for)."""
     labels = host.split(".")
     ns = None
@@ -270,7 +273,7 @@ def _ns_findings(snap: SiteSnapshot, host: str, metrics: dict[str, Any], unverif
     if unknown:
         unverified.append(f"域名服务器AAAA未查询成功：{'、'.join(unknown)}")
         return []
-    return [Finding("ipv6.ns_no_ipv6", {"ns": "、".join(ns), "key": "ns"}, observed="NS均无AAAA",
+    return [Finding("ipv6.ns_no_ipv6", {"ns": "、".join(ns), "key": "ns"}, url=home_url, observed="NS均无AAAA",
                     expected="至少一台权威域名服务器支持IPv6")]
 
 

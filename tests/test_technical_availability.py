@@ -81,3 +81,12 @@ def test_blocked_probes_are_reported_not_failed() -> None:
     blocked = [f for f in res.findings if f.message_id == "availability.blocked"]
     assert blocked and blocked[0].params["blocked"] == 30
     assert res.metrics["failures"] == 7
+
+
+@pytest.mark.parametrize("probes", [
+    pytest.param(mix(133, 7), id="veto-evidence"),
+    pytest.param(mix(143, 7, blocked=30), id="blocked-warning"),
+])
+def test_site_level_findings_cite_the_probed_home_page(probes) -> None:
+    res = judge(probes)
+    assert res.findings and all(f.url == "http://www.example.gov.cn/" for f in res.findings)

@@ -166,3 +166,23 @@ def test_failing_link_source_found_without_parent_url() -> None:
     res = site(l2=links(8, 2), l3=links(20), parents=False)
     logs = [f for f in res.findings if f.message_id == "ipv6.link_fail"]
     assert len(logs) == 2 and {f.source_url for f in logs} == {HOME}
+
+
+@pytest.mark.parametrize("spec, message", [
+    pytest.param({**GOOD, "aaaa": "noanswer"}, "ipv6.no_aaaa", id="no-aaaa"),
+    pytest.param({**GOOD, "ns_v6": "noanswer"}, "ipv6.ns_no_ipv6", id="ns-without-ipv6"),
+    pytest.param({**GOOD, "l2": links(8, 2)}, "ipv6.l2_low", id="l2-low"),
+    pytest.param({**GOOD, "l3": links(16, 4)}, "ipv6.l3_low", id="l3-low"),
+    pytest.param({**GOOD, "ns_v6": None}, "ipv6.part_unverified", id="part-unverified"),
+])
+def test_site_level_findings_cite_the_home_page(spec, message) -> None:
+    res = site(**spec)
+    found = [f for f in res.findings if f.message_id == message]
+    assert found and all(f.url == HOME for f in found)
+
+
+def test_every_ipv6_finding_has_a_url() -> None:
+    for spec in ({**GOOD, "aaaa": "noanswer", "ns_v6": "noanswer"}, {**GOOD, "l2": links(8, 2), "l3": links(16, 4)},
+                 {**GOOD, "home6": DEAD}, {**GOOD, "home6": E500}, {**GOOD, "body6": OTHER_HTML}):
+        res = site(**spec)
+        assert res.findings and all(f.url for f in res.findings), [f.message_id for f in res.findings if not f.url]
