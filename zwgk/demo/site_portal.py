@@ -238,7 +238,12 @@ def _mailbox(site: CmsSite, today: dt.date) -> list[board.Message]:
                   trail=[("互动交流", "/hdjl/"), ("领导信箱", "/hdjl/ldxx/")], modified=m.replied or m.received)
     site.page("/hdjl/ldxx/", "领导信箱", "<p>欢迎您通过领导信箱反映问题、提出意见建议。</p>" + board.list_layout(msgs),
               column="领导信箱", trail=[("互动交流", "/hdjl/")], modified=msgs[0].received)
-    site.page("/hdjl/", "互动交流", '<ul><li><a href="/hdjl/ldxx/">领导信箱</a></li></ul>', column="互动交流")
+    # The 互动交流 landing page shows what its sub-columns hold (newest letters), as real portals do.
+    site.page("/hdjl/", "互动交流", '<div class="box"><div class="box-hd"><h3>领导信箱</h3>'
+              '<a class="more" href="/hdjl/ldxx/">更多&gt;&gt;</a></div>' + board.list_layout(msgs[:5]) + "</div>"
+              '<div class="box"><h3>便民热线</h3><p><a href="' + host_url("gdgov", "www.gd.gov.cn", "/hdjl/12345/")
+              + '" target="_blank">12345政务服务便民热线</a>：政务咨询、投诉举报、意见建议，7×24小时受理。</p></div>',
+              column="互动交流", modified=msgs[0].received)
     return msgs
 
 

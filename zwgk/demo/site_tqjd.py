@@ -163,6 +163,6 @@ def build(today: dt.date) -> tuple[DemoSite, list[Plant]]:
         Plant("tqjd", "interaction-response", "书记信箱 message answered after 3 months and 1 day (veto)", late.url),
         Plant("tqjd", "annual-report", "annual report uses the 2019 format (本年新制作数量)",
               max(cols[17].items, key=lambda it: it.date).url if cols[17].items else cols[17].url),
-        Plant("tqjd", "ipv6", "no AAAA record", "/"),
+        Plant("tqjd", "ipv6", "no AAAA record", None),  # DNS evidence about the host: no page to point at
     ]
     return demo, plants
