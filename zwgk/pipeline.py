@@ -85,7 +85,17 @@ def audit(sites_path: str | Path, *, rules_path: str | Path | None = None, db_pa
     started = time.monotonic()
     cfg = load_sites(sites_path)     # both validated before anything is stored or fetched
     rules = load_rules(rules_path)
+    with audit_lock(db_path):
+        return _audit(cfg, rules, db_path=db_path, out_dir=out_dir, as_of=as_of, resume=resume, stop=stop,
+                      formats=formats, progress=progress, started=started)
+
+
+def _audit(cfg: AuditConfig, rules: Rules, *, db_path: str | Path, out_dir: str | Path | None,
+           as_of: datetime | str | None, resume: bool, stop: threading.Event | None,
+           formats: tuple[str, ...], progress: bool | None, started: float) -> AuditSummary:
     from crawler.run import crawl_run
+
+    sites_path = cfg.path
     store = Store(db_path)
     try:
         run_id = _resumable_run(store, cfg) if resume else None
