@@ -15,7 +15,7 @@ from typing import Any
 from checks.base import Check
 from checks.budget import crawl_incomplete, is_attachment, page_text
 from checks.columnmap import column_map, places
-from zwgk.model import CheckResult, Finding, Outcome
+from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.snapshot import SiteSnapshot
 
 
@@ -68,13 +68,49 @@ def judge_channels(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult
 
 
 def _guide_pages(snap: SiteSnapshot) -> list[str]:
+    """Where the 指南 text may live: the 指南 column page, its newest items, pages it links to with
+    "指南" in the anchor (a column holding one article), then any "公开指南" link of the site."""
     urls: list[str] = []
+
+    def add(u: str | None) -> None:
+        if u and u not in urls:
+            urls.append(u)
+
     for col in column_map(snap).find("guide"):
-        urls += [col.url] + [it.url for it in col.items[:3] if it.url]
+        add(col.url)
+        for it in col.items[:3]:
+            add(it.url)
+        for page in [col.url, *col.pages_read]:
+            for ln in snap.links(page):
+                if ln.tag in (None, "a") and "指南" in (ln.anchor or "") and not is_attachment(ln.target_url):
+                    add(ln.target_url)
     for _src, tgt, anchor in _links(snap):
-        if "公开指南" in anchor and tgt not in urls:
-            urls.append(tgt)
+        if "公开指南" in anchor:
+            add(tgt)
     return urls
+
+
+_SENTENCE = re.compile(r"[。；;！!？?\n]")
+
+
+def _deadline_markers(text: str, markers: list[str], params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(marker, sentence) for each marker the 指南 states in the sense the 条例 sets: a deadline marker
+    (one with 工作日) counts only in a sentence about the reply to an application (a ``deadline_context``
+    word, no ``other_context`` word such as 第三方: "第三方…15个工作日内提出意见" is current law);
+    other markers (the 条例's 国务院令 number) count anywhere."""
+    out = []
+    sentences = [x for x in _SENTENCE.split(text) if x]
+    for m in markers:
+        if "工作日" not in m:
+            if m in text:
+                out.append((m, m))
+            continue
+        for sent in sentences:
+            if m in sent and any(w in sent for w in params["deadline_context"]) \
+                    and not any(w in sent for w in params["other_context"]):
+                out.append((m, sent[:120]))
+                break
+    return out
 
 
 def judge_guide(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
@@ -86,7 +122,7 @@ def judge_guide(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         return CheckResult(Outcome.FAIL, "disclosure-guide.missing", {},
                            [Finding("disclosure-guide.missing", {"key": "guide", "looked_at": where.looked_at},
                                     url=snap.site.url, observed=where.observed())])
-    read = False
+    read: list[str] = []
     for url in urls:
         f = snap.page(url)
         if f is None or not f.ok or not (f.content_type or "").startswith("text/html"):
@@ -94,17 +130,21 @@ def judge_guide(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         text = re.sub(r"\s+", "", page_text(snap, url))
         if "指南" not in text or not re.search(r"工作日|申请", text):
             continue                     # a list page; the 指南 is one of its items
-        read = True
-        old = [w for w in params["outdated_markers"] if w in text]
-        current = [w for w in params["current_markers"] if w in text]
+        read.append(url)
+        old = _deadline_markers(text, list(params["outdated_markers"]), params)
+        current = _deadline_markers(text, list(params["current_markers"]), params)
+        metrics = {"url": url, "read": read, "markers": [m for m, _ in current], "outdated": [m for m, _ in old]}
         if old and not current:
-            return CheckResult(Outcome.FAIL, "disclosure-guide.outdated", {"url": url, "marker": old[0]},
-                               [Finding("disclosure-guide.outdated", {"marker": old[0], "key": "guide"}, url=url,
-                                        observed=old[0], expected="20个工作日（2019年条例）")])
+            marker, sentence = old[0]
+            return CheckResult(Outcome.FAIL, "disclosure-guide.outdated", {"url": url, "marker": marker},
+                               [Finding("disclosure-guide.outdated", {"marker": marker, "key": "guide"}, url=url,
+                                        observed=sentence, expected="20个工作日（2019年条例）")], metrics)
         if current:
-            return CheckResult(Outcome.PASS, "disclosure-guide.ok", {"url": url}, metrics={"url": url, "markers": current})
+            findings = [Finding("disclosure-guide.mixed", {"marker": m, "key": "guide-mixed"}, Severity.WARN,
+                                url=url, observed=sent, expected="20个工作日（2019年条例）") for m, sent in old[:1]]
+            return CheckResult(Outcome.PASS, "disclosure-guide.ok", {"url": url}, findings, metrics)
     if read:
-        return CheckResult(Outcome.ERROR, "disclosure-guide.no_deadline", {"url": urls[0]})
+        return CheckResult(Outcome.ERROR, "disclosure-guide.no_deadline", {"url": read[0]}, metrics={"read": read})
     return CheckResult(Outcome.ERROR, "disclosure-guide.unread", {"url": urls[0]})
 
 
@@ -117,6 +157,7 @@ MESSAGES = {
     "disclosure-guide.outdated": "政府信息公开指南仍为旧版（含“{marker}”），应按2019年条例更新",
     "disclosure-guide.missing": "未找到政府信息公开指南",
     "disclosure-guide.unverified": "未找到政府信息公开指南，且{reason}，无法核验",
+    "disclosure-guide.mixed": "政府信息公开指南的答复期限表述中仍有“{marker}”，请核对是否已按2019年条例更新",
     "disclosure-guide.no_deadline": "已读取政府信息公开指南，但未找到答复期限表述，需人工核查（{url}）",
     "disclosure-guide.unread": "政府信息公开指南页面未抓取或无法读取（{url}）",
 }
@@ -134,6 +175,8 @@ CHECKS: list[Check] = [
           doc="依申请公开在线申请或申请表下载；门户网站设领导信箱和12345热线链接"),
     Check("disclosure-guide", "政府信息公开指南时效（任务36）", judge_guide, _messages("disclosure-guide"),
           {"outdated_markers": ["15个工作日", "十五个工作日", "国务院令第492号"],
-           "current_markers": ["20个工作日", "二十个工作日", "国务院令第711号"]},
-          doc="指南按2019年条例（20个工作日）更新；仍写“15个工作日”为过时"),
+           "current_markers": ["20个工作日", "二十个工作日", "国务院令第711号"],
+           "deadline_context": ["答复", "收到申请"], "other_context": ["第三方", "征求意见"]},
+          doc="指南的依申请答复期限按2019年条例（20个工作日）更新；答复期限仍写“15个工作日”为过时"
+              "（其他含义的期限不计，如主动公开20个工作日、第三方15个工作日）"),
 ]

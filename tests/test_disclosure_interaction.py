@@ -138,9 +138,37 @@ def test_department_needs_only_application_channel() -> None:
                  Outcome.FAIL, id="15-working-days-outdated"),
     pytest.param("不能当场答复的，自收到申请之日起20个工作日内予以答复；征求第三方意见的，第三方应在15个工作日内提出意见。",
                  Outcome.PASS, id="20-working-days-current"),
+    # 主动公开 within 20 working days (条例 第26条) is not the reply deadline: the old 15 still wins
+    pytest.param("主动公开的政府信息，自该政府信息形成或者变更之日起20个工作日内予以公开。"
+                 "不能当场答复的，自收到申请之日起15个工作日内予以答复；延长的期限最长不超过15个工作日。",
+                 Outcome.FAIL, id="20-only-for-active-disclosure-15-for-replies"),
+    # 第三方 15 working days is current law (条例 第32条); 20 for the reply
+    pytest.param("第三方应当自收到征求意见书之日起15个工作日内提出意见。行政机关自收到申请之日起20个工作日内予以答复。",
+                 Outcome.PASS, id="third-party-15-is-current"),
+    pytest.param("第三方应当自收到征求意见书之日起15个工作日内提出意见。申请人可以通过在线申请、信函等方式提出申请。",
+                 Outcome.ERROR, id="15-only-in-another-sense-no-deadline"),
+    pytest.param("自收到申请之日起十五个工作日内答复。", Outcome.FAIL, id="chinese-numerals-outdated"),
+    pytest.param("依据《中华人民共和国政府信息公开条例》（国务院令第492号）编制。申请人可以提出申请。", Outcome.FAIL,
+                 id="old-statute-cited"),
 ])
 def test_guide(text: str, outcome: Outcome) -> None:
     pages = {BASE: f'<html><body><a href="{BASE}gkzn/index.html">政府信息公开指南</a></body></html>',
              BASE + "gkzn/index.html": f"<html><body><h1>测试区政府信息公开指南</h1><p>{text}</p></body></html>"}
     r = _ch("disclosure-guide", pages)
     assert r.outcome == outcome
+
+
+@pytest.mark.parametrize("column, article, outcome", [
+    pytest.param('<ul><li><a href="/gkzn/1.html">测试区政府信息公开指南</a></li></ul>',
+                 "自收到申请之日起15个工作日内予以答复。", Outcome.FAIL, id="outdated-article-linked-from-column"),
+    pytest.param('<ul><li><a href="/gkzn/1.html">测试区政府信息公开指南</a></li></ul>',
+                 "自收到申请之日起20个工作日内予以答复。", Outcome.PASS, id="current-article-linked-from-column"),
+])
+def test_guide_text_in_an_article_of_the_column(column: str, article: str, outcome: Outcome) -> None:
+    pages = {BASE: f'<html><body><nav><a href="{BASE}gkzn/">政府信息公开指南</a>'
+                   f'<a href="{BASE}ysqgk/">依申请公开</a></nav></body></html>',
+             BASE + "gkzn/": f"<html><body><nav><a href='{BASE}ysqgk/'>依申请公开</a></nav>{column}</body></html>",
+             BASE + "gkzn/1.html": f"<html><body><h1>测试区政府信息公开指南</h1><p>{article}</p></body></html>"}
+    r = _ch("disclosure-guide", pages)
+    assert r.outcome == outcome
+    assert r.findings[0].url == BASE + "gkzn/1.html" if outcome == Outcome.FAIL else r.metrics["url"] == BASE + "gkzn/1.html"
