@@ -105,7 +105,7 @@ def run_bare(port: int, concurrency: int, max_pages: int) -> dict[str, float]:
                                 if u.startswith(prefix) and u not in seen and len(seen) < max_pages:
                                     seen.add(u)
                                     queue.put_nowait(u)
-                    except Exception:  # noqa: BLE001
+                    except Exception:  # noqa: BLE001, S110 - the bare loop only counts pages
                         pass
                     finally:
                         queue.task_done()

@@ -85,7 +85,7 @@ class CrawlSettings:
     crawl: CrawlConfig
 
     @classmethod
-    def from_mapping(cls, network: dict[str, Any] | None, crawl: dict[str, Any] | None) -> "CrawlSettings":
+    def from_mapping(cls, network: dict[str, Any] | None, crawl: dict[str, Any] | None) -> CrawlSettings:
         return cls(network_from_mapping(network or {}), crawl_from_mapping(crawl or {}))
 
 
@@ -145,7 +145,7 @@ class SiteSpec:
     max_depth: int = 5
 
     @classmethod
-    def from_config(cls, site: dict[str, Any], crawl: CrawlConfig) -> "SiteSpec":
+    def from_config(cls, site: dict[str, Any], crawl: CrawlConfig) -> SiteSpec:
         url = str(site["url"])
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:

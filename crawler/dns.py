@@ -109,8 +109,8 @@ class Resolver:
             return Answer([], "servfail")
         except dns.exception.Timeout:
             return Answer([], "timeout")
-        except (dns.exception.DNSException, OSError, ValueError) as e:
-            return Answer([], "error" if str(e) else "error")
+        except (dns.exception.DNSException, OSError, ValueError):
+            return Answer([], "error")
         if rtype == "NS":
             return Answer(sorted({r.target.to_text().rstrip(".").lower() for r in ans}))
         return Answer([r.address for r in ans])
@@ -122,7 +122,7 @@ class Resolver:
         try:
             infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(
                 host, None, family=fam, type=socket.SOCK_STREAM), self.cfg.dns_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return Answer([], "timeout")
         except socket.gaierror as e:
             return Answer([], "nxdomain" if e.errno == socket.EAI_NONAME else "noanswer")

@@ -24,8 +24,8 @@ from crawler.urls import is_attachment, is_skipped_resource, normalize, origin_o
 from crawler.writer import dumps
 from zwgk.store import FetchRow
 
-_JSONP = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.S)
-_PAGEISH = re.compile(r"\.(?:s?html?|jsp|php|aspx?)(?:$|\?)|/t\d{8}_", re.I)
+_JSONP = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.DOTALL)
+_PAGEISH = re.compile(r"\.(?:s?html?|jsp|php|aspx?)(?:$|\?)|/t\d{8}_", re.IGNORECASE)
 
 
 def json_urls(text: str, base: str, cap: int = 500) -> list[Link]:
@@ -239,5 +239,14 @@ def _write(sc: SiteCrawl, rows: list[tuple[FetchRow, bytes | None]]) -> None:
     sc.ctx.writer.flush()
 
 
-__all__ = ["dns_step", "resource_dns_step", "robots_step", "sitemap_step", "soft404_step", "https_step",
-           "ipv6_step", "json_urls", "dumps"]
+__all__ = [
+    "dns_step",
+    "dumps",
+    "https_step",
+    "ipv6_step",
+    "json_urls",
+    "resource_dns_step",
+    "robots_step",
+    "sitemap_step",
+    "soft404_step",
+]

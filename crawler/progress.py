@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 from collections import Counter
-from typing import Protocol
+from typing import Protocol, Self
 
 log = logging.getLogger("zwgk.crawler")
 
@@ -28,7 +28,7 @@ class Progress:
         el = max(time.monotonic() - self._t0, 1e-6)
         return sid, c["pages"], max(c["queued"], 0), c["errors"], c["pages"] / el
 
-    async def __aenter__(self) -> "Progress":
+    async def __aenter__(self) -> Self:
         if self.rich:
             from rich.live import Live
 

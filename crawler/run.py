@@ -10,17 +10,16 @@ import asyncio
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Awaitable
 from typing import Any
 
 from crawler import gather
 from crawler.config import CrawlSettings, SiteSpec
+from crawler.decoding import decode
 from crawler.dns import Resolver
 from crawler.fetcher import Fetcher
 from crawler.netguard import AddressPolicy
 from crawler.parse import parse_html
-from crawler.decoding import decode
 from crawler.progress import Progress
 from crawler.robots import RobotsCache
 from crawler.site import RunCtx, SiteCrawl
@@ -54,6 +53,8 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
     """
     settings = CrawlSettings.from_mapping(network, crawl)
     specs = [SiteSpec.from_config(s, settings.crawl) for s in sites]
+    # httpx logs every request at INFO: 20,000 lines a night drown the progress lines
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
     by_id = {str(s["id"]): s for s in sites}
     stop = stop or threading.Event()
     resolver = Resolver(settings.network)
@@ -125,7 +126,7 @@ async def _guarded(sc: SiteCrawl, name: str, step: Awaitable[None]) -> None:
     """A bug in one gathering step must not lose the crawl: logged, counted, crawl goes on."""
     try:
         await step
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("site %s: %s step failed", sc.spec.id, name)
         sc.ctx.stats[f"gather.error.{name}"] += 1
 

@@ -183,7 +183,7 @@ class SiteCrawl:
             try:
                 _, depth, _, url, kind, parent, ex = item
                 await self.process(url, depth, parent, kind, json.loads(ex) if ex else {})
-            except Exception as e:  # noqa: BLE001 - one bad URL must not stop the site's crawl
+            except Exception as e:
                 log.exception("site %s: crawling %s failed", self.spec.id, url)
                 self.ctx.writer.mark(self.spec.id, url, "skipped", f"crawler error: {type(e).__name__}")
                 self.ctx.stats["crawler.error"] += 1
@@ -206,7 +206,7 @@ class SiteCrawl:
                 self.ctx.stats["skipped.link_cap"] += 1
                 return
             self.links_taken += 1
-        row, body, info = await self.fetch_one(url, purpose, depth=depth, parent=parent, extra=extra)
+        row, _body, info = await self.fetch_one(url, purpose, depth=depth, parent=parent, extra=extra)
         self.ctx.writer.mark(self.spec.id, url, "done")
         if info is not None and row.final_url and row.final_url != url and row.final_url not in self.seen:
             self.seen.add(row.final_url)  # the redirect target is this page: do not fetch it twice

@@ -19,11 +19,11 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 _SESSION_KEYS = {"jsessionid", "phpsessid", "aspsessionid", "sid", "sessionid", "session_id",
                  "cfid", "cftoken", "zh_choose"}  # zh_choose: 简繁 switch, a copy of every page
-_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid)=[^/?#]*", re.I)
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid)=[^/?#]*", re.IGNORECASE)
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "ftp:", "file:", "sms:", "#")
 _DEFAULT_PORT = {"http": 80, "https": 443}
 _YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|2[0-9]{3})(?!\d)")
-_CAL_HINT = re.compile(r"(?:calendar|rili|date|year|month|day|nian|yue|\brq\b)", re.I)
+_CAL_HINT = re.compile(r"(?:calendar|rili|date|year|month|day|nian|yue|\brq\b)", re.IGNORECASE)
 ATTACHMENT_EXT = {"pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar", "7z", "ppt", "pptx",
                   "et", "dps", "txt", "csv", "ceb", "tif", "tiff"}
 _SKIP_EXT = {"jpg", "jpeg", "png", "gif", "bmp", "webp", "svg", "ico", "css", "js", "mp3", "mp4",
@@ -45,6 +45,8 @@ def normalize(url: str) -> str | None:
         host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORT[scheme]) else f"{host}:{port}"
     path = parts.path or "/"
+    if "/." in path:  # dot segments: urljoin removes them (RFC 3986 §5.2.4)
+        path = urlsplit(urljoin("http://x/", path)).path
     if ";" in path:
         path = _PATH_SESSION.sub("", path)
     if " " in path:
@@ -166,11 +168,11 @@ class TrapGuard:
 
     def reason(self, url: str) -> str | None:
         if len(url) > self.max_len:
-            return "trap: URL longer than %d" % self.max_len
+            return f"trap: URL longer than {self.max_len}"
         p = urlsplit(url)
         segs = [s for s in p.path.split("/") if s]
         if len(segs) > self.max_segments:
-            return "trap: path deeper than %d segments" % self.max_segments
+            return f"trap: path deeper than {self.max_segments} segments"
         if len(segs) >= 4:
             counts: dict[str, int] = {}
             for s in segs:

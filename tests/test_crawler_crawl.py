@@ -70,7 +70,7 @@ def site(srv: LoopbackServer, **kw: Any) -> dict[str, Any]:
 
 def crawl(env: Any, sites: list[dict[str, Any]], store: Store | None = None, run_id: int | None = None,
           stop: threading.Event | None = None, **crawl_cfg: Any) -> tuple[Store, int, dict[str, int]]:
-    srv, dns = env
+    _srv, dns = env
     store = store or Store()
     if run_id is None:
         run_id = store.begin_run(as_of="2024-06-01T00:00:00+08:00", audit_name="t", sites_path="s.toml",
@@ -126,7 +126,7 @@ def test_script_pagination_and_json_list_discovered(full: Any) -> None:
 
 
 def test_robots_obeyed_and_recorded(full: Any) -> None:
-    store, run, stats, srv = full
+    store, run, _stats, srv = full
     secret = f"http://{HOST}:{srv.port}/private/secret.html"
     assert by_url(store.fetches(run, "portal", "page"))[secret].error_kind == "disallowed"
     assert not any(q.path.startswith("/private/") for q in srv.requests)
@@ -152,7 +152,7 @@ def test_attachment_external_soft404_and_refused_links(full: Any) -> None:
 
 
 def test_ipv6_levels_and_dns_rows(full: Any) -> None:
-    store, run, _, srv = full
+    store, run, _, _srv = full
     v = store.fetches(run, "portal", "ipv6")
     l1 = {r.family: r for r in v if r.extra["level"] == 1}
     assert l1[4].extra["address"] == "127.0.0.1" and l1[6].extra["address"] == "::1"
@@ -171,7 +171,7 @@ def test_ipv6_levels_and_dns_rows(full: Any) -> None:
 
 
 def test_robots_override_fetches_and_records_block(env: Any) -> None:
-    srv, dns = env
+    srv, _dns = env
     store, run, _ = crawl(env, [site(srv, respect_robots=False)], max_pages=30)
     secret = by_url(store.fetches(run, "portal", "page"))[f"http://{HOST}:{srv.port}/private/secret.html"]
     assert secret.ok and secret.extra["robots_disallowed"] is True
