@@ -81,6 +81,15 @@ def _text_nodes(el: Any) -> list[str]:
     return out
 
 
+_ROW_TAGS = ("li", "tr", "dd", "dl")
+_CRUMB_LABEL = re.compile(r"当前位置|您的位置|你的位置|所在位置|您现在的位置|当前页面")
+
+
+def _has_nested_list(el: Any) -> bool:
+    """A table or list inside: a layout element, not one list item."""
+    return any(True for _ in el.iterdescendants("table", "ul", "ol"))
+
+
 def _distinct_hrefs(el: Any) -> int:
     return len({(a.get("href") or "").split("#")[0] for a in el.iter("a") if a.get("href")})
 
@@ -172,17 +181,21 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
         year = year_hint if year_hint is not None else hdr_year if hdr_year is not None else \
             (today.year if today else None)
         d, dtext, src = _find_date(c, year, today, header=year_hint is not None or hdr_year is not None)
-        if d is None:
-            # a row with a second link (解读, 附件) stops the climb early: try its row/item element
+        if d is None and c.tag not in _ROW_TAGS:
+            # a row with a second link (解读, 附件) stops the climb early: try its row/item element —
+            # never from a row to an enclosing layout row (a table-layout page whose one cell holds the
+            # breadcrumb and the list would date the breadcrumb's 首页 with the list's first date)
             p, hops = c.getparent(), 0
-            while p is not None and hops < 3 and p.tag not in ("li", "tr", "dd", "dl"):
+            while p is not None and hops < 3 and p.tag not in _ROW_TAGS:
                 p, hops = p.getparent(), hops + 1
-            if p is not None and hops < 3 and _distinct_hrefs(p) <= 3:
+            if p is not None and hops < 3 and _distinct_hrefs(p) <= 3 and not _has_nested_list(p):
                 c = p
                 d, dtext, src = _find_date(c, year, today, header=year_hint is not None or hdr_year is not None)
         if c in seen_containers:
             continue
         seen_containers.add(c)
+        if d is None and _CRUMB_LABEL.search(_clean(c.text_content())[:40]):
+            continue    # the breadcrumb (当前位置：首页 > …) is not a list item
         parent = c.getparent()
         key = (parent, c.tag, c.get("class") or "")
         if key not in groups:
