@@ -73,6 +73,11 @@ class CrawlConfig:
     max_query_variants: int = 50       # trap defence: distinct queries per path
     max_pagination: int = 200          # script-written pagination pages per list
     max_robots_delay: float = 10.0     # cap on a robots Crawl-delay we honour
+    # National registries linked from every page footer (党政机关标识, ICP/公安备案, 找错): the
+    # identity check reads the links themselves; fetching them from every audited site every
+    # night only loads those services. Links to these hosts are stored as skipped, not checked.
+    skip_hosts: tuple[str, ...] = ("bszs.conac.cn", "dcs.conac.cn", "beian.miit.gov.cn",
+                                   "www.beian.gov.cn", "zfwzgl.www.gov.cn")
 
     @property
     def robots_token(self) -> str:
@@ -123,6 +128,9 @@ def crawl_from_mapping(m: dict[str, Any]) -> CrawlConfig:
     kw: dict[str, Any] = {}
     for k, v in m.items():
         default = fields[k].default
+        if isinstance(default, tuple):
+            kw[k] = tuple(str(x).lower() for x in (v if isinstance(v, (list, tuple)) else [v]))
+            continue
         kw[k] = type(default)(v) if default is not None else v
         if isinstance(kw[k], (int, float)) and not isinstance(kw[k], bool) and kw[k] < 0:
             raise ConfigError(f"[crawl] {k} must not be negative")

@@ -109,7 +109,9 @@ class SiteCrawl:
         reason = self.traps.reason(url) if kind in ("page", "link") else None
         if reason is None and kind == "external":
             host = urlsplit(url).netloc
-            if self.ext_total >= self.cfg.max_external or self.ext_hosts[host] >= self.cfg.external_per_host:
+            if (urlsplit(url).hostname or "") in self.cfg.skip_hosts:
+                reason = "skip_hosts"          # never fetched: the links check reports it as not checked
+            elif self.ext_total >= self.cfg.max_external or self.ext_hosts[host] >= self.cfg.external_per_host:
                 reason = "external cap"
             else:
                 self.ext_total += 1

@@ -21,6 +21,7 @@ import pytest
 from zwgk.demo.district import build_district
 from zwgk.demo.run import DEMO_OUTAGE_HOURS, audit_demo, demo_today, seed_probe_history
 from zwgk.demo.serve import serve_district
+from zwgk.loopback.http import Resp
 from zwgk.pipeline import AuditSummary, rejudge
 from zwgk.store import Store
 
@@ -32,6 +33,10 @@ class DemoRun:
     out: Path
     district: Any
     results: dict[tuple[str, str], dict[str, Any]]
+    second: AuditSummary          # a second audit after the sfj home-page 404 was fixed
+
+
+FIXED_PATH = "/col/col1010/index.html"   # sfj's planted home-page 404, fixed between the two runs
 
 
 def _results(db: Path, run_id: int) -> dict[tuple[str, str], dict[str, Any]]:
@@ -50,7 +55,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     with serve_district(district, workdir=out) as servers:
         seed_probe_history(servers.sites_toml, out / "zwgk.sqlite", today=today)
         summary = audit_demo(servers.sites_toml, out, today=today)
-    yield DemoRun(summary, out / "zwgk.sqlite", out, district, _results(out / "zwgk.sqlite", summary.run_id))
+        # the unit fixes one broken link; everything else stays as it was
+        servers.servers["sfj"].routes[FIXED_PATH] = Resp(200, "<html><head><title>法治宣传</title></head>"
+                                                         "<body><h1>法治宣传</h1><p>普法栏目</p></body></html>")
+        second = audit_demo(servers.sites_toml, out, today=today)
+    yield DemoRun(summary, out / "zwgk.sqlite", out, district, _results(out / "zwgk.sqlite", summary.run_id),
+                  second)
 
 
 def _paths(result: dict[str, Any]) -> set[str]:
@@ -132,3 +142,22 @@ def test_rejudge_reproduces_results_without_network(demo: DemoRun, monkeypatch: 
     again = rejudge(demo.summary.run_id, db_path=demo.db, out_dir=tmp_path, formats=("json",))
     assert again.findings == demo.summary.findings
     assert _results(demo.db, demo.summary.run_id) == demo.results
+
+
+def test_second_run_shows_the_fix_as_fixed_and_the_rest_still_open(demo: DemoRun) -> None:
+    from zwgk.results import diff_runs
+    from zwgk.rules import load_rules
+
+    store = Store(demo.db)
+    try:
+        d = diff_runs(store, demo.summary.run_id, demo.second.run_id, load_rules().data)
+    finally:
+        store.close()
+    fixed = [f for f in d["fixed"] if f["site_id"] == "sfj" and (f.get("url") or "").endswith(FIXED_PATH)]
+    assert fixed, f"the fixed link is not reported fixed: {[(f['site_id'], f.get('url')) for f in d['fixed']][:10]}"
+    still = {(f["site_id"], f["check_id"]) for f in d["open"]}
+    assert ("sfj", "external-links") in still and ("tqjd", "column-blank") in still
+    assert not [f for f in d["new"] if f["check_id"] not in ("availability",)], d["new"][:5]
+    model = demo.second.model or {}
+    sfj = next(s for s in model["sites"] if s["id"] == "sfj")
+    assert sfj["counts"]["fixed"] >= 1 and sfj["counts"]["open"] >= 1, sfj["counts"]

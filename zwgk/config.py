@@ -26,19 +26,33 @@ AUDIT_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
     "name": ((str,), True), "timezone": ((str,), False), "region_code": ((str,), False),
     "reports_dir": ((str,), False),
 }
-NETWORK_KEYS: dict[str, tuple[type, ...]] = {
-    "nameservers": (list,), "allow_private": (bool,), "allow_networks": (list,), "user_agent": (str,),
-    "static_hosts": (dict,), "ca_bundle": (str,), "https_port": (int,),
-}
-CRAWL_KEYS: dict[str, tuple[type, ...]] = {
-    "max_pages": (int,), "max_depth": (int,), "concurrency": (int,), "per_host_concurrency": (int,),
-    "delay": (int, float), "timeout": (int, float), "connect_timeout": (int, float),
-    "read_timeout": (int, float), "max_bytes": (int,), "max_decompressed": (int,),
-    "max_redirects": (int,), "retries": (int,), "respect_robots": (bool,), "check_external": (bool,),
-    "ipv6_l2_sample": (int,), "ipv6_l3_sample": (int,), "max_links_checked": (int,),
-    "max_external_per_host": (int,), "attachment_max_bytes": (int,), "probe_timeout": (int, float),
-    "max_query_variants": (int,), "sitemap": (bool,),
-}
+def _types_of(dc: type) -> dict[str, tuple[type, ...]]:
+    """Accepted TOML types per field of a crawler config dataclass (the crawler owns the defaults)."""
+    out: dict[str, tuple[type, ...]] = {}
+    for name, f in dc.__dataclass_fields__.items():  # type: ignore[attr-defined]
+        d = f.default
+        out[name] = ((bool,) if isinstance(d, bool) else (int, float) if isinstance(d, (int, float))
+                     else (list,) if isinstance(d, tuple) else (str,))
+    return out
+
+
+def _network_keys() -> dict[str, tuple[type, ...]]:
+    from crawler.config import NetworkConfig
+
+    keys = _types_of(NetworkConfig)
+    keys.update({"nameservers": (list,), "allow_networks": (list,), "static_hosts": (dict,), "https_port": (int,)})
+    return keys
+
+
+def _crawl_keys() -> dict[str, tuple[type, ...]]:
+    from crawler.config import CrawlConfig
+
+    keys = _types_of(CrawlConfig)
+    for k in ("max_pages", "max_depth", "concurrency", "per_host_concurrency", "max_redirects", "retries"):
+        keys[k] = (int,)
+    return keys
+
+
 SCHEDULE_KEYS: dict[str, tuple[type, ...]] = {
     "audit_cron": (str,), "probe_interval_minutes": (int, float), "probe_jitter_seconds": (int, float),
     "summary_cron": (str,), "misfire_grace_hours": (int, float),
@@ -47,7 +61,7 @@ SITE_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
     "id": ((str,), True), "name": ((str,), True), "url": ((str,), True), "unit": ((str,), True),
     "kind": ((str,), True), "hosts": ((list,), False), "respect_robots": ((bool,), False),
     "max_pages": ((int,), False), "max_depth": ((int,), False), "column_of": ((str,), False),
-    "services": ((bool,), False), "delay": ((int, float), False),
+    "services": ((bool,), False), "delay": ((int, float), False), "encoding": ((str,), False),
 }
 TOP_KEYS = ("audit", "network", "crawl", "schedule", "site")
 SCHEDULE_DEFAULTS = {"audit_cron": "0 2 * * *", "probe_interval_minutes": 60, "probe_jitter_seconds": 120,
@@ -124,7 +138,7 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
         err("audit", 0, "region_code", f"{rc!r} is not a 行政区划代码 prefix (2-6 digits)")
 
     network = _table(data, "network", err)
-    _check_keys(network, "network", 0, NETWORK_KEYS, [], err)
+    _check_keys(network, "network", 0, _network_keys(), [], err)
     for ns in network.get("nameservers", []) if isinstance(network.get("nameservers"), list) else []:
         if not isinstance(ns, str) or parse_nameserver(ns) is None:
             err("network", 0, "nameservers", f"{ns!r} is not \"ip\" or \"ip:port\"")
@@ -147,7 +161,7 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
     network.setdefault("allow_networks", [])
 
     crawl = _table(data, "crawl", err)
-    _check_keys(crawl, "crawl", 0, CRAWL_KEYS, [], err)
+    _check_keys(crawl, "crawl", 0, _crawl_keys(), [], err)
     for k, v in crawl.items():
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
             err("crawl", 0, k, f"must not be negative (got {v})")
@@ -207,6 +221,18 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
                 urlsplit(s["url"]).hostname != urlsplit(p["url"]).hostname:
             err("site", i, "url", f"a column of {parent!r} must be on its host {urlsplit(p['url']).hostname}")
 
+    if not errors:
+        # the crawler's own checks (ASCII user agent, concurrency ≥ 1, ...), with a line number
+        from crawler.config import ConfigError as CrawlerConfigError
+        from crawler.config import CrawlSettings
+
+        try:
+            CrawlSettings.from_mapping(network, crawl)
+        except (CrawlerConfigError, ValueError, TypeError) as e:
+            msg = str(e)
+            table = "network" if msg.startswith("[network]") else "crawl"
+            key = next((k for k in (network if table == "network" else crawl) if k in msg), None)
+            errors.append(f"{where(path, pos, table, 0, key)}: {msg}")
     if errors:
         raise ConfigError("\n".join(errors))
     return AuditConfig(path=path, text=text, audit=audit, network=network, crawl=crawl,
