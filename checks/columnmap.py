@@ -398,11 +398,14 @@ class _Reader:
             col.state = "unverifiable"
             col.reason = "列表由脚本从接口加载，接口数据未能读取" if json_unread else "列表由脚本或内嵌框架生成，未能读取"
             return
-        # "only the template" is judged for categorised columns only: an uncategorised navigation
-        # entry (网站地图, 联系我们 …) is blank only when it says so
-        if col.category and doc is not None and not looks_script_rendered(text) and self.chrome() and \
+        # A column is blank only when it says so (a marker above, or an API answering an empty list).
+        # A page showing nothing but the site template is not proof: section landing pages whose links
+        # repeat the navigation (互动交流, 政务公开) and lists filled by scripts look the same — a false
+        # blank counts towards a veto, so it is "could not verify" with the reason spelled out.
+        if doc is not None and not looks_script_rendered(text) and self.chrome() and \
                 not self._own_links(doc, page_url) and len(self._own_text(doc, col)) <= self.max_own:
-            col.state, col.reason = "blank", "栏目页除网站模板外无任何内容"
+            col.state, col.reason = "unverifiable", "栏目页除网站模板外无其他内容，且未显示“暂无信息”“共0条”等明确标识" \
+                                                    "（可能为栏目导航页或由脚本加载），需人工核查"
             return
         col.state, col.reason = "unverifiable", "未识别出信息列表"
 

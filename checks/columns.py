@@ -7,7 +7,8 @@ Rules (国办秘函〔2019〕19号《政府网站与政务新媒体检查指标�
   基层政务公开标准目录 35 — streets). Which site kinds must have which category is ``required_for`` in
   ``[columns.<category>]``; a missing column is a finding with the places looked at as evidence.
 * ``column-blank`` — 单项否决 栏目不更新 (c): ≥ 5 空白栏目 (never any content; "暂无信息", "建设中",
-  "维护中" count as blank). A column whose list could not be read is 无法核验, never blank.
+  "维护中", a pager's "共0条记录" count as blank). A column whose list could not be read is 无法核验, never
+  blank — nor is a page showing only the site template without such a signal (a section landing page).
 * ``column-stale`` — 单项否决 栏目不更新 (a) 动态/要闻 stale > 2 weeks plus 通知公告/政策文件 stale
   > 6 months, together ≥ 5; (b) ≥ 10 columns that should be updated "long not updated" (1 year,
   configurable). Below the veto counts each stale column deducts (政策文件 stale 6 months −5 was seen
@@ -147,7 +148,8 @@ BLANK = Check(
     },
     defaults={"blank_veto_count": 5, "blank_markers": list(BLANK_MARKERS), "blank_max_own_text": 10},
     needs=("pages", "links"),
-    doc="空白栏目（暂无信息/建设中/维护中）；≥ 5 个单项否决；读不出的栏目为无法核验",
+    doc="空白栏目（页面明示暂无信息/建设中/维护中/共0条记录，或列表接口返回空）；≥ 5 个单项否决；"
+        "读不出的栏目及仅有网站模板而无明确标识的栏目为无法核验",
 )
 
 

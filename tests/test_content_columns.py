@@ -144,16 +144,41 @@ def test_blank_veto_threshold(n: int, veto: bool) -> None:
 @pytest.mark.parametrize("body,state", [
     (listing([], "<div>栏目建设中，敬请期待</div>"), "blank"),
     (listing([], "<div>栏目维护中</div>"), "blank"),
-    (listing([]), "blank"),                                    # nothing but the site template
+    (listing([]), "unverifiable"),                  # nothing but the site template: no proof (landing page, script)
     (listing([], "<iframe src='/list.jsp'></iframe>"), "unverifiable"),
     (listing([], "<div><a href='/c0/sub1/'>专项</a><a href='/c0/sub2/'>年度</a></div>"), "unverifiable"),  # own links
     (Page(body="", status=403, error_kind="blocked"), "unverifiable"),
     (None, "unverifiable"),                                    # linked, never fetched (page cap)
+    # explicit emptiness signals of real CMS pagers and search lists
+    (listing([], "<table class='pager'><tr><td>共0条记录　第1/1页　每页20条　首页 上一页 下一页 尾页</td></tr></table>"),
+     "blank"),
+    (listing([], "<div>共 0 条记录</div>"), "blank"),
+    (listing([], "<div>共0条</div>"), "blank"),
+    (listing([], "<p>0条记录</p>"), "blank"),
+    (listing([], "<p>没有找到相关记录！</p>"), "blank"),
+    (listing([], "<p>暂无数据</p>"), "blank"),
+    (listing([], "<td>无记录</td>"), "blank"),
+    # a number ending in 0 is not "0 records"; a pager with records but an unreadable list is not blank
+    (listing([], "<div>共10条记录　第1/1页</div>"), "unverifiable"),
+    (listing([], "<div>共 120 条记录</div>"), "unverifiable"),
 ], ids=["under-construction", "maintenance", "template-only", "iframe", "sub-column-links", "blocked",
-        "not-fetched"])
+        "not-fetched", "pager-0-records", "spaced-0-records", "0-items", "0-records", "not-found", "no-data",
+        "no-records", "10-records-is-not-0", "120-records-is-not-0"])
 def test_blank_or_unverifiable(body: str | Page | None, state: str) -> None:
     snap = snapshot({"规划计划": body})
     assert column_map(snap).find("plans")[0].state == state
+
+
+def test_section_landing_page_repeating_the_navigation_is_not_blank() -> None:
+    """互动交流 landing page: its links are the home page's own; without a blank marker → 无法核验 (info)."""
+    landing = (f"<html><head><title>互动交流</title></head><body><ul class='nav'><li><a href='/c0/'>互动交流</a></li>"
+               f"<li><a href='/c1/'>工作动态</a></li></ul><div class='side'><a href='/c1/'>工作动态</a></div>{FOOT}</body></html>")
+    snap = snapshot({"互动交流": landing, "工作动态": dated("2026-06-10")})
+    col = column_map(snap).find("interaction")[0]
+    assert col.state == "unverifiable" and "明确标识" in (col.reason or "")
+    res = run("column-blank", snap)
+    assert res.outcome == Outcome.PASS and not res.failing
+    assert [f.severity for f in res.findings if f.url == col.url] == ["info"]
 
 
 def test_uncategorised_nav_entry_is_blank_only_when_it_says_so() -> None:

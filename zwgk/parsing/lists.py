@@ -29,7 +29,8 @@ import lxml.html
 from zwgk.parsing.dates import DEFAULT_TZ, date_only, parse_date
 
 BLANK_MARKERS = ("暂无信息", "暂无数据", "暂无内容", "暂无记录", "暂无文章", "暂无相关", "没有相关信息", "无相关信息",
-                 "建设中", "正在建设", "维护中", "正在维护", "敬请期待", "没有记录", "暂无")
+                 "建设中", "正在建设", "维护中", "正在维护", "敬请期待", "没有记录", "暂无",
+                 "共0条", "0条记录", "共0篇", "没有找到相关记录", "无记录")
 
 
 @dataclass
@@ -255,19 +256,32 @@ def newest(items: list[RawItem], *, not_after: date | None = None) -> RawItem | 
 
 
 def blank_marker(html: str | Any, markers: tuple[str, ...] | list[str] = BLANK_MARKERS) -> str | None:
-    """A short "暂无信息/建设中/维护中" notice on the page (not inside a link), or None."""
+    """A short "暂无信息/建设中/维护中" or "共0条记录" notice on the page (not inside a link), or None.
+
+    Whitespace is ignored ("共 0 条记录" matches "共0条"). A marker starting with a digit must not
+    continue a number ("0条记录" is not in "共10条记录"). Text nodes are short notices: at most 30
+    characters, or 60 for count markers, which sit in pager lines ("共0条记录 第1/1页 每页20条 …").
+    """
     doc = parse_html(html) if isinstance(html, (str, bytes)) else html
     if doc is None:
         return None
+    norm = [(m, _WS.sub("", m)) for m in markers if _WS.sub("", m)]
     for el in doc.iter():
         if el.tag == "a" or el.tag in ("title", "head", "meta"):
             continue
         for raw in (el.text, el.tail):
-            t = _clean(raw)
-            if t and len(t) <= 30:
-                for m in markers:
-                    if m in t:
-                        return t
+            t = _WS.sub("", raw or "")
+            if not t or len(t) > 60:
+                continue
+            for m, mm in norm:
+                counted = any(ch.isdigit() for ch in mm)
+                if len(t) > (60 if counted else 30):
+                    continue
+                i = t.find(mm)
+                while i >= 0:
+                    if not (mm[0].isdigit() and i > 0 and t[i - 1].isdigit()):
+                        return _clean(raw)
+                    i = t.find(mm, i + 1)
     return None
 
 
