@@ -7,7 +7,8 @@ Rules (DOMAIN.md §2, §8, §9; 国办秘函〔2019〕19号《政府网站与政
   (PDF/DOC/XLS/WPS/OFD …) and outbound links count too. A "soft 404" — 200 with 页面不存在-style
   content, or the same page a random nonexistent path returns — is broken. 401/403/412/429 and
   JavaScript challenges (``error_kind = blocked``) are "could not verify", never "broken"; a target
-  the crawler never fetched (beyond its caps, robots, SSRF policy) is "not checked".
+  the crawler never fetched (beyond its caps, robots, SSRF policy, a host on ``[crawl] skip_hosts``
+  such as bszs.conac.cn / beian.miit.gov.cn in every footer) is "not checked" (see :func:`classify`).
 * ``external-links`` — 单项否决 item 严重错误/安全 "links to illegal (gambling, porn) content": an
   outbound link leaving .gov.cn whose target now shows gambling or pornographic words (word lists
   and the number of distinct words required in rules.toml, so one anti-gambling news story on a
@@ -129,21 +130,32 @@ class Soft404:
         return None
 
 
+_UNCHECKED = {"disallowed": "robots.txt禁止", "refused": "未检查（内网地址）", "skipped": "未检查（按设置不检查该主机）"}
+
+
 def classify(row: FetchRow | None, soft: Callable[[FetchRow], str | None] | None = None) -> tuple[str, str]:
-    """(state, reason): state ∈ ok | broken | blocked | unchecked. ``soft`` names a 200 soft 404."""
+    """(state, reason): state ∈ ok | broken | blocked | unchecked. ``soft`` names a 200 soft 404.
+
+    Only evidence of a failed request is "broken" (an HTTP error status, or dns/connect/timeout/tls/
+    too_many_redirects). A target the crawler deliberately did not request — no fetch row (beyond its
+    caps), robots.txt (``disallowed``), SSRF policy (``refused``), a host on ``[crawl] skip_hosts``
+    such as the national registries in every footer (``skipped``), or any error kind this check does
+    not know — is "unchecked", never broken."""
     if row is None:
         return "unchecked", "未检查（超出抓取范围）"
     kind, status = row.error_kind, row.status
     if kind == "blocked" or (status in _BLOCKED_STATUS and kind in (None, "http_status")):
         return "blocked", f"被拦截（HTTP {status}）" if status else "被拦截（JS验证）"
-    if kind in ("disallowed", "refused"):
-        return "unchecked", "robots.txt禁止" if kind == "disallowed" else "未检查（内网地址）"
+    if kind in _UNCHECKED or (row.extra or {}).get("skipped"):
+        return "unchecked", _UNCHECKED.get(kind or "skipped", "未检查")
     if kind in ("too_large", "decode"):
         return "ok", ""   # it answered; only our reading of the body failed
     if kind == "http_status" or (status is not None and status >= 400):
         return "broken", f"HTTP {status}"
+    if kind in _REASONS:
+        return "broken", _REASONS[kind]
     if kind:
-        return "broken", _REASONS.get(kind, kind)
+        return "unchecked", f"未检查（{kind}）"
     if status is None:
         return "unchecked", "未检查"
     if soft is not None and status == 200:
@@ -188,11 +200,14 @@ def judge_links(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     broken: list[Finding] = []
     blocked: list[Finding] = []
     home_broken = 0
+    unchecked_hosts: dict[str, str] = {}
     for target, srcs in sources.items():
         row = snap.page(target)
         on_site = (urlsplit(target).hostname or "").lower() in site_hosts
         state, reason = classify(row, (lambda r: soft.verdict(snap, r)) if on_site else None)
         counts[state] += 1
+        if state == "unchecked":
+            unchecked_hosts[(urlsplit(target).hostname or "").lower()] = reason
         if state == "broken" and row is not None:
             from_home = [s for s in srcs if _key(s[0]) in home_keys]
             src, anchor = (from_home or srcs)[0]
@@ -208,7 +223,8 @@ def judge_links(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                                    url=target, source_url=src, anchor=anchor, observed=reason))
 
     metrics = {**counts, "home_broken": home_broken, "other_broken": len(broken) - home_broken,
-               "soft404_reference": soft.ref_url}
+               "soft404_reference": soft.ref_url,
+               "unchecked_hosts": dict(sorted(unchecked_hosts.items())[:50])}
     summary = {"home": home_broken, "other": len(broken) - home_broken, "checked": counts["ok"] + counts["broken"],
                "blocked": counts["blocked"], "unchecked": counts["unchecked"]}
     findings = broken + blocked
@@ -307,7 +323,8 @@ CHECKS: list[Check] = [
         defaults={"tags": ["a", "iframe"], "soft404_phrases": SOFT404_PHRASES, "soft404_similarity": 0.95,
                   "soft404_max_chars": 3000, "max_blocked_share": 0.5, "max_blocked_evidence": 50},
         needs=("pages", "links"),
-        doc="首页与其他页面的失效链接（含附件、外链、软404）；被拦截的记为无法核验",
+        doc="首页与其他页面的失效链接（含附件、外链、软404）；被拦截的记为无法核验；"
+            "未请求的目标（超出范围、robots禁止、内网地址、按设置不检查的主机）记为未检查",
     ),
     Check(
         id="external-links",

@@ -169,3 +169,27 @@ def test_site_without_outbound_links_passes() -> None:
     snap = make_snapshot({HOME: "<p>home</p>"}, links=[LinkRow(HOME, HOME + "a.html", "a", "body", "a")])
     res = EXTERNAL.judge(snap, params(EXTERNAL))
     assert (res.outcome, res.message_id) == (Outcome.PASS, "external-links.none")
+
+
+REGISTRY = "https://bszs.conac.cn/sitename?method=show&id=0A3F9C12B7E84D56A1C2D3E4F5061728"
+
+
+@pytest.mark.parametrize("page, unchecked", [
+    pytest.param(None, True, id="no-fetch-at-all"),
+    pytest.param(Page("", status=None, error_kind="skipped", purpose="external"), True, id="skip-hosts"),
+    pytest.param(Page("", status=None, error_kind="refused", purpose="external"), True, id="ssrf-refused"),
+    pytest.param(Page("", status=None, error_kind="disallowed", purpose="external"), True, id="robots"),
+    pytest.param(Page("", status=None, purpose="external", extra={"skipped": True}), True, id="skipped-flag"),
+    pytest.param(Page("", status=None, error_kind="some_new_kind", purpose="external"), True, id="unknown-kind"),
+    pytest.param(Page("", status=None, error_kind="dns", purpose="external"), False, id="checked-dns-failure"),
+])
+def test_targets_the_crawler_did_not_request_are_unchecked_never_broken(page, unchecked) -> None:
+    """Footer links to national registries (bszs.conac.cn, beian.miit.gov.cn …) on a [crawl] skip_hosts
+    list are not re-checked on every audit: "not checked", never a broken home-page link."""
+    res = links_site(REGISTRY, page, source=HOME)
+    assert (res.outcome is Outcome.PASS) is unchecked, (res.message_id, res.params)
+    if unchecked:
+        assert res.metrics["unchecked"] == 1 and not res.findings
+        assert "bszs.conac.cn" in res.metrics["unchecked_hosts"]
+    else:
+        assert [f.message_id for f in res.findings] == ["links.broken_home"]
