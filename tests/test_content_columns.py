@@ -261,3 +261,28 @@ def test_presence_by_site_kind(kind: str, outcome: Outcome) -> None:
 def test_presence_unverifiable_without_home_page() -> None:
     snap = make_snapshot({H: Page(body="", status=None, error_kind="timeout")}, site=site_config(url=H))
     assert run("column-plans", snap).outcome == Outcome.ERROR
+
+
+def _asp_list(name: str, year: int, rows: list[tuple[str, str]]) -> str:
+    """Old ASP table layout: one outer layout cell holds the breadcrumb, a year header and [MM-DD] rows."""
+    trs = "".join(f'<tr><td>·<a href="/Show.asp?id={i}">{t}</a></td><td width="80">[{md}]</td></tr>'
+                  for i, (t, md) in enumerate(rows))
+    return (f"<html><head><title>{name}</title></head><body><table width='980'><tr><td><table class='list'>"
+            f"<tr><td class='title' colspan='2'>当前位置：<a href='/'>首页</a> &gt;&gt; {name}</td></tr>"
+            f"<tr><td colspan='2'><b>{year}年</b></td></tr>{trs}</table></td></tr></table>{FOOT}</body></html>")
+
+
+@pytest.mark.parametrize("name, year, rows, stale", [
+    pytest.param("人事信息", 2025, [("关于公开招聘专职人员的公告", "05-10")], True, id="personnel-one-item-13-months"),
+    pytest.param("规划计划", 2025, [("2025年工作计划", "04-20")], True, id="plans-one-item-14-months"),
+    pytest.param("人事信息", 2025, [("关于公开招聘专职人员的公告", "07-10")], False, id="personnel-11-months"),
+    pytest.param("规划计划", 2026, [("2026年工作计划", "03-01"), ("2026年重点任务", "01-15")], False,
+                 id="plans-this-year"),
+])
+def test_asp_layout_list_is_judged_by_its_items_not_the_breadcrumb(name, year, rows, stale) -> None:
+    snap = snapshot({name: _asp_list(name, year, rows), "工作动态": dated("2026-06-10")})
+    res = run("column-stale", snap)
+    flagged = {f.params["name"] for f in res.failing}
+    assert (name in flagged) is stale, (res.message_id, [f.params.get("newest_title") for f in res.failing])
+    col = next(c for c in column_map(snap).columns if c.name == name)
+    assert [it.title for it in col.items] == [t for t, _ in rows]
