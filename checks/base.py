@@ -33,7 +33,7 @@ COMMON_MESSAGES: dict[str, str] = {
 class Check:
     id: str                                   # stable, kebab-case; rules.toml refers to it
     title: str                                # Chinese title shown in reports
-    judge: Callable[["SiteSnapshot", Mapping[str, Any]], CheckResult]
+    judge: Callable[[SiteSnapshot, Mapping[str, Any]], CheckResult]
     messages: Mapping[str, str]               # message_id -> Chinese template with {params}
     defaults: Mapping[str, Any] = field(default_factory=dict)  # params; rules.toml overrides
     kinds: tuple[str, ...] = SITE_KINDS       # site kinds the check applies to

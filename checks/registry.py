@@ -7,9 +7,21 @@ from checks.base import COMMON_MESSAGES, Check
 # One import per check family; each module exposes CHECKS: list[Check].
 _FAMILIES: list[list[Check]] = []
 
-from checks import availability, https, identity, ipv6, links  # technical (DOMAIN.md §2-§4)
-from checks import columns, freshness  # content: columns, blank/stale, home page (DOMAIN.md §2, §5)
-from checks import annual_report, budget, channels, interaction, interpretation, regulations  # §5-§8
+from checks import (  # technical (DOMAIN.md §2-§4)  # content: columns, blank/stale, home page (DOMAIN.md §2, §5)  # §5-§8
+    annual_report,
+    availability,
+    budget,
+    channels,
+    columns,
+    freshness,
+    https,
+    identity,
+    interaction,
+    interpretation,
+    ipv6,
+    links,
+    regulations,
+)
 
 _FAMILIES += [
     availability.CHECKS, ipv6.CHECKS, links.CHECKS, https.CHECKS, identity.CHECKS,

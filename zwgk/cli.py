@@ -159,7 +159,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-def _print_summary(s: "pipeline.AuditSummary") -> None:  # noqa: F821 - imported lazily
+def _print_summary(s: pipeline.AuditSummary) -> None:  # noqa: F821 - imported lazily
     for line in s.summary_lines:
         print(line)
     for fmt, path in s.report_paths.items():

@@ -50,7 +50,7 @@ class Finding:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Finding":
+    def from_dict(cls, d: dict[str, Any]) -> Finding:
         d = dict(d)
         d["severity"] = Severity(d.get("severity", "fail"))
         return cls(**d)
@@ -87,7 +87,7 @@ class CheckResult:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "CheckResult":
+    def from_dict(cls, d: dict[str, Any]) -> CheckResult:
         return cls(
             outcome=Outcome(d["outcome"]),
             message_id=d["message_id"],

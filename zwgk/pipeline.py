@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -220,7 +220,7 @@ def summary_report(sites_path: str | Path, *, db_path: str | Path, rules_path: s
     the window and writes ``summary-<date>.json`` and ``.txt`` into the reports folder.
     """
     import json
-    from datetime import timedelta, timezone
+    from datetime import timedelta
 
     from zwgk.results import diff_runs
 
@@ -240,7 +240,7 @@ def summary_report(sites_path: str | Path, *, db_path: str | Path, rules_path: s
         diff = diff_runs(store, int(oldest["id"]), int(newest["id"]), rules.data) if oldest else {}
     finally:
         store.close()
-    stamp = datetime.now(timezone.utc).astimezone(ZoneInfo(cfg.timezone)).date().isoformat()
+    stamp = datetime.now(UTC).astimezone(ZoneInfo(cfg.timezone)).date().isoformat()
     out = cfg.reports_dir
     out.mkdir(parents=True, exist_ok=True)
     counts = {k: len(diff.get(k, [])) for k in ("new", "open", "fixed")}

@@ -8,7 +8,7 @@ Parsing is cached per snapshot so several checks share one lxml tree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
@@ -32,7 +32,7 @@ class SiteInfo:
     hosts: tuple[str, ...] = ()
 
     @classmethod
-    def from_config(cls, cfg: dict[str, Any]) -> "SiteInfo":
+    def from_config(cls, cfg: dict[str, Any]) -> SiteInfo:
         return cls(id=cfg["id"], name=cfg["name"], unit=cfg["unit"], kind=cfg["kind"], url=cfg["url"],
                    column_of=cfg.get("column_of"), hosts=tuple(cfg.get("hosts", ())))
 
@@ -64,7 +64,7 @@ class RunView:
     def dns(self) -> dict[tuple[str, str], tuple[list[str], str | None]]:
         return self.store.dns(self.run_id)
 
-    def snapshot(self, site_id: str) -> "SiteSnapshot":
+    def snapshot(self, site_id: str) -> SiteSnapshot:
         if site_id not in self._snaps:
             self._snaps[site_id] = SiteSnapshot(self, self.sites[site_id])
         return self._snaps[site_id]
@@ -92,7 +92,7 @@ class SiteSnapshot:
         """The whole parsed rules.toml (e.g. ``rules["columns"]`` synonym tables)."""
         return self.run.rules
 
-    def other(self, site_id: str) -> "SiteSnapshot | None":
+    def other(self, site_id: str) -> SiteSnapshot | None:
         return self.run.snapshot(site_id) if site_id in self.run.sites else None
 
     def sites(self) -> list[SiteInfo]:
@@ -181,7 +181,7 @@ class SiteSnapshot:
 
     def probes(self, days: float) -> list[Any]:
         """Availability probes of this site in the ``days`` before the audit time."""
-        until = self.as_of.astimezone(timezone.utc)
+        until = self.as_of.astimezone(UTC)
         since = until - timedelta(days=days)
         return self.run.store.probes(self.site.id, since.isoformat(timespec="milliseconds"),
                                      until.isoformat(timespec="milliseconds"))

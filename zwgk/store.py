@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +154,7 @@ MIGRATIONS: list[str] = [
 
 
 def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def sha256(data: bytes) -> str:
@@ -207,7 +207,7 @@ class FetchRow:
                      else getattr(self, c) for c in self._COLS)
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "FetchRow":
+    def from_row(cls, row: sqlite3.Row) -> FetchRow:
         kw = {c: (json.loads(row[c]) if c in cls._JSON else row[c]) for c in cls._COLS}
         return cls(id=row["id"], **kw)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -62,7 +62,7 @@ def seed_probe_history(sites_toml: Path, db: Path, *, today: date | None = None)
     into one folder does not double the history. Returns the number of rows written.
     """
     cfg = load_sites(sites_toml)
-    until = _demo_as_of(today).astimezone(timezone.utc)
+    until = _demo_as_of(today).astimezone(UTC)
     since = until - timedelta(hours=HISTORY_HOURS + 1)
     store = Store(db)
     written = 0
@@ -70,7 +70,7 @@ def seed_probe_history(sites_toml: Path, db: Path, *, today: date | None = None)
         for site in cfg.sites:
             if site.get("column_of"):
                 continue
-            iso = lambda t: t.isoformat(timespec="milliseconds")  # noqa: E731
+            iso = lambda t: t.isoformat(timespec="milliseconds")
             if store.probes(site["id"], iso(since), iso(until)):
                 continue
             down = DEMO_OUTAGE_HOURS.get(site["id"], set())
