@@ -2,17 +2,13 @@
 so that what runs is what this file says."""
 from __future__ import annotations
 
-from checks.base import COMMON_MESSAGES, Check
-
-# One import per check family; each module exposes CHECKS: list[Check].
-_FAMILIES: list[list[Check]] = []
-
-from checks import (  # technical (DOMAIN.md §2-§4)  # content: columns, blank/stale, home page (DOMAIN.md §2, §5)  # §5-§8
-    annual_report,
-    availability,
+# One import per check family; each module exposes CHECKS: list[Check]. Grouped by rule area.
+from checks import (
+    annual_report,  # disclosure (DOMAIN.md §5-§8)
+    availability,  # technical (DOMAIN.md §2-§4)
     budget,
     channels,
-    columns,
+    columns,  # content: columns, blank/stale, home page (DOMAIN.md §2, §5)
     freshness,
     https,
     identity,
@@ -21,10 +17,12 @@ from checks import (  # technical (DOMAIN.md §2-§4)  # content: columns, blank
     ipv6,
     links,
     regulations,
+    template,  # the reference check: 政府网站工作年度报表 (国办函〔2018〕12号)
 )
+from checks.base import COMMON_MESSAGES, Check
 
-_FAMILIES += [
-    availability.CHECKS, ipv6.CHECKS, links.CHECKS, https.CHECKS, identity.CHECKS,
+_FAMILIES: list[list[Check]] = [
+    availability.CHECKS, ipv6.CHECKS, links.CHECKS, https.CHECKS, identity.CHECKS, template.CHECKS,
     columns.CHECKS, freshness.CHECKS,
     budget.CHECKS, annual_report.CHECKS, regulations.CHECKS, interpretation.CHECKS, interaction.CHECKS,
     channels.CHECKS,

@@ -34,7 +34,7 @@ def build_district(today: dt.date) -> District:
             "annual-report", "regulations-column", "normative-documents", "policy-interpretation",
             "interaction-response", "application-channel", "disclosure-guide", "column-plans",
             "column-negative-list", "column-enforcement", "column-subsidies", "column-epidemic",
-            "column-leader-mailbox", "column-gazette", "column-statutory")),
+            "column-leader-mailbox", "column-gazette", "column-statutory", "website-annual-form")),
         ("fzj", "availability"), ("fzj", "column-blank"), ("fzj", "budget-current-year"),
         ("fzj", "final-accounts"), ("fzj", "site-identity"), ("fzj", "homepage-freshness"),
         ("fzj", "disclosure-guide"), ("fzj", "application-channel"),

@@ -208,6 +208,7 @@ def build(today: dt.date) -> tuple[DemoSite, CmsSite]:
               "<p>办理材料：身份证明、经营场所证明</p><p>办理时限：即办</p>", column="办事指南")
     reports_box = [Item(f"红海湾经济开发区门户网站{y}年政府网站工作年度报表", d)
                    for y, d in content.report_dates(today, (1, 18), Y - 3)]
+    reports_box.sort(key=lambda it: it.date, reverse=True)   # newest first, as on the home page
     site.column("/zwgk/wzndbb/", "政府网站工作年度报表", reports_box, trail=zk)
     depts = "".join(f'<li><a href="{host_url(sid, h)}" target="_blank">{n}</a></li>' for sid, h, n in (
         ("fzj", "fzj.hhw.gov.cn", "区发展和财政局"), ("sfj", "sfj.hhw.gov.cn", "区司法局"),

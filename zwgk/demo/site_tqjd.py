@@ -164,5 +164,6 @@ def build(today: dt.date) -> tuple[DemoSite, list[Plant]]:
         Plant("tqjd", "annual-report", "annual report uses the 2019 format (本年新制作数量)",
               max(cols[17].items, key=lambda it: it.date).url if cols[17].items else cols[17].url),
         Plant("tqjd", "ipv6", "no AAAA record", None),  # DNS evidence about the host: no page to point at
+        Plant("tqjd", "website-annual-form", "no 政府网站工作年度报表 on the home page", "/"),
     ]
     return demo, plants
