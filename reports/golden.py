@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 _PORT = re.compile(r"(https?://(?:\[[0-9a-fA-F:]+\]|[^/:\s\"']+)):\d+")
+_PROBE_PATH = re.compile(r"zwgk-audit-[0-9a-f]{8,}")   # the crawler's random soft-404 probe path
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?$")
 _VOLATILE_KEYS = {"generator": "<generator>", "rules_hash": "<hash>", "started_at": "<time>",
                   "finished_at": "<time>", "stats": "<stats>"}
@@ -33,7 +34,7 @@ def normalise(value: Any, *, run_ids: dict[int, int] | None = None, key: str | N
     if isinstance(value, str):
         if _TIMESTAMP.match(value):
             return value[:10]
-        return _PORT.sub(r"\1:<port>", value)
+        return _PROBE_PATH.sub("zwgk-audit-<random>", _PORT.sub(r"\1:<port>", value))
     return value
 
 

@@ -80,6 +80,10 @@ def judge_one(check: Check, snap: SiteSnapshot, rules: Rules) -> CheckResult:
         return CheckResult(Outcome.ERROR, "common.crashed", {"error": f"check returned {type(result).__name__}"})
     if result.outcome in (Outcome.ERROR, Outcome.NOT_APPLICABLE, Outcome.MANUAL):
         result.veto = False   # a veto needs evidence
+    # Stored in a canonical order (failures first, then by URL): crawl order varies between
+    # nights and must not reshuffle the 整改清单 or the golden results.
+    result.findings.sort(key=lambda f: (_SEVERITY_ORDER.get(str(f.severity), 9), f.message_id,
+                                        normalise_url(f.url or f.source_url), str(f.params.get("key", ""))))
     return result
 
 
@@ -101,4 +105,5 @@ def judge_run(store: Store, run_id: int, rules: Rules, checks: tuple[Check, ...]
     return out
 
 
+_SEVERITY_ORDER = {"fail": 0, "warn": 1, "info": 2}
 _KIND_ZH = {"portal": "门户网站", "department": "部门网站", "street": "街道网站"}

@@ -128,8 +128,16 @@ class SiteSnapshot:
         return home[0] if home else self.page(self.site.url)
 
     def pages(self) -> list[FetchRow]:
-        """HTML pages fetched by the crawl (any status), in crawl order."""
-        return [f for f in self._fetches if f.purpose in ("home", "page") and f.family is None]
+        """HTML pages fetched by the crawl (any status): home first, then by depth and URL."""
+        return self._pages
+
+    @cached_property
+    def _pages(self) -> list[FetchRow]:
+        # Canonical order (depth, then URL), not crawl order: concurrent fetching finishes in a
+        # different order every night, and a verdict must not depend on which request won.
+        pages = [f for f in self._fetches if f.purpose in ("home", "page") and f.family is None]
+        return sorted(pages, key=lambda f: (f.purpose != "home", f.depth if f.depth is not None else 1 << 30,
+                                            f.url))
 
     def body(self, f: FetchRow | str) -> bytes | None:
         rec = self.page(f) if isinstance(f, str) else f
@@ -167,7 +175,8 @@ class SiteSnapshot:
     # -- links, DNS, probes -------------------------------------------------
     @cached_property
     def _links(self) -> list[LinkRow]:
-        return self.run.store.links(self.run.run_id, self.site.id)
+        # grouped by source page in URL order (stable sort keeps document order within a page)
+        return sorted(self.run.store.links(self.run.run_id, self.site.id), key=lambda ln: ln.source_url)
 
     def links(self, source_url: str | None = None) -> list[LinkRow]:
         if source_url is None:
