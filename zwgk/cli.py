@@ -11,10 +11,11 @@ Exit codes (also in the README):
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from zwgk.config import ConfigError
@@ -173,10 +174,13 @@ def _runs(db: str) -> int:
         print(f"zwgk: {db}: no such database", file=sys.stderr)
         return EXIT_STORE
     store = Store(db)
-    print(f"{'id':>4}  {'status':<12} {'as of':<26} {'finished':<26} {'rules':<10} name")
+    print(f"{'id':>4}  {'status':<12} {'as of':<17} {'finished':<17} {'pages':>6} {'rules':<9} name")
     for r in store.runs():
-        print(f"{r['id']:>4}  {r['status']:<12} {r['as_of'][:25]:<26} {(r['finished_at'] or '')[:25]:<26} "
-              f"{(r['rules_hash'] or '')[:8]:<10} {r['audit_name']}")
+        as_of = datetime.fromisoformat(r["as_of"])
+        fin = datetime.fromisoformat(r["finished_at"]).astimezone(as_of.tzinfo) if r["finished_at"] else None
+        pages = json.loads(r["stats"] or "{}").get("pages", "")
+        print(f"{r['id']:>4}  {r['status']:<12} {as_of:%Y-%m-%d %H:%M}  {fin.strftime('%Y-%m-%d %H:%M') if fin else '':<17}"
+              f" {pages:>6} {(r['rules_hash'] or '')[:8]:<9} {r['audit_name']}")
     store.close()
     return EXIT_OK
 
