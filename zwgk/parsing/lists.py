@@ -26,7 +26,7 @@ from urllib.parse import urljoin
 
 import lxml.html
 
-from zwgk.parsing.dates import DEFAULT_TZ, date_only, parse_date
+from zwgk.parsing.dates import DEFAULT_TZ, date_only, labelled_date, parse_date
 
 BLANK_MARKERS = ("暂无信息", "暂无数据", "暂无内容", "暂无记录", "暂无文章", "暂无相关", "没有相关信息", "无相关信息",
                  "建设中", "正在建设", "维护中", "正在维护", "敬请期待", "没有记录", "暂无",
@@ -40,6 +40,7 @@ class RawItem:
     date: date | None
     date_text: str | None = None
     date_source: str = ""        # list | list-md+header | list-md+audit-year | json:<key> | ""
+    date_hint: bool = False      # undated, but the item shows date-like text we could not read
 
 
 _YEAR_HEADER = re.compile(r"^[\[【(（]?\s*((?:19|20)\d{2})\s*年(?:度)?\s*[\]】)）]?[\u4e00-\u9fff]{0,6}$")
@@ -49,9 +50,39 @@ _CHROME = re.compile(r"(?:^|[\s_-])(?:nav\w*|menu\w*|header|head|top|footer|foot
 _SKIP_TAGS = {"script", "style", "noscript", "template", "select", "option", "textarea"}
 _CONTAINER_TAGS = {"li", "tr", "dd", "dt", "p", "div", "td", "span", "article", "section", "h3", "h4", "h5", "em"}
 _WS = re.compile(r"\s+")
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+_DS_SCRIPT = re.compile(r"<script\b[^>]*>\s*(<datastore\b.*?</datastore>)\s*</script>", re.IGNORECASE | re.DOTALL)
+_DS_BARE = re.compile(r"(?:<\?xml[^>]*\?>\s*)?<datastore\b.*?</datastore>", re.IGNORECASE | re.DOTALL)
+_DS_RECORD = re.compile(r"<record\b[^>]*>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.IGNORECASE | re.DOTALL)
+
+
+def expand_datastores(html: str) -> str:
+    """Hanweb (大汉) JCMS lists as plain HTML.
+
+    JCMS ships a column's first records inside ``<script type="text/xml"><datastore><recordset>
+    <record><![CDATA[<li>…</li>]]></record>…`` and its ``dataproxy.jsp`` answers with the same
+    ``<datastore>`` as an XML document; a browser script turns them into the list. Each record's
+    CDATA is the list item's HTML: put it where the script was so lists, links and dates are read.
+    """
+    if "<datastore" not in html and "<DATASTORE" not in html:
+        return html
+
+    def records(m: re.Match[str]) -> str:
+        return '<div class="datastore">' + "".join(_DS_RECORD.findall(m.group(0))) + "</div>"
+
+    out = _DS_SCRIPT.sub(records, html)
+    if "<datastore" in out.lower():
+        out = _DS_BARE.sub(records, out)
+        if not re.search(r"<(?:html|body)\b", out, re.IGNORECASE):
+            out = f"<html><body>{out}</body></html>"
+    return out
 
 
 def parse_html(html: str | bytes) -> Any | None:
+    if isinstance(html, str):
+        html = expand_datastores(html)
     try:
         doc = lxml.html.document_fromstring(html)
     except (ValueError, lxml.etree.ParserError):
@@ -63,7 +94,10 @@ def parse_html(html: str | bytes) -> Any | None:
             parent.remove(bad)
             if tail and tail.strip():   # keep tail text: it belongs to the parent
                 prev = parent.text or ""
-                parent.text = prev + tail
+                try:
+                    parent.text = prev + tail
+                except ValueError:      # control characters lxml refuses to set back
+                    parent.text = _XML_BAD.sub("", prev + tail)
     return doc
 
 
@@ -129,8 +163,70 @@ def _year_headers(doc: Any) -> dict[Any, int]:
     return out
 
 
+def _in_link(node: Any) -> bool:
+    return node.tag == "a" or any(True for _ in node.iterancestors("a"))
+
+
+def _own_nodes(container: Any) -> list[str]:
+    """Cleaned text nodes of ``container`` outside its links (the title is not the date)."""
+    out: list[str] = []
+    for node in container.iter():
+        if node.text and not _in_link(node):
+            out.append(_clean(node.text))
+        if node is not container and node.tail:
+            parent = node.getparent()
+            if parent is not None and not _in_link(parent):
+                out.append(_clean(node.tail))
+    return [t for t in out if t]
+
+
+_YM = re.compile(r"^((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+_Y = re.compile(r"^((?:19|20)\d{2})\s*年?$")
+_DAY = re.compile(r"^(\d{1,2})\s*[日号]?$")
+_MD_NODE = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?$")
+_DATE_FRAGMENT = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}|(?<!\d)\d{1,2}\s*[-/.月]\s*\d{1,2}(?!\d)")
+
+
+def _split_date(nodes: list[str]) -> tuple[date, str] | None:
+    """A date printed in pieces, as calendar-style list templates do: ``<b>05</b><i>2026-03</i>``,
+    ``<span>2026</span><span>03-05</span>`` (either order)."""
+    short = [t for t in nodes if len(t) <= 10]
+    ym = next((m for m in map(_YM.match, short) if m), None)
+    day = next((m for m in map(_DAY.match, short) if m), None)
+    if ym and day:
+        try:
+            return date(int(ym.group(1)), int(ym.group(2)), int(day.group(1))), f"{ym.group(0)} {day.group(0)}"
+        except ValueError:
+            return None
+    y = next((m for m in map(_Y.match, short) if m), None)
+    md = next((m for m in map(_MD_NODE.match, short) if m), None)
+    if y and md:
+        try:
+            return date(int(y.group(1)), int(md.group(1)), int(md.group(2))), f"{y.group(0)} {md.group(0)}"
+        except ValueError:
+            return None
+    return None
+
+
 def _find_date(container: Any, year: int | None, today: date | None,
                header: bool) -> tuple[date | None, str | None, str]:
+    got = _find_date_node(container, year, today, header)
+    if got[0] is not None:
+        return got
+    own = _own_nodes(container)
+    for t in own:
+        if len(t) <= 60:
+            d = labelled_date(t)      # "来源：区政府办 发布时间：2026-03-05 09:30"
+            if d is not None:
+                return d, t, "list"
+    split = _split_date(own)
+    if split is not None:
+        return split[0], split[1], "list"
+    return None, None, ""
+
+
+def _find_date_node(container: Any, year: int | None, today: date | None,
+                    header: bool) -> tuple[date | None, str | None, str]:
     for raw in _text_nodes(container):
         t = _clean(raw)
         if not t or len(t) > 40:
@@ -203,7 +299,8 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
             groups[key] = []
             order.append(key)
         url = urljoin(base_url, href)
-        groups[key].append((RawItem(title=title, url=url, date=d, date_text=dtext, date_source=src),
+        hint = d is None and any(_DATE_FRAGMENT.search(t) for t in _own_nodes(c) if len(t) <= 40)
+        groups[key].append((RawItem(title=title, url=url, date=d, date_text=dtext, date_source=src, date_hint=hint),
                             in_chrome(c)))
     out: list[list[RawItem]] = []
     for key in order:

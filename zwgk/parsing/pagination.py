@@ -135,6 +135,24 @@ def _link_urls(html: str, base_url: str, max_pages: int) -> list[str]:
     return out
 
 
+_NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>\s*</nextgroup>", re.IGNORECASE | re.DOTALL)
+_HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+
+
+def _datastore_urls(html: str, base_url: str) -> list[str]:
+    """Hanweb JCMS: the ``<nextgroup>`` link of a ``<datastore>`` (``/module/web/jpage/dataproxy.jsp?…``),
+    which answers the list's further records (the first ones are inline, see lists.expand_datastores)."""
+    if "<nextgroup" not in html.lower():
+        return []
+    out = []
+    for m in _NEXTGROUP.finditer(html):
+        for href in _HREF.findall(m.group(1)):
+            href = href.replace("&amp;", "&").strip()
+            if href and not href.startswith(("javascript:", "#")):
+                out.append(urljoin(base_url, href))
+    return out
+
+
 def script_pagination_urls(html: str, base_url: str, *, max_pages: int = MAX_PAGES) -> list[str]:
     """URLs of the other pages of the list on ``base_url``: script pagers and 下一页/尾页 links.
 
@@ -143,7 +161,8 @@ def script_pagination_urls(html: str, base_url: str, *, max_pages: int = MAX_PAG
     """
     if not html:
         return []
-    urls = _trs_urls(html, base_url, max_pages) + _link_urls(html, base_url, max_pages)
+    urls = _trs_urls(html, base_url, max_pages) + _datastore_urls(html, base_url) + \
+        _link_urls(html, base_url, max_pages)
     seen: dict[str, None] = {}
     base = base_url.split("#")[0]
     for u in urls:
