@@ -21,6 +21,7 @@ import lxml.html
 
 from crawler.urls import Resolver, normalize, origin_of
 from zwgk.parsing.dates import find_dates
+from zwgk.parsing.lists import expand_datastores
 from zwgk.parsing.pagination import json_list_endpoints, script_pagination_urls
 
 _FOOT = re.compile(r"foot|bottom|dibu|copyright")
@@ -28,7 +29,11 @@ _NAV = re.compile(r"nav|menu|daohang|(?:^|[\s_\-])dh")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _TAGS = {"a": ("href", "a"), "area": ("href", "a"), "iframe": ("src", "iframe"), "frame": ("src", "iframe"),
          "img": ("src", "img"), "script": ("src", "script"), "link": ("href", "link")}
-_PAGER_HINTS = ("createPage", "showPage", "下一页", "尾页", "末页")
+_PAGER_HINTS = ("createPage", "showPage", "下一页", "尾页", "末页", "<nextgroup")
+# old table sites navigate with <td onclick="location.href='…'">, window.open('…') and the like
+_ONCLICK = re.compile(r"""(?:location(?:\.href)?\s*=|location\.(?:assign|replace)\s*\(|window\.open\s*\()\s*"""
+                      r"""['"]([^'"\s]+)['"]""")
+_NEXTGROUP_BLOCK = re.compile(r"<nextgroup>.*?</nextgroup>", re.IGNORECASE | re.DOTALL)
 _API_HINTS = (".json", "/api/", "gkmlpt", "data-url", "data-api", "ajax", "fetch(", "axios", "url:")
 
 
@@ -55,7 +60,7 @@ def _own_region(el: Any) -> str | None:
     tag = el.tag
     if tag == "footer":
         return "footer"
-    if tag in ("nav", "header"):
+    if tag in ("nav", "header", "map"):    # <map>: image-map navigation of old table sites
         return "nav"
     cls = el.get("class")
     ident = el.get("id")
@@ -89,7 +94,7 @@ def _anchor(el: Any) -> str | None:
     raw = el.text if len(el) == 0 else el.text_content()
     text = " ".join(raw.split()) if raw else ""
     if not text:
-        text = el.get("title") or ""
+        text = el.get("title") or el.get("alt") or ""     # <area alt="…"> in image-map navigation
         if not text:
             img = el.find(".//img")
             text = (img.get("alt") or "") if img is not None else ""
@@ -105,7 +110,8 @@ def parse_html(text: str, base_url: str, resolver: Resolver, *, max_discovered: 
         if not text.strip():
             info.error = "empty document"
             return info
-        doc = lxml.html.document_fromstring(text)
+        # Hanweb JCMS lists live in <script type="text/xml"><datastore> CDATA records: read them as HTML
+        doc = lxml.html.document_fromstring(expand_datastores(text))
     except (ValueError, lxml.etree.LxmlError) as e:
         info.error = f"unparseable HTML: {e}"[:200]
         return info
@@ -152,13 +158,26 @@ def _read(doc: Any, text: str, base_url: str, resolver: Resolver, info: PageInfo
                 out[key].anchor = _anchor(el)
             continue
         out[key] = Link(url, _anchor(el) if tag == "a" else (el.get("alt") or el.get("title")), region, tag)
+    if "onclick" in text.lower():
+        for el in doc.xpath("//*[@onclick]"):
+            m = _ONCLICK.search(el.get("onclick") or "")
+            if not m or m.group(1).startswith(("javascript:", "#")):
+                continue
+            url = resolver.resolve(base, origin, m.group(1))
+            if url is None:
+                continue
+            region = _region(el, memo)
+            if (url, "a", region) not in out:
+                label = " ".join((el.text_content() or "").split())[:300] or el.get("title") or None
+                out[(url, "a", region)] = Link(url, label, region, "a")
     info.links = list(out.values())
     if any(h in text for h in _PAGER_HINTS):
         # Only the scripts when the pager is script-written: the shared helper would otherwise
         # parse the page again and resolve every anchor (3 ms a list page); anchors we have.
         src = text
         if "createPage" in text or "showPage" in text:
-            src = "".join(f"<script>{s.text}</script>" for s in doc.iter("script") if s.text)
+            src = "".join(f"<script>{s.text}</script>" for s in doc.iter("script") if s.text) + \
+                "".join(_NEXTGROUP_BLOCK.findall(text))
         pages = (normalize(u) for u in script_pagination_urls(src, base, max_pages=cap))
         info.pagination = list(dict.fromkeys(u for u in pages if u))[:cap]
     if any(h in text for h in _API_HINTS):
