@@ -46,6 +46,15 @@ _TEMPLATED = re.compile(r"\{\{.*?\}\}|\bv-(?:for|if|show)=|\bng-repeat=|\bx-for=
 _CRUMB = re.compile(r"当前位置|您的位置|你的位置|所在位置|您现在的位置|当前页面")
 _FILLER = re.compile(r"当前位置|您的位置|你的位置|所在位置|首页|上一页|下一页|尾页|末页|共\d*条|共\d*页|第\d*页|跳转|"
                      r"页|条|记录|\d+|[^\w\u4e00-\u9fff]")
+# Containment matches (a synonym inside a longer text) are for column names, not item titles: a text
+# with a number, 第…条/号/期, 关于, 的 or a meeting verb is an item ("街道要闻第1条", "规划局召开会议").
+_ITEM_WORDS = re.compile(r"\d|第[一二三四五六七八九十百零〇\d]+[条号期篇批次届]|关于|的|召开|举行|举办|开展|印发|出台|"
+                         r"会议|开馆|开幕|调研|考察|视察|座谈")
+# A two-character synonym (人事, 规划, 政策, 要闻, 公告 …) inside a longer name must be its head noun (at
+# the end: 镇街动态, 征地公告) or be followed by a generic column word (人事信息, 规划专栏); 人事考试, 政策咨询 and
+# 规划馆 are other things.
+_GENERIC_TAIL = ("信息", "公开", "专栏", "栏目", "目录", "专题", "工作", "公示", "公告", "动态", "库", "类", "平台",
+                 "发布", "信息公开", "资料", "汇编", "查询")
 _SOURCE_RANK = {"nav": 0, "gk": 1, "link": 2, "crumb": 3, "meta": 4, "url": 5}
 
 
@@ -57,6 +66,7 @@ class ListItem:
     date_source: str            # list | list-md+header | list-md+audit-year | json:<key> | "" (undated)
     date_text: str | None = None
     page_url: str | None = None  # the list (or JSON) page the item was read from
+    date_hint: bool = False      # undated, but the item shows date-like text the parser could not read
 
 
 @dataclass
@@ -109,6 +119,7 @@ def classify(text: str, cats: dict[str, dict[str, Any]], *, slack: int = 6, max_
     if not t or len(t) > max_len or _YEAR.search(t):
         return None
     best: tuple[int, int, str] | None = None
+    item_like = bool(_ITEM_WORDS.search(t))
     for cat, spec in cats.items():
         if any(norm_name(x) and norm_name(x) in t for x in spec.get("exclude", [])):
             continue
@@ -118,7 +129,8 @@ def classify(text: str, cats: dict[str, dict[str, Any]], *, slack: int = 6, max_
                 continue
             if n == t:
                 score = (2, len(n), cat)
-            elif n in t and len(t) <= len(n) + slack:
+            elif n in t and len(t) <= len(n) + slack and not item_like and \
+                    (len(n) > 2 or t.endswith(n) or (t.startswith(n) and t[len(n):] in _GENERIC_TAIL)):
                 score = (1, len(n), cat)
             else:
                 continue
@@ -258,6 +270,9 @@ def _build(snap: SiteSnapshot) -> ColumnMap:
         hint = _hint_category(url, b.cats)
         if hint:
             cat, seg, col_url = hint
+            if snap.page(col_url) is None and url_key(url) != url_key(col_url) and any(
+                    c.category == cat and url_key(c.url).startswith(url_key(col_url)) for _, c in b.found.values()):
+                continue    # an article under /rsxx/ of a column already found there (/rsxx/list.asp?id=5)
             target = col_url if snap.page(col_url) or url_key(url) != url_key(col_url) else url
             name = b.cats[cat].get("label", cat)
             b.add(cat, name, target, f"URL /{seg}/（{url}）", "url", url)
@@ -285,7 +300,7 @@ def column_map(snap: SiteSnapshot) -> ColumnMap:
 
 def _to_item(r: RawItem, page_url: str) -> ListItem:
     return ListItem(title=r.title, url=r.url, date=r.date, date_source=r.date_source, date_text=r.date_text,
-                    page_url=page_url)
+                    page_url=page_url, date_hint=r.date_hint)
 
 
 def _failed(p: FetchRow) -> str | None:
@@ -383,6 +398,11 @@ class _Reader:
             json_empty = json_empty or not got
             json_items += [_to_item(r, qurl) for r in got]
         col.items = _merge(items + json_items)
+        if col.items and not any(it.date for it in col.items) and any(it.date_hint for it in col.items):
+            # "no visible date" counts as not updated — but these items do show a date we could not read:
+            # judging them undated would be a false 栏目不更新
+            col.state, col.reason = "unverifiable", "列表信息显示的日期格式未能识别，需人工核查"
+            return
         if col.items:
             col.state, col.reason = "ok", None
             return

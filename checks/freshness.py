@@ -80,6 +80,9 @@ def judge_home(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     items, scripted = _page_items(snap, home)
     newest = _newest(items, today)
     base = {"threshold": threshold.isoformat(), "cadence": params["cadence"], "home": home_url}
+    if newest is None and any(it.date_hint for it in items):
+        # the items show dates in a form we could not read: "undated" would be a false 首页不更新
+        return CheckResult(Outcome.ERROR, "homepage-freshness.unreadable_dates", {**base, "items": len(items)})
     if newest is not None or (items and not scripted):
         fresh = newest is not None and newest.date >= threshold   # type: ignore[operator]
         p = {**base, **_item_params(newest), "items": len(items)}
@@ -118,6 +121,7 @@ HOME = Check(
         "homepage-freshness.fresh_second_level": "首页仅为导航，二级页面 {page} 最新信息 {newest_date}（{newest_title}）",
         "homepage-freshness.stale_second_level": "首页仅为导航，其二级页面（{pages} 个）超过 2 周未更新："
                                                  "最新信息 {newest_date}（{newest_title}），应不早于 {threshold}",
+        "homepage-freshness.unreadable_dates": "首页 {items} 条信息显示的日期格式未能识别，无法核验，需人工核查",
         "homepage-freshness.no_second_level": "首页仅为导航或由脚本生成，且未抓取到二级页面，无法核验",
         "homepage-freshness.no_dates": "首页仅为导航，{pages} 个二级页面均未识别出带日期的信息，无法核验",
     },
