@@ -184,8 +184,10 @@ def crawl_incomplete(snap: SiteSnapshot) -> str | None:
     blocked = [f for f in snap.pages() if f.error_kind in ("blocked", "disallowed")]
     if blocked:
         return f"{len(blocked)} 个页面被拦截或禁止抓取"
-    if snap.fetches("link"):
-        return "抓取达到页面数上限，部分页面未读取"
+    capped = [f for f in snap.fetches("link") if f.extra.get("why") in ("page_cap", "depth_cap")]
+    if capped:   # pages exist that the crawl did not read (a column's links elsewhere do not count)
+        why = "页面数" if any(f.extra.get("why") == "page_cap" for f in capped) else "抓取深度"
+        return f"抓取达到{why}上限，{len(capped)}个页面未读取"
     return None
 
 

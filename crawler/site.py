@@ -150,11 +150,13 @@ class SiteCrawl:
                 if is_attachment(url):
                     self.enqueue(url, depth + 1, page_url, "attachment")
                 elif depth + 1 > self.spec.max_depth:
-                    self.enqueue(url, depth + 1, page_url, "link")
+                    # "why" tells checks a page exists that was not read (absence proves nothing)
+                    self.enqueue(url, depth + 1, page_url, "link", {"why": "depth_cap"})
                 else:
                     self.enqueue(url, depth + 1, page_url, "page")
             elif self.scope.same_host(url):
-                self.enqueue(url, depth + 1, page_url, "link")  # a column's link elsewhere on its host
+                # a column's link elsewhere on its host
+                self.enqueue(url, depth + 1, page_url, "link", {"why": "out_of_column"})
             elif self.cfg.check_external:
                 self.enqueue(url, depth + 1, page_url, "external")
         for url in info.pagination:
@@ -202,6 +204,7 @@ class SiteCrawl:
                 self.pages_taken += 1
             else:
                 purpose = "link"  # over the page cap: still checked, not crawled
+                extra = {**extra, "why": "page_cap"}
         if purpose in ("link", "attachment"):
             if self.links_taken >= self.cfg.max_link_checks:
                 self.ctx.writer.mark(self.spec.id, url, "skipped", "link cap")

@@ -199,6 +199,9 @@ def test_page_cap_and_depth_cap(env: Any) -> None:
     links = store.fetches(run, "portal", "link")
     assert links and all(r.title is None or r.ok or r.status for r in links)
     assert all((p.depth or 0) <= 1 for p in pages)
+    # checks must know these pages exist but were not read (absence of a column proves nothing)
+    assert {r.extra.get("why") for r in links} <= {"page_cap", "depth_cap"}
+    assert any(r.extra.get("why") in ("page_cap", "depth_cap") for r in links)
 
 
 def test_column_site_scope_and_no_site_level_gathering(env: Any) -> None:
@@ -207,7 +210,8 @@ def test_column_site_scope_and_no_site_level_gathering(env: Any) -> None:
     store, run, _ = crawl(env, [col])
     pages = {r.url for r in store.fetches(run, "dzjd", "page")}
     assert pages == {f"http://{HOST}:{srv.port}/dzjd/x.html"}
-    assert f"http://{HOST}:{srv.port}/zwgk/" in {r.url for r in store.fetches(run, "dzjd", "link")}
+    elsewhere = {r.url: r for r in store.fetches(run, "dzjd", "link")}
+    assert elsewhere[f"http://{HOST}:{srv.port}/zwgk/"].extra.get("why") == "out_of_column"
     for purpose in ("ipv6", "https", "soft404", "sitemap"):
         assert store.fetches(run, "dzjd", purpose) == [], purpose
     assert len(store.fetches(run, "dzjd", "robots")) == 1 and not store.has_probe(run, "dzjd")

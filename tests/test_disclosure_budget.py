@@ -80,10 +80,15 @@ def test_final_accounts(items, outcome: Outcome, found: str | None) -> None:
         assert r.message_id == "final.missing" and r.params == {"year": 2025, "found": found}
 
 
-def test_nothing_found_on_unfinished_crawl_is_unverified() -> None:
-    snap = _snap([], pages={BASE + "deep.html": Page("", purpose="link")})
+@pytest.mark.parametrize("why, outcome", [
+    pytest.param("page_cap", Outcome.ERROR, id="page-cap-reached"),
+    pytest.param("depth_cap", Outcome.ERROR, id="depth-cap-reached"),
+    pytest.param("out_of_column", Outcome.FAIL, id="column-site-link-elsewhere-is-not-a-gap"),
+])
+def test_nothing_found_on_unfinished_crawl_is_unverified(why: str, outcome: Outcome) -> None:
+    snap = _snap([], pages={BASE + "deep.html": Page("", purpose="link", extra={"why": why})})
     r = _judge("budget-current-year", snap)
-    assert r.outcome == Outcome.ERROR
+    assert r.outcome == outcome
 
 
 def test_department_budget_on_portal_platform_counts() -> None:

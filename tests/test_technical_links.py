@@ -193,3 +193,15 @@ def test_targets_the_crawler_did_not_request_are_unchecked_never_broken(page, un
         assert "bszs.conac.cn" in res.metrics["unchecked_hosts"]
     else:
         assert [f.message_id for f in res.findings] == ["links.broken_home"]
+
+
+@pytest.mark.parametrize("target", [
+    pytest.param("https://bszs.conac.cn/sitename?method=show&id=0A3F", id="conac-identity"),
+    pytest.param("https://beian.miit.gov.cn/", id="icp-registry"),
+    pytest.param("http://www.shanwei.gov.cn/", id="city-portal"),
+])
+def test_only_government_links_out_is_a_pass_not_unverifiable(target: str) -> None:
+    """Footer registry links are not fetched (skip_hosts) and cannot mutate: nothing to verify."""
+    snap = make_snapshot({HOME: "<p>home</p>"}, links=[LinkRow(HOME, target, "备案", "footer", "a")])
+    res = EXTERNAL.judge(snap, params(EXTERNAL))
+    assert res.outcome is Outcome.PASS, (res.message_id, res.params)
