@@ -237,10 +237,14 @@ class Store:
         except sqlite3.Error as e:  # pragma: no cover - path problems
             raise StoreError(f"{self.path}: cannot open database: {e}") from e
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA busy_timeout=30000")
-        self._migrate()
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA busy_timeout=30000")
+            self._migrate()
+        except sqlite3.DatabaseError as e:  # not a database (a renamed file, a truncated copy), or locked
+            self.db.close()
+            raise StoreError(f"{self.path}: cannot use this file as the zwgk database: {e}") from e
 
     # -- schema -------------------------------------------------------------
     def _migrate(self) -> None:
