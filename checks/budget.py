@@ -181,6 +181,12 @@ def crawl_incomplete(snap: SiteSnapshot) -> str | None:
     home = snap.home()
     if home is None or not home.ok:
         return "首页未能抓取"
+    tree = snap.tree(home)
+    visible = len(re.sub(r"\s+", "", tree.text_content() or "")) if tree is not None else 0
+    readable = [p for p in snap.pages() if p.ok and p.body_hash]
+    if visible < 200 and len(readable) <= 3 and "<script" in (snap.html(home) or "").lower():
+        # An app shell (<div id="app">) filled by JavaScript: nothing to read is not nothing published.
+        return f"首页内容由脚本生成（可见文字{visible}字），仅抓取到{len(readable)}个页面"
     blocked = [f for f in snap.pages() if f.error_kind in ("blocked", "disallowed")]
     if blocked:
         return f"{len(blocked)} 个页面被拦截或禁止抓取"

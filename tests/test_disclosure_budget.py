@@ -164,3 +164,11 @@ def test_debt_missing_cites_where_it_looked(pages, url) -> None:
     for f in r.failing:
         assert f.url == url and f.params["looked_at"]
         assert (f.url or f.source_url) == (url or "http://www.example.gov.cn/")
+
+
+def test_script_rendered_shell_is_unverified_not_missing() -> None:
+    shell = '<html><head><script src="/js/app.js"></script></head><body><div id="app"></div></body></html>'
+    snap = make_snapshot({BASE: shell}, site=site_config("d", BASE, kind="department", unit=UNIT))
+    for check_id in ("budget-current-year", "final-accounts"):
+        r = _judge(check_id, snap)
+        assert r.outcome == Outcome.ERROR, (check_id, r.message_id, r.params)
