@@ -465,8 +465,6 @@ def test_reports_exist(audit: Audit) -> None:
     assert {FORMULA, SCRIPT} <= anchors     # the hostile anchor texts reached the findings, verbatim
 
 
-@pytest.mark.xfail(strict=True, reason="zwgk/pipeline._audit renders the reports before store.finish_run: "
-                   "results.json (and the HTML) of a complete audit say run status 'running' (see report)")
 def test_report_says_run_complete(audit: Audit) -> None:
     model = json.loads((audit.out / "results.json").read_text("utf-8"))
     assert model["run"]["status"] == "complete"

@@ -120,8 +120,10 @@ def _audit(cfg: AuditConfig, rules: Rules, *, db_path: str | Path, out_dir: str 
             s.summary_lines = [s.line() + " — resume with: zwgk audit --resume"]
             return s
         store.update_stats(run_id, stats)
-        summary = _judge_and_render(store, run_id, rules, out_dir or cfg.reports_dir / f"run-{run_id}", formats)
+        judge_run(store, run_id, rules)
+        # complete before rendering: the reports describe a finished run (re-render with zwgk report)
         store.finish_run(run_id, "complete", stats)
+        summary = _render(store, run_id, rules, out_dir or cfg.reports_dir / f"run-{run_id}", formats)
         summary.status = "complete"
         summary.pages = _stored_pages(store, run_id)   # a resumed run counts what both sessions stored
         summary.duration_s = time.monotonic() - started
@@ -139,8 +141,9 @@ def rejudge(run_id: int, *, db_path: str | Path, rules_path: str | Path | None =
     store = Store(db_path)
     try:
         run = store.run(run_id)
-        out = Path(out_dir) if out_dir else Path(run["sites_path"] or ".").parent / "audit-reports" / f"run-{run_id}"
-        summary = _judge_and_render(store, run_id, rules, out, formats)
+        out = Path(out_dir) if out_dir else _stored_reports_dir(run) / f"run-{run_id}"
+        judge_run(store, run_id, rules)
+        summary = _render(store, run_id, rules, out, formats)
         summary.status = run["status"]
         summary.pages = _stored_pages(store, run_id)
         summary.duration_s = time.monotonic() - started
@@ -162,12 +165,23 @@ def probe_round(sites_path: str | Path, *, db_path: str | Path) -> list[tuple[st
         store.close()
 
 
-def _judge_and_render(store: Store, run_id: int, rules: Rules, out_dir: str | Path,
-                      formats: tuple[str, ...]) -> AuditSummary:
+def _stored_reports_dir(run: Any) -> Path:
+    """The reports folder the run's own sites.toml named (relative to that file)."""
+    import tomllib
+
+    base = Path(run["sites_path"] or ".").parent
+    try:
+        configured = tomllib.loads(run["sites_toml"] or "").get("audit", {}).get("reports_dir", "audit-reports")
+    except tomllib.TOMLDecodeError:
+        configured = "audit-reports"
+    return Path(configured) if Path(configured).is_absolute() else base / configured
+
+
+def _render(store: Store, run_id: int, rules: Rules, out_dir: str | Path,
+            formats: tuple[str, ...]) -> AuditSummary:
     from reports import write_reports
     from zwgk.results import build_results
 
-    judge_run(store, run_id, rules)
     model = build_results(store, run_id, rules.data)
     paths = write_reports(model, Path(out_dir), formats) if formats else {}
     sites = model.get("sites", [])
