@@ -41,6 +41,7 @@ MESSAGES = {
     "ipv6.result_partial": "IPv6首页可访问，但内页IPv6支持不足（部分支持）：{problems}",
     "ipv6.unverified": "无法核验IPv6支持度：{parts}",
     "ipv6.no_aaaa": "域名{host}无AAAA记录（A记录：{a}）",
+    "ipv6.unresolvable": "域名{host}无法解析（{error}），无法核验IPv6支持",
     "ipv6.ns_no_ipv6": "权威域名服务器均无IPv6地址：{ns}",
     "ipv6.fake": "AAAA记录{addresses}存在，但IPv6访问首页失败（{v6}），IPv4访问为{v4}",
     "ipv6.home_fail": "IPv6访问首页返回错误（{v6}），IPv4访问为{v4}",
@@ -124,6 +125,11 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     else:
         has_aaaa = bool(aaaa[0])
         metrics["aaaa"] = aaaa[0]
+    if has_aaaa is False and a is not None and not a[0]:
+        # The name does not resolve at all (no A either): an availability problem, not proof of
+        # missing IPv6. (AAAA NXDOMAIN beside a working A is a broken DNS server: still no IPv6.)
+        return CheckResult(Outcome.ERROR, "ipv6.unresolvable",
+                           {"host": host, "error": a[1] or "无A记录"}, metrics=metrics)
     if has_aaaa is False:
         findings.append(Finding("ipv6.no_aaaa", {"host": host, "a": a_txt, "key": host}, url=home_url,
                                 observed="AAAA：无", expected="AAAA记录指向可用的IPv6地址"))

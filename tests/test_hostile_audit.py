@@ -581,8 +581,6 @@ def test_unresolvable_host_is_could_not_verify(env: Any, tmp_path: Path) -> None
     ghost_audit(env, tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason="checks/ipv6.judge reads NXDOMAIN for AAAA as 'no AAAA record' and fails "
-                   "(deducts) a site whose name does not resolve at all (see report)")
 def test_unresolvable_host_fails_no_check(env: Any, tmp_path: Path) -> None:
     outcomes = ghost_audit(env, tmp_path)
     failing = {k: v for k, v in outcomes.items() if v == "fail"}

@@ -78,7 +78,7 @@ GOOD = {"l2": links(10), "l3": links(20)}
 @pytest.mark.parametrize("spec, outcome, message", [
     (GOOD, Outcome.PASS, "ipv6.pass"),
     ({**GOOD, "aaaa": "noanswer"}, Outcome.FAIL, "ipv6.result_no_aaaa"),
-    ({**GOOD, "aaaa": "nxdomain"}, Outcome.FAIL, "ipv6.result_no_aaaa"),
+    ({**GOOD, "aaaa": "nxdomain"}, Outcome.FAIL, "ipv6.result_no_aaaa"),   # A works: broken AAAA answer
     ({**GOOD, "aaaa": None}, Outcome.ERROR, "ipv6.unverified"),              # never asked
     ({**GOOD, "aaaa": "timeout"}, Outcome.ERROR, "ipv6.unverified"),         # resolver trouble ≠ no AAAA
     ({**GOOD, "home6": DEAD}, Outcome.FAIL, "ipv6.result_fake"),             # AAAA, nothing listens
@@ -186,3 +186,10 @@ def test_every_ipv6_finding_has_a_url() -> None:
                  {**GOOD, "home6": DEAD}, {**GOOD, "home6": E500}, {**GOOD, "body6": OTHER_HTML}):
         res = site(**spec)
         assert res.findings and all(f.url for f in res.findings), [f.message_id for f in res.findings if not f.url]
+
+
+def test_name_that_does_not_resolve_is_unverifiable_not_failed() -> None:
+    """No A and no AAAA: the site is unreachable (availability's business), IPv6 cannot be judged."""
+    snap = make_snapshot({HOME: "<p>x</p>"}, dns={(HOST, "A"): "nxdomain", (HOST, "AAAA"): "nxdomain"})
+    res = CHECK.judge(snap, params_for(CHECK, None))
+    assert (res.outcome, res.message_id, res.veto) == (Outcome.ERROR, "ipv6.unresolvable", False)
