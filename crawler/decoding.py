@@ -2,6 +2,9 @@
 
 Order: site override → HTTP ``charset`` → BOM → ``<meta charset>`` / ``http-equiv`` →
 detection (strict UTF-8, then GB18030) → default (UTF-8 with replacement).
+A page *labelled* UTF-8 (HTTP or meta) whose bytes are not UTF-8 but read cleanly as GB18030 is
+a mislabelled GBK page — common when a CMS template is UTF-8 and the content is not: it is
+decoded as GB18030 and the rule says ``mismatch`` so the report can name it.
 GBK, GB2312, CP936 and their aliases are read as **GB18030**, a strict superset, because
 old ASP/JSP government sites (DOMAIN.md §9) label GBK pages "gb2312" and use characters
 outside it. An HTTP ``charset=iso-8859-1`` is Tomcat's and IIS's default, not a statement
@@ -41,13 +44,15 @@ def http_charset(content_type: str | None) -> str | None:
 
 def decode(body: bytes, content_type: str | None = None,
            override: str | None = None) -> tuple[str, str, str]:
-    """(text, encoding, rule) with rule in override | http | bom | meta | detect | default."""
+    """(text, encoding, rule) with rule in override | http | bom | meta | mismatch | detect | default."""
     enc = canonical(override)
     if enc:
         return body.decode(enc, errors="replace"), enc, "override"
     label = http_charset(content_type)
     enc = canonical(label)
     if enc and (label or "").strip().lower() not in _WEAK_HTTP:
+        if _mislabelled_gb(body, enc):
+            return body.decode("gb18030"), "gb18030", "mismatch"
         return _strip_bom(body, enc).decode(enc, errors="replace"), enc, "http"
     for bom, name in _BOMS:
         if body.startswith(bom):
@@ -56,6 +61,8 @@ def decode(body: bytes, content_type: str | None = None,
     if m:
         enc = canonical(m.group(1).decode("ascii", "ignore"))
         if enc and enc not in ("utf-16", "utf-16-le", "utf-16-be"):  # an ASCII-readable meta cannot be UTF-16
+            if _mislabelled_gb(body, enc):
+                return body.decode("gb18030"), "gb18030", "mismatch"
             return body.decode(enc, errors="replace"), enc, "meta"
     try:
         return body.decode("utf-8"), "utf-8", "detect"
@@ -65,6 +72,25 @@ def decode(body: bytes, content_type: str | None = None,
         return body.decode("gb18030"), "gb18030", "detect"
     except UnicodeDecodeError:
         return body.decode("utf-8", errors="replace"), "utf-8", "default"
+
+
+def _mislabelled_gb(body: bytes, enc: str) -> bool:
+    """Labelled UTF-8, many invalid sequences, and a clean GB18030 reading: a GBK page."""
+    if enc != "utf-8":
+        return False
+    try:
+        body.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        pass
+    bad = body.decode("utf-8", errors="replace").count("\ufffd")
+    if bad < max(8, len(body) // 200):   # a few broken bytes in a UTF-8 page: keep UTF-8
+        return False
+    try:
+        body.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _strip_bom(body: bytes, enc: str) -> bytes:

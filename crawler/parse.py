@@ -111,10 +111,16 @@ def parse_html(text: str, base_url: str, resolver: Resolver, *, max_discovered: 
             info.error = "empty document"
             return info
         # Hanweb JCMS lists live in <script type="text/xml"><datastore> CDATA records: read them as HTML
-        doc = lxml.html.document_fromstring(expand_datastores(text))
+        parser = lxml.html.HTMLParser()
+        doc = lxml.html.document_fromstring(expand_datastores(text), parser=parser)
     except (ValueError, lxml.etree.LxmlError) as e:
         info.error = f"unparseable HTML: {e}"[:200]
         return info
+    # libxml2 stops at 256 nested elements and silently drops the rest of the page: say so,
+    # so that links and list items missing from this page are not read as "not there".
+    limit = next((e for e in parser.error_log if e.type_name == "ERR_RESOURCE_LIMIT"), None)
+    if limit is not None:
+        info.error = f"page truncated by the HTML parser: {limit.message}"[:200]
     try:
         _read(doc, text, base_url, resolver, info, max_discovered)
     except Exception as e:  # noqa: BLE001 - hostile markup must not stop the crawl

@@ -48,6 +48,9 @@ def test_scope_hosts_ports_and_columns() -> None:
     ("中文".encode("big5"), "text/html; charset=utf-8", "big5", ("big5hkscs", "override")),
     ("中文".encode(), None, None, ("utf-8", "detect")),
     (b"abc\xff\xfe\xfa", None, None, ("utf-8", "default")),
+    # labelled UTF-8, really GBK: read as GB18030 and say so
+    (("<p>" + "中文政务公开" * 10 + "</p>").encode("gbk"), "text/html; charset=utf-8", None, ("gb18030", "mismatch")),
+    (('<meta charset="utf-8"><p>' + "中文政务公开" * 10).encode("gbk"), None, None, ("gb18030", "mismatch")),
 ])
 def test_decoding_order(body: bytes, ct: str | None, override: str | None, want: tuple[str, str]) -> None:
     text, enc, rule = decode(body, ct, override)
@@ -84,3 +87,17 @@ def test_config_defaults_and_validation() -> None:
         CrawlSettings.from_mapping({"nameservers": ["dns.example"]}, {})
     spec = SiteSpec.from_config({"id": "a", "url": "http://h", "respect_robots": False}, s.crawl)
     assert spec.url == "http://h/" and spec.respect_robots is False and spec.max_pages == 10
+
+
+def test_a_utf8_page_with_a_few_broken_bytes_stays_utf8() -> None:
+    body = ("<p>" + "中文政务公开" * 50 + "</p>").encode() + b"\xff\xfe"
+    text, enc, rule = decode(body, "text/html; charset=utf-8")
+    assert (enc, rule) == ("utf-8", "http") and "中文政务公开" in text
+
+
+def test_deeply_nested_page_is_flagged_as_truncated() -> None:
+    html = "<html><body>" + "<div>" * 5000 + '<a href="/x">x</a></body></html>'
+    info = parse_html(html, "http://h/p/", Resolver())
+    assert info.error and "truncated" in info.error
+    ok = parse_html('<html><body><div><a href="/x">x</a></div></body></html>', "http://h/p/", Resolver())
+    assert ok.error is None
