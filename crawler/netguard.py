@@ -9,7 +9,10 @@ reserved and cloud-metadata addresses are refused. With ``[network] allow_privat
 exactly the addresses that the configured sites' own hostnames resolve to are allowed
 (plus ``allow_networks``) — an intranet portal, the demo, the tests — while link-local and
 metadata addresses stay refused always and some other private address (a link to
-``http://10.1.2.3/``) is still refused.
+``http://10.1.2.3/``) is still refused. A site's own private address is allowed only on the
+ports the configured sites use (their URL's port, 80 and 443): a link to an admin port on
+the portal's intranet host (``http://10.0.0.5:8080/``) stays refused. ``allow_networks`` is
+the operator's explicit word for a whole network and allows any port.
 """
 from __future__ import annotations
 
@@ -70,17 +73,21 @@ class AddressPolicy:
     def __init__(self, allow_private: bool = False, allowed: Iterable[str] = (),
                  allow_networks: Iterable[str] = ()):
         self.allow_private = allow_private
-        self.allowed: set[IPAddress] = set()
+        self.allowed: dict[IPAddress, set[int] | None] = {}   # None: any port
         self.networks = [ipaddress.ip_network(n, strict=False) for n in allow_networks]
         for a in allowed:
             self.allow(a)
 
-    def allow(self, address: str) -> None:
-        """Add an address a configured site's hostname resolved to."""
-        self.allowed.add(_unmap(ipaddress.ip_address(address.split("%")[0])))
+    def allow(self, address: str, ports: Iterable[int] | None = None) -> None:
+        """Add an address a configured site's hostname resolved to (on ``ports``; None: any)."""
+        ip = _unmap(ipaddress.ip_address(address.split("%")[0]))
+        if ports is None or self.allowed.get(ip, set()) is None:
+            self.allowed[ip] = None
+        else:
+            self.allowed.setdefault(ip, set()).update(ports)   # type: ignore[union-attr]
 
-    def refusal(self, address: str) -> str | None:
-        """None when connecting to ``address`` is allowed, else the reason."""
+    def refusal(self, address: str, port: int | None = None) -> str | None:
+        """None when connecting to ``address`` (on ``port``, when known) is allowed, else the reason."""
         try:
             ip = _unmap(ipaddress.ip_address(address.split("%")[0]))
         except ValueError:
@@ -93,12 +100,17 @@ class AddressPolicy:
             return f"{why} address never allowed"
         if not self.allow_private:
             return f"{why} address (allow_private = false)"
-        if ip in self.allowed or any(ip.version == n.version and ip in n for n in self.networks):
+        if any(ip.version == n.version and ip in n for n in self.networks):
             return None
+        if ip in self.allowed:
+            ports = self.allowed[ip]
+            if ports is None or port is None or port in ports:
+                return None
+            return f"{why} address: port {port} not used by a configured site"
         return f"{why} address not used by a configured site"
 
-    def check(self, host: str, address: str) -> None:
-        why = self.refusal(address)
+    def check(self, host: str, address: str, port: int | None = None) -> None:
+        why = self.refusal(address, port)
         if why:
             raise RefusedAddress(host, address, why)
 

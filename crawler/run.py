@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Awaitable
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawler import gather
 from crawler.config import CrawlSettings, SiteSpec
@@ -34,11 +35,18 @@ async def _policy(settings: CrawlSettings, specs: list[SiteSpec], resolver: Reso
     net = settings.network
     policy = AddressPolicy(net.allow_private, allow_networks=net.allow_networks)
     if net.allow_private:
-        hosts = {h for s in specs for h in (s.host, *s.hosts)}
-        for h in sorted(hosts):
+        # host -> the ports the configured sites use there (their URL's, plus 80 and 443)
+        ports: dict[str, set[int]] = {}
+        for s in specs:
+            u = urlsplit(s.url)
+            for h in (s.host, *s.hosts):
+                name, _, p = h.partition(":")
+                ports.setdefault(name.lower(), {80, 443}).update(
+                    {int(p)} if p.isdigit() else ({u.port} if u.port and name.lower() == s.host else set()))
+        for h in sorted(ports):
             addrs, _ = await resolver.addresses(h)
             for a in addrs:
-                policy.allow(a)
+                policy.allow(a, ports[h])
     return policy
 
 
@@ -70,7 +78,7 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
         todo = [s for s in specs if not s.is_column and not store.has_probe(run_id, s.id)]
         probes = await asyncio.gather(*(fetcher.fetch(s.url, timeout=settings.crawl.probe_timeout, retries=0,
                                                       polite=False) for s in todo))
-        for s, r in zip(todo, probes):
+        for s, r in zip(todo, probes, strict=True):
             store.add_probe(s.id, s.url, r.ok, r.status, r.error_kind, r.elapsed_ms, run_id=run_id)
             ctx.stats["probe.ok" if r.ok else "probe.fail"] += 1
         async with Progress(crawls, progress):  # type: ignore[arg-type]
@@ -163,7 +171,7 @@ async def probe_sites(store: Store, sites: list[dict[str, Any]], network: dict[s
     finally:
         await fetcher.aclose()
     out: list[tuple[str, bool]] = []
-    for s, r in zip(specs, results):
+    for s, r in zip(specs, results, strict=True):
         store.add_probe(s.id, s.url, r.ok, r.status, r.error_kind, r.elapsed_ms, run_id=run_id)
         out.append((s.id, r.ok))
     return out

@@ -117,8 +117,13 @@ class SiteCrawl:
                 self.ext_total += 1
                 self.ext_hosts[host] += 1
         if reason is None:
-            lit = ip_literal(urlsplit(url).hostname or "")
-            why = self.ctx.policy.refusal(lit) if lit else None
+            parts = urlsplit(url)
+            lit = ip_literal(parts.hostname or "")
+            try:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+            except ValueError:
+                port = None
+            why = self.ctx.policy.refusal(lit, port) if lit else None
             if why:
                 # Never fetched: stored as skipped with the reason, and as a refused check row
                 # so the link checks see it (docs/CONTRACTS.md error_kind "refused").

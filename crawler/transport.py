@@ -44,7 +44,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         refused: list[tuple[str, str]] = []
         last: Exception | None = None
         for addr in addrs:
-            why = self.policy.refusal(addr)
+            why = self.policy.refusal(addr, port)
             if why:
                 # A DNS answer mixing public and private addresses (rebinding) only
                 # ever gets us to the public ones.

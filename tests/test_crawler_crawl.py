@@ -141,8 +141,8 @@ def test_attachment_external_soft404_and_refused_links(full: Any) -> None:
     ext = by_url(store.fetches(run, "portal", "external"))
     for target in ("http://10.1.2.3/admin", "http://169.254.169.254/latest/"):
         assert ext[target].error_kind == "refused" and ext[target].status is None
-    # 127.0.0.1 is the site's own address (allow_private allows addresses, not ports): tried, closed port
-    assert ext["http://127.0.0.1:9/x"].error_kind == "connect"
+    # 127.0.0.1 is the site's own address, but port 9 is no configured site's port: never tried
+    assert ext["http://127.0.0.1:9/x"].error_kind == "refused" and "port 9" in ext["http://127.0.0.1:9/x"].error_detail
     assert "http://www.gov.cn/" in ext
     soft = store.fetches(run, "portal", "soft404")
     assert len(soft) == 1 and soft[0].status == 404 and soft[0].body_hash

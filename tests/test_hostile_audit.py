@@ -366,8 +366,6 @@ def test_links_to_private_addresses_refused(audit: Audit, target: str) -> None:
     assert f.error_kind == "refused" and f.status is None, (f.error_kind, f.error_detail)
 
 
-@pytest.mark.xfail(strict=True, reason="AddressPolicy allows by address, not address+port: with allow_private "
-                   "the site's own 127.0.0.1 admits a link to 127.0.0.1:<any other port> (see report)")
 def test_link_to_other_port_on_site_address_never_connects(audit: Audit, env: Any) -> None:
     _srv, _dns, canary = env
     f = audit.one(f"http://127.0.0.1:{canary.port}/")
