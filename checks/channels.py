@@ -19,13 +19,14 @@ from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.snapshot import SiteSnapshot
 
 
-def _links(snap: SiteSnapshot) -> list[tuple[str, str, str]]:
-    return [(ln.source_url, ln.target_url, re.sub(r"\s+", "", ln.anchor or "")) for ln in snap.links()]
+def _links(snap: SiteSnapshot) -> list[tuple[str, str]]:
+    """(target, anchor text without whitespace) of every link on the site."""
+    return [(ln.target_url, re.sub(r"\s+", "", ln.anchor or "")) for ln in snap.links()]
 
 
 def _application(snap: SiteSnapshot, params: Mapping[str, Any]) -> str | None:
     """Evidence of an online 依申请公开 form or a downloadable 申请表, or None."""
-    for src, tgt, anchor in _links(snap):
+    for tgt, anchor in _links(snap):
         if any(w in anchor for w in params["application_words"]) and ("申请" in anchor or "ysq" in tgt.lower()):
             return tgt
         if is_attachment(tgt) and "申请表" in anchor:
@@ -39,7 +40,7 @@ def _application(snap: SiteSnapshot, params: Mapping[str, Any]) -> str | None:
 
 
 def _anchor_hit(snap: SiteSnapshot, words: list[str], url_words: list[str] = ()) -> str | None:  # type: ignore[assignment]
-    for _src, tgt, anchor in _links(snap):
+    for tgt, anchor in _links(snap):
         if any(w in anchor for w in words) or any(w in tgt for w in url_words):
             return tgt
     return None
@@ -84,7 +85,7 @@ def _guide_pages(snap: SiteSnapshot) -> list[str]:
             for ln in snap.links(page):
                 if ln.tag in (None, "a") and "指南" in (ln.anchor or "") and not is_attachment(ln.target_url):
                     add(ln.target_url)
-    for _src, tgt, anchor in _links(snap):
+    for tgt, anchor in _links(snap):
         if "公开指南" in anchor:
             add(tgt)
     return urls

@@ -240,7 +240,7 @@ def _build(snap: SiteSnapshot) -> ColumnMap:
             cache[text] = classify(text, b.cats)
         return cache[text]
 
-    for src, tgt, text, region in anchors:
+    for _src, tgt, text, _region in anchors:
         if cls(text) == GK_SECTION:
             gk_urls.add(url_key(tgt))
     for src, tgt, text, region in anchors:

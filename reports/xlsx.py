@@ -50,7 +50,7 @@ def put(ws: Worksheet, row: int, col: int, value: Any, *, link: str | None = Non
 
 
 def _header(ws: Worksheet, row: int, names: list[str], widths: list[int]) -> None:
-    for i, (name, width) in enumerate(zip(names, widths), start=1):
+    for i, (name, width) in enumerate(zip(names, widths, strict=True), start=1):
         c = ws.cell(row=row, column=i, value=name)
         c.font, c.fill = _HEAD_FONT, _HEAD_FILL
         c.alignment = Alignment(horizontal="center", vertical="center")

@@ -50,7 +50,7 @@ class Numbers:
 
     @property
     def total7(self) -> Row:
-        return [sum(col) for col in zip(*self.results.values())]
+        return [sum(col) for col in zip(*self.results.values(), strict=True)]
 
 
 def numbers(unit: str, year: int, fmt: str = "2021") -> Numbers:
@@ -70,8 +70,8 @@ def numbers(unit: str, year: int, fmt: str = "2021") -> Numbers:
         results[NOT_HANDLED[1]][j] = round(rng.randint(0, 1) * s)
         results[labels[-1]][j] = round(rng.randint(0, 1) * s)
     carry_in, carry_out = _carry_out(unit, year - 1), _carry_out(unit, year)
-    total = [sum(col) for col in zip(*results.values())]
-    new = [t + co - ci for t, co, ci in zip(total, carry_out, carry_in)]
+    total = [sum(col) for col in zip(*results.values(), strict=True)]
+    new = [t + co - ci for t, co, ci in zip(total, carry_out, carry_in, strict=True)]
     for j, v in enumerate(new):
         if v < 0:  # more carried in than handled: handle the surplus as 予以公开
             results[labels[0]][j] -= v

@@ -66,11 +66,14 @@ def seed_probe_history(sites_toml: Path, db: Path, *, today: date | None = None)
     since = until - timedelta(hours=HISTORY_HOURS + 1)
     store = Store(db)
     written = 0
+
+    def iso(t: datetime) -> str:
+        return t.isoformat(timespec="milliseconds")
+
     try:
         for site in cfg.sites:
             if site.get("column_of"):
                 continue
-            iso = lambda t: t.isoformat(timespec="milliseconds")
             if store.probes(site["id"], iso(since), iso(until)):
                 continue
             down = DEMO_OUTAGE_HOURS.get(site["id"], set())

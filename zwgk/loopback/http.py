@@ -238,7 +238,7 @@ class LoopbackServer:
         self.port = socks[0].getsockname()[1]
 
         async def setup() -> None:
-            for fam, sock in zip(self.families, socks):
+            for fam, sock in zip(self.families, socks, strict=True):
                 self._servers.append(await asyncio.start_server(
                     lambda r, w, fam=fam: self._handle(r, w, fam), sock=sock, limit=_MAX_HEAD))
             socks.clear()

@@ -362,7 +362,7 @@ def blank_marker(html: str | Any, markers: tuple[str, ...] | list[str] = BLANK_M
     doc = parse_html(html) if isinstance(html, (str, bytes)) else html
     if doc is None:
         return None
-    norm = [(m, _WS.sub("", m)) for m in markers if _WS.sub("", m)]
+    norm = [mm for mm in (_WS.sub("", m) for m in markers) if mm]
     for el in doc.iter():
         if el.tag == "a" or el.tag in ("title", "head", "meta"):
             continue
@@ -370,7 +370,7 @@ def blank_marker(html: str | Any, markers: tuple[str, ...] | list[str] = BLANK_M
             t = _WS.sub("", raw or "")
             if not t or len(t) > 60:
                 continue
-            for m, mm in norm:
+            for mm in norm:
                 counted = any(ch.isdigit() for ch in mm)
                 if len(t) > (60 if counted else 30):
                     continue

@@ -85,7 +85,7 @@ def _range_between(first: str, last: str, max_pages: int) -> list[str]:
     a, b = list(_INT_IN_URL.finditer(first)), list(_INT_IN_URL.finditer(last))
     if len(a) != len(b):
         return []
-    diff = [i for i, (x, y) in enumerate(zip(a, b)) if x.group() != y.group()]
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x.group() != y.group()]
     if len(diff) != 1:
         return []
     i = diff[0]
