@@ -66,6 +66,9 @@ def trend_chart(series: list[tuple[str, list[dict[str, Any]]]], *, width: int = 
             "grid": grid, "xlabels": [{"x": round(xs[d], 1), "label": d[5:]} for d in shown]}
 
 
+_OUTCOME_ORDER = {"fail": 0, "error": 1, "warn": 2, "manual": 3, "pass": 4, "not_applicable": 5}
+
+
 def write_html(model: dict[str, Any], out_dir: Path) -> Path:
     env = environment()
     sites = model.get("sites", [])
@@ -76,7 +79,10 @@ def write_html(model: dict[str, Any], out_dir: Path) -> Path:
     view = []
     for s in sites:
         h = history.get(s["id"], [])
-        view.append({**s, "page": pages[s["id"]],
+        # what needs acting on first: vetoes, failures, then could-not-verify, warnings, passes
+        checks = sorted(s.get("checks", []), key=lambda c: (not c.get("veto"), _OUTCOME_ORDER.get(c.get("outcome"), 9),
+                                                            -(c.get("deduction") or 0), c.get("check_id", "")))
+        view.append({**s, "checks": checks, "page": pages[s["id"]],
                      "spark": trend_chart([(s["name"], h)], width=120, height=32, small=True),
                      "chart": trend_chart([(s["name"], h)])})
     own = [v for v in view if not v.get("column_of")]
