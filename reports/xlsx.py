@@ -73,7 +73,7 @@ def _summary(ws: Worksheet, model: dict[str, Any]) -> None:
     run, summ = model["run"], model["summary"]
     kinds = model.get("labels", {}).get("kind", {})
     base = model.get("baseline")
-    info = [("审计对象", run.get("audit_name") or ""), ("核查时间", run.get("as_of", "")),
+    info = [("审计对象", run.get("audit_name") or ""), ("核查时间", (run.get("as_of") or "")[:16].replace("T", " ")),
             ("对比基准", f"第{base['id']}次核查（{base['as_of'][:10]}）" if base else "无（首次核查）"),
             ("区域平均得分", num(summ.get("district_score"))), ("网站合格率", pct(summ.get("pass_rate"))),
             ("单项否决网站数", summ.get("veto_count", 0)),
