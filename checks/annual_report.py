@@ -14,8 +14,8 @@ from datetime import date
 from typing import Any
 
 from checks.base import Check
-from checks.budget import Doc, crawl_incomplete, is_attachment, portals, unit_documents
 from checks.columnmap import places
+from checks.documents import Doc, crawl_incomplete, is_attachment, portals, unit_documents
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing import annual_report as ar
 from zwgk.snapshot import SiteSnapshot

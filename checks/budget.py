@@ -8,194 +8,22 @@ states its 批复 date (due = 批复 + ``approval_days``). Disclosures stay up p
 发行, 还本付息 published with the budget.
 
 A document is found by year + kind (+ unit) in page titles, list items, attachment names and the
-linking page's title. Also home of :func:`documents`, the document discovery the annual-report
-check shares. Nothing found on a crawl that did not finish → could not verify, never "missing".
+linking page's title (``checks/documents.py``, shared with the other disclosure checks). Nothing
+found on a crawl that did not finish → could not verify, never "missing".
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from checks.base import Check
 from checks.columnmap import places
+from checks.documents import Doc, crawl_incomplete, documents, page_text, portals, unit_documents
 from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.parsing.dates import find_dates, labelled_date, parse_date
-from zwgk.parsing.lists import item_groups
+from zwgk.parsing.dates import find_dates
 from zwgk.snapshot import SiteSnapshot
-
-ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip", ".rar", ".et")
-_KEYWORDS = ("预算", "决算", "年度报告", "年报", "债务", "债券")
-
-
-@dataclass
-class Doc:
-    """A titled document seen on the site: an article page, a list item or an attachment link."""
-
-    title: str
-    url: str
-    date: date | None
-    source_url: str | None = None     # page listing or linking it
-    context: str = ""                  # the linking page's title (attachments named "附件1")
-    is_attachment: bool = False
-    site_id: str = ""
-
-    @property
-    def label(self) -> str:
-        return f"{self.context} {self.title}".strip()
-
-
-def is_attachment(url: str) -> bool:
-    return urlsplit(url).path.lower().endswith(ATTACHMENT_EXT)
-
-
-def page_text(snap: SiteSnapshot, url: str) -> str:
-    tree = snap.tree(url)
-    if tree is None:
-        return ""
-    body = tree.find("body")
-    return re.sub(r"\s+", " ", (body if body is not None else tree).text_content())
-
-
-def page_date(snap: SiteSnapshot, url: str) -> date | None:
-    """An article's publication date: PubDate meta, then a 发布时间 label in its text."""
-    f = snap.page(url)
-    if f is None:
-        return None
-    meta = {k.lower(): v for k, v in (f.meta or {}).items()}
-    d = parse_date(meta.get("pubdate") or meta.get("publishdate") or meta.get("firstpublishedtime"))
-    return d or labelled_date(page_text(snap, url)[:3000])
-
-
-def documents(snap: SiteSnapshot, keywords: tuple[str, ...] = _KEYWORDS) -> list[Doc]:
-    """Documents whose title mentions one of ``keywords`` (cached per snapshot and keyword set)."""
-    cache: dict[tuple[str, ...], list[Doc]] = snap.__dict__.setdefault("_disclosure_docs", {})
-    if keywords in cache:
-        return cache[keywords]
-    by_url: dict[str, Doc] = {}
-    today = snap.as_of.date()
-
-    def add(doc: Doc) -> None:
-        if not any(k in doc.label for k in keywords):
-            return
-        old = by_url.get(doc.url)
-        if old is None or (old.date is None and doc.date is not None):
-            by_url[doc.url] = doc
-
-    for f in snap.pages():
-        if not f.ok or not (f.content_type or "").startswith("text/html"):
-            continue
-        html = snap.html(f) or ""
-        if not any(k in html for k in keywords):
-            continue
-        url = f.final_url or f.url
-        meta = {k.lower(): v for k, v in (f.meta or {}).items()}
-        title = meta.get("articletitle") or f.title or ""
-        own_date = page_date(snap, url)
-        add(Doc(title, url, own_date, site_id=snap.site.id))
-        tree = snap.tree(f)
-        listed: set[str] = set()
-        for group in item_groups(tree, url, today=today) if tree is not None else []:
-            for it in group:
-                if it.url:
-                    listed.add(it.url)
-                    add(Doc(it.title, it.url, it.date, url, title, is_attachment(it.url), snap.site.id))
-        for ln in snap.links(url):
-            if ln.tag == "a" and ln.target_url not in listed and is_attachment(ln.target_url):
-                # an attachment of an article carries the article's date
-                add(Doc(ln.anchor or ln.target_url.rsplit("/", 1)[-1], ln.target_url, own_date, url, title,
-                        True, snap.site.id))
-    cache[keywords] = list(by_url.values())
-    return cache[keywords]
-
-
-# -- units ----------------------------------------------------------------------
-_ORG = re.compile(r"[\u4e00-\u9fff（）()]{2,30}?(?:局|办公室|办|委员会|委|院|所|中心|街道办事处|街道|镇|乡|"
-                  r"管委会|政府|分局|大队|馆|队|部|处|会)")
-
-
-def unit_core(unit: str, district: str = "") -> str:
-    """'红海湾经济开发区发展和财政局' / '区发展和财政局' → '发展和财政局'."""
-    u = re.sub(r"[（(][^）)]*[）)]", "", unit)
-    if district and u.startswith(district):
-        u = u[len(district):]
-    return re.sub(r"^(?:区|市|县)", "", u)
-
-
-def names_unit(text: str, unit: str, district: str = "") -> bool:
-    core = unit_core(unit, district)
-    return bool(core) and core in re.sub(r"\s+", "", text)
-
-
-def ownership(snap: SiteSnapshot, text: str) -> str:
-    """'own' (names this unit), 'other' (names another unit), 'none' (names no unit)."""
-    district = snap.district.get("name", "")
-    t = re.sub(r"\s+", "", text)
-    if names_unit(t, snap.site.unit, district) or names_unit(t, snap.site.name, district):
-        return "own"
-    lead = re.split(r"20\d{2}", t, maxsplit=1)[0]          # units are named before the year
-    for s in snap.sites():
-        if s.id != snap.site.id and names_unit(lead, s.unit, district):
-            return "other"
-    if snap.site.kind == "portal":
-        rest = lead.replace(district, "") if district else lead
-        rest = re.sub(r"人民政府|管理委员会|管委会|政府|本级|区级|全区", "", rest)
-        return "other" if _ORG.search(rest) else "own"
-    return "other" if _ORG.search(lead.replace(district, "") if district else lead) else "none"
-
-
-def doc_owner(snap: SiteSnapshot, doc: Doc) -> str:
-    """Ownership by the document's own title; an attachment named "附件1" by its page's title too."""
-    own = ownership(snap, doc.title)
-    if own == "none" and doc.is_attachment and doc.context:
-        return ownership(snap, doc.context)
-    return own
-
-
-def unit_documents(snap: SiteSnapshot, keywords: tuple[str, ...] = _KEYWORDS) -> list[Doc]:
-    """This unit's documents: its own site's (unless they name another unit) plus portal documents
-    that name it (the unified 预决算/年报 platforms live on the portal)."""
-    out = [d for d in documents(snap, keywords) if doc_owner(snap, d) != "other"]
-    seen = {d.url for d in out}
-    for s in snap.sites():
-        other = snap.other(s.id) if s.id != snap.site.id and s.kind == "portal" else None
-        if other is None:
-            continue
-        for d in documents(other, keywords):
-            if d.url not in seen and names_unit(d.label, snap.site.unit, snap.district.get("name", "")):
-                out.append(d)
-                seen.add(d.url)
-    return out
-
-
-def portals(snap: SiteSnapshot) -> list[SiteSnapshot]:
-    """The other portal sites of the run (their unified 预决算/年报 platforms count for every unit)."""
-    return [o for s in snap.sites() if s.id != snap.site.id and s.kind == "portal" and (o := snap.other(s.id))]
-
-
-def crawl_incomplete(snap: SiteSnapshot) -> str | None:
-    """Why absence proves nothing on this crawl (home failed, blocked, page cap reached), or None."""
-    home = snap.home()
-    if home is None or not home.ok:
-        return "首页未能抓取"
-    tree = snap.tree(home)
-    visible = len(re.sub(r"\s+", "", tree.text_content() or "")) if tree is not None else 0
-    readable = [p for p in snap.pages() if p.ok and p.body_hash]
-    if visible < 200 and len(readable) <= 3 and "<script" in (snap.html(home) or "").lower():
-        # An app shell (<div id="app">) filled by JavaScript: nothing to read is not nothing published.
-        return f"首页内容由脚本生成（可见文字{visible}字），仅抓取到{len(readable)}个页面"
-    blocked = [f for f in snap.pages() if f.error_kind in ("blocked", "disallowed")]
-    if blocked:
-        return f"{len(blocked)} 个页面被拦截或禁止抓取"
-    capped = [f for f in snap.fetches("link") if f.extra.get("why") in ("page_cap", "depth_cap")]
-    if capped:   # pages exist that the crawl did not read (a column's links elsewhere do not count)
-        why = "页面数" if any(f.extra.get("why") == "page_cap" for f in capped) else "抓取深度"
-        return f"抓取达到{why}上限，{len(capped)}个页面未读取"
-    return None
-
 
 # -- 预决算 ---------------------------------------------------------------------
 _YEAR_KIND = re.compile(r"(20\d{2})\s*年\s*度?([^，。；;,\d]{0,24})")

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from checks.base import Check
-from checks.budget import crawl_incomplete, is_attachment, page_text
 from checks.columnmap import column_map, places
+from checks.documents import crawl_incomplete, is_attachment, page_text
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.snapshot import SiteSnapshot
 

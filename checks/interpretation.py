@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import urldefrag
 
 from checks.base import Check
-from checks.budget import documents
 from checks.columnmap import ListItem, column_map
+from checks.documents import documents
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing.dates import cutoff
 from zwgk.snapshot import SiteSnapshot

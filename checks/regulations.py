@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checks.base import Check
-from checks.budget import crawl_incomplete, page_text
 from checks.columnmap import Column, ListItem, column_map, places
+from checks.documents import crawl_incomplete, page_text
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing.dates import find_dates
 from zwgk.snapshot import SiteSnapshot
