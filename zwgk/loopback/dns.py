@@ -25,7 +25,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from zwgk.loopback.http import LoopThread, bind_same_port
+from zwgk.loopback.loop import LoopbackService, bind_same_port
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +52,13 @@ def _rdatas(rtype: str | int, values: Sequence[str] | str) -> tuple[int, list[dn
         raise ValueError(f"bad {dns.rdatatype.to_text(rdtype)} record in {list(values)!r}: {exc}") from exc
 
 
-class DNSServer:
+class DNSServer(LoopbackService):
     """Authoritative answers from `zone` = {name: {type: [values]}}; see the module docstring."""
 
     def __init__(self, zone: Mapping[str, Mapping[str, Sequence[str]]], *, host: str = "127.0.0.1",
                  port: int = 0, ttl: int = 60, timeout_names: Iterable[str] = (),
                  servfail_names: Iterable[str] = ()) -> None:
+        super().__init__(f"loopback-dns-{id(self):x}")
         self.host = host
         self.port = port
         self.ttl = ttl
@@ -70,11 +71,8 @@ class DNSServer:
             for rtype, values in records.items():
                 self.set(name, rtype, values)
         self._af = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._loop_thread = LoopThread(f"loopback-dns-{id(self):x}")
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.AbstractServer | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def address(self) -> str:
@@ -132,12 +130,7 @@ class DNSServer:
                 self._udp.close()
             if self._tcp is not None:
                 self._tcp.close()
-            for writer in list(self._writers):
-                writer.transport.abort()
-            for task in list(self._tasks):
-                task.cancel()
-            if self._tasks:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._close_connections()
             if self._tcp is not None:
                 await self._tcp.wait_closed()
             await asyncio.sleep(0)  # let the UDP transport's close callback run
@@ -146,33 +139,17 @@ class DNSServer:
         self._loop_thread.start(setup, teardown)
         return self
 
-    def stop(self) -> None:
-        self._loop_thread.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     async def _handle_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        self._writers.add(writer)
-        try:
-            while True:
-                size = int.from_bytes(await reader.readexactly(2), "big")
-                out = self._answer(await reader.readexactly(size), udp=False)
-                if out is not None:  # a dropped query keeps the connection open: a real timeout
-                    writer.write(len(out).to_bytes(2, "big") + out)
-                    await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, OSError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
-            self._writers.discard(writer)
-            self._tasks.discard(task)
+        with self._connection(writer):
+            try:
+                while True:
+                    size = int.from_bytes(await reader.readexactly(2), "big")
+                    out = self._answer(await reader.readexactly(size), udp=False)
+                    if out is not None:  # a dropped query keeps the connection open: a real timeout
+                        writer.write(len(out).to_bytes(2, "big") + out)
+                        await writer.drain()
+            except (asyncio.IncompleteReadError, ConnectionError, OSError, asyncio.CancelledError):
+                pass
 
     # -- answering -------------------------------------------------------------------------------
     def _answer(self, wire: bytes, *, udp: bool) -> bytes | None:

@@ -10,24 +10,29 @@ after start() once the port is known (the demo writes cross-site links that way)
 from __future__ import annotations
 
 import asyncio
-import errno
 import http
 import logging
 import socket
-import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Self
 from urllib.parse import urlsplit
+
+from zwgk.loopback.loop import (  # re-exported: callers import these from here
+    IPv6Unavailable,
+    LoopbackService,
+    LoopThread,
+    bind_same_port,
+    bind_socket,
+)
+
+__all__ = ["IPv6Unavailable", "LoopThread", "LoopbackServer", "Request", "Resp", "Route", "bind_same_port",
+           "bind_socket"]
 
 log = logging.getLogger(__name__)
 
 _MAX_HEAD = 64 * 1024
 _NO_BODY_STATUS = (204, 304)
-
-
-class IPv6Unavailable(RuntimeError):
-    """::1 cannot be bound here; pass families=(4,) or skip the IPv6 test."""
 
 
 @dataclass
@@ -56,120 +61,6 @@ class Request:
 Route = Resp | Callable[[Request], Resp]
 _NOT_FOUND = Resp(404, "<html><head><title>404 Not Found</title></head><body>Not Found</body></html>",
                   {"Content-Type": "text/html; charset=utf-8"})
-
-
-class LoopThread:
-    """An asyncio loop in a daemon thread with a clean, warning-free shutdown.
-
-    Shared with the DNS server: `setup` runs in the loop before start() returns (its error is
-    re-raised in the caller); `teardown` runs in the loop when stop() is called.
-    """
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self, setup: Callable[[], Awaitable[None]], teardown: Callable[[], Awaitable[None]]) -> None:
-        ready = threading.Event()
-        failure: list[BaseException] = []
-        loop = asyncio.new_event_loop()
-
-        async def main() -> None:
-            self._stop = asyncio.Event()
-            try:
-                await setup()
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller thread
-                failure.append(exc)
-                ready.set()
-                await teardown()
-                return
-            ready.set()
-            await self._stop.wait()
-            await teardown()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(main())
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            finally:
-                asyncio.set_event_loop(None)
-                loop.close()
-                ready.set()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, name=self._name, daemon=True)
-        self._thread.start()
-        ready.wait()
-        if failure:
-            self._thread.join()
-            self._thread = None
-            raise failure[0]
-
-    def stop(self, timeout: float = 10.0) -> None:
-        thread, loop, stop = self._thread, self._loop, self._stop
-        if thread is None or loop is None:
-            return
-        if thread.is_alive() and stop is not None:
-            try:
-                loop.call_soon_threadsafe(stop.set)
-            except RuntimeError:  # loop already closed: the thread is finishing on its own
-                pass
-        thread.join(timeout)
-        self._thread = None
-
-
-def bind_socket(af: int, host: str, port: int, kind: int = socket.SOCK_STREAM) -> socket.socket:
-    """Bind (and listen, for TCP) one non-blocking socket; IPv6 sockets are V6ONLY."""
-    try:
-        sock = socket.socket(af, kind)
-    except OSError as exc:
-        if af == socket.AF_INET6:
-            raise IPv6Unavailable(f"cannot create an IPv6 socket: {exc}") from exc
-        raise
-    try:
-        if kind == socket.SOCK_STREAM:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if af == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            if af == socket.AF_INET6 and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
-                raise IPv6Unavailable(f"cannot bind [{host}]: {exc}; IPv6 loopback is unavailable") from exc
-            raise
-        if kind == socket.SOCK_STREAM:
-            sock.listen(512)
-        sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-def bind_same_port(specs: list[tuple[int, str, int]], port: int, attempts: int = 50) -> list[socket.socket]:
-    """Bind every (af, host, kind) on one port; with port 0, retry until a port is free for all."""
-    for _ in range(attempts if port == 0 else 1):
-        socks: list[socket.socket] = []
-        chosen = port
-        try:
-            for af, host, kind in specs:
-                sock = bind_socket(af, host, chosen, kind)
-                socks.append(sock)
-                chosen = sock.getsockname()[1]
-            return socks
-        except BaseException as exc:
-            for s in socks:
-                s.close()
-            if port != 0 or not isinstance(exc, OSError) or exc.errno != errno.EADDRINUSE:
-                raise
-    raise OSError(errno.EADDRINUSE, f"no port free for {specs} after {attempts} attempts")
 
 
 def _reason(status: int) -> str:
@@ -207,13 +98,14 @@ def _parse_head(raw: bytes, family: int) -> tuple[Request, str] | None:
     return Request(method.upper(), target, headers, family, host.lower()), version
 
 
-class LoopbackServer:
+class LoopbackServer(LoopbackService):
     """HTTP/1.1 on 127.0.0.1 and/or ::1, same port; see the module docstring."""
 
     def __init__(self, routes: Mapping[str, Route] | Callable[[Request], Resp] | None = None, *,
                  families: Iterable[int] = (4, 6), port: int = 0,
                  routes_v6: Mapping[str, Route] | None = None,
                  fallback: Route | None = None) -> None:
+        super().__init__(f"loopback-http-{id(self):x}")
         self.routes = routes if routes is not None else {}
         self.routes_v6 = routes_v6 or {}
         self.fallback: Route = fallback if fallback is not None else _NOT_FOUND
@@ -223,10 +115,7 @@ class LoopbackServer:
         self.port = port
         self.requests: list[Request] = []
         self.errors: list[BaseException] = []  # handler exceptions (each answered with a 500)
-        self._loop_thread = LoopThread(f"loopback-http-{id(self):x}")
         self._servers: list[asyncio.AbstractServer] = []
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> Self:
@@ -248,27 +137,13 @@ class LoopbackServer:
                 sock.close()
             for server in self._servers:
                 server.close()
-            for writer in list(self._writers):
-                writer.transport.abort()
-            for task in list(self._tasks):
-                task.cancel()
-            if self._tasks:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._close_connections()
             for server in self._servers:
                 await server.wait_closed()
             self._servers.clear()
 
         self._loop_thread.start(setup, teardown)
         return self
-
-    def stop(self) -> None:
-        self._loop_thread.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def url(self, path: str = "/", host: str | None = None) -> str:
         """Absolute URL; host defaults to 127.0.0.1 (::1 for an IPv6-only server)."""
@@ -310,23 +185,16 @@ class LoopbackServer:
 
     # -- connection ------------------------------------------------------------------------------
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, family: int) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        self._writers.add(writer)
-        try:
-            while await self._one(reader, writer, family):
-                pass
-        except (ConnectionError, asyncio.IncompleteReadError, OSError):
-            pass  # the client went away mid-request or mid-response
-        except asyncio.CancelledError:
-            pass  # stop(): the transport was already aborted
-        except Exception:  # a server bug must not leak out of the loop
-            log.exception("loopback connection failed")
-        finally:
-            writer.close()
-            self._writers.discard(writer)
-            self._tasks.discard(task)
+        with self._connection(writer):
+            try:
+                while await self._one(reader, writer, family):
+                    pass
+            except (ConnectionError, asyncio.IncompleteReadError, OSError):
+                pass  # the client went away mid-request or mid-response
+            except asyncio.CancelledError:
+                pass  # stop(): the transport was already aborted
+            except Exception:  # a server bug must not leak out of the loop
+                log.exception("loopback connection failed")
 
     async def _one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, family: int) -> bool:
         """Serve one request; True to keep the connection for another."""
