@@ -95,23 +95,32 @@ class AuditConfig:
         return next(s for s in self.sites if s["id"] == site_id)
 
 
-def load_sites(path: str | Path) -> AuditConfig:
-    path = Path(path)
+def read_config_text(path: Path) -> str:
+    """A configuration file's text; a missing or unreadable file is a ConfigError naming it."""
     try:
-        text = path.read_text("utf-8")
+        return path.read_text("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: cannot read: {e}") from None
-    return parse_sites(text, path)
+
+
+def parse_toml(text: str, path: Path) -> dict[str, Any]:
+    """TOML to a dict; a syntax error is a ConfigError naming the file (the CLI's exit 2, not a traceback)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: TOML syntax error: {e}") from None
+
+
+def load_sites(path: str | Path) -> AuditConfig:
+    path = Path(path)
+    return parse_sites(read_config_text(path), path)
 
 
 def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
     path = Path(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: TOML syntax error: {e}") from None
+    data = parse_toml(text, path)
     pos = Positions(text)
     errors: list[str] = []
 

@@ -7,13 +7,12 @@ not veto/deduct/info stops the audit with ``file:line`` and exit status 2.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zwgk.config import SITE_KINDS, ConfigError
+from zwgk.config import SITE_KINDS, ConfigError, parse_toml, read_config_text
 from zwgk.tomlpos import Positions, where
 
 LEVELS = ("veto", "deduct", "info", "bonus")   # bonus: 加分 for portals above 80
@@ -60,13 +59,7 @@ class Rules:
 
 def load_rules(path: str | Path | None = None, checks: Mapping[str, Any] | None = None) -> Rules:
     path = Path(path) if path else default_rules_path()
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: cannot read: {e}") from None
-    return parse_rules(text, path, checks)
+    return parse_rules(read_config_text(path), path, checks)
 
 
 def parse_rules(text: str, path: str | Path = "rules.toml", checks: Mapping[str, Any] | None = None) -> Rules:
@@ -75,10 +68,7 @@ def parse_rules(text: str, path: str | Path = "rules.toml", checks: Mapping[str,
     if checks is None:
         from checks.registry import BY_ID
         checks = BY_ID
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: TOML syntax error: {e}") from None
+    data = parse_toml(text, path)
     pos = Positions(text)
     errors: list[str] = []
 
