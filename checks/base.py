@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from zwgk.model import CheckResult
+from zwgk.model import CheckResult, unverified
 
 if TYPE_CHECKING:
     from zwgk.snapshot import SiteSnapshot
@@ -40,6 +40,16 @@ class Check:
     own_site_only: bool = False               # True: meaningless for a unit published as a column
     needs: tuple[str, ...] = ("pages",)       # stored artifacts read: pages, links, dns, probes, ipv6, tls
     doc: str = ""                             # one line for the README table
+
+
+def home_problem(snap: SiteSnapshot) -> CheckResult | None:
+    """'Could not verify' when the home page was not fetched or failed: the site cannot be judged."""
+    home = snap.home()
+    if home is None:
+        return unverified("common.no_home", reason="未抓取")
+    if not home.ok:
+        return unverified("common.no_home", reason=home.error_kind or f"HTTP {home.status}")
+    return None
 
 
 def params_for(check: Check, overrides: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks.base import Check
+from checks.base import Check, home_problem
 from checks.columnmap import Column, ColumnMap, categories, column_map
 from zwgk.model import CheckResult, Finding, Outcome, Severity, unverified
 from zwgk.parsing.dates import cutoff
@@ -31,15 +31,6 @@ PRESENCE = ("plans", "negative-list", "enforcement", "subsidies", "epidemic", "l
 _TITLES = {"plans": "规划计划栏目", "negative-list": "市场准入负面清单栏目", "enforcement": "行政执法栏目",
            "subsidies": "惠民惠农栏目", "epidemic": "疫情防控栏目", "leader-mailbox": "领导信箱",
            "gazette": "政府公报栏目", "standard-catalog": "基层政务公开标准目录", "statutory": "法定主动公开内容栏目"}
-
-
-def _home_problem(snap: SiteSnapshot) -> CheckResult | None:
-    home = snap.home()
-    if home is None:
-        return unverified("common.no_home", reason="未抓取")
-    if not home.ok:
-        return unverified("common.no_home", reason=home.error_kind or f"HTTP {home.status}")
-    return None
 
 
 def label(snap: SiteSnapshot, cat: str | None) -> str:
@@ -75,7 +66,7 @@ def _presence(category: str) -> Check:
         if snap.site.kind not in spec.get("required_for", []):
             return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable",
                                {"reason": f"{snap.site.kind} 类网站不要求设置{spec.get('label', category)}"})
-        problem = _home_problem(snap)
+        problem = home_problem(snap)
         if problem:
             return problem
         cmap = column_map(snap)
@@ -112,7 +103,7 @@ def _presence(category: str) -> Check:
 # -- blank -----------------------------------------------------------------------------------------
 
 def judge_blank(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
-    problem = _home_problem(snap)
+    problem = home_problem(snap)
     if problem:
         return problem
     cmap = column_map(snap)
@@ -188,7 +179,7 @@ def stale_columns(snap: SiteSnapshot, cmap: ColumnMap, long_stale: str) -> list[
 
 
 def judge_stale(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
-    problem = _home_problem(snap)
+    problem = home_problem(snap)
     if problem:
         return problem
     cmap = column_map(snap)

@@ -15,9 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from checks.base import Check
+from checks.base import Check, home_problem
 from checks.columnmap import column_map
-from checks.columns import _home_problem
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing.dates import cutoff, labelled_date, parse_date
 from zwgk.parsing.lists import RawItem, item_groups, items_from_json, looks_script_rendered
@@ -69,7 +68,7 @@ def _second_level(snap: SiteSnapshot, home: FetchRow) -> list[FetchRow]:
 
 
 def judge_home(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
-    problem = _home_problem(snap)
+    problem = home_problem(snap)
     if problem:
         return problem
     home = snap.home()
@@ -141,7 +140,7 @@ def _meta(p: FetchRow, name: str) -> str | None:
 
 
 def judge_forged(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
-    problem = _home_problem(snap)
+    problem = home_problem(snap)
     if problem:
         return problem
     today = snap.as_of.date()

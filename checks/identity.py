@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from checks.base import Check
+from checks.base import Check, home_problem
 from checks.links import norm_text, visible_text
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.snapshot import SiteSnapshot
@@ -60,10 +60,11 @@ def _region_prefix(region_code: str) -> str:
 
 
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
+    problem = home_problem(snap)
+    if problem:
+        return problem
     home = snap.home()
-    if home is None or not home.ok:
-        return CheckResult(Outcome.ERROR, "common.no_home",
-                           {"reason": "未抓取" if home is None else (home.error_kind or f"HTTP {home.status}")})
+    assert home is not None
     doc = snap.tree(home)
     _, text = visible_text(snap.html(home))
     if doc is None or len(norm_text(text)) < int(params["min_text_chars"]):
