@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from zwgk.parsing.lists import (
     BLANK_MARKERS,
+    CRUMB_LABEL,
     RawItem,
     blank_marker,
     extract_items,
@@ -32,7 +33,6 @@ _PUNCT = re.compile(r"[\s\u3000\xa0·•>»|｜/\\、:：\-—_()（）\[\]【�
 _INDEX = re.compile(r"/(?:index|default|list)(?:_\d+)?\.(?:s?html?|jsp|aspx?|php)$", re.IGNORECASE)
 _ROUTE_FRAGMENT = re.compile(r"^/?[\w/-]*\d+[\w/-]*$|^/")
 _TEMPLATED = re.compile(r"\{\{.*?\}\}|\bv-(?:for|if|show)=|\bng-repeat=|\bx-for=", re.DOTALL)
-_CRUMB = re.compile(r"当前位置|您的位置|你的位置|所在位置|您现在的位置|当前页面")
 _FILLER = re.compile(r"当前位置|您的位置|你的位置|所在位置|首页|上一页|下一页|尾页|末页|共\d*条|共\d*页|第\d*页|跳转|"
                      r"页|条|记录|\d+|[^\w\u4e00-\u9fff]")
 
@@ -89,7 +89,7 @@ def breadcrumb(doc: Any) -> list[tuple[str, str | None]]:
         tokens = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
         own = (el.text or "").strip()
         if ("crumb" in tokens or "position" in tokens or "location" in tokens or "dqwz" in tokens
-                or (own and _CRUMB.search(own))):
+                or (own and CRUMB_LABEL.search(own))):
             links = [(a.text_content().strip(), a.get("href")) for a in el.iter("a")]
             if 1 <= len(links) <= 8:
                 return links

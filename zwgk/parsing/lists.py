@@ -117,7 +117,8 @@ def _text_nodes(el: Any) -> list[str]:
 
 
 _ROW_TAGS = ("li", "tr", "dd", "dl")
-_CRUMB_LABEL = re.compile(r"当前位置|您的位置|你的位置|所在位置|您现在的位置|当前页面")
+# The label in front of a breadcrumb trail ("当前位置：首页 > …"); the column reader finds trails by it too.
+CRUMB_LABEL = re.compile(r"当前位置|您的位置|你的位置|所在位置|您现在的位置|当前页面")
 
 
 def _has_nested_list(el: Any) -> bool:
@@ -291,7 +292,7 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
         if c in seen_containers:
             continue
         seen_containers.add(c)
-        if d is None and _CRUMB_LABEL.search(_clean(c.text_content())[:40]):
+        if d is None and CRUMB_LABEL.search(_clean(c.text_content())[:40]):
             continue    # the breadcrumb (当前位置：首页 > …) is not a list item
         parent = c.getparent()
         key = (parent, c.tag, c.get("class") or "")
