@@ -79,7 +79,18 @@ def _no_column(snap: SiteSnapshot, prefix: str) -> CheckResult:
 
 
 def judge_regulations(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
+    """Task 26: the 专栏 shows the current-valid 规章 with 题注, or links to the 规章库 above it.
+
+    A unit published as a column of the portal (``column_of``) is served by the portal's
+    专栏: the task asks for 规章 "通过政府门户网站的政府信息公开专栏集中公开".
+    """
     cols = _columns(snap, "regulations")
+    host = snap.other(snap.site.column_of) if snap.site.column_of else None
+    if not cols and host is not None:
+        verdict = judge_regulations(host, params)
+        if verdict.outcome == Outcome.PASS:
+            return CheckResult(Outcome.PASS, "regulations.host_site", {"site": host.site.name},
+                               metrics=verdict.metrics)
     if not cols:
         return _no_column(snap, "regulations")
     col = next((c for c in cols if c.state == "ok"), cols[0])
@@ -173,6 +184,7 @@ def judge_normative(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResul
 MESSAGES = {
     "regulations.ok": "规章栏目已核查 {checked} 件，题注（公布、施行日期及令号）齐全",
     "regulations.linked": "规章栏目链接到上级政府规章库：{url}",
+    "regulations.host_site": "由所在网站（{site}）的政府信息公开专栏集中公开规章",
     "regulations.missing": "未找到规章栏目（应在政府信息公开专栏集中公开，或链接到市、省规章库）",
     "regulations.unverified": "未找到规章栏目，且{reason}，无法核验",
     "regulations.blank": "规章栏目为空白栏目：{url}",
@@ -198,7 +210,8 @@ def _messages(prefix: str) -> dict[str, str]:
 
 CHECKS: list[Check] = [
     Check("regulations-column", "规章集中公开（任务26）", judge_regulations, _messages("regulations"), {"max_items": 30},
-          kinds=("portal",), doc="政府信息公开专栏设规章栏目，规章显示题注，或链接到市、省规章库"),
+          kinds=("portal", "street"),   # task 26 names 各街道办事处 too: their 专栏 link to the 规章库
+          doc="政府信息公开专栏设规章栏目，规章显示题注，或链接到市、省规章库"),
     Check("normative-documents", "行政规范性文件公开（任务27）", judge_normative, _messages("normative"),
           {"max_items": 50, "max_unmarked_share": 0.0},
           doc="规范性文件显示文号、成文/发布日期和有效性标识；统计无有效性标识占比"),

@@ -41,7 +41,7 @@ def site_config(site_id: str = "s1", url: str = "http://www.example.gov.cn/", *,
 
 def make_snapshot(pages: dict[str, Page | str], *, site: dict[str, Any] | None = None,
                   as_of: str = "2026-06-15T10:00:00+08:00", district: dict[str, Any] | None = None,
-                  links: list[LinkRow] | None = None, dns: dict[tuple[str, str], list[str] | str] | None = None,
+                  links: list[LinkRow] | dict[str, list[LinkRow]] | None = None, dns: dict[tuple[str, str], list[str] | str] | None = None,
                   other_sites: dict[str, tuple[dict[str, Any], dict[str, Page | str]]] | None = None,
                   probes: list[tuple[str, bool]] | None = None, store: Store | None = None,
                   rules: dict[str, Any] | None = None) -> SiteSnapshot:
@@ -50,7 +50,8 @@ def make_snapshot(pages: dict[str, Page | str], *, site: dict[str, Any] | None =
     ``pages`` values may be plain HTML strings. The site's home page is its
     ``url``; give it ``purpose="home"`` or just include it. ``dns`` maps
     (host, rtype) to answers, or to an error string such as "nxdomain".
-    ``probes`` are (utc iso time, ok) pairs for the site.
+    ``probes`` are (utc iso time, ok) pairs for the site. ``links`` belong to the first site, or
+    give a dict site_id -> links.
     """
     store = store or Store(":memory:")
     site = site or site_config()
@@ -75,8 +76,9 @@ def make_snapshot(pages: dict[str, Page | str], *, site: dict[str, Any] | None =
                            encoding_rule="http", title=p.title, meta=p.meta, dates=p.dates,
                            headers=p.headers, extra=p.extra, depth=p.depth, parent_url=p.parent_url)
             store.add_fetch(row)
-    if links:
-        store.add_links(run_id, site["id"], links)
+    for sid, rows in (links.items() if isinstance(links, dict) else [(site["id"], links or [])]):
+        if rows:
+            store.add_links(run_id, sid, rows)
     for (host, rtype), ans in (dns or {}).items():
         if isinstance(ans, str):
             store.add_dns(run_id, host, rtype, [], ans)

@@ -43,6 +43,7 @@ def build_district(today: dt.date) -> District:
         ("ggsy", "normative-documents"),
         ("dzjd", "budget-current-year"), ("dzjd", "final-accounts"), ("dzjd", "annual-report"),
         ("dzjd", "disclosure-guide"), ("dzjd", "column-standard-catalog"),
+        ("dzjd", "regulations-column"),
         ("sfj", "availability"), ("sfj", "site-identity"), ("sfj", "homepage-freshness"),
         # tqjd availability: not compliant; run.py seeds its planted outage (DEMO_OUTAGE_HOURS)
     ]

@@ -165,5 +165,7 @@ def build(today: dt.date) -> tuple[DemoSite, list[Plant]]:
               max(cols[17].items, key=lambda it: it.date).url if cols[17].items else cols[17].url),
         Plant("tqjd", "ipv6", "no AAAA record", None),  # DNS evidence about the host: no page to point at
         Plant("tqjd", "website-annual-form", "no 政府网站工作年度报表 on the home page", "/"),
+        Plant("tqjd", "regulations-column", "专栏 has no 规章 column nor a link to the city's 规章库", "/"),
+        Plant("tqjd", "application-channel", "no 依申请公开 online form or 申请表 to download", "/"),
     ]
     return demo, plants

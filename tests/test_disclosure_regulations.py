@@ -1,0 +1,32 @@
+"""Task 26 for units published as a column of the portal."""
+from __future__ import annotations
+
+from checks.base import params_for
+from zwgk.model import Outcome
+
+
+def test_a_column_unit_is_served_by_its_portals_regulations_column() -> None:
+    """Task 26 publishes 规章 through the portal's 专栏: a street published as a portal column passes
+    when the portal's 规章 column does, and fails like any street when it does not."""
+    from checks.regulations import CHECKS as REG
+    from zwgk.testing import make_snapshot, site_config
+
+    portal_url = "http://www.example.gov.cn/"
+    col = site_config("jd", portal_url + "jd/", kind="street", unit="某街道办事处", column_of="portal")
+    portal_pages = {portal_url: '<html><body><ul class="nav"><li><a href="/zwgk/gz/">规章</a></li></ul></body></html>',
+                    portal_url + "zwgk/gz/": '<html><body><h2>规章</h2><ul><li><a href="http://www.shanwei.gov.cn/gzk/">'
+                                             '汕尾市人民政府规章库</a></li></ul></body></html>'}
+    check = next(c for c in REG if c.id == "regulations-column")
+    from zwgk.store import LinkRow
+
+    links = {"portal": [LinkRow(portal_url, portal_url + "zwgk/gz/", "规章", "nav"),
+                        LinkRow(portal_url + "zwgk/gz/", "http://www.shanwei.gov.cn/gzk/", "汕尾市人民政府规章库", "body")]}
+    snap = make_snapshot({portal_url + "jd/": "<html><body><p>街道栏目</p></body></html>"}, site=col,
+                         other_sites={"portal": (site_config("portal", portal_url), portal_pages)}, links=links)
+    res = check.judge(snap, params_for(check, None))
+    assert (res.outcome, res.message_id) == (Outcome.PASS, "regulations.host_site"), res.params
+
+    # without the portal's 规章 column the street column fails like any street
+    bare = make_snapshot({portal_url + "jd/": "<html><body><p>街道栏目</p></body></html>"}, site=col,
+                         other_sites={"portal": (site_config("portal", portal_url), {portal_url: "<p>门户</p>"})})
+    assert check.judge(bare, params_for(check, None)).outcome == Outcome.FAIL
