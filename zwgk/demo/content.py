@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import random
+from collections.abc import Iterable
 
 from zwgk.demo.cms import Item
 
@@ -74,7 +75,7 @@ def final_body(unit: str, year: int) -> str:
             "<p>本单位本年度无国有资本经营预算财政拨款支出，故本表为空表。</p>")
 
 
-def budget_items(unit: str, today: dt.date, years: range, *, month_day: tuple[int, int] = (3, 20),
+def budget_items(unit: str, today: dt.date, years: Iterable[int], *, month_day: tuple[int, int] = (3, 20),
                  title: str = "{unit}{year}年部门预算") -> list[Item]:
     """One 部门预算 item per year, published on month_day of that year, 15 days after 批复."""
     items = []

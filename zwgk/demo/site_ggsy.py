@@ -52,7 +52,9 @@ def build(today: dt.date) -> tuple[DemoSite, list[Plant]]:
         Item("红海湾经济开发区公共事业局学前教育资助实施办法", today - days(90),
              info=[f"文号：红公规〔{(today - days(90)).year}〕1号", f"成文日期：{today - days(96):%Y-%m-%d}",
                    f"发布日期：{today - days(90):%Y-%m-%d}", "有效性：有效"])])
-    site.column("/czyjs/", "部门预决算", content.budget_items(UNIT, today, range(Y - 4, Y + 1), month_day=(3, 22))
+    # The budget of two years ago was taken down (disclosures stay up permanently: a finding).
+    site.column("/czyjs/", "部门预决算", content.budget_items(UNIT, today, [y for y in range(Y - 4, Y + 1)
+                                                                          if y != Y - 2], month_day=(3, 22))
                 + content.final_items(UNIT, today, range(Y - 5, Y), month_day=(8, 22)))
     site.page("/zfxxgkzn/", "政府信息公开指南", content.guide_html(UNIT, revised=dt.date(Y - 1, 10, 9)),
               column="政府信息公开指南")
@@ -70,6 +72,8 @@ def build(today: dt.date) -> tuple[DemoSite, list[Plant]]:
     site.page("/wzdt/", "网站地图", f"<ul>{tiles}</ul>", column="网站地图")
     demo = DemoSite("ggsy", NAME, UNIT, "department", HOST, ipv6="real", routes=routes, site_code="4415000005")
     plants = [
+        Plant("ggsy", "budget-history", f"{Y - 2}年部门预算 no longer published (past years must stay up)",
+              "/czyjs/"),
         Plant("ggsy", "policy-interpretation", "policy has a 解读 matching it by title but neither links to the other",
               policy.url),
         # forged dates are a 严重错误 (veto) item a person must confirm: the check asks for review
