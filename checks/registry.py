@@ -2,13 +2,14 @@
 so that what runs is what this file says."""
 from __future__ import annotations
 
-# One import per check family; each module exposes CHECKS: list[Check]. Grouped by rule area.
+# One import per check family; each module exposes CHECKS: list[Check].
 from checks import (
-    annual_report,  # disclosure (DOMAIN.md §5-§8)
-    availability,  # technical (DOMAIN.md §2-§4)
+    annual_report,
+    availability,
     budget,
     channels,
-    columns,  # content: columns, blank/stale, home page (DOMAIN.md §2, §5)
+    columns,
+    coverage,
     freshness,
     https,
     identity,
@@ -17,13 +18,18 @@ from checks import (
     ipv6,
     links,
     regulations,
-    template,  # the reference check: 政府网站工作年度报表 (国办函〔2018〕12号)
+    template,
 )
 from checks.base import COMMON_MESSAGES, Check
 
 _FAMILIES: list[list[Check]] = [
+    # what the audit could see (information only)
+    coverage.CHECKS,
+    # technical (DOMAIN.md §2-§4); template = the reference check, 政府网站工作年度报表
     availability.CHECKS, ipv6.CHECKS, links.CHECKS, https.CHECKS, identity.CHECKS, template.CHECKS,
+    # content: column map, blank/stale columns, home-page freshness (DOMAIN.md §2, §5, §9)
     columns.CHECKS, freshness.CHECKS,
+    # disclosure: 预决算, 年报, 规章/规范性文件, 解读, 互动, channels (DOMAIN.md §5-§8)
     budget.CHECKS, annual_report.CHECKS, regulations.CHECKS, interpretation.CHECKS, interaction.CHECKS,
     channels.CHECKS,
 ]
