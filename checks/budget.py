@@ -22,19 +22,20 @@ from checks.base import Check
 from checks.columnmap import places
 from checks.documents import Doc, crawl_incomplete, documents, page_text, portals, unit_documents
 from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.parsing.dates import find_dates
+from zwgk.parsing.dates import ascii_digits, find_dates
 from zwgk.snapshot import SiteSnapshot
 
 # -- 预决算 ---------------------------------------------------------------------
-_YEAR_KIND = re.compile(r"(20\d{2})\s*年\s*度?([^，。；;,\d]{0,24})")
+_YEAR_KIND = re.compile(r"(?<!\d)(20\d{2})(?!\d)\s*年?\s*度?([^，。；;,\d]{0,24})")
 _EXCLUDE = ("执行情况", "绩效", "审计", "调整")
 
 
 def budget_kinds(text: str) -> set[tuple[int, str]]:
     """(year, 'budget'|'final') pairs a title announces. '决算' wins inside a clause because budget
-    words occur inside 决算 table names (一般公共预算财政拨款支出决算表)."""
+    words occur inside 决算 table names (一般公共预算财政拨款支出决算表). Years may be typed as
+    ２０２６ or 二〇二六; a title with one year may name it after the kind ("部门预算（2026年）")."""
     out = set()
-    t = re.sub(r"\s+", "", text)
+    t = ascii_digits(re.sub(r"\s+", "", text))
     for m in _YEAR_KIND.finditer(t):
         clause = m.group(2)
         if any(x in clause for x in _EXCLUDE):
@@ -43,6 +44,9 @@ def budget_kinds(text: str) -> set[tuple[int, str]]:
             out.add((int(m.group(1)), "final"))
         elif "预算" in clause:
             out.add((int(m.group(1)), "budget"))
+    if not out:      # the year after the kind: "区司法局部门预算（2026年）", "部门决算公开-2025年度"
+        for m in re.finditer(r"(预算|决算)(?:公开|信息|情况|表)?[（(【\[\-—_ ]?(20\d{2})\s*年", t):
+            out.add((int(m.group(2)), "final" if m.group(1) == "决算" else "budget"))
     return out
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
-from zwgk.parsing.dates import labelled_date, parse_date
+from zwgk.parsing.dates import ascii_digits, labelled_date, parse_date
 from zwgk.parsing.lists import item_groups
 from zwgk.snapshot import SiteSnapshot
 
@@ -121,16 +121,35 @@ def names_unit(text: str, unit: str, district: str = "") -> bool:
     return bool(core) and core in re.sub(r"\s+", "", text)
 
 
+_ORG_SUFFIX = (r"(?:局|办公室|委员会|管委会|管理委员会|街道办事处|街道|镇人民政府|中心|院|所|分局|大队|馆|"
+               r"人民政府|办)")
+
+
+def _named_after_year(t: str, district: str) -> list[str]:
+    """Units a title names after its year: "2026年区教育局部门预算", "2026年度部门预算（区教育局）".
+    Only explicit forms (a 区/市/县/镇 or district prefix right after the year, or a unit alone in
+    brackets), so that budget vocabulary (部门预算, 三公经费, 情况说明) is never read as a unit."""
+    prefix = r"(?:区|市|县|镇" + (f"|{re.escape(district)}" if district else "") + ")"
+    out = [m.group(1) for m in re.finditer(
+        rf"20\d{{2}}年度?({prefix}[\u4e00-\u9fff]{{1,16}}?{_ORG_SUFFIX})(?=部门|单位|本级|机关|预算|决算|政府信息|"
+        rf"年度|关于|$)", t)]
+    out += [m.group(1) for m in re.finditer(rf"[（(]({prefix}?[\u4e00-\u9fff]{{1,16}}?{_ORG_SUFFIX})[）)]", t)]
+    return out
+
+
 def ownership(snap: SiteSnapshot, text: str) -> str:
     """'own' (names this unit), 'other' (names another unit), 'none' (names no unit)."""
     district = snap.district.get("name", "")
-    t = re.sub(r"\s+", "", text)
+    t = ascii_digits(re.sub(r"\s+", "", text))
     if names_unit(t, snap.site.unit, district) or names_unit(t, snap.site.name, district):
         return "own"
-    lead = re.split(r"20\d{2}", t, maxsplit=1)[0]          # units are named before the year
+    lead = re.split(r"20\d{2}", t, maxsplit=1)[0]          # units are usually named before the year
     for s in snap.sites():
-        if s.id != snap.site.id and names_unit(lead, s.unit, district):
+        if s.id != snap.site.id and (names_unit(lead, s.unit, district)
+                                     or any(names_unit(n, s.unit, district) for n in _named_after_year(t, district))):
             return "other"
+    if _named_after_year(t, district):
+        return "other"
     if snap.site.kind == "portal":
         rest = lead.replace(district, "") if district else lead
         rest = re.sub(r"人民政府|管理委员会|管委会|政府|本级|区级|全区", "", rest)
@@ -147,16 +166,17 @@ def doc_owner(snap: SiteSnapshot, doc: Doc) -> str:
 
 
 def unit_documents(snap: SiteSnapshot, keywords: tuple[str, ...] = DISCLOSURE_KEYWORDS) -> list[Doc]:
-    """This unit's documents: its own site's (unless they name another unit) plus portal documents
-    that name it (the unified 预决算/年报 platforms live on the portal)."""
+    """This unit's documents: its own site's (unless they name another unit) plus other sites'
+    documents that name it — the portal's unified 预决算/年报 platform, or a finance bureau's site
+    publishing every unit's budget."""
     out = [d for d in documents(snap, keywords) if doc_owner(snap, d) != "other"]
     seen = {d.url for d in out}
     for s in snap.sites():
-        other = snap.other(s.id) if s.id != snap.site.id and s.kind == "portal" else None
+        other = snap.other(s.id) if s.id != snap.site.id else None
         if other is None:
             continue
         for d in documents(other, keywords):
-            if d.url not in seen and names_unit(d.label, snap.site.unit, snap.district.get("name", "")):
+            if d.url not in seen and names_unit(ascii_digits(d.label), snap.site.unit, snap.district.get("name", "")):
                 out.append(d)
                 seen.add(d.url)
     return out

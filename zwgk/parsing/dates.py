@@ -216,3 +216,16 @@ def cutoff(as_of: date, spec: str) -> date:
 
     months, days = parse_period(spec)
     return add_months(as_of, -months) - timedelta(days=days)
+
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+_CN_YEAR = re.compile(r"(?<![〇○零Ｏ一二三四五六七八九十])([一二][〇○零Ｏ一二三四五六七八九]{3})(?=\s*年)")
+
+
+def ascii_digits(text: str) -> str:
+    """Full-width digits (２０２６) and Chinese-numeral years (二〇二六年) as ASCII digits, so that
+    a title's year reads the same however it was typed."""
+    if not text:
+        return text or ""
+    text = text.translate(_FULLWIDTH)
+    return _CN_YEAR.sub(lambda m: "".join(str(_CN_DIGITS[c]) for c in m.group(1)), text)
