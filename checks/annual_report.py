@@ -20,7 +20,7 @@ from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing import annual_report as ar
 from zwgk.snapshot import SiteSnapshot
 
-_KEYWORDS = ("年度报告", "年报")
+_KEYWORDS = ("年度报告", "年报", "信息公开工作报告")
 
 
 def reports(snap: SiteSnapshot) -> dict[int, list[Doc]]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import lxml.html
 
+from zwgk.parsing.dates import ascii_digits
 from zwgk.parsing.tables import grid, number
 
 APPLICANT_COLUMNS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")
@@ -76,6 +77,12 @@ _T3: list[tuple[str, str, str]] = [
 _RESULT_PARTS = ("open", "partial", *(f"deny.{i}" for i in range(1, 9)), *(f"none.{i}" for i in range(1, 4)),
                  *(f"reject.{i}" for i in range(1, 6)))
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
+# a table-三 value: a number, or a lone dash/slash that PDF tables print for zero ("—", "/")
+_VALUE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])|(?:(?<=\s)|^)(?:—{1,2}|-{1,2}|－|/|／)(?=\s|$)")
+
+
+def _values(text: str) -> list[float]:
+    return [float(x) if x[0].isdigit() else 0.0 for x in _VALUE.findall(text)]
 _CJK = r"\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
 
 
@@ -123,25 +130,50 @@ def normalise(text: str) -> str:
     return re.sub(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])", "", text).strip()
 
 
-def _linearise_table(table: Any) -> str:
-    g = grid(table)
-    lines = []
+def _transposed(g: list[list[Any]]) -> bool:
+    """Table 三 laid out sideways: 自然人 … below 本年新收 and to its left (officially it is above and right)."""
+    new = nat = None
     for r, row in enumerate(g):
-        out: list[str] = []
-        seen_content = False
         for c, cell in enumerate(row):
             if cell is None or not cell.is_origin(r, c):
                 continue
-            n = number(cell.text)
-            if n is not None:
-                out.append(_fmt(n))
-            elif cell.blank:
-                if seen_content:      # a blank value cell after the row's label: zero
-                    out.append("0")
-                continue
-            else:
-                out.append(cell.text)
-            seen_content = True
+            if new is None and "本年新收" in cell.text:
+                new = (r, c)
+            if nat is None and cell.text.strip() == "自然人":
+                nat = (r, c)
+    return new is not None and nat is not None and nat[0] > new[0] and nat[1] < new[1]
+
+
+def _linearise_table(table: Any) -> str:
+    g = grid(table)
+    slots = [(r, c) for r in range(len(g)) for c in range(len(g[0]) if g else 0)]
+    col_major = _transposed(g)
+    if col_major:     # read column by column: each column is then one row of the official layout
+        slots.sort(key=lambda rc: (rc[1], rc[0]))
+    lines: list[str] = []
+    out: list[str] = []
+    seen_content = False
+    line_key = None
+    for r, c in slots:
+        key = c if col_major else r
+        if key != line_key:
+            if line_key is not None:
+                lines.append(" ".join(out))
+            out, seen_content, line_key = [], False, key
+        cell = g[r][c]
+        if cell is None or not cell.is_origin(r, c):
+            continue
+        n = number(cell.text)
+        if n is not None:
+            out.append(_fmt(n))
+        elif cell.blank:
+            if seen_content:      # a blank value cell after the row's label: zero
+                out.append("0")
+            continue
+        else:
+            out.append(cell.text)
+        seen_content = True
+    if line_key is not None:
         lines.append(" ".join(out))
     return "\n".join(lines)
 
@@ -216,18 +248,20 @@ def is_scanned(text: str, min_cjk: int = 50) -> bool:
 
 
 # -- reading ------------------------------------------------------------------
-TITLE_RE = re.compile(r"政府信息公开(?:工作)?(?:年度)?(?:报告|年报)|信息公开(?:工作)?年度报告")
+TITLE_RE = re.compile(r"政府信息公开(?:工作)?的?(?:年度)?(?:工作)?(?:报告|年报)|信息公开(?:工作)?的?年度报告")
 _YEAR = re.compile(r"(20\d{2})\s*年")
 
 
 def is_report_title(title: str) -> bool:
+    """'XX局2025年政府信息公开工作年度报告', '2025年度政府信息公开年报', 'XX局关于2025年政府信息公开
+    工作的年度报告', '2025年度政府信息公开工作报告'."""
     t = re.sub(r"\s+", "", title or "")
     # 政府网站工作年度报表 is a different annual document (国办函〔2018〕12号).
     return bool(TITLE_RE.search(t)) and "网站工作年度报表" not in t
 
 
 def title_year(title: str) -> int | None:
-    m = _YEAR.search(re.sub(r"\s+", "", title or ""))
+    m = _YEAR.search(ascii_digits(re.sub(r"\s+", "", title or "")))
     return int(m.group(1)) if m else None
 
 
@@ -277,7 +311,7 @@ def _read_table3(rep: AnnualReport, flat: str) -> None:
         pos = m.end()
     for i, (key, kind, _s, e) in enumerate(found):
         nxt = found[i + 1][2] if i + 1 < len(found) else len(region)
-        nums = [float(x) for x in _NUMBER.findall(region[e:nxt])]
+        nums = _values(region[e:nxt])
         if kind == "head":
             continue
         if key == "other" and not nums and any(k.startswith("other.") for k, *_ in found):
