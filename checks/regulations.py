@@ -18,20 +18,31 @@ from checks.base import Check
 from checks.columnmap import Column, ListItem, column_map, places
 from checks.documents import crawl_incomplete, page_text
 from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.parsing.dates import find_dates
+from zwgk.parsing.dates import ascii_digits, find_dates
 from zwgk.snapshot import SiteSnapshot
 
-DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*\d{1,4}\s*号"
+DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*第?\s*\d{1,4}\s*号"
                         r"|令\s*(?:第\s*)?\d{1,4}\s*号|第\s*\d{1,4}\s*号令"
                         r"|[A-Z]{2,12}\s*[-－—]\s*(?:19|20)\d{2}\s*[-－—]\s*\d{2,5}"
                         r"|(?:统一编号|统一登记号|登记号|备案号)\s*[:：]?\s*[A-Z0-9\-－]{6,}")
-VALIDITY = re.compile(r"(?:有效性|时效性|效力状态|效力|是否有效|有效期)\s*[:：]?\s*(?:现行)?(?:有效|失效|废止|已废止|已失效|"
+VALIDITY = re.compile(r"(?:有效性|时效性|效力状态|效力|是否有效|有效期|状态)\s*[:：]?\s*(?:现行)?(?:有效|失效|废止|已废止|已失效|"
                       r"已修订|修订|部分失效|已修改)"
-                      r"|现行有效|已废止|已失效|已修订|宣布失效|予以废止|有效期至|有效期为")
+                      r"|现行有效|已废止|已失效|已修订|宣布失效|予以废止|有效期至|有效期为"
+                      # a stated end of validity is a validity mark too: "失效日期：2031-02-20", "有效期：5年"
+                      r"|(?:失效日期|失效时间|废止日期|有效期限?|有效期至)\s*[:：]\s*[\d一二三四五六七八九十长至自]")
+
+
+_HEAD = re.compile(r"标题|名称|文号|发文字号|日期|时间|有效|时效|效力|状态|编号|索引号|发布机构|发文机关")
+
+
+def _cells_text(tr: Any) -> list[str]:
+    return [re.sub(r"\s+", " ", td.text_content()).strip() for td in tr if td.tag in ("td", "th")]
 
 
 def row_text(snap: SiteSnapshot, page_url: str | None, item_url: str | None) -> str:
-    """Text of the list row (li/tr) holding the link to ``item_url`` — validity is often a list column."""
+    """Text of the list row (li/tr) holding the link to ``item_url`` — 文号, dates and validity are often
+    list columns. A table row is read cell by cell under its header ("有效性：有效", "文号：…"), so a
+    validity column headed 有效性 with cells "有效" counts like a labelled mark on the page."""
     if not page_url or not item_url:
         return ""
     tree = snap.tree(page_url)
@@ -47,7 +58,20 @@ def row_text(snap: SiteSnapshot, page_url: str | None, item_url: str | None) -> 
                 if parent is None:
                     break
                 node = parent
-            return re.sub(r"\s+", " ", node.text_content())
+            if node.tag == "tr":
+                cells = _cells_text(node)
+                table = next(node.iterancestors("table"), None)
+                head: list[str] = []
+                for tr in (table.iter("tr") if table is not None else []):
+                    if tr is node:
+                        break
+                    texts = _cells_text(tr)
+                    if len(texts) == len(cells) and sum(bool(_HEAD.search(t)) and len(t) <= 8 for t in texts) >= 2:
+                        head = texts
+                if head:
+                    return " ".join(f"{h}：{v}" if h and v else v for h, v in zip(head, cells, strict=True))
+                return " ".join(cells)
+            return re.sub(r"\s+", " ", " ".join(node.itertext()))
     return ""
 
 
@@ -132,7 +156,7 @@ def _item_text(snap: SiteSnapshot, it: ListItem) -> str | None:
     f = snap.page(it.url)
     if f is None or not f.ok or not (f.content_type or "").startswith("text/html"):
         return None
-    return page_text(snap, it.url) + " " + row_text(snap, it.page_url, it.url)
+    return ascii_digits(page_text(snap, it.url) + " " + row_text(snap, it.page_url, it.url))
 
 
 def judge_normative(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
