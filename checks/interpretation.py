@@ -57,12 +57,25 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
             for it in col.items:
                 if it.url and it.date and since <= it.date <= today and not _is_jd(it.title):
                     policy.setdefault(_key(it.url), it)
+    # The policy and its 解读 may live on different sites of the run (a department's 解读 of a policy on the
+    # portal, "原文链接" to the portal): pages and links are looked up on every site crawled.
+    sites = [snap] + [o for s in snap.sites() if s.id != snap.site.id and (o := snap.other(s.id)) is not None]
+
+    def locate(url: str) -> SiteSnapshot | None:
+        for s in sites:
+            f = s.page(url)
+            if f is not None and f.ok:
+                return s
+        return None
+
     jd: dict[str, str] = {}                                     # url -> title
     for col in cmap.find("interpretation"):
         jd.update({_key(it.url): it.title for it in col.items if it.url})
-    jd.update({_key(d.url): d.title for d in documents(snap, _JD_WORDS) if _is_jd(d.title)})
+    for s in sites:
+        jd.update({_key(d.url): d.title for d in documents(s, _JD_WORDS) if _is_jd(d.title) and _key(d.url) not in jd})
     # list pages are not a document's 解读 (an article linked as "相关解读" may itself be mapped as a column)
     columns = {_key(c.url) for c in cmap.columns if len(c.items) >= 2}
+    any_column = {_key(c.url) for c in cmap.columns}
     if not policy:
         unread = [c for cat in params["policy_categories"] for c in cmap.find(cat) if c.state == "unverifiable"]
         if unread:
@@ -71,20 +84,24 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     findings: list[Finding] = []
     linked = checked = 0
     for url, it in policy.items():
-        page = snap.page(url)
-        if page is None or not page.ok:
+        home = locate(url)
+        if home is None:
             continue
         checked += 1
-        # body links only: a nav entry "政策解读" points at the column, not at this document's 解读
-        out_links = {_key(ln.target_url): (ln.anchor or "") for ln in snap.links(url)
-                     if ln.region in (None, "body") and _key(ln.target_url) not in columns}
+        # a link to a known 解读 counts from any part of the page ("相关解读" blocks are often styled as the
+        # page bottom); a link known only by its anchor ("政策解读") counts in the body only, because a nav
+        # entry "政策解读" points at the column, not at this document's 解读
+        out_links = {_key(ln.target_url): (ln.anchor or "") for ln in home.links(url)
+                     if _key(ln.target_url) not in columns and (ln.region in (None, "body") or (
+                         _key(ln.target_url) in jd and _key(ln.target_url) not in any_column))}
         forward = [u for u, anchor in out_links.items() if u != url and (u in jd or _is_jd(anchor))]
-        backward = [u for u in jd if u != url and any(_key(ln.target_url) == url for ln in snap.links(u))]
+        backward = [u for u in jd if u != url and (src := locate(u)) is not None
+                    and any(_key(ln.target_url) == url for ln in src.links(u))]
         both = [u for u in forward if u in backward]
         ev = {"url": url, "anchor": it.title, "source_url": it.page_url}
         if both:
             linked += 1
-        elif forward and not any(snap.page(u) for u in forward):
+        elif forward and not any(locate(u) for u in forward):
             linked += 1                 # the 解读 page was not crawled: its back link cannot be checked
             findings.append(Finding("policy-interpretation.back_unverified", {"title": it.title}, Severity.WARN, **ev))
         elif forward or backward:
