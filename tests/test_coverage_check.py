@@ -6,8 +6,8 @@ import pytest
 from checks.base import params_for
 from checks.coverage import CHECKS
 from zwgk.model import Outcome
-from zwgk.runner import judge_one
 from zwgk.rules import load_rules
+from zwgk.runner import judge_one
 from zwgk.testing import Page, make_snapshot
 
 CHECK = CHECKS[0]
