@@ -49,6 +49,10 @@ def _anchor_hit(snap: SiteSnapshot, words: list[str], url_words: list[str] = ())
 def judge_channels(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     kind = snap.site.kind
     wanted: dict[str, str | None] = {"application": _application(snap, params)}
+    host = snap.other(snap.site.column_of) if snap.site.column_of else None
+    if not wanted["application"] and host is not None:
+        # a unit published as a portal column receives applications through the portal's channel
+        wanted["application"] = _application(host, params)
     if kind in params["mailbox_for"]:
         cols = column_map(snap).find("leader-mailbox")
         wanted["mailbox"] = cols[0].url if cols else _anchor_hit(snap, list(params["mailbox_words"]))

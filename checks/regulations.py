@@ -238,5 +238,6 @@ CHECKS: list[Check] = [
           doc="政府信息公开专栏设规章栏目，规章显示题注，或链接到市、省规章库"),
     Check("normative-documents", "行政规范性文件公开（任务27）", judge_normative, _messages("normative"),
           {"max_items": 50, "max_unmarked_share": 0.0},
+          kinds=("portal", "department"),   # task 27: 区直（含驻区）各单位 and the government's own
           doc="规范性文件显示文号、成文/发布日期和有效性标识；统计无有效性标识占比"),
 ]

@@ -1,6 +1,8 @@
 """Task 26 for units published as a column of the portal."""
 from __future__ import annotations
 
+import pytest
+
 from checks.base import params_for
 from zwgk.model import Outcome
 
@@ -30,3 +32,30 @@ def test_a_column_unit_is_served_by_its_portals_regulations_column() -> None:
     bare = make_snapshot({portal_url + "jd/": "<html><body><p>街道栏目</p></body></html>"}, site=col,
                          other_sites={"portal": (site_config("portal", portal_url), {portal_url: "<p>门户</p>"})})
     assert check.judge(bare, params_for(check, None)).outcome == Outcome.FAIL
+
+
+def test_a_column_unit_uses_its_portals_application_channel() -> None:
+    from checks.channels import CHECKS as CH
+    from zwgk.store import LinkRow
+    from zwgk.testing import make_snapshot, site_config
+
+    portal_url = "http://www.example.gov.cn/"
+    col = site_config("jd", portal_url + "jd/", kind="street", unit="某街道办事处", column_of="portal")
+    check = next(c for c in CH if c.id == "application-channel")
+    portal = {"portal": (site_config("portal", portal_url),
+                         {portal_url: '<html><body><a href="/ysqgk/">依申请公开</a></body></html>'})}
+    with_channel = make_snapshot({portal_url + "jd/": "<p>街道栏目</p>"}, site=col, other_sites=portal,
+                                 links={"portal": [LinkRow(portal_url, portal_url + "ysqgk/sq.html", "在线申请依申请公开",
+                                                           "body")]})
+    res = check.judge(with_channel, params_for(check, None))
+    assert res.metrics["application"] == portal_url + "ysqgk/sq.html", res.metrics
+    bare = make_snapshot({portal_url + "jd/": "<p>街道栏目</p>"}, site=col, other_sites=portal)
+    assert check.judge(bare, params_for(check, None)).metrics["application"] is None
+
+
+@pytest.mark.parametrize("kind, applies", [("street", False), ("department", True), ("portal", True)])
+def test_normative_documents_are_judged_for_the_units_task_27_names(kind: str, applies: bool) -> None:
+    from checks.regulations import CHECKS as REG
+
+    check = next(c for c in REG if c.id == "normative-documents")
+    assert (kind in check.kinds) is applies
