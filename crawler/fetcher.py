@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import ssl
 import time
 import zlib
@@ -32,7 +33,26 @@ KEEP_HEADERS = ("last-modified", "etag", "content-type", "content-length", "loca
 # Fingerprints of WAF JavaScript challenges (Jiasule, Aliyun, Yunsuo, Cloudflare): a 200
 # answer that is no page at all must read "blocked", not "page without content".
 _CHALLENGE_MARKS = (b"__jsl_clearance", b"acw_sc__v2", b"yunsuo_session_verify",
-                    b"challenge-platform", b"_waf_", b"\xe5\xae\x89\xe5\x85\xa8\xe7\x8b\x97")
+                    b"challenge-platform", b"_waf_", b"\xe5\xae\x89\xe5\x85\xa8\xe7\x8b\x97",
+                    b"$_ts=window", b"$_ts = window")        # 瑞数 (Riversecurity) dynamic challenge
+_CHALLENGE_MAX = 16384
+_SCRIPT_OR_TAG = re.compile(rb"<script\b.*?</script\s*>|<style\b.*?</style\s*>|<[^>]*>|&nbsp;|\s+",
+                            re.IGNORECASE | re.DOTALL)
+_SELF_RELOAD = re.compile(rb"location\s*\.\s*reload\s*\(|location\s*(?:\.\s*href)?\s*=\s*location\b|"
+                          rb"location\s*\.\s*(?:replace|assign)\s*\(\s*location\b", re.IGNORECASE)
+
+
+def is_challenge(body: bytes) -> bool:
+    """A WAF JavaScript challenge (安全狗, 知道创宇加速乐, 瑞数, Aliyun, Yunsuo, unknown ones): a known
+    fingerprint, or a small page with no visible text whose script sets a cookie and reloads itself.
+    Such an answer — whatever its status (加速乐 uses 521) — is "blocked", not the site's page."""
+    if len(body) >= _CHALLENGE_MAX:
+        return False
+    if any(m in body for m in _CHALLENGE_MARKS):
+        return True
+    low = body.lower()
+    return (b"document.cookie" in low and _SELF_RELOAD.search(body) is not None
+            and len(_SCRIPT_OR_TAG.sub(b"", body)) < 200)
 
 
 @dataclass
@@ -328,9 +348,11 @@ class Fetcher:
             st = r.status_code
             if st in BLOCK_STATUSES:
                 res.error_kind, res.error_detail = "blocked", f"HTTP {st}"
+            elif st >= 400 and is_challenge(body):
+                res.error_kind, res.error_detail = "blocked", f"HTTP {st}, JavaScript challenge (WAF)"
             elif st >= 400:
                 res.error_kind, res.error_detail = "http_status", f"HTTP {st}"
-            elif st == 200 and len(body) < 16384 and any(m in body for m in _CHALLENGE_MARKS):
+            elif st == 200 and is_challenge(body):
                 res.error_kind, res.error_detail = "blocked", "JavaScript challenge (WAF)"
         finally:
             await r.aclose()
