@@ -22,7 +22,7 @@ from crawler.parse import Link, PageInfo, parse_html
 from crawler.site import SiteCrawl
 from crawler.urls import is_attachment, is_skipped_resource, normalize, origin_of
 from crawler.writer import dumps
-from zwgk.store import FetchRow
+from zwgk.store import FetchRow, LinkRow
 
 _JSONP = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.DOTALL)
 _PAGEISH = re.compile(r"\.(?:s?html?|jsp|php|aspx?)(?:$|\?)|/t\d{8}_", re.IGNORECASE)
@@ -93,6 +93,44 @@ async def resource_dns_step(sc: SiteCrawl, info: PageInfo) -> None:
         for rtype in ("A", "AAAA"):
             a = await res.lookup(h, rtype)
             w.dns(h, rtype, a.answers, a.error)
+
+
+async def home_step(sc: SiteCrawl) -> tuple[FetchRow, PageInfo | None]:
+    """The site's one ``home`` row. A home page that is only a redirect shell (a meta refresh or a
+    literal ``location.href = '…'`` script, DOMAIN.md §9) is followed once, like an HTTP redirect:
+    the row keeps ``url`` = the start URL, gets the target as ``final_url`` and the target's body and
+    links, and records the shell in ``extra.shell``. Targets outside the site are not followed (the
+    shell stays the home page and its checks say "could not verify")."""
+    ctx = sc.ctx
+    row, body, info = await sc.fetch_one(sc.start, "home", depth=0, write=False)
+    target = info.redirect if info is not None and row.ok else None
+    if target and target != sc.start and target != row.final_url and sc.scope.contains(target) \
+            and not ctx.stop.is_set():
+        row2, body2, info2 = await sc.fetch_one(target, "home", depth=0, write=False)
+        if row2.ok and info2 is not None:
+            assert info is not None
+            row2.extra["shell"] = {"via": info.redirect_via, "url": row.final_url or row.url,
+                                   "status": row.status, "size": row.size, "target": target}
+            row2.redirects = [*row.redirects, row.final_url or row.url, *row2.redirects]
+            row2.url = sc.start
+            for u in (target, row2.final_url):
+                if u and u not in sc.seen:
+                    sc.seen.add(u)     # the shell's target is the home page: not crawled again
+                    ctx.writer.add(sc.spec.id, (u, 0, sc.start, "done", "page", "home shell target", "{}",
+                                                sc._next_seq()))
+            row, body, info = row2, body2, info2
+        else:
+            row.extra["shell_unfollowed"] = {"via": info.redirect_via if info else None, "target": target,
+                                             "status": row2.status, "error_kind": row2.error_kind}
+    elif target and target != sc.start and target != row.final_url:
+        row.extra["shell_unfollowed"] = {"via": info.redirect_via if info else None, "target": target,
+                                         "reason": "outside the site"}
+    if info is not None:
+        ctx.writer.links(sc.spec.id, [LinkRow(sc.start, ln.url, ln.anchor, ln.region, ln.tag)
+                                      for ln in info.links])
+        ctx.stats["links"] += len(info.links)
+    ctx.writer.fetch(row, body)
+    return row, info
 
 
 async def robots_step(sc: SiteCrawl) -> None:
@@ -207,17 +245,20 @@ async def ipv6_step(sc: SiteCrawl, home: PageInfo | None) -> None:
         v6, v4 = out
         return (v4 if v4[0].ok else v6)
 
-    await pinned(sc.start, 1, True)
+    hr = sc.home_result
+    # a followed redirect shell: compare the real home page over both families, not the shell
+    l1 = (hr.final_url or sc.start) if hr is not None and hr.extra.get("shell") else sc.start
+    await pinned(l1, 1, True)
     if home is None or sc.ctx.stop.is_set():
         _write(sc, rows)
         return
     internal = [ln.url for ln in home.links if ln.tag == "a" and sc.scope.contains(ln.url)
-                and not is_skipped_resource(ln.url) and ln.url != sc.start]
+                and not is_skipped_resource(ln.url) and ln.url not in (sc.start, l1)]
     l2 = _spread(list(dict.fromkeys(internal)), cfg.ipv6_l2_sample)
     got = await asyncio.gather(*(pinned(u, 2, False) for u in l2))
     if sc.ctx.stop.is_set():
         return  # unfinished: nothing written, the step runs again on resume
-    seen = set(l2) | {sc.start}
+    seen = set(l2) | {sc.start, l1}
     l3: dict[str, None] = {}
     for row, body in got:
         if body is None or not row.ok or (row.content_type or "text/html") not in ("text/html", "application/xhtml+xml"):
@@ -242,6 +283,7 @@ def _write(sc: SiteCrawl, rows: list[tuple[FetchRow, bytes | None]]) -> None:
 __all__ = [
     "dns_step",
     "dumps",
+    "home_step",
     "https_step",
     "ipv6_step",
     "json_urls",

@@ -33,6 +33,13 @@ _PAGER_HINTS = ("createPage", "showPage", "下一页", "尾页", "末页", "<nex
 # old table sites navigate with <td onclick="location.href='…'">, window.open('…') and the like
 _ONCLICK = re.compile(r"""(?:location(?:\.href)?\s*=|location\.(?:assign|replace)\s*\(|window\.open\s*\()\s*"""
                       r"""['"]([^'"\s]+)['"]""")
+# A home page that is only a redirect shell: <meta http-equiv=refresh content="0;url=…"> or an
+# inline script assigning a literal to location / location.href / location.replace(…).
+_REFRESH_URL = re.compile(r"""^\s*[\d.]*\s*[;,]?\s*url\s*=\s*['"]?([^'"\s>]+)""", re.IGNORECASE)
+_JS_REDIRECT = re.compile(r"""(?:\b(?:window|top|self|document|parent)\s*\.\s*)?\blocation\s*"""
+                          r"""(?:\.\s*href\s*=|=|\.\s*(?:replace|assign)\s*\()\s*['"]([^'"\s]+)['"]""")
+_SHELL_MAX_TEXT = 120      # visible characters (whitespace removed) of a redirect shell
+_SHELL_MAX_LINKS = 3
 _NEXTGROUP_BLOCK = re.compile(r"<nextgroup>.*?</nextgroup>", re.IGNORECASE | re.DOTALL)
 _API_HINTS = (".json", "/api/", "gkmlpt", "data-url", "data-api", "ajax", "fetch(", "axios", "url:")
 
@@ -54,6 +61,10 @@ class PageInfo:
     pagination: list[str] = field(default_factory=list)
     json_api: list[str] = field(default_factory=list)
     error: str | None = None
+    # a redirect shell (page with almost no content whose meta refresh or script sends the browser
+    # elsewhere): the target URL and how ("meta" | "script"); the target is also one of ``links``
+    redirect: str | None = None
+    redirect_via: str | None = None
 
 
 def _own_region(el: Any) -> str | None:
@@ -189,6 +200,7 @@ def _read(doc: Any, text: str, base_url: str, resolver: Resolver, info: PageInfo
     if any(h in text for h in _API_HINTS):
         apis = (normalize(u) for u in json_list_endpoints(text, base))
         info.json_api = list(dict.fromkeys(u for u in apis if u))[:20]
+    shell = _shell_target(doc, base, origin, resolver)
     body = doc.find("body")
     if body is not None:
         lxml.etree.strip_elements(body, "script", "style", with_tail=False)
@@ -198,3 +210,31 @@ def _read(doc: Any, text: str, base_url: str, resolver: Resolver, info: PageInfo
             if len(seen) >= 200:
                 break
         info.dates = list(seen)
+    if shell is not None:
+        visible = "".join(body.text_content().split()) if body is not None else ""
+        anchors = sum(1 for ln in info.links if ln.tag == "a")
+        if len(visible) <= _SHELL_MAX_TEXT and anchors <= _SHELL_MAX_LINKS:
+            info.redirect, info.redirect_via = shell
+            if not any(ln.url == shell[0] and ln.tag == "a" for ln in info.links):
+                info.links.append(Link(shell[0], None, "body", "a"))
+
+
+def _shell_target(doc: Any, base: str, origin: str, resolver: Resolver) -> tuple[str, str] | None:
+    """The target of a meta refresh, else of the first literal ``location = '…'`` in an inline script."""
+    for m in doc.iter("meta"):
+        if (m.get("http-equiv") or "").strip().lower() == "refresh":
+            hit = _REFRESH_URL.match(m.get("content") or "")
+            url = resolver.resolve(base, origin, hit.group(1)) if hit else None
+            if url:
+                return url, "meta"
+    for sc in doc.iter("script"):
+        if sc.get("src") or not sc.text or "location" not in sc.text:
+            continue
+        for hit in _JS_REDIRECT.finditer(sc.text):
+            raw = hit.group(1)
+            if raw.startswith(("javascript:", "#")):
+                continue
+            url = resolver.resolve(base, origin, raw)
+            if url:
+                return url, "script"
+    return None

@@ -108,7 +108,7 @@ async def crawl_site(sc: SiteCrawl) -> None:
             return
         sc.seen.add(sc.start)
         sc.pages_taken += 1
-        row, _, home = await sc.fetch_one(sc.start, "home", depth=0)
+        row, home = await gather.home_step(sc)
         ctx.writer.add(spec.id, (sc.start, 0, None, "done", "home", None, "{}", 0))
         if home is not None:
             sc.enqueue_links(home, row.final_url or sc.start, 0)
