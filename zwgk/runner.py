@@ -59,6 +59,33 @@ def district_of(store: Store, run_id: int) -> dict[str, Any]:
         return {}
 
 
+_HOME_ERRORS = {
+    "dns": "域名无法解析", "connect": "无法连接服务器", "timeout": "访问超时", "tls": "HTTPS证书/TLS错误",
+    "too_many_redirects": "重定向过多", "too_large": "页面过大", "decode": "内容无法解码",
+    "disallowed": "robots.txt禁止抓取首页", "refused": "地址不允许访问（内网地址）",
+}
+
+
+def home_reason(home: Any) -> str:
+    """Why the home page cannot be judged, in words an office reads: a WAF that blocked the audit
+    (401/403/412/429, a JavaScript challenge) is said to be one — the site was not shown to be down."""
+    if home is None:
+        return "未抓取"
+    kind, status = home.error_kind, home.status
+    if kind == "blocked":
+        how = f"HTTP {status}" if status else "拦截"
+        if "challenge" in (home.error_detail or "").lower():
+            how += "，JavaScript验证页面"
+        return f"网站拦截了本次审计访问（{how}，疑似WAF/安全防护），非网站故障；请将审计地址加入白名单后复查"
+    if kind in _HOME_ERRORS:
+        return _HOME_ERRORS[kind]
+    if status is not None and (kind == "http_status" or status >= 400):
+        return f"HTTP {status}"
+    if kind:
+        return kind
+    return "首页无内容" if status is not None else "未抓取"
+
+
 def judge_one(check: Check, snap: SiteSnapshot, rules: Rules) -> CheckResult:
     site = snap.site
     if site.kind not in check.kinds:
@@ -69,8 +96,12 @@ def judge_one(check: Check, snap: SiteSnapshot, rules: Rules) -> CheckResult:
     if "pages" in check.needs:
         home = snap.home()
         if home is None or not home.ok or not home.body_hash:
-            reason = "未抓取" if home is None else (home.error_kind or f"HTTP {home.status}")
-            return CheckResult(Outcome.ERROR, "common.no_home", {"reason": reason})
+            return CheckResult(Outcome.ERROR, "common.no_home", {"reason": home_reason(home)})
+        shell = (home.extra or {}).get("shell_unfollowed")
+        if shell:   # the home page is only a script/meta redirect we could not follow: nothing to judge
+            return CheckResult(Outcome.ERROR, "common.no_home",
+                               {"reason": f"首页仅为跳转页（{'meta refresh' if shell.get('via') == 'meta' else '脚本跳转'}"
+                                          f"至 {str(shell.get('target'))[:120]}），未能读取跳转后的首页"})
     try:
         result = check.judge(snap, params_for(check, rules.check_table(check.id)))
     except Exception as e:  # a bug or a page we did not foresee: could not verify, never a failure
