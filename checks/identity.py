@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 from checks.base import Check, home_problem
 from checks.links import norm_text, visible_text
@@ -27,16 +27,23 @@ from zwgk.snapshot import SiteSnapshot
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _ICP = re.compile(rf"([{_PROVINCES}])\s*ICP\s*备\s*(\d{{6,10}})\s*号(?:\s*-\s*\d+)?", re.IGNORECASE)
 _GA = re.compile(rf"[{_PROVINCES}]?\s*公网安备\s*(\d+)\s*号?")
-_SITECODE = re.compile(r"网站标识码\s*[:：]?\s*([A-Za-z]{0,2}\d{6,12})")
+_SITECODE = re.compile(r"(?:网站(?:标识|识别)码|标识码)\s*[:：]?\s*([A-Za-z]{0,2}\d{6,12})")
+# Evidence that the footer is put in by the browser, not present in the HTML we read.
+_FOOT_ID = re.compile(r"foot|bottom|dibu|copyright|banquan", re.IGNORECASE)
+_INJECT = re.compile(r"\.load\s*\(|document\.write|innerHTML|\$\.(?:get|ajax)\s*\(|fetch\s*\(|XMLHttpRequest|"
+                     r"include", re.IGNORECASE)
 _HOST_ORG = re.compile(r"主\s*办\s*(?:单\s*位)?\s*[:：]")
 _CONTACT = re.compile(r"(?:电\s*话|联系电话|联系方式|咨询电话|热线|Tel|邮\s*箱|E-?mail)\s*[:：]?\s*[\w(（]", re.IGNORECASE)
 _PHONE = re.compile(r"(?:0\d{2,3}[-－ ]?)?\d{7,8}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")   # a phone or an e-mail
 _CODE_FORM = re.compile(r"^(?:\d{10}|bm\d{8})$")
+# Footer markers: when none of them is in the HTML, the footer was not read (or is not there).
+_MARKERS = (_ICP, _GA, _SITECODE, _HOST_ORG)
 
 MESSAGES = {
     "site-identity.ok": "网站标识要素齐全，网站标识码{code}一致",
     "site-identity.fail": "网站标识存在问题：{problems}",
     "site-identity.unverified": "无法核验网站标识：{reason}",
+    "site-identity.footer_injected": "首页HTML中没有底部功能区内容，底部由{how}加载，无法核验网站标识",
     "site-identity.missing": "首页底部缺少{element}",
     "site-identity.icp_unlinked": "ICP备案编号{icp}未链接到工业和信息化部备案系统（beian.miit.gov.cn）",
     "site-identity.ga_unlinked": "公安机关备案号{code}未链接到全国互联网安全管理服务平台（www.beian.gov.cn）",
@@ -72,6 +79,25 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                            {"reason": f"首页可见文字过少（{len(norm_text(text))}字），页面可能由脚本生成"})
     hrefs = [(a.get("href") or "", a.text_content().strip()) for a in doc.iter("a")]
     srcs = [el.get("src") or "" for el in doc.iter("script", "img", "iframe")]
+    # A footer in an <iframe> of the same site: read the stored frame page as part of the home page.
+    frames_unread: list[str] = []
+    for el in doc.iter("iframe", "frame"):
+        src = (el.get("src") or "").strip()
+        if not src or src.startswith(("javascript:", "about:")):
+            continue
+        frame = _frame_page(snap, url_of(home), src)
+        fdoc = snap.tree(frame) if frame is not None and frame.ok else None
+        if fdoc is None:
+            frames_unread.append(src)
+            continue
+        text += " " + visible_text(snap.html(frame))[1]
+        hrefs += [(a.get("href") or "", a.text_content().strip()) for a in fdoc.iter("a")]
+        srcs += [e.get("src") or "" for e in fdoc.iter("script", "img", "iframe")]
+    if not any(m.search(text) for m in _MARKERS):
+        how = _injected_footer(doc, frames_unread)
+        if how:
+            return CheckResult(Outcome.ERROR, "site-identity.footer_injected", {"how": how},
+                               metrics={"frames_unread": frames_unread[:5]})
     findings: list[Finding] = []
     problems: list[str] = []
     url = home.final_url or home.url
@@ -133,6 +159,9 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         meta_code = metas[0].strip() if metas else None
     jiucuo = [h for h, _ in hrefs if "jiucuo" in h.lower() or "zfwzgl.www.gov.cn" in h.lower()]
     jiucuo_code = next((parse_qs(urlsplit(h).query).get("site_code", [None])[0] for h in jiucuo), None)
+    if jiucuo_code is None:   # <script id="_jiucuo_" sitecode="…" src="…/exposure/jiucuo.js">
+        jiucuo_code = next(((el.get("sitecode") or "").strip() or None for el in doc.iter("script")
+                            if el.get("sitecode") and "jiucuo" in (el.get("src") or "").lower()), None)
     if not jiucuo and not any("jiucuo" in s.lower() or "zfwzgl" in s.lower() for s in srcs):
         missing("“我为政府网站找错”入口")
     code = footer_code or meta_code or jiucuo_code
@@ -162,6 +191,33 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         return CheckResult(Outcome.FAIL, "site-identity.fail", {"problems": "；".join(problems)},
                            findings=findings, metrics=metrics)
     return CheckResult(Outcome.PASS, "site-identity.ok", {"code": code}, findings=findings, metrics=metrics)
+
+
+def url_of(row: Any) -> str:
+    return str(row.final_url or row.url)
+
+
+def _frame_page(snap: SiteSnapshot, base: str, src: str) -> Any:
+    return snap.page(urljoin(base, src))
+
+
+def _injected_footer(doc: Any, frames_unread: list[str]) -> str | None:
+    """How the footer reaches the browser when it is not in the HTML: an unread <iframe>, a script
+    filling an empty footer container or writing the page, a script named like a footer."""
+    if frames_unread:
+        return f"iframe（{frames_unread[0][:80]}）"
+    empty_foot = any(_FOOT_ID.search(f"{el.get('id') or ''} {el.get('class') or ''}")
+                     and not "".join(el.text_content().split())
+                     for el in doc.iter("div", "footer", "section", "span", "td", "table", "p"))
+    if empty_foot:
+        return "脚本（空的底部容器）"
+    script_src = next((el.get("src") for el in doc.iter("script")
+                       if _FOOT_ID.search(urlsplit(el.get("src") or "").path)), None)
+    if script_src:
+        return f"脚本（{script_src[:80]}）"
+    if any(_INJECT.search(el.text or "") for el in doc.iter("script") if not el.get("src")):
+        return "脚本"
+    return None
 
 
 def _domain_findings(snap: SiteSnapshot, params: Mapping[str, Any]) -> list[Finding]:
