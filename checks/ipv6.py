@@ -295,9 +295,15 @@ def _v4_only_resources(snap: SiteSnapshot, host: str, unverified: list[str]) -> 
         if ln.tag not in _EMBED_TAGS or not rhost or rhost == host or ln.target_url in seen:
             continue
         seen.add(ln.target_url)
-        rec = snap.dns(rhost, "AAAA")
+        rec, a = snap.dns(rhost, "AAAA"), snap.dns(rhost, "A")
         if rec is None or (not rec[0] and rec[1] not in (*_NO_RECORD, None)):
             unknown.add(rhost)
+        elif not rec[0] and a is not None and not a[0]:
+            # no IPv4 address either: a dead (or unresolvable) resource host — links territory,
+            # not an IPv4-only one (and an NXDOMAIN from a broken resolver must not read "天窗")
+            if a[1] not in (*_NO_RECORD, None):
+                unknown.add(rhost)
+            continue
         elif not rec[0]:
             out.append(Finding("ipv6.v4_only_resource", {"url": ln.target_url, "host": rhost}, url=ln.target_url,
                                source_url=home.url, anchor=f"<{ln.tag}>", observed=f"{rhost}：无AAAA",
