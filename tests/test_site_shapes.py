@@ -503,3 +503,16 @@ def test_ipv6_tianchuang_lists_ipv4_only_hosts(audited: dict[str, Any]) -> None:
 def test_no_site_is_vetoed(audited: dict[str, Any]) -> None:
     assert audited["summary"].vetoes == 0
     assert not [sid for sid, s in audited["sites"].items() if s["score"]["vetoed"]]
+
+
+@pytest.mark.parametrize("body, challenge", [
+    (RUISHU, True), (COOKIE_RELOAD, True), (JIASULE, True), (GENERIC_200, True),
+    ("<html><script>location.href='/index.shtml'</script></html>", False),          # a redirect shell
+    ("<html><head><title>404</title></head><body>Not Found</body></html>", False),  # a real error page
+    ("<html><body><p>" + "政务公开" * 100 + "</p><script>document.cookie='a=1';location.reload()</script>"
+     "</body></html>", False),                                                       # a page with content
+], ids=["ruishu", "cookie-reload", "jiasule", "generic-200", "shell", "plain-404", "content-page"])
+def test_challenge_recognition(body: str, challenge: bool) -> None:
+    from crawler.fetcher import is_challenge
+
+    assert is_challenge(body.encode()) is challenge
