@@ -273,3 +273,24 @@ def test_probe_sites(env: Any) -> None:
     assert dict(out) == {"portal": True, "dead": False}
     rows = list(store.db.execute("SELECT site_id, ok, status FROM probes ORDER BY site_id"))
     assert [tuple(r) for r in rows] == [("dead", 0, 404), ("portal", 1, 200)]
+
+
+def test_sitemap_seeds_pages_no_link_reaches(env: Any) -> None:
+    """sitemap.xml (named in robots.txt) is an extra seed: an orphan page listed only there is crawled."""
+    _, dns = env
+    routes = {
+        "/": page("首页", '<a href="/a.html">一</a>'),
+        "/a.html": page("一"),
+        "/orphan.html": page("孤立页面", "<p>只在网站地图中</p>"),
+        "/robots.txt": Resp(200, "User-agent: *\nAllow: /\nSitemap: /sitemap.xml\n", {"Content-Type": "text/plain"}),
+    }
+    with LoopbackServer(routes) as srv:
+        base = f"http://{HOST}:{srv.port}"
+        srv.routes["/sitemap.xml"] = Resp(200, (
+            '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<url><loc>{base}/orphan.html</loc></url><url><loc>{base}/a.html</loc></url></urlset>"),
+            {"Content-Type": "application/xml"})
+        store, run, _ = crawl((srv, dns), [site(srv)], ipv6_l2_sample=0, ipv6_l3_sample=0)
+    pages = by_url(store.fetches(run, "portal", "page"))
+    assert f"{base}/orphan.html" in pages and pages[f"{base}/orphan.html"].ok
+    assert any(f.url == f"{base}/sitemap.xml" for f in store.fetches(run, "portal", "sitemap"))
