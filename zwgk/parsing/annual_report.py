@@ -1,4 +1,4 @@
-"""Read a 政府信息公开工作年度报告 from HTML or PDF text (DOMAIN.md §7).
+"""Read a 政府信息公开工作年度报告 from HTML, PDF, DOCX or OFD (DOMAIN.md §7).
 
 Format: 国办公开办函〔2021〕30号 (reports on 2021 and later) replaced the 2019
 trial format (国办公开办函〔2019〕60号). Both share table 三's rows and applicant
@@ -11,6 +11,9 @@ reader serves both: the official row labels are located in order, and a row's
 values are the numbers between its label and the next label. A row whose
 number count is not the expected one is *unparsed*, never guessed, so a layout
 we do not understand yields "could not verify", not a false arithmetic failure.
+
+DOCX tables are rewritten as HTML tables (rowspan/colspan from w:vMerge/w:gridSpan) and read as
+HTML; OFD text is read like PDF text, line by line in reading order (:mod:`zwgk.parsing.office`).
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from typing import Any
 
 import lxml.html
 
+from zwgk.parsing import office
 from zwgk.parsing.dates import ascii_digits
 from zwgk.parsing.tables import grid, number
 
@@ -100,7 +104,7 @@ class Issue:
 class AnnualReport:
     title: str
     title_year: int | None
-    source: str                                    # html | pdf
+    source: str                                    # html | pdf | docx | ofd
     text: str                                      # normalised full text (tables linearised)
     headings: dict[str, bool] = field(default_factory=dict)
     format: str | None = None                      # 2021 | 2019 | mixed | None
@@ -242,6 +246,14 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(_PAGE_NO.sub("", t) for t in pages)
 
 
+def ofd_text(data: bytes) -> str:
+    """Text of an OFD in reading order, page numbers removed. '' for a scanned (image-only) OFD.
+
+    Raises :class:`zwgk.parsing.office.OfficeUnreadable` (damaged, or refused as unsafe).
+    """
+    return "\n".join(_PAGE_NO.sub("", t) for t in office.ofd_pages(data))
+
+
 def is_scanned(text: str, min_cjk: int = 50) -> bool:
     """A PDF whose text layer holds almost no Chinese is an image scan."""
     return len(re.findall(r"[\u4e00-\u9fff]", text)) < min_cjk
@@ -265,8 +277,13 @@ def title_year(title: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def parse_html(html: str, title: str = "") -> AnnualReport:
-    return _parse(normalise(html_text(html)), title, "html")
+def parse_html(html: str, title: str = "", source: str = "html") -> AnnualReport:
+    return _parse(normalise(html_text(html)), title, source)
+
+
+def parse_docx(data: bytes, title: str = "") -> AnnualReport:
+    """Raises :class:`zwgk.parsing.office.OfficeUnreadable`."""
+    return parse_html(office.docx_html(data), title, "docx")
 
 
 def parse_text(text: str, title: str = "", source: str = "pdf") -> AnnualReport:
