@@ -4,8 +4,9 @@ Rules (DOMAIN.md §7): 《中华人民共和国政府信息公开条例》(2019)
 the previous year's report by Jan 31, the government's own report by Mar 31 (both configurable);
 format 国办公开办函〔2021〕30号 for reports on 2021 and later (it replaced the 2019 trial format
 国办公开办函〔2019〕60号): six headings, tables 二/三/四. Arithmetic A1–A4 are failures, A5–A7
-warnings. A PDF report is read with pypdf; a scanned PDF, an unstored or unreadable file →
-content could not be verified (never a failure).
+warnings. A PDF report is read with pypdf, a DOCX or OFD one with :mod:`zwgk.parsing.office`
+(standard library; DTDs, zip bombs refused); binary DOC/WPS, a scanned PDF/OFD, an unstored,
+unreadable or refused file → content could not be verified (never a failure).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from checks.columnmap import places
 from checks.documents import Doc, crawl_incomplete, is_attachment, portals, unit_documents
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing import annual_report as ar
+from zwgk.parsing import office
 from zwgk.snapshot import SiteSnapshot
 
 _KEYWORDS = ("年度报告", "年报", "信息公开工作报告")
@@ -65,15 +67,25 @@ def _read_file(snap: SiteSnapshot, url: str, title: str,
     body = snap.body(fetch)
     if not body:
         return None, "附件内容未保存（文件过大）"
-    if not (body[:5] == b"%PDF-" or url.lower().endswith(".pdf")):
-        return None, "附件不是PDF，无法读取（DOC/WPS/OFD）"
+    kind = office.kind(body, url)
+    min_cjk = int(params["min_cjk_chars"])
+    if kind == "ole":
+        return None, "附件为DOC/WPS二进制格式，无法读取"
+    if kind not in ("pdf", "docx", "ofd"):
+        return None, "附件格式无法读取（仅支持PDF/DOCX/OFD）"
+    label = kind.upper()
     try:
-        text = ar.pdf_text(body)
-    except ar.PdfUnreadable as e:
-        return None, f"PDF无法读取（{e}）"
-    if ar.is_scanned(text, int(params["min_cjk_chars"])):
-        return None, "PDF为扫描件（无文字层）"
-    return ar.parse_text(text, title), None
+        if kind == "docx":
+            rep = ar.parse_docx(body, title)
+            if ar.is_scanned(rep.text, min_cjk):
+                return None, "DOCX无文字内容（图片）"
+            return rep, None
+        text = ar.pdf_text(body) if kind == "pdf" else ar.ofd_text(body)
+    except (ar.PdfUnreadable, office.OfficeUnreadable) as e:
+        return None, f"{label}无法读取（{e}）"
+    if ar.is_scanned(text, min_cjk):
+        return None, f"{label}为扫描件（无文字层）"
+    return ar.parse_text(text, title, kind), None
 
 
 def _due(snap: SiteSnapshot, params: Mapping[str, Any], report_year: int) -> date:
@@ -203,5 +215,5 @@ def _messages(prefix: str) -> dict[str, str]:
 CHECKS: list[Check] = [
     Check("annual-report", "政府信息公开工作年度报告（任务42）", judge, _messages("annual-report"),
           {"due_department": "01-31", "due_government": "03-31", "format_2021_from": 2021, "min_cjk_chars": 50},
-          doc="上年度年报按时公开（部门1月31日、政府3月31日），六个部分、2021格式、表三表四勾稽关系（PDF可读）"),
+          doc="上年度年报按时公开（部门1月31日、政府3月31日），六个部分、2021格式、表三表四勾稽关系（PDF/DOCX/OFD可读）"),
 ]
