@@ -12,10 +12,15 @@ make, everything that is not a clean "loaded" / "did not load" is kept out of th
   ``refused`` say nothing about the site being up for citizens — they are counted and reported,
   never treated as failures (nor as successes);
 * with fewer usable probes than ``min_probes`` (default 20 × 7) or fewer monitored days than
-  ``min_days``, the result is "insufficient data" (Outcome.ERROR) with the counts.
+  ``min_days``, the result is "insufficient data" (Outcome.ERROR) with the counts;
+* a failed probe taken while *every* other audited site also failed (at least
+  ``local_outage_min_sites`` of them, within ``round_window_s``) is the audit machine's own
+  outage (its network or DNS), not this site's: it is left out of the ratio and reported.
+  Without this, one night of a broken uplink would veto every site in the district.
 """
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -34,7 +39,40 @@ MESSAGES = {
     "availability.insufficient": "探测数据不足，无法核验：近{days}天有效探测{probes}次（要求≥{min_probes}次），覆盖{covered_days}天（要求≥{min_days}天）；被拦截{blocked}次",
     "availability.probe_failed": "{time} 首页探测失败：{reason}",
     "availability.blocked": "{blocked}次探测被网站拦截（{kinds}），未计入失败率",
+    "availability.local_outage": "{count}次探测时其他{sites}个网站同时失败，疑似核查方网络故障，未计入失败率",
 }
+
+
+def _ts(row: Mapping[str, Any]) -> float:
+    return datetime.fromisoformat(row["started_at"]).timestamp()
+
+
+def _others_rounds(snap: SiteSnapshot, days: float) -> list[tuple[list[float], list[bool]]]:
+    """(sorted probe times, ok flags) of every other own site of the run (blocked probes dropped)."""
+    out = []
+    for site in snap.sites():
+        if site.id == snap.site.id or site.column_of:
+            continue
+        other = snap.other(site.id)
+        rows = sorted((r for r in (other.probes(days) if other else []) if r["error_kind"] not in _NOT_JUDGED),
+                      key=_ts)
+        if rows:
+            out.append(([_ts(r) for r in rows], [bool(r["ok"]) for r in rows]))
+    return out
+
+
+def _all_others_failed(t: float, others: list[tuple[list[float], list[bool]]], window: float,
+                       min_sites: int) -> bool:
+    """Every other site probed within ``window`` seconds of ``t`` failed too (and enough were probed)."""
+    probed = 0
+    for times, oks in others:
+        lo, hi = bisect.bisect_left(times, t - window), bisect.bisect_right(times, t + window)
+        if lo == hi:
+            continue
+        probed += 1
+        if any(oks[lo:hi]):
+            return False
+    return probed >= min_sites
 
 
 def _reason(row: Mapping[str, Any], timeout_ms: float) -> str:
@@ -67,23 +105,33 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     usable: list[Mapping[str, Any]] = []
     failed: list[Mapping[str, Any]] = []
     blocked_kinds: dict[str, int] = {}
+    others: list[tuple[list[float], list[bool]]] | None = None
+    local_outage = 0
     for r in rows:
         if r["error_kind"] in _NOT_JUDGED:
             blocked_kinds[r["error_kind"]] = blocked_kinds.get(r["error_kind"], 0) + 1
             continue
-        usable.append(r)
         # The rubric's failure is "not loaded after 15 s": an ok probe slower than that fails too.
         slow = r["elapsed_ms"] is not None and r["elapsed_ms"] > timeout_ms
         if not r["ok"] or slow:
+            others = _others_rounds(snap, days) if others is None else others
+            if _all_others_failed(_ts(r), others, float(params["round_window_s"]),
+                                  int(params["local_outage_min_sites"])):
+                local_outage += 1
+                continue
             failed.append(r)
+        usable.append(r)
 
     covered = {datetime.fromisoformat(r["started_at"]).astimezone(snap.run.tz).date() for r in usable}
     blocked = sum(blocked_kinds.values())
     n, k = len(usable), len(failed)
     ratio = k / n if n else 0.0
     metrics = {"probes": n, "failures": k, "blocked": blocked, "covered_days": len(covered),
-               "fail_ratio": round(ratio, 4), "window_days": days}
+               "fail_ratio": round(ratio, 4), "window_days": days, "local_outage": local_outage}
     findings: list[Finding] = []
+    if local_outage:
+        findings.append(Finding("availability.local_outage", {
+            "count": local_outage, "sites": len(others or [])}, severity=Severity.WARN, url=snap.site.url))
     if blocked:
         findings.append(Finding("availability.blocked", {
             "blocked": blocked, "kinds": "、".join(f"{kk}×{v}" for kk, v in sorted(blocked_kinds.items()))},
@@ -119,7 +167,7 @@ CHECKS: list[Check] = [
         judge=judge,
         messages=MESSAGES,
         defaults={"window_days": 7, "fail_ratio": 0.05, "min_probes": 140, "min_days": 7,
-                  "timeout_s": 15, "max_evidence": 50},
+                  "timeout_s": 15, "max_evidence": 50, "local_outage_min_sites": 3, "round_window_s": 300},
         own_site_only=True,
         needs=("probes",),
         doc="首页一周探测（每天≥20次，15秒超时），失败率≥5%单项否决；数据不足则无法核验",

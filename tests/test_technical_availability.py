@@ -90,3 +90,32 @@ def test_blocked_probes_are_reported_not_failed() -> None:
 def test_site_level_findings_cite_the_probed_home_page(probes) -> None:
     res = judge(probes)
     assert res.findings and all(f.url == "http://www.example.gov.cn/" for f in res.findings)
+
+
+def _hourly(start: str, hours: int, down: set[int]) -> list[tuple[str, bool]]:
+    t0 = datetime.fromisoformat(start)
+    return [((t0 + timedelta(hours=h)).isoformat(timespec="milliseconds"), h not in down) for h in range(hours)]
+
+
+@pytest.mark.parametrize("others_down, outcome", [
+    pytest.param(3, Outcome.PASS, id="all-other-sites-down-too-is-our-outage"),
+    pytest.param(2, Outcome.FAIL, id="one-other-site-up-so-the-failures-count"),
+])
+def test_simultaneous_failure_of_every_site_is_not_a_veto(others_down: int, outcome: Outcome) -> None:
+    """A night when the audit machine lost its uplink must not veto every site in the district."""
+    from zwgk.testing import site_config
+
+    check = CHECK
+    start, down = "2026-06-08T02:00:00+00:00", set(range(10, 20))        # 10 of 168 hours: 5.95%
+    store = Store(":memory:")
+    others = {f"s{i}": (site_config(f"s{i}", f"http://s{i}.example.gov.cn/", kind="department"),
+                        {f"http://s{i}.example.gov.cn/": "<p>x</p>"}) for i in range(2, 5)}
+    snap = make_snapshot({"http://www.example.gov.cn/": "<p>x</p>"}, as_of="2026-06-15T10:00:00+08:00",
+                         probes=_hourly(start, 168, down), other_sites=others, store=store)
+    for i, sid in enumerate(others):
+        for ts, ok in _hourly(start, 168, down if i < others_down else set()):
+            store.add_probe(sid, f"http://{sid}.example.gov.cn/", ok, 200 if ok else None,
+                            None if ok else "connect", 100.0, started_at=ts)
+    res = check.judge(snap, params_for(check, None))
+    assert res.outcome == outcome and res.veto is (outcome == Outcome.FAIL), (res.message_id, res.metrics)
+    assert res.metrics["local_outage"] == (10 if outcome == Outcome.PASS else 0)
