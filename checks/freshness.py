@@ -12,10 +12,12 @@ Rules (国办秘函〔2019〕19号《政府网站与政务新媒体检查指标�
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from checks.base import Check, home_problem
+from checks.columnlists import article_dates
 from checks.columnmap import column_map
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing.dates import cutoff, labelled_date, parse_date
@@ -82,6 +84,15 @@ def judge_home(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     if newest is None and any(it.date_hint for it in items):
         # the items show dates in a form we could not read: "undated" would be a false 首页不更新
         return CheckResult(Outcome.ERROR, "homepage-freshness.unreadable_dates", {**base, "items": len(items)})
+    if newest is None and items and not scripted:
+        # titles without dates: inspectors open the articles, so do we (stored pages only)
+        dates, fetched = article_dates(snap, [it.url for it in items], today)
+        if dates:
+            best = max(dates, key=lambda u: dates[u])
+            it0 = next(i for i in items if i.url == best)
+            newest = replace(it0, date=dates[best], date_source="article")
+        elif not fetched:
+            return CheckResult(Outcome.ERROR, "homepage-freshness.articles_unread", {**base, "items": len(items)})
     if newest is not None or (items and not scripted):
         fresh = newest is not None and newest.date >= threshold   # type: ignore[operator]
         p = {**base, **_item_params(newest), "items": len(items)}
@@ -117,6 +128,7 @@ HOME = Check(
         "homepage-freshness.fresh": "首页最新信息 {newest_date}（{newest_title}），在 {threshold} 之后",
         "homepage-freshness.stale": "首页超过 2 周未更新：最新信息 {newest_date}（{newest_title}），应不早于 {threshold}",
         "homepage-freshness.undated": "首页信息均无发布日期，视为未更新（应有不早于 {threshold} 的信息）",
+        "homepage-freshness.articles_unread": "首页{items}条信息未标注日期，其文章页未抓取，无法核验首页更新情况",
         "homepage-freshness.fresh_second_level": "首页仅为导航，二级页面 {page} 最新信息 {newest_date}（{newest_title}）",
         "homepage-freshness.stale_second_level": "首页仅为导航，其二级页面（{pages} 个）超过 2 周未更新："
                                                  "最新信息 {newest_date}（{newest_title}），应不早于 {threshold}",

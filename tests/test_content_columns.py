@@ -207,10 +207,32 @@ def test_stale_cadence_edges(name: str, newest: str, stale: bool) -> None:
         assert f.params["newest_date"] == newest and f.url and f.params["newest_url"] and f.params["threshold"]
 
 
-def test_undated_items_count_as_not_updated() -> None:
+@pytest.mark.parametrize("article, outcome, message", [
+    pytest.param(None, Outcome.ERROR, "column-stale.unverified", id="articles-not-stored-column-not-judged"),
+    pytest.param("<html><body><p>正文</p></body></html>", Outcome.FAIL, "column-stale.undated",
+                 id="article-without-date-counts-as-not-updated"),
+    pytest.param("<html><head><meta name='PubDate' content='2026-06-12'></head><body></body></html>", Outcome.PASS,
+                 None, id="article-pubdate-is-fresh"),
+    pytest.param("<html><body><p>发布日期：2025-01-05</p></body></html>", Outcome.FAIL, "column-stale.stale",
+                 id="article-labelled-date-is-stale"),
+])
+def test_undated_items_are_judged_by_their_article_pages(article: str | None, outcome: Outcome,
+                                                         message: str | None) -> None:
     body = listing([("某某区召开全区安全生产工作会议", None), ("某某区开展防汛应急演练活动", None)])
-    res = run("column-stale", snapshot({"工作动态": body}))
-    assert res.outcome == Outcome.FAIL and res.failing[0].message_id == "column-stale.undated"
+    snap_pages: dict[str, str | Page | None] = {"工作动态": body}
+    snap = snapshot(snap_pages) if article is None else _with_article(snap_pages, article)
+    res = run("column-stale", snap)
+    assert res.outcome == outcome, (res.message_id, res.metrics)
+    if message and outcome == Outcome.FAIL:
+        assert res.failing[0].message_id == message
+    elif message:
+        assert res.message_id == message
+
+
+def _with_article(columns: dict[str, str | Page | None], article: str):
+    nav = {name: f"/c{i}/" for i, name in enumerate(columns)}
+    pages: dict[str, str | Page] = {H: home(nav), H + "c0/": str(columns["工作动态"]), H + "c0/t0.html": article}
+    return make_snapshot(pages, site=site_config(url=H))
 
 
 def test_future_date_does_not_make_a_column_fresh() -> None:

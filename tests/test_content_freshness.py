@@ -36,9 +36,25 @@ def test_home_two_week_edge(newest: str, fresh: bool) -> None:
         assert f.params["newest_date"] == newest and f.params["threshold"] == "2026-06-01" and f.url == H
 
 
-def test_home_items_without_dates_count_as_not_updated() -> None:
-    res = run("homepage-freshness", {H: news(None, None, None)})
-    assert res.outcome == Outcome.FAIL and res.veto and res.message_id == "homepage-freshness.undated"
+ARTICLE = "<html><head>{meta}</head><body><h1>会议</h1>{text}</body></html>"
+
+
+@pytest.mark.parametrize("articles, outcome, message", [
+    pytest.param({}, Outcome.ERROR, "homepage-freshness.articles_unread", id="articles-not-stored-cannot-verify"),
+    pytest.param({"n/0.html": ARTICLE.format(meta="", text="<p>正文</p>")}, Outcome.FAIL,
+                 "homepage-freshness.undated", id="article-without-any-date-counts-as-not-updated"),
+    pytest.param({"n/0.html": ARTICLE.format(meta='<meta name="PubDate" content="2026-06-10 09:30">', text="")},
+                 Outcome.PASS, "homepage-freshness.fresh", id="pubdate-meta-of-the-article"),
+    pytest.param({"n/1.html": ARTICLE.format(meta="", text="<p>发布时间：2026-03-01 10:20</p>")}, Outcome.FAIL,
+                 "homepage-freshness.stale", id="labelled-date-on-the-article-is-old"),
+])
+def test_home_items_without_dates_use_their_article_pages(articles: dict[str, str], outcome: Outcome,
+                                                          message: str) -> None:
+    """Titles listed without dates: the rubric's "no visible date" is judged on the article pages."""
+    pages: dict[str, str | Page] = {H: news(None, None, None), **{H + k: v for k, v in articles.items()}}
+    res = run("homepage-freshness", pages)
+    assert (res.outcome, res.message_id) == (outcome, message)
+    assert res.veto is (outcome == Outcome.FAIL)
 
 
 def test_home_future_date_is_not_fresh() -> None:
