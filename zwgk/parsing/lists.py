@@ -418,7 +418,7 @@ _TITLE_KEYS = ("title", "doctitle", "articletitle", "subject", "name", "wjbt", "
 _DATE_KEYS = ("publishtime", "pubdate", "firstpublishtime", "publishdate", "pubtime", "releasetime", "releasedate",
               "docreltime", "docpubtime", "fbsj", "fbrq", "date", "time", "createtime", "createdate", "created",
               "createdat", "cwrq", "writetime", "updatetime", "modified")
-_URL_KEYS = ("url", "link", "href", "docurl", "pcurl", "linkurl", "articleurl", "detailurl", "path", "uri")
+_URL_KEYS = ("url", "posturl", "link", "href", "docurl", "pcurl", "linkurl", "articleurl", "detailurl", "path", "uri")
 _LIST_KEYS = ("list", "data", "rows", "records", "items", "articles", "docs", "result", "results", "datas",
               "content", "infolist", "doclist", "page")
 _TOTAL_KEYS = ("total", "totalcount", "count", "totalnum", "totalsize", "totalelements", "recordcount", "totalrecord")

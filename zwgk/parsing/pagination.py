@@ -172,16 +172,25 @@ def script_pagination_urls(html: str, base_url: str, *, max_pages: int = MAX_PAG
     return list(seen)[:max_pages]
 
 
-def json_list_endpoints(html: str, base_url: str) -> list[str]:
+def json_list_endpoints(html: str, base_url: str, *, constructed: bool = True) -> list[str]:
     """JSON (or JSONP) endpoints a page's scripts or markup load its list from.
 
     Sources: ``data-url``/``data-api`` attributes, URLs passed to ``$.ajax``,
     ``fetch``, ``axios`` or an ``url:`` option, and string literals in scripts
     that look like APIs (``/api/``, ``.json``, ``getList``, ``.do``). Script and
-    style files, images and HTML pages are not endpoints.
+    style files, images and HTML pages are not endpoints. Literal URLs first;
+    then (``constructed``) the gkmlpt API URLs built from the page's site id
+    (:func:`gkmlpt_endpoints`), which no real gkmlpt page spells out.
     """
     if not html:
         return []
+    literal = _literal_endpoints(html, base_url)
+    if not constructed:
+        return literal
+    return list(dict.fromkeys(literal + gkmlpt_endpoints(html, base_url)))
+
+
+def _literal_endpoints(html: str, base_url: str) -> list[str]:
     cands: list[str] = []
     for attr in _DATA_ATTRS:
         cands += re.findall(rf"""\b{attr}\s*=\s*["']([^"']+)["']""", html, flags=re.IGNORECASE)
@@ -208,3 +217,107 @@ def json_list_endpoints(html: str, base_url: str) -> list[str]:
         if urlsplit(url).scheme in ("http", "https"):
             out.setdefault(url.split("#")[0], None)
     return list(out)
+
+
+# -- Guangdong gkmlpt (政府信息公开目录 on the provincial intensive platform) ---------------------------
+#
+# Real gkmlpt pages never spell the API URL out: the catalog ``<base>/gkmlpt/index`` (or ``/policy``)
+# carries the site id in an inline config (``SID: '755325'``) and its categories as URL fragments
+# (``<base>/gkmlpt/index#1234``); the browser script asks ``<base>/gkmlpt/api/all/<category>?page=1&sid=
+# <SID>`` (category 0 = every document) and gets ``{"total": N, "articles": [{"title", "url" | "post_url",
+# "first_publish_time" …: epoch seconds}]}``. ``<base>`` may carry a path prefix (a department's
+# catalog on the portal's host: ``http://www.szlh.gov.cn/lhqkjhgyxxhj/gkmlpt/index``).
+
+GKMLPT_MAX_CATEGORIES = 60   # category endpoints per catalog page (besides category 0)
+
+_GK_SID = re.compile(r"""(?<![\w-])["']?sid["']?\s*[:=]\s*["']?([0-9]{1,20})(?![0-9])""", re.IGNORECASE)
+_GK_SEG = re.compile(r"/gkmlpt(?:/|$)", re.IGNORECASE)
+_GK_REF = re.compile(r"""["'(=]\s*((?:https?:)?[^"'\s()<>]*?/gkmlpt/)""", re.IGNORECASE)
+_GK_HREF = re.compile(r"""\bhref\s*=\s*["']?([^"'\s>]*#[0-9]{1,12})["'\s>]""", re.IGNORECASE)
+_GK_API = re.compile(r"^(.*?)/gkmlpt/api/all/([0-9]{1,12})$", re.IGNORECASE)
+_GK_ROUTE = re.compile(r"^(.*?)/gkmlpt/(?:index|policy)?(?:\.html?)?$", re.IGNORECASE)
+
+
+def gkmlpt_sid(html: str) -> str | None:
+    """The site id of a gkmlpt page's inline config (``SID: '755325'``, ``sid = "755325"``), or None."""
+    if not html or "sid" not in html.lower():
+        return None
+    m = _GK_SID.search(_scripts(html))
+    return m.group(1) if m else None
+
+
+def _gkmlpt_base(html: str, base_url: str) -> str | None:
+    """``<scheme>://<host>[/prefix]`` in front of ``/gkmlpt/``: from the page URL, else from the first
+    ``…/gkmlpt/…`` reference in the page (a catalog served under another path); None if neither."""
+    parts = urlsplit(base_url)
+    m = _GK_SEG.search(parts.path)
+    if m:
+        return f"{parts.scheme}://{parts.netloc}{parts.path[: m.start()]}"
+    if "gkmlpt" not in html.lower():
+        return None
+    for ref in _GK_REF.finditer(html):
+        u = urlsplit(urljoin(base_url, ref.group(1)))
+        if u.scheme in ("http", "https") and u.netloc == parts.netloc:
+            k = _GK_SEG.search(u.path)
+            if k:
+                return f"{u.scheme}://{u.netloc}{u.path[: k.start()]}"
+    return None
+
+
+def gkmlpt_endpoints(html: str, base_url: str, *, max_categories: int = GKMLPT_MAX_CATEGORIES) -> list[str]:
+    """The gkmlpt API URLs a catalog page's browser script would ask: category 0, then each category
+    the page links (``…/gkmlpt/index#1234``, or ``#1234`` on a page under ``/gkmlpt/``).
+
+    Only on a gkmlpt page (``/gkmlpt/`` in its URL, or the page mentions gkmlpt) that states its site
+    id: without one nothing is invented. Categories of another base (a link to the city's catalog)
+    are not this site's.
+    """
+    if not html:
+        return []
+    base = _gkmlpt_base(html, base_url)
+    sid = gkmlpt_sid(html) if base else None
+    if not base or not sid:
+        return []
+    on_catalog = bool(_GK_SEG.search(urlsplit(base_url).path))
+    cats: list[str] = []
+    for m in _GK_HREF.finditer(html):
+        href = m.group(1).replace("&amp;", "&")
+        path_part, _, frag = href.partition("#")
+        if not path_part:
+            if not on_catalog:
+                continue
+            target = base_url.split("#")[0]
+        else:
+            target = urljoin(base_url, path_part)
+        route = gkmlpt_route(f"{target}#{frag}")
+        if route is None or route[0].lower() != base.lower():
+            continue
+        if route[1] not in cats and route[1] != "0":
+            cats.append(route[1])
+        if len(cats) >= max_categories:
+            break
+    return [gkmlpt_api_url(base, c, sid) for c in ["0", *cats]]
+
+
+def gkmlpt_api_url(base: str, category: str, sid: str, page: int = 1) -> str:
+    return f"{base}/gkmlpt/api/all/{category}?page={page}&sid={sid}"
+
+
+def gkmlpt_route(url: str) -> tuple[str, str] | None:
+    """(base, category id) of a catalog route ``<base>/gkmlpt/index#1234``; None for other URLs."""
+    u = urlsplit(url)
+    if not u.fragment.isdigit() or u.query:
+        return None
+    m = _GK_ROUTE.match(u.path)
+    if not m:
+        return None
+    return f"{u.scheme}://{u.netloc}{m.group(1)}", u.fragment
+
+
+def gkmlpt_api_category(url: str) -> tuple[str, str] | None:
+    """(base, category id) of a gkmlpt list API URL ``<base>/gkmlpt/api/all/1234?page=1&sid=…``."""
+    u = urlsplit(url)
+    m = _GK_API.match(u.path)
+    if not m:
+        return None
+    return f"{u.scheme}://{u.netloc}{m.group(1)}", m.group(2)
