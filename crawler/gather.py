@@ -25,7 +25,7 @@ from crawler.writer import dumps
 from zwgk.store import FetchRow, LinkRow
 
 _JSONP = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.DOTALL)
-_PAGEISH = re.compile(r"\.(?:s?html?|jsp|php|aspx?)(?:$|\?)|/t\d{8}_", re.IGNORECASE)
+_PAGEISH = re.compile(r"\.(?:s?html?|jsp|php|aspx?)(?:$|[?#])|/t\d{8}_", re.IGNORECASE)
 
 
 def json_urls(text: str, base: str, cap: int = 500) -> list[Link]:

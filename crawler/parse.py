@@ -22,7 +22,7 @@ import lxml.html
 from crawler.urls import Resolver, normalize, origin_of
 from zwgk.parsing.dates import find_dates
 from zwgk.parsing.lists import expand_datastores
-from zwgk.parsing.pagination import json_list_endpoints, script_pagination_urls
+from zwgk.parsing.pagination import gkmlpt_endpoints, json_list_endpoints, script_pagination_urls
 
 _FOOT = re.compile(r"foot|bottom|dibu|copyright")
 _NAV = re.compile(r"nav|menu|daohang|(?:^|[\s_\-])dh")
@@ -197,9 +197,12 @@ def _read(doc: Any, text: str, base_url: str, resolver: Resolver, info: PageInfo
                 "".join(_NEXTGROUP_BLOCK.findall(text))
         pages = (normalize(u) for u in script_pagination_urls(src, base, max_pages=cap))
         info.pagination = list(dict.fromkeys(u for u in pages if u))[:cap]
-    if any(h in text for h in _API_HINTS):
-        apis = (normalize(u) for u in json_list_endpoints(text, base))
-        info.json_api = list(dict.fromkeys(u for u in apis if u))[:20]
+    if any(h in text for h in _API_HINTS) or "/gkmlpt/" in base:
+        # literal endpoints (capped: a hostile page may list hundreds), then the gkmlpt API URLs built
+        # from the catalog's site id and category links (capped in gkmlpt_endpoints)
+        literal = [u for u in (normalize(x) for x in json_list_endpoints(text, base, constructed=False)) if u]
+        built = [u for u in (normalize(x) for x in gkmlpt_endpoints(text, base)) if u]
+        info.json_api = list(dict.fromkeys(list(dict.fromkeys(literal))[:20] + built))
     shell = _shell_target(doc, base, origin, resolver)
     body = doc.find("body")
     if body is not None:

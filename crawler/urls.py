@@ -3,7 +3,8 @@
 Normalisation is what makes de-duplication work: lower-case scheme and host, default port
 dropped, fragment dropped, an empty path becomes "/", and session ids (``;jsessionid=``,
 ``JSESSIONID``/``PHPSESSID``/``sid``… query keys) are removed — ASP/JSP government sites put
-them in every link, which would make every visit a new URL.
+them in every link, which would make every visit a new URL. Except ``sid`` under ``/gkmlpt/``:
+there it is the site id the platform's list API is asked with.
 
 Trap defences (a crawler of 40 sites it does not control must stop by itself): overlong
 URLs, deep or self-repeating paths (``/a/b/a/b/a/b/``), endless calendars (years far in
@@ -53,7 +54,10 @@ def normalize(url: str) -> str | None:
         path = path.replace(" ", "%20")
     query = parts.query
     if query:
-        kept = [p for p in query.split("&") if p and p.split("=", 1)[0].lower() not in _SESSION_KEYS]
+        # a gkmlpt list API's ``sid`` is the site id the platform needs, not a session
+        keep = {"sid"} if "/gkmlpt/" in path.lower() else set()
+        kept = [p for p in query.split("&")
+                if p and ((k := p.split("=", 1)[0].lower()) not in _SESSION_KEYS or k in keep)]
         query = "&".join(kept)
     return urlunsplit((scheme, netloc, path, query, ""))
 
