@@ -25,7 +25,12 @@ from zwgk.parsing.lists import (
     page_text_nodes,
     parse_html,
 )
-from zwgk.parsing.pagination import json_list_endpoints, script_pagination_urls
+from zwgk.parsing.pagination import (
+    gkmlpt_api_category,
+    gkmlpt_route,
+    json_list_endpoints,
+    script_pagination_urls,
+)
 from zwgk.snapshot import SiteSnapshot
 from zwgk.store import FetchRow
 
@@ -126,9 +131,14 @@ class ListReader:
         self._chrome: set[str] | None = None
         self._home_links: set[str] | None = None
         self.children: dict[str, list[FetchRow]] = {}
+        # gkmlpt list API pages by (base, category): a catalog route index#1234 reads api/all/1234 only
+        self.gkmlpt: dict[tuple[str, str], list[FetchRow]] = {}
         for p in snap.pages():
             if p.extra.get("discovered") in ("pagination", "json_api") and p.parent_url:
                 self.children.setdefault(url_key(p.parent_url), []).append(p)
+            gk = gkmlpt_api_category(p.url)
+            if gk is not None:
+                self.gkmlpt.setdefault((gk[0].lower(), gk[1]), []).append(p)
 
     def chrome(self) -> set[str]:
         """Text of the site template (home page text nodes): not a column's own content."""
@@ -148,6 +158,10 @@ class ListReader:
         return p
 
     def read(self, col: Column) -> None:
+        route = gkmlpt_route(col.url)
+        if route is not None:
+            self._read_gkmlpt_category(col, route)
+            return
         p = self._lookup(col.url)
         if p is None:
             col.state, col.reason = "unverifiable", "栏目页未抓取（超出抓取范围或页数上限）"
@@ -171,7 +185,7 @@ class ListReader:
         extra = [q for q in pager if q is not None] + self.children.get(url_key(page_url), []) + \
             (self.children.get(url_key(col.url), []) if url_key(col.url) != url_key(page_url) else [])
         endpoints = json_list_endpoints(text, page_url)
-        json_pages = {url_key(u): self.snap.page(u) for u in endpoints}
+        json_pages: dict[str, FetchRow | None] = {url_key(u): self.snap.page(u) for u in endpoints}
         seen: set[int] = set()
         for q in extra:
             qid = q.id if q.id is not None else id(q)
@@ -184,6 +198,7 @@ class ListReader:
                 continue
             col.pages_read.append(qurl)
             items += [_to_item(r, qurl) for r in extract_items(self.snap.html(q) or "", qurl, today=self.today)]
+        _catalog_whole(json_pages)
         json_items: list[ListItem] = []
         json_empty = False
         json_unread = [u for u, q in json_pages.items() if q is None or _failed(q)]
@@ -261,6 +276,35 @@ class ListReader:
             own = own.replace(crumb, "")
         return _FILLER.sub("", norm_name(own))
 
+    def _read_gkmlpt_category(self, col: Column, route: tuple[str, str]) -> None:
+        """A gkmlpt category (``<base>/gkmlpt/index#1234``): its own ``api/all/1234`` answers only —
+        neither the catalog's HTML (an empty container) nor category 0 or another category's list.
+        Not fetched or unreadable → could not verify, never blank."""
+        label = f"信息公开目录分类 #{route[1]}"
+        stored = [q for q in self.gkmlpt.get((route[0].lower(), route[1]), []) if not _failed(q)]
+        if not stored:
+            catalog = self._lookup(col.url.split("#")[0])
+            why = "栏目页未抓取（超出抓取范围或页数上限）" if catalog is None else _failed(catalog)
+            col.state = "unverifiable"
+            col.reason = why or f"{label}的列表由脚本从接口加载，该分类的接口数据未抓取"
+            return
+        items: list[ListItem] = []
+        read_any = False
+        for q in sorted(stored, key=lambda q: q.url):
+            qurl = q.final_url or q.url
+            got = items_from_json(self.snap.html(q) or "", qurl, tz=self.snap.run.tz)
+            if got is None:
+                continue
+            read_any = True
+            col.pages_read.append(qurl)
+            items += [_to_item(r, qurl) for r in got]
+        if not read_any:
+            col.state, col.reason = "unverifiable", f"{label}的接口数据无法解析"
+        elif not items:
+            col.state, col.reason = "blank", "列表接口返回空列表"
+        else:
+            col.items, col.state, col.reason = _merge(items), "ok", None
+
     def _json_state(self, col: Column, got: list[RawItem] | None, page_url: str) -> None:
         if got is None:
             col.state, col.reason = "unverifiable", "列表接口数据无法解析"
@@ -269,6 +313,22 @@ class ListReader:
         else:
             col.items = _merge([_to_item(r, page_url) for r in got])
             col.state = "ok"
+
+
+def _catalog_whole(json_pages: dict[str, FetchRow | None]) -> None:
+    """A gkmlpt catalog as a whole reads category 0 (every document) when it was fetched: the other
+    categories' answers repeat its items, and one of them missing says nothing about the catalog."""
+    whole: set[str] = set()
+    for u, q in json_pages.items():
+        gk = gkmlpt_api_category(u)
+        if gk is not None and gk[1] == "0" and q is not None and not _failed(q):
+            whole.add(gk[0].lower())
+    if not whole:
+        return
+    for u in list(json_pages):
+        gk = gkmlpt_api_category(u)
+        if gk is not None and gk[0].lower() in whole and gk[1] != "0":
+            del json_pages[u]
 
 
 def _merge(items: list[ListItem]) -> list[ListItem]:

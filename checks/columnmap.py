@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from checks.columnlists import Column, ListItem, ListReader, norm_name, url_key
+from zwgk.parsing.pagination import gkmlpt_route
 from zwgk.snapshot import SiteSnapshot
 from zwgk.store import FetchRow
 
@@ -139,6 +140,51 @@ def _anchors(snap: SiteSnapshot, pages: list[FetchRow]) -> list[tuple[str, str, 
     return out
 
 
+_GK_ROUTE_LINK = re.compile(rb"gkmlpt/(?:index|policy)?(?:\.html?)?#\d", re.IGNORECASE)
+_GK_LOCAL_LINK = re.compile(rb"""href\s*=\s*["']?#\d""", re.IGNORECASE)
+
+
+def _gkmlpt_route_anchors(snap: SiteSnapshot, pages: list[FetchRow]) -> list[tuple[str, str, str, str]]:
+    """Links to gkmlpt catalog categories (``…/gkmlpt/index#1234``, ``#1234`` on the catalog) with their
+    route kept: the crawler's links drop fragments (``#1234`` hrefs are not stored at all), which would
+    make every category the catalog itself. Each category is its own column, read from its own JSON."""
+    from zwgk.parsing.lists import in_chrome
+    out = []
+    for p in pages:
+        if p.extra.get("discovered") or "json" in (p.content_type or "").lower():
+            continue
+        body = snap.body(p) or b""
+        url = p.final_url or p.url
+        if not (_GK_ROUTE_LINK.search(body) or ("/gkmlpt/" in url.lower() and _GK_LOCAL_LINK.search(body))):
+            continue
+        doc = snap.tree(p)
+        if doc is None:
+            continue
+        for a in doc.iter("a"):
+            href = a.get("href") or ""
+            if "#" not in href or gkmlpt_route(href) is None:
+                continue
+            text = " ".join((a.text_content() or "").split()) or (a.get("title") or "")
+            out.append((url, href, text, "nav" if in_chrome(a) else "body"))
+    return out
+
+
+def _with_routes(anchors: list[tuple[str, str, str, str]],
+                 routes: list[tuple[str, str, str, str]]) -> list[tuple[str, str, str, str]]:
+    """``anchors`` with the fragment-less copy of each route anchor replaced by the route anchor."""
+    if not routes:
+        return anchors
+    by_source: dict[str, list[tuple[str, str, str, str]]] = {}
+    for r in routes:
+        by_source.setdefault(url_key(r[0]), []).append(r)
+    covered = {(url_key(src), url_key(tgt.split("#")[0]), norm_name(text)) for src, tgt, text, _ in routes}
+    out = [a for a in anchors if "#" in a[1] or
+           (url_key(a[0]), url_key(a[1].split("#")[0]), norm_name(a[2])) not in covered]
+    have = {(url_key(a[0]), a[1], a[2]) for a in out}
+    out += [r for r in routes if (url_key(r[0]), r[1], r[2]) not in have]
+    return out
+
+
 def _is_column_page(p: FetchRow) -> bool:
     meta = {k.lower(): v for k, v in (p.meta or {}).items()}
     return bool(meta.get("columnname")) and not meta.get("articletitle")
@@ -173,7 +219,7 @@ def _build(snap: SiteSnapshot) -> ColumnMap:
     home = snap.home()
     home_url = (home.final_url or home.url) if home else snap.site.url
     # the 政府信息公开 section pages: evidence prefix and "places looked at"
-    anchors = _anchors(snap, pages)
+    anchors = _with_routes(_anchors(snap, pages), _gkmlpt_route_anchors(snap, pages))
     gk_urls: set[str] = set()
     cache: dict[str, str | None] = {}
 

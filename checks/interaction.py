@@ -20,6 +20,7 @@ from checks.base import Check
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing.dates import add_months, parse_date
 from zwgk.parsing.lists import load_json
+from zwgk.parsing.pagination import gkmlpt_api_category
 from zwgk.parsing.tables import grid, own_rows
 from zwgk.snapshot import SiteSnapshot
 
@@ -291,6 +292,8 @@ def messages(snap: SiteSnapshot, params: Mapping[str, Any]) -> tuple[list[Messag
         html = snap.html(f) or ""
         url = f.final_url or f.url
         if "json" in (f.content_type or "").lower() or html.lstrip()[:1] in ("{", "["):
+            if gkmlpt_api_category(f.url) is not None:
+                continue    # the gkmlpt 信息公开目录 API lists documents; its create_time is not a 留言时间
             got = from_json(html, url, invalid)    # never read a JSON payload as HTML text
             if got is None:
                 continue
