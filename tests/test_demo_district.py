@@ -85,10 +85,17 @@ def test_gbk_site_declares_charset_only_in_meta(served) -> None:
 
 
 def test_gkmlpt_container_is_empty_and_the_json_api_has_items(served) -> None:
+    """As on real gkmlpt sites: no API URL in the page, only the site id and #category links."""
+    from zwgk.demo.site_fzj import SID, api_path
+
     page = _get(served, "fzj", "/gkmlpt/index").text
-    assert '<ul id="gkmlpt-list" class="gkmlpt-list"></ul>' in page and "/gkmlpt/api/all/123?page=1" in page
-    data = json.loads(_get(served, "fzj", "/gkmlpt/api/all/123?page=1").content)
+    assert '<ul id="gkmlpt-list" class="gkmlpt-list"></ul>' in page
+    assert "/gkmlpt/api/all/0" not in page and "?page=1" not in page and f"SID: '{SID}'" in page
+    assert 'href="#2882"' in page
+    data = json.loads(_get(served, "fzj", api_path(0)).content)
     assert data["total"] == len(data["articles"]) > 5
+    budgets = json.loads(_get(served, "fzj", api_path(2882)).content)["articles"]
+    assert budgets and all(a["classify_id"] == 2882 for a in budgets) and len(budgets) < len(data["articles"])
     first = data["articles"][0]
     assert isinstance(first["first_publish_time"], int)
     assert f":{served.ports['fzj']}/" in first["url"]

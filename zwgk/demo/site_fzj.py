@@ -1,8 +1,9 @@
 """区发展和财政局 fzj.hhw.gov.cn: Guangdong gkmlpt-style 信息公开目录 rendered from a JSON API.
 
 The 信息公开目录 page's list container is empty in the HTML; its own script fetches
-/gkmlpt/api/all/123?page=1 (items with epoch-second dates). A crawler that ignores the JSON would
-call the column blank: a false veto (DOMAIN.md §9). Compliant: 预决算 on time, debt tables,
+/gkmlpt/api/all/<category>?page=1&sid=<SID>, a URL the page never spells out (the site id is in an
+inline config, the category in the URL fragment; items with epoch-second dates). A crawler that
+ignores the JSON would call the column blank: a false veto (DOMAIN.md §9). Compliant: 预决算 on time, debt tables,
 annual report as a text-extractable PDF. Planted: fake IPv6 (AAAA, nothing listening on ::1).
 """
 
@@ -26,20 +27,44 @@ IDENT = Identity(site_name=NAME, domain=HOST, sponsor="红海湾经济开发区�
                  address="汕尾市红海湾经济开发区田墘街道行政中心2号楼", site_code="4415000002",
                  footer_code="4415000002", icp="粤ICP备05012345号-2", police="44150202000102",
                  conac_id="1B4E8D23C6F95E67B2D3E4F506172839")
-API = "/gkmlpt/api/all/123"
+SID = "4415213"
+# gkmlpt categories (id → name); category 0 is every document
+CATEGORIES = {2881: "通知公告", 2882: "财政预决算", 2883: "政府信息公开年报"}
 
+# As on real gkmlpt sites: the page spells no API URL. The inline config carries the site id, the
+# category is the URL fragment (#2882), and the browser script assembles
+# /gkmlpt/api/all/<category>?page=<n>&sid=<SID> at run time.
 GKML_SCRIPT = """<script type="text/javascript">
-  // gkmlpt: the directory list is rendered in the browser from the JSON API below.
-  var GKMLPT_API = "@API@?page=1";
-  fetch(GKMLPT_API).then(function (r) { return r.json(); }).then(function (data) {
-    var box = document.getElementById("gkmlpt-list");
-    data.articles.forEach(function (a) {
-      var d = new Date(a.first_publish_time * 1000);
-      box.insertAdjacentHTML("beforeend", '<li><a href="' + a.url + '">' + a.title + '</a><span>' +
-        d.toISOString().slice(0, 10) + '</span></li>');
-    });
-  });
-</script>""".replace("@API@", API)
+  window._CONFIG = { SID: '@SID@', PLATFORM: 'gkmlpt', PAGE_SIZE: 100 };
+</script>
+<script type="text/javascript">
+  (function () {
+    var base = location.pathname.replace(/\\/gkmlpt\\/.*$/, "");
+    function load(cat, page) {
+      var api = base + "/gkmlpt/api/all/" + cat + "?page=" + page + "&sid=" + window._CONFIG.SID;
+      var xhr = new XMLHttpRequest();
+      xhr.open("GET", api);
+      xhr.onload = function () {
+        var data = JSON.parse(xhr.responseText), box = document.getElementById("gkmlpt-list");
+        box.innerHTML = "";
+        data.articles.forEach(function (a) {
+          var d = new Date(a.first_publish_time * 1000);
+          box.insertAdjacentHTML("beforeend", '<li><a href="' + a.url + '">' + a.title + '</a><span>' +
+            d.toISOString().slice(0, 10) + '</span></li>');
+        });
+      };
+      xhr.send();
+    }
+    function route() { load(location.hash.replace("#", "") || 0, 1); }
+    window.addEventListener("hashchange", route);
+    route();
+  })();
+</script>""".replace("@SID@", SID)
+
+
+def api_path(category: int, page: int = 1) -> str:
+    """The gkmlpt list API the catalog's script asks for ``category`` (0 = all)."""
+    return f"/gkmlpt/api/all/{category}?page={page}&sid={SID}"
 
 
 def _epoch(day: dt.date, hhmm: str) -> int:
@@ -82,37 +107,45 @@ def build(today: dt.date) -> DemoSite:
 
 
 def _gkmlpt(site: CmsSite, today: dt.date, money: list[Item], reports: list[Item]) -> None:
-    """The directory page (empty container + script) and its JSON API, newest first."""
+    """The directory page (empty container, site id in an inline config, categories as #fragments)
+    and its JSON API per category, newest first, in the platform's shape."""
     Y = today.year
     docs = [Item(f"红海湾经济开发区发展和财政局关于{t}的通知", today - dt.timedelta(days=8 + 41 * i),
                  info=[f"文号：红财〔{(today - dt.timedelta(days=8 + 41 * i)).year}〕{30 - i}号"])
             for i, t in enumerate(["做好年度预算编制工作", "加强财政暂付款管理", "规范行政事业单位国有资产处置",
                                    "做好惠民惠农财政补贴资金发放", "开展政府采购领域专项整治"])]
-    articles = []
+    articles: list[dict[str, object]] = []
     for i, item in enumerate(sorted(docs + money, key=lambda it: it.date, reverse=True)):
         post = 2123500 + i
+        cat = 2882 if item in money else 2881
         path = f"/gkmlpt/content/2/{post // 1000}/post_{post}.html"
         site.article(path, Item(item.title, item.date, item.body, item.info),
                      column="信息公开目录", trail=[("信息公开目录", "/gkmlpt/index")])
-        classify = "财政预决算" if item in money else "政策文件"
-        articles.append({"id": post, "title": item.title, "url": host_url("fzj", HOST, path + "#123"),
-                         "publish_time": _epoch(item.date, "10:20"), "first_publish_time": _epoch(item.date, "10:20"),
-                         "identifier": f"11441500MB2C12345X/{item.date.year}-{post % 1000:05d}",
-                         "document_number": (item.info[0].removeprefix("文号：") if item.info else ""),
-                         "classify": classify, "source": UNIT})
+        articles.append(_article(post, cat, item, host_url("fzj", HOST, f"{path}#{cat}"), "10:20",
+                                 item.info[0].removeprefix("文号：") if item.info else ""))
     for item in reports:
-        articles.append({"id": 2129000 + item.date.year, "title": item.title,
-                         "url": host_url("fzj", HOST, item.url), "publish_time": _epoch(item.date, "09:00"),
-                         "first_publish_time": _epoch(item.date, "09:00"), "identifier": "", "document_number": "",
-                         "classify": "政府信息公开年报", "source": UNIT})
-    articles.sort(key=lambda a: a["first_publish_time"], reverse=True)
-    payload = {"classify": {"id": 123, "name": "全部"}, "page": 1, "size": len(articles) or 20,
-               "total": len(articles), "articles": articles, "year": Y}
-    site.routes.raw(API, json.dumps(payload, ensure_ascii=False).encode(), "application/json; charset=utf-8",
-                    articles and dt.datetime.fromtimestamp(articles[0]["first_publish_time"], CST).date() or None)
-    body = ('<div class="gkmlpt"><div class="gkmlpt-side"><ul><li class="on">全部</li><li>政策文件</li>'
-            '<li>财政预决算</li><li>政府信息公开年报</li></ul></div>'
+        articles.append(_article(2129000 + item.date.year, 2883, item, host_url("fzj", HOST, item.url), "09:00", ""))
+    articles.sort(key=lambda a: a["first_publish_time"], reverse=True)  # type: ignore[arg-type,return-value]
+    for cat, name in [(0, "全部"), *CATEGORIES.items()]:
+        arts = [a for a in articles if cat == 0 or a["classify_id"] == cat]
+        payload = {"classify": {"id": cat, "name": name}, "page": 1, "size": 100, "total": len(arts),
+                   "articles": arts, "year": Y}
+        newest = dt.datetime.fromtimestamp(arts[0]["first_publish_time"], CST).date() if arts else None  # type: ignore[arg-type]
+        site.routes.raw(api_path(cat), json.dumps(payload, ensure_ascii=False).encode(),
+                        "application/json; charset=utf-8", newest)
+    side = "".join(f'<li><a href="#{cid}">{name}</a></li>' for cid, name in CATEGORIES.items())
+    body = ('<div class="gkmlpt"><div class="gkmlpt-side"><ul><li class="on"><a href="#0">全部</a></li>'
+            f'{side}</ul></div>'
             '<div class="gkmlpt-main"><table class="gkmlpt-head"><tr><th>标题</th><th>发布日期</th></tr></table>'
             '<ul id="gkmlpt-list" class="gkmlpt-list"></ul><div id="gkmlpt-page"></div></div></div>'
             + GKML_SCRIPT)
     site.page("/gkmlpt/index", "信息公开目录", body, column="信息公开目录")
+
+
+def _article(post: int, cat: int, item: Item, url: str, hhmm: str, number: str) -> dict[str, object]:
+    """One article as the gkmlpt API answers it: epoch-second dates, 索引号, 文号."""
+    t = _epoch(item.date, hhmm)
+    return {"id": post, "title": item.title, "url": url, "date": t, "create_time": t - 86400,
+            "publish_time": t, "first_publish_time": t,
+            "identifier": f"11441500MB2C12345X/{item.date.year}-{post % 1000:05d}", "document_number": number,
+            "classify_id": cat, "classify": CATEGORIES[cat], "source": UNIT}
