@@ -378,3 +378,16 @@ def article_dates(snap: Any, urls: list[str | None], today: date) -> tuple[dict[
         if isinstance(d, date) and d <= today:
             found[url] = d
     return found, fetched
+
+
+def newest_by_article(snap: Any, items: list[Any], today: date) -> tuple[Any | None, int]:
+    """(the undated item whose article page has the newest date, now carrying that date, or None;
+    how many of the items' pages were stored). Works on ListItem and RawItem alike."""
+    from dataclasses import replace
+
+    dates, fetched = article_dates(snap, [it.url for it in items], today)
+    if not dates:
+        return None, fetched
+    best = max(dates, key=lambda u: dates[u])
+    item = next(i for i in items if i.url == best)
+    return replace(item, date=dates[best], date_source="article"), fetched

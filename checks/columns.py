@@ -17,11 +17,10 @@ Rules (国办秘函〔2019〕19号《政府网站与政务新媒体检查指标�
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from checks.base import Check, home_problem
-from checks.columnlists import article_dates
+from checks.columnlists import newest_by_article
 from checks.columnmap import Column, ColumnMap, categories, column_map
 from zwgk.model import CheckResult, Finding, Outcome, Severity, unverified
 from zwgk.parsing.dates import cutoff
@@ -175,12 +174,8 @@ def stale_columns(snap: SiteSnapshot, cmap: ColumnMap, long_stale: str) -> list[
             newest = col.newest(not_after=today)
             if newest is None and col.items:
                 # titles listed without dates: the article pages say when they were published
-                dates, fetched = article_dates(snap, [it.url for it in col.items], today)
-                if dates:
-                    best = max(dates, key=lambda u: dates[u])
-                    it = next(i for i in col.items if i.url == best)
-                    newest = replace(it, date=dates[best], date_source="article")
-                elif not fetched:      # no article page stored: nothing says they are undated
+                newest, fetched = newest_by_article(snap, col.items, today)
+                if newest is None and not fetched:   # no article page stored: nothing says they are undated
                     row.update(stale=None, long=None)
                     out.append(row)
                     continue

@@ -12,12 +12,11 @@ Rules (国办秘函〔2019〕19号《政府网站与政务新媒体检查指标�
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from checks.base import Check, home_problem
-from checks.columnlists import article_dates
+from checks.columnlists import newest_by_article
 from checks.columnmap import column_map
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing.dates import cutoff, labelled_date, parse_date
@@ -86,12 +85,8 @@ def judge_home(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         return CheckResult(Outcome.ERROR, "homepage-freshness.unreadable_dates", {**base, "items": len(items)})
     if newest is None and items and not scripted:
         # titles without dates: inspectors open the articles, so do we (stored pages only)
-        dates, fetched = article_dates(snap, [it.url for it in items], today)
-        if dates:
-            best = max(dates, key=lambda u: dates[u])
-            it0 = next(i for i in items if i.url == best)
-            newest = replace(it0, date=dates[best], date_source="article")
-        elif not fetched:
+        newest, fetched = newest_by_article(snap, items, today)
+        if newest is None and not fetched:
             return CheckResult(Outcome.ERROR, "homepage-freshness.articles_unread", {**base, "items": len(items)})
     if newest is not None or (items and not scripted):
         fresh = newest is not None and newest.date >= threshold   # type: ignore[operator]
