@@ -62,10 +62,11 @@ def page_date(snap: SiteSnapshot, url: str) -> date | None:
 
 
 def documents(snap: SiteSnapshot, keywords: tuple[str, ...] = DISCLOSURE_KEYWORDS) -> list[Doc]:
-    """Documents whose title mentions one of ``keywords`` (cached per snapshot and keyword set)."""
-    cache: dict[tuple[str, ...], list[Doc]] = snap.__dict__.setdefault("_disclosure_docs", {})
-    if keywords in cache:
-        return cache[keywords]
+    """Documents whose title mentions one of ``keywords`` (computed once per snapshot and keyword set)."""
+    return snap.derived(_documents, tuple(keywords))
+
+
+def _documents(snap: SiteSnapshot, keywords: tuple[str, ...]) -> list[Doc]:
     by_url: dict[str, Doc] = {}
     today = snap.as_of.date()
 
@@ -99,8 +100,7 @@ def documents(snap: SiteSnapshot, keywords: tuple[str, ...] = DISCLOSURE_KEYWORD
                 # an attachment of an article carries the article's date
                 add(Doc(ln.anchor or ln.target_url.rsplit("/", 1)[-1], ln.target_url, own_date, url, title,
                         True, snap.site.id))
-    cache[keywords] = list(by_url.values())
-    return cache[keywords]
+    return list(by_url.values())
 
 
 # -- units ----------------------------------------------------------------------
