@@ -149,9 +149,10 @@ def epoch(n: int) -> int:
 def routes(evil_port: int) -> dict[str, Any]:
     empty = '<ul id="list"></ul>'
     return {
-        "/": page("首页", "".join(f"<a href='{u}'>{n}</a>" for u, n in [
+        "/": Resp(200, "<html><head><title>首页</title></head><body><div class='nav'>" + "".join(
+            f"<a href='{u}'>{n}栏目</a>" for u, n in [
             ("/s/", "静态"), ("/a/", "甲"), ("/b/", "乙"), ("/c/", "丙"), ("/col/col4444/index.html", "丁"),
-            ("/d/", "戊"), ("/e/", "己"), ("/f/", "庚")])),
+            ("/d/", "戊"), ("/e/", "己"), ("/f/", "庚")]) + "</div><p>欢迎访问</p></body></html>", HTML),
         "/s/": page("静态栏目", "<ul class='list'><li><a href='/s/1.html'>关于开展消防检查的通知</a>"
                     f"<span>{day(5)}</span></li><li><a href='/s/2.html'>关于开展防汛演练的通知</a>"
                     f"<span>{day(9)}</span></li></ul>"),
@@ -356,3 +357,36 @@ def test_render_budget_per_site(site_env: Any) -> None:
     over = next(f for f in rows if f.extra["status"] == "over_budget")
     col = read(store, run_id, site_env[0].port, over.url.split(str(site_env[0].port))[1])
     assert col.state == "unverifiable" and "上限" in (col.reason or "")
+
+
+# -- coverage: what was read how --------------------------------------------------------------------------
+
+def _coverage(store: Store, run_id: int) -> Any:
+    from checks.base import params_for
+    from checks.coverage import CHECKS as COVERAGE
+
+    view = RunView(store, run_id, district={"name": "t", "timezone": "Asia/Shanghai"}, rules=repo_rules())
+    check = COVERAGE[0]
+    return check.judge(view.snapshot("jsl"), params_for(check, {}))
+
+
+def test_coverage_says_the_browser_is_missing(no_browser: Any) -> None:
+    store, run_id, _, _ = no_browser
+    res = _coverage(store, run_id)
+    assert res.outcome.value == "warn"
+    f = next(f for f in res.findings if f.message_id == "crawl-coverage.no_browser")
+    assert f.params["count"] == 3 and "chromium" in f.params["why"]
+    reads = {r["url"].split("/", 3)[3]: r for r in res.metrics["column_reads"]}
+    assert reads["a/"]["read"] == "脚本接口" and reads["s/"]["read"] == "静态页面"
+    assert reads["d/"]["read"] == "未能读取" and "未安装" in reads["d/"]["why"]
+
+
+@needs_chromium
+def test_coverage_counts_each_reading_path(crawled: Any) -> None:
+    store, run_id, _, _ = crawled
+    res = _coverage(store, run_id)
+    cols = next(f for f in res.findings if f.message_id == "crawl-coverage.columns")
+    # 静态: 首页 nav targets with static lists; 接口: a b c c2; 渲染: d e; 未读: f (timed out)
+    assert cols.params["endpoint"] == 4 and cols.params["rendered"] == 2 and cols.params["not_read"] >= 1
+    assert "时限内未完成" in cols.params["detail"]
+    assert any(f.message_id == "crawl-coverage.render_failed" for f in res.findings)
