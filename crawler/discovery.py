@@ -16,6 +16,7 @@ and ``crawl-coverage`` says why.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -70,7 +71,7 @@ class Discovery:
     def __init__(self, sc: SiteCrawl):
         self.sc = sc
         self.cfg = sc.cfg
-        self.scripts: dict[str, str | None] = {}      # script URL -> text (None: not readable)
+        self.scripts: dict[str, asyncio.Future[str | None]] = {}   # script URL -> its text (None: unreadable)
         self.requested: set[str] = set()              # EndpointRequest.key already fetched
         self.requests = 0
         self.to_render: dict[str, int] = {}           # page URL -> depth, unread after discovery
@@ -116,18 +117,23 @@ class Discovery:
         for src in script_urls(text, page_url):
             if not self.sc.scope.same_host(src) or _LIBRARY.search(src.split("?")[0]):
                 continue
-            if src not in self.scripts:
+            task = self.scripts.get(src)
+            if task is None:
                 if len(self.scripts) >= self.cfg.max_scripts:
                     continue
-                self.scripts[src] = None
-                row, body, _ = await self.sc.fetch_one(src, "script", parent=page_url, parse=False,
-                                                       store_body=True, extra={"for": page_url})
-                if row.ok and body is not None and len(body) <= self.cfg.script_max_bytes:
-                    self.scripts[src] = decode(body, row.headers.get("content-type"), None)[0]
-            js = self.scripts.get(src)
+                # one fetch per script, shared by the pages that load it (they are crawled concurrently)
+                task = self.scripts[src] = asyncio.ensure_future(self._script(src, page_url))
+            js = await task
             if js:
                 out[src] = js
         return out
+
+    async def _script(self, src: str, page_url: str) -> str | None:
+        row, body, _ = await self.sc.fetch_one(src, "script", parent=page_url, parse=False, store_body=True,
+                                               extra={"for": page_url})
+        if row.ok and body is not None and len(body) <= self.cfg.script_max_bytes:
+            return decode(body, row.headers.get("content-type"), None)[0]
+        return None
 
     async def _fetch(self, req: EndpointRequest, page_url: str, depth: int) -> bool:
         """Fetch one endpoint request (and the further pages of a paged JSON answer); True when a list

@@ -237,7 +237,8 @@ def test_config_objects_and_templates_are_substituted() -> None:
 
 
 def test_scripts_that_name_no_data_give_no_endpoint() -> None:
-    js = "var css = '/static/site.css'; $.getScript('/js/other.js'); fetch(buildUrl()); location.href = '/x.html';"
+    js = ("var css = '/static/site.css'; $.getScript('/js/other.js'); fetch(buildUrl()); location.href = '/x.html';"
+          " this.load(1); vm.load(pageNo); $.get('关于 通知');")
     assert find_endpoints(js, {}, "http://h/") == []
 
 

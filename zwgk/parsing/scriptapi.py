@@ -98,7 +98,7 @@ def _norm(name: str) -> str:
 
 # -- JavaScript literal reading (no evaluation) --------------------------------------------------------
 
-def _scan(text: str, i: int, stops: str = ",);}\n") -> int:
+def _scan(text: str, i: int, stops: str = ",);}") -> int:
     """Index where the expression starting at ``i`` ends (a stop character at depth 0)."""
     depth, n = 0, min(len(text), i + MAX_EXPR)
     while i < n:
@@ -320,6 +320,8 @@ def page_config(html: str, scripts: str = "") -> dict[str, str]:
 def _accept(raw: str, strict: bool) -> bool:
     if not raw or raw.startswith(("javascript:", "#", "data:", "blob:", "mailto:")):
         return False
+    if not re.search(r"[/.]", raw) or " " in raw.strip():
+        return False        # `this.load(1)`, `$.get(name)`: not a URL
     if _STATIC_EXT.search(raw) and not re.search(r"\.json", raw, re.IGNORECASE):
         return False
     return not strict or bool(_DATA_EXT.search(raw))
