@@ -393,3 +393,17 @@ def test_coverage_counts_each_reading_path(crawled: Any) -> None:
     assert cols.params["endpoint"] == 4 and cols.params["rendered"] == 2 and cols.params["not_read"] >= 1
     assert "时限内未完成" in cols.params["detail"]
     assert any(f.message_id == "crawl-coverage.render_failed" for f in res.findings)
+
+
+@pytest.mark.parametrize("script", [
+    "var a = {" * 20_000,                                  # unclosed config objects
+    "url: " + "'x' + " * 40_000,                           # an endless concatenation
+    "fetch('/api/' + " * 20_000,                           # unclosed calls
+    "$.ajax({url: '/d.json', data: {" * 10_000,            # nested, never closed
+    "'/data/" + "a" * 400_000 + ".json'",                  # one huge literal
+], ids=["objects", "concat", "calls", "ajax", "literal"])
+def test_hostile_scripts_give_bounded_answers(script: str) -> None:
+    env = page_config("<script>" + script[:100_000] + "</script>", script)
+    reqs = find_endpoints(script, env, "http://h/")
+    assert len(reqs) <= 12 and all(len(r.url) < 2_000 for r in reqs)
+    assert hanweb_requests("<script>$('#x').jpage({" * 1000 + "</script>", "http://h/", scripts=script) == []

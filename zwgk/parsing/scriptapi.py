@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 MAX_CANDIDATES = 12          # endpoint requests per page (a hostile script may name hundreds)
 MAX_EXPR = 400               # characters of one URL expression
 MAX_CONFIG_TEXT = 20_000     # characters of one inline config object
+MAX_MATCHES = 300            # matches of one pattern looked at per script (hostile scripts repeat them)
 
 # values substituted for paging variables: the first page
 _PAGE_VARS = {"page", "pageno", "pagenum", "pageindex", "pagenumber", "curpage", "currentpage", "current", "pn",
@@ -292,7 +293,9 @@ def page_config(html: str, scripts: str = "") -> dict[str, str]:
     ``data-*`` attributes (``data-cat-id="12"`` → ``catId``). Later definitions do not override earlier ones."""
     env: dict[str, str] = {}
     text = inline_scripts(html) + "\n" + (scripts or "")
-    for m in _CONFIG_ASSIGN.finditer(text):
+    for n, m in enumerate(_CONFIG_ASSIGN.finditer(text)):
+        if n >= MAX_MATCHES // 10:
+            break
         start = m.end() - 1
         end = _object_end(text, start)
         if end < 0:
@@ -301,7 +304,9 @@ def page_config(html: str, scripts: str = "") -> dict[str, str]:
         for k, v in obj.items():
             env.setdefault(k, v)
             env.setdefault(f"{m.group(1)}.{k}", v)
-    for m in _VAR_ASSIGN.finditer(text):
+    for n, m in enumerate(_VAR_ASSIGN.finditer(text)):
+        if n >= MAX_MATCHES * 3:
+            break
         end = _scan(text, m.end(), ",;\n")
         raw = text[m.end():end].strip()
         if not raw or raw.startswith(("{", "function", "[", "new ", "(")):
@@ -344,8 +349,8 @@ def find_endpoints(script: str, env: dict[str, str], base_url: str, *, source: s
         req = EndpointRequest(url, method, tuple(sorted((form or {}).items())), source, how)
         out.setdefault(req.key, req)
 
-    for m in _CALLS.finditer(script):
-        if len(out) >= limit:
+    for n, m in enumerate(_CALLS.finditer(script)):
+        if len(out) >= limit or n >= MAX_MATCHES:
             break
         start = m.end()
         if script[start:start + 1] == "{":          # $.ajax-like option object: read by the url: key pass
@@ -357,11 +362,13 @@ def find_endpoints(script: str, env: dict[str, str], base_url: str, *, source: s
             arg_end = _scan(script, end + 1)
             form = parse_object(script[end + 1:arg_end].strip(), env) or None
         add(script[start:end], "call", method, form)
-    for m in _XHR_OPEN.finditer(script):
+    for n, m in enumerate(_XHR_OPEN.finditer(script)):
+        if n >= MAX_MATCHES:
+            break
         end = _scan(script, m.end())
         add(script[m.end():end], "call", m.group(2).upper())
-    for m in _URL_KEY.finditer(script):
-        if len(out) >= limit:
+    for n, m in enumerate(_URL_KEY.finditer(script)):
+        if len(out) >= limit or n >= MAX_MATCHES:
             break
         end = _scan(script, m.end())
         # the options object around the key: method and a literal data object
@@ -376,8 +383,8 @@ def find_endpoints(script: str, env: dict[str, str], base_url: str, *, source: s
             dend = _object_end(opts, dm.end() - 1)
             form = parse_object(opts[dm.end() - 1:dend], env) if dend > 0 else None
         add(script[m.end():end], "url-key", method, form)
-    for m in _STRING_LIT.finditer(script):
-        if len(out) >= limit:
+    for n, m in enumerate(_STRING_LIT.finditer(script)):
+        if len(out) >= limit or n >= MAX_MATCHES * 10:
             break
         s = m.group(2)
         joined = script[m.end():m.end() + 3].lstrip().startswith("+") or \
@@ -407,7 +414,9 @@ def hanweb_requests(html: str, base_url: str, *, scripts: str = "",
     Without ``ajaxParam`` the form is the query of the datastore's ``<nextgroup>`` link."""
     text = inline_scripts(html) + "\n" + (scripts or "")
     out: list[EndpointRequest] = []
-    for m in _JPAGE.finditer(text):
+    for n, m in enumerate(_JPAGE.finditer(text)):
+        if n >= 5:
+            break
         start = m.end() - 1
         end = _object_end(text, start)
         if end < 0:
