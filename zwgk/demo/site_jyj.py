@@ -92,17 +92,20 @@ def build(today: dt.date) -> tuple[DemoSite, list[Plant]]:
     money = (content.budget_items(UNIT, today, range(Y - 4, Y + 1), month_day=(3, 28))
              + content.final_items(UNIT, today, range(Y - 5, Y - 1), month_day=(8, 25))
              + content.final_items(UNIT, today, range(Y - 1, Y), month_day=(10, 16)))    # planted: late
-    late_final = next(it for it in money if it.title.endswith(f"{Y - 1}年部门决算"))
+    late_final = next((it for it in money if it.title.endswith(f"{Y - 1}年部门决算")), None)
     personnel = series(["区教育局关于公开招聘中小学教师拟聘用人员名单的公示", "区教育局关于干部任职前公示的公告",
                         "区教育局关于公开招聘编外工作人员的公告"], today - days(425), 60)
+    # every report on 22 January, last year's on 12 February (planted: late)
     reports = [Item(f"{UNIT}{y}年政府信息公开工作年度报告", d, annual.report_html(UNIT, y))
-               for y, d in content.report_dates(today, (1, 22), Y - 4)]
-    reports = [it if it.date.year != Y else Item(it.title, dt.date(Y, 2, 12), it.body) for it in reports]
-    late_report = next(it for it in reports if it.date.year == Y)
+               for y, d in content.report_dates(today, (1, 22), Y - 4) if y < Y - 1]
+    if dt.date(Y, 2, 12) <= today:
+        reports.append(Item(f"{UNIT}{Y - 1}年政府信息公开工作年度报告", dt.date(Y, 2, 12), annual.report_html(UNIT, Y - 1)))
+    late_report = next((it for it in reports if it.date.year == Y), None)
     lists = {"tzgg": notices, "yjs": money, "rsxx": personnel, "ghjh": [], "nb": reports}
     for slug, items in lists.items():
         _category(site, slug, items)
     routes.raw("/static/js/xxgk-app.js", APP_JS.encode(), "application/javascript; charset=utf-8")
+    routes["/static/js/xxgk-app.js?v=20260301"] = routes["/static/js/xxgk-app.js"]    # the cache-busting URL pages use
     routes.raw("/static/js/vue.min.js", VUE_STUB.encode(), "application/javascript; charset=utf-8")
     cats = "".join(f'<li><a href="/xxgk/{slug}/">{name}</a></li>' for slug, (_, name) in CATEGORIES.items())
     site.page("/xxgk/", "信息公开目录", f'<div class="xxgk-nav"><h2>信息公开目录</h2><ul>{cats}</ul></div>',
@@ -121,11 +124,13 @@ def build(today: dt.date) -> tuple[DemoSite, list[Plant]]:
     plants = [
         Plant("jyj", "column-blank", "规划计划 (script-rendered) answers an empty list", "/xxgk/ghjh/"),
         Plant("jyj", "column-stale", "人事信息 (script-rendered) last updated 14 months ago", "/xxgk/rsxx/"),
-        Plant("jyj", "final-accounts", f"{Y - 1}年部门决算 published {late_final.date} (due 09-30), listed only "
-              "by the script's JSON", late_final.url),
-        Plant("jyj", "annual-report", f"{Y - 1}年年报 published {late_report.date} (departments: 01-31), listed "
-              "only by the script's JSON", late_report.url),
     ]
+    if late_final is not None:
+        plants.append(Plant("jyj", "final-accounts", f"{Y - 1}年部门决算 published {late_final.date} (due 09-30), "
+                            "listed only by the script's JSON", late_final.url))
+    if late_report is not None:
+        plants.append(Plant("jyj", "annual-report", f"{Y - 1}年年报 published {late_report.date} (departments: "
+                            "01-31), listed only by the script's JSON", late_report.url))
     return demo, plants
 
 
