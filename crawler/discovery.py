@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from crawler.site import SiteCrawl
 
 log = logging.getLogger("zwgk.crawler")
+RENDER_SLOTS = 2        # browsers running at once in a run (each ~150-250 MB)
 
 # an element meant to hold the list, shipped empty: <ul id="list"></ul>, <div class="news-list"> </div>
 _EMPTY_BOX = re.compile(r"<(ul|ol|div|tbody|table|dl|section)\b[^>]*\b(?:id|class)\s*=\s*[\"'][^\"']*"
@@ -211,7 +212,10 @@ class Discovery:
                     "status": "over_budget", "detail": f"超出每个网站最多渲染{cfg.render_max_pages}个页面的上限"}))
                 continue
             self.rendered += 1
-            out = await renderer.render(u)
+            # sites are crawled concurrently: at most RENDER_SLOTS browsers at a time in one run (memory)
+            slots = sc.ctx.__dict__.setdefault("render_slots", asyncio.Semaphore(RENDER_SLOTS))
+            async with slots:
+                out = await renderer.render(u)
             sc.ctx.stats[f"render.{out.status}"] += 1
             row = FetchRow(sc.ctx.run_id, sc.spec.id, "render", u, final_url=out.final_url, status=out.http_status,
                            content_type="text/html" if out.dom else None, elapsed_ms=out.elapsed_ms,
