@@ -3,7 +3,7 @@
 Serves a 信息公开-style page on loopback whose list a script fills from a JSON endpoint (plus the
 site template: nav, footer, 60 links), renders it N times — each a fresh browser with a fresh
 profile, as the crawler does — and prints wall time per page (median, p90, max), the parent's CPU
-time and the peak RSS of the browser's process group. Usage: ``python bench/render_bench.py [N]``.
+time and the peak PSS of the browser's processes. Usage: ``python bench/render_bench.py [N]``.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ ROWS = {"rows": [{"title": f"关于第{i}号事项的通知", "url": f"/a/{i}.ht
 
 
 def _group_rss_kb() -> int:
-    """Sum of RSS of every chromium process now running (sampled while rendering)."""
+    """Sum of PSS of the renderer's chromium processes now running (sampled while rendering)."""
     total = 0
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -38,9 +38,9 @@ def _group_rss_kb() -> int:
                 cmd = f.read()
             if b"zwgk-render-" not in cmd:
                 continue
-            with open(f"/proc/{pid}/status") as f:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith("Pss:"):       # shared pages counted once across the processes
                         total += int(line.split()[1])
         except OSError:
             continue
@@ -71,7 +71,7 @@ async def main(n: int) -> None:
     print(f"pages rendered: {n}")
     print(f"wall ms per page: median {statistics.median(times):.0f}, p90 {times[int(0.9 * (n - 1))]:.0f}, "
           f"max {times[-1]:.0f}")
-    print(f"auditor CPU ms per page: {cpu:.0f}; browser peak RSS (all processes): {peak / 1024:.0f} MB")
+    print(f"auditor CPU ms per page: {cpu:.0f}; browser peak PSS (all its processes): {peak / 1024:.0f} MB")
 
 
 if __name__ == "__main__":
