@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 MAX_CANDIDATES = 12          # endpoint requests per page (a hostile script may name hundreds)
 MAX_EXPR = 400               # characters of one URL expression
 MAX_CONFIG_TEXT = 20_000     # characters of one inline config object
+MAX_OPTIONS = 2_000          # characters of a $.ajax-style options object around a url: key
 MAX_MATCHES = 300            # matches of one pattern looked at per script (hostile scripts repeat them)
 
 # values substituted for paging variables: the first page
@@ -122,9 +123,9 @@ def _scan(text: str, i: int, stops: str = ",);}") -> int:
     return i
 
 
-def _object_end(text: str, i: int) -> int:
-    """Index just after the ``}`` closing the object whose ``{`` is at ``i`` (bounded)."""
-    depth, n = 0, min(len(text), i + MAX_CONFIG_TEXT)
+def _object_end(text: str, i: int, limit: int = MAX_CONFIG_TEXT) -> int:
+    """Index just after the ``}`` closing the object whose ``{`` is at ``i`` (within ``limit`` characters)."""
+    depth, n = 0, min(len(text), i + limit)
     j = i
     while j < n:
         c = text[j]
@@ -373,14 +374,14 @@ def find_endpoints(script: str, env: dict[str, str], base_url: str, *, source: s
         end = _scan(script, m.end())
         # the options object around the key: method and a literal data object
         lo = script.rfind("{", max(0, m.start() - 300), m.start())
-        hi = _object_end(script, lo) if lo >= 0 else -1
+        hi = _object_end(script, lo, MAX_OPTIONS) if lo >= 0 else -1
         opts = script[lo:hi] if hi > 0 else ""
         meth = _METHOD.search(opts)
         method = meth.group(1).upper() if meth else "GET"
         form = None
         dm = re.search(r"\bdata\s*:\s*\{", opts)
         if dm and method == "POST":
-            dend = _object_end(opts, dm.end() - 1)
+            dend = _object_end(opts, dm.end() - 1, MAX_OPTIONS)
             form = parse_object(opts[dm.end() - 1:dend], env) if dend > 0 else None
         add(script[m.end():end], "url-key", method, form)
     for n, m in enumerate(_STRING_LIT.finditer(script)):
