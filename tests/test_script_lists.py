@@ -407,3 +407,18 @@ def test_hostile_scripts_give_bounded_answers(script: str) -> None:
     reqs = find_endpoints(script, env, "http://h/")
     assert len(reqs) <= 12 and all(len(r.url) < 2_000 for r in reqs)
     assert hanweb_requests("<script>$('#x').jpage({" * 1000 + "</script>", "http://h/", scripts=script) == []
+
+
+@pytest.mark.parametrize("js,expected", [
+    ('$.ajax({ url: "/api/list.do", type: "POST", data: { columnId: CAT, pageNo: 1 } });',
+     [("POST", "http://h/api/list.do", (("columnId", "99"), ("pageNo", "1")))]),
+    ('$.post("/interface/list.action", {cid: CAT});', [("POST", "http://h/interface/list.action", (("cid", "99"),))]),
+    ('var x = new XMLHttpRequest(); x.open("GET", "/data/" + CAT + "/list.json");',
+     [("GET", "http://h/data/99/list.json", ())]),
+    ("var DATA_URL = '/static/data/zcwj.json';", [("GET", "http://h/static/data/zcwj.json", ())]),
+    ('axios.get("http://other.example.com/api/list.json")', [("GET", "http://other.example.com/api/list.json", ())]),
+    ("fetch(location.origin + '/api/x.json')", []),        # a browser value: not guessed
+], ids=["ajax-post", "post-shorthand", "xhr", "json-literal", "other-host-kept-for-the-scope-check", "dom-value"])
+def test_request_shapes(js: str, expected: list[tuple[str, str, tuple[tuple[str, str], ...]]]) -> None:
+    got = [(r.method, r.url, r.form) for r in find_endpoints(js, {"CAT": "99"}, "http://h/zwgk/")]
+    assert got == expected
