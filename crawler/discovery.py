@@ -226,6 +226,12 @@ class Discovery:
             body = out.dom.encode("utf-8") if out.dom else None
             row.size = len(body) if body else None
             sc.ctx.writer.fetch(row, body)
+            if out.dom:
+                # the rendered list's links are crawled like any page's (its articles carry the titles and
+                # dates the disclosure checks read); the caller runs the workers again
+                from crawler.parse import parse_html
+                info = parse_html(out.dom, out.final_url or u, sc.ctx.hrefs)
+                sc.enqueue_links(info, out.final_url or u, depth)
             sc.ctx.writer.flush()
 
     def _named_read(self, page_url: str) -> bool:

@@ -328,6 +328,9 @@ def test_d_list_only_a_browser_fills_is_rendered(crawled: Any) -> None:
     assert [it.date for it in col.items] == [date(2026, 11, 20), date(2026, 11, 13), date(2026, 11, 6)]
     row = next(f for f in store.fetches(run_id, "jsl", "render") if f.url.endswith("/d/"))
     assert row.extra["status"] == "ok" and row.body_hash and row.extra["requests"][0]["type"] == "Document"
+    # the rendered list's articles are crawled like any list's
+    pages = {f.url.split(str(port), 1)[1] for f in store.fetches(run_id, "jsl", "page")}
+    assert {"/d/t0.html", "/d/t1.html", "/d/t2.html"} <= pages
 
 
 @needs_chromium
