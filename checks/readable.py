@@ -1,0 +1,67 @@
+"""The stored documents of a site that checks reading wording share: pages and readable attachments.
+
+Read once per snapshot (``privacy-leaks`` and ``wording-lexicon`` both use it) through
+:mod:`zwgk.parsing.doctext`. An attachment that cannot be read (binary DOC/XLS, damaged, refused as
+unsafe, not stored) is listed with the reason: checks say what they could not read, never "clean".
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+from zwgk.parsing.doctext import Document, Unreadable, read_document
+from zwgk.snapshot import SiteSnapshot
+from zwgk.store import FetchRow
+
+
+@dataclass
+class Readable:
+    fetch: FetchRow
+    url: str
+    title: str                    # page title or the link text that named the attachment
+    source_url: str | None        # the page that links an attachment
+    attachment: bool
+    doc: Document | None
+    unreadable: str | None = None
+
+
+_CACHE: weakref.WeakKeyDictionary[SiteSnapshot, tuple[int, list[Readable]]] = weakref.WeakKeyDictionary()
+
+
+def readable_documents(snap: SiteSnapshot, max_documents: int) -> list[Readable]:
+    cached = _CACHE.get(snap)
+    if cached is not None and cached[0] == max_documents:
+        return cached[1]
+    anchors: dict[str, tuple[str, str]] = {}
+    for ln in snap.links():
+        if ln.anchor and ln.target_url not in anchors:
+            anchors[ln.target_url.split("#")[0]] = (ln.anchor.strip(), ln.source_url)
+    out: list[Readable] = []
+    candidates = [p for p in snap.pages() if "json" not in (p.content_type or "").lower()] + \
+        sorted(snap.fetches("attachment"), key=lambda f: f.url)
+    for f in candidates[:max_documents]:
+        url = f.final_url or f.url
+        is_att = f.purpose == "attachment"
+        anchor, linked_from = anchors.get(f.url, anchors.get(url, ("", None)))  # type: ignore[arg-type]
+        title = (f.title or anchor or url) if not is_att else (anchor or url.rsplit("/", 1)[-1])
+        source = (f.parent_url or linked_from) if is_att else url
+        r = Readable(f, url, title[:120], source, is_att, None)
+        if not f.ok:
+            if is_att:
+                r.unreadable = f"下载失败（{f.error_kind or f.status}）"
+                out.append(r)
+            continue
+        body = snap.body(f)
+        if not body:
+            r.unreadable = "内容未保存（文件过大或仅检查了链接）"
+            out.append(r)
+            continue
+        try:
+            r.doc = read_document(body, url, f.content_type, f.encoding)
+        except Unreadable as e:
+            r.unreadable = str(e)
+        except RecursionError:
+            r.unreadable = "文件结构过深，无法读取"
+        out.append(r)
+    _CACHE[snap] = (max_documents, out)
+    return out
