@@ -224,7 +224,7 @@ def match_leaders(text: str, lex: Lexicon) -> list[Match]:
         for t in ld.titles:
             if len(t) < 3:
                 continue
-            for m in re.finditer(re.escape(t) + "([\u4e00-\u9fff]{%d})" % len(ld.name), text):
+            for m in re.finditer(re.escape(t) + "([\u4e00-\u9fff]{" + str(len(ld.name)) + "})", text):
                 cand = m.group(1)
                 diff = sum(x != y for x, y in zip(cand, ld.name, strict=True))
                 if cand not in names and diff == 1 and cand not in ld.misspellings:
