@@ -160,7 +160,7 @@ MIGRATIONS: list[str] = [
         reason TEXT NOT NULL,
         decided_by TEXT NOT NULL,
         decided_at TEXT NOT NULL,          -- UTC ISO
-        run_id INTEGER NOT NULL,           -- the run reviewed; applies to it and later runs
+        run_id INTEGER NOT NULL,           -- the run reviewed: applies to it and later runs
         site_id TEXT NOT NULL,
         check_id TEXT NOT NULL,
         message_id TEXT NOT NULL,
