@@ -90,7 +90,7 @@ def db(tmp_path: Path) -> tuple[Path, int]:
                          as_of="2026-11-27T09:00:00+08:00")
     run_id = snap.run.run_id
     store.db.execute("UPDATE runs SET status='complete', sites_toml=?, sites_path=? WHERE id=?",
-                     (f'[audit]\nname = "测试区"\nlexicon = "lexicon.toml"\n', str(tmp_path / "sites.toml"), run_id))
+                     ('[audit]\nname = "测试区"\nlexicon = "lexicon.toml"\n', str(tmp_path / "sites.toml"), run_id))
     judge_run(store, run_id, load_rules(), checks=(*privacy.CHECKS, *wording.CHECKS))
     store.close()
     return path, run_id
@@ -103,7 +103,7 @@ def _new_run(path: Path, tmp: Path) -> int:
                          as_of="2026-11-28T09:00:00+08:00")
     run_id = snap.run.run_id
     store.db.execute("UPDATE runs SET status='complete', sites_toml=?, sites_path=? WHERE id=?",
-                     (f'[audit]\nname = "测试区"\nlexicon = "lexicon.toml"\n', str(tmp / "sites.toml"), run_id))
+                     ('[audit]\nname = "测试区"\nlexicon = "lexicon.toml"\n', str(tmp / "sites.toml"), run_id))
     judge_run(store, run_id, load_rules(), checks=(*privacy.CHECKS, *wording.CHECKS))
     store.close()
     return run_id

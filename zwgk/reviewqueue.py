@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from zwgk.model import CheckResult, Outcome, Severity
-from zwgk.parsing.privacy import mask_text
+from zwgk.parsing.privacy import mask_ids, mask_text
 from zwgk.scoring import SiteResults
 from zwgk.store import Store, StoreError
 
@@ -103,14 +103,17 @@ def default_run(store: Store) -> int:
     raise StoreError(f"{store.path}: no judged run yet (run `zwgk audit` first)")
 
 
-def _safe(value: Any) -> Any:
-    """Belt and braces: no full number leaves the queue even if a check forgot to mask one."""
+def _safe(value: Any, key: str = "") -> Any:
+    """Belt and braces: no full number leaves the queue even if a check forgot to mask one. URLs stay
+    usable (only a valid 身份证号 in them is masked); fingerprints are identifiers, not data."""
+    if key == "fingerprint":
+        return value
     if isinstance(value, str):
-        return mask_text(value)
+        return mask_ids(value) if key in ("url", "source_url") else mask_text(value)
     if isinstance(value, list):
         return [_safe(v) for v in value]
     if isinstance(value, dict):
-        return {k: _safe(v) for k, v in value.items()}
+        return {k: _safe(v, k) for k, v in value.items()}
     return value
 
 

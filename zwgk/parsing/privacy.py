@@ -120,6 +120,11 @@ def mask_text(text: str) -> str:
     return _LONG_RUN.sub(one, text)
 
 
+def mask_ids(text: str, today: date | None = None) -> str:
+    """Mask only valid 身份证号 (for URLs, which must stay usable: TRS paths hold long digit runs)."""
+    return _ID_RE.sub(lambda m: mask_number(m.group(1)) if valid_id(m.group(1), today) else m.group(0), text)
+
+
 # -- context -----------------------------------------------------------------------------------
 
 # labels of registry and transaction numbers: a number right after one of these is not personal data
@@ -196,6 +201,11 @@ def _person_table(line: Line) -> bool:
 
 def _excerpt(text: str, start: int, end: int, width: int = 18) -> str:
     a, b = max(0, start - width), min(len(text), end + width)
+    # never cut a number in two: a cut run would be masked from a different digit on
+    while a > 0 and (text[a - 1].isdigit() or text[a - 1] in "Xx"):
+        a -= 1
+    while b < len(text) and (text[b].isdigit() or text[b] in "Xx"):
+        b += 1
     return ("…" if a else "") + mask_text(text[a:b]) + ("…" if b < len(text) else "")
 
 
