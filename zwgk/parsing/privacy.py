@@ -63,6 +63,22 @@ def valid_id(number: str, today: date | None = None) -> bool:
     return id_check_char(n[:17]) == n[17]
 
 
+def valid_id15(number: str, today: date | None = None) -> bool:
+    """A first-generation 15-digit number (GB 11643-1989): province, then a YYMMDD birth date in 19xx."""
+    if not re.fullmatch(r"\d{15}", number) or int(number[:2]) not in PROVINCES:
+        return False
+    return valid_id_date("19" + number[6:12], today)
+
+
+def valid_id_date(yyyymmdd: str, today: date | None = None) -> bool:
+    try:
+        born = date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        return False
+    today = today or date.today()
+    return born <= today and today.year - born.year <= 120
+
+
 def luhn(number: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(number)):
@@ -219,6 +235,7 @@ def _registry_labelled(text: str, start: int, personal: tuple[str, ...]) -> bool
 
 
 _ID_RE = re.compile(r"(?<![0-9A-Za-z*])(\d{17}[\dXx])(?![0-9A-Za-z*])")
+_ID15_RE = re.compile(r"(?<![0-9A-Za-z*])(\d{15})(?![0-9A-Za-z*])")
 _MOBILE_RE = re.compile(r"(?<![0-9A-Za-z*+])(1[3-9]\d(?:\d{8}|[ \-]\d{4}[ \-]\d{4}))(?![0-9A-Za-z*])")
 _CARD_RE = re.compile(r"(?<![0-9A-Za-z*])([3-69]\d{15,18}|[3-69]\d{3}(?:[ \-]\d{4}){3}(?:[ \-]\d{1,3})?)"
                       r"(?![0-9A-Za-z*])")
@@ -243,6 +260,18 @@ def detect_line(line: Line, *, recipient_page: bool, today: date | None = None) 
             continue
         hits.append(Hit("id", mask_number(n), _excerpt(text, m.start(), m.end()), line.locator, m.start(),
                         "校验位与出生日期有效"))
+        taken.append(m.span())
+
+    # first-generation 15-digit numbers (no check character): only under an ID label or column
+    for m in _ID15_RE.finditer(text):
+        n = m.group(1)
+        header = _column_header(line, m.start())
+        labelled = any(w in header for w in ID_LABELS) or (
+            not header and _label_before(text, m.start(), ID_LABELS, window=12) is not None)
+        if not labelled or not valid_id15(n, today):
+            continue
+        hits.append(Hit("id", mask_number(n), _excerpt(text, m.start(), m.end()), line.locator, m.start(),
+                        "15位身份证号（身份证号标签下，出生日期有效）"))
         taken.append(m.span())
 
     for m in _MOBILE_RE.finditer(text):
