@@ -62,6 +62,8 @@ def readable_documents(snap: SiteSnapshot, max_documents: int) -> list[Readable]
             r.unreadable = str(e)
         except RecursionError:
             r.unreadable = "文件结构过深，无法读取"
+        except Exception as e:  # a hostile file a parser did not foresee: this document only, not the check
+            r.unreadable = f"无法读取（{type(e).__name__}）"
         out.append(r)
     _CACHE[snap] = (max_documents, out)
     return out

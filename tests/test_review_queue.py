@@ -22,7 +22,7 @@ from zwgk.cli import main
 from zwgk.config import ConfigError, parse_sites
 from zwgk.lexicon import LexiconError, parse_lexicon
 from zwgk.model import Outcome
-from zwgk.parsing.doctext import Unreadable, xlsx_lines
+from zwgk.parsing.doctext import Unreadable, xls_lines, xlsx_lines
 from zwgk.results import build_results
 from zwgk.rules import load_rules
 from zwgk.runner import judge_run
@@ -266,3 +266,30 @@ def test_hostile_spreadsheets_are_unreadable_not_crashes() -> None:
                          site=site_config("portal", BASE))
     res = privacy.judge(snap, privacy.DEFAULTS)
     assert res.outcome == Outcome.PASS and "1 个附件无法读取" in res.params["unread_note"]
+
+
+def test_binary_xls_attachment_is_read() -> None:
+    """A real BIFF8 .xls 公示 (tests/fixtures/privacy/dibao.xls, made by make_xls.py) is read with xlrd."""
+    data = (Path(__file__).parent / "fixtures" / "privacy" / "dibao.xls").read_bytes()
+    snap = make_snapshot({BASE: "<html><body>首页</body></html>",
+                          BASE + "gs/dibao.xls": Page(data, purpose="attachment", content_type="application/vnd.ms-excel")},
+                         site=site_config("portal", BASE), as_of="2026-11-27T09:00:00+08:00")
+    res = privacy.judge(snap, privacy.DEFAULTS)
+    assert res.outcome == Outcome.MANUAL
+    counts = res.metrics["counts_per_page"][BASE + "gs/dibao.xls"]
+    assert counts == {"id": 3, "mobile": 3}
+    f = next(f for f in res.findings if f.message_id == "privacy-leaks.id")
+    assert f.params["positions"] == ["工作表“低保对象”第3行", "工作表“低保对象”第4行", "工作表“低保对象”第5行"]
+    text = json.dumps([x.to_dict() for x in res.findings], ensure_ascii=False)
+    for full in ("441502195104020133", "441502198309172468", "441581196206300785", "13826605678"):
+        assert full not in text
+    for cut in (600, 3000, len(data) - 100):     # truncated files: unreadable, never a crash
+        try:
+            xls_lines(data[:cut])
+        except Unreadable:
+            pass
+    # an OLE file that is not a workbook (a .doc) is unreadable, not clean
+    doc = make_snapshot({BASE: "<html><body>首页</body></html>",
+                         BASE + "a.doc": Page(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, purpose="attachment")},
+                        site=site_config("portal", BASE))
+    assert privacy.judge(doc, privacy.DEFAULTS).metrics["unreadable"] == 1

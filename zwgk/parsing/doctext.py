@@ -4,8 +4,9 @@ HTML pages and DOCX (via :func:`zwgk.parsing.office.docx_html`) keep their table
 line with cells joined by ``" | "`` and remembers its table's header row, so a detector can tell a
 "联系电话" column of a 低保 list from an office's contact line, and two adjacent cells never merge into
 one long digit run. PDF (pypdf) and OFD give lines per page; XLSX sheets are read with openpyxl in
-read-only mode under size limits (:func:`xlsx_lines`). Binary DOC/XLS/WPS are not read: the caller
-reports them as unreadable, never as clean.
+read-only mode under size limits (:func:`xlsx_lines`), binary XLS with xlrd (:func:`xls_lines`; the
+standard reader of BIFF, rather than parsing OLE records by hand). Binary DOC/WPS are not read: the
+caller reports them as unreadable, never as clean.
 
 Locators are what an office reader needs to find the spot: ``正文第12行``, ``表格2第5行``,
 ``第3页第7行``, ``工作表“名单”第14行``.
@@ -38,7 +39,7 @@ class Unreadable(Exception):
 
 @dataclass
 class Document:
-    kind: str                       # html | pdf | docx | ofd | xlsx
+    kind: str                       # html | pdf | docx | ofd | xlsx | xls
     lines: list[Line] = field(default_factory=list)
 
 
@@ -184,6 +185,43 @@ def xlsx_lines(data: bytes) -> list[Line]:
     return out[:MAX_LINES]
 
 
+def xls_lines(data: bytes) -> list[Line]:
+    """Rows of a binary Excel (BIFF, .xls) workbook via xlrd, within the same limits as XLSX.
+    Raises :class:`Unreadable` — also for an OLE file that is not a workbook (DOC, WPS)."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True, logfile=io.StringIO())
+    except Exception as e:  # xlrd raises XLRDError, struct.error, IndexError … on other or damaged files
+        raise Unreadable("DOC/WPS二进制格式或XLS损坏，无法读取") from e
+    out: list[Line] = []
+    cells = 0
+    try:
+        for si in range(min(book.nsheets, 100)):
+            sh = book.sheet_by_index(si)
+            header: str | None = None
+            name = _clean(sh.name)[:31]
+            for ri in range(min(sh.nrows, MAX_SHEET_ROWS)):
+                texts = [_cell_text(v) for v in sh.row_values(ri, 0, min(sh.ncols, 200))]
+                cells += len(texts)
+                if cells > MAX_CELLS:
+                    return out
+                while texts and not texts[-1]:
+                    texts.pop()
+                if not any(texts):
+                    continue
+                text = CELL_SEP.join(texts)
+                if header is None and _is_header(texts) and len([t for t in texts if t]) > 1:
+                    header = text
+                out.append(Line(text, f"工作表“{name}”第{ri + 1}行", header))
+            book.unload_sheet(si)
+    except Exception as e:  # a damaged sheet record
+        raise Unreadable(f"XLS无法读取：{type(e).__name__}") from e
+    finally:
+        book.release_resources()
+    return out[:MAX_LINES]
+
+
 # -- any stored body ------------------------------------------------------------------------------
 
 def kind_of(data: bytes, url: str = "", content_type: str | None = None) -> str:
@@ -223,9 +261,9 @@ def read_document(data: bytes, url: str = "", content_type: str | None = None,
         return Document("ofd", [ln for i, t in enumerate(pages, 1) for ln in text_lines(t, f"第{i}页")])
     if k == "pdf":
         return Document("pdf", _pdf_lines(data))
-    if k == "ole":
-        raise Unreadable("DOC/XLS/WPS二进制格式，无法读取")
-    raise Unreadable("格式无法读取（仅支持HTML/PDF/DOCX/OFD/XLSX）")
+    if k == "ole":      # binary Excel is read; binary Word/WPS is not
+        return Document("xls", xls_lines(data))
+    raise Unreadable("格式无法读取（仅支持HTML/PDF/DOCX/OFD/XLSX/XLS）")
 
 
 def _pdf_lines(data: bytes) -> list[Line]:
