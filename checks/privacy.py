@@ -24,6 +24,7 @@ from zwgk.snapshot import SiteSnapshot
 
 CHECK_ID = "privacy-leaks"
 KIND_ZH = {"id": "居民身份证号", "mobile": "手机号码", "bank": "银行卡号"}
+METRIC_KEY = {"id": "id_number", "mobile": "mobile", "bank": "bank_card"}
 MESSAGES = {
     f"{CHECK_ID}.id": "“{doc}”公开了 {count} 个完整的居民身份证号（如{where}：{excerpt}），疑似泄露个人信息，请人工核查",
     f"{CHECK_ID}.mobile": "“{doc}”公开了 {count} 个完整的手机号码（如{where}：{excerpt}），疑似泄露个人信息，请人工核查",
@@ -58,7 +59,8 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     docs = readable_documents(snap, int(params["max_documents"]))
     today = snap.as_of.date()
     findings: list[Finding] = []
-    per_page: dict[str, dict[str, int]] = {}
+    per_page: list[dict[str, Any]] = []     # [{url, id_number, mobile, bank_card}] (a list: URLs as keys
+    #                                         would escape the golden files' port masking)
     read_pages = read_atts = 0
     unreadable: list[dict[str, str]] = []
     for r in docs:
@@ -74,13 +76,13 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         for h in hits:
             by_kind.setdefault(h.kind, []).append(h)
         if by_kind:
-            per_page[r.url] = {k: len(v) for k, v in by_kind.items()}
+            per_page.append({"url": r.url, **{METRIC_KEY[k]: len(v) for k, v in by_kind.items()}})
         for kind, group in by_kind.items():
             if len(findings) < int(params["max_findings"]):
                 findings.append(_finding(kind, group, r, params))
     metrics = {"pages_read": read_pages, "attachments_read": read_atts, "unreadable": len(unreadable),
                "unreadable_documents": unreadable[:50], "counts_per_page": per_page,
-               "hits": sum(sum(v.values()) for v in per_page.values())}
+               "hits": sum(v for p in per_page for k, v in p.items() if k != "url")}
     if findings:
         return CheckResult(Outcome.MANUAL, f"{CHECK_ID}.review",
                            {"pages": len(per_page), "count": metrics["hits"]}, findings, metrics)
@@ -99,5 +101,5 @@ CHECKS = [Check(
     messages=MESSAGES,
     defaults=DEFAULTS,
     needs=("pages",),
-    doc="页面和附件（HTML/PDF/DOCX/OFD/XLSX）中完整的身份证号、手机号、银行卡号：交人工核查，确认后单项否决（严重错误）",
+    doc="页面和附件（HTML/PDF/DOCX/OFD/XLSX/XLS）中完整的身份证号、手机号、银行卡号：交人工核查，确认后单项否决（严重错误）",
 )]

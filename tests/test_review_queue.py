@@ -147,7 +147,8 @@ def test_candidates_reach_the_queue_with_masked_evidence(db: tuple[Path, int]) -
     res = {r["check_id"]: r for r in store.results(run_id)}
     assert res["privacy-leaks"]["outcome"] == "manual" and not res["privacy-leaks"]["veto"]
     data = json.loads(res["privacy-leaks"]["data"])
-    assert data["metrics"]["counts_per_page"][BASE + "gsgg/mingdan.xlsx"] == {"id": 2, "mobile": 1, "bank": 1}
+    assert {"url": BASE + "gsgg/mingdan.xlsx", "id_number": 2, "mobile": 1, "bank_card": 1} in \
+        data["metrics"]["counts_per_page"]
     _assert_masked(res["privacy-leaks"]["data"])
     store.close()
 
@@ -276,8 +277,7 @@ def test_binary_xls_attachment_is_read() -> None:
                          site=site_config("portal", BASE), as_of="2026-11-27T09:00:00+08:00")
     res = privacy.judge(snap, privacy.DEFAULTS)
     assert res.outcome == Outcome.MANUAL
-    counts = res.metrics["counts_per_page"][BASE + "gs/dibao.xls"]
-    assert counts == {"id": 3, "mobile": 3}
+    assert res.metrics["counts_per_page"] == [{"url": BASE + "gs/dibao.xls", "id_number": 3, "mobile": 3}]
     f = next(f for f in res.findings if f.message_id == "privacy-leaks.id")
     assert f.params["positions"] == ["工作表“低保对象”第3行", "工作表“低保对象”第4行", "工作表“低保对象”第5行"]
     text = json.dumps([x.to_dict() for x in res.findings], ensure_ascii=False)
