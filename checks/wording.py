@@ -27,11 +27,11 @@ CHECK_ID = "wording-lexicon"
 KIND_ZH = {"typo": "错别字", "outdated": "旧称", "sensitive": "不规范表述", "leader_title": "领导职务",
            "leader_name": "领导姓名"}
 MESSAGES = {
-    f"{CHECK_ID}.typo": "“{doc}”疑似错别字“{term}”（应为“{suggestion}”），{where}：{context}",
-    f"{CHECK_ID}.outdated": "“{doc}”使用旧称“{term}”（现为“{suggestion}”{note}），{where}：{context}；历史信息可排除",
-    f"{CHECK_ID}.sensitive": "“{doc}”出现不规范表述“{term}”（规范表述：{suggestion}），{where}：{context}",
-    f"{CHECK_ID}.leader_title": "“{doc}”中领导职务疑似错误：“{term}”（现任：{suggestion}），{where}：{context}",
-    f"{CHECK_ID}.leader_name": "“{doc}”中领导姓名疑似错误：“{term}”（应为：{suggestion}），{where}：{context}",
+    f"{CHECK_ID}.typo": "“{doc}”疑似错别字“{term}”（应为“{suggestion}”），{where}：{context}{also}",
+    f"{CHECK_ID}.outdated": "“{doc}”使用旧称“{term}”（现为“{suggestion}”{note}），{where}：{context}{also}；历史信息可排除",
+    f"{CHECK_ID}.sensitive": "“{doc}”出现不规范表述“{term}”（规范表述：{suggestion}），{where}：{context}{also}",
+    f"{CHECK_ID}.leader_title": "“{doc}”中领导职务疑似错误：“{term}”（现任：{suggestion}），{where}：{context}{also}",
+    f"{CHECK_ID}.leader_name": "“{doc}”中领导姓名疑似错误：“{term}”（应为：{suggestion}），{where}：{context}{also}",
     f"{CHECK_ID}.review": "{count} 处用词疑似错误（其中领导姓名职务 {leaders} 处），需人工核查",
     f"{CHECK_ID}.none": "已按词库（{lexicon}）核对 {pages} 个页面和附件，未发现问题",
     f"{CHECK_ID}.no_lexicon": "词库无法读取，无法核验：{reason}",
@@ -64,6 +64,8 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         return CheckResult(Outcome.ERROR, f"{CHECK_ID}.no_lexicon", {"reason": str(e)[:300]})
     docs = readable_documents(snap, int(params["max_documents"]))
     found: dict[tuple[str, str, str], Finding] = {}
+    # the same line on many pages is the site template (a footer, a navigation menu): one finding
+    by_line: dict[tuple[str, str, str], Finding] = {}
     read = 0
     width = int(params["context_chars"])
     for r in docs:
@@ -76,6 +78,11 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                 if key in found:
                     found[key].params["count"] += 1
                     continue
+                same = by_line.get((m.kind, m.term, line.text))
+                if same is not None:
+                    same.params["other_pages"] += 1
+                    same.params["also"] = f"（另有 {same.params['other_pages']} 个页面的相同内容，疑为网站模板）"
+                    continue
                 if len(found) >= int(params["max_findings"]):
                     continue
                 note = f"，{m.note}" if m.note else ""
@@ -83,9 +90,10 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                     f"{CHECK_ID}.{m.kind}",
                     {"doc": r.title, "term": m.term, "suggestion": m.suggestion, "note": note,
                      "where": line.locator, "context": _context(line.text, m, width), "count": 1,
-                     "kind": KIND_ZH[m.kind], "key": f"{m.kind}:{m.term}"},
+                     "kind": KIND_ZH[m.kind], "key": f"{m.kind}:{m.term}", "other_pages": 0, "also": ""},
                     Severity.WARN, url=r.url, source_url=r.source_url, anchor=r.title[:80],
                     observed=m.term, expected=m.suggestion)
+                by_line[(m.kind, m.term, line.text)] = found[key]
     findings = list(found.values())
     metrics = {"documents_read": read, "lexicon": lex.source.rsplit("/", 1)[-1], "lexicon_sha": lex.sha,
                "terms": len(lex.terms), "leaders": len(lex.leaders)}

@@ -293,3 +293,16 @@ def test_binary_xls_attachment_is_read() -> None:
                          BASE + "a.doc": Page(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, purpose="attachment")},
                         site=site_config("portal", BASE))
     assert privacy.judge(doc, privacy.DEFAULTS).metrics["unreadable"] == 1
+
+
+def test_a_template_typo_is_one_finding_not_one_per_page() -> None:
+    footer = "<div class='footer'>主办单位：红海湾经济开发区 网站布署单位：信息中心</div>"
+    pages = {BASE: f"<html><body><p>首页</p>{footer}</body></html>"}
+    pages.update({f"{BASE}p/{i}.html": Page(f"<html><body><p>正文{i}</p>{footer}</body></html>", depth=1)
+                  for i in range(30)})
+    pages[BASE + "p/x.html"] = Page("<html><body><p>对工作作出布署。</p></body></html>", depth=1)
+    res = wording.judge(make_snapshot(pages, site=site_config("portal", BASE)), wording.DEFAULTS)
+    typos = [f for f in res.findings if f.message_id == "wording-lexicon.typo"]
+    assert len(typos) == 2
+    template = next(f for f in typos if f.params["other_pages"])
+    assert template.params["other_pages"] == 30 and "疑为网站模板" in template.params["also"]
