@@ -91,6 +91,7 @@ def main() -> None:
         print(f"store built in {built:.1f}s: {args.pages} pages, {args.xlsx} XLSX x {args.rows} rows")
         print(f"judge privacy-leaks + wording-lexicon: wall {wall:.1f}s, cpu {cpu:.1f}s, "
               f"{(args.pages + args.xlsx) / wall:.0f} documents/s")
+        print(f"read {m['pages_read']} pages and {m['attachments_read']} attachments; over the caps: {m['over_cap']}")
         print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; hits {m['hits']} on "
               f"{len(m['counts_per_page'])} documents; findings {len(res['privacy-leaks'].findings)}")
         store.close()

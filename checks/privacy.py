@@ -35,7 +35,8 @@ MESSAGES = {
     f"{CHECK_ID}.nothing": "没有可读取的页面或附件，无法核验（{reason}）",
 }
 DEFAULTS: dict[str, Any] = {
-    "max_documents": 3000,      # pages + attachments read per site
+    "max_pages": 5000,          # stored pages read per site
+    "max_attachments": 2000,    # stored attachments read per site (own cap: pages never crowd them out)
     "max_findings": 300,        # findings per site (one per page and kind of number)
     "max_positions": 50,        # positions listed per finding
     "max_excerpts": 5,          # masked excerpts listed per finding
@@ -56,7 +57,8 @@ def _finding(kind: str, hits: list[Hit], r: Any, params: Mapping[str, Any]) -> F
 
 
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
-    docs = readable_documents(snap, int(params["max_documents"]))
+    read = readable_documents(snap, int(params["max_pages"]), int(params["max_attachments"]))
+    docs = read.items
     today = snap.as_of.date()
     findings: list[Finding] = []
     per_page: list[dict[str, Any]] = []     # [{url, id_number, mobile, bank_card}] (a list: URLs as keys
@@ -81,6 +83,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
             if len(findings) < int(params["max_findings"]):
                 findings.append(_finding(kind, group, r, params))
     metrics = {"pages_read": read_pages, "attachments_read": read_atts, "unreadable": len(unreadable),
+               "over_cap": read.skipped,
                "unreadable_documents": unreadable[:50], "counts_per_page": per_page,
                "hits": sum(v for p in per_page for k, v in p.items() if k != "url")}
     if findings:
@@ -89,7 +92,8 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     if not read_pages and not read_atts:
         reason = unreadable[0]["why"] if unreadable else "未抓取到页面"
         return CheckResult(Outcome.ERROR, f"{CHECK_ID}.nothing", {"reason": reason}, metrics=metrics)
-    note = f"；{len(unreadable)} 个附件无法读取，未核查" if unreadable else ""
+    note = (f"；{len(unreadable)} 个附件无法读取，未核查" if unreadable else "") + \
+        (f"；另有 {read.skipped} 个页面或附件超出核查上限，未读取" if read.skipped else "")
     return CheckResult(Outcome.PASS, f"{CHECK_ID}.none",
                        {"pages": read_pages, "attachments": read_atts, "unread_note": note}, metrics=metrics)
 

@@ -25,21 +25,30 @@ class Readable:
     unreadable: str | None = None
 
 
-_CACHE: weakref.WeakKeyDictionary[SiteSnapshot, tuple[int, list[Readable]]] = weakref.WeakKeyDictionary()
+@dataclass
+class Documents:
+    items: list[Readable]
+    skipped: int                  # stored pages/attachments over the caps: not read, so not judged
 
 
-def readable_documents(snap: SiteSnapshot, max_documents: int) -> list[Readable]:
+_CACHE: weakref.WeakKeyDictionary[SiteSnapshot, tuple[tuple[int, int], Documents]] = weakref.WeakKeyDictionary()
+
+
+def readable_documents(snap: SiteSnapshot, max_pages: int, max_attachments: int) -> Documents:
+    """Stored pages (canonical order) and attachments (by URL), each within its own cap, so a big
+    site's pages never crowd out its attachments — where 公示 lists are usually published."""
     cached = _CACHE.get(snap)
-    if cached is not None and cached[0] == max_documents:
+    if cached is not None and cached[0] == (max_pages, max_attachments):
         return cached[1]
     anchors: dict[str, tuple[str, str]] = {}
     for ln in snap.links():
         if ln.anchor and ln.target_url not in anchors:
             anchors[ln.target_url.split("#")[0]] = (ln.anchor.strip(), ln.source_url)
     out: list[Readable] = []
-    candidates = [p for p in snap.pages() if "json" not in (p.content_type or "").lower()] + \
-        sorted(snap.fetches("attachment"), key=lambda f: f.url)
-    for f in candidates[:max_documents]:
+    pages = [p for p in snap.pages() if "json" not in (p.content_type or "").lower()]
+    atts = sorted(snap.fetches("attachment"), key=lambda f: f.url)
+    skipped = max(0, len(pages) - max_pages) + max(0, len(atts) - max_attachments)
+    for f in pages[:max_pages] + atts[:max_attachments]:
         url = f.final_url or f.url
         is_att = f.purpose == "attachment"
         anchor, linked_from = anchors.get(f.url, anchors.get(url, ("", None)))  # type: ignore[arg-type]
@@ -65,5 +74,6 @@ def readable_documents(snap: SiteSnapshot, max_documents: int) -> list[Readable]
         except Exception as e:  # a hostile file a parser did not foresee: this document only, not the check
             r.unreadable = f"无法读取（{type(e).__name__}）"
         out.append(r)
-    _CACHE[snap] = (max_documents, out)
-    return out
+    docs = Documents(out, skipped)
+    _CACHE[snap] = ((max_pages, max_attachments), docs)
+    return docs

@@ -33,11 +33,12 @@ MESSAGES = {
     f"{CHECK_ID}.leader_title": "“{doc}”中领导职务疑似错误：“{term}”（现任：{suggestion}），{where}：{context}{also}",
     f"{CHECK_ID}.leader_name": "“{doc}”中领导姓名疑似错误：“{term}”（应为：{suggestion}），{where}：{context}{also}",
     f"{CHECK_ID}.review": "{count} 处用词疑似错误（其中领导姓名职务 {leaders} 处），需人工核查",
-    f"{CHECK_ID}.none": "已按词库（{lexicon}）核对 {pages} 个页面和附件，未发现问题",
+    f"{CHECK_ID}.none": "已按词库（{lexicon}）核对 {pages} 个页面和附件，未发现问题{unread_note}",
     f"{CHECK_ID}.no_lexicon": "词库无法读取，无法核验：{reason}",
     f"{CHECK_ID}.nothing": "没有可读取的页面或附件，无法核验",
 }
-DEFAULTS: dict[str, Any] = {"max_documents": 3000, "max_findings": 300, "context_chars": 20}
+DEFAULTS: dict[str, Any] = {"max_pages": 5000, "max_attachments": 2000, "max_findings": 300,
+                            "context_chars": 20}
 
 
 def lexicon_for(snap: SiteSnapshot) -> Lexicon:
@@ -62,7 +63,8 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         lex = lexicon_for(snap)
     except LexiconError as e:
         return CheckResult(Outcome.ERROR, f"{CHECK_ID}.no_lexicon", {"reason": str(e)[:300]})
-    docs = readable_documents(snap, int(params["max_documents"]))
+    read_docs = readable_documents(snap, int(params["max_pages"]), int(params["max_attachments"]))
+    docs = read_docs.items
     found: dict[tuple[str, str, str], Finding] = {}
     # the same line on many pages is the site template (a footer, a navigation menu): one finding
     by_line: dict[tuple[str, str, str], Finding] = {}
@@ -96,15 +98,16 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                 by_line[(m.kind, m.term, line.text)] = found[key]
     findings = list(found.values())
     metrics = {"documents_read": read, "lexicon": lex.source.rsplit("/", 1)[-1], "lexicon_sha": lex.sha,
-               "terms": len(lex.terms), "leaders": len(lex.leaders)}
+               "terms": len(lex.terms), "leaders": len(lex.leaders), "over_cap": read_docs.skipped}
     if findings:
         leaders = sum(1 for f in findings if f.message_id.startswith(f"{CHECK_ID}.leader_"))
         return CheckResult(Outcome.MANUAL, f"{CHECK_ID}.review", {"count": len(findings), "leaders": leaders},
                            findings, metrics)
     if not read:
         return CheckResult(Outcome.ERROR, f"{CHECK_ID}.nothing", {}, metrics=metrics)
-    return CheckResult(Outcome.PASS, f"{CHECK_ID}.none", {"pages": read, "lexicon": metrics["lexicon"]},
-                       metrics=metrics)
+    note = f"（另有 {read_docs.skipped} 个页面或附件超出核查上限，未读取）" if read_docs.skipped else ""
+    return CheckResult(Outcome.PASS, f"{CHECK_ID}.none",
+                       {"pages": read, "lexicon": metrics["lexicon"], "unread_note": note}, metrics=metrics)
 
 
 CHECKS = [Check(

@@ -306,3 +306,16 @@ def test_a_template_typo_is_one_finding_not_one_per_page() -> None:
     assert len(typos) == 2
     template = next(f for f in typos if f.params["other_pages"])
     assert template.params["other_pages"] == 30 and "疑为网站模板" in template.params["also"]
+
+
+def test_page_cap_never_crowds_out_attachments_and_is_reported() -> None:
+    pages: dict[str, Page | str] = {BASE: "<html><body>首页</body></html>"}
+    pages.update({f"{BASE}p/{i}.html": Page("<html><body><p>正文</p></body></html>", depth=1) for i in range(5)})
+    pages[BASE + "z.xlsx"] = Page(_xlsx(), purpose="attachment", parent_url=BASE)
+    snap = make_snapshot(pages, site=site_config("portal", BASE), as_of="2026-11-27T09:00:00+08:00")
+    res = privacy.judge(snap, {**privacy.DEFAULTS, "max_pages": 2})
+    assert res.outcome == Outcome.MANUAL and res.metrics["attachments_read"] == 1
+    assert res.metrics["pages_read"] == 2 and res.metrics["over_cap"] == 4
+    clean = make_snapshot({k: v for k, v in pages.items() if not k.endswith(".xlsx")}, site=site_config("portal", BASE))
+    res = privacy.judge(clean, {**privacy.DEFAULTS, "max_pages": 2})
+    assert res.outcome == Outcome.PASS and "另有 4 个页面或附件超出核查上限" in res.params["unread_note"]
