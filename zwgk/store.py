@@ -150,6 +150,23 @@ MIGRATIONS: list[str] = [
     CREATE INDEX frontier_state ON frontier(run_id, site_id, state);
     CREATE INDEX probes_run ON probes(run_id, site_id);
     """,
+    # 3: DNS evidence classified (the rcode a server sent, its AA flag) and the auditor's own
+    # self-check per run (crawler/selfcheck.py): its resolver, IPv4 and IPv6 reachability
+    """
+    ALTER TABLE dns ADD COLUMN rcode TEXT;
+    ALTER TABLE dns ADD COLUMN authoritative INTEGER;
+    ALTER TABLE probes ADD COLUMN error_detail TEXT;
+    CREATE TABLE selfcheck (
+        run_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,                -- dns | ipv4 | ipv6
+        target TEXT NOT NULL,              -- the reference name or host:port
+        ok INTEGER NOT NULL,
+        detail TEXT,                       -- error kind / rcode / address used
+        elapsed_ms REAL,
+        checked_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, kind, target)
+    );
+    """,
 ]
 
 
@@ -365,10 +382,18 @@ class Store:
              for ln in links])
 
     def add_dns(self, run_id: int, host: str, rtype: str, answers: list[str],
-                error: str | None = None) -> None:
-        self.db.execute("INSERT OR REPLACE INTO dns (run_id, host, rtype, answers, error, resolved_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        (run_id, host, rtype, json.dumps(answers), error, utcnow()))
+                error: str | None = None, rcode: str | None = None,
+                authoritative: bool | None = None) -> None:
+        # A later write without an rcode (the same answer recorded by a gathering step) keeps the
+        # rcode the resolver saw.
+        self.db.execute(
+            "INSERT INTO dns (run_id, host, rtype, answers, error, resolved_at, rcode, authoritative)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, host, rtype) DO UPDATE SET"
+            " answers=excluded.answers, error=excluded.error, resolved_at=excluded.resolved_at,"
+            " rcode=COALESCE(excluded.rcode, dns.rcode),"
+            " authoritative=COALESCE(excluded.authoritative, dns.authoritative)",
+            (run_id, host, rtype, json.dumps(answers), error, utcnow(), rcode,
+             None if authoritative is None else int(authoritative)))
 
     def fetches(self, run_id: int, site_id: str | None = None,
                 purpose: str | None = None) -> list[FetchRow]:
@@ -390,15 +415,42 @@ class Store:
         return {(r["host"], r["rtype"]): (json.loads(r["answers"]), r["error"])
                 for r in self.db.execute("SELECT * FROM dns WHERE run_id=?", (run_id,))}
 
+    def dns_rcodes(self, run_id: int) -> dict[tuple[str, str], tuple[str | None, bool | None]]:
+        """(host, rtype) -> (rcode, authoritative) as the resolver saw them (None: no answer came)."""
+        return {(r["host"], r["rtype"]): (r["rcode"], None if r["authoritative"] is None else bool(r["authoritative"]))
+                for r in self.db.execute("SELECT host, rtype, rcode, authoritative FROM dns WHERE run_id=?",
+                                         (run_id,))}
+
+    # -- the auditor's own self-check (crawler/selfcheck.py), one set per run
+    def add_selfcheck(self, run_id: int, kind: str, target: str, ok: bool, detail: str | None,
+                      elapsed_ms: float | None) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO selfcheck VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (run_id, kind, target, int(ok), detail, elapsed_ms, utcnow()))
+
+    def family_answered(self, run_id: int, family: int) -> bool:
+        """Some family-pinned fetch of the run got an HTTP answer (the auditor can use that family)."""
+        return self.db.execute("SELECT 1 FROM fetches WHERE run_id=? AND family=? AND status IS NOT NULL LIMIT 1",
+                               (run_id, family)).fetchone() is not None
+
+    def external_answered(self, run_id: int) -> bool:
+        """Some outbound (off-site) link answered: the resolver did resolve a name outside the sites."""
+        return self.db.execute("SELECT 1 FROM fetches WHERE run_id=? AND purpose='external' AND status IS NOT NULL"
+                               " LIMIT 1", (run_id,)).fetchone() is not None
+
+    def selfcheck(self, run_id: int) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM selfcheck WHERE run_id=? ORDER BY kind, target", (run_id,)))
+
     # -- availability probes (independent of runs: the scheduler writes them hourly)
     def add_probe(self, site_id: str, url: str, ok: bool, status: int | None,
                   error_kind: str | None, elapsed_ms: float | None, started_at: str | None = None,
-                  run_id: int | None = None) -> None:
+                  run_id: int | None = None, error_detail: str | None = None) -> None:
         with self.transaction():
             self.db.execute(
-                "INSERT INTO probes (site_id, url, started_at, ok, status, error_kind, elapsed_ms, run_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (site_id, url, started_at or utcnow(), int(ok), status, error_kind, elapsed_ms, run_id))
+                "INSERT INTO probes (site_id, url, started_at, ok, status, error_kind, elapsed_ms, run_id,"
+                " error_detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (site_id, url, started_at or utcnow(), int(ok), status, error_kind, elapsed_ms, run_id,
+                 (error_detail or "")[:300] or None))
 
     def probes(self, site_id: str, since: str, until: str) -> list[sqlite3.Row]:
         return list(self.db.execute(
