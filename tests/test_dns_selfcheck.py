@@ -158,7 +158,7 @@ def test_selfcheck_stored_and_reported(good: Path) -> None:
 def test_auditor_without_ipv6_never_calls_a_site_fake(env: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     _, v4only, dns = env
     # control: with working IPv6 at the auditor, AAAA ::1 with nothing listening is 假IPv6
-    ok = audit(tmp_path_factory.mktemp("v6ok"), dns, v4only, FAKE6, v6_target="[::1]:%d" % _v6_port(env),
+    ok = audit(tmp_path_factory.mktemp("v6ok"), dns, v4only, FAKE6, v6_target=f"[::1]:{_v6_port(env)}",
                names=[OUTSIDE])
     assert result(ok, "ipv6")["message_id"] == "ipv6.result_fake"
     # the same site from an auditor whose IPv6 does not work: could not verify, with the reason
