@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Awaitable
@@ -143,6 +144,8 @@ async def _guarded(sc: SiteCrawl, name: str, step: Awaitable[None]) -> None:
     """A bug in one gathering step must not lose the crawl: logged, counted, crawl goes on."""
     try:
         await step
+    except sqlite3.Error:
+        raise   # the store itself failed (disk full, read-only): stop the run, it stays resumable
     except Exception:
         log.exception("site %s: %s step failed", sc.spec.id, name)
         sc.ctx.stats[f"gather.error.{name}"] += 1

@@ -239,29 +239,77 @@ class LinkRow:
 
 
 class StoreError(Exception):
-    pass
+    """The store cannot be used (missing, unreadable, full, read-only, unknown run). CLI exit 4."""
+
+
+def store_problem(e: BaseException, path: str) -> StoreError:
+    """A clear message for an SQLite/OS failure while writing or reading the store."""
+    text = str(e)
+    low = text.lower()
+    name = str(getattr(e, "sqlite_errorname", ""))
+    if "disk is full" in low or "no space" in low or getattr(e, "errno", None) == 28 or name == "SQLITE_FULL":
+        why = "磁盘已满（disk full）"
+    elif name.startswith("SQLITE_IOERR") or "disk i/o error" in low:
+        why = "磁盘写入失败（磁盘已满、超出文件大小限制或I/O错误）"
+    elif "readonly" in low or "read-only" in low or isinstance(e, PermissionError) or name.startswith("SQLITE_READONLY"):
+        why = "数据库或其目录为只读（read-only）"
+    elif "unable to open" in low:
+        why = "无法打开数据库文件（目录不存在或无权限）"
+    else:
+        why = "数据库错误"
+    return StoreError(f"{path}: {why}: {text}")
 
 
 class Store:
-    """A handle on one SQLite file. Not shared across threads."""
+    """A handle on one SQLite file. Not shared across threads.
 
-    def __init__(self, path: str | Path = ":memory:"):
+    ``mode``: ``"create"`` (audit, probe, schedule: the file and its folder are created),
+    ``"rw"`` (must exist: ``zwgk report`` stores its re-judgement) or ``"ro"`` (must exist, opened
+    read-only: ``runs``, ``diff``, ``review``). A missing file in ``rw``/``ro`` is a StoreError
+    naming the path — a mistyped ``--db`` never leaves an empty database behind.
+    """
+
+    def __init__(self, path: str | Path = ":memory:", *, mode: str = "create"):
+        if mode not in ("create", "rw", "ro"):
+            raise ValueError(mode)
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.mode = mode
+        memory = self.path == ":memory:"
+        if not memory and mode != "create" and not Path(self.path).is_file():
+            raise StoreError(f"{self.path}: no such database (check --db)")
         try:
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        except sqlite3.Error as e:  # pragma: no cover - path problems
-            raise StoreError(f"{self.path}: cannot open database: {e}") from e
+            if not memory and mode == "create":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            target = self.path if memory else f"file:{Path(self.path).resolve().as_uri()[7:]}?mode={mode.replace('create', 'rwc')}"
+            self.db = sqlite3.connect(target, timeout=30, isolation_level=None, uri=not memory)
+        except (sqlite3.Error, OSError) as e:
+            raise store_problem(e, self.path) from e
         self.db.row_factory = sqlite3.Row
         try:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            if mode != "ro":
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA busy_timeout=30000")
-            self._migrate()
+            if mode == "ro":
+                self._check_schema()
+            else:
+                self._migrate()
+        except sqlite3.OperationalError as e:
+            self.db.close()
+            raise store_problem(e, self.path) from e
         except sqlite3.DatabaseError as e:  # not a database (a renamed file, a truncated copy), or locked
             self.db.close()
             raise StoreError(f"{self.path}: cannot use this file as the zwgk database: {e}") from e
+
+    def _check_schema(self) -> None:
+        """Read-only: the schema must be current; an older database is upgraded once, in place."""
+        try:
+            done = {r[0] for r in self.db.execute("SELECT version FROM schema_migrations")}
+        except sqlite3.OperationalError:
+            raise StoreError(f"{self.path}: not a zwgk database (no schema_migrations table)") from None
+        if len(done) < len(MIGRATIONS):
+            upgrade = Store(self.path, mode="rw")   # the file exists: nothing is created
+            upgrade.close()
 
     # -- schema -------------------------------------------------------------
     def _migrate(self) -> None:
