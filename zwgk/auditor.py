@@ -48,7 +48,7 @@ def _family(rows: list[Mapping[str, Any]], proven: bool) -> tuple[bool | None, s
     does not when some reference resolved but no connection succeeded; else unknown."""
     ok = [r for r in rows if r["ok"]]
     if ok:
-        return True, f"已连通{ok[0]['target']}"
+        return True, f"参考目标连通正常（{len(ok)}/{len(rows)}）"
     if proven:
         return True, "本次核查中有网站经该协议正常应答"
     tried = [r for r in rows if not str(r["detail"] or "").startswith("unresolved")]
