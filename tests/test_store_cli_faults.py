@@ -161,3 +161,12 @@ def test_disk_full_exits_4_and_the_run_resumes(tmp_path: Path, env: Any) -> None
     with closing(sqlite3.connect(db)) as c:
         assert c.execute("SELECT id, status FROM runs").fetchall() == [(1, "complete")]
         assert c.execute("SELECT COUNT(*) FROM fetches WHERE purpose='page'").fetchone()[0] >= 20
+
+
+def test_unusable_database_folder_exits_4(tmp_path: Path, env: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """A --db whose folder cannot be created (here: a file is in the way) is a store problem, not a bug."""
+    (tmp_path / "file").write_text("x")
+    db = tmp_path / "file" / "z.sqlite"
+    assert cli.main(["audit", "--sites", str(sites(tmp_path, env)), "--db", str(db)]) == 4
+    err = capsys.readouterr().err
+    assert str(tmp_path / "file") in err and "Traceback" not in err
