@@ -170,3 +170,16 @@ def test_unusable_database_folder_exits_4(tmp_path: Path, env: Any, capsys: pyte
     assert cli.main(["audit", "--sites", str(sites(tmp_path, env)), "--db", str(db)]) == 4
     err = capsys.readouterr().err
     assert str(tmp_path / "file") in err and "Traceback" not in err
+
+
+def test_read_only_database_write_is_named(tmp_path: Path) -> None:
+    """A write refused because the database is read-only gets a message that says so (exit 4 path)."""
+    from zwgk.store import store_problem
+
+    db = tmp_path / "z.sqlite"
+    Store(db).close()
+    ro = Store(db, mode="ro")
+    with pytest.raises(sqlite3.OperationalError) as e:
+        ro.add_probe("s", "http://x.gov.cn/", True, 200, None, 1.0)
+    ro.close()
+    assert "只读" in str(store_problem(e.value, str(db)))
