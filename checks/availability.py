@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from checks.base import Check
-from checks.links import DNS_DEFINITE, DNS_UNSURE
+from checks.links import DNS_DEFINITE, DNS_UNSURE, dns_kind_of
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.snapshot import SiteSnapshot
 
@@ -50,13 +50,9 @@ def _dns_kind(row: Mapping[str, Any]) -> str | None:
     if row["error_kind"] != "dns":
         return None
     try:
-        detail = row["error_detail"] or ""
-    except (KeyError, IndexError):
+        return dns_kind_of(row["error_detail"])
+    except (KeyError, IndexError):   # a probe row from before issue 12: no detail, counted as before
         return None
-    for kind in (*DNS_DEFINITE, *DNS_UNSURE):
-        if f": {kind}" in detail:
-            return kind
-    return None
 
 
 def _ts(row: Mapping[str, Any]) -> float:

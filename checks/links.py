@@ -141,7 +141,12 @@ DNS_UNSURE = {"refused": "DNS服务器拒绝查询（REFUSED）", "servfail": "D
 
 def dns_kind(row: FetchRow) -> str | None:
     """The resolver's answer behind a ``dns`` fetch error (nxdomain, noanswer, refused, ...)."""
-    m = _DNS_KIND.search(row.error_detail or "")
+    return dns_kind_of(row.error_detail)
+
+
+def dns_kind_of(detail: str | None) -> str | None:
+    """``"<host>: servfail (IPv6)"`` (crawler.transport.DNSFailure) → ``"servfail"``."""
+    m = _DNS_KIND.search(detail or "")
     return m.group(1) if m else None
 
 
