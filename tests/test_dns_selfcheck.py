@@ -185,3 +185,20 @@ def test_resolver_that_cannot_answer_outside_names_checks_no_external_link(
     assert {f["url"].split("/")[2].split(":")[0] for f in excused} == set(EXT.values())
     assert all("核查方DNS" in f["params"]["reason"] for f in excused)
     assert res["outcome"] != "fail"
+
+
+@pytest.mark.parametrize("host, kind, counted", [(EXT["servfail"], "servfail", False),
+                                                 (EXT["refused"], "refused", False),
+                                                 (EXT["nx"], "nxdomain", True)])
+def test_probe_rows_keep_the_dns_answer(env: Any, tmp_path: Path, host: str, kind: str, counted: bool) -> None:
+    """`zwgk probe` stores why DNS failed, so availability can tell a dead name from a failing resolver."""
+    both, _, dns = env
+    sites = write_sites(tmp_path, dns, both, host, v6_target=f"[::1]:{both.port}", names=[OUTSIDE])
+    db = tmp_path / "p.sqlite"
+    assert cli.main(["probe", "--sites", str(sites), "--db", str(db)]) == 0
+    ((ok, err, detail),) = q(db, "SELECT ok, error_kind, error_detail FROM probes")
+    assert (ok, err) == (0, "dns") and detail.endswith(f": {kind}")
+
+    from checks.availability import _dns_kind
+    from checks.links import DNS_DEFINITE
+    assert (_dns_kind({"error_kind": err, "error_detail": detail}) in DNS_DEFINITE) is counted
