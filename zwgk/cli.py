@@ -112,14 +112,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"zwgk: {e}", file=sys.stderr)
         return EXIT_STORE
     except sqlite3.Error as e:   # disk full, read-only database or folder, I/O error while running
-        print(f"zwgk: {store_problem(e, getattr(args, 'db', '?'))}\n"
-              "zwgk: 已保存的数据未丢失；问题解决后 `zwgk audit --resume` 继续本次核查", file=sys.stderr)
+        print(f"zwgk: {store_problem(e, getattr(args, 'db', '?'))}{_resume_hint(args)}", file=sys.stderr)
         return EXIT_STORE
     except OSError as e:
         if e.errno not in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
             logging.getLogger("zwgk").exception("unexpected error")
             return EXIT_ERROR
-        print(f"zwgk: {store_problem(e, e.filename or getattr(args, 'db', '?'))}", file=sys.stderr)
+        print(f"zwgk: {store_problem(e, e.filename or getattr(args, 'db', '?'))}{_resume_hint(args)}",
+              file=sys.stderr)
         return EXIT_STORE
     except Exception as e:
         from zwgk.pipeline import AuditBusy
@@ -132,6 +132,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("zwgk: interrupted; `zwgk audit --resume` continues the run", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _resume_hint(args: argparse.Namespace) -> str:
+    if args.command != "audit":
+        return ""
+    return "\nzwgk: 已保存的数据未丢失；问题解决后 `zwgk audit --resume` 继续本次核查"
 
 
 def _check_as_of(text: str | None) -> None:
