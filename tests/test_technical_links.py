@@ -219,3 +219,35 @@ def test_only_government_links_out_is_a_pass_not_unverifiable(target: str) -> No
     snap = make_snapshot({HOME: "<p>home</p>"}, links=[LinkRow(HOME, target, "备案", "footer", "a")])
     res = EXTERNAL.judge(snap, params(EXTERNAL))
     assert res.outcome is Outcome.PASS, (res.message_id, res.params)
+
+
+def _with_selfcheck(rows: list[tuple[str, str, bool, str]], target: str, page: Page):
+    """links judged on a run whose auditor self-check stored ``rows`` (kind, target, ok, detail)."""
+    from zwgk.snapshot import RunView
+
+    pages: dict[str, Page | str] = {HOME: TEMPLATE.format(title="首页", main="要闻"), HOME + "ok.html": ARTICLE,
+                                    target: page}
+    links = [LinkRow(HOME, HOME + "ok.html", "通知", "body", "a"), LinkRow(HOME, target, "目标链接", "body", "a")]
+    snap = make_snapshot(pages, links=links)
+    for kind, tgt, ok, detail in rows:
+        snap.run.store.add_selfcheck(snap.run.run_id, kind, tgt, ok, detail, 1.0)
+    view = RunView(snap.run.store, snap.run.run_id, district=snap.district, rules=snap.rules)
+    return LINKS.judge(view.snapshot(snap.site.id), params(LINKS))
+
+
+DNS_BAD = [("dns", "www.gov.cn", False, "nxdomain (NXDOMAIN)"), ("dns", "www.baidu.com", False, "refused (REFUSED)")]
+DNS_OK = [("dns", "www.gov.cn", True, "1.2.3.4")]
+NX = Page("", status=None, error_kind="dns", error_detail="www.partner.com: nxdomain", purpose="external")
+
+
+@pytest.mark.parametrize("rows, outcome, message", [
+    (DNS_OK, Outcome.FAIL, "links.broken_home"),        # our resolver works: NXDOMAIN is a dead name
+    (DNS_BAD, Outcome.PASS, "links.auditor_unverified"),  # an intranet resolver: the link is not checked
+    ([], Outcome.FAIL, "links.broken_home"),            # no self-check stored (older run): as before
+], ids=["resolver-ok", "resolver-cannot-answer-outside", "no-selfcheck"])
+def test_external_links_are_not_blamed_on_the_auditors_resolver(rows, outcome, message) -> None:
+    res = _with_selfcheck(rows, "http://www.partner.com/", NX)
+    assert res.outcome is outcome, (res.message_id, res.params)
+    assert [f.message_id for f in res.findings] == [message]
+    if message == "links.auditor_unverified":
+        assert "核查方DNS无法解析外部域名" in res.findings[0].params["reason"]
