@@ -202,3 +202,16 @@ def test_probe_rows_keep_the_dns_answer(env: Any, tmp_path: Path, host: str, kin
     from checks.availability import _dns_kind
     from checks.links import DNS_DEFINITE
     assert (_dns_kind({"error_kind": err, "error_detail": detail}) in DNS_DEFINITE) is counted
+
+
+@pytest.mark.parametrize("host, words", [(EXT["refused"], "REFUSED"), (EXT["servfail"], "SERVFAIL"),
+                                         (EXT["nx"], "NXDOMAIN")])
+def test_site_whose_name_fails_is_unverified_and_says_which(env: Any, tmp_path: Path, host: str, words: str) -> None:
+    both, _, dns = env
+    db = audit(tmp_path, dns, both, host, v6_target=f"[::1]:{both.port}", names=[OUTSIDE])
+    report = json.loads(next((tmp_path / "reports").rglob("*.json")).read_text("utf-8"))
+    score = report["sites"][0]["score"]
+    assert score["verdict"] == "无法核验" and words in score["reason"]
+    assert (words == "NXDOMAIN") == ("不能说明域名不存在" not in score["reason"])
+    assert report["summary"]["unverified_sites"] == 1 and report["summary"]["pass_rate"] is None
+    assert q(db, "SELECT error_kind FROM fetches WHERE purpose='home'") == [("dns",)]
