@@ -170,7 +170,7 @@ MIGRATIONS: list[str] = [
     # 4: review queue decisions on 需人工核查 findings (zwgk/reviewqueue.py): 确认 / 排除 by fingerprint.
     # Append-only history: the newest decision on a fingerprint at or before a run applies to that run.
     """
-    CREATE TABLE review_decisions (
+    CREATE TABLE IF NOT EXISTS review_decisions (
         id INTEGER PRIMARY KEY,
         fingerprint TEXT NOT NULL,
         decision TEXT NOT NULL,            -- confirm | exclude
@@ -183,7 +183,7 @@ MIGRATIONS: list[str] = [
         message_id TEXT NOT NULL,
         evidence TEXT NOT NULL DEFAULT '{}'  -- the (masked) finding as the reviewer saw it
     );
-    CREATE INDEX review_decisions_fp ON review_decisions(fingerprint, run_id);
+    CREATE INDEX IF NOT EXISTS review_decisions_fp ON review_decisions(fingerprint, run_id);
     """,
 ]
 
