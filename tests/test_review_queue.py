@@ -319,3 +319,41 @@ def test_page_cap_never_crowds_out_attachments_and_is_reported() -> None:
     clean = make_snapshot({k: v for k, v in pages.items() if not k.endswith(".xlsx")}, site=site_config("portal", BASE))
     res = privacy.judge(clean, {**privacy.DEFAULTS, "max_pages": 2})
     assert res.outcome == Outcome.PASS and "另有 4 个页面或附件超出核查上限" in res.params["unread_note"]
+
+
+def _docx(rows: list[list[str]]) -> bytes:
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+    def cell(t: str) -> str:
+        return f"<w:tc><w:p><w:r><w:t>{t}</w:t></w:r></w:p></w:tc>"
+    table = "<w:tbl>" + "".join("<w:tr>" + "".join(cell(c) for c in r) + "</w:tr>" for r in rows) + "</w:tbl>"
+    doc = (f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{w}"><w:body>'
+           f"<w:p><w:r><w:t>困难群众慰问金发放名单</w:t></w:r></w:p>{table}</w:body></w:document>")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"/>')
+        z.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+                   'officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+        z.writestr("word/document.xml", doc)
+    return buf.getvalue()
+
+
+def test_pdf_and_docx_attachments_are_read_with_positions() -> None:
+    from zwgk.demo.pdf import make_pdf
+
+    pdf = make_pdf(["2026年10月城乡低保对象名单", f"1 陈某某 {ID1} 3 1260", f"2 林某 {ID2} 1 650"], "低保名单")
+    docx = _docx([["姓名", "身份证号", "联系电话"], ["黄某", ID3, M1]])
+    snap = make_snapshot({BASE: "<html><body>首页</body></html>",
+                          BASE + "a.pdf": Page(pdf, purpose="attachment", content_type="application/pdf"),
+                          BASE + "b.docx": Page(docx, purpose="attachment")},
+                         site=site_config("portal", BASE), as_of="2026-11-27T09:00:00+08:00")
+    res = privacy.judge(snap, privacy.DEFAULTS)
+    assert res.metrics["attachments_read"] == 2 and res.metrics["unreadable"] == 0
+    got = {(f.url.rsplit("/", 1)[-1], f.message_id): f.params for f in res.findings}
+    assert got[("a.pdf", "privacy-leaks.id")]["count"] == 2
+    assert got[("a.pdf", "privacy-leaks.id")]["positions"][0].startswith("第1页第")
+    assert got[("b.docx", "privacy-leaks.id")]["positions"] == ["表格1第2行"]
+    assert got[("b.docx", "privacy-leaks.mobile")]["count"] == 1
+    _assert_masked(json.dumps([f.to_dict() for f in res.findings], ensure_ascii=False))
