@@ -43,6 +43,11 @@ class NetworkConfig:
     user_agent: str = DEFAULT_UA
     ca_bundle: str | None = None                    # extra trust anchors (tests, intranet CAs)
     dns_timeout: float = 5.0
+    # The auditor's self-check (crawler/selfcheck.py): names the resolver must answer, and
+    # "host:port" targets reached over IPv4 and over IPv6 before anything is judged.
+    selfcheck_names: tuple[str, ...] = ("www.gov.cn", "www.baidu.com", "www.qq.com")
+    selfcheck_ipv4: tuple[str, ...] = ("www.gov.cn:443", "www.baidu.com:443")
+    selfcheck_ipv6: tuple[str, ...] = ("www.gov.cn:443", "www.qq.com:443")
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,18 @@ class CrawlConfig:
     max_query_variants: int = 50       # trap defence: distinct queries per path
     max_pagination: int = 200          # script-written pagination pages per list
     max_robots_delay: float = 10.0     # cap on a robots Crawl-delay we honour
+    # Script-rendered lists (crawler/discovery.py, crawler/render.py): the site's own scripts are read
+    # for the endpoints they load; a list still unread is rendered in headless Chromium.
+    discover_scripts: bool = True
+    max_scripts: int = 8               # same-site scripts fetched per site
+    script_max_bytes: int = 512_000    # a larger script is not read
+    max_script_requests: int = 60      # endpoint requests (and their pages) per site
+    max_json_pages: int = 5            # pages of one paged JSON endpoint
+    render: bool = True                # headless Chromium when installed (else: could not verify)
+    chromium: str = ""                 # path of the browser; empty: `chromium` on PATH
+    render_max_pages: int = 5          # pages rendered per site
+    render_timeout: float = 15.0       # seconds per rendered page, then the browser is killed
+    render_max_bytes: int = 2_000_000  # DOM characters kept
     # National registries linked from every page footer (党政机关标识, ICP/公安备案, 找错): the
     # identity check reads the links themselves; fetching them from every audited site every
     # night only loads those services. Links to these hosts are stored as skipped, not checked.
@@ -117,6 +134,8 @@ def network_from_mapping(m: dict[str, Any]) -> NetworkConfig:
         user_agent=ua,
         ca_bundle=m.get("ca_bundle"),
         dns_timeout=float(m.get("dns_timeout", 5.0)),
+        **{k: tuple(str(x) for x in m[k]) for k in ("selfcheck_names", "selfcheck_ipv4", "selfcheck_ipv6")
+           if k in m},
     )
 
 
