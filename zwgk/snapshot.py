@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, TypeVar
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import lxml.html
@@ -116,6 +116,7 @@ class SiteSnapshot:
         self.lookups = Lookups()
         self._trees: OrderedDict[Any, Any] = OrderedDict()
         self._derived: dict[tuple[Any, tuple[Hashable, ...]], Any] = {}
+        self._joined: dict[tuple[str, str], str] = {}
 
     # -- context ------------------------------------------------------------
     @property
@@ -250,13 +251,38 @@ class SiteSnapshot:
         if text and text.strip():
             try:
                 doc = lxml.html.document_fromstring(text, base_url=base)
-                doc.make_links_absolute(base, resolve_base_href=True, handle_failures="ignore")
+                # = doc.make_links_absolute(base, resolve_base_href=True, handle_failures="ignore"),
+                # with urljoin memoised: nav and footer hrefs repeat on every page of a site
+                doc.resolve_base_href()
+                doc.rewrite_links(lambda href, base=base: self._absolute(base, href))
             except (ValueError, lxml.etree.ParserError):
                 doc = None
         self._trees[key] = doc
         if len(self._trees) > TREE_CACHE:
             self._trees.popitem(last=False)
         return doc
+
+    def _absolute(self, base: str, href: str) -> str:
+        """``urljoin(base, href)`` (the href itself when it cannot be joined), cached. A root-relative
+        href joins the same against any page of one origin, an absolute http(s) one against any page
+        of one scheme; others are keyed by their page."""
+        if href[:1] == "/" and href[:2] != "//":
+            parts = urlsplit(base)
+            key = (f"{parts.scheme}://{parts.netloc}", href)
+        elif href[:7] == "http://" or href[:8] == "https://":
+            key = (base.split(":", 1)[0], href)
+        else:
+            key = (base, href)
+        hit = self._joined.get(key)
+        if hit is None:
+            try:
+                hit = urljoin(base, href)
+            except ValueError:
+                hit = href
+            if len(self._joined) > 200_000:
+                self._joined.clear()
+            self._joined[key] = hit
+        return hit
 
     # -- links, DNS, probes -------------------------------------------------
     @cached_property
