@@ -50,7 +50,7 @@ _KEYS: dict[str, dict[str, tuple[type, ...]]] = {
     "alerts": {"dry_run": (bool,), "office": (list,), "sender": (str,), "retries": (int,),
                "retry_delay": (int, float), "subject_prefix": (str,)},
     "smtp": {"host": (str,), "port": (int,), "security": (str,), "username": (str,), "username_env": (str,),
-             "password_env": (str,), "password_file": (str,), "timeout": (int, float)},
+             "password_env": (str,), "password_file": (str,), "timeout": (int, float), "ca_file": (str,)},
     "contact": {"unit": (str,), "email": (list,)},
     "webhook": {"kind": (str,), "url": (str,), "url_env": (str,), "secret_env": (str,), "events": (list,),
                 "name": (str,)},
@@ -66,6 +66,7 @@ class SmtpSettings:
     password_env: str | None = None
     password_file: str | None = None
     timeout: float = 30.0
+    ca_file: str | None = None      # an intranet mail server's CA (default: the system's trust store)
 
     def password(self) -> str | None:
         """Read at sending time, so a rotated secret is picked up without re-validating."""
@@ -180,8 +181,11 @@ def parse_alert_config(text: str, path: str | Path) -> AlertConfig:
             pf = s.get("password_file")
             if isinstance(pf, str) and not Path(pf).is_absolute():
                 pf = str(path.parent / pf)
+            ca = s.get("ca_file")
+            if isinstance(ca, str) and not Path(ca).is_absolute():
+                ca = str(path.parent / ca)
             cfg.smtp = SmtpSettings(s["host"], port, str(sec), s.get("username"), s.get("password_env"), pf,
-                                    float(s.get("timeout", 30)))
+                                    float(s.get("timeout", 30)), ca if isinstance(ca, str) else None)
 
     contacts = data.get("contact", [])
     for i, c in enumerate(contacts if isinstance(contacts, list) else []):

@@ -183,7 +183,7 @@ def send_mail(cfg: AlertConfig, m: Mail) -> None:
     msg.set_content(m.body)
     for name, data in m.attachments:
         msg.add_attachment(data, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=name)
-    ctx = ssl.create_default_context()
+    ctx = ssl.create_default_context(cafile=s.ca_file) if s.security != "none" else None
     if s.security == "ssl":
         server: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ctx)
     else:
