@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -212,7 +212,7 @@ def sync_file(store: Store, waivers: list[Waiver], source: str) -> tuple[int, in
             store.db.execute("UPDATE waivers SET revoked_at=? WHERE id=?", (utcnow(), wid))
         added = [w for key, w in wanted.items() if key not in current]
         for w in added:
-            add_waiver(store, w)
+            add_waiver(store, replace(w, source=source))
     return len(added), len(revoked)
 
 
