@@ -263,11 +263,12 @@ def _diff(args: argparse.Namespace) -> int:
 
     store = Store(args.db)
     d = diff_runs(store, args.run_a, args.run_b, load_rules(args.rules).data)
-    for status, label in (("new", "新发现"), ("open", "仍未整改"), ("fixed", "已整改")):
+    for status, label in (("new", "新发现"), ("open", "仍未整改"), ("fixed", "已整改"), ("waived", "已报备")):
         items = d.get(status, [])
         print(f"{label}（{status}）: {len(items)}")
         for f in items:
-            print(f"  [{f.get('site_id')}] {f.get('check_id')}: {f.get('text', f.get('message_id'))}"
+            rc = f"（{f['recheck']['result_zh']}）" if f.get("recheck") else ""
+            print(f"  [{f.get('site_id')}] {f.get('check_id')}{rc}: {f.get('text', f.get('message_id'))}"
                   f"{'  ' + f['url'] if f.get('url') else ''}")
     store.close()
     return EXIT_OK

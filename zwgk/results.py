@@ -327,8 +327,21 @@ def diff_runs(store: Store, run_a: int, run_b: int, rules: Any, *,
         res = b_results.get(f["site_id"], SiteResults("", {})).results.get(f["check_id"])
         judged = res is not None and res.outcome in (Outcome.PASS, Outcome.FAIL, Outcome.WARN)
         (fixed if judged else unknown).append(dict(f, status="fixed" if judged else None))
+    # the rectification loop: findings a waiver in force for run_b covers are 已报备, not new/open,
+    # and every finding carries its latest 复核 result
+    from zwgk.rectify.state import load_state
+
+    state = load_state(store, run_b)
+    waived = [dict(f, status="waived", waiver=w.to_json()) for f in new + still
+              if (w := state.waiver_for(f["site_id"], f["check_id"], f["fingerprint"])) is not None]
+    gone = {f["fingerprint"] for f in waived}
+    new = [f for f in new if f["fingerprint"] not in gone]
+    still = [f for f in still if f["fingerprint"] not in gone]
+    for f in new + still + fixed + waived:
+        if f["fingerprint"] in state.rechecks:
+            f["recheck"] = state.rechecks[f["fingerprint"]]
     return {"run_a": run_a, "run_b": run_b, "new": new, "open": still, "fixed": fixed,
-            "not_rechecked": unknown}
+            "not_rechecked": unknown, "waived": waived}
 
 
 def _json(text: str | None) -> Any:

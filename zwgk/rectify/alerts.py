@@ -51,15 +51,22 @@ class Mail:
 
 # -- what happened -------------------------------------------------------------
 
-def events(model: dict[str, Any], rules: dict[str, Any] | None = None) -> list[Event]:
-    """New vetoes, availability near the veto line, overdue findings — from the results model."""
+def events(model: dict[str, Any], rules: dict[str, Any] | None = None,
+           baseline_vetoes: set[tuple[str, str]] | None = None) -> list[Event]:
+    """New vetoes, availability near the veto line, overdue findings — from the results model.
+
+    A veto is new when the baseline run did not veto the site by the same check
+    (``baseline_vetoes``: (site id, check id)); without that, when one of its findings is new.
+    """
     warn = float(((rules or {}).get("rectification") or {}).get("availability_warn", 0.04))
     out: list[Event] = []
     for s in model.get("sites", []):
         vetoes = set(s.get("score", {}).get("vetoes", []))
         for c in s.get("checks", []):
             fails = [f for f in c.get("findings", []) if f.get("severity") == "fail"]
-            if c["check_id"] in vetoes and (not fails or any(f.get("status") == "new" for f in fails)):
+            new = ((s["id"], c["check_id"]) not in baseline_vetoes if baseline_vetoes is not None
+                   else not fails or any(f.get("status") == "new" for f in fails))
+            if c["check_id"] in vetoes and new:
                 out.append(Event("veto", s["id"], s["unit"], f"{s['name']}：新增单项否决——{c.get('title')}：{c.get('text')}"))
             if c["check_id"] == "availability":
                 ratio = (c.get("metrics") or {}).get("fail_ratio")
@@ -231,6 +238,15 @@ def _mask(url: str) -> str:
     return urllib.parse.urlunsplit((p.scheme, p.netloc, p.path, "…" if p.query else "", ""))
 
 
+def baseline_vetoes(store: Store, model: dict[str, Any]) -> set[tuple[str, str]] | None:
+    """(site, check) pairs that vetoed in the model's baseline run (None without a baseline)."""
+    base = model.get("baseline")
+    if not base:
+        return None
+    return {(r["site_id"], r["check_id"]) for r in store.results(int(base["id"]))
+            if r["veto"] and r["outcome"] == "fail"}
+
+
 def dispatch(model: dict[str, Any], cfg: AlertConfig, *, store: Store | None = None,
              report_paths: dict[str, Path] | None = None, rules: dict[str, Any] | None = None,
              dry_run: bool | None = None, out: Callable[[str], None] = print) -> dict[str, int]:
@@ -239,7 +255,7 @@ def dispatch(model: dict[str, Any], cfg: AlertConfig, *, store: Store | None = N
 
     dry = cfg.dry_run if dry_run is None else dry_run
     run_id = model["run"]["id"]
-    evs = events(model, rules)
+    evs = events(model, rules, baseline_vetoes(store, model) if store is not None else None)
     counts = {"sent": 0, "failed": 0, "dry-run": 0}
     for m in mails(model, cfg, evs, report_paths or {}):
         target = ", ".join(m.to)

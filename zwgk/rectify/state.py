@@ -109,6 +109,10 @@ def annotate(model: dict[str, Any], state: RunState, rules: Mapping[str, Any]) -
                 f["deadline"], f["deadline_source"] = deadline.isoformat(), source
                 f["overdue"] = is_overdue(deadline, today)
                 overdue += f["overdue"]
+    for site in model.get("sites", []):
+        for f in site.get("fixed", []):       # the nightly diff: fixed findings keep their 复核 result
+            if f["fingerprint"] in state.rechecks:
+                f["recheck"] = state.rechecks[f["fingerprint"]]
     model["waived"] = waived_all
     for u in model.get("units", []):
         mine = [s for s in model.get("sites", []) if s.get("unit") == u["unit"]]
