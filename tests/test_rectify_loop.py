@@ -25,10 +25,12 @@ FIXED_PATH = "/col/col1010/index.html"   # sfj's planted broken home-page link (
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    capsys.readouterr()
     code = main(list(argv))
     out = capsys.readouterr()
     text = out.out + out.err
-    print(f"\n$ zwgk {' '.join(argv)}\n{text}→ exit {code}")
+    with capsys.disabled():     # the transcript (pytest -s shows it), kept out of the next step's capture
+        print(f"\n$ zwgk {' '.join(argv)}\n{text}→ exit {code}")
     return code, text
 
 
