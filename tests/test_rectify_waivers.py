@@ -195,3 +195,18 @@ def test_waive_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out == ""                       # revoked: not listed as active
     assert main(["waive", "list", "--db", str(db), "--all"]) == 0
     assert "#1 [已撤销]" in capsys.readouterr().out           # but kept
+
+
+def test_html_lists_waived_findings_in_their_own_section(tmp_path: Path) -> None:
+    from reports import write_reports
+
+    store, _, r2 = sample_store()
+    add_waiver(store, Waiver("dzjd", "column-blank", None, "<b>栏目并入门户</b>", "张三", date(2026, 5, 1), None))
+    paths = write_reports(_model(store, r2), tmp_path, ("html",))
+    page = next(p for p in tmp_path.glob("site-*.html") if "东洲" in p.read_text("utf-8"))
+    html = page.read_text("utf-8")
+    assert "已报备（不扣分）" in html and "&lt;b&gt;栏目并入门户&lt;/b&gt;" in html   # escaped
+    assert "index.html" in str(paths["html"])
+    portal = next(p for p in tmp_path.glob("site-*.html") if "门户网站</h1>" in p.read_text("utf-8")
+                  or "红海湾经济开发区门户网站" in p.read_text("utf-8").split("</h1>")[0])
+    assert "整改时限 2026-03-23" in portal.read_text("utf-8") and "已逾期" in portal.read_text("utf-8")
