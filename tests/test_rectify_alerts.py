@@ -291,3 +291,23 @@ def test_bad_alerts_toml(tmp_path: Path, text: str, line: int | None, words: str
     assert words in msg
     if line is not None:
         assert f"alerts.toml:{line}:" in msg
+
+
+@pytest.mark.parametrize("smtp", ["none"], indirect=True)
+def test_recheck_results_are_mailed_to_the_unit_and_the_office(smtp: tuple[Inbox, int, str], tmp_path: Path) -> None:
+    from zwgk.rectify.alerts import send_recheck
+    from zwgk.store import Store
+
+    inbox, port, mode = smtp
+    _config(tmp_path, port, mode)            # writes alerts.toml next to the (notional) sites.toml
+    store = Store(":memory:")
+    outcomes = [{"result": "passed", "unit": "东洲街道办事处", "site_name": "东洲", "text": "空白栏目：栏目0"},
+                {"result": "open", "unit": "区司法局", "site_name": "司法局", "text": "失效链接"}]
+    counts = send_recheck(store, tmp_path / "sites.toml", "红海湾经济开发区", 7, 5, outcomes, out=lambda s: None)
+    assert counts == {"sent": 2, "failed": 0, "dry-run": 0}     # 区司法局 has no contact: only 东洲 + office
+    by_rcpt = {tuple(r): m for r, m in inbox.messages}
+    unit = by_rcpt[("dz@hhw.gov.cn", "dz2@hhw.gov.cn")]
+    body = unit.get_body(("plain",)).get_content()
+    assert "[复核通过] 东洲 空白栏目：栏目0" in body and "失效链接" not in body
+    office = by_rcpt[("gkb@hhw.gov.cn",)].get_body(("plain",)).get_content()
+    assert "[仍存在] 司法局 失效链接" in office and "复核批次 7" in office

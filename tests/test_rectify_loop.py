@@ -87,6 +87,7 @@ def test_the_loop_on_the_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert code == 0
         assert f"[复核通过] sfj links {fixed_fp}" in out
         assert f"[仍存在] sfj links {other['fingerprint']}" in out
+        assert "[dry-run] 邮件 → fzk@sfj.hhw.gov.cn: 【政务公开核查】区司法局 复核批次" in out   # the unit hears back
         store = Store(db)
         rc = store.db.execute("SELECT * FROM runs WHERE kind='recheck'").fetchone()
         assert rc["parent_run"] == audit1 and rc["status"] == "recheck"

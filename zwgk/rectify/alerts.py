@@ -306,3 +306,48 @@ def send_for_run(store: Store, run_id: int, model: dict[str, Any], sites_path: s
     counts = dispatch(model, cfg, store=store, report_paths=report_paths, rules=rules, dry_run=dry_run)
     log.info("alerts for run %s: %s", run_id, counts)
     return counts
+
+
+def recheck_mails(cfg: AlertConfig, audit_name: str, recheck_run: int, audit_run: int,
+                  outcomes: list[dict[str, Any]]) -> list[Mail]:
+    """After a re-check: each unit concerned hears its own results; the office gets all of them."""
+    zh = {"passed": "复核通过", "open": "仍存在", "unverified": "无法核验"}
+    label = f"复核批次 {recheck_run}（第{audit_run}次核查的问题）"
+
+    def lines(items: list[dict[str, Any]]) -> list[str]:
+        return [f"- [{zh.get(o['result'], o['result'])}] {o['site_name']} {o['text']}" for o in items]
+
+    out: list[Mail] = []
+    for unit in sorted({o["unit"] for o in outcomes}):
+        to = cfg.contacts.get(unit)
+        mine = [o for o in outcomes if o["unit"] == unit]
+        if to:
+            out.append(Mail(list(to), f"{cfg.subject_prefix}{unit} {label}结果",
+                            "\n".join([f"{unit}：", "", f"{audit_name}政务公开{label}结果：", *lines(mine), "",
+                                       "“仍存在”的问题请继续整改；如有异议请在整改清单中说明后回传。"])))
+    if cfg.office and outcomes:
+        out.append(Mail(list(cfg.office), f"{cfg.subject_prefix}{audit_name} {label}结果汇总",
+                        "\n".join([f"{audit_name}政务公开{label}结果：", *lines(outcomes)])))
+    return out
+
+
+def send_recheck(store: Store, sites_path: str | Path, audit_name: str, recheck_run: int, audit_run: int,
+                 outcomes: list[dict[str, Any]], *, out: Callable[[str], None] = print) -> dict[str, int] | None:
+    """Mail the re-check results (dry-run prints them); failures logged, never raised."""
+    cfg = load_alert_config(sites_path)
+    if cfg is None:
+        return None
+    counts = {"sent": 0, "failed": 0, "dry-run": 0}
+    for m in recheck_mails(cfg, audit_name, recheck_run, audit_run, outcomes):
+        target = ", ".join(m.to)
+        if cfg.dry_run or cfg.smtp is None:
+            out(f"[dry-run] 邮件 → {target}: {m.subject}")
+            for ln in m.body.splitlines():
+                out(f"    {ln}")
+            _log(store, recheck_run, "smtp", target, m.subject, "dry-run", 0, None)
+            counts["dry-run"] += 1
+            continue
+        ok = _attempt(store, recheck_run, cfg, "smtp", target, m.subject, lambda m=m: send_mail(cfg, m))
+        counts["sent" if ok else "failed"] += 1
+    return counts
+

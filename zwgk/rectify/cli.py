@@ -8,6 +8,7 @@ import argparse
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from zwgk.config import ConfigError
 from zwgk.store import Store, StoreError
@@ -145,11 +146,34 @@ def _recheck(args: argparse.Namespace) -> int:
             print(f"  [{RECHECK_ZH[o.result]}] {o.site_id} {o.check_id} {o.fingerprint}"
                   f" {o.evidence.get('url') or (ev.get('url') or '')}{extra}")
         out = Path(args.out) if args.out else _reports_dir(store, audit_run) / f"run-{audit_run}-recheck-{s.run_id}"
-        for fmt, path in recheck_report(store, audit_run, rules, out, args.format).items():
+        model, paths = recheck_report(store, audit_run, rules, out, args.format)
+        for fmt, path in paths.items():
             print(f"{fmt}: {path}")
+        _recheck_alerts(store, audit_run, s, model)
         return EXIT_OK
     finally:
         store.close()
+
+
+def _recheck_alerts(store: Store, audit_run: int, s: Any, model: dict[str, Any]) -> None:
+    """Tell the units concerned and the office (alerts.toml); a failure is logged, never fatal."""
+    import logging
+
+    from zwgk.rectify.alerts import send_recheck
+
+    run = store.run(audit_run)
+    if not run["sites_path"]:
+        return
+    by_fp = {f["fingerprint"]: (site, f) for site in model["sites"] for c in site["checks"] for f in c["findings"]}
+    outcomes = []
+    for o in s.outcomes:
+        site, f = by_fp.get(o.fingerprint, ({"name": o.site_id, "unit": ""}, {"text": o.check_id}))
+        outcomes.append({"result": o.result, "unit": site.get("unit", ""), "site_name": site.get("name", o.site_id),
+                         "text": f.get("text", o.check_id)})
+    try:
+        send_recheck(store, run["sites_path"], run["audit_name"] or "", s.run_id, audit_run, outcomes)
+    except Exception:
+        logging.getLogger("zwgk.rectify").exception("re-check alerts could not be sent")
 
 
 def _reports_dir(store: Store, run_id: int) -> Path:

@@ -258,9 +258,10 @@ def recheck(store: Store, targets: list[Target], *, audit_run: int, rules: Rules
 
 
 def recheck_report(store: Store, audit_run: int, rules: Rules, out_dir: str | Path,
-                   formats: tuple[str, ...]) -> dict[str, Path]:
+                   formats: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Path]]:
     """The audit's reports again, now carrying the re-check results (复核通过 / 仍存在)."""
     from reports import write_reports
     from zwgk.results import build_results
 
-    return write_reports(build_results(store, audit_run, rules.data), Path(out_dir), formats)
+    model = build_results(store, audit_run, rules.data)
+    return model, write_reports(model, Path(out_dir), formats)
