@@ -12,6 +12,7 @@ when the original workbook the audit wrote is known — edits to protected cells
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -81,8 +82,6 @@ def _units(store: Store) -> dict[str, str]:
     """site id -> unit, newest configuration wins."""
     out: dict[str, str] = {}
     for r in store.db.execute("SELECT site_id, config FROM run_sites ORDER BY run_id"):
-        import json
-
         out[r[0]] = str(json.loads(r[1]).get("unit", ""))
     return out
 

@@ -202,7 +202,8 @@ def recheck(store: Store, targets: list[Target], *, audit_run: int, rules: Rules
     audit = store.run(audit_run)
     cfg = parse_sites(audit["sites_toml"], audit["sites_path"] or "sites.toml")
     tz = ZoneInfo(cfg.timezone)
-    now = (as_of or datetime.now(tz)).astimezone(tz)
+    now = as_of or datetime.now(tz)
+    now = now.replace(tzinfo=tz) if now.tzinfo is None else now.astimezone(tz)   # naive = audit time zone
     run_id = _begin(store, audit_run, rules, now)
     try:
         refetched = asyncio.run(_refetch(store, run_id, _needed(store, run_id, targets), cfg))
