@@ -22,6 +22,14 @@ from zwgk.rules import load_rules
 from zwgk.store import Store
 
 FIXED_PATH = "/col/col1010/index.html"   # sfj's planted broken home-page link (the unit fixes it)
+TRANSCRIPT: list[str] = []
+_SHOW = False
+
+
+@pytest.fixture(autouse=True)
+def _show(request: pytest.FixtureRequest) -> None:
+    global _SHOW
+    _SHOW = request.config.getoption("capture") == "no"
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -29,8 +37,11 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     code = main(list(argv))
     out = capsys.readouterr()
     text = out.out + out.err
-    with capsys.disabled():     # the transcript (pytest -s shows it), kept out of the next step's capture
-        print(f"\n$ zwgk {' '.join(argv)}\n{text}→ exit {code}")
+    entry = f"\n$ zwgk {' '.join(argv)}\n{text}→ exit {code}"
+    TRANSCRIPT.append(entry)
+    if _SHOW:                    # pytest -s: show the transcript as the loop runs
+        with capsys.disabled():
+            print(entry)
     return code, text
 
 
