@@ -106,6 +106,9 @@ def test_the_loop_on_the_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         pages = store.db.execute("SELECT COUNT(*) FROM fetches WHERE run_id=? AND site_id='sfj' "
                                  "AND purpose IN ('home','page')", (audit1,)).fetchone()[0]
         assert 0 < refetched < pages / 2          # only what the two findings need, not a crawl
+        kept = store.db.execute("SELECT COUNT(*) FROM fetches WHERE run_id=?", (rc["id"],)).fetchone()[0]
+        assert kept <= refetched + 2              # a small run: the audit's copied rows are dropped again
+        assert main(["report", "--db", db, "--run", str(rc["id"]), "--format", "json"]) == 4   # not re-judgeable
         report = json.loads((tmp_path / "recheck" / "results.json").read_text("utf-8"))
         by_fp = {f["fingerprint"]: f for f in _findings(report, "sfj", "links")}
         assert by_fp[fixed_fp]["recheck"]["result_zh"] == "复核通过"

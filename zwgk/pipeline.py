@@ -144,6 +144,9 @@ def rejudge(run_id: int, *, db_path: str | Path, rules_path: str | Path | None =
     store = Store(db_path)
     try:
         run = store.run(run_id)
+        if "kind" in run.keys() and run["kind"] == "recheck":   # keeps only what it re-fetched (zwgk/rectify)
+            from zwgk.store import StoreError
+            raise StoreError(f"run {run_id} is a re-check of run {run['parent_run']}: re-render that run instead")
         out = Path(out_dir) if out_dir else _stored_reports_dir(run) / f"run-{run_id}"
         judge_run(store, run_id, rules)
         summary = _render(store, run_id, rules, out, formats)

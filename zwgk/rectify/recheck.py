@@ -12,7 +12,8 @@ Then only the checks of those findings are judged on the refreshed snapshot, as 
 finding gets ``passed`` (复核通过: the check was judged and the finding is gone), ``open`` (仍存在,
 with the new evidence) or ``unverified`` (无法核验: the check could not judge this time — never
 counted as fixed). Results go to the ``rechecks`` table; reports of the audit and of later runs
-show them (``zwgk/rectify/state.py``).
+show them (``zwgk/rectify/state.py``). Once judged, the copies are dropped again: the run keeps only
+what it fetched, its results and verdicts, so it cannot be re-judged (``zwgk report`` refuses).
 """
 from __future__ import annotations
 
@@ -183,6 +184,20 @@ async def _refetch(store: Store, run_id: int, needed: dict[str, list[FetchRow]],
     return n
 
 
+def _keep_only_fresh(store: Store, run_id: int) -> None:
+    """Drop the copied artifacts once judged: a re-check run keeps what it fetched (its evidence), its
+    results and verdicts — a small run, not a second copy of the audit (20,000 pages × 80 links)."""
+    with store.transaction():
+        fresh = [r[0] for r in store.db.execute("SELECT url FROM fetches WHERE run_id=? AND fetched_at>=?",
+                                                (run_id, store.run(run_id)["started_at"]))]
+        store.db.execute("DELETE FROM fetches WHERE run_id=? AND fetched_at<?", (run_id, store.run(run_id)["started_at"]))
+        store.db.execute("CREATE TEMP TABLE IF NOT EXISTS _fresh (url TEXT PRIMARY KEY)")
+        store.db.execute("DELETE FROM _fresh")
+        store.db.executemany("INSERT OR IGNORE INTO _fresh VALUES (?)", [(u,) for u in fresh])
+        store.db.execute("DELETE FROM links WHERE run_id=? AND source_url NOT IN (SELECT url FROM _fresh)", (run_id,))
+        store.db.execute("DELETE FROM dns WHERE run_id=?", (run_id,))
+
+
 def _evidence(f: dict[str, Any], snap: Any) -> dict[str, Any]:
     ev = {k: f.get(k) for k in ("message_id", "url", "source_url", "observed", "expected", "params")}
     page = snap.page(f["url"]) if f.get("url") else None
@@ -251,6 +266,7 @@ def recheck(store: Store, targets: list[Target], *, audit_run: int, rules: Rules
                                  " result, evidence, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                  (run_id, audit_run, o.fingerprint, o.site_id, o.check_id, o.result,
                                   json.dumps(o.evidence, ensure_ascii=False, default=str), utcnow()))
+        _keep_only_fresh(store, run_id)
         store.finish_run(run_id, "recheck", {"refetched": refetched, "findings": len(targets)})
     except BaseException:
         store.finish_run(run_id, "failed")
