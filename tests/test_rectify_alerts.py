@@ -311,3 +311,15 @@ def test_recheck_results_are_mailed_to_the_unit_and_the_office(smtp: tuple[Inbox
     assert "[复核通过] 东洲 空白栏目：栏目0" in body and "失效链接" not in body
     office = by_rcpt[("gkb@hhw.gov.cn",)].get_body(("plain",)).get_content()
     assert "[仍存在] 司法局 失效链接" in office and "复核批次 7" in office
+
+
+def test_password_from_a_file_next_to_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "smtp.pass").write_text("from-file\n", "utf-8")
+    cfg = parse_alert_config('[smtp]\nhost = "mail"\nusername = "u"\npassword_file = "smtp.pass"\n',
+                             tmp_path / "alerts.toml")
+    assert cfg.smtp is not None and cfg.smtp.password() == "from-file"
+    monkeypatch.setenv("ZWGK_X", "from-env")
+    cfg = parse_alert_config('[smtp]\nhost = "mail"\npassword_env = "ZWGK_X"\n', tmp_path / "alerts.toml")
+    assert cfg.smtp is not None and cfg.smtp.password() == "from-env"
+    with pytest.raises(ConfigError, match="not both"):
+        parse_alert_config('[smtp]\nhost = "m"\npassword_env = "A"\npassword_file = "b"\n', tmp_path / "alerts.toml")
