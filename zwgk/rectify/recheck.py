@@ -34,6 +34,7 @@ from zwgk.store import FetchRow, Store, StoreError, utcnow
 
 log = logging.getLogger(__name__)
 _REFETCH_PURPOSES = ("home", "page", "link", "attachment", "external", "soft404")
+_COPIED = ("fetches", "links", "dns", "selfcheck")   # per-run artifacts the checks read
 
 
 @dataclass
@@ -111,18 +112,17 @@ def _begin(store: Store, audit_run: int, rules: Rules, as_of: datetime) -> int:
     run_id = store.begin_run(as_of=as_of.isoformat(), audit_name=audit["audit_name"],
                              sites_path=audit["sites_path"], sites_toml=audit["sites_toml"],
                              rules_toml=rules.text, site_configs=store.run_sites(audit_run))
-    cols = ", ".join(c for c in FetchRow._COLS if c != "run_id")
     with store.transaction():
         store.db.execute("UPDATE runs SET kind='recheck', parent_run=? WHERE id=?", (audit_run, run_id))
-        # every site's stored artifacts: checks may look at another site (a column's host, the finance unit)
-        store.db.execute(f"INSERT INTO fetches (run_id, {cols}) SELECT ?, {cols} FROM fetches WHERE run_id=?",
-                         (run_id, audit_run))
-        store.db.execute("INSERT INTO links (run_id, site_id, source_url, target_url, anchor, region, tag) "
-                         "SELECT ?, site_id, source_url, target_url, anchor, region, tag FROM links WHERE run_id=?",
-                         (run_id, audit_run))
-        store.db.execute("INSERT INTO dns (run_id, host, rtype, answers, error, resolved_at) "
-                         "SELECT ?, host, rtype, answers, error, resolved_at FROM dns WHERE run_id=?",
-                         (run_id, audit_run))
+        # every site's stored artifacts: checks may look at another site (a column's host, the finance unit);
+        # columns read from the schema, so a later migration's columns are copied too
+        for table in _COPIED:
+            cols = [r[1] for r in store.db.execute(f"PRAGMA table_info({table})") if r[1] not in ("run_id", "id")]
+            if not cols:
+                continue
+            names = ", ".join(cols)
+            store.db.execute(f"INSERT INTO {table} (run_id, {names}) SELECT ?, {names} FROM {table} WHERE run_id=?",
+                             (run_id, audit_run))
         store.db.execute("UPDATE run_sites SET state='done' WHERE run_id=?", (run_id,))
     return run_id
 
@@ -195,7 +195,9 @@ def _keep_only_fresh(store: Store, run_id: int) -> None:
         store.db.execute("DELETE FROM _fresh")
         store.db.executemany("INSERT OR IGNORE INTO _fresh VALUES (?)", [(u,) for u in fresh])
         store.db.execute("DELETE FROM links WHERE run_id=? AND source_url NOT IN (SELECT url FROM _fresh)", (run_id,))
-        store.db.execute("DELETE FROM dns WHERE run_id=?", (run_id,))
+        for table in _COPIED[2:]:
+            if store.db.execute("SELECT 1 FROM sqlite_master WHERE name=?", (table,)).fetchone():
+                store.db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
 
 
 def _evidence(f: dict[str, Any], snap: Any) -> dict[str, Any]:
