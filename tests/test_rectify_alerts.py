@@ -323,3 +323,11 @@ def test_password_from_a_file_next_to_the_config(tmp_path: Path, monkeypatch: py
     assert cfg.smtp is not None and cfg.smtp.password() == "from-env"
     with pytest.raises(ConfigError, match="not both"):
         parse_alert_config('[smtp]\nhost = "m"\npassword_env = "A"\npassword_file = "b"\n', tmp_path / "alerts.toml")
+
+
+def test_contact_for_a_unit_not_in_sites_toml(tmp_path: Path) -> None:
+    text = '[alerts]\ndry_run = true\n\n[[contact]]\nunit = "区司法厅"\nemail = ["a@b.cn"]\n'
+    with pytest.raises(ConfigError) as e:
+        parse_alert_config(text, tmp_path / "alerts.toml", units=["区司法局", "田墘街道办事处"])
+    assert "alerts.toml:5:" in str(e.value) and "'区司法厅' is not a unit in sites.toml" in str(e.value)
+

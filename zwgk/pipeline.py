@@ -94,7 +94,7 @@ def audit(sites_path: str | Path, *, rules_path: str | Path | None = None, db_pa
     cfg = load_sites(sites_path)     # all validated before anything is stored or fetched
     rules = load_rules(rules_path)
     from zwgk.rectify.hooks import validate_inputs
-    validate_inputs(cfg.path, [s["id"] for s in cfg.sites])   # waivers.toml, alerts.toml
+    validate_inputs(cfg.path, [s["id"] for s in cfg.sites], [s["unit"] for s in cfg.sites])  # waivers/alerts.toml
     with audit_lock(db_path):
         return _audit(cfg, rules, db_path=db_path, out_dir=out_dir, as_of=as_of, resume=resume, stop=stop,
                       formats=formats, progress=progress, started=started)

@@ -108,14 +108,16 @@ def alerts_path(sites_path: str | Path) -> Path:
     return Path(sites_path).parent / ALERTS_FILE
 
 
-def load_alert_config(sites_path: str | Path) -> AlertConfig | None:
+def load_alert_config(sites_path: str | Path, units: list[str] | None = None) -> AlertConfig | None:
     path = alerts_path(sites_path)
     if not path.exists():
         return None
-    return parse_alert_config(read_config_text(path), path)
+    return parse_alert_config(read_config_text(path), path, units=units)
 
 
-def parse_alert_config(text: str, path: str | Path) -> AlertConfig:
+def parse_alert_config(text: str, path: str | Path, *, units: list[str] | None = None) -> AlertConfig:
+    """Validate alerts.toml; ``units`` (from sites.toml) catches a [[contact]] whose unit is misspelt,
+    which would otherwise silently never receive its sheet."""
     path = Path(path)
     data = parse_toml(text, path)
     pos = Positions(text)
@@ -192,6 +194,9 @@ def parse_alert_config(text: str, path: str | Path) -> AlertConfig:
         c = keys("contact", i, c)
         if not isinstance(c.get("unit"), str) or not isinstance(c.get("email"), list):
             err("contact", i, None, "needs unit = \"单位名称\" and email = [\"…\"]")
+            continue
+        if units is not None and c["unit"] not in units:
+            err("contact", i, "unit", f"{c['unit']!r} is not a unit in sites.toml ({', '.join(sorted(set(units)))})")
             continue
         bad = [e for e in c["email"] if not isinstance(e, str) or not _EMAIL.match(e)]
         for e in bad:

@@ -20,12 +20,12 @@ from zwgk.store import Store
 log = logging.getLogger(__name__)
 
 
-def validate_inputs(sites_path: str | Path, site_ids: list[str]) -> None:
+def validate_inputs(sites_path: str | Path, site_ids: list[str], units: list[str] | None = None) -> None:
     """Raise ConfigError (exit 2) for a bad waivers.toml or alerts.toml next to the sites file."""
     from zwgk.rectify.alertconfig import load_alert_config
 
     load_waivers_file(sites_path, site_ids=site_ids, check_ids=known_check_ids())
-    load_alert_config(sites_path)
+    load_alert_config(sites_path, units=units)
 
 
 def before_render(store: Store, run_id: int, sites_path: str | Path | None = None) -> None:
