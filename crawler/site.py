@@ -145,7 +145,7 @@ class SiteCrawl:
         self.ctx.writer.add(self.spec.id, (url, depth, parent, state, kind, reason, ex, seq))
         if reason:
             self.ctx.stats["skipped." + reason.split(":")[0].replace(" ", "_")] += 1
-            return
+            return True   # stored as skipped, with its reason
         heapq.heappush(self._heap, (0 if kind == "page" else 1, depth, seq, url, kind, parent, ex))
         self.counts["queued"] += 1
         self._wake.set()
