@@ -356,9 +356,10 @@ class Fetcher:
             slot.delay = max(self._delay_for(n) for n in self._slot_hosts[key])
 
     async def _slot_key(self, netloc: str, host: str, family: int | None) -> str:
-        """Politeness is per server: hosts resolving to the same address share one slot."""
+        """Politeness is per server: hosts resolving to the same address share one slot, and so do
+        the IPv4 and IPv6 fetches of one host (keyed by its unpinned first address)."""
         try:
-            addrs, _ = await self.resolver.addresses(host, family)
+            addrs, _ = await self.resolver.addresses(host)
         except Exception:  # noqa: BLE001 - the request itself will report the DNS trouble
             addrs = []
         return f"addr:{addrs[0]}" if addrs else f"host:{netloc}"
