@@ -565,3 +565,16 @@ def test_address_guard_reads_embedded_ipv4(address: str, embedded: str | None) -
     assert classify(address) == embedded
     policy = AddressPolicy(allow_private=False)
     assert (policy.refusal(address) is None) is (embedded is None)
+
+
+@pytest.mark.parametrize("url", ["http://999.1.1.1/", "http://xn--a.gov.cn/", "http://a..b.gov.cn/"])
+def test_unrequestable_site_url_is_a_config_error(env: Any, tmp_path: Path, url: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    _srv, dns, _ = env
+    sites = write_sites(tmp_path / "sites.toml", dns, f'[[site]]\nid = "bad"\nname = "坏"\nurl = "{url}"\n'
+                                                      f'unit = "办"\nkind = "portal"\n')
+    capsys.readouterr()
+    assert run_audit(tmp_path, sites) == 2
+    err = capsys.readouterr().err
+    assert "sites.toml" in err and "url" in err, err
+    assert not (tmp_path / "z.sqlite").exists() or not q(tmp_path / "z.sqlite", "SELECT * FROM fetches")
