@@ -355,14 +355,15 @@ class Fetcher:
         for key, slot in self._slots.items():
             slot.delay = max(self._delay_for(n) for n in self._slot_hosts[key])
 
-    async def _slot_key(self, netloc: str, host: str, family: int | None) -> str:
-        """Politeness is per server: hosts resolving to the same address share one slot, and so do
-        the IPv4 and IPv6 fetches of one host (keyed by its unpinned first address)."""
+    async def _slot_key(self, netloc: str, host: str, family: int | None, port: int | None) -> str:
+        """Politeness is per server (address and port): hosts resolving to the same address share
+        one slot (集约化 platforms), and so do the IPv4 and IPv6 fetches of one host (keyed by its
+        unpinned first address)."""
         try:
             addrs, _ = await self.resolver.addresses(host)
         except Exception:  # noqa: BLE001 - the request itself will report the DNS trouble
             addrs = []
-        return f"addr:{addrs[0]}" if addrs else f"host:{netloc}"
+        return f"addr:{addrs[0]}:{port}" if addrs else f"host:{netloc}"
 
     def slot(self, key: str, netloc: str | None = None) -> HostSlot:
         s = self._slots.get(key)
@@ -433,7 +434,11 @@ class Fetcher:
             netloc = parts.netloc.lower()
             try:
                 if polite:
-                    key = await self._slot_key(netloc, parts.hostname or "", family)
+                    try:
+                        port = parts.port or (443 if parts.scheme == "https" else 80)
+                    except ValueError:
+                        port = None
+                    key = await self._slot_key(netloc, parts.hostname or "", family, port)
                     async with self.slot(key, netloc).hold(owner), self._global:
                         spent += await self._timed_hop(client, res, url, method, max_bytes, oversize_ok, headers,
                                                        want_cert, family, limit - spent)

@@ -56,6 +56,9 @@ async def recheck_step(sc: SiteCrawl) -> None:
                               "error_detail": first.error_detail, "fetched_at": first.fetched_at}
             row, body, info = await sc.fetch_one(first.url, first.purpose, depth=first.depth,
                                                  parent=first.parent_url, extra=extra, write=False)
+            if row.purpose == "page":    # a second look at a page, not another page
+                ctx.stats["pages"] -= 1
+                sc.counts["pages"] -= 1
             if not row.ok and transient(row):
                 other = await _other_family(sc, first.url)
                 if other is not None:

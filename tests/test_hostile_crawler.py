@@ -578,3 +578,25 @@ def test_unrequestable_site_url_is_a_config_error(env: Any, tmp_path: Path, url:
     err = capsys.readouterr().err
     assert "sites.toml" in err and "url" in err, err
     assert not (tmp_path / "z.sqlite").exists() or not q(tmp_path / "z.sqlite", "SELECT * FROM fetches")
+
+
+def test_hosts_on_one_server_share_its_politeness(env: Any) -> None:
+    """Two host names resolving to the same address and port are one server: one politeness slot."""
+    srv, dns, log = env
+    s = CrawlSettings.from_mapping({"allow_private": True, "nameservers": [dns.address]}, {"delay": 0})
+    f = Fetcher(s.network, s.crawl, AddressPolicy(True, allow_networks=["127.0.0.0/8"]))
+    f.set_site_delay(f"{GOOD}:{srv.port}", 0.5)
+
+    async def go() -> None:
+        try:
+            await asyncio.gather(*(f.fetch(f"http://{h}:{srv.port}/x{i}", owner=h)
+                                   for i in range(2) for h in (GOOD, TEL)))
+        finally:
+            await f.aclose()
+
+    start = len(log.log)
+    asyncio.run(go())
+    times = sorted(t for t, h, p, _hd in log.log[start:] if p.startswith("/x"))
+    assert len(times) == 4
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert min(gaps) > 0.4, gaps
