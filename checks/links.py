@@ -218,6 +218,9 @@ def reproduce(first: FetchRow, second: FetchRow | None,
         return "unchecked", f"未复核（首次：{reason}）", None
     state2, reason2 = classify(second, soft)
     if state2 == "broken":
+        other = (second.extra or {}).get("other_family") or {}
+        if other.get("family") == 6:   # the re-check's extra attempt over IPv6 (host has A and AAAA)
+            reason2 += "，经IPv6可访问" if other.get("ok") else "，经IPv6亦失败"
         return "broken", f"{reason}；复核仍{reason2}", reason2
     if state2 == "ok":
         return "transient", reason, "正常"

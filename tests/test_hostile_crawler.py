@@ -600,3 +600,28 @@ def test_hosts_on_one_server_share_its_politeness(env: Any) -> None:
     assert len(times) == 4
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert min(gaps) > 0.4, gaps
+
+
+def test_recheck_also_tries_the_other_address_family(tmp_path: Path) -> None:
+    """A host with A and AAAA: the re-check of a failure seen over IPv4 also asks over IPv6, and stores it."""
+    host = "www.dual.gov.cn"
+
+    def route(req: Request) -> Resp:
+        if req.path == "/":
+            return Resp(200, html("双栈站", '<a href="/v4dead.html">文章</a>'), H)
+        if req.path == "/v4dead.html":
+            return Resp(503, html("坏"), H) if req.family == 4 else Resp(200, article("好"), H)
+        return Resp(404, html("404"), H)
+
+    zone = {host: {"A": ["127.0.0.1"], "AAAA": ["::1"]}}
+    with LoopbackServer(route, families=(4, 6)) as srv, DNSServer(zone) as dns:
+        sites = write_sites(tmp_path / "sites.toml", dns, entry("dual", host, srv.port), check_external=False)
+        assert run_audit(tmp_path, sites) == 0
+    rows = [f for f in stored(tmp_path / "z.sqlite", "dual") if f.url.endswith("/v4dead.html") and f.family is None]
+    assert [(f.status, f.extra.get("attempt")) for f in rows] == [(503, None), (503, 2)]
+    other = rows[1].extra["other_family"]
+    assert (other["family"], other["status"], other["ok"]) == (6, 200, True)
+    model = json.loads((tmp_path / "out" / "results.json").read_text("utf-8"))
+    (links,) = [c for c in model["sites"][0]["checks"] if c["check_id"] == "links"]
+    (f,) = [f for f in links["findings"] if f["severity"] == "fail"]
+    assert "复核仍HTTP 503，经IPv6可访问" in f["text"], f["text"]
