@@ -340,7 +340,8 @@ class Fetcher:
 
     def set_delay(self, netloc: str, delay: float) -> None:
         """A robots.txt Crawl-delay raises the politeness delay of its host (capped)."""
-        self._delays[netloc.lower()] = min(_finite(delay, self.cfg.max_robots_delay), self.cfg.max_robots_delay)
+        cap = min(self.cfg.max_robots_delay, MAX_DELAY_S)
+        self._delays[netloc.lower()] = min(max(delay, 0.0), cap) if delay == delay else 0.0
         self._refresh_delays()
 
     def set_site_delay(self, netloc: str, delay: float) -> None:
