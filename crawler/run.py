@@ -30,9 +30,11 @@ from crawler.selfcheck import run_selfcheck
 from crawler.site import RunCtx, SiteCrawl
 from crawler.urls import Scope
 from crawler.writer import Writer
-from zwgk.store import Store
+from zwgk.store import Store, StoreError
 
 log = logging.getLogger("zwgk.crawler")
+# A full disk or a read-only database is not one site's trouble: it ends the run (exit 4, resumable).
+_STORE_ERRORS = (sqlite3.Error, StoreError)
 
 
 async def _policy(settings: CrawlSettings, specs: list[SiteSpec], resolver: Resolver) -> AddressPolicy:
@@ -127,6 +129,8 @@ async def _site_guarded(sc: SiteCrawl) -> None:
     """One site's trouble never touches the other sites: a bug is logged and counted, the others go on."""
     try:
         await crawl_site(sc)
+    except _STORE_ERRORS:
+        raise            # the store's trouble is the whole run's (exit 4, resumable), not this site's
     except Exception:
         log.exception("site %s: crawl failed", sc.spec.id)
         sc.ctx.stats["crawler.error.site"] += 1
