@@ -17,6 +17,7 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -297,6 +298,11 @@ class _Held:
         self.slot.release()
 
 
+# The form body of a POST (Hanweb dataproxy.jsp paging, crawler/discovery.py): carried from fetch() to the
+# request in a context variable so the redirect loop's signatures stay as they are.
+_BODY: ContextVar[bytes | None] = ContextVar("zwgk_post_body", default=None)
+
+
 class Fetcher:
     def __init__(self, net: NetworkConfig, crawl: CrawlConfig, policy: AddressPolicy,
                  resolver: Resolver | None = None):
@@ -383,8 +389,9 @@ class Fetcher:
                     headers: dict[str, str] | None = None, timeout: float | None = None,
                     verify: bool = True, want_cert: bool = False, polite: bool = True,
                     hop_check: Callable[[str], str | None] | None = None,
-                    retries: int | None = None, owner: str = "") -> Result:
-        """GET/HEAD ``url`` following redirects ourselves; never raises (cancellation aside).
+                    retries: int | None = None, content: bytes | None = None, owner: str = "") -> Result:
+        """GET/HEAD (or POST ``content``, a form a site's own list script posts) ``url`` following
+        redirects ourselves; never raises (cancellation aside).
 
         ``oversize_ok``: a body over ``max_bytes`` is not an error (attachments: the status
         is what counts, body dropped, ``truncated`` set). ``hop_check`` may veto a redirect
@@ -396,6 +403,7 @@ class Fetcher:
         t0 = time.perf_counter()
         limit = _finite(timeout, MAX_TIMEOUT_S) if timeout is not None else self.total_timeout
         tries = self.retries if retries is None else max(0, min(int(retries), MAX_RETRIES))
+        token = _BODY.set(content if method == "POST" else None)
         attempt = 0
         send = safe_headers(headers or {})
         while True:
@@ -419,6 +427,7 @@ class Fetcher:
                 break
             await asyncio.sleep(min(MAX_BACKOFF_S, self.cfg.retry_backoff * (2 ** (attempt - 1)))
                                 * (1 + random.random() / 2))
+        _BODY.reset(token)
         res.elapsed_ms = round((time.perf_counter() - t0) * 1000, 1)
         return res
 
@@ -506,7 +515,10 @@ class Fetcher:
         res.body, res.status, res.headers, res.truncated = None, None, {}, False
         t0 = time.perf_counter()
         try:
-            req = client.build_request(method, url, headers=headers)
+            body = _BODY.get() if method == "POST" else None
+            req = client.build_request(method, url, headers=headers, content=body)
+            if body is not None:
+                req.headers["content-type"] = "application/x-www-form-urlencoded; charset=UTF-8"
             r = await client.send(req, stream=True)
         except RefusedAddress as e:
             res.error_kind, res.error_detail = "refused", str(e)

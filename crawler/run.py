@@ -170,6 +170,9 @@ async def crawl_site(sc: SiteCrawl) -> None:
             steps.append(_guarded(sc, "resource_dns", gather.resource_dns_step(sc, home)))
     workers = max(2, ctx.cfg.per_host_concurrency) + 2
     await asyncio.gather(sc.work(workers), *steps)
+    # lists no static read or script endpoint gave: headless rendering, once the site's crawl has drained
+    await _guarded(sc, "render", sc.discovery.render_pending())
+    await sc.work(workers)          # the links of rendered lists (returns at once when nothing is queued)
     ctx.writer.flush()
     if ctx.cfg.recheck and not ctx.stop.is_set():
         await _guarded(sc, "recheck", recheck_step(sc))
