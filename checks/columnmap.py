@@ -252,7 +252,7 @@ def _build(snap: SiteSnapshot) -> ColumnMap:
             cname = next(v for k, v in p.meta.items() if k.lower() == "columnname")
             cat = cls(cname)
             if cat:
-                b.add(cat, cname, url, f"ColumnName meta: {cname}", "meta", url)
+                b.add(cat, cname, url, f"栏目名称元数据：{cname}", "meta", url)
         if p.extra.get("discovered") in ("pagination", "json_api"):
             continue
         hint = _hint_category(url, b.cats)

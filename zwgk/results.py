@@ -20,34 +20,45 @@ from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from zwgk.labels import (
+    KIND_ZH,
+    OUTCOME_ZH,
+    SEVERITY_ZH,
+    STATUS_ZH,
+    zh_text,
+    zh_value,
+)
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.scoring import Scores, SiteResults, rules_data, score_run, task_sites
 from zwgk.store import Store
 
 SCHEMA_VERSION = 1
-STATUS_ZH = {"new": "新发现", "open": "仍未整改", "fixed": "已整改"}
-OUTCOME_ZH = {"pass": "通过", "fail": "不通过", "warn": "提示", "not_applicable": "不适用",
-              "error": "无法核验", "manual": "需人工核查"}
-KIND_ZH = {"portal": "门户网站", "department": "部门网站", "street": "街道网站"}
-SEVERITY_ZH = {"fail": "问题", "warn": "提示", "info": "信息"}
 HISTORY_RUNS = 24   # trend chart: at most this many past runs
 
 
 # -- messages -----------------------------------------------------------------
 
 class _Missing(dict):  # type: ignore[type-arg]
+    """A placeholder the finding did not fill reads as a dash, never as ``{name}`` (issue 16;
+    tests/test_messages_render.py finds such call sites before they ship)."""
     def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+        return "—"
 
 
-def message_text(message_id: str, params: Mapping[str, Any] | None, catalogue: Mapping[str, str]) -> str:
-    """The Chinese text of a message; never raises (a bad template must not crash a report)."""
+def message_text(message_id: str, params: Mapping[str, Any] | None, catalogue: Mapping[str, str],
+                 names: Mapping[str, str] | None = None) -> str:
+    """The Chinese text of a message; never raises (a bad template must not crash a report).
+
+    Parameter values that are internal codes (error kinds, site kinds, site ids given in ``names``,
+    ISO periods) are shown as their Chinese labels (``zwgk.labels``).
+    """
     template = catalogue.get(message_id)
+    shown = {k: zh_value(v, names) for k, v in (params or {}).items()}
     if template is None:
-        extra = "，".join(f"{k}={v}" for k, v in (params or {}).items() if k != "key")
-        return message_id + (f"（{extra}）" if extra else "")
+        extra = "，".join(f"{v}" for k, v in shown.items() if k != "key")
+        return "核查结果" + (f"（{extra}）" if extra else "")
     try:
-        return string.Formatter().vformat(template, (), _Missing(params or {}))
+        return string.Formatter().vformat(template, (), _Missing(shown))
     except (ValueError, IndexError, KeyError, AttributeError, TypeError):
         return template
 
@@ -124,11 +135,12 @@ def _date(iso: str | None) -> str | None:
 # -- building the model ---------------------------------------------------------
 
 def _finding_dict(f: Finding, *, fp: str, site_id: str, check_id: str, cat: Mapping[str, str],
-                  tasks: list[int]) -> dict[str, Any]:
+                  tasks: list[int], names: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {"fingerprint": fp, "site_id": site_id, "check_id": check_id, "message_id": f.message_id,
-            "text": message_text(f.message_id, f.params, cat), "severity": str(f.severity),
-            "url": f.url, "source_url": f.source_url, "anchor": f.anchor, "observed": f.observed,
-            "expected": f.expected, "params": f.params, "tasks": tasks,
+            "text": message_text(f.message_id, f.params, cat, names), "severity": str(f.severity),
+            "url": f.url, "source_url": f.source_url, "anchor": f.anchor,
+            "observed": zh_text(f.observed) if f.observed else f.observed,
+            "expected": zh_text(f.expected) if f.expected else f.expected, "params": f.params, "tasks": tasks,
             "status": None, "first_seen": None, "last_seen": None}
 
 
@@ -165,6 +177,7 @@ def build_results(store: Store, run_id: int, rules: Any, *,
     cat, titles = messages or _catalogue()
     task_map = _tasks_by_site_check(rules, site_cfgs)
     by_site = {r.site_id: r for r in site_results}
+    names = {sid: str(cfg.get("name", sid)) for sid, cfg in site_cfgs.items()}
 
     base = baseline_run(store, run_id)
     base_fail: dict[str, dict[str, Any]] = {}
@@ -175,7 +188,7 @@ def build_results(store: Store, run_id: int, rules: Any, *,
                 for f in res.failing:
                     fp = _fingerprint(cid, sid, f)
                     base_fail[fp] = _finding_dict(f, fp=fp, site_id=sid, check_id=cid, cat=cat,
-                                                  tasks=task_map.get((sid, cid), []))
+                                                  tasks=task_map.get((sid, cid), []), names=names)
 
     current: list[dict[str, Any]] = []
     sites_out: list[dict[str, Any]] = []
@@ -183,11 +196,11 @@ def build_results(store: Store, run_id: int, rules: Any, *,
         checks_out = []
         for cid, res in sorted(by_site.get(sid, SiteResults(sid, {})).results.items()):
             fds = [_finding_dict(f, fp=_fingerprint(cid, sid, f), site_id=sid, check_id=cid, cat=cat,
-                                 tasks=task_map.get((sid, cid), [])) for f in res.findings]
+                                 tasks=task_map.get((sid, cid), []), names=names) for f in res.findings]
             current.extend(fds)
             checks_out.append({"check_id": cid, "title": titles.get(cid, cid), "outcome": str(res.outcome),
                                "veto": res.veto, "message_id": res.message_id,
-                               "text": message_text(res.message_id, res.params, cat),
+                               "text": message_text(res.message_id, res.params, cat, names),
                                "params": res.params, "metrics": res.metrics,
                                "deduction": scores.sites[sid].deductions.get(cid, 0.0),
                                "tasks": task_map.get((sid, cid), []), "findings": fds})
@@ -306,7 +319,8 @@ def diff_runs(store: Store, run_a: int, run_b: int, rules: Any, *,
                 for f in cr.failing:
                     fp = _fingerprint(cid, sid, f)
                     out[fp] = _finding_dict(f, fp=fp, site_id=sid, check_id=cid, cat=cat,
-                                            tasks=task_map.get((sid, cid), []))
+                                            tasks=task_map.get((sid, cid), []),
+                                            names={k: str(v.get("name", k)) for k, v in sites.items()})
         return out, res
 
     a, _ = failing(run_a)
