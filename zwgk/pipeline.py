@@ -9,7 +9,6 @@ two for any stored run without the network (after a rules change, or for the
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import threading
 import time
@@ -36,22 +35,25 @@ class AuditBusy(Exception):
 
 @contextmanager
 def audit_lock(db_path: str | Path) -> Iterator[None]:
-    """One audit per database at a time, across processes (an flock beside the database).
+    """One audit per database at a time, across processes (a lock file beside the database).
 
     Without it a manual ``zwgk audit`` and the scheduler's nightly run could both crawl
-    into, or resume, the same run.
+    into, or resume, the same run. ``filelock`` uses flock on POSIX and msvcrt locking on
+    Windows (the clerk's desktop), where ``fcntl`` does not exist.
     """
+    from filelock import FileLock, Timeout
+
     path = Path(str(db_path) + ".audit.lock")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+", encoding="utf-8") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise AuditBusy(f"{db_path}: another audit is running on this database ({path})") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    lock = FileLock(str(path), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise AuditBusy(f"{db_path}：该数据库上已有另一次审计正在运行（锁文件 {path}）") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @dataclass
