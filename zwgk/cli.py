@@ -186,18 +186,23 @@ def _runs(db: str) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    from checks.registry import BY_ID
     from zwgk.results import diff_runs
     from zwgk.rules import load_rules
     from zwgk.store import Store
 
     store = Store(args.db)
     d = diff_runs(store, args.run_a, args.run_b, load_rules(args.rules).data)
-    for status, label in (("new", "新发现"), ("open", "仍未整改"), ("fixed", "已整改")):
+    names = {**store.run_sites(args.run_a), **store.run_sites(args.run_b)}
+    print(f"第{args.run_b}次核查与第{args.run_a}次核查对比")
+    for status, label in (("new", "新发现"), ("open", "仍未整改"), ("fixed", "已整改"),
+                          ("not_rechecked", "本次未能复查")):
         items = d.get(status, [])
-        print(f"{label}（{status}）: {len(items)}")
+        print(f"{label}：{len(items)} 项")
         for f in items:
-            print(f"  [{f.get('site_id')}] {f.get('check_id')}: {f.get('text', f.get('message_id'))}"
-                  f"{'  ' + f['url'] if f.get('url') else ''}")
+            site = names.get(f.get("site_id") or "", {}).get("name", "")
+            check = BY_ID[f["check_id"]].title if f.get("check_id") in BY_ID else "核查项"
+            print(f"  【{site}】{check}：{f.get('text', '')}{'  ' + f['url'] if f.get('url') else ''}")
     store.close()
     return EXIT_OK
 

@@ -185,6 +185,10 @@ def _render(store: Store, run_id: int, rules: Rules, out_dir: str | Path,
     from zwgk.results import build_results
 
     model = build_results(store, run_id, rules.data)
+    if {"html", "xlsx"} & set(formats):
+        from reports.evidence import write_evidence
+
+        write_evidence(store, model, Path(out_dir))   # stored copies the reports link to
     paths = write_reports(model, Path(out_dir), formats) if formats else {}
     sites = model.get("sites", [])
     findings = sum(1 for s in sites for c in s.get("checks", []) for f in c.get("findings", [])

@@ -21,7 +21,9 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from zwgk.labels import (
+    ERROR_KIND_ZH,
     KIND_ZH,
+    LEVEL_ZH,
     OUTCOME_ZH,
     SEVERITY_ZH,
     STATUS_ZH,
@@ -140,8 +142,52 @@ def _finding_dict(f: Finding, *, fp: str, site_id: str, check_id: str, cat: Mapp
             "text": message_text(f.message_id, f.params, cat, names), "severity": str(f.severity),
             "url": f.url, "source_url": f.source_url, "anchor": f.anchor,
             "observed": zh_text(f.observed) if f.observed else f.observed,
-            "expected": zh_text(f.expected) if f.expected else f.expected, "params": f.params, "tasks": tasks,
+            "expected": zh_text(f.expected) if f.expected else f.expected,
+            "level": {"fail": "deduct", "warn": "hint"}.get(str(f.severity)), "points": None, "evidence": None, "params": f.params, "tasks": tasks,
             "status": None, "first_seen": None, "last_seen": None}
+
+
+_EVIDENCE_PURPOSE = {"page": 0, "home": 0, "attachment": 1, "external": 2, "link": 3, "https": 4, "ipv6": 5}
+
+
+def evidence_index(store: Store, run_id: int, site_id: str) -> dict[str, dict[str, Any]]:
+    """URL → the stored fetch that is the evidence for a finding about it (the page as fetched:
+    fetch id, time, status, body hash). Pages over links, IPv4 over IPv6 answers."""
+    best: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+    for f in store.fetches(run_id, site_id):
+        rank = (_EVIDENCE_PURPOSE.get(f.purpose, 9), 0 if f.family in (None, 4) else 1)
+        ev = {"fetch_id": f.id, "url": f.url, "final_url": f.final_url, "purpose": f.purpose,
+              "fetched_at": f.fetched_at, "status": f.status, "error_kind": f.error_kind,
+              "body_hash": f.body_hash, "content_type": f.content_type, "size": f.size,
+              "encoding": f.encoding, "title": f.title}
+        for url in {f.url, f.final_url} - {None}:
+            if url not in best or rank < best[url][0]:
+                best[url] = (rank, ev)
+    return {u: ev for u, (_, ev) in best.items()}
+
+
+def finding_level(res: CheckResult, f: Finding, vetoed: bool) -> str | None:
+    """级别 of a finding in the 整改清单: veto / deduct / hint / manual (None: evidence only)."""
+    if res.outcome == Outcome.MANUAL:
+        return "manual"
+    if f.severity == Severity.FAIL:
+        return "veto" if vetoed else "deduct"
+    return "hint" if f.severity == Severity.WARN else None
+
+
+def _allocate_points(res: CheckResult, total: float, table: Mapping[str, Any]) -> list[float | None]:
+    """Each failing finding's share of its check's deduction, in the order scoring counts them."""
+    per = float(table.get("per_finding", table.get("points", 0)) or 0)
+    weights = table.get("weights") or {}
+    left, out = total, []
+    for f in res.findings:
+        if f.severity != Severity.FAIL or left <= 0:
+            out.append(0.0 if f.severity == Severity.FAIL else None)
+            continue
+        p = min(left, float(weights.get(f.message_id, per)))
+        out.append(round(p, 2))
+        left -= p
+    return out
 
 
 def _tasks_by_site_check(rules: Mapping[str, Any], sites: Mapping[str, Mapping[str, Any]]
@@ -194,9 +240,20 @@ def build_results(store: Store, run_id: int, rules: Any, *,
     sites_out: list[dict[str, Any]] = []
     for sid, cfg in site_cfgs.items():
         checks_out = []
+        evidence = evidence_index(store, run_id, sid)
         for cid, res in sorted(by_site.get(sid, SiteResults(sid, {})).results.items()):
             fds = [_finding_dict(f, fp=_fingerprint(cid, sid, f), site_id=sid, check_id=cid, cat=cat,
                                  tasks=task_map.get((sid, cid), []), names=names) for f in res.findings]
+            vetoed = cid in scores.sites[sid].vetoes
+            deducted = scores.sites[sid].deductions.get(cid, 0.0)
+            shares = _allocate_points(res, deducted, (rules.get("checks") or {}).get(cid) or {})
+            for f, fd, share in zip(res.findings, fds, shares, strict=True):
+                level = finding_level(res, f, vetoed)
+                if level == "deduct" and not share:
+                    level = "hint"          # failing but not scored (info-level check, no 办事服务)
+                fd.update(level=level, points=share if level == "deduct" else None,
+                          check_title=titles.get(cid, cid),
+                          evidence=evidence.get(f.url or "") or evidence.get(f.source_url or ""))
             current.extend(fds)
             checks_out.append({"check_id": cid, "title": titles.get(cid, cid), "outcome": str(res.outcome),
                                "veto": res.veto, "message_id": res.message_id,
@@ -212,6 +269,14 @@ def build_results(store: Store, run_id: int, rules: Any, *,
 
     # new / open / fixed against the baseline, first seen from the whole history
     failing_now = [f for f in current if f["severity"] == Severity.FAIL]
+    # 提示 and 需人工核查 items have no history of their own: new unless the baseline had them
+    base_hints = _baseline_hints(store, base["id"]) if base is not None else set()
+    today_ = _date(run["as_of"])
+    for f in current:
+        if f["severity"] == Severity.WARN:
+            f["status"] = "open" if f["fingerprint"] in base_hints else "new"
+            f["last_seen"] = today_
+            f["first_seen"] = today_ if f["status"] == "new" else None
     history = store.fingerprint_history({f["fingerprint"] for f in failing_now}, before_run=run_id)
     first_runs = {first for first, _ in history.values()}
     as_of = {r["id"]: r["as_of"] for r in store.runs() if r["id"] in first_runs}
@@ -242,7 +307,7 @@ def build_results(store: Store, run_id: int, rules: Any, *,
     for s in sites_out:
         for c in s["checks"]:
             for f in c["findings"]:
-                if f["status"]:
+                if f["status"] and f["severity"] == Severity.FAIL:
                     s["counts"][f["status"]] += 1
         s["counts"]["fixed"] = len(s["fixed"])
 
@@ -286,8 +351,14 @@ def build_results(store: Store, run_id: int, rules: Any, *,
         "tasks": tasks,
         "not_rechecked": not_rechecked,
         "history": site_history(store, run_id, rules),
-        "labels": {"outcome": OUTCOME_ZH, "status": STATUS_ZH, "kind": KIND_ZH, "severity": SEVERITY_ZH},
+        "labels": {"outcome": OUTCOME_ZH, "status": STATUS_ZH, "kind": KIND_ZH, "severity": SEVERITY_ZH,
+                   "level": LEVEL_ZH, "error_kind": ERROR_KIND_ZH, "check": dict(titles)},
     }
+
+
+def _baseline_hints(store: Store, run_id: int) -> set[str]:
+    return {_fingerprint(cid, sr.site_id, f) for sr in load_site_results(store, run_id)
+            for cid, res in sr.results.items() for f in res.findings if f.severity == Severity.WARN}
 
 
 def site_history(store: Store, run_id: int, rules: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
