@@ -70,8 +70,9 @@ class AuditSummary:
     model: dict[str, Any] | None = None
 
     def line(self) -> str:
-        return (f"run {self.run_id} {self.status}: sites={self.sites} pages={self.pages} "
-                f"findings={self.findings} vetoes={self.vetoes} duration={self.duration_s:.1f}s")
+        status = {"complete": "完成", "interrupted": "已中断", "failed": "失败"}.get(self.status, self.status)
+        return (f"第{self.run_id}次核查{status}：网站 {self.sites} 个，页面 {self.pages} 个，"
+                f"问题 {self.findings} 项，单项否决 {self.vetoes} 个，用时 {self.duration_s:.1f} 秒")
 
 
 def audit(sites_path: str | Path, *, rules_path: str | Path | None = None, db_path: str | Path,
@@ -119,7 +120,7 @@ def _audit(cfg: AuditConfig, rules: Rules, *, db_path: str | Path, out_dir: str 
             store.finish_run(run_id, "interrupted", stats)
             s = AuditSummary(run_id, "interrupted", sites=len(cfg.sites), pages=int(stats.get("pages", 0)),
                              duration_s=time.monotonic() - started)
-            s.summary_lines = [s.line() + " — resume with: zwgk audit --resume"]
+            s.summary_lines = [s.line() + "（继续：zwgk audit --resume）"]
             return s
         store.update_stats(run_id, stats)
         judge_run(store, run_id, rules)
