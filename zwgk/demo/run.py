@@ -102,17 +102,20 @@ class PlantTally:
 
     plants: int
     found: int
-    missed: list[str]                 # what each missed plant was
+    missed: list[str]                 # site name · check title of each missed plant
+    fail_plants: int                  # plants that are real problems (expect 不通过)
     findings_at_plants: int           # failing findings on a (site, check) that has a planted problem
-    findings_elsewhere: int           # failing findings on no planted (site, check)
+    elsewhere: dict[str, int]         # check title → failing findings on no planted (site, check)
 
     def lines(self) -> list[str]:
-        out = [f"演示区预设问题 {self.plants} 个：发现 {self.found} 个，遗漏 {len(self.missed)} 个"
+        out = [f"演示区预设问题 {self.plants} 个：按预期发现 {self.found} 个，遗漏 {len(self.missed)} 个"
                + (f"（{'；'.join(self.missed)}）" if self.missed else "")]
-        per = self.findings_at_plants / self.found if self.found else 0
-        out.append(f"报告的不通过问题 {self.findings_at_plants + self.findings_elsewhere} 项："
-                   f"{self.findings_at_plants} 项属于预设问题（平均每个预设问题 {per:.1f} 项，"
-                   f"如一个失效栏目带出多个失效链接），{self.findings_elsewhere} 项不属于任何预设问题")
+        per = self.findings_at_plants / self.fail_plants if self.fail_plants else 0
+        other = sum(self.elsewhere.values())
+        top = "、".join(f"{t} {n}" for t, n in sorted(self.elsewhere.items(), key=lambda kv: -kv[1])[:4])
+        out.append(f"报告的不通过问题 {self.findings_at_plants + other} 项：{self.findings_at_plants} 项对应"
+                   f" {self.fail_plants} 个预设问题（平均每个 {per:.1f} 项）；{other} 项不在预设清单内"
+                   + (f"（{top}{' 等' if len(self.elsewhere) > 4 else ''}）" if other else ""))
         return out
 
 
@@ -130,24 +133,34 @@ def tally_plants(plants: list[Any], model: dict[str, Any]) -> PlantTally:
     """A plant is found when its check says what the plant expects (不通过 / 无法核验 / 需人工核查)
     and, for a failure with a path, the evidence points at that path (as tests/test_e2e_demo.py)."""
     checks = {(s["id"], c["check_id"]): c for s in model.get("sites", []) for c in s.get("checks", [])}
-    want = {"fail": "fail", "unverified": "error", "manual": "manual"}
+    names = {s["id"]: s.get("name", "") for s in model.get("sites", [])}
+    titles = model.get("labels", {}).get("check", {})
     found, missed = 0, []
     for p in plants:
-        c = checks.get((p.site_id, p.check_id))
-        ok = c is not None and c["outcome"] == want.get(p.expect, c["outcome"]) and \
-            (p.expect != "fail" or not p.path or p.path in _paths(c))
+        c = checks.get((p.site_id, p.check_id)) or {"outcome": None, "findings": []}
+        if p.expect == "fail":
+            ok = c["outcome"] == "fail" and (not p.path or p.path in _paths(c))
+        elif p.expect == "unverified":      # mentioned at its path, and never as a failure
+            at_path = [f for f in c["findings"] if p.path and p.path in _paths({"findings": [f]})]
+            ok = bool(at_path) and all(f.get("severity") != "fail" for f in at_path)
+        elif p.expect == "manual":
+            ok = c["outcome"] == "manual" and (not p.path or p.path in _paths(c))
+        else:
+            ok = c["outcome"] is not None
         found += ok
         if not ok:
-            missed.append(p.what)
-    planted = {(p.site_id, p.check_id) for p in plants}
-    at = elsewhere = 0
+            missed.append(f"{names.get(p.site_id, '')}·{titles.get(p.check_id, '核查项')}")
+    planted = {(p.site_id, p.check_id) for p in plants if p.expect == "fail"}
+    at, elsewhere = 0, {}
     for key, c in checks.items():
         n = sum(1 for f in c.get("findings", []) if f.get("severity") == "fail")
         if key in planted:
             at += n
-        else:
-            elsewhere += n
-    return PlantTally(len(plants), found, missed, at, elsewhere)
+        elif n:
+            t = titles.get(key[1], "其他")
+            elsewhere[t] = elsewhere.get(t, 0) + n
+    fail_plants = sum(1 for p in plants if p.expect == "fail")
+    return PlantTally(len(plants), found, missed, fail_plants, at, elsewhere)
 
 
 FORMAT_ZH = {"json": "结果数据（JSON）", "csv": "问题清单（CSV）", "xlsx": "整改清单（Excel）", "html": "网页报告"}
