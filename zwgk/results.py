@@ -17,6 +17,7 @@ import sqlite3
 import string
 import tomllib
 from collections.abc import Mapping
+from datetime import UTC
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -351,9 +352,63 @@ def build_results(store: Store, run_id: int, rules: Any, *,
         "tasks": tasks,
         "not_rechecked": not_rechecked,
         "history": site_history(store, run_id, rules),
+        "run_trend": run_trend(store, run_id),
+        "availability": availability_strips(store, run["as_of"],
+                                            [s["id"] for s in sites_out if not s["column_of"]]),
         "labels": {"outcome": OUTCOME_ZH, "status": STATUS_ZH, "kind": KIND_ZH, "severity": SEVERITY_ZH,
                    "level": LEVEL_ZH, "error_kind": ERROR_KIND_ZH, "check": dict(titles)},
     }
+
+
+STRIP_HOURS = 7 * 24
+
+
+def availability_strips(store: Store, as_of: str, site_ids: list[str]) -> dict[str, list[str]]:
+    """Each own site's last week hour by hour, oldest first: ok / fail / blocked / local (every
+    site failed in that hour: the audit machine's outage, never the site's) / none (no probe)."""
+    from datetime import datetime, timedelta
+
+    try:
+        until = datetime.fromisoformat(as_of).astimezone(UTC)
+    except ValueError:
+        return {}
+    since = until - timedelta(hours=STRIP_HOURS)
+    iso = lambda t: t.isoformat(timespec="milliseconds")  # noqa: E731
+    states: dict[str, list[str]] = {}
+    for sid in site_ids:
+        hours = ["none"] * STRIP_HOURS
+        for p in store.probes(sid, iso(since), iso(until)):
+            try:
+                t = datetime.fromisoformat(p["started_at"]).astimezone(UTC)
+            except ValueError:
+                continue
+            i = int((t - since).total_seconds() // 3600)
+            if 0 <= i < STRIP_HOURS:
+                state = "ok" if p["ok"] else ("blocked" if p["error_kind"] == "blocked" else "fail")
+                if hours[i] in ("none", "ok") or state == "fail":
+                    hours[i] = state if hours[i] != "fail" else "fail"
+        states[sid] = hours
+    if len(states) > 1:
+        for i in range(STRIP_HOURS):
+            if all(h[i] == "fail" for h in states.values()):
+                for h in states.values():
+                    h[i] = "local"
+    return states
+
+
+def run_trend(store: Store, run_id: int) -> list[dict[str, Any]]:
+    """Failing findings per comparable run: 新发现 / 仍未整改 / 已整改 against the run before."""
+    runs = comparable_runs(store, run_id)[-(HISTORY_RUNS - 1):] + [store.run(run_id)]
+    out, prev = [], None
+    for r in runs:
+        fps = {_fingerprint(cid, sr.site_id, f) for sr in load_site_results(store, r["id"])
+               for cid, res in sr.results.items() for f in res.failing}
+        new = len(fps - prev) if prev is not None else len(fps)
+        out.append({"run_id": r["id"], "date": _date(r["as_of"]), "new": new,
+                    "open": len(fps & prev) if prev is not None else 0,
+                    "fixed": len(prev - fps) if prev is not None else 0})
+        prev = fps
+    return out
 
 
 def _baseline_hints(store: Store, run_id: int) -> set[str]:
