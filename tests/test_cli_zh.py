@@ -13,7 +13,7 @@ from zwgk import cli
 from zwgk.labels import ascii_leaks
 from zwgk.store import Store
 
-COMMANDS = ["audit", "report", "runs", "diff", "review", "demo", "probe", "schedule"]
+COMMANDS = ["audit", "report", "runs", "diff", "review", "evidence", "demo", "probe", "schedule"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
@@ -78,3 +78,29 @@ def test_report_diff_review_runs_on_a_chinese_path_with_spaces(folder: Path,
 def test_missing_database_is_exit_4_in_chinese(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["runs", "--db", str(folder / "没有 这个.sqlite")]) == 4
     assert "数据库文件不存在" in capsys.readouterr().err
+
+
+def test_evidence_command_prints_and_exports_the_pack(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from zwgk.store import FetchRow
+
+    db = folder / "核查 数据.sqlite"
+    assert cli.main(["report", "--run", "2", "--db", str(db), "--out", str(folder / "r"), "--format", "json"]) == 0
+    capsys.readouterr()
+    model = json.loads((folder / "r" / "results.json").read_text("utf-8"))
+    f = next(f for s in model["sites"] for c in s["checks"] for f in c["findings"] if f.get("url"))
+    store = Store(db)
+    body = "<html><title>死链页面</title><body><script>alert(1)</script>页面不存在</body></html>".encode()
+    store.add_fetch(FetchRow(run_id=2, site_id=f["site_id"], purpose="page", url=f["url"], status=404,
+                             content_type="text/html", body_hash=store.save_body(body), encoding="utf-8"))
+    store.db.commit()
+    store.close()
+    out = folder / "证据 导出"
+    assert cli.main(["evidence", f["fingerprint"][:8], "--run", "2", "--db", str(db), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "问题描述：" in printed and "HTTP 404" in printed and "SHA-256" in printed and "留存页面：" in printed
+    snap = next((out / "evidence").glob("fetch-*.html")).read_text("utf-8")
+    assert "页面不存在" in snap and "<script>" not in snap and "&lt;script&gt;" in snap
+    assert cli.main(["evidence", "ffffffffffff", "--run", "2", "--db", str(db)]) == 2
+    assert "未找到该问题" in capsys.readouterr().err

@@ -137,6 +137,16 @@ def build_parser() -> ZhParser:
     dm.add_argument("--today", help="假定今天是此日期（YYYY-MM-DD）")
     dm.add_argument("--serve", action="store_true", help="核查后继续提供演示网站（Ctrl-C 停止）")
 
+    ev = _sub(sub, "evidence", "显示或导出某个问题的证据（留存页面、抓取时间、内容哈希）",
+              "按问题指纹（整改清单中隐藏的“指纹”列，可只写前几位）显示该问题的证据包；"
+              "--out 时把留存页面导出为不含脚本的网页，可离线打开。",
+              "  zwgk evidence 9b691cfb\n  zwgk evidence 9b691cfb --run 3 --out 证据")
+    ev.add_argument("finding", help="问题指纹（可只写前几位）")
+    ev.add_argument("--run", type=int, help="核查编号（默认：最近一次完成的核查）")
+    ev.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    ev.add_argument("--rules", help="规则文件（默认：内置规则）")
+    ev.add_argument("--out", help="导出留存页面的文件夹")
+
     pr = _sub(sub, "probe", "对每个网站首页做一次可用性探测",
               "对每个网站首页访问一次并记录结果（可用性核查需要每天至少 20 次探测）。",
               "  zwgk probe --sites sites.toml")
@@ -209,6 +219,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_demo(Path(args.out), today=date.fromisoformat(args.today) if args.today else None,
                         keep_serving=args.serve)
+    if args.command == "evidence":
+        return _evidence(args)
     if args.command == "probe":
         for site_id, ok in pipeline.probe_round(args.sites, db_path=args.db):
             print(f"{site_id}：{'正常' if ok else '访问失败'}")
@@ -276,6 +288,58 @@ def _diff(args: argparse.Namespace) -> int:
             print(f"  【{site}】{check}：{f.get('text', '')}{'  ' + f['url'] if f.get('url') else ''}")
     store.close()
     return EXIT_OK
+
+
+def _evidence(args: argparse.Namespace) -> int:
+    from reports.common import evidence_text, live_link_ok, local_time
+    from reports.evidence import write_evidence
+    from zwgk.results import build_results
+    from zwgk.rules import load_rules
+    from zwgk.store import Store
+
+    if not Path(args.db).exists():
+        print(f"zwgk：{args.db}：数据库文件不存在", file=sys.stderr)
+        return EXIT_STORE
+    store = Store(args.db)
+    try:
+        run_id = args.run
+        if run_id is None:
+            latest = store.latest_run("complete")
+            if latest is None:
+                print("zwgk：数据库中没有已完成的核查", file=sys.stderr)
+                return EXIT_STORE
+            run_id = latest["id"]
+        model = build_results(store, run_id, load_rules(args.rules).data)
+        hits = [(s, c, f) for s in model["sites"] for c in s["checks"] for f in c["findings"]
+                if f["fingerprint"].startswith(args.finding.strip().lower())]
+        if len({f["fingerprint"] for _, _, f in hits}) != 1:
+            why = "未找到该问题" if not hits else f"有 {len(hits)} 个问题以此开头，请多写几位"
+            print(f"zwgk：第{run_id}次核查中{why}：{args.finding}", file=sys.stderr)
+            return EXIT_CONFIG
+        site, check, f = hits[0]
+        ev = f.get("evidence") or {}
+        lines = [f"网站：{site['name']}（{site['unit']}）", f"问题类型：{check['title']}",
+                 f"问题描述：{f['text']}"]
+        lines += [f"实际情况：{f['observed']}"] if f.get("observed") else []
+        lines += [f"应为：{f['expected']}"] if f.get("expected") else []
+        if f.get("url"):
+            lines.append(f"问题地址：{f['url']}" + ("" if live_link_ok(f) else "（外部网站，请勿直接访问，请看留存页面）"))
+        lines += [f"发现页面：{f['source_url']}"] if f.get("source_url") else []
+        lines.append(f"证据留存：{evidence_text(ev or None)}")
+        if ev.get("body_hash"):
+            lines.append(f"内容哈希：SHA-256 {ev['body_hash']}（抓取于 {local_time(ev.get('fetched_at'))}）")
+        lines.append(f"指纹：{f['fingerprint']}（第{run_id}次核查）")
+        print("\n".join(lines))
+        if args.out:
+            out = Path(args.out)
+            model["sites"] = [dict(site, checks=[dict(check, findings=[f])])]
+            if write_evidence(store, model, out) and (f.get("evidence") or {}).get("page"):
+                print(f"留存页面：{out / f['evidence']['page']}")
+            else:
+                print("该问题没有留存网页内容（依据为抓取统计、域名解析或探测记录）")
+        return EXIT_OK
+    finally:
+        store.close()
 
 
 def _review(args: argparse.Namespace) -> int:
