@@ -171,6 +171,32 @@ def runs_chart(trend: list[dict[str, Any]], width: int = 720, height: int = 200)
             "top": top}
 
 
+TONGBAO = "通报.html"
+
+
+def tongbao_view(model: dict[str, Any], sites: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the one-file 通报 needs beyond the model: vetoes, ranking, per-unit counts by 级别."""
+    vetoes = []
+    for s in sites:
+        for c in s.get("checks", []):
+            if c["check_id"] in s["score"].get("vetoes", []):
+                vetoes.append({"unit": s["unit"], "site": s["name"], "title": c.get("title", ""), "text": c.get("text", "")})
+    ranked = sorted(sites, key=lambda s: (s["score"].get("score") is None, -(s["score"].get("score") or 0)))
+    units = []
+    for u in model.get("units", []):
+        levels = {"veto": 0, "deduct": 0, "hint": 0, "manual": 0}
+        for s in sites:
+            if s["id"] in u.get("site_ids", []):
+                for c in s.get("checks", []):
+                    for f in c.get("findings", []):
+                        if f.get("level") in levels:
+                            levels[f["level"]] += 1
+        units.append({**u, "veto": levels["veto"], "deduct": levels["deduct"], "hint": levels["hint"],
+                      "manual": levels["manual"]})
+    units.sort(key=lambda u: (-u["veto"], u["score"] if u.get("score") is not None else 101, u["unit"]))
+    return {"vetoes": vetoes, "ranked": ranked, "units": units}
+
+
 _OUTCOME_ORDER = {"fail": 0, "error": 1, "warn": 2, "manual": 3, "pass": 4, "not_applicable": 5}
 
 
@@ -209,6 +235,8 @@ def write_html(model: dict[str, Any], out_dir: Path) -> Path:
     for s in view:
         (out_dir / s["page"]).write_text(tpl.render(site=s, **common), "utf-8")
     (out_dir / "tasks.html").write_text(env.get_template("tasks.html.j2").render(**common), "utf-8")
+    (out_dir / TONGBAO).write_text(env.get_template("tongbao.html.j2").render(**tongbao_view(model, view),
+                                                                               **common), "utf-8")
     tpl = env.get_template("task.html.j2")
     for t in model.get("tasks", []):
         (out_dir / f"task-{int(t['number'])}.html").write_text(tpl.render(task=t, **common), "utf-8")

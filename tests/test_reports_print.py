@@ -168,3 +168,27 @@ def test_evidence_snapshot_opens_offline_without_script_or_request_to_the_live_s
     col = {c.value: c.column_letter for c in ws[1]}
     targets = {c.hyperlink.target for c in ws[col["证据链接"]] if c.hyperlink}
     assert finding["evidence"]["page"] in targets and not any(base in t for t in targets)
+
+
+def test_tongbao_is_one_self_contained_file_that_prints_on_a4(tmp_path: Path) -> None:
+    import re
+
+    store, _, r2 = _store_with_probes()
+    model = build_results(store, r2, RULES, messages=(MESSAGES, TITLES))
+    out = tmp_path / "rep"
+    write_reports(model, out, ("html",))
+    tb = out / "通报.html"
+    html = tb.read_text("utf-8")
+    # self-contained: nothing it could load or link to (other report files, the web)
+    assert not re.search(r"\b(?:href|src)\s*=", html) and "<script" not in html and "@import" not in html
+    for part in ("一、总体情况", "二、单项否决情况", "三、网站得分排名", "四、各单位问题情况", "五、整改要求"):
+        assert part in html, part
+    assert "东洲街道办事处" in html and "合格线 60 分" in html
+    pdf = tmp_path / "tb.pdf"
+    done = chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", tb.as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    reader = PdfReader(pdf)
+    assert 1 <= len(reader.pages) <= 3
+    box = reader.pages[0].mediabox                      # A4: 595 × 842 points
+    assert abs(float(box.width) - 595) < 3 and abs(float(box.height) - 842) < 3
+    assert "政务公开网站核查情况通报" in reader.pages[0].extract_text()
