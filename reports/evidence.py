@@ -12,6 +12,7 @@ the evidence without visiting it). ``zwgk evidence FINDING`` prints or exports t
 """
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from reports.common import local_time
 from zwgk.labels import ERROR_KIND_ZH, PURPOSE_ZH
 from zwgk.store import Store
 
+log = logging.getLogger(__name__)
 TEXT_LIMIT = 60_000          # characters of visible text shown (a snapshot is read, not archived)
 SOURCE_LIMIT = 200_000       # characters of page source shown
 _SPACES = re.compile(r"[ \t\r\f\v]+")
@@ -161,7 +163,11 @@ def write_evidence(store: Store, model: dict[str, Any], out_dir: Path) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     pages: dict[int, str] = {}
     for fetch_id, findings in by_fetch.items():
-        html = snapshot_html(store, evs[fetch_id], findings, model.get("run", {}))
+        try:
+            html = snapshot_html(store, evs[fetch_id], findings, model.get("run", {}))
+        except Exception:  # a hostile stored page must never stop the reports; the link stays live-only
+            log.warning("evidence snapshot of fetch %s failed", fetch_id, exc_info=True)
+            continue
         if html is not None:
             name = f"fetch-{fetch_id}.html"
             (folder / name).write_text(html, "utf-8")

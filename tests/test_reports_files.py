@@ -146,11 +146,12 @@ def test_csv_bom_chinese_and_formula_guard(out: dict[str, Path]) -> None:
     raw = out["csv"].read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0][:6] == ["单位", "网站", "网站标识", "问题类型", "检查项", "问题描述"]
+    assert rows[0][:8] == ["单位", "网站", "网站标识", "问题类型", "检查项编号", "问题描述", "级别", "扣分"]
     texts = [r[5] for r in rows[1:]]
     assert "'" + FORMULA_TITLE + "：链接无法访问（404）" in texts
     assert not any(t.startswith(("=", "+", "-", "@")) for r in rows for t in r)
-    assert {r[13] for r in rows[1:]} >= {"新发现", "仍未整改", "已整改"}
+    assert {r[rows[0].index("状态")] for r in rows[1:]} >= {"新发现", "仍未整改", "已整改"}
+    assert {r[6] for r in rows[1:]} <= {"单项否决", "扣分", "提示", "需人工核查", "信息"}
 
 
 @pytest.mark.parametrize("text,expected", [
