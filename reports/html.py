@@ -235,8 +235,12 @@ def write_html(model: dict[str, Any], out_dir: Path) -> Path:
     for s in view:
         (out_dir / s["page"]).write_text(tpl.render(site=s, **common), "utf-8")
     (out_dir / "tasks.html").write_text(env.get_template("tasks.html.j2").render(**common), "utf-8")
-    (out_dir / TONGBAO).write_text(env.get_template("tongbao.html.j2").render(**tongbao_view(model, view),
-                                                                               **common), "utf-8")
+    tb = tongbao_view(model, view)
+    (out_dir / TONGBAO).write_text(env.get_template("tongbao.html.j2").render(**tb, **common), "utf-8")
+    from reports.tongbao_docx import TONGBAO_DOCX, docx_available, write_tongbao_docx
+
+    if docx_available():        # optional extra: the same 通报 as an editable Word file
+        write_tongbao_docx(model, tb, out_dir / TONGBAO_DOCX)
     tpl = env.get_template("task.html.j2")
     for t in model.get("tasks", []):
         (out_dir / f"task-{int(t['number'])}.html").write_text(tpl.render(task=t, **common), "utf-8")

@@ -192,3 +192,21 @@ def test_tongbao_is_one_self_contained_file_that_prints_on_a4(tmp_path: Path) ->
     box = reader.pages[0].mediabox                      # A4: 595 × 842 points
     assert abs(float(box.width) - 595) < 3 and abs(float(box.height) - 842) < 3
     assert "政务公开网站核查情况通报" in reader.pages[0].extract_text()
+
+
+def test_tongbao_docx_reads_back(tmp_path: Path) -> None:
+    docx = pytest.importorskip("docx")
+    store, _, r2 = sample_store()
+    model = build_results(store, r2, RULES, messages=(MESSAGES, TITLES))
+    out = tmp_path / "rep"
+    write_reports(model, out, ("html",))
+    doc = docx.Document(str(out / "通报.docx"))
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[0].endswith("政务公开网站核查情况通报") and "五、整改要求" in texts
+    sec = doc.sections[0]
+    assert abs(sec.page_width.mm - 210) < 1 and abs(sec.page_height.mm - 297) < 1        # A4
+    ranking = doc.tables[1]
+    assert [c.text for c in ranking.rows[0].cells] == ["排名", "网站", "单位", "类型", "得分", "结论"]
+    assert len(ranking.rows) == 1 + len(model["sites"])
+    scores = [float(r.cells[4].text) for r in ranking.rows[1:] if r.cells[4].text not in ("—", "")]
+    assert scores == sorted(scores, reverse=True)
