@@ -182,3 +182,44 @@ def test_golden_demo_texts_are_clean() -> None:
     assert len(texts) > 200
     bad = sorted({(t, ", ".join(problems(t))) for t in texts if problems(t)})
     assert not bad, bad[:20]
+
+
+# -- 4. every page and cell the office reads, rendered from the demo's model -----------------------
+
+_HEXISH = __import__("re").compile(r"^[0-9a-f]{6,}$")
+_ALLOWED_HERE = {"zwgk", "review", "audit", "SHA", "fetch", "hash", "generator"}   # commands, hash label, golden masks
+
+
+def test_rendered_html_and_workbook_of_the_demo_are_clean(tmp_path: Path) -> None:
+    import openpyxl
+    from bs4 import BeautifulSoup
+
+    from reports import write_reports
+
+    model = json.loads((ROOT / "tests" / "golden" / "demo_2026-11-27.json").read_text("utf-8"))
+    out = write_reports(model, tmp_path, ("html", "xlsx", "csv"))
+    bad: set[tuple[str, str]] = set()
+
+    def scan(where: str, text: str) -> None:
+        if "{" in text and "}" in text:
+            bad.add((where, text[:80]))
+        for w in ascii_leaks(text):
+            if w not in _ALLOWED_HERE and not _HEXISH.match(w):
+                bad.add((where, w))
+
+    pages = sorted(tmp_path.glob("*.html"))
+    assert len(pages) > 10
+    for page in pages:
+        soup = BeautifulSoup(page.read_text("utf-8"), "lxml")
+        for tag in soup(["style", "script"]):
+            tag.decompose()
+        for line in soup.get_text("\n").splitlines():
+            scan(page.name, line)
+    wb = openpyxl.load_workbook(out["xlsx"])
+    for ws in wb:
+        head = [c.value for c in ws[1]]
+        for row in ws.iter_rows(values_only=True):
+            for h, v in zip(head, row, strict=False):
+                if isinstance(v, str) and h != "指纹":
+                    scan(ws.title, v)
+    assert not bad, sorted(bad)[:30]
