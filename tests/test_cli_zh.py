@@ -97,8 +97,14 @@ def test_evidence_command_prints_and_exports_the_pack(folder: Path, capsys: pyte
     store.db.commit()
     store.close()
     out = folder / "证据 导出"
-    assert cli.main(["evidence", f["fingerprint"][:8], "--run", "2", "--db", str(db), "--out", str(out)]) == 0
+    import shutil
+
+    assert cli.main(["evidence", f["fingerprint"][:8], "--run", "2", "--db", str(db), "--out", str(out),
+                     "--screenshot"]) == 0
     printed = capsys.readouterr().out
+    if shutil.which("chromium"):
+        shot = next((out / "evidence").glob("fetch-*.png"))
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "截图：" in printed
     assert "问题描述：" in printed and "HTTP 404" in printed and "SHA-256" in printed and "留存页面：" in printed
     snap = next((out / "evidence").glob("fetch-*.html")).read_text("utf-8")
     assert "页面不存在" in snap and "<script>" not in snap and "&lt;script&gt;" in snap

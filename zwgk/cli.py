@@ -146,6 +146,8 @@ def build_parser() -> ZhParser:
     ev.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
     ev.add_argument("--rules", help="规则文件（默认：内置规则）")
     ev.add_argument("--out", help="导出留存页面的文件夹")
+    ev.add_argument("--screenshot", action="store_true",
+                    help="同时用本机 Chromium 为留存页面截图（PNG，离线打开，不访问被核查网站）")
 
     pr = _sub(sub, "probe", "对每个网站首页做一次可用性探测",
               "对每个网站首页访问一次并记录结果（可用性核查需要每天至少 20 次探测）。",
@@ -334,12 +336,34 @@ def _evidence(args: argparse.Namespace) -> int:
             out = Path(args.out)
             model["sites"] = [dict(site, checks=[dict(check, findings=[f])])]
             if write_evidence(store, model, out) and (f.get("evidence") or {}).get("page"):
-                print(f"留存页面：{out / f['evidence']['page']}")
+                page = out / f["evidence"]["page"]
+                print(f"留存页面：{page}")
+                if args.screenshot:
+                    shot = _screenshot(page)
+                    print(f"截图：{shot}" if shot else "截图：未找到 Chromium，未截图")
             else:
                 print("该问题没有留存网页内容（依据为抓取统计、域名解析或探测记录）")
         return EXIT_OK
     finally:
         store.close()
+
+
+def _screenshot(page: Path) -> Path | None:
+    """A PNG of a (script-free, offline) snapshot page with the system Chromium, if there is one."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if exe is None:
+        return None
+    shot = page.with_suffix(".png")
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                        "--no-first-run", f"--user-data-dir={profile}", "--window-size=1000,1400",
+                        f"--screenshot={shot}", page.resolve().as_uri()],
+                       capture_output=True, timeout=120, check=False)
+    return shot if shot.exists() else None
 
 
 def _review(args: argparse.Namespace) -> int:
