@@ -178,6 +178,8 @@ def _summary(ws: Worksheet, model: dict[str, Any]) -> None:
         ("对比基准", f"第{base['id']}次核查（{base['as_of'][:10]}）" if base else "无（首次核查）", None),
         ("区域平均得分", summ.get("district_score"), "0.0"), ("网站合格率", summ.get("pass_rate"), "0.0%"),
         ("单项否决网站数", summ.get("veto_count", 0), None),
+        ("无法核验网站数（不计入合格率）", summ.get("unverified_sites", 0), None),
+        ("核查方网络自检", (run.get("selfcheck") or {}).get("text", ""), None),
         ("问题数（新发现/仍未整改/已整改）",
          f"{summ['findings'].get('new', 0)} / {summ['findings'].get('open', 0)} / {summ['findings'].get('fixed', 0)}",
          None),

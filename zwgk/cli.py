@@ -11,8 +11,11 @@ Exit codes (also in the README):
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
+import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -20,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from zwgk.config import ConfigError
-from zwgk.store import StoreError
+from zwgk.store import StoreError, store_problem
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_STORE, EXIT_BUSY = 0, 1, 2, 3, 4, 5
 DEFAULT_DB = "zwgk.sqlite"
@@ -169,7 +172,10 @@ def build_parser() -> ZhParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:   # usage errors exit 2 (argparse has printed why); --help exits 0
+        return int(e.code) if isinstance(e.code, int) else EXIT_CONFIG
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     # one line per request drowns the crawler's own progress; the store keeps every fetch anyway
@@ -181,13 +187,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"zwgk：配置错误：\n{e}", file=sys.stderr)
         return EXIT_CONFIG
     except StoreError as e:
-        print(f"zwgk: {e}", file=sys.stderr)
+        print(f"zwgk：{e}", file=sys.stderr)
+        return EXIT_STORE
+    except sqlite3.Error as e:   # disk full, read-only database or folder, I/O error while running
+        print(f"zwgk: {store_problem(e, getattr(args, 'db', '?'))}{_resume_hint(args)}", file=sys.stderr)
+        return EXIT_STORE
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
+            logging.getLogger("zwgk").exception("unexpected error")
+            return EXIT_ERROR
+        print(f"zwgk: {store_problem(e, e.filename or getattr(args, 'db', '?'))}{_resume_hint(args)}",
+              file=sys.stderr)
         return EXIT_STORE
     except Exception as e:
         from zwgk.pipeline import AuditBusy
 
         if isinstance(e, AuditBusy):
-            print(f"zwgk: {e}", file=sys.stderr)
+            print(f"zwgk：{e}", file=sys.stderr)
             return EXIT_BUSY
         logging.getLogger("zwgk").exception("程序意外出错（unexpected error）")
         return EXIT_ERROR
@@ -196,9 +212,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def _resume_hint(args: argparse.Namespace) -> str:
+    if args.command != "audit":
+        return ""
+    return "\nzwgk: 已保存的数据未丢失；问题解决后 `zwgk audit --resume` 继续本次核查"
+
+
+def _check_as_of(text: str | None) -> None:
+    """--as-of must be an ISO date or date-time: checked before anything is crawled or stored."""
+    if text is None:
+        return
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--as-of: {text!r} is not an ISO date or date-time "
+                          "(e.g. 2026-06-01 or 2026-06-01T10:00)") from None
+
+
+def _check_out(text: str | None) -> None:
+    """--out must be a folder we can create or write: checked before anything is stored."""
+    if text is None:
+        return
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out: {text}: exists and is not a folder")
+    parent = out
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(f"--out: {text}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out: {text}: {parent} is not writable")
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from zwgk import pipeline
 
+    _check_as_of(getattr(args, "as_of", None))
+    if args.command in ("audit", "report", "review"):
+        _check_out(args.out)
     if args.command == "audit":
         s = pipeline.audit(args.sites, rules_path=args.rules, db_path=args.db, out_dir=args.out,
                            as_of=args.as_of, resume=args.resume, formats=args.format,
@@ -252,10 +304,7 @@ def _print_summary(s: pipeline.AuditSummary) -> None:  # noqa: F821 - imported l
 def _runs(db: str) -> int:
     from zwgk.store import Store
 
-    if not Path(db).exists():
-        print(f"zwgk：{db}：数据库文件不存在", file=sys.stderr)
-        return EXIT_STORE
-    store = Store(db)
+    store = Store(db, mode="ro")
     status_zh = {"complete": "完成", "interrupted": "已中断", "running": "进行中", "failed": "失败"}
     print("编号  状态    核查时间          完成时间          页面数  规则      名称")
     for r in store.runs():
@@ -276,7 +325,9 @@ def _diff(args: argparse.Namespace) -> int:
     from zwgk.rules import load_rules
     from zwgk.store import Store
 
-    store = Store(args.db)
+    store = Store(args.db, mode="ro")
+    for run_id in (args.run_a, args.run_b):
+        store.run(run_id)   # an unknown run id is a StoreError (exit 4), not an empty diff
     d = diff_runs(store, args.run_a, args.run_b, load_rules(args.rules).data)
     names = {**store.run_sites(args.run_a), **store.run_sites(args.run_b)}
     print(f"第{args.run_b}次核查与第{args.run_a}次核查对比")
@@ -299,10 +350,7 @@ def _evidence(args: argparse.Namespace) -> int:
     from zwgk.rules import load_rules
     from zwgk.store import Store
 
-    if not Path(args.db).exists():
-        print(f"zwgk：{args.db}：数据库文件不存在", file=sys.stderr)
-        return EXIT_STORE
-    store = Store(args.db)
+    store = Store(args.db, mode="ro")
     try:
         run_id = args.run
         if run_id is None:
@@ -371,7 +419,7 @@ def _review(args: argparse.Namespace) -> int:
     from zwgk.rules import load_rules
     from zwgk.store import Store
 
-    store = Store(args.db)
+    store = Store(args.db, mode="ro")
     review = build_review(store, args.year, load_rules(args.rules).data)
     paths = write_review(review, Path(args.out))
     for fmt, path in paths.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -38,18 +39,23 @@ def audit_lock(db_path: str | Path) -> Iterator[None]:
     """One audit per database at a time, across processes (a lock file beside the database).
 
     Without it a manual ``zwgk audit`` and the scheduler's nightly run could both crawl
-    into, or resume, the same run. ``filelock`` uses flock on POSIX and msvcrt locking on
-    Windows (the clerk's desktop), where ``fcntl`` does not exist.
+    into, or resume, the same run. The lock sits beside the *resolved* database path, so a
+    symlink (or ``./x`` vs ``x``) to the same file takes the same lock. ``filelock`` uses flock
+    on POSIX and msvcrt locking on Windows (the clerk's desktop), where ``fcntl`` does not exist.
     """
     from filelock import FileLock, Timeout
 
-    path = Path(str(db_path) + ".audit.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path), timeout=0)
+    path = Path(str(Path(db_path).resolve()) + ".audit.lock")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(path), timeout=0)
         lock.acquire()
     except Timeout:
         raise AuditBusy(f"{db_path}：该数据库上已有另一次审计正在运行（锁文件 {path}）") from None
+    except OSError as e:   # a read-only or missing folder: a store problem (exit 4), not a bug
+        from zwgk.store import store_problem
+
+        raise store_problem(e, str(db_path)) from e
     try:
         yield
     finally:
@@ -114,7 +120,10 @@ def _audit(cfg: AuditConfig, rules: Rules, *, db_path: str | Path, out_dir: str 
             stats = asyncio.run(crawl_run(store, run_id, cfg.sites, cfg.network, cfg.crawl,
                                           resume=resume, stop=stop, progress=progress))
         except BaseException:
-            store.finish_run(run_id, "interrupted")
+            try:   # best effort: a full disk may refuse this too; a 'running' run resumes as well
+                store.finish_run(run_id, "interrupted")
+            except sqlite3.Error:
+                log.warning("run %s: could not mark it interrupted; `zwgk audit --resume` continues it", run_id)
             raise
         if stop is not None and stop.is_set():
             store.finish_run(run_id, "interrupted", stats)
@@ -141,7 +150,7 @@ def rejudge(run_id: int, *, db_path: str | Path, rules_path: str | Path | None =
     """Re-judge and re-render a stored run. No network: checks read only the store."""
     started = time.monotonic()
     rules = load_rules(rules_path)
-    store = Store(db_path)
+    store = Store(db_path, mode="rw")      # never creates a database for a mistyped --db
     try:
         run = store.run(run_id)
         out = Path(out_dir) if out_dir else _stored_reports_dir(run) / f"run-{run_id}"
