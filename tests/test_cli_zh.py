@@ -13,7 +13,7 @@ from zwgk import cli
 from zwgk.labels import ascii_leaks
 from zwgk.store import Store
 
-COMMANDS = ["audit", "report", "runs", "diff", "review", "evidence", "demo", "probe", "schedule"]
+COMMANDS = ["audit", "report", "runs", "diff", "review", "review-queue", "evidence", "demo", "probe", "schedule"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])

@@ -187,7 +187,7 @@ def test_golden_demo_texts_are_clean() -> None:
 # -- 4. every page and cell the office reads, rendered from the demo's model -----------------------
 
 _HEXISH = __import__("re").compile(r"^[0-9a-f]{6,}$")
-_ALLOWED_HERE = {"zwgk", "review", "audit", "SHA", "fetch", "hash", "generator"}   # commands, hash label, golden masks
+_ALLOWED_HERE = {"zwgk", "review", "audit", "SHA", "fetch", "hash", "generator", "time"}   # commands, hash label, golden masks
 
 
 def test_rendered_html_and_workbook_of_the_demo_are_clean(tmp_path: Path) -> None:

@@ -133,6 +133,24 @@ def build_parser() -> ZhParser:
     rv.add_argument("--rules", help="规则文件（默认：内置规则）")
     rv.add_argument("--out", default=".", help="review-<年度>.xlsx/.html 的输出文件夹（默认当前文件夹）")
 
+    rq = _sub(sub, "review-queue", "需人工核查清单：列出疑似严重错误等待核查项，确认或排除",
+              "列出一次核查中全部“需人工核查”项（疑似泄露个人信息、用词和领导姓名职务、疑似伪造日期等）"
+              "及其证据（已脱敏）。确认：该项按规则（rules.toml）计入结果，严重错误为单项否决；"
+              "排除：该项在本次及以后的核查中不再列出。决定随核查记录保存，重新生成报告（zwgk report）即生效。",
+              "  zwgk review-queue\n  zwgk review-queue confirm 3f2a9c41d0 --reason 附件公开了完整身份证号 --by 张三")
+    rq.add_argument("action", nargs="?", choices=("list", "confirm", "exclude"), default="list",
+                    help="list 列出（默认）；confirm 确认；exclude 排除")
+    rq.add_argument("fingerprint", nargs="?", help="待核查项的指纹（列表第一列；至少前6位）")
+    rq.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    rq.add_argument("--run", type=int, help="核查编号（默认：最近一次完成的核查）")
+    rq.add_argument("--rules", help="rules.toml（默认：内置规则），用于显示确认后的计分层级")
+    rq.add_argument("--reason", default="", help="确认或排除的理由（必填）")
+    rq.add_argument("--by", default="", help="核查人（必填）")
+    rq.add_argument("--all", action="store_true", help="同时列出已确认、已排除的项")
+    rq.add_argument("--history", action="store_true", help="列出全部核查决定记录")
+    rq.add_argument("--format", choices=("text", "json", "csv"), default="text", help="输出格式：text、json、csv")
+    rq.add_argument("--out", help="导出到文件（默认输出到屏幕）")
+
     dm = _sub(sub, "demo", "运行内置演示区并核查（仅本机回环地址，无需联网）",
               "在本机回环地址上启动内置的演示区网站（含预设问题）并完整核查一遍。",
               "  zwgk demo\n  zwgk demo --out 演示 --today 2026-11-27\n  zwgk demo --serve        核查后继续提供演示网站")
@@ -268,6 +286,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _diff(args)
     if args.command == "review":
         return _review(args)
+    if args.command == "review-queue":
+        return _review_queue(args)
     if args.command == "demo":
         from zwgk.demo.run import run_demo
 
@@ -426,6 +446,50 @@ def _review(args: argparse.Namespace) -> int:
         print(f"{ {'xlsx': '回头看复核表（Excel）', 'html': '回头看网页'}.get(fmt, fmt)}：{path}")
     store.close()
     return EXIT_OK
+
+
+def _review_queue(args: argparse.Namespace) -> int:
+    from zwgk import reviewqueue as rq
+    from zwgk.rules import load_rules
+    from zwgk.store import Store
+
+    if not Path(args.db).exists():
+        print(f"zwgk：{args.db}：数据库文件不存在", file=sys.stderr)
+        return EXIT_STORE
+    if args.action != "list" and not args.fingerprint:
+        print(f"zwgk review-queue {args.action}: 请给出待核查项的指纹（FINGERPRINT）", file=sys.stderr)
+        return EXIT_CONFIG
+    rules = load_rules(args.rules).data
+    store = Store(args.db)
+    try:
+        run_id = args.run if args.run is not None else rq.default_run(store)
+        if args.action in (rq.CONFIRM, rq.EXCLUDE):
+            try:
+                item = rq.decide(store, args.fingerprint, args.action, reason=args.reason, by=args.by,
+                                 run_id=run_id, rules=rules)
+            except rq.ReviewError as e:
+                print(f"zwgk review-queue: {e}", file=sys.stderr)
+                return EXIT_CONFIG
+            print(f"{item['status_zh']}：{item['fingerprint']} {item['site_name']} · {item['check_title']}"
+                  f"（第{run_id}次核查及以后生效；重新生成报告：zwgk report --run {run_id}）")
+            return EXIT_OK
+        if args.history:
+            print(json.dumps(rq.history(store), ensure_ascii=False, indent=1) if args.format == "json"
+                  else "\n".join(f"{h['decided_at'][:16]} 第{h['run_id']}次 {h['status_zh']} {h['fingerprint']} "
+                                 f"{h['site_id']}/{h['check_id']} {h['decided_by']}：{h['reason']}"
+                                 for h in rq.history(store)) or "没有核查决定记录。")
+            return EXIT_OK
+        items = rq.queue_items(store, run_id, rules, include_decided=args.all)
+        text = rq.write_export(items, run_id, args.format, Path(args.out) if args.out else None)
+        if args.out:
+            print(f"第{run_id}次核查：{len(items)} 项 → {args.out}")
+        else:
+            if args.format == "text":
+                print(f"第{run_id}次核查 需人工核查 {len(items)} 项")
+            sys.stdout.write(text)
+        return EXIT_OK
+    finally:
+        store.close()
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # key -> (types, required)
 AUDIT_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
     "name": ((str,), True), "timezone": ((str,), False), "region_code": ((str,), False),
-    "reports_dir": ((str,), False),
+    "reports_dir": ((str,), False), "lexicon": ((str,), False),
 }
 def _types_of(dc: type) -> dict[str, tuple[type, ...]]:
     """Accepted TOML types per field of a crawler config dataclass (the crawler owns the defaults)."""
@@ -184,6 +184,13 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
     rc = audit.get("region_code")
     if isinstance(rc, str) and not re.fullmatch(r"\d{2,6}", rc):
         err("audit", 0, "region_code", f"{rc!r} is not a 行政区划代码 prefix (2-6 digits)")
+    lx = audit.get("lexicon")
+    if isinstance(lx, str):     # the wording lexicon must be usable before anything is crawled
+        from zwgk.lexicon import LexiconError, load_lexicon
+        try:
+            load_lexicon(Path(lx) if Path(lx).is_absolute() else path.parent / lx)
+        except LexiconError as e:
+            err("audit", 0, "lexicon", str(e))
 
     network = _table(data, "network", err)
     _check_keys(network, "network", 0, _network_keys(), [], err)

@@ -101,7 +101,8 @@ ASCII_ALLOWED = frozenset({
     "XLS", "XLSX", "WPS", "OFD", "ZIP", "WAF", "JavaScript", "ICP", "CMS", "API", "Cookie",
     "bm",   # 网站标识码 of a department site is literally "bm" + 8 digits
 })
-_ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# a word, not the tail of a number or a masked value ("4415**********021X" is an ID number)
+_ASCII_WORD = re.compile(r"(?<![0-9A-Za-z_*])[A-Za-z][A-Za-z0-9_]*")
 
 
 def ascii_leaks(text: str) -> list[str]:

@@ -103,7 +103,8 @@ def load_site_results(store: Store, run_id: int) -> list[SiteResults]:
         except (ValueError, KeyError, TypeError):
             res = CheckResult(Outcome.ERROR, "common.crashed", {"error": "stored result unreadable"})
         by_site.setdefault(row["site_id"], {})[row["check_id"]] = res
-    return [SiteResults(sid, res) for sid, res in by_site.items()]
+    from zwgk.reviewqueue import apply_decisions  # a person's 确认/排除 of 需人工核查 items counts
+    return apply_decisions(store, run_id, [SiteResults(sid, res) for sid, res in by_site.items()])
 
 
 def _run_rules(run: sqlite3.Row, fallback: Mapping[str, Any]) -> dict[str, Any]:

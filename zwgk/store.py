@@ -167,6 +167,24 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, kind, target)
     );
     """,
+    # 4: review queue decisions on 需人工核查 findings (zwgk/reviewqueue.py): 确认 / 排除 by fingerprint.
+    # Append-only history: the newest decision on a fingerprint at or before a run applies to that run.
+    """
+    CREATE TABLE IF NOT EXISTS review_decisions (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        decision TEXT NOT NULL,            -- confirm | exclude
+        reason TEXT NOT NULL,
+        decided_by TEXT NOT NULL,
+        decided_at TEXT NOT NULL,          -- UTC ISO
+        run_id INTEGER NOT NULL,           -- the run reviewed: applies to it and later runs
+        site_id TEXT NOT NULL,
+        check_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        evidence TEXT NOT NULL DEFAULT '{}'  -- the (masked) finding as the reviewer saw it
+    );
+    CREATE INDEX IF NOT EXISTS review_decisions_fp ON review_decisions(fingerprint, run_id);
+    """,
 ]
 
 
@@ -589,6 +607,23 @@ class Store:
             for fp, first, last in self.db.execute(q, [before_run, *chunk]):
                 out[fp] = (first, last)
         return out
+
+    # -- review queue decisions (owner: zwgk/reviewqueue.py) -----------------
+    def add_review_decision(self, *, fingerprint: str, decision: str, reason: str, decided_by: str, run_id: int,
+                            site_id: str, check_id: str, message_id: str, evidence: dict[str, Any]) -> int:
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO review_decisions (fingerprint, decision, reason, decided_by, decided_at, run_id,"
+                " site_id, check_id, message_id, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (fingerprint, decision, reason, decided_by, utcnow(), run_id, site_id, check_id, message_id,
+                 json.dumps(evidence, ensure_ascii=False, default=str)))
+            return int(cur.lastrowid or 0)
+
+    def review_decisions(self, up_to_run: int | None = None) -> list[sqlite3.Row]:
+        """Every decision (oldest first), or those made on runs up to ``up_to_run``."""
+        if up_to_run is None:
+            return list(self.db.execute("SELECT * FROM review_decisions ORDER BY id"))
+        return list(self.db.execute("SELECT * FROM review_decisions WHERE run_id<=? ORDER BY id", (up_to_run,)))
 
 
 def _split_sql(script: str) -> list[str]:
