@@ -18,7 +18,7 @@ OUTCOME_ZH = {"pass": "通过", "fail": "不通过", "warn": "提示", "not_appl
 # Site kinds of sites.toml.
 KIND_ZH = {"portal": "门户网站", "department": "部门网站", "street": "街道网站"}
 # Finding status against the baseline run (and what a unit may answer in the workbook).
-STATUS_ZH = {"new": "新发现", "open": "仍未整改", "fixed": "已整改", "filed": "已报备"}
+STATUS_ZH = {"new": "新发现", "open": "仍未整改", "fixed": "已整改", "waived": "已报备"}
 SEVERITY_ZH = {"fail": "问题", "warn": "提示", "info": "信息"}
 # The 级别 column of the 整改清单 (docs: /work/helpers/WORKBOOK.md).
 LEVEL_ZH = {"veto": "单项否决", "deduct": "扣分", "hint": "提示", "manual": "需人工核查"}
