@@ -45,7 +45,8 @@ EXIT_CODES_HELP = """退出码（exit codes）：
   2  配置或用法错误（提示中写明文件名和行号，或网站标识和字段）
   3  核查被中断，可用 zwgk audit --resume 继续
   4  数据库无法使用（核查编号不存在、数据库文件损坏或无法读取）
-  5  该数据库上已有另一次核查正在运行"""
+  5  该数据库上已有另一次核查正在运行
+  6  使用 zwgk audit --fail-on 且核查结果命中（核查本身已完成）"""
 
 
 class _ZhFormatter(argparse.RawDescriptionHelpFormatter):
