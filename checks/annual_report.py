@@ -16,7 +16,7 @@ from typing import Any
 
 from checks.base import Check
 from checks.columnmap import places
-from checks.documents import Doc, crawl_incomplete, is_attachment, portals, unit_documents
+from checks.documents import Doc, coverage, crawl_incomplete, is_attachment, portals, unit_documents
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing import annual_report as ar
 from zwgk.parsing import office
@@ -105,6 +105,11 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     if year not in found:
         if not found and (why := crawl_incomplete(snap)):
             return CheckResult(Outcome.ERROR, "annual-report.unverified", {"year": year, "reason": why},
+                               metrics=metrics)
+        cov = coverage(snap, params["where"], portals(snap))
+        if not cov.complete:       # absence is judged only against lists that were read
+            metrics["unread"] = cov.evidence()
+            return CheckResult(Outcome.ERROR, "annual-report.unverified", {"year": year, "reason": cov.reason()},
                                metrics=metrics)
         seen = "、".join(map(str, sorted(found))) or "无"
         where = places(snap, ("annual-report",), portals(snap))
@@ -214,6 +219,7 @@ def _messages(prefix: str) -> dict[str, str]:
 
 CHECKS: list[Check] = [
     Check("annual-report", "政府信息公开工作年度报告（任务42）", judge, _messages("annual-report"),
-          {"due_department": "01-31", "due_government": "03-31", "format_2021_from": 2021, "min_cjk_chars": 50},
+          {"due_department": "01-31", "due_government": "03-31", "format_2021_from": 2021, "min_cjk_chars": 50,
+           "where": ["annual-report"]},
           doc="上年度年报按时公开（部门1月31日、政府3月31日），六个部分、2021格式、表三表四勾稽关系（PDF/DOCX/OFD可读）"),
 ]

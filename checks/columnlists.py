@@ -21,9 +21,9 @@ from zwgk.parsing.lists import (
     blank_marker,
     extract_items,
     items_from_json,
-    looks_script_rendered,
     page_text_nodes,
     parse_html,
+    script_list_signal,
 )
 from zwgk.parsing.pagination import (
     gkmlpt_api_category,
@@ -37,7 +37,6 @@ from zwgk.store import FetchRow
 _PUNCT = re.compile(r"[\s\u3000\xa0·•>»|｜/\\、:：\-—_()（）\[\]【】<>《》\"'“”]+")
 _INDEX = re.compile(r"/(?:index|default|list)(?:_\d+)?\.(?:s?html?|jsp|aspx?|php)$", re.IGNORECASE)
 _ROUTE_FRAGMENT = re.compile(r"^/?[\w/-]*\d+[\w/-]*$|^/")
-_TEMPLATED = re.compile(r"\{\{.*?\}\}|\bv-(?:for|if|show)=|\bng-repeat=|\bx-for=", re.DOTALL)
 _FILLER = re.compile(r"当前位置|您的位置|你的位置|所在位置|首页|上一页|下一页|尾页|末页|共\d*条|共\d*页|第\d*页|跳转|"
                      r"页|条|记录|\d+|[^\w\u4e00-\u9fff]")
 
@@ -65,6 +64,10 @@ class Column:
     aliases: list[str] = field(default_factory=list)      # other categories the same URL matched
     source_url: str | None = None                         # page where the column was found
     pages_read: list[str] = field(default_factory=list)   # list/pagination/JSON pages read
+    # why the list was not read (state unverifiable): script | blocked | cap | failed | layout | dates;
+    # the disclosure checks' coverage rule (checks/documents.py ``coverage``) reads it
+    unread: str | None = None
+    found_by: str = ""          # nav | gk | link | crumb | meta | url (how the column map found it)
 
     def newest(self, not_after: date | None = None) -> ListItem | None:
         """The newest dated item (not after ``not_after``: a future date does not make a column fresh)."""
@@ -104,6 +107,20 @@ def breadcrumb(doc: Any) -> list[tuple[str, str | None]]:
 def _to_item(r: RawItem, page_url: str) -> ListItem:
     return ListItem(title=r.title, url=r.url, date=r.date, date_source=r.date_source, date_text=r.date_text,
                     page_url=page_url, date_hint=r.date_hint)
+
+
+def _failed_code(p: FetchRow) -> str:
+    """The ``Column.unread`` code of a fetch that :func:`_failed` refused."""
+    if p.error_kind in ("blocked", "disallowed", "refused"):
+        return "blocked"
+    if p.purpose == "link":     # checked, not read as a page: over a cap, or outside this site's scope
+        why = p.extra.get("why")
+        return "cap" if why in ("page_cap", "depth_cap") else "scope"
+    return "failed"
+
+
+def _unverifiable(col: Column, code: str, reason: str) -> None:
+    col.state, col.unread, col.reason = "unverifiable", code, reason
 
 
 def _failed(p: FetchRow) -> str | None:
@@ -164,11 +181,11 @@ class ListReader:
             return
         p = self._lookup(col.url)
         if p is None:
-            col.state, col.reason = "unverifiable", "栏目页未抓取（超出抓取范围或页数上限）"
+            _unverifiable(col, "cap", "栏目页未抓取（超出抓取范围或页数上限）")
             return
         why = _failed(p)
         if why:
-            col.state, col.reason = "unverifiable", why
+            _unverifiable(col, _failed_code(p), why)
             return
         page_url = p.final_url or p.url
         text = self.snap.html(p) or ""
@@ -217,7 +234,7 @@ class ListReader:
         if col.items and not any(it.date for it in col.items) and any(it.date_hint for it in col.items):
             # "no visible date" counts as not updated — but these items do show a date we could not read:
             # judging them undated would be a false 栏目不更新
-            col.state, col.reason = "unverifiable", "列表信息显示的日期格式未能识别，需人工核查"
+            _unverifiable(col, "dates", "列表信息显示的日期格式未能识别，需人工核查")
             return
         if col.items:
             col.state, col.reason = "ok", None
@@ -225,25 +242,29 @@ class ListReader:
         if json_empty and not json_unread:
             col.state, col.reason = "blank", "列表接口返回空列表"
             return
-        templated = bool(_TEMPLATED.search(text)) or bool(re.search(r"<iframe\b", text, re.IGNORECASE))
+        # the list container itself must show it is filled by a script (an empty container with template
+        # markers, data attributes or a list script naming it): a weather iframe or a share script in the
+        # site header says nothing about this column's list (a truly empty column would never be "blank")
+        signal = script_list_signal(text, page_url)
+        templated = signal is not None
         marker = blank_marker(doc, self.markers) if doc is not None else None
         if marker and not templated and not json_unread:
             col.state, col.reason = "blank", f"栏目页显示“{marker}”"
             return
         if json_unread or templated:
-            col.state = "unverifiable"
-            col.reason = "列表由脚本从接口加载，接口数据未能读取" if json_unread else "列表由脚本或内嵌框架生成，未能读取"
+            _unverifiable(col, "script", "列表由脚本从接口加载，接口数据未能读取" if json_unread
+                          else f"列表由脚本或内嵌框架生成（{signal}），未能读取")
             return
         # A column is blank only when it says so (a marker above, or an API answering an empty list).
         # A page showing nothing but the site template is not proof: section landing pages whose links
         # repeat the navigation (互动交流, 政务公开) and lists filled by scripts look the same — a false
         # blank counts towards a veto, so it is "could not verify" with the reason spelled out.
-        if doc is not None and not looks_script_rendered(text) and self.chrome() and \
+        if doc is not None and not templated and self.chrome() and \
                 not self._own_links(doc, page_url) and len(self._own_text(doc, col)) <= self.max_own:
-            col.state, col.reason = "unverifiable", "栏目页除网站模板外无其他内容，且未显示“暂无信息”“共0条”等明确标识" \
-                                                    "（可能为栏目导航页或由脚本加载），需人工核查"
+            _unverifiable(col, "layout", "栏目页除网站模板外无其他内容，且未显示“暂无信息”“共0条”等明确标识"
+                                         "（可能为栏目导航页或由脚本加载），需人工核查")
             return
-        col.state, col.reason = "unverifiable", "未识别出信息列表"
+        _unverifiable(col, "layout", "未识别出信息列表")
 
     def _own_links(self, doc: Any, page_url: str) -> list[str]:
         """Links of the page that the home page does not have (besides itself and its breadcrumb ancestors):
@@ -285,8 +306,12 @@ class ListReader:
         if not stored:
             catalog = self._lookup(col.url.split("#")[0])
             why = "栏目页未抓取（超出抓取范围或页数上限）" if catalog is None else _failed(catalog)
-            col.state = "unverifiable"
-            col.reason = why or f"{label}的列表由脚本从接口加载，该分类的接口数据未抓取"
+            if catalog is None:
+                _unverifiable(col, "cap", why or "")
+            elif why:
+                _unverifiable(col, _failed_code(catalog), why)
+            else:
+                _unverifiable(col, "script", f"{label}的列表由脚本从接口加载，该分类的接口数据未抓取")
             return
         items: list[ListItem] = []
         read_any = False
@@ -299,7 +324,7 @@ class ListReader:
             col.pages_read.append(qurl)
             items += [_to_item(r, qurl) for r in got]
         if not read_any:
-            col.state, col.reason = "unverifiable", f"{label}的接口数据无法解析"
+            _unverifiable(col, "script", f"{label}的接口数据无法解析")
         elif not items:
             col.state, col.reason = "blank", "列表接口返回空列表"
         else:
@@ -307,7 +332,7 @@ class ListReader:
 
     def _json_state(self, col: Column, got: list[RawItem] | None, page_url: str) -> None:
         if got is None:
-            col.state, col.reason = "unverifiable", "列表接口数据无法解析"
+            _unverifiable(col, "script", "列表接口数据无法解析")
         elif not got:
             col.state, col.reason = "blank", "列表接口返回空列表"
         else:

@@ -22,16 +22,18 @@ from typing import Any
 from checks.base import Check, home_problem
 from checks.columnlists import newest_by_article
 from checks.columnmap import Column, ColumnMap, categories, column_map
+from checks.documents import PARENT_CATEGORIES, coverage
 from zwgk.model import CheckResult, Finding, Outcome, Severity, unverified
 from zwgk.parsing.dates import cutoff
 from zwgk.parsing.lists import BLANK_MARKERS
 from zwgk.snapshot import SiteSnapshot
 
 PRESENCE = ("plans", "negative-list", "enforcement", "subsidies", "epidemic", "leader-mailbox", "gazette",
-            "standard-catalog", "statutory")
+            "standard-catalog", "statutory", "system")
 _TITLES = {"plans": "规划计划栏目", "negative-list": "市场准入负面清单栏目", "enforcement": "行政执法栏目",
            "subsidies": "惠民惠农栏目", "epidemic": "疫情防控栏目", "leader-mailbox": "领导信箱",
-           "gazette": "政府公报栏目", "standard-catalog": "基层政务公开标准目录", "statutory": "法定主动公开内容栏目"}
+           "gazette": "政府公报栏目", "standard-catalog": "基层政务公开标准目录", "statutory": "法定主动公开内容栏目",
+           "system": "政府信息公开制度栏目"}
 
 
 def label(snap: SiteSnapshot, cat: str | None) -> str:
@@ -78,6 +80,11 @@ def _presence(category: str) -> Check:
                                findings=[column_evidence(snap, c, f"{cid}.found") for c in found])
         if cmap.pages_scanned < int(params["min_pages_scanned"]):
             return unverified(f"{cid}.too_few_pages", label=lab, pages=cmap.pages_scanned)
+        cov = coverage(snap, (), parents=[p for p in PARENT_CATEGORIES if p != category])
+        if not cov.complete:       # the column may sit inside a catalogue section that was not read
+            r = unverified(f"{cid}.unverified", label=lab, reason=cov.reason())
+            r.metrics["unread"] = cov.evidence()
+            return r
         f = Finding(f"{cid}.missing", {"label": lab, "key": category, "looked_at": cmap.looked_at,
                                        "pages": cmap.pages_scanned, "names": "、".join(spec.get("names", [])[:8])},
                     url=None, source_url=cmap.looked_at[0] if cmap.looked_at else snap.site.url,
@@ -94,6 +101,7 @@ def _presence(category: str) -> Check:
             f"{cid}.missing_result": "未发现{label}栏目",
             f"{cid}.missing": "未发现{label}栏目（查看了 {pages} 个页面；同义名称：{names}）",
             f"{cid}.too_few_pages": "仅抓取到 {pages} 个页面，无法核验是否设置{label}栏目",
+            f"{cid}.unverified": "未发现{label}栏目，且{reason}，无法核验",
         },
         defaults={"min_pages_scanned": 2},
         needs=("pages", "links"),

@@ -206,3 +206,91 @@ def crawl_incomplete(snap: SiteSnapshot) -> str | None:
         why = "页面数" if any(f.extra.get("why") == "page_cap" for f in capped) else "抓取深度"
         return f"抓取达到{why}上限，{len(capped)}个页面未读取"
     return None
+
+
+# -- coverage: absence is judged only against what was read ----------------------------------------
+# DOMAIN.md principle "absence is judged only against coverage": a document may be declared missing
+# only when every list where it could be was read. Candidate lists are the columns of the document's
+# categories plus the catalogue sections that hold them (政府信息公开 / 法定主动公开内容): a catalogue
+# filled by a script from an endpoint the crawler did not read may hold the budget column itself.
+_UNREAD_WHY = {"script": "列表由脚本生成，未能读取", "blocked": "被拦截或禁止抓取", "cap": "超出抓取页数或深度上限，未抓取",
+               "failed": "栏目页无法访问", "layout": "未识别出信息列表", "dates": "日期格式未能识别"}
+# Codes that leave a list unread. Not "layout" (the page was read — its links are searched for documents
+# like every stored page's; an article linked as "相关解读" is mapped as a column too) nor "dates" (titles
+# were read). "cap" counts only where the crawler recorded skipping the page (a ``link`` row, page or depth
+# cap): a column guessed from an article's URL path (/zwgk/) is not a list the crawler skipped.
+_UNREAD_CODES = ("script", "blocked", "cap", "failed")
+PARENT_CATEGORIES = ("gk-section", "statutory")
+
+
+@dataclass
+class Unread:
+    """One candidate list that was not read, and why (the 无法核验 evidence)."""
+
+    url: str
+    name: str
+    why: str
+    site_id: str
+
+
+@dataclass
+class Coverage:
+    unread: list[Unread]
+
+    @property
+    def complete(self) -> bool:
+        return not self.unread
+
+    def reason(self, limit: int = 3) -> str:
+        shown = "；".join(f"“{u.name}”（{u.url}）{u.why}" for u in self.unread[:limit])
+        more = f" 等 {len(self.unread)} 个列表" if len(self.unread) > limit else ""
+        return f"可能刊载该信息的列表未能全部读取：{shown}{more}"
+
+    def evidence(self) -> list[dict[str, str]]:
+        return [{"url": u.url, "name": u.name, "why": u.why, "site": u.site_id} for u in self.unread]
+
+
+def coverage(snap: SiteSnapshot, categories: tuple[str, ...] | list[str],
+             others: tuple[SiteSnapshot, ...] | list[SiteSnapshot] = (),
+             parents: tuple[str, ...] | list[str] = PARENT_CATEGORIES) -> Coverage:
+    """The candidate lists of ``categories`` (and of their catalogue ``parents``) on this site and on
+    ``others`` (the portal's unified platform) that were not read. Every disclosure check asks this
+    before saying "not found"; a non-empty answer turns "missing" into 无法核验 naming the lists.
+
+    Also unread: list pages of a candidate column the crawler saw but did not fetch (over the page or
+    depth cap, blocked) — the tail of a long 预决算 list is where last year's documents sit."""
+    from checks.columnmap import column_map, url_key
+
+    out: list[Unread] = []
+    seen: set[str] = set()
+    for s in (snap, *others):
+        cmap = column_map(s)
+        capped = {url_key(f.url) for f in s.fetches("link") if f.extra.get("why") in ("page_cap", "depth_cap")}
+        cand = []
+        for cat in categories:
+            cand += [(c, False) for c in cmap.find(cat)]
+        for cat in parents:
+            cand += [(c, True) for c in cmap.find(cat)]
+        for col, parent in cand:
+            key = url_key(col.url)
+            if key in seen:
+                continue
+            seen.add(key)
+            if col.state == "unverifiable" and col.unread in _UNREAD_CODES and \
+                    (col.unread != "cap" or key in capped or s.page(col.url) is not None):
+                out.append(Unread(col.url, col.name, col.reason or _UNREAD_WHY.get(col.unread, col.unread), s.site.id))
+                continue
+            if parent or col.state != "ok":
+                continue
+            read = {url_key(u) for u in [col.url, *col.pages_read]}
+            base = url_key(col.url).rsplit("/", 1)[0] + "/"
+            for f in s.fetches("link"):
+                why = f.extra.get("why")
+                if why in ("page_cap", "depth_cap") and f.parent_url and url_key(f.parent_url) in read \
+                        and url_key(f.url).startswith(base) and _PAGER_URL.search(f.url) and url_key(f.url) not in read:
+                    out.append(Unread(f.url, col.name, "列表分页" + _UNREAD_WHY["cap"], s.site.id))
+                    break
+    return Coverage(out)
+
+
+_PAGER_URL = re.compile(r"(?:index|list|default)_\d+\.\w+$|[?&](?:page|pageno|pagenum|p|curpage|pn)=\d+", re.IGNORECASE)

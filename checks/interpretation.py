@@ -16,7 +16,7 @@ from urllib.parse import urldefrag
 
 from checks.base import Check
 from checks.columnmap import ListItem, column_map
-from checks.documents import documents
+from checks.documents import coverage, documents
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing.dates import cutoff
 from zwgk.snapshot import SiteSnapshot
@@ -77,12 +77,16 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     columns = {_key(c.url) for c in cmap.columns if len(c.items) >= 2}
     any_column = {_key(c.url) for c in cmap.columns}
     if not policy:
-        unread = [c for cat in params["policy_categories"] for c in cmap.find(cat) if c.state == "unverifiable"]
-        if unread:
-            return CheckResult(Outcome.ERROR, "policy-interpretation.unverified", {"reason": unread[0].reason or "栏目无法读取"})
+        cov = coverage(snap, params["policy_categories"])
+        if not cov.complete:       # "no policy documents" only when every policy list was read
+            return CheckResult(Outcome.ERROR, "policy-interpretation.unverified", {"reason": cov.reason()},
+                               metrics={"unread": cov.evidence()})
         return CheckResult(Outcome.NOT_APPLICABLE, "policy-interpretation.no_policy", {"window": params["window"]})
     findings: list[Finding] = []
     linked = checked = 0
+    # "no 解读" is an absence too: judged only when every 解读 list was read
+    jd_cov = coverage(snap, ("interpretation",), parents=())
+    jd_unread = 0
     for url, it in policy.items():
         home = locate(url)
         if home is None:
@@ -115,14 +119,20 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
             if match:
                 findings.append(Finding("policy-interpretation.title_only", {"title": it.title}, **ev, observed=match,
                                         expected="原文与解读互相链接"))
+            elif not jd_cov.complete:
+                checked -= 1
+                jd_unread += 1
             else:
                 findings.append(Finding("policy-interpretation.none", {"title": it.title}, **ev, expected="配套解读"))
+    if not checked and jd_unread:
+        return CheckResult(Outcome.ERROR, "policy-interpretation.unverified", {"reason": jd_cov.reason()},
+                           metrics={"unread": jd_cov.evidence()})
     if not checked:
         return CheckResult(Outcome.ERROR, "policy-interpretation.pages_unchecked", {"count": len(policy)})
     share = linked / checked
     target = float(params["target"])
     metrics = {"policy_documents": len(policy), "checked": checked, "linked": linked, "share": round(share, 3),
-               "target": target}
+               "target": target, "no_jd_unverified": jd_unread}
     if share >= target:   # below-target only makes "no 解读" a failure; link faults always are
         for f in findings:
             if f.message_id == "policy-interpretation.none":

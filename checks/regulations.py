@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from checks.base import Check
 from checks.columnmap import Column, ListItem, column_map, places
-from checks.documents import crawl_incomplete, page_text
+from checks.documents import coverage, crawl_incomplete, page_text
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing.dates import ascii_digits, find_dates
 from zwgk.snapshot import SiteSnapshot
@@ -96,6 +96,10 @@ def _no_column(snap: SiteSnapshot, prefix: str) -> CheckResult:
     why = crawl_incomplete(snap)
     if why:
         return CheckResult(Outcome.ERROR, f"{prefix}.unverified", {"reason": why})
+    cov = coverage(snap, ())     # the column may sit inside a catalogue that was not read
+    if not cov.complete:
+        return CheckResult(Outcome.ERROR, f"{prefix}.unverified", {"reason": cov.reason()},
+                           metrics={"unread": cov.evidence()})
     where = places(snap, ())
     return CheckResult(Outcome.FAIL, f"{prefix}.missing", {},
                        [Finding(f"{prefix}.missing", {"key": prefix, "looked_at": where.looked_at}, url=snap.site.url,

@@ -505,3 +505,96 @@ def items_from_json(data: Any, base_url: str, *, tz: tzinfo = DEFAULT_TZ) -> lis
                     break
         items.append(RawItem(title=title, url=url, date=dt, date_text=raw, date_source=src))
     return items
+
+
+# -- lists filled by scripts: the container's own signal --------------------------------------
+
+_TEMPLATE_MARK = re.compile(r"\{\{.*?\}\}|\{@each\b|<%[=-]?|\$\{\s*\w", re.DOTALL)
+_TEMPLATE_ATTRS = ("v-for", "ng-repeat", "x-for", "v-html", ":key", "wx:for", "th:each")
+_TEMPLATE_TYPES = re.compile(r"text/(?:html|template|x-template|x-tmpl|x-handlebars|x-jsrender|tpl)", re.IGNORECASE)
+# data-* attributes through which list scripts find their container and their endpoint
+_DATA_ATTRS = re.compile(r"^data-(?:url|api|src|source|href|channel|channelid|column|columnid|catid|cat|"
+                         r"category|list|pagesize|load|ajax|tpl|template|nodeid)$", re.IGNORECASE)
+_LOADING_TEXT = re.compile(r"加载中|正在加载|数据加载|loading", re.IGNORECASE)
+# list scripts known from Chinese government CMSs (a script src naming one of these)
+KNOWN_LIST_SCRIPTS = ("gkmlpt", "laypage", "jquery.pagination", "pagination.js", "listajax", "ajaxlist",
+                      "infolist", "articlelist", "newslist", "getlist", "list.js", "xxgk.js", "loadlist",
+                      "dataproxy", "jpage", "avalon")
+_LIST_TOKENS = re.compile(r"list|news|article|content|info|xxgk|gkml|wj|doc|data|item|result|con\b|lb",
+                          re.IGNORECASE)
+
+
+def _main_area(el: Any) -> bool:
+    return not in_chrome(el)
+
+
+def _empty_container(el: Any) -> bool:
+    if any((a.get("href") or "").strip() for a in el.iter("a")):
+        return False
+    text = _WS.sub("", el.text_content() or "")
+    return len(_LOADING_TEXT.sub("", text)) <= 10
+
+
+def script_list_signal(html: str | bytes, base_url: str = "") -> str | None:
+    """Why the page's list is filled by a script, judged on the list container itself — or None.
+
+    Signals (DOMAIN.md §9): an element in the page's main area carrying template markup
+    (``{{ }}``, ``v-for``, ``ng-repeat``, a ``<script type="text/html">`` list template); an empty
+    container (no links) that a list script finds by a ``data-url``-like attribute, by its id named in
+    an inline ajax/fetch script, by a 加载中 text, or next to a known list script (gkmlpt, laypage …);
+    an ``<iframe>`` in the main area. Chrome (header, nav, footer: weather widgets, share buttons,
+    statistics scripts) never counts: those say nothing about this page's list.
+    """
+    if not html:
+        return None
+    if isinstance(html, bytes):
+        html = html.decode("utf-8", errors="replace")
+    try:
+        doc = lxml.html.document_fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    scripts = [s for s in doc.iter("script")]
+    inline = "\n".join((s.text or "") for s in scripts if not s.get("src") and not _TEMPLATE_TYPES.search(s.get("type") or ""))
+    ajax = bool(_SCRIPT_HINTS.search(inline))
+    for s in scripts:
+        if _TEMPLATE_TYPES.search(s.get("type") or "") and _main_area(s):
+            body = s.text or ""
+            if re.search(r"<(?:li|tr|dd|a|div)\b", body, re.IGNORECASE) or _TEMPLATE_MARK.search(body):
+                return f"列表模板脚本 {s.get('id') or s.get('type')}"
+    known = next((src for s in scripts if (src := (s.get("src") or "").lower())
+                  and any(k in src.rsplit("/", 1)[-1] or k in src for k in KNOWN_LIST_SCRIPTS)), None)
+    body = doc.find("body")
+    for el in (body if body is not None else doc).iter():
+        if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS:
+            continue
+        if el.tag == "iframe":
+            if _main_area(el):
+                return f"正文区内嵌框架 {el.get('src') or ''}".strip()
+            continue
+        attrs = {k.lower(): v for k, v in el.attrib.items()}
+        if any(a in attrs or any(k.startswith(("v-for", "v-bind", "ng-", "x-for")) for k in attrs)
+               for a in _TEMPLATE_ATTRS) and _main_area(el):
+            return f"模板属性（{el.tag}）"
+        if el.tag not in ("ul", "ol", "div", "dl", "table", "tbody", "section", "article"):
+            continue
+        if not _empty_container(el) and not (el.text and _TEMPLATE_MARK.search(el.text_content() or "")):
+            continue
+        if not _main_area(el):
+            continue
+        own_text = el.text_content() or ""
+        if _TEMPLATE_MARK.search(own_text) and not any((a.get("href") or "").startswith("http") for a in el.iter("a")):
+            return f"模板标记（{el.tag}）"
+        if not _empty_container(el):
+            continue
+        data = [k for k in attrs if _DATA_ATTRS.match(k)]
+        if data:
+            return f"空列表容器带 {data[0]} 属性"
+        ident = attrs.get("id") or ""
+        if ident and re.search(rf"""['"#]{re.escape(ident)}['"\s.)]""", inline) and ajax:
+            return f"空列表容器 #{ident} 由页面脚本加载"
+        if _LOADING_TEXT.search(own_text):
+            return "空列表容器显示“加载中”"
+        tokens = f"{attrs.get('class') or ''} {ident}"
+        if known and _LIST_TOKENS.search(tokens) and len(el) <= 3:
+            return f"空列表容器与列表脚本 {known.rsplit('/', 1)[-1]}"
+    return None
