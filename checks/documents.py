@@ -283,11 +283,12 @@ def coverage(snap: SiteSnapshot, categories: tuple[str, ...] | list[str],
             if parent or col.state != "ok":
                 continue
             read = {url_key(u) for u in [col.url, *col.pages_read]}
+            fetched = {u.split("#")[0] for u in [col.url, *col.pages_read]}   # url_key folds index_1 into /
             base = url_key(col.url).rsplit("/", 1)[0] + "/"
             for f in s.fetches("link"):
                 why = f.extra.get("why")
                 if why in ("page_cap", "depth_cap") and f.parent_url and url_key(f.parent_url) in read \
-                        and url_key(f.url).startswith(base) and _PAGER_URL.search(f.url) and url_key(f.url) not in read:
+                        and url_key(f.url).startswith(base) and _PAGER_URL.search(f.url) and f.url.split("#")[0] not in fetched:
                     out.append(Unread(f.url, col.name, "列表分页" + _UNREAD_WHY["cap"], s.site.id))
                     break
     return Coverage(out)
