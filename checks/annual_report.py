@@ -20,6 +20,7 @@ from checks.documents import Doc, coverage, crawl_incomplete, is_attachment, por
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing import annual_report as ar
 from zwgk.parsing import office
+from zwgk.parsing.dockind import is_generic, is_kind
 from zwgk.snapshot import SiteSnapshot
 
 _KEYWORDS = ("年度报告", "年报", "信息公开工作报告")
@@ -29,7 +30,12 @@ def reports(snap: SiteSnapshot) -> dict[int, list[Doc]]:
     """This unit's 政府信息公开工作年度报告 by the year in their titles."""
     out: dict[int, list[Doc]] = {}
     for d in unit_documents(snap, _KEYWORDS):
-        title = d.title if ar.is_report_title(d.title) else d.label if ar.is_report_title(d.label) else ""
+        # the title must be the report's own (a 法治政府建设年度报告 listed in the 年报 column is not one);
+        # an attachment named "附件1.pdf" speaks through its page's title
+        title = d.title if ar.is_report_title(d.title) else \
+            d.context if is_generic(d.title) and ar.is_report_title(d.context) else ""
+        if title and not is_kind("annual-report", title, snap.rules):
+            continue
         year = ar.title_year(title) if title else None
         if year:
             out.setdefault(year, []).append(d)

@@ -23,6 +23,7 @@ from checks.columnmap import places
 from checks.documents import Doc, coverage, crawl_incomplete, documents, page_text, portals, unit_documents
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing.dates import ascii_digits, find_dates
+from zwgk.parsing.dockind import is_kind
 from zwgk.snapshot import SiteSnapshot
 
 # -- 预决算 ---------------------------------------------------------------------
@@ -67,10 +68,15 @@ def _md(spec: str, year: int) -> date:
 
 
 def _found(snap: SiteSnapshot, kind: str) -> dict[int, list[Doc]]:
+    """This unit's 部门预算/决算 by year. The year and kind come from the title (an attachment named
+    "附件1.xls" from its page's title); whether the document IS one (not an 编制通知, a 绩效自评, a
+    三公 说明 alone, a 转发) is rules.toml's ``[disclosure.kinds]`` (zwgk/parsing/dockind.py)."""
     by_year: dict[int, list[Doc]] = {}
     for d in unit_documents(snap):
-        for y, k in budget_kinds(d.title) or budget_kinds(d.label):
-            if k == kind:
+        own = budget_kinds(d.title)
+        text = d.title if own else d.label
+        for y, k in own or budget_kinds(d.label):
+            if k == kind and is_kind(k, text if own else d.title, snap.rules, context=d.context):
                 by_year.setdefault(y, []).append(d)
     return by_year
 

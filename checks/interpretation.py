@@ -19,6 +19,7 @@ from checks.columnmap import ListItem, column_map
 from checks.documents import coverage, documents
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing.dates import cutoff
+from zwgk.parsing.dockind import is_kind
 from zwgk.snapshot import SiteSnapshot
 
 _JD_WORDS = ("解读", "图解", "一图读懂", "一图看懂", "问答", "答记者问")
@@ -43,8 +44,11 @@ def titles_match(a: str, b: str, ratio: float) -> bool:
     return ca in cb or cb in ca or difflib.SequenceMatcher(None, ca, cb).ratio() >= ratio
 
 
-def _is_jd(title: str) -> bool:
-    return any(w in title for w in _JD_WORDS)
+def _is_jd(title: str, rules: Mapping[str, Any] | None = None) -> bool:
+    """A 解读 by its title; with rules, news about a 解读 (召开…解读会, 开展解读进村活动) is not one."""
+    if not any(w in title for w in _JD_WORDS):
+        return False
+    return rules is None or is_kind("interpretation", title, rules)
 
 
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
@@ -72,7 +76,8 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     for col in cmap.find("interpretation"):
         jd.update({_key(it.url): it.title for it in col.items if it.url})
     for s in sites:
-        jd.update({_key(d.url): d.title for d in documents(s, _JD_WORDS) if _is_jd(d.title) and _key(d.url) not in jd})
+        jd.update({_key(d.url): d.title for d in documents(s, _JD_WORDS)
+                   if _is_jd(d.title, snap.rules) and _key(d.url) not in jd})
     # list pages are not a document's 解读 (an article linked as "相关解读" may itself be mapped as a column)
     columns = {_key(c.url) for c in cmap.columns if len(c.items) >= 2}
     any_column = {_key(c.url) for c in cmap.columns}
