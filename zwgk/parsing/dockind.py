@@ -38,7 +38,7 @@ def _compile(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 
 
 def kinds(rules: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    return dict(((rules.get("disclosure") or {}).get("kinds") or {}))
+    return dict((rules.get("disclosure") or {}).get("kinds") or {})
 
 
 def _norm(text: str | None) -> str:
