@@ -178,6 +178,9 @@ def _content(rep: ar.AnnualReport, year: int, params: Mapping[str, Any], ev: dic
                                expected="国办公开办函〔2021〕30号格式（本年制发件数…）"))
         elif rep.format == "mixed":
             out.append(Finding("annual-report.mixed_format", {"key": "format"}, Severity.WARN, **ev))
+    if rep.table4_unread:
+        out.append(Finding("annual-report.table4_unread", {"key": "table4"}, Severity.WARN, **ev,
+                           observed="第四部分之后未读到表四的15个数字"))
     if not rep.table3_complete:
         rows = [*rep.table3_missing, *rep.table3_unparsed]
         out.append(Finding("annual-report.table_unread", {"rows": len(rows), "key": "table3"}, Severity.WARN,
@@ -208,6 +211,8 @@ MESSAGES = {
     "annual-report.old_format": "{year}年度报告仍使用2019年试行格式，应使用国办公开办函〔2021〕30号格式",
     "annual-report.mixed_format": "年度报告表格混用2019年与2021年格式的栏目",
     "annual-report.table_unread": "表三有 {rows} 行未能读取，相关勾稽关系无法核验",
+    "annual-report.table4_unread": "表四（行政复议、行政诉讼）未能读取，相关勾稽关系无法核验",
+    "annual-report.blank": "表格总计未填写：{where}（按各栏之和核算）",
     "annual-report.a1": "勾稽关系A1不成立（一+二 = 三（七）+四）：{where}",
     "annual-report.a2": "勾稽关系A2不成立（总计 = 各类申请人之和）：{where}",
     "annual-report.a3": "勾稽关系A3不成立（（七）总计 = （一）至（六）之和）：{where}",
