@@ -24,6 +24,7 @@ from zwgk.parsing.lists import (
     page_text_nodes,
     parse_html,
     script_list_signal,
+    year_at_end,
 )
 from zwgk.parsing.pagination import (
     gkmlpt_api_category,
@@ -197,10 +198,13 @@ class ListReader:
         doc = parse_html(text)
         items = [_to_item(r, page_url) for r in extract_items(doc, page_url, today=self.today)] if doc is not None \
             else []
+        # [MM-DD] lists under year-header rows: page 2 continues under page 1's last year header
+        carry = year_at_end(doc) if doc is not None else None
         # stored pagination pages: discovered by the crawler for this page, or predicted from its pager
         pager = [self.snap.page(u) for u in script_pagination_urls(text, page_url)]
         extra = [q for q in pager if q is not None] + self.children.get(url_key(page_url), []) + \
             (self.children.get(url_key(col.url), []) if url_key(col.url) != url_key(page_url) else [])
+        extra.sort(key=lambda q: _page_number(q.final_url or q.url))   # list order: year headers carry over
         endpoints = json_list_endpoints(text, page_url)
         json_pages: dict[str, FetchRow | None] = {url_key(u): self.snap.page(u) for u in endpoints}
         seen: set[int] = set()
@@ -214,7 +218,11 @@ class ListReader:
                 json_pages[url_key(qurl)] = q
                 continue
             col.pages_read.append(qurl)
-            items += [_to_item(r, qurl) for r in extract_items(self.snap.html(q) or "", qurl, today=self.today)]
+            qdoc = parse_html(self.snap.html(q) or "")
+            if qdoc is None:
+                continue
+            items += [_to_item(r, qurl) for r in extract_items(qdoc, qurl, today=self.today, start_year=carry)]
+            carry = year_at_end(qdoc, carry)
         _catalog_whole(json_pages)
         json_items: list[ListItem] = []
         json_empty = False
@@ -338,6 +346,14 @@ class ListReader:
         else:
             col.items = _merge([_to_item(r, page_url) for r in got])
             col.state = "ok"
+
+
+_PAGE_NO = re.compile(r"_(\d+)\.\w+$|[?&](?:page|pageno|pagenum|p|curpage|pn|pageindex)=(\d+)", re.IGNORECASE)
+
+
+def _page_number(url: str) -> int:
+    m = _PAGE_NO.search(url)
+    return int(m.group(1) or m.group(2)) if m else 10**6
 
 
 def _catalog_whole(json_pages: dict[str, FetchRow | None]) -> None:

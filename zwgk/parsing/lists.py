@@ -48,7 +48,9 @@ _CHROME = re.compile(r"(?:^|[\s_-])(?:nav\w*|menu\w*|header|head|top|footer|foot
                      r"yqlj|friend\w*|crumbs?|breadcrumb|position|location|dqwz|share|page|pages|pager|"
                      r"pagination|fenye)(?:$|[\s_-])", re.IGNORECASE)
 _SKIP_TAGS = {"script", "style", "noscript", "template", "select", "option", "textarea"}
-_CONTAINER_TAGS = {"li", "tr", "dd", "dt", "p", "div", "td", "span", "article", "section", "h3", "h4", "h5", "em"}
+# dl: a TRS (avalon template) row is <dl><dd><a …></dd><dd>2026-03-05</dd></dl>, one dl per item
+_CONTAINER_TAGS = {"li", "tr", "dd", "dt", "dl", "p", "div", "td", "span", "article", "section", "h3", "h4", "h5",
+                   "em"}
 _WS = re.compile(r"\s+")
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -143,9 +145,10 @@ def in_chrome(el: Any) -> bool:
     return False
 
 
-def _year_headers(doc: Any) -> dict[Any, int]:
-    """Document-order index of each element → year header in force there (for [MM-DD] lists)."""
-    current: int | None = None
+def _year_headers(doc: Any, start: int | None = None) -> dict[Any, int]:
+    """Document-order index of each element → year header in force there (for [MM-DD] lists).
+    ``start``: the year in force where the page begins (a list's page 2 continues page 1's last year)."""
+    current: int | None = start
     out: dict[Any, int] = {}
     for el in doc.iter():
         if current is not None:
@@ -162,6 +165,20 @@ def _year_headers(doc: Any) -> dict[Any, int]:
             if m:
                 current = int(m.group(1))
     return out
+
+
+def year_at_end(html: str | Any, start: int | None = None) -> int | None:
+    """The year header in force at the end of a list page (its next page continues under it)."""
+    doc = parse_html(html) if isinstance(html, (str, bytes)) else html
+    if doc is None:
+        return start
+    current = start
+    for el in doc.iter():
+        for t in (el.text if el.tag != "a" else None, el.tail):
+            m = _YEAR_HEADER.match(_clean(t)) if t else None
+            if m:
+                current = int(m.group(1))
+    return current
 
 
 def _in_link(node: Any) -> bool:
@@ -245,16 +262,18 @@ def _find_date_node(container: Any, year: int | None, today: date | None,
 
 
 def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
-                year_hint: int | None = None) -> list[list[RawItem]]:
+                year_hint: int | None = None, start_year: int | None = None) -> list[list[RawItem]]:
     """Every repeated group of link items on the page, dated or not, in document order.
 
     ``today`` (the audit date) supplies the year of month-day dates when the
-    page has no year header; ``year_hint`` overrides it.
+    page has no year header; ``year_hint`` overrides it. ``start_year``: the year header in force at the
+    top of the page (carried from the list's previous page). Adjacent blocks with the same row shape
+    (a list split into sibling ``<ul>`` blocks of five) are one group.
     """
     doc = parse_html(html) if isinstance(html, (str, bytes)) else html
     if doc is None:
         return []
-    headers = _year_headers(doc)
+    headers = _year_headers(doc, start_year)
     # keys hold the elements themselves: lxml proxies are recreated on access, so id() of a
     # released proxy can be reused by another element
     groups: dict[tuple[Any, str, str], list[tuple[RawItem, bool]]] = {}
@@ -274,7 +293,9 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
                 break
             c = p
         if c.tag not in _CONTAINER_TAGS and c is not a:
-            c = a if c.tag in ("ul", "ol", "table", "tbody", "dl") else c
+            c = a if c.tag in ("ul", "ol", "table", "tbody") else c
+        if c.tag == "dl" and _has_nested_list(c):
+            c = a
         hdr_year = headers.get(c)
         year = year_hint if year_hint is not None else hdr_year if hdr_year is not None else \
             (today.year if today else None)
@@ -304,7 +325,7 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
         groups[key].append((RawItem(title=title, url=url, date=d, date_text=dtext, date_source=src, date_hint=hint),
                             in_chrome(c)))
     out: list[list[RawItem]] = []
-    for key in order:
+    for key in _merge_blocks(order, groups):
         members = groups[key]
         items = [it for it, _ in members]
         _sequence_years(items)
@@ -313,6 +334,36 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
         elif len(items) >= 2 and not any(ch for _, ch in members) and \
                 sum(len(it.title) for it in items) / len(items) >= 10:
             out.append(items)   # article-like titles without dates: they count as "not updated"
+    return out
+
+
+def _block_shape(key: tuple[Any, str, str]) -> tuple[Any, ...] | None:
+    """What makes two blocks one list: the same grandparent, block tag/class and row tag/class."""
+    parent, tag, cls = key
+    if parent is None or parent.tag not in ("ul", "ol", "table", "tbody", "div", "dl", "section"):
+        return None
+    grand = parent.getparent()
+    if grand is None:
+        return None
+    if parent.tag == "tbody":           # <table><tbody> blocks: the tables are the siblings
+        grand = grand.getparent()
+        if grand is None:
+            return None
+    return (grand, parent.tag, parent.get("class") or "", tag, cls)
+
+
+def _merge_blocks(order: list[tuple[Any, str, str]],
+                  groups: dict[tuple[Any, str, str], list[tuple[RawItem, bool]]]) -> list[tuple[Any, str, str]]:
+    """Consecutive groups whose blocks are siblings of the same shape become one group (the first key)."""
+    out: list[tuple[Any, str, str]] = []
+    last_shape: tuple[Any, ...] | None = None
+    for key in order:
+        shape = _block_shape(key)
+        if out and shape is not None and shape == last_shape and not any(ch for _, ch in groups[key]):
+            groups[out[-1]].extend(groups.pop(key))
+            continue
+        out.append(key)
+        last_shape = shape
     return out
 
 
@@ -339,9 +390,9 @@ def _sequence_years(items: list[RawItem]) -> None:
 
 
 def extract_items(html: str | Any, base_url: str, *, today: date | None = None,
-                  year_hint: int | None = None) -> list[RawItem]:
+                  year_hint: int | None = None, start_year: int | None = None) -> list[RawItem]:
     """The page's main list: the group with the most dated items (ties: more items, earlier)."""
-    groups = item_groups(html, base_url, today=today, year_hint=year_hint)
+    groups = item_groups(html, base_url, today=today, year_hint=year_hint, start_year=start_year)
     if not groups:
         return []
     best = max(groups, key=lambda g: (sum(1 for it in g if it.date), len(g)))
