@@ -86,12 +86,16 @@ def _read_file(snap: SiteSnapshot, url: str, title: str,
             if ar.is_scanned(rep.text, min_cjk):
                 return None, "DOCX无文字内容（图片）"
             return rep, None
-        text = ar.pdf_text(body) if kind == "pdf" else ar.ofd_text(body)
+        if kind == "pdf":
+            rep = ar.parse_pdf(body, title)       # plain text, then the layout-aware table reading
+            text = rep.text
+        else:
+            text = ar.ofd_text(body)
     except (ar.PdfUnreadable, office.OfficeUnreadable) as e:
         return None, f"{label}无法读取（{e}）"
     if ar.is_scanned(text, min_cjk):
         return None, f"{label}为扫描件（无文字层）"
-    return ar.parse_text(text, title, kind), None
+    return (rep if kind == "pdf" else ar.parse_text(text, title, kind)), None
 
 
 def _due(snap: SiteSnapshot, params: Mapping[str, Any], report_year: int) -> date:

@@ -133,3 +133,60 @@ def test_blank_zero_cells_in_sub_rows_read_as_zero() -> None:
 def test_statistics_period_with_the_year_once(period: str, year: int | None) -> None:
     rep = ar.parse_text(f"{UNIT}2019年政府信息公开工作年度报告\n{period}\n一、总体情况", "")
     assert rep.stat_year == year
+
+
+# -- PDF tables read as grids (pdfplumber) ------------------------------------------------------------
+
+def _table3_rows(numbers: dict[str, list[int]]) -> list[list[str]]:
+    def cells(key: str, blank_zero: bool) -> list[str]:
+        return ["" if blank_zero and v == 0 else str(v) for v in numbers.get(key, [0] * 7)]
+
+    rows = [["申请人情况", *rg.COLS],
+            ["一、本年新收政府信息公开申请数量", *cells("new", False)],
+            ["二、上年结转政府信息公开申请数量", *cells("carried", False)],
+            ["三、本年度办理结果", *[""] * 7],
+            ["（一）予以公开", *cells("open", False)],
+            ["（二）部分公开（区分处理的，只计这一情形，不计其他情形）", *cells("partial", False)]]
+    for key, head, labels in (("deny", "（三）不予公开", rg.DENY), ("none", "（四）无法提供", rg.NONE),
+                              ("reject", "（五）不予处理", rg.REJECT), ("other", "（六）其他处理", rg.OTHER21)):
+        rows.append([head, *[""] * 7])
+        rows += [[f"{i}.{label}", *cells(f"{key}.{i}", True)] for i, label in enumerate(labels, 1)]
+    rows.append(["（七）总计", *cells("total", False)])
+    rows.append(["四、结转下年度继续办理", *cells("carry_over", False)])
+    return rows
+
+
+def _ruled_report() -> bytes:
+    from ruledpdf import ruled_pdf
+
+    before = [f"{UNIT}2025年政府信息公开工作年度报告", "本报告中所列数据的统计期限自2025年1月1日到12月31日。",
+              "一、总体情况", f"2025年，{UNIT}全年共收到政府信息公开申请12件。", "二、主动公开政府信息情况",
+              "信息内容 本年制发件数 本年废止件数 现行有效件数", "规章 0 0 0", "三、收到和处理政府信息公开申请情况"]
+    after = ["四、政府信息公开行政复议、行政诉讼情况", "结果维持 结果纠正 其他结果 尚未审结 总计",
+             "1 0 0 0 1 0 0 0 0 0 0 0 0 0 0", "五、存在的主要问题及改进情况", "解读形式较单一。",
+             "六、其他需要报告的事项", "无。"]
+    return ruled_pdf(before, _table3_rows(rg.default_numbers()), after, widths=(250,) + (40,) * 7)
+
+
+def test_pdf_table_with_blank_cells_needs_the_grid() -> None:
+    data = _ruled_report()
+    plain = ar.parse_text(ar.pdf_text(data), "", "pdf")
+    assert not plain.table3_complete                    # plain text: blank zero cells vanish, rows unread
+    rep = ar.parse_pdf(data, f"{UNIT}2025年政府信息公开工作年度报告")
+    assert rep.table3_complete and rep.table3["deny.1"] == [0.0] * 7
+    assert ar.arithmetic(rep) == [] and rep.missing_headings == [] and rep.stat_year == 2025
+
+
+def test_pdf_report_with_blank_cells_passes_the_check() -> None:
+    base = "http://sfj.example.gov.cn/"
+    title = f"{UNIT}2025年政府信息公开工作年度报告"
+    snap = make_snapshot({
+        base: f'<html><body><a href="{base}nb/">政府信息公开年报</a></body></html>',
+        base + "nb/": f'<html><body><ul><li><a href="{base}nb/P020260120.pdf">{title}</a>'
+                      '<span>2026-01-20</span></li></ul></body></html>',
+        base + "nb/P020260120.pdf": Page(_ruled_report(), purpose="attachment", content_type="application/pdf")},
+        as_of="2026-06-15T10:00:00+08:00", site=site_config("sfj", base, kind="department", unit=UNIT))
+    c = AR.CHECKS[0]
+    r = c.judge(snap, params_for(c, None))
+    assert (r.outcome, r.metrics["source"]) == (Outcome.PASS, "pdf") and r.metrics["table3_rows"] >= 25
+    assert not [f for f in r.findings if f.message_id == "annual-report.table_unread"]

@@ -131,7 +131,7 @@ def test_month_day_dates_under_year_headers_continue_on_page_two() -> None:
 @pytest.mark.parametrize("name, category", [
     ("管委会文件", "policy"), ("市政府办公室文件", "policy"), ("区政府办公室文件", "policy"),
     ("预算结算", "budget"), ("政府信息公开制度", "system"), ("信息公开制度", "system"),
-    ("规范性文件", "normative-docs"),
+    ("规范性文件", "normative-docs"), ("其他文件", "policy"),
 ])
 def test_real_menu_names_are_classified(name: str, category: str) -> None:
     snap = make_snapshot({BASE: "<html><body></body></html>"}, site=site_config("portal", BASE))

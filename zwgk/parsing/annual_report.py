@@ -300,6 +300,74 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(_PAGE_NO.sub("", t) for t in pages)
 
 
+def _layout_row(cells: list[str | None]) -> str:
+    """A PDF table row as the HTML grid rows are linearised: label, then each value cell, a blank one as
+    ``BLANK`` (0, or an unfilled 总计) once the row has content."""
+    out: list[str] = []
+    seen = False
+    for raw in cells:
+        t = re.sub(r"\s+", "", raw or "")
+        n = number(t) if t else None
+        if n is not None:
+            out.append(_fmt(n))
+        elif not t:
+            if seen:
+                out.append(BLANK)
+            continue
+        else:
+            out.append(t)
+        seen = True
+    return " ".join(out)
+
+
+def pdf_layout_text(data: bytes) -> str | None:
+    """The PDF's text with its ruled tables read as grids (pdfplumber): blank cells are kept, which plain
+    text extraction drops (a row of table 三 printing its zeros as blank cells then has too few numbers).
+    Lines and tables in reading order (top to bottom per page). None when pdfplumber is not installed
+    or cannot read the file."""
+    try:
+        import pdfplumber
+    except ImportError:          # optional: plain text extraction still works
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pdfplumber.open(io.BytesIO(data)) as pdf:
+                pages = []
+                for page in pdf.pages[:60]:
+                    tables = page.find_tables()
+                    boxes = [t.bbox for t in tables]
+                    blocks: list[tuple[float, str]] = []
+                    for t in tables:
+                        rows = [_layout_row(r) for r in t.extract()]
+                        blocks.append((t.bbox[1], "\n".join(r for r in rows if r)))
+                    for ln in page.extract_text_lines():
+                        mid = (ln["top"] + ln["bottom"]) / 2
+                        if any(b[1] <= mid <= b[3] and ln["x0"] < b[2] and ln["x1"] > b[0] for b in boxes):
+                            continue
+                        blocks.append((ln["top"], ln["text"]))
+                    blocks.sort(key=lambda b: b[0])
+                    pages.append(_PAGE_NO.sub("", "\n".join(t for _, t in blocks)))
+    except Exception:  # noqa: BLE001 - a hostile or damaged PDF: fall back to the plain text reading
+        return None
+    return "\n".join(pages)
+
+
+def parse_pdf(data: bytes, title: str = "") -> AnnualReport:
+    """A PDF report: plain text first; where that loses table 三's grid (rows with blank cells unread),
+    the layout-aware reading (:func:`pdf_layout_text`). Raises :class:`PdfUnreadable`."""
+    rep = parse_text(pdf_text(data), title, "pdf")
+    if rep.table3_complete and rep.table4 is not None:
+        return rep
+    text = pdf_layout_text(data)
+    if not text:
+        return rep
+    grid_rep = parse_text(text, title, "pdf")
+    before = len(rep.table3) + (rep.table4 is not None)
+    after = len(grid_rep.table3) + (grid_rep.table4 is not None)
+    return grid_rep if after > before else rep
+
+
 def ofd_text(data: bytes) -> str:
     """Text of an OFD in reading order, page numbers removed. '' for a scanned (image-only) OFD.
 
