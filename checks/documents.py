@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from urllib.parse import urlsplit
 
 from zwgk.parsing.dates import ascii_digits, labelled_date, parse_date
@@ -265,7 +266,7 @@ def coverage(snap: SiteSnapshot, categories: tuple[str, ...] | list[str],
     seen: set[str] = set()
     for s in (snap, *others):
         cmap = column_map(s)
-        capped = {url_key(f.url) for f in s.fetches("link") if f.extra.get("why") in ("page_cap", "depth_cap")}
+        capped, skipped_by_parent = _capped_links(s)
         cand = []
         for cat in categories:
             cand += [(c, False) for c in cmap.find(cat)]
@@ -285,13 +286,29 @@ def coverage(snap: SiteSnapshot, categories: tuple[str, ...] | list[str],
             read = {url_key(u) for u in [col.url, *col.pages_read]}
             fetched = {u.split("#")[0] for u in [col.url, *col.pages_read]}   # url_key folds index_1 into /
             base = url_key(col.url).rsplit("/", 1)[0] + "/"
-            for f in s.fetches("link"):
-                why = f.extra.get("why")
-                if why in ("page_cap", "depth_cap") and f.parent_url and url_key(f.parent_url) in read \
-                        and url_key(f.url).startswith(base) and _PAGER_URL.search(f.url) and f.url.split("#")[0] not in fetched:
+            for f in (f for k in read for f in skipped_by_parent.get(k, ())):
+                if url_key(f.url).startswith(base) and _PAGER_URL.search(f.url) and f.url.split("#")[0] not in fetched:
                     out.append(Unread(f.url, col.name, "列表分页" + _UNREAD_WHY["cap"], s.site.id))
                     break
     return Coverage(out)
+
+
+def _capped_links(snap: SiteSnapshot) -> tuple[set[str], dict[str, list[Any]]]:
+    """Pages the crawler saw and skipped over a cap: their keys, and the skips by linking page (once per
+    snapshot: a site has thousands of link rows and every disclosure check asks)."""
+    from checks.columnmap import url_key
+
+    hit = snap.__dict__.get("_capped_links")
+    if hit is None:
+        keys: set[str] = set()
+        by_parent: dict[str, list[Any]] = {}
+        for f in snap.fetches("link"):
+            if f.extra.get("why") in ("page_cap", "depth_cap"):
+                keys.add(url_key(f.url))
+                if f.parent_url:
+                    by_parent.setdefault(url_key(f.parent_url), []).append(f)
+        hit = snap.__dict__["_capped_links"] = (keys, by_parent)
+    return hit
 
 
 _PAGER_URL = re.compile(r"(?:index|list|default)_\d+\.\w+$|[?&](?:page|pageno|pagenum|p|curpage|pn)=\d+", re.IGNORECASE)

@@ -44,11 +44,12 @@ def titles_match(a: str, b: str, ratio: float) -> bool:
     return ca in cb or cb in ca or difflib.SequenceMatcher(None, ca, cb).ratio() >= ratio
 
 
-def _is_jd(title: str, rules: Mapping[str, Any] | None = None) -> bool:
-    """A 解读 by its title; with rules, news about a 解读 (召开…解读会, 开展解读进村活动) is not one."""
+def _is_jd(title: str, rules: Mapping[str, Any] | None = None, column: str | None = None) -> bool:
+    """A 解读 by its title; with rules, news about a 解读 (召开…解读会, 开展解读进村活动, an item of a
+    动态/要闻 column) is not one."""
     if not any(w in title for w in _JD_WORDS):
         return False
-    return rules is None or is_kind("interpretation", title, rules)
+    return rules is None or is_kind("interpretation", title, rules, column=column)
 
 
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
@@ -75,9 +76,11 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     jd: dict[str, str] = {}                                     # url -> title
     for col in cmap.find("interpretation"):
         jd.update({_key(it.url): it.title for it in col.items if it.url})
+    news = {_key(it.url) for s in sites for col in column_map(s).find("news") for it in col.items if it.url}
     for s in sites:
         jd.update({_key(d.url): d.title for d in documents(s, _JD_WORDS)
-                   if _is_jd(d.title, snap.rules) and _key(d.url) not in jd})
+                   if _key(d.url) not in jd
+                   and _is_jd(d.title, snap.rules, "news" if _key(d.url) in news else None)})
     # list pages are not a document's 解读 (an article linked as "相关解读" may itself be mapped as a column)
     columns = {_key(c.url) for c in cmap.columns if len(c.items) >= 2}
     any_column = {_key(c.url) for c in cmap.columns}

@@ -66,6 +66,14 @@ def is_kind(kind: str, title: str, rules: Mapping[str, Any], *, column: str | No
     return any(p.search(text) for p in _compile(tuple(spec.get("title", []))))
 
 
+def excluded(kind: str, title: str, rules: Mapping[str, Any]) -> bool:
+    """The title says it is NOT a document of ``kind`` (a ``not`` pattern matches): used where the column
+    vouches for its items (a 规范性文件 column also lists the 解读 and the 清理目录 of its documents)."""
+    spec = kinds(rules).get(kind)
+    text = _norm(title)
+    return spec is not None and bool(text) and any(p.search(text) for p in _compile(tuple(spec.get("not", []))))
+
+
 def classify(title: str, rules: Mapping[str, Any], *, column: str | None = None, heading: str | None = None,
              context: str | None = None) -> str | None:
     """The first kind (rules.toml order) the document is, or None (another document)."""
