@@ -105,33 +105,38 @@ def peer_cert(stream: typing.Any, verified: bool) -> dict[str, typing.Any]:
     if obj is None:
         return {}
     info: dict[str, typing.Any] = obj.getpeercert() or {}
-    if not info:
-        der = obj.getpeercert(binary_form=True)
-        info = _decode_der(der) if der else {}
-    def name(rdns: typing.Any) -> str:
-        return ", ".join(f"{k}={v}" for rdn in rdns or () for k, v in rdn)
-    out = {"not_after": info.get("notAfter"), "not_before": info.get("notBefore"),
-           "issuer": name(info.get("issuer")), "subject": name(info.get("subject")),
-           "san": [v for k, v in info.get("subjectAltName", ()) if k == "DNS"],
-           "tls_version": obj.version()}
+    if info:
+        def name(rdns: typing.Any) -> str:
+            return ", ".join(f"{k}={v}" for rdn in rdns or () for k, v in rdn)
+        return {"not_after": info.get("notAfter"), "not_before": info.get("notBefore"),
+                "issuer": name(info.get("issuer")), "subject": name(info.get("subject")),
+                "san": [v for k, v in info.get("subjectAltName", ()) if k == "DNS"],
+                "tls_version": obj.version()}
+    der = obj.getpeercert(binary_form=True)
+    out = _decode_der(der) if der else {}
+    out["tls_version"] = obj.version()
     return out
 
 
-def _decode_der(der: bytes) -> dict[str, typing.Any]:
-    # The stdlib only parses a certificate it verified; for an unverified one use CPython's
-    # test decoder on a PEM file (no extra dependency for a once-per-site record).
-    import os
-    import tempfile
+# The OpenSSL text form getpeercert() uses, so verified and unverified records read alike.
+_OPENSSL_TIME = "%b %d %H:%M:%S %Y GMT"
 
-    decode = getattr(ssl._ssl, "_test_decode_cert", None)  # type: ignore[attr-defined]
-    if decode is None:
-        return {}
-    fd, path = tempfile.mkstemp(suffix=".pem")
+
+def _decode_der(der: bytes) -> dict[str, typing.Any]:
+    """The stdlib only parses a certificate it verified; an unverified one (self-signed, expired,
+    wrong name: exactly the ones the https check reports) is read with ``cryptography.x509``."""
+    from cryptography import x509
+
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(ssl.DER_cert_to_PEM_cert(der))
-        return dict(decode(path))
-    except Exception:  # noqa: BLE001 - a cert we cannot decode is still recorded as unverified
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError:  # a certificate we cannot decode is still recorded as unverified
         return {}
-    finally:
-        os.unlink(path)
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        san = [str(v) for v in sans.value.get_values_for_type(x509.DNSName)]
+    except (x509.ExtensionNotFound, ValueError):
+        san = []
+    return {"not_after": cert.not_valid_after_utc.strftime(_OPENSSL_TIME),
+            "not_before": cert.not_valid_before_utc.strftime(_OPENSSL_TIME),
+            "issuer": cert.issuer.rfc4514_string(), "subject": cert.subject.rfc4514_string(),
+            "san": san}

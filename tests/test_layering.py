@@ -76,3 +76,13 @@ def test_readme_check_table_is_current() -> None:
 
     text = (ROOT / "README.md").read_text("utf-8")
     assert render_readme(text) == text, "README check table is stale: run `python -m zwgk.docs`"
+
+
+def test_default_rules_ship_inside_the_package() -> None:
+    """A wheel install has no repository root: the bundled rules.toml must be package data
+    (``zwgk/rules.toml`` links to the top-level file, which stays the one people edit)."""
+    packaged = ROOT / "zwgk" / "rules.toml"
+    assert packaged.is_file(), "zwgk/rules.toml (package data) is missing"
+    assert packaged.read_bytes() == (ROOT / "rules.toml").read_bytes()
+    pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
+    assert re.search(r'"\*"\s*=\s*\[[^\]]*"\*\.toml"', pyproject), "package-data must include *.toml"

@@ -112,3 +112,10 @@ def test_https_probe_of_an_http_site_uses_the_default_port(crawled: Any) -> None
     row = crawled[0]["redir"]
     assert row.url == f"https://{REDIR}/"
     assert row.extra["cert"]["verified"] is False
+
+
+def test_undecodable_certificate_is_recorded_without_facts_not_a_crash() -> None:
+    from crawler.transport import _decode_der
+
+    assert _decode_der(b"\x30\x82garbage") == {}
+    assert _decode_der(b"") == {}

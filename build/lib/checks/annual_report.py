@@ -1,0 +1,219 @@
+"""政府信息公开工作年度报告 (task 42).
+
+Rules (DOMAIN.md §7): 《中华人民共和国政府信息公开条例》(2019) 第四十九条 — departments publish
+the previous year's report by Jan 31, the government's own report by Mar 31 (both configurable);
+format 国办公开办函〔2021〕30号 for reports on 2021 and later (it replaced the 2019 trial format
+国办公开办函〔2019〕60号): six headings, tables 二/三/四. Arithmetic A1–A4 are failures, A5–A7
+warnings. A PDF report is read with pypdf, a DOCX or OFD one with :mod:`zwgk.parsing.office`
+(standard library; DTDs, zip bombs refused); binary DOC/WPS, a scanned PDF/OFD, an unstored,
+unreadable or refused file → content could not be verified (never a failure).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from checks.base import Check
+from checks.columnmap import places
+from checks.documents import Doc, crawl_incomplete, is_attachment, portals, unit_documents
+from zwgk.model import CheckResult, Finding, Outcome, Severity
+from zwgk.parsing import annual_report as ar
+from zwgk.parsing import office
+from zwgk.snapshot import SiteSnapshot
+
+_KEYWORDS = ("年度报告", "年报", "信息公开工作报告")
+
+
+def reports(snap: SiteSnapshot) -> dict[int, list[Doc]]:
+    """This unit's 政府信息公开工作年度报告 by the year in their titles."""
+    out: dict[int, list[Doc]] = {}
+    for d in unit_documents(snap, _KEYWORDS):
+        title = d.title if ar.is_report_title(d.title) else d.label if ar.is_report_title(d.label) else ""
+        year = ar.title_year(title) if title else None
+        if year:
+            out.setdefault(year, []).append(d)
+    for docs in out.values():   # HTML first (readable tables), then the earliest dated
+        docs.sort(key=lambda d: (d.is_attachment, d.date is None, d.date or date.max))
+    return out
+
+
+def read(snap: SiteSnapshot, doc: Doc, params: Mapping[str, Any]) -> tuple[ar.AnnualReport | None, str | None]:
+    """(report, None) or (None, why it could not be read). An HTML page without the tables is
+    followed to its PDF attachment, as many sites publish the PDF inside an article."""
+    if not doc.is_attachment and snap.page(doc.url) is not None:
+        html = snap.html(doc.url)
+        rep = ar.parse_html(html, doc.title) if html else None
+        if rep and "new" in rep.table3:
+            return rep, None
+        pdfs = [ln.target_url for ln in snap.links(doc.url) if is_attachment(ln.target_url)]
+        for url in pdfs:
+            got, _why = _read_file(snap, url, doc.title, params)
+            if got:
+                return got, None
+        if rep and rep.headings and any(rep.headings.values()):
+            return rep, None
+        return None, "页面未能读取或未包含报告正文"
+    return _read_file(snap, doc.url, doc.title, params)
+
+
+def _read_file(snap: SiteSnapshot, url: str, title: str,
+               params: Mapping[str, Any]) -> tuple[ar.AnnualReport | None, str | None]:
+    fetch = snap.page(url)
+    if fetch is None:
+        return None, "附件未被抓取"
+    if not fetch.ok:
+        return None, f"附件下载失败（{fetch.error_kind or fetch.status}）"
+    body = snap.body(fetch)
+    if not body:
+        return None, "附件内容未保存（文件过大）"
+    kind = office.kind(body, url)
+    min_cjk = int(params["min_cjk_chars"])
+    if kind == "ole":
+        return None, "附件为DOC/WPS二进制格式，无法读取"
+    if kind not in ("pdf", "docx", "ofd"):
+        return None, "附件格式无法读取（仅支持PDF/DOCX/OFD）"
+    label = kind.upper()
+    try:
+        if kind == "docx":
+            rep = ar.parse_docx(body, title)
+            if ar.is_scanned(rep.text, min_cjk):
+                return None, "DOCX无文字内容（图片）"
+            return rep, None
+        text = ar.pdf_text(body) if kind == "pdf" else ar.ofd_text(body)
+    except (ar.PdfUnreadable, office.OfficeUnreadable) as e:
+        return None, f"{label}无法读取（{e}）"
+    if ar.is_scanned(text, min_cjk):
+        return None, f"{label}为扫描件（无文字层）"
+    return ar.parse_text(text, title, kind), None
+
+
+def _due(snap: SiteSnapshot, params: Mapping[str, Any], report_year: int) -> date:
+    spec = params["due_government"] if snap.site.kind == "portal" else params["due_department"]
+    mm, dd = (int(x) for x in spec.split("-"))
+    return date(report_year + 1, mm, dd)
+
+
+def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
+    today = snap.as_of.date()
+    year = today.year - 1
+    if today <= _due(snap, params, year):       # last year's report not due yet: judge the one before
+        year -= 1
+    due = _due(snap, params, year)
+    found = reports(snap)
+    metrics: dict[str, Any] = {"year": year, "due": due.isoformat(), "years_found": sorted(found)}
+    if year not in found:
+        if not found and (why := crawl_incomplete(snap)):
+            return CheckResult(Outcome.ERROR, "annual-report.unverified", {"year": year, "reason": why},
+                               metrics=metrics)
+        seen = "、".join(map(str, sorted(found))) or "无"
+        where = places(snap, ("annual-report",), portals(snap))
+        return CheckResult(Outcome.FAIL, "annual-report.missing", {"year": year, "found": seen},
+                           [Finding("annual-report.missing", {"year": year, "found": seen, "key": str(year),
+                                                              "looked_at": where.looked_at},
+                                    url=where.url, source_url=where.source_url,
+                                    observed=f"已找到年度：{seen}；{where.observed()}",
+                                    expected=f"{year}年度政府信息公开工作年度报告")],
+                           metrics)
+    docs = found[year]
+    doc = docs[0]
+    ev = {"url": doc.url, "source_url": doc.source_url, "anchor": doc.title}
+    findings: list[Finding] = []
+    published = min((d.date for d in docs if d.date), default=None)
+    metrics["published"] = published and published.isoformat()
+    if published is None:
+        findings.append(Finding("annual-report.undated", {"year": year}, Severity.WARN, **ev))
+    elif published > due:
+        findings.append(Finding("annual-report.late", {"year": year, "date": published.isoformat(),
+                                                       "due": due.isoformat()}, **ev,
+                                observed=published.isoformat(), expected=f"≤ {due.isoformat()}"))
+    rep, why = None, None
+    for d in docs:
+        rep, why = read(snap, d, params)
+        if rep:
+            ev = {"url": d.url, "source_url": d.source_url, "anchor": d.title}
+            break
+    if rep is None:
+        if findings and any(f.severity == Severity.FAIL for f in findings):
+            return CheckResult(Outcome.FAIL, "annual-report.problems", {"year": year, "count": 1}, findings,
+                               metrics)
+        return CheckResult(Outcome.ERROR, "annual-report.unreadable", {"year": year, "reason": why}, findings,
+                           metrics)
+    metrics.update(format=rep.format, source=rep.source, table3_rows=len(rep.table3),
+                   missing_headings=rep.missing_headings)
+    findings += _content(rep, year, params, ev)
+    previous = found.get(year - 1)
+    prev_rep = read(snap, previous[0], params)[0] if previous else None
+    findings += _arith(rep, prev_rep, ev)
+    failing = [f for f in findings if f.severity == Severity.FAIL]
+    if failing:
+        return CheckResult(Outcome.FAIL, "annual-report.problems", {"year": year, "count": len(failing)},
+                           findings, metrics)
+    if any(f.severity == Severity.WARN for f in findings):
+        return CheckResult(Outcome.WARN, "annual-report.warnings", {"year": year}, findings, metrics)
+    return CheckResult(Outcome.PASS, "annual-report.ok", {"year": year}, findings, metrics)
+
+
+def _content(rep: ar.AnnualReport, year: int, params: Mapping[str, Any], ev: dict[str, Any]) -> list[Finding]:
+    out: list[Finding] = []
+    if rep.missing_headings:
+        out.append(Finding("annual-report.headings", {"missing": "、".join(rep.missing_headings),
+                                                      "key": "headings"}, **ev,
+                           observed="缺少：" + "、".join(rep.missing_headings), expected="六个部分齐全"))
+    if year >= int(params["format_2021_from"]):
+        if rep.format == "2019":
+            out.append(Finding("annual-report.old_format", {"year": year, "key": "format"}, **ev,
+                               observed="2019年试行格式（本年新制作数量…）",
+                               expected="国办公开办函〔2021〕30号格式（本年制发件数…）"))
+        elif rep.format == "mixed":
+            out.append(Finding("annual-report.mixed_format", {"key": "format"}, Severity.WARN, **ev))
+    if not rep.table3_complete:
+        rows = [*rep.table3_missing, *rep.table3_unparsed]
+        out.append(Finding("annual-report.table_unread", {"rows": len(rows), "key": "table3"}, Severity.WARN,
+                           **ev, observed="未能读取的行：" + "、".join(rows[:8])))
+    return out
+
+
+def _arith(rep: ar.AnnualReport, prev: ar.AnnualReport | None, ev: dict[str, Any]) -> list[Finding]:
+    out = []
+    for issue in ar.arithmetic(rep, prev):
+        sev = Severity.FAIL if issue.code in ("A1", "A2", "A3", "A4") else Severity.WARN
+        out.append(Finding(f"annual-report.{issue.code.lower()}",
+                           {"where": issue.where, "key": f"{issue.code}:{issue.where}"}, sev, **ev,
+                           observed=issue.observed, expected=issue.expected))
+    return out
+
+
+MESSAGES = {
+    "annual-report.ok": "{year}年度政府信息公开工作年度报告按时公开，格式与表格核算无误",
+    "annual-report.warnings": "{year}年度报告已公开，有提示项",
+    "annual-report.problems": "{year}年度报告存在 {count} 项问题",
+    "annual-report.missing": "未找到{year}年度政府信息公开工作年度报告（已找到：{found}）",
+    "annual-report.unverified": "未找到{year}年度报告，且{reason}，无法核验",
+    "annual-report.unreadable": "{year}年度报告已找到，但{reason}，内容无法核验",
+    "annual-report.undated": "{year}年度报告未能确定公开日期，无法核验是否按时",
+    "annual-report.late": "{year}年度报告公开晚于期限（公开 {date}，期限 {due}）",
+    "annual-report.headings": "年度报告缺少规定的部分：{missing}",
+    "annual-report.old_format": "{year}年度报告仍使用2019年试行格式，应使用国办公开办函〔2021〕30号格式",
+    "annual-report.mixed_format": "年度报告表格混用2019年与2021年格式的栏目",
+    "annual-report.table_unread": "表三有 {rows} 行未能读取，相关勾稽关系无法核验",
+    "annual-report.a1": "勾稽关系A1不成立（一+二 = 三（七）+四）：{where}",
+    "annual-report.a2": "勾稽关系A2不成立（总计 = 各类申请人之和）：{where}",
+    "annual-report.a3": "勾稽关系A3不成立（（七）总计 = （一）至（六）之和）：{where}",
+    "annual-report.a4": "勾稽关系A4不成立（表四总计 = 各结果之和）：{where}",
+    "annual-report.a5": "正文数字与表格不一致：{where}",
+    "annual-report.a6": "统计年度与标题年度不一致：{where}",
+    "annual-report.a7": "与上年报告不衔接：{where}",
+}
+
+
+def _messages(prefix: str) -> dict[str, str]:
+    """Each check declares only its own (namespaced) messages."""
+    return {k: v for k, v in MESSAGES.items() if k.split(".")[0] == prefix}
+
+
+CHECKS: list[Check] = [
+    Check("annual-report", "政府信息公开工作年度报告（任务42）", judge, _messages("annual-report"),
+          {"due_department": "01-31", "due_government": "03-31", "format_2021_from": 2021, "min_cjk_chars": 50},
+          doc="上年度年报按时公开（部门1月31日、政府3月31日），六个部分、2021格式、表三表四勾稽关系（PDF/DOCX/OFD可读）"),
+]

@@ -1,0 +1,86 @@
+"""What the audit could see of a site — so every verdict is read with its evidence base.
+
+Rule: DESIGN.md "Failures are data" and the brief's "when the evidence is missing, say could
+not verify": an office acting on a report must know when a site blocked the audit (WAF
+403/412/429 or a JavaScript challenge), when robots.txt forbade it, and when the crawl stopped
+at its page or depth cap. This check deducts nothing (``level = "info"``); it states the
+coverage next to the scores. Mapped to task 28 (平台建设) and 30 (专栏专项检查).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from checks.base import Check
+from zwgk.model import CheckResult, Finding, Outcome, Severity
+from zwgk.snapshot import SiteSnapshot
+
+MESSAGES = {
+    "crawl-coverage.ok": "已抓取{pages}个页面并据此核查（被拦截{blocked}个，超出抓取上限未读{capped}个）",
+    "crawl-coverage.limited": "核查覆盖不完整：{problems}",
+    "crawl-coverage.home_blocked": "网站拦截了核查（首页返回{status}{challenge}），本网站各项结论均为无法核验",
+    "crawl-coverage.home_failed": "首页无法访问（{reason}），本网站各项结论均为无法核验",
+    "crawl-coverage.robots": "robots.txt 禁止本工具抓取首页{note}",
+    "crawl-coverage.blocked_pages": "{count}个页面被防火墙拦截（HTTP 403/412/429或脚本验证），相关内容无法核验",
+    "crawl-coverage.capped": "达到抓取上限（{why}），{count}个页面未读取，“未找到”类结论可能不完整",
+    "crawl-coverage.errors": "{count}个页面抓取失败（{kinds}）",
+}
+
+DEFAULTS: dict[str, Any] = {
+    "blocked_share_warn": 0.2,   # more than this share of pages blocked: coverage is limited
+}
+
+
+def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
+    """Summarise the crawl's coverage of this site; never a failure."""
+    home = snap.home()
+    pages = snap.pages()
+    robots = next((f for f in snap.fetches("robots")), None)
+    if home is None:
+        return CheckResult(Outcome.ERROR, "crawl-coverage.home_failed", {"reason": "未抓取"})
+    home_url = home.final_url or home.url
+    if home.error_kind == "blocked":
+        challenge = "，脚本验证页" if home.extra.get("challenge") or (home.status or 0) < 400 else ""
+        f = Finding("crawl-coverage.home_blocked", {"status": home.status or "", "challenge": challenge},
+                    Severity.WARN, url=home_url)
+        return CheckResult(Outcome.ERROR, "crawl-coverage.home_blocked", f.params, [f], {"pages": len(pages)})
+    if not home.ok:
+        reason = home.error_kind or f"HTTP {home.status}"
+        return CheckResult(Outcome.ERROR, "crawl-coverage.home_failed", {"reason": reason}, [], {"pages": len(pages)})
+
+    findings: list[Finding] = []
+    blocked = [f for f in pages if f.error_kind == "blocked"]
+    capped = [f for f in snap.fetches("link") if f.extra.get("why") in ("page_cap", "depth_cap")]
+    errors = Counter(f.error_kind for f in pages if f.error_kind and f.error_kind not in ("blocked", "disallowed"))
+    if robots is not None and robots.extra.get("blocks_audit"):
+        note = "（已按配置忽略，继续核查）" if robots.extra.get("respect_robots") is False else "，网站内容未能核查"
+        findings.append(Finding("crawl-coverage.robots", {"note": note}, Severity.WARN,
+                                url=robots.final_url or robots.url))
+    if blocked:
+        findings.append(Finding("crawl-coverage.blocked_pages", {"count": len(blocked)}, Severity.WARN,
+                                url=blocked[0].url, source_url=blocked[0].parent_url))
+    if capped:
+        why = "页面数" if any(f.extra.get("why") == "page_cap" for f in capped) else "抓取深度"
+        findings.append(Finding("crawl-coverage.capped", {"why": why, "count": len(capped)}, Severity.INFO))
+    if errors:
+        kinds = "、".join(f"{k} {n}个" for k, n in errors.most_common())
+        findings.append(Finding("crawl-coverage.errors", {"count": sum(errors.values()), "kinds": kinds}, Severity.INFO))
+    metrics = {"pages": len(pages), "blocked": len(blocked), "capped": len(capped), "errors": dict(errors)}
+    limited = [f for f in findings if f.severity == Severity.WARN]
+    if limited or len(blocked) > params["blocked_share_warn"] * max(1, len(pages)):
+        problems = "；".join(MESSAGES[f.message_id].format(**f.params) for f in limited)
+        return CheckResult(Outcome.WARN, "crawl-coverage.limited", {"problems": problems}, findings, metrics)
+    return CheckResult(Outcome.PASS, "crawl-coverage.ok",
+                       {"pages": len(pages), "blocked": len(blocked), "capped": len(capped)}, findings, metrics)
+
+
+CHECKS = [Check(
+    id="crawl-coverage",
+    title="核查覆盖范围",
+    judge=judge,
+    messages=MESSAGES,
+    defaults=DEFAULTS,
+    needs=("crawl",),          # runs when the home page failed too: that is what it reports
+    doc="说明本次核查看到了什么：被拦截、robots禁止、达到抓取上限、抓取失败的页面（不扣分）",
+)]

@@ -1,0 +1,208 @@
+"""Documents a unit publishes, found in the stored crawl: shared by the disclosure checks.
+
+A document is found by its title (a page title, a list item, an attachment's anchor, and for an
+attachment named "附件1" the linking page's title) mentioning a keyword; the budget, annual-report,
+interpretation, regulations and channels checks read these. Whose document it is (this unit's,
+another unit's, the portal's unified platform) is decided from the names in the title.
+``crawl_incomplete`` says when absence proves nothing (DOMAIN.md: never "missing" on a crawl that
+did not finish).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlsplit
+
+from zwgk.parsing.dates import ascii_digits, labelled_date, parse_date
+from zwgk.parsing.lists import item_groups
+from zwgk.snapshot import SiteSnapshot
+
+ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip", ".rar", ".et")
+DISCLOSURE_KEYWORDS = ("预算", "决算", "年度报告", "年报", "债务", "债券")
+
+
+@dataclass
+class Doc:
+    """A titled document seen on the site: an article page, a list item or an attachment link."""
+
+    title: str
+    url: str
+    date: date | None
+    source_url: str | None = None     # page listing or linking it
+    context: str = ""                  # the linking page's title (attachments named "附件1")
+    is_attachment: bool = False
+    site_id: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.context} {self.title}".strip()
+
+
+def is_attachment(url: str) -> bool:
+    return urlsplit(url).path.lower().endswith(ATTACHMENT_EXT)
+
+
+def page_text(snap: SiteSnapshot, url: str) -> str:
+    tree = snap.tree(url)
+    if tree is None:
+        return ""
+    body = tree.find("body")
+    return re.sub(r"\s+", " ", (body if body is not None else tree).text_content())
+
+
+def page_date(snap: SiteSnapshot, url: str) -> date | None:
+    """An article's publication date: PubDate meta, then a 发布时间 label in its text."""
+    f = snap.page(url)
+    if f is None:
+        return None
+    meta = {k.lower(): v for k, v in (f.meta or {}).items()}
+    d = parse_date(meta.get("pubdate") or meta.get("publishdate") or meta.get("firstpublishedtime"))
+    return d or labelled_date(page_text(snap, url)[:3000])
+
+
+def documents(snap: SiteSnapshot, keywords: tuple[str, ...] = DISCLOSURE_KEYWORDS) -> list[Doc]:
+    """Documents whose title mentions one of ``keywords`` (cached per snapshot and keyword set)."""
+    cache: dict[tuple[str, ...], list[Doc]] = snap.__dict__.setdefault("_disclosure_docs", {})
+    if keywords in cache:
+        return cache[keywords]
+    by_url: dict[str, Doc] = {}
+    today = snap.as_of.date()
+
+    def add(doc: Doc) -> None:
+        if not any(k in doc.label for k in keywords):
+            return
+        old = by_url.get(doc.url)
+        if old is None or (old.date is None and doc.date is not None):
+            by_url[doc.url] = doc
+
+    for f in snap.pages():
+        if not f.ok or not (f.content_type or "").startswith("text/html"):
+            continue
+        html = snap.html(f) or ""
+        if not any(k in html for k in keywords):
+            continue
+        url = f.final_url or f.url
+        meta = {k.lower(): v for k, v in (f.meta or {}).items()}
+        title = meta.get("articletitle") or f.title or ""
+        own_date = page_date(snap, url)
+        add(Doc(title, url, own_date, site_id=snap.site.id))
+        tree = snap.tree(f)
+        listed: set[str] = set()
+        for group in item_groups(tree, url, today=today) if tree is not None else []:
+            for it in group:
+                if it.url:
+                    listed.add(it.url)
+                    add(Doc(it.title, it.url, it.date, url, title, is_attachment(it.url), snap.site.id))
+        for ln in snap.links(url):
+            if ln.tag == "a" and ln.target_url not in listed and is_attachment(ln.target_url):
+                # an attachment of an article carries the article's date
+                add(Doc(ln.anchor or ln.target_url.rsplit("/", 1)[-1], ln.target_url, own_date, url, title,
+                        True, snap.site.id))
+    cache[keywords] = list(by_url.values())
+    return cache[keywords]
+
+
+# -- units ----------------------------------------------------------------------
+_ORG = re.compile(r"[\u4e00-\u9fff（）()]{2,30}?(?:局|办公室|办|委员会|委|院|所|中心|街道办事处|街道|镇|乡|"
+                  r"管委会|政府|分局|大队|馆|队|部|处|会)")
+
+
+def unit_core(unit: str, district: str = "") -> str:
+    """'红海湾经济开发区发展和财政局' / '区发展和财政局' → '发展和财政局'."""
+    u = re.sub(r"[（(][^）)]*[）)]", "", unit)
+    if district and u.startswith(district):
+        u = u[len(district):]
+    return re.sub(r"^(?:区|市|县)", "", u)
+
+
+def names_unit(text: str, unit: str, district: str = "") -> bool:
+    core = unit_core(unit, district)
+    return bool(core) and core in re.sub(r"\s+", "", text)
+
+
+_ORG_SUFFIX = (r"(?:局|办公室|委员会|管委会|管理委员会|街道办事处|街道|镇人民政府|中心|院|所|分局|大队|馆|"
+               r"人民政府|办)")
+
+
+def _named_after_year(t: str, district: str) -> list[str]:
+    """Units a title names after its year: "2026年区教育局部门预算", "2026年度部门预算（区教育局）".
+    Only explicit forms (a 区/市/县/镇 or district prefix right after the year, or a unit alone in
+    brackets), so that budget vocabulary (部门预算, 三公经费, 情况说明) is never read as a unit."""
+    prefix = r"(?:区|市|县|镇" + (f"|{re.escape(district)}" if district else "") + ")"
+    out = [m.group(1) for m in re.finditer(
+        rf"20\d{{2}}年度?({prefix}[\u4e00-\u9fff]{{1,16}}?{_ORG_SUFFIX})(?=部门|单位|本级|机关|预算|决算|政府信息|"
+        rf"年度|关于|$)", t)]
+    out += [m.group(1) for m in re.finditer(rf"[（(]({prefix}?[\u4e00-\u9fff]{{1,16}}?{_ORG_SUFFIX})[）)]", t)]
+    return out
+
+
+def ownership(snap: SiteSnapshot, text: str) -> str:
+    """'own' (names this unit), 'other' (names another unit), 'none' (names no unit)."""
+    district = snap.district.get("name", "")
+    t = ascii_digits(re.sub(r"\s+", "", text))
+    if names_unit(t, snap.site.unit, district) or names_unit(t, snap.site.name, district):
+        return "own"
+    lead = re.split(r"20\d{2}", t, maxsplit=1)[0]          # units are usually named before the year
+    for s in snap.sites():
+        if s.id != snap.site.id and (names_unit(lead, s.unit, district)
+                                     or any(names_unit(n, s.unit, district) for n in _named_after_year(t, district))):
+            return "other"
+    if _named_after_year(t, district):
+        return "other"
+    if snap.site.kind == "portal":
+        rest = lead.replace(district, "") if district else lead
+        rest = re.sub(r"人民政府|管理委员会|管委会|政府|本级|区级|全区", "", rest)
+        return "other" if _ORG.search(rest) else "own"
+    return "other" if _ORG.search(lead.replace(district, "") if district else lead) else "none"
+
+
+def doc_owner(snap: SiteSnapshot, doc: Doc) -> str:
+    """Ownership by the document's own title; an attachment named "附件1" by its page's title too."""
+    own = ownership(snap, doc.title)
+    if own == "none" and doc.is_attachment and doc.context:
+        return ownership(snap, doc.context)
+    return own
+
+
+def unit_documents(snap: SiteSnapshot, keywords: tuple[str, ...] = DISCLOSURE_KEYWORDS) -> list[Doc]:
+    """This unit's documents: its own site's (unless they name another unit) plus other sites'
+    documents that name it — the portal's unified 预决算/年报 platform, or a finance bureau's site
+    publishing every unit's budget."""
+    out = [d for d in documents(snap, keywords) if doc_owner(snap, d) != "other"]
+    seen = {d.url for d in out}
+    for s in snap.sites():
+        other = snap.other(s.id) if s.id != snap.site.id else None
+        if other is None:
+            continue
+        for d in documents(other, keywords):
+            if d.url not in seen and names_unit(ascii_digits(d.label), snap.site.unit, snap.district.get("name", "")):
+                out.append(d)
+                seen.add(d.url)
+    return out
+
+
+def portals(snap: SiteSnapshot) -> list[SiteSnapshot]:
+    """The other portal sites of the run (their unified 预决算/年报 platforms count for every unit)."""
+    return [o for s in snap.sites() if s.id != snap.site.id and s.kind == "portal" and (o := snap.other(s.id))]
+
+
+def crawl_incomplete(snap: SiteSnapshot) -> str | None:
+    """Why absence proves nothing on this crawl (home failed, blocked, page cap reached), or None."""
+    home = snap.home()
+    if home is None or not home.ok:
+        return "首页未能抓取"
+    tree = snap.tree(home)
+    visible = len(re.sub(r"\s+", "", tree.text_content() or "")) if tree is not None else 0
+    readable = [p for p in snap.pages() if p.ok and p.body_hash]
+    if visible < 200 and len(readable) <= 3 and "<script" in (snap.html(home) or "").lower():
+        # An app shell (<div id="app">) filled by JavaScript: nothing to read is not nothing published.
+        return f"首页内容由脚本生成（可见文字{visible}字），仅抓取到{len(readable)}个页面"
+    blocked = [f for f in snap.pages() if f.error_kind in ("blocked", "disallowed")]
+    if blocked:
+        return f"{len(blocked)} 个页面被拦截或禁止抓取"
+    capped = [f for f in snap.fetches("link") if f.extra.get("why") in ("page_cap", "depth_cap")]
+    if capped:   # pages exist that the crawl did not read (a column's links elsewhere do not count)
+        why = "页面数" if any(f.extra.get("why") == "page_cap" for f in capped) else "抓取深度"
+        return f"抓取达到{why}上限，{len(capped)}个页面未读取"
+    return None

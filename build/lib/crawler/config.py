@@ -1,0 +1,176 @@
+"""Frozen configuration objects of the crawler, built from the raw sites.toml tables.
+
+``[network]`` and ``[crawl]`` (docs/CONTRACTS.md "sites.toml") arrive as plain dicts;
+:meth:`CrawlSettings.from_mapping` applies the defaults and validates them, so the rest
+of the crawler reads typed, immutable values and never a module global (DESIGN.md
+"The crawler": small frozen config objects).
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_UA = "zwgk-audit/0.1 (government website audit; +mailto:webmaster@localhost)"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _ns(entry: str) -> tuple[str, int]:
+    """Parse a nameserver "ip", "ip:port" or "[v6]:port" into (address, port)."""
+    s = entry.strip()
+    if s.startswith("["):
+        host, _, rest = s[1:].partition("]")
+        port = int(rest[1:]) if rest.startswith(":") else 53
+    elif s.count(":") == 1:
+        host, _, p = s.partition(":")
+        port = int(p)
+    else:
+        host, port = s, 53
+    ipaddress.ip_address(host)  # raises ValueError on a name: resolvers must be addresses
+    return host, port
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    nameservers: tuple[tuple[str, int], ...] = ()   # empty: the system resolver config
+    static_hosts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    allow_private: bool = False
+    allow_networks: tuple[str, ...] = ()
+    user_agent: str = DEFAULT_UA
+    ca_bundle: str | None = None                    # extra trust anchors (tests, intranet CAs)
+    dns_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    max_pages: int = 500
+    max_depth: int = 5
+    concurrency: int = 16
+    per_host_concurrency: int = 4
+    delay: float = 0.2
+    timeout: float = 15.0              # total per request, body included (trickling servers)
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    max_bytes: int = 5_000_000         # raw bytes on the wire
+    max_decompressed: int = 20_000_000
+    max_redirects: int = 5
+    retries: int = 2
+    retry_backoff: float = 0.5
+    respect_robots: bool = True
+    check_external: bool = True
+    external_per_host: int = 10
+    max_external: int = 300
+    max_link_checks: int = 2000        # in-scope targets checked but not crawled, per site
+    attachment_max_bytes: int = 10_000_000
+    external_max_bytes: int = 512_000
+    ipv6_l2_sample: int = 50
+    ipv6_l3_sample: int = 100
+    probe_timeout: float = 15.0        # 国办秘函〔2019〕19号: a probe fails after 15 s
+    max_query_variants: int = 50       # trap defence: distinct queries per path
+    max_pagination: int = 200          # script-written pagination pages per list
+    max_robots_delay: float = 10.0     # cap on a robots Crawl-delay we honour
+    # National registries linked from every page footer (党政机关标识, ICP/公安备案, 找错): the
+    # identity check reads the links themselves; fetching them from every audited site every
+    # night only loads those services. Links to these hosts are stored as skipped, not checked.
+    skip_hosts: tuple[str, ...] = ("bszs.conac.cn", "dcs.conac.cn", "beian.miit.gov.cn",
+                                   "www.beian.gov.cn", "zfwzgl.www.gov.cn")
+
+    @property
+    def robots_token(self) -> str:
+        return "zwgk-audit"
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    network: NetworkConfig
+    crawl: CrawlConfig
+
+    @classmethod
+    def from_mapping(cls, network: dict[str, Any] | None, crawl: dict[str, Any] | None) -> CrawlSettings:
+        return cls(network_from_mapping(network or {}), crawl_from_mapping(crawl or {}))
+
+
+def network_from_mapping(m: dict[str, Any]) -> NetworkConfig:
+    known = set(NetworkConfig.__dataclass_fields__)
+    unknown = set(m) - known
+    if unknown:
+        raise ConfigError(f"[network]: unknown keys {sorted(unknown)}")
+    ua = str(m.get("user_agent") or DEFAULT_UA)
+    if not ua.isascii():
+        raise ConfigError("[network] user_agent must be ASCII (HTTP header)")
+    for cidr in m.get("allow_networks", ()):
+        ipaddress.ip_network(cidr, strict=False)
+    static = {str(h).lower().rstrip("."): tuple(str(ipaddress.ip_address(a)) for a in addrs)
+              for h, addrs in (m.get("static_hosts") or {}).items()}
+    try:
+        ns = tuple(_ns(s) for s in m.get("nameservers") or ())
+    except ValueError as e:
+        raise ConfigError(f"[network] nameservers: {e}") from e
+    return NetworkConfig(
+        nameservers=ns, static_hosts=static,
+        allow_private=bool(m.get("allow_private", False)),
+        allow_networks=tuple(m.get("allow_networks") or ()),
+        user_agent=ua,
+        ca_bundle=m.get("ca_bundle"),
+        dns_timeout=float(m.get("dns_timeout", 5.0)),
+    )
+
+
+def crawl_from_mapping(m: dict[str, Any]) -> CrawlConfig:
+    fields = CrawlConfig.__dataclass_fields__
+    unknown = set(m) - set(fields)
+    if unknown:
+        raise ConfigError(f"[crawl]: unknown keys {sorted(unknown)}")
+    kw: dict[str, Any] = {}
+    for k, v in m.items():
+        default = fields[k].default
+        if isinstance(default, tuple):
+            kw[k] = tuple(str(x).lower() for x in (v if isinstance(v, (list, tuple)) else [v]))
+            continue
+        kw[k] = type(default)(v) if default is not None else v
+        if isinstance(kw[k], (int, float)) and not isinstance(kw[k], bool) and kw[k] < 0:
+            raise ConfigError(f"[crawl] {k} must not be negative")
+    cfg = CrawlConfig(**kw)
+    if cfg.concurrency < 1 or cfg.per_host_concurrency < 1:
+        raise ConfigError("[crawl] concurrency and per_host_concurrency must be >= 1")
+    return cfg
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    """One ``[[site]]`` entry as the crawler needs it."""
+
+    id: str
+    url: str
+    hosts: tuple[str, ...] = ()
+    column_of: str | None = None
+    respect_robots: bool = True
+    max_pages: int = 500
+    max_depth: int = 5
+
+    @classmethod
+    def from_config(cls, site: dict[str, Any], crawl: CrawlConfig) -> SiteSpec:
+        url = str(site["url"])
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"site {site.get('id')}: url must be http(s)://host/...: {url!r}")
+        if not parts.path:
+            url += "/"
+        return cls(id=str(site["id"]), url=url,
+                   hosts=tuple(str(h).lower() for h in site.get("hosts") or ()),
+                   column_of=site.get("column_of"),
+                   respect_robots=bool(site.get("respect_robots", crawl.respect_robots)),
+                   max_pages=int(site.get("max_pages", crawl.max_pages)),
+                   max_depth=int(site.get("max_depth", crawl.max_depth)))
+
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.url).hostname or "").lower()
+
+    @property
+    def is_column(self) -> bool:
+        return bool(self.column_of)

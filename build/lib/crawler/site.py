@@ -1,0 +1,356 @@
+"""One site's crawl: frontier (in memory, mirrored in the store), caps, robots, and what each
+fetch turns into (docs/CONTRACTS.md "What the crawler stores").
+
+Order of work: home page (depth 0) → pages breadth-first (rank 0) → in-scope link checks,
+attachments and outbound links (rank 1). A page URL popped after the page cap, or found
+beyond the depth cap, is checked as a ``link`` instead (status only, no parsing), up to
+``max_link_checks``.
+"""
+from __future__ import annotations
+
+import asyncio
+import heapq
+import json
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawler.config import CrawlConfig, NetworkConfig, SiteSpec
+from crawler.decoding import decode
+from crawler.fetcher import Fetcher, Result
+from crawler.netguard import AddressPolicy, ip_literal
+from crawler.parse import PageInfo, parse_html
+from crawler.robots import RobotsCache
+from crawler.urls import Resolver as HrefResolver
+from crawler.urls import Scope, TrapGuard, is_attachment, is_skipped_resource, normalize, origin_of
+from crawler.writer import Writer, dumps
+from zwgk.store import FetchRow, LinkRow, Store
+
+log = logging.getLogger("zwgk.crawler")
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_JSON_TYPES = ("application/json", "text/json", "application/javascript", "text/javascript")
+
+
+@dataclass
+class RunCtx:
+    store: Store
+    run_id: int
+    net: NetworkConfig
+    cfg: CrawlConfig
+    fetcher: Fetcher
+    policy: AddressPolicy
+    robots: RobotsCache
+    writer: Writer
+    stop: threading.Event
+    stats: Counter[str] = field(default_factory=Counter)
+    hrefs: HrefResolver = field(default_factory=HrefResolver)
+
+
+class SiteCrawl:
+    def __init__(self, ctx: RunCtx, spec: SiteSpec, overrides: dict[str, Any]):
+        self.ctx, self.spec = ctx, spec
+        self.cfg = ctx.cfg
+        self.encoding_override: str | None = overrides.get("encoding")
+        self.scope = Scope(spec.url, spec.hosts, column=spec.is_column)
+        self.traps = TrapGuard(self.cfg.max_query_variants)
+        self.start = normalize(spec.url) or spec.url
+        self._heap: list[tuple[int, int, int, str, str, str | None, str]] = []
+        self.seen: set[str] = set()
+        self._seq = 0
+        self.pages_taken = 0
+        self.links_taken = 0
+        self.ext_total = 0
+        self.ext_hosts: Counter[str] = Counter()
+        self.inflight = 0
+        self._wake = asyncio.Event()
+        self.home_info: PageInfo | None = None
+        self.home_result: FetchRow | None = None
+        self.prev_run: int | None = None
+        self.prev: dict[str, Any] = {}
+        self.done = Counter[str]()  # purpose -> stored rows (resume bookkeeping)
+        self.counts: Counter[str] = Counter()   # progress: pages, errors
+
+    # -- frontier -------------------------------------------------------------
+    def restore(self) -> None:
+        """Rebuild the in-memory frontier of a resumed run from the store."""
+        st, run = self.ctx.store, self.ctx.run_id
+        for r in st.frontier(run, self.spec.id):
+            self.seen.add(r["url"])
+            self._seq = max(self._seq, (r["seq"] or 0) + 1)
+            if r["url"].count("?"):
+                self.traps.reason(r["url"])  # re-count query variants
+            if r["state"] == "queued":
+                rank = 0 if r["kind"] == "page" else 1
+                heapq.heappush(self._heap, (rank, r["depth"], r["seq"] or 0, r["url"], r["kind"],
+                                            r["parent_url"], r["extra"]))
+        for purpose, url, family in st.fetch_summary(run, self.spec.id):
+            self.done[purpose] += 1
+            if family is None:
+                if purpose in ("home", "page"):
+                    self.pages_taken += 1
+                elif purpose in ("link", "attachment"):
+                    self.links_taken += 1
+                elif purpose == "external":
+                    self.ext_total += 1
+                    self.ext_hosts[urlsplit(url).netloc] += 1
+        self.counts["pages"] = self.pages_taken
+
+    def enqueue(self, url: str, depth: int, parent: str | None, kind: str,
+                extra: dict[str, Any] | None = None) -> None:
+        if url in self.seen:
+            return
+        self.seen.add(url)
+        seq = self._seq
+        self._seq += 1
+        ex = dumps(extra or {})
+        reason = self.traps.reason(url) if kind in ("page", "link") else None
+        if reason is None and kind == "external":
+            host = urlsplit(url).netloc
+            if (urlsplit(url).hostname or "") in self.cfg.skip_hosts:
+                reason = "skip_hosts"          # never fetched: the links check reports it as not checked
+            elif self.ext_total >= self.cfg.max_external or self.ext_hosts[host] >= self.cfg.external_per_host:
+                reason = "external cap"
+            else:
+                self.ext_total += 1
+                self.ext_hosts[host] += 1
+        if reason is None:
+            parts = urlsplit(url)
+            lit = ip_literal(parts.hostname or "")
+            try:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+            except ValueError:
+                port = None
+            why = self.ctx.policy.refusal(lit, port) if lit else None
+            if why:
+                # Never fetched: stored as skipped with the reason, and as a refused check row
+                # so the link checks see it (docs/CONTRACTS.md error_kind "refused").
+                self.ctx.writer.fetch(FetchRow(self.ctx.run_id, self.spec.id,
+                                               "external" if kind == "external" else "link", url,
+                                               error_kind="refused", error_detail=f"{lit}: {why}",
+                                               depth=depth, parent_url=parent))
+                self.ctx.stats["fetch.error.refused"] += 1
+                reason = f"refused: {why}"
+        state = "skipped" if reason else "queued"
+        self.ctx.writer.add(self.spec.id, (url, depth, parent, state, kind, reason, ex, seq))
+        if reason:
+            self.ctx.stats["skipped." + reason.split(":")[0].replace(" ", "_")] += 1
+            return
+        heapq.heappush(self._heap, (0 if kind == "page" else 1, depth, seq, url, kind, parent, ex))
+        self.counts["queued"] += 1
+        self._wake.set()
+
+    def enqueue_links(self, info: PageInfo, page_url: str, depth: int) -> None:
+        for ln in info.links:
+            if ln.tag not in ("a", "iframe"):
+                continue
+            url = ln.url
+            if url in self.seen:
+                continue
+            if self.scope.contains(url):
+                if is_skipped_resource(url):
+                    continue
+                if is_attachment(url):
+                    self.enqueue(url, depth + 1, page_url, "attachment")
+                elif depth + 1 > self.spec.max_depth:
+                    # "why" tells checks a page exists that was not read (absence proves nothing)
+                    self.enqueue(url, depth + 1, page_url, "link", {"why": "depth_cap"})
+                else:
+                    self.enqueue(url, depth + 1, page_url, "page")
+            elif self.scope.same_host(url):
+                # a column's link elsewhere on its host
+                self.enqueue(url, depth + 1, page_url, "link", {"why": "out_of_column"})
+            elif self.cfg.check_external:
+                self.enqueue(url, depth + 1, page_url, "external")
+        for url in info.pagination:
+            if self.scope.contains(url):
+                self.enqueue(url, depth, page_url, "page", {"discovered": "pagination"})
+        for url in info.json_api:
+            if self.scope.same_host(url) or not self.spec.is_column:
+                self.enqueue(url, depth, page_url, "page", {"discovered": "json_api"})
+
+    def _pop(self) -> tuple[int, int, int, str, str, str | None, str] | None:
+        return heapq.heappop(self._heap) if self._heap else None
+
+    # -- workers --------------------------------------------------------------
+    async def work(self, n: int) -> None:
+        await asyncio.gather(*(self._worker() for _ in range(n)))
+
+    async def _worker(self) -> None:
+        while not self.ctx.stop.is_set():
+            item = self._pop()
+            if item is None:
+                if self.inflight == 0:
+                    self._wake.set()
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            self.inflight += 1
+            try:
+                _, depth, _, url, kind, parent, ex = item
+                await self.process(url, depth, parent, kind, json.loads(ex) if ex else {})
+            except Exception as e:
+                log.exception("site %s: crawling %s failed", self.spec.id, url)
+                self.ctx.writer.mark(self.spec.id, url, "skipped", f"crawler error: {type(e).__name__}")
+                self.ctx.stats["crawler.error"] += 1
+            finally:
+                self.inflight -= 1
+                self.counts["queued"] -= 1
+                self._wake.set()
+                self.ctx.writer.maybe_flush()
+
+    async def process(self, url: str, depth: int, parent: str | None, kind: str, extra: dict[str, Any]) -> None:
+        purpose = kind
+        if kind == "page":
+            if self.pages_taken < self.spec.max_pages:
+                self.pages_taken += 1
+            else:
+                purpose = "link"  # over the page cap: still checked, not crawled
+                extra = {**extra, "why": "page_cap"}
+        if purpose in ("link", "attachment"):
+            if self.links_taken >= self.cfg.max_link_checks:
+                self.ctx.writer.mark(self.spec.id, url, "skipped", "link cap")
+                self.ctx.stats["skipped.link_cap"] += 1
+                return
+            self.links_taken += 1
+        row, _body, info = await self.fetch_one(url, purpose, depth=depth, parent=parent, extra=extra)
+        self.ctx.writer.mark(self.spec.id, url, "done")
+        if info is not None and row.final_url and row.final_url != url and row.final_url not in self.seen:
+            self.seen.add(row.final_url)  # the redirect target is this page: do not fetch it twice
+            self.ctx.writer.add(self.spec.id, (row.final_url, depth, url, "done", "page", "redirect target",
+                                               "{}", self._next_seq()))
+        if info is not None:
+            self.enqueue_links(info, row.final_url or url, depth)
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    # -- one fetch -> one row -------------------------------------------------
+    async def allowed(self, url: str) -> tuple[bool, bool]:
+        """(allowed, blocked_but_ignored) by the robots.txt of the URL's origin."""
+        if not self.scope.same_host(url):
+            return True, False
+        rob, _ = await self.ctx.robots.get(origin_of(url))
+        ok = rob.allowed(url, self.cfg.robots_token)
+        if ok:
+            return True, False
+        return (False, False) if self.spec.respect_robots else (True, True)
+
+    async def fetch_one(self, url: str, purpose: str, *, depth: int | None = None, parent: str | None = None,
+                        extra: dict[str, Any] | None = None, family: int | None = None,
+                        store_body: bool | None = None, parse: bool | None = None,
+                        write: bool = True) -> tuple[FetchRow, bytes | None, PageInfo | None]:
+        """Fetch ``url`` for ``purpose`` and build its row (written unless ``write`` is False).
+
+        Returns the row, the body as received (whether stored or not) and the parsed page
+        when it is to be crawled further.
+        """
+        ctx, cfg = self.ctx, self.cfg
+        extra = dict(extra or {})
+        row = FetchRow(ctx.run_id, self.spec.id, purpose, url, family=family, depth=depth, parent_url=parent,
+                       extra=extra)
+        if purpose not in ("robots", "external", "https", "soft404"):
+            ok, ignored = await self.allowed(url)
+            if not ok:
+                row.error_kind, row.error_detail = "disallowed", "robots.txt disallows this URL"
+                ctx.stats["fetch.error.disallowed"] += 1
+                if write:
+                    ctx.writer.fetch(row)
+                return row, None, None
+            if ignored:
+                extra["robots_disallowed"] = True
+        headers: dict[str, str] = {}
+        prev = self.prev.get(url) if purpose in ("home", "page") and family is None else None
+        if prev is not None:
+            h = json.loads(prev["headers"] or "{}")
+            if h.get("etag"):
+                headers["If-None-Match"] = h["etag"]
+            if h.get("last-modified"):
+                headers["If-Modified-Since"] = h["last-modified"]
+        max_bytes, oversize_ok = cfg.max_bytes, False
+        if purpose == "attachment":
+            max_bytes, oversize_ok = cfg.attachment_max_bytes, True
+        elif purpose == "external":
+            max_bytes, oversize_ok = cfg.external_max_bytes, True
+        elif purpose == "link":
+            oversize_ok = True
+        res = await ctx.fetcher.fetch(url, family=family, max_bytes=max_bytes, oversize_ok=oversize_ok,
+                                      headers=headers)
+        body = res.body
+        if res.status == 304 and prev is not None and not res.error_kind:
+            # Unchanged since the previous run: reuse its stored body (conditional request).
+            body = ctx.store.body(prev["body_hash"])
+            res.status = prev["status"]
+            res.headers.setdefault("content-type", prev["content_type"] or "")
+            extra.update(revalidated=True, http_status=304, from_run=self.prev_run)
+            ctx.stats["fetch.not_modified"] += 1
+        self._fill(row, res)
+        if body is not None:
+            row.size = len(body)
+        if res.address and family is not None:
+            extra["address"] = res.address
+        if res.truncated:
+            extra["body_skipped"] = f"over {max_bytes} bytes"
+        ctx.stats["fetch.ok" if row.error_kind is None else f"fetch.error.{row.error_kind}"] += 1
+        ctx.stats["bytes"] += res.size or 0
+        if row.error_kind:
+            self.counts["errors"] += 1
+        ct = res.content_type
+        info: PageInfo | None = None
+        is_html = ct in _HTML_TYPES or (ct is None and body is not None and body.lstrip()[:1] == b"<")
+        if purpose == "page" and body is not None and not is_html and ct and not ct.startswith(("text/", "application/json")) \
+                and extra.get("discovered") != "json_api":
+            row.purpose = purpose = "attachment"  # a page URL that serves a PDF is an attachment
+        if body is not None and (is_html or purpose in ("page", "home") or ct in _JSON_TYPES):
+            text, row.encoding, row.encoding_rule = decode(body, res.headers.get("content-type"),
+                                                           self.encoding_override)
+            want_parse = parse if parse is not None else purpose in ("home", "page")
+            if is_html and (want_parse or purpose in ("link", "soft404", "external")):
+                info = parse_html(text, res.final_url or url, ctx.hrefs, max_discovered=cfg.max_pagination)
+                row.title, row.meta, row.dates = info.title, info.meta, info.dates
+                if info.error:
+                    extra["parse_error"] = info.error
+                if not want_parse or not self.scope.contains(res.final_url or url):
+                    if want_parse and not self.scope.contains(res.final_url or url):
+                        extra["left_scope"] = True
+                    info = None
+            elif want_parse and (ct in _JSON_TYPES or extra.get("discovered") == "json_api"):
+                info = PageInfo(links=[], pagination=[], json_api=[])
+                from crawler.gather import json_urls  # small helper shared with gathering
+                info.links = json_urls(text, res.final_url or url)
+        keep = store_body if store_body is not None else purpose in (
+            "home", "page", "attachment", "external", "soft404", "robots", "sitemap", "link")
+        stored = body if keep and body is not None and not (purpose == "link" and not is_html) else None
+        if info is not None and purpose in ("home", "page") and write:
+            ctx.writer.links(self.spec.id, [LinkRow(url, ln.url, ln.anchor, ln.region, ln.tag)
+                                            for ln in info.links])
+            self.counts["pages"] += 1
+            ctx.stats["pages"] += 1
+            ctx.stats["links"] += len(info.links)
+        elif purpose in ("home", "page"):
+            self.counts["pages"] += 1
+            ctx.stats["pages"] += 1
+        if write:
+            ctx.writer.fetch(row, stored)
+        return row, body, info
+
+    @staticmethod
+    def _fill(row: FetchRow, res: Result) -> None:
+        row.final_url = res.final_url
+        row.status = res.status
+        row.error_kind, row.error_detail = res.error_kind, res.error_detail
+        row.redirects = list(res.redirects)
+        row.headers = {k: v for k, v in res.headers.items()
+                       if k in ("last-modified", "etag", "content-type", "content-length", "location",
+                                "server", "strict-transport-security")}
+        row.content_type = res.content_type
+        row.size = res.size
+        row.elapsed_ms = res.elapsed_ms
+        if res.attempts > 1:
+            row.extra["attempts"] = res.attempts
+        if res.ttfb_ms is not None:
+            row.extra["ttfb_ms"] = res.ttfb_ms

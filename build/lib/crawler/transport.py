@@ -1,0 +1,137 @@
+"""An httpx transport that resolves names itself and connects only where policy allows.
+
+httpcore asks its network backend to ``connect_tcp(host, port)`` with the URL's hostname
+and later calls ``start_tls(..., server_hostname=host)`` on the stream. Resolving inside
+our backend therefore connects to the address *we* chose and judged (own DNS, SSRF policy,
+address family pin) while the Host header and the TLS SNI keep the real hostname.
+
+A pinned family needs its own connection pool: httpcore pools connections by origin, so a
+pool shared between families would happily reuse an IPv4 connection for an "IPv6" fetch.
+"""
+from __future__ import annotations
+
+import ssl
+import typing
+
+import httpcore
+import httpx
+
+from crawler.dns import Resolver
+from crawler.netguard import AddressPolicy, RefusedAddress
+
+
+class DNSFailure(Exception):
+    def __init__(self, host: str, kind: str, family: int | None):
+        fam = f" (IPv{family})" if family else ""
+        super().__init__(f"{host}: {kind}{fam}")
+        self.host, self.kind, self.family = host, kind, family
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self, resolver: Resolver, policy: AddressPolicy, family: int | None = None):
+        self.resolver = resolver
+        self.policy = policy
+        self.family = family
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: typing.Iterable[typing.Any] | None = None
+                          ) -> httpcore.AsyncNetworkStream:
+        addrs, err = await self.resolver.addresses(host, self.family)
+        if not addrs:
+            raise DNSFailure(host, err or "noanswer", self.family)
+        refused: list[tuple[str, str]] = []
+        last: Exception | None = None
+        for addr in addrs:
+            why = self.policy.refusal(addr, port)
+            if why:
+                # A DNS answer mixing public and private addresses (rebinding) only
+                # ever gets us to the public ones.
+                refused.append((addr, why))
+                continue
+            try:
+                return await self._inner.connect_tcp(addr, port, timeout=timeout,
+                                                     local_address=local_address,
+                                                     socket_options=socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
+                last = e
+        if last is not None:
+            raise last
+        raise RefusedAddress(host, refused[0][0], refused[0][1])
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: typing.Iterable[typing.Any] | None = None
+                                  ) -> httpcore.AsyncNetworkStream:  # pragma: no cover
+        raise httpcore.ConnectError("unix sockets are not used by the crawler")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def make_client(backend: GuardedBackend, ssl_context: ssl.SSLContext, *, max_connections: int,
+                timeout: httpx.Timeout, user_agent: str) -> httpx.AsyncClient:
+    """One keep-alive client over our backend; redirects are followed by the fetcher."""
+    transport = httpx.AsyncHTTPTransport(verify=ssl_context, trust_env=False)
+    # httpx does not expose httpcore's network_backend; swap in an equivalent pool that
+    # has it (same arguments httpx would pass). httpx is pinned <0.29 in pyproject.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=ssl_context, max_connections=max_connections,
+        max_keepalive_connections=max_connections, keepalive_expiry=15.0,
+        http1=True, http2=False, network_backend=backend)
+    return httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False,
+                             trust_env=False,
+                             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate",
+                                      "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+                                      "Accept-Language": "zh-CN,zh;q=0.9"})
+
+
+def ssl_contexts(ca_bundle: str | None) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """(verifying, non-verifying) contexts; the second only to *record* a bad certificate."""
+    import certifi
+
+    verified = ssl.create_default_context(cafile=certifi.where())
+    if ca_bundle:
+        verified.load_verify_locations(cafile=ca_bundle)
+    unverified = ssl.create_default_context()
+    unverified.check_hostname = False
+    unverified.verify_mode = ssl.CERT_NONE
+    return verified, unverified
+
+
+def peer_cert(stream: typing.Any, verified: bool) -> dict[str, typing.Any]:
+    """Certificate facts from the TLS stream of a response (``network_stream`` extension)."""
+    obj = stream.get_extra_info("ssl_object") if stream is not None else None
+    if obj is None:
+        return {}
+    info: dict[str, typing.Any] = obj.getpeercert() or {}
+    if not info:
+        der = obj.getpeercert(binary_form=True)
+        info = _decode_der(der) if der else {}
+    def name(rdns: typing.Any) -> str:
+        return ", ".join(f"{k}={v}" for rdn in rdns or () for k, v in rdn)
+    out = {"not_after": info.get("notAfter"), "not_before": info.get("notBefore"),
+           "issuer": name(info.get("issuer")), "subject": name(info.get("subject")),
+           "san": [v for k, v in info.get("subjectAltName", ()) if k == "DNS"],
+           "tls_version": obj.version()}
+    return out
+
+
+def _decode_der(der: bytes) -> dict[str, typing.Any]:
+    # The stdlib only parses a certificate it verified; for an unverified one use CPython's
+    # test decoder on a PEM file (no extra dependency for a once-per-site record).
+    import os
+    import tempfile
+
+    decode = getattr(ssl._ssl, "_test_decode_cert", None)  # type: ignore[attr-defined]
+    if decode is None:
+        return {}
+    fd, path = tempfile.mkstemp(suffix=".pem")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(ssl.DER_cert_to_PEM_cert(der))
+        return dict(decode(path))
+    except Exception:  # noqa: BLE001 - a cert we cannot decode is still recorded as unverified
+        return {}
+    finally:
+        os.unlink(path)

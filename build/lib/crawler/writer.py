@@ -1,0 +1,81 @@
+"""Batched, atomic writes of crawl results.
+
+A fetch row, its body, its links, the frontier entries it discovered and the frontier
+mark "done" for its URL are committed in the same transaction. That is the whole resume
+story: a crawl killed with SIGKILL loses at most the last uncommitted batch, whose URLs
+are still "queued" in the frontier and are fetched again on resume — so every stored page
+is stored exactly once and nothing stored is lost. Batching keeps SQLite off the critical
+path (DESIGN.md "Storage": batched writes).
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+
+from zwgk.store import FetchRow, LinkRow, Store
+
+FrontierRow = tuple[str, int, str | None, str, str, str | None, str, int]
+
+
+class Writer:
+    def __init__(self, store: Store, run_id: int, *, max_rows: int = 150, max_age: float = 0.5):
+        self.store, self.run_id = store, run_id
+        self.max_rows, self.max_age = max_rows, max_age
+        self._fetches: list[tuple[FetchRow, bytes | None]] = []
+        self._links: dict[str, list[LinkRow]] = defaultdict(list)
+        self._adds: dict[str, list[FrontierRow]] = defaultdict(list)
+        self._marks: dict[str, list[tuple[str, str, str | None]]] = defaultdict(list)
+        self._dns: list[tuple[str, str, list[str], str | None]] = []
+        self._n = 0
+        self._last = time.monotonic()
+
+    def fetch(self, row: FetchRow, body: bytes | None = None) -> None:
+        self._fetches.append((row, body))
+        self._n += 1
+
+    def links(self, site_id: str, rows: list[LinkRow]) -> None:
+        self._links[site_id].extend(rows)
+        self._n += len(rows) // 20
+
+    def add(self, site_id: str, row: FrontierRow) -> None:
+        self._adds[site_id].append(row)
+
+    def mark(self, site_id: str, url: str, state: str, reason: str | None = None) -> None:
+        self._marks[site_id].append((url, state, reason))
+
+    def dns(self, host: str, rtype: str, answers: list[str], error: str | None) -> None:
+        self._dns.append((host, rtype, answers, error))
+
+    def maybe_flush(self) -> None:
+        if self._n >= self.max_rows or time.monotonic() - self._last >= self.max_age:
+            self.flush()
+
+    def flush(self) -> None:
+        self._last = time.monotonic()
+        if not (self._fetches or self._links or self._adds or self._marks or self._dns):
+            return
+        st = self.store
+        with st.transaction():
+            for row, body in self._fetches:
+                if body is not None:
+                    row.body_hash = st.save_body(body)
+                st.add_fetch(row)
+            for site, links in self._links.items():
+                st.add_links(self.run_id, site, links)
+            for site, adds in self._adds.items():
+                st.frontier_add(self.run_id, site, adds)
+            for site, marks in self._marks.items():
+                st.frontier_mark(self.run_id, site, marks)
+            for host, rtype, answers, error in self._dns:
+                st.add_dns(self.run_id, host, rtype, answers, error)
+        self._fetches.clear()
+        self._links.clear()
+        self._adds.clear()
+        self._marks.clear()
+        self._dns.clear()
+        self._n = 0
+
+
+def dumps(extra: dict[str, object]) -> str:
+    return json.dumps(extra, ensure_ascii=False, separators=(",", ":")) if extra else "{}"

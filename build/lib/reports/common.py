@@ -1,0 +1,76 @@
+"""Shared helpers of the writers: flatten the results model, neutralise untrusted text.
+
+Everything here reads only the results model (``zwgk.results.build_results``).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+# Excel/LibreOffice run a cell starting with these as a formula (CSV injection, OWASP);
+# tab and CR are included because some importers strip them and then see the formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+STATUS_ORDER = {"new": 0, "open": 1, "fixed": 2}
+
+
+def is_formula_like(text: str) -> bool:
+    return text.startswith(FORMULA_PREFIXES)
+
+
+def csv_safe(value: Any) -> str:
+    """A CSV field Excel shows as text: formula-like text gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    text = _CONTROL.sub("", text)
+    return "'" + text if is_formula_like(text) else text
+
+
+def clean_text(value: Any, limit: int = 32000) -> str:
+    """Strip control characters XML cannot carry; cap at Excel's cell limit."""
+    text = _CONTROL.sub("", "" if value is None else str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def safe_href(url: Any) -> str | None:
+    """Only http(s) URLs become links: a crawled ``javascript:`` URL must never be clickable."""
+    if not isinstance(url, str) or not url:
+        return None
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return url.strip() if scheme in ("http", "https") else None
+
+
+def site_index(model: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["id"]: s for s in model.get("sites", [])}
+
+
+def finding_rows(model: dict[str, Any], *, include_fixed: bool = True,
+                 severities: tuple[str, ...] = ("fail",)) -> list[dict[str, Any]]:
+    """Current findings (and fixed ones) flattened with their site and check, in report order."""
+    rows: list[dict[str, Any]] = []
+    for s in model.get("sites", []):
+        titles = {c["check_id"]: c.get("title", c["check_id"]) for c in s.get("checks", [])}
+        current = [f for c in s.get("checks", []) for f in c.get("findings", [])
+                   if f.get("severity") in severities]
+        fixed = list(s.get("fixed", [])) if include_fixed else []
+        for f in current + fixed:
+            rows.append({**f, "site_name": s.get("name", s["id"]), "unit": s.get("unit", ""),
+                         "check_title": titles.get(f["check_id"], f["check_id"])})
+    rows.sort(key=lambda r: (r["unit"], r["site_id"], STATUS_ORDER.get(r.get("status") or "", 3),
+                             r["check_id"]))
+    return rows
+
+
+def tasks_text(numbers: list[int] | None) -> str:
+    return "、".join(f"任务{n}" for n in numbers or [])
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"

@@ -1,0 +1,220 @@
+"""The ``zwgk`` command.
+
+Exit codes (also in the README):
+  0  done (an audit that found problems still exits 0: findings are data, not errors)
+  1  unexpected error (a bug: the traceback is logged)
+  2  bad configuration or usage (the message names file:line or the site id and key)
+  3  the audit was interrupted; ``zwgk audit --resume`` continues it
+  4  the store cannot be used (unknown run id, unreadable database)
+  5  another audit is already running on this database
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from zwgk.config import ConfigError
+from zwgk.store import StoreError
+
+EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_STORE, EXIT_BUSY = 0, 1, 2, 3, 4, 5
+DEFAULT_DB = "zwgk.sqlite"
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    fmts = tuple(f.strip() for f in text.split(",") if f.strip())
+    bad = [f for f in fmts if f not in ("json", "html", "xlsx", "csv")]
+    if bad:
+        raise argparse.ArgumentTypeError(f"unknown format(s) {', '.join(bad)} (json, html, xlsx, csv)")
+    return fmts
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="zwgk", description="政务公开 compliance crawler and auditor.")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    a = sub.add_parser("audit", help="crawl, judge, score and report every configured site")
+    a.add_argument("--sites", required=True, help="sites.toml: what is audited")
+    a.add_argument("--rules", help="rules.toml (default: the bundled one)")
+    a.add_argument("--db", default=DEFAULT_DB, help=f"SQLite store (default {DEFAULT_DB})")
+    a.add_argument("--out", help="report folder (default: <reports_dir>/run-<id>)")
+    a.add_argument("--as-of", help="judge as of this date/time (ISO, audit time zone); default now")
+    a.add_argument("--resume", action="store_true", help="continue the newest interrupted run of these sites")
+    a.add_argument("--format", type=_formats, default=("json", "html", "xlsx", "csv"),
+                   help="comma-separated: json,html,xlsx,csv")
+    a.add_argument("--no-progress", action="store_true", help="plain log lines even on a terminal")
+
+    r = sub.add_parser("report", help="re-judge and re-render a stored run (no network)")
+    r.add_argument("--run", type=int, required=True, help="run id (see `zwgk runs`)")
+    r.add_argument("--db", default=DEFAULT_DB)
+    r.add_argument("--rules", help="rules.toml to judge with (default: the bundled one)")
+    r.add_argument("--out", help="report folder")
+    r.add_argument("--format", type=_formats, default=("json", "html", "xlsx", "csv"))
+
+    ls = sub.add_parser("runs", help="list stored runs")
+    ls.add_argument("--db", default=DEFAULT_DB)
+
+    d = sub.add_parser("diff", help="new / still open / fixed findings between two runs")
+    d.add_argument("run_a", type=int)
+    d.add_argument("run_b", type=int)
+    d.add_argument("--db", default=DEFAULT_DB)
+    d.add_argument("--rules")
+
+    rv = sub.add_parser("review", help="the annual 回头看 review of all 50 tasks")
+    rv.add_argument("--year", type=int, required=True)
+    rv.add_argument("--db", default=DEFAULT_DB)
+    rv.add_argument("--rules")
+    rv.add_argument("--out", default=".", help="folder for review-<year>.xlsx/.html")
+
+    dm = sub.add_parser("demo", help="serve the bundled demo district on loopback and audit it")
+    dm.add_argument("--out", default="demo-output", help="folder for the database, sites.toml and reports")
+    dm.add_argument("--today", help="pretend today is this date (YYYY-MM-DD)")
+    dm.add_argument("--serve", action="store_true", help="keep serving after the audit (Ctrl-C stops)")
+
+    pr = sub.add_parser("probe", help="one availability probe of every site's home page")
+    pr.add_argument("--sites", required=True)
+    pr.add_argument("--db", default=DEFAULT_DB)
+
+    sc = sub.add_parser("schedule", help="run nightly audits and hourly probes (APScheduler)")
+    sc.add_argument("--sites", required=True)
+    sc.add_argument("--db", default=DEFAULT_DB)
+    sc.add_argument("--rules")
+    sc.add_argument("--log-file")
+    sc.add_argument("--once", action="store_true", help="run one probe round and exit")
+    sc.add_argument("--audit-now", action="store_true", help="also start an audit right away")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # one line per request drowns the crawler's own progress; the store keeps every fetch anyway
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    try:
+        return _dispatch(args)
+    except ConfigError as e:
+        print(f"zwgk: configuration error:\n{e}", file=sys.stderr)
+        return EXIT_CONFIG
+    except StoreError as e:
+        print(f"zwgk: {e}", file=sys.stderr)
+        return EXIT_STORE
+    except Exception as e:
+        from zwgk.pipeline import AuditBusy
+
+        if isinstance(e, AuditBusy):
+            print(f"zwgk: {e}", file=sys.stderr)
+            return EXIT_BUSY
+        logging.getLogger("zwgk").exception("unexpected error")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("zwgk: interrupted; `zwgk audit --resume` continues the run", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from zwgk import pipeline
+
+    if args.command == "audit":
+        s = pipeline.audit(args.sites, rules_path=args.rules, db_path=args.db, out_dir=args.out,
+                           as_of=args.as_of, resume=args.resume, formats=args.format,
+                           progress=False if args.no_progress else None)
+        _print_summary(s)
+        return EXIT_INTERRUPTED if s.status == "interrupted" else EXIT_OK
+    if args.command == "report":
+        s = pipeline.rejudge(args.run, db_path=args.db, rules_path=args.rules, out_dir=args.out,
+                             formats=args.format)
+        _print_summary(s)
+        return EXIT_OK
+    if args.command == "runs":
+        return _runs(args.db)
+    if args.command == "diff":
+        return _diff(args)
+    if args.command == "review":
+        return _review(args)
+    if args.command == "demo":
+        from zwgk.demo.run import run_demo
+
+        return run_demo(Path(args.out), today=date.fromisoformat(args.today) if args.today else None,
+                        keep_serving=args.serve)
+    if args.command == "probe":
+        for site_id, ok in pipeline.probe_round(args.sites, db_path=args.db):
+            print(f"{site_id}: {'ok' if ok else 'FAILED'}")
+        return EXIT_OK
+    if args.command == "schedule":
+        import scheduler
+
+        argv = ["--sites", args.sites, "--db", args.db]
+        argv += ["--rules", args.rules] if args.rules else []
+        argv += ["--log-file", args.log_file] if args.log_file else []
+        argv += ["--once"] if args.once else []
+        argv += ["--audit-now"] if args.audit_now else []
+        argv += ["-v"] if args.verbose else []
+        return scheduler.main(argv)
+    raise AssertionError(args.command)
+
+
+def _print_summary(s: pipeline.AuditSummary) -> None:  # noqa: F821 - imported lazily
+    for line in s.summary_lines:
+        print(line)
+    for fmt, path in s.report_paths.items():
+        print(f"{fmt}: {path}")
+
+
+def _runs(db: str) -> int:
+    from zwgk.store import Store
+
+    if not Path(db).exists():
+        print(f"zwgk: {db}: no such database", file=sys.stderr)
+        return EXIT_STORE
+    store = Store(db)
+    print(f"{'id':>4}  {'status':<12} {'as of':<17} {'finished':<17} {'pages':>6} {'rules':<9} name")
+    for r in store.runs():
+        as_of = datetime.fromisoformat(r["as_of"])
+        fin = datetime.fromisoformat(r["finished_at"]).astimezone(as_of.tzinfo) if r["finished_at"] else None
+        pages = json.loads(r["stats"] or "{}").get("pages", "")
+        print(f"{r['id']:>4}  {r['status']:<12} {as_of:%Y-%m-%d %H:%M}  {fin.strftime('%Y-%m-%d %H:%M') if fin else '':<17}"
+              f" {pages:>6} {(r['rules_hash'] or '')[:8]:<9} {r['audit_name']}")
+    store.close()
+    return EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from zwgk.results import diff_runs
+    from zwgk.rules import load_rules
+    from zwgk.store import Store
+
+    store = Store(args.db)
+    d = diff_runs(store, args.run_a, args.run_b, load_rules(args.rules).data)
+    for status, label in (("new", "新发现"), ("open", "仍未整改"), ("fixed", "已整改")):
+        items = d.get(status, [])
+        print(f"{label}（{status}）: {len(items)}")
+        for f in items:
+            print(f"  [{f.get('site_id')}] {f.get('check_id')}: {f.get('text', f.get('message_id'))}"
+                  f"{'  ' + f['url'] if f.get('url') else ''}")
+    store.close()
+    return EXIT_OK
+
+
+def _review(args: argparse.Namespace) -> int:
+    from reports.review import build_review, write_review
+    from zwgk.rules import load_rules
+    from zwgk.store import Store
+
+    store = Store(args.db)
+    review = build_review(store, args.year, load_rules(args.rules).data)
+    paths = write_review(review, Path(args.out))
+    for fmt, path in paths.items():
+        print(f"{fmt}: {path}")
+    store.close()
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

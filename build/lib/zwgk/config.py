@@ -1,0 +1,307 @@
+"""``sites.toml``: what is audited, loaded and validated before anything is crawled.
+
+Every problem is reported as ``file:line: [table] key: what is wrong`` and the
+CLI exits with status 2 (see README "Exit codes"), so a typo never becomes a
+half-run audit. Defaults for [crawl] live in ``crawler/config.py``; this module
+only checks names and types so that errors surface here, with a line number.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from zwgk.tomlpos import Positions, where
+
+SITE_KINDS = ("portal", "department", "street")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+# key -> (types, required)
+AUDIT_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
+    "name": ((str,), True), "timezone": ((str,), False), "region_code": ((str,), False),
+    "reports_dir": ((str,), False),
+}
+def _types_of(dc: type) -> dict[str, tuple[type, ...]]:
+    """Accepted TOML types per field of a crawler config dataclass (the crawler owns the defaults)."""
+    out: dict[str, tuple[type, ...]] = {}
+    for name, f in dc.__dataclass_fields__.items():  # type: ignore[attr-defined]
+        d = f.default
+        out[name] = ((bool,) if isinstance(d, bool) else (int, float) if isinstance(d, (int, float))
+                     else (list,) if isinstance(d, tuple) else (str,))
+    return out
+
+
+def _network_keys() -> dict[str, tuple[type, ...]]:
+    from crawler.config import NetworkConfig
+
+    keys = _types_of(NetworkConfig)
+    keys.update({"nameservers": (list,), "allow_networks": (list,), "static_hosts": (dict,), "https_port": (int,)})
+    return keys
+
+
+def _crawl_keys() -> dict[str, tuple[type, ...]]:
+    from crawler.config import CrawlConfig
+
+    keys = _types_of(CrawlConfig)
+    for k in ("max_pages", "max_depth", "concurrency", "per_host_concurrency", "max_redirects", "retries"):
+        keys[k] = (int,)
+    return keys
+
+
+SCHEDULE_KEYS: dict[str, tuple[type, ...]] = {
+    "audit_cron": (str,), "probe_interval_minutes": (int, float), "probe_jitter_seconds": (int, float),
+    "summary_cron": (str,), "misfire_grace_hours": (int, float),
+}
+SITE_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
+    "id": ((str,), True), "name": ((str,), True), "url": ((str,), True), "unit": ((str,), True),
+    "kind": ((str,), True), "hosts": ((list,), False), "respect_robots": ((bool,), False),
+    "max_pages": ((int,), False), "max_depth": ((int,), False), "column_of": ((str,), False),
+    "services": ((bool,), False), "delay": ((int, float), False), "encoding": ((str,), False),
+}
+TOP_KEYS = ("audit", "network", "crawl", "schedule", "site")
+SCHEDULE_DEFAULTS = {"audit_cron": "0 2 * * *", "probe_interval_minutes": 60, "probe_jitter_seconds": 120,
+                     "misfire_grace_hours": 20}
+
+
+class ConfigError(Exception):
+    """Bad configuration; the message names file and line. CLI exit status 2."""
+
+
+@dataclass
+class AuditConfig:
+    path: Path
+    text: str
+    audit: dict[str, Any]
+    network: dict[str, Any]
+    crawl: dict[str, Any]
+    schedule: dict[str, Any]
+    sites: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def timezone(self) -> str:
+        return str(self.audit["timezone"])
+
+    @property
+    def reports_dir(self) -> Path:
+        d = Path(self.audit["reports_dir"])
+        return d if d.is_absolute() else self.path.parent / d
+
+    def site(self, site_id: str) -> dict[str, Any]:
+        return next(s for s in self.sites if s["id"] == site_id)
+
+
+def read_config_text(path: Path) -> str:
+    """A configuration file's text; a missing or unreadable file is a ConfigError naming it."""
+    try:
+        return path.read_text("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from None
+
+
+def parse_toml(text: str, path: Path) -> dict[str, Any]:
+    """TOML to a dict; a syntax error is a ConfigError naming the file (the CLI's exit 2, not a traceback)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: TOML syntax error: {e}") from None
+
+
+def load_sites(path: str | Path) -> AuditConfig:
+    path = Path(path)
+    return parse_sites(read_config_text(path), path)
+
+
+def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
+    path = Path(path)
+    data = parse_toml(text, path)
+    pos = Positions(text)
+    errors: list[str] = []
+
+    def err(table: str, index: int, key: str | None, msg: str) -> None:
+        label = f"[[{table}]] #{index + 1}" if table == "site" else f"[{table}]"
+        errors.append(f"{where(path, pos, table, index, key)}: {label}{' ' + key if key else ''}: {msg}")
+
+    for k in data:
+        if k not in TOP_KEYS:
+            errors.append(f"{where(path, pos, k)}: unknown table or key {k!r} (expected one of {', '.join(TOP_KEYS)})")
+
+    audit = _table(data, "audit", err)
+    _check_keys(audit, "audit", 0, {k: v[0] for k, v in AUDIT_KEYS.items()},
+                [k for k, v in AUDIT_KEYS.items() if v[1]], err)
+    audit.setdefault("timezone", "Asia/Shanghai")
+    audit.setdefault("reports_dir", "audit-reports")
+    if isinstance(audit.get("timezone"), str):
+        try:
+            ZoneInfo(audit["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            err("audit", 0, "timezone", f"unknown time zone {audit['timezone']!r}")
+    rc = audit.get("region_code")
+    if isinstance(rc, str) and not re.fullmatch(r"\d{2,6}", rc):
+        err("audit", 0, "region_code", f"{rc!r} is not a 行政区划代码 prefix (2-6 digits)")
+
+    network = _table(data, "network", err)
+    _check_keys(network, "network", 0, _network_keys(), [], err)
+    for ns in network.get("nameservers", []) if isinstance(network.get("nameservers"), list) else []:
+        if not isinstance(ns, str) or parse_nameserver(ns) is None:
+            err("network", 0, "nameservers", f"{ns!r} is not \"ip\" or \"ip:port\"")
+    for cidr in network.get("allow_networks", []) if isinstance(network.get("allow_networks"), list) else []:
+        try:
+            ipaddress.ip_network(str(cidr), strict=False)
+        except ValueError:
+            err("network", 0, "allow_networks", f"{cidr!r} is not a CIDR network")
+    for host, addrs in (network.get("static_hosts") or {}).items():
+        for a in addrs if isinstance(addrs, list) else [addrs]:
+            try:
+                ipaddress.ip_address(str(a))
+            except ValueError:
+                err("network", 0, "static_hosts", f"{host}: {a!r} is not an IP address")
+    if isinstance(network.get("ca_bundle"), str):
+        # relative to the sites file, so a config folder can carry its intranet CA
+        ca = Path(network["ca_bundle"])
+        network["ca_bundle"] = str(ca if ca.is_absolute() else path.parent / ca)
+    network.setdefault("allow_private", False)
+    network.setdefault("allow_networks", [])
+
+    crawl = _table(data, "crawl", err)
+    _check_keys(crawl, "crawl", 0, _crawl_keys(), [], err)
+    for k, v in crawl.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
+            err("crawl", 0, k, f"must not be negative (got {v})")
+
+    schedule = _table(data, "schedule", err)
+    _check_keys(schedule, "schedule", 0, SCHEDULE_KEYS, [], err)
+    for key in ("audit_cron", "summary_cron"):
+        if isinstance(schedule.get(key), str):
+            msg = _cron_problem(schedule[key])
+            if msg:
+                err("schedule", 0, key, msg)
+    schedule = {**SCHEDULE_DEFAULTS, **schedule}
+
+    raw_sites = data.get("site", [])
+    if not isinstance(raw_sites, list) or not raw_sites:
+        errors.append(f"{path}: no [[site]] entries: nothing to audit")
+        raw_sites = raw_sites if isinstance(raw_sites, list) else []
+    sites: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for i, s in enumerate(raw_sites):
+        s = dict(s)
+        _check_keys(s, "site", i, {k: v[0] for k, v in SITE_KEYS.items()},
+                    [k for k, v in SITE_KEYS.items() if v[1]], err)
+        sid = s.get("id")
+        if isinstance(sid, str):
+            if not _ID.match(sid):
+                err("site", i, "id", f"{sid!r}: use lower-case letters, digits, '-' or '_'")
+            if sid in seen:
+                err("site", i, "id", f"duplicate site id {sid!r} (first at site #{seen[sid] + 1})")
+            seen.setdefault(sid, i)
+        url = s.get("url")
+        if isinstance(url, str):
+            problem = url_problem(url)
+            if problem:
+                err("site", i, "url", problem)
+        kind = s.get("kind")
+        if isinstance(kind, str) and kind not in SITE_KINDS:
+            err("site", i, "kind", f"{kind!r} is not one of {', '.join(SITE_KINDS)}")
+        for h in s.get("hosts", []) if isinstance(s.get("hosts"), list) else []:
+            if not isinstance(h, str) or not re.fullmatch(r"[A-Za-z0-9.-]+(:\d+)?", h):
+                err("site", i, "hosts", f"{h!r} is not a host name")
+        s.setdefault("hosts", [])
+        sites.append(s)
+
+    ids = {s.get("id") for s in sites}
+    for i, s in enumerate(sites):
+        parent = s.get("column_of")
+        if parent is None:
+            continue
+        if parent == s.get("id") or parent not in ids:
+            err("site", i, "column_of", f"{parent!r} is not the id of another [[site]]")
+            continue
+        p = next(x for x in sites if x.get("id") == parent)
+        if p.get("column_of"):
+            err("site", i, "column_of", f"{parent!r} is itself a column; point at the site that hosts it")
+        elif isinstance(s.get("url"), str) and isinstance(p.get("url"), str) and \
+                urlsplit(s["url"]).hostname != urlsplit(p["url"]).hostname:
+            err("site", i, "url", f"a column of {parent!r} must be on its host {urlsplit(p['url']).hostname}")
+
+    if not errors:
+        # the crawler's own checks (ASCII user agent, concurrency ≥ 1, ...), with a line number
+        from crawler.config import ConfigError as CrawlerConfigError
+        from crawler.config import CrawlSettings
+
+        try:
+            CrawlSettings.from_mapping(network, crawl)
+        except (CrawlerConfigError, ValueError, TypeError) as e:
+            msg = str(e)
+            table = "network" if msg.startswith("[network]") else "crawl"
+            key = next((k for k in (network if table == "network" else crawl) if k in msg), None)
+            errors.append(f"{where(path, pos, table, 0, key)}: {msg}")
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return AuditConfig(path=path, text=text, audit=audit, network=network, crawl=crawl,
+                       schedule=schedule, sites=sites)
+
+
+def _table(data: dict[str, Any], name: str, err: Any) -> dict[str, Any]:
+    t = data.get(name, {})
+    if not isinstance(t, dict):
+        err(name, 0, None, "must be a table")
+        return {}
+    return dict(t)
+
+
+def _check_keys(table: dict[str, Any], name: str, index: int, types: dict[str, tuple[type, ...]],
+                required: list[str], err: Any) -> None:
+    for k, v in table.items():
+        if k not in types:
+            err(name, index, k, f"unknown key (known: {', '.join(sorted(types))})")
+        elif not isinstance(v, types[k]) or (isinstance(v, bool) and bool not in types[k]):
+            err(name, index, k, f"expected {' or '.join(t.__name__ for t in types[k])}, got {type(v).__name__}")
+    for k in required:
+        if k not in table:
+            err(name, index, None, f"missing required key {k!r}")
+
+
+def url_problem(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as e:
+        return f"{url!r} is not a valid URL: {e}"
+    if parts.scheme not in ("http", "https"):
+        return f"{url!r}: only http:// and https:// URLs can be audited"
+    if not parts.hostname:
+        return f"{url!r} has no host"
+    if port == 0:
+        return f"{url!r}: port 0"
+    return None
+
+
+def parse_nameserver(spec: str) -> tuple[str, int] | None:
+    """"1.2.3.4", "1.2.3.4:53", "::1", "[::1]:5353" -> (ip, port)."""
+    m = re.fullmatch(r"\[([0-9a-fA-F:.]+)\](?::(\d+))?", spec)
+    host, port = (m.group(1), m.group(2)) if m else (spec, None)
+    if not m and spec.count(":") == 1:
+        host, port = spec.split(":")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    p = int(port) if port else 53
+    return (host, p) if 0 < p < 65536 else None
+
+
+def _cron_problem(expr: str) -> str | None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expr)
+    except ValueError as e:
+        return f"{expr!r} is not a crontab expression (minute hour day month weekday): {e}"
+    return None

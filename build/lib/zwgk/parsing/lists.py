@@ -1,0 +1,507 @@
+"""Read the item list of a column page without knowing its CMS (DOMAIN.md §9).
+
+A list item is recognised by structure, not by class names: the largest
+single-link container around an ``<a>`` (``li``, ``tr``, ``dd``, ``div`` …),
+grouped with its repeated siblings; its date is the text node that is nothing
+but a date (``<span>2021-03-05</span>``, ``<td>[03-05]</td>``,
+``发布时间：2021-03-05 10:20``) — a title that mentions a year is not a date.
+Month-day dates take their year from the nearest preceding year header
+("2021年") or, failing that, the audit year (rolled back one year when that
+would put the item in the future).
+
+JSON lists (gkmlpt and other provincial platforms) are read by key names:
+a list of objects with a title-like and a date-like key.
+
+Pure: text in, items out. ``None`` from :func:`items_from_json` means "not a
+list I can read" (could not verify), ``[]`` means "a list that says it is empty".
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, tzinfo
+from typing import Any
+from urllib.parse import urljoin
+
+import lxml.html
+
+from zwgk.parsing.dates import DEFAULT_TZ, date_only, labelled_date, parse_date
+
+BLANK_MARKERS = ("暂无信息", "暂无数据", "暂无内容", "暂无记录", "暂无文章", "暂无相关", "没有相关信息", "无相关信息",
+                 "建设中", "正在建设", "维护中", "正在维护", "敬请期待", "没有记录", "暂无",
+                 "共0条", "0条记录", "共0篇", "没有找到相关记录", "无记录")
+
+
+@dataclass
+class RawItem:
+    title: str
+    url: str | None
+    date: date | None
+    date_text: str | None = None
+    date_source: str = ""        # list | list-md+header | list-md+audit-year | json:<key> | ""
+    date_hint: bool = False      # undated, but the item shows date-like text we could not read
+
+
+_YEAR_HEADER = re.compile(r"^[\[【(（]?\s*((?:19|20)\d{2})\s*年(?:度)?\s*[\]】)）]?[\u4e00-\u9fff]{0,6}$")
+_CHROME = re.compile(r"(?:^|[\s_-])(?:nav\w*|menu\w*|header|head|top|footer|foot|bottom|daohang|dh|copyright|"
+                     r"yqlj|friend\w*|crumbs?|breadcrumb|position|location|dqwz|share|page|pages|pager|"
+                     r"pagination|fenye)(?:$|[\s_-])", re.IGNORECASE)
+_SKIP_TAGS = {"script", "style", "noscript", "template", "select", "option", "textarea"}
+_CONTAINER_TAGS = {"li", "tr", "dd", "dt", "p", "div", "td", "span", "article", "section", "h3", "h4", "h5", "em"}
+_WS = re.compile(r"\s+")
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+_DS_SCRIPT = re.compile(r"<script\b[^>]*>\s*(<datastore\b.*?</datastore>)\s*</script>", re.IGNORECASE | re.DOTALL)
+_DS_BARE = re.compile(r"(?:<\?xml[^>]*\?>\s*)?<datastore\b.*?</datastore>", re.IGNORECASE | re.DOTALL)
+_DS_RECORD = re.compile(r"<record\b[^>]*>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.IGNORECASE | re.DOTALL)
+
+
+def expand_datastores(html: str) -> str:
+    """Hanweb (大汉) JCMS lists as plain HTML.
+
+    JCMS ships a column's first records inside ``<script type="text/xml"><datastore><recordset>
+    <record><![CDATA[<li>…</li>]]></record>…`` and its ``dataproxy.jsp`` answers with the same
+    ``<datastore>`` as an XML document; a browser script turns them into the list. Each record's
+    CDATA is the list item's HTML: put it where the script was so lists, links and dates are read.
+    """
+    if "<datastore" not in html and "<DATASTORE" not in html:
+        return html
+
+    def records(m: re.Match[str]) -> str:
+        return '<div class="datastore">' + "".join(_DS_RECORD.findall(m.group(0))) + "</div>"
+
+    out = _DS_SCRIPT.sub(records, html)
+    if "<datastore" in out.lower():
+        out = _DS_BARE.sub(records, out)
+        if not re.search(r"<(?:html|body)\b", out, re.IGNORECASE):
+            out = f"<html><body>{out}</body></html>"
+    return out
+
+
+def parse_html(html: str | bytes) -> Any | None:
+    if isinstance(html, str):
+        html = expand_datastores(html)
+    try:
+        doc = lxml.html.document_fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    for bad in list(doc.iter(*_SKIP_TAGS, lxml.etree.Comment)):
+        parent = bad.getparent()
+        if parent is not None:
+            tail = bad.tail
+            parent.remove(bad)
+            if tail and tail.strip():   # keep tail text: it belongs to the parent
+                prev = parent.text or ""
+                try:
+                    parent.text = prev + tail
+                except ValueError:      # control characters lxml refuses to set back
+                    parent.text = _XML_BAD.sub("", prev + tail)
+    return doc
+
+
+def _clean(s: str | None) -> str:
+    return _WS.sub(" ", s or "").strip()
+
+
+def _text_nodes(el: Any) -> list[str]:
+    """Text nodes of ``el`` in document order (not its own tail)."""
+    out: list[str] = []
+    for node in el.iter():
+        if node.text:
+            out.append(node.text)
+        if node is not el and node.tail:
+            out.append(node.tail)
+    return out
+
+
+_ROW_TAGS = ("li", "tr", "dd", "dl")
+# The label in front of a breadcrumb trail ("当前位置：首页 > …"); the column reader finds trails by it too.
+CRUMB_LABEL = re.compile(r"当前位置|您的位置|你的位置|所在位置|您现在的位置|当前页面")
+
+
+def _has_nested_list(el: Any) -> bool:
+    """A table or list inside: a layout element, not one list item."""
+    return any(True for _ in el.iterdescendants("table", "ul", "ol"))
+
+
+def _distinct_hrefs(el: Any) -> int:
+    return len({(a.get("href") or "").split("#")[0] for a in el.iter("a") if a.get("href")})
+
+
+def in_chrome(el: Any) -> bool:
+    """Inside site chrome (nav, header, footer, breadcrumb, pager) by tag or class/id tokens."""
+    node = el
+    while node is not None:
+        if node.tag in ("nav", "header", "footer"):
+            return True
+        tokens = f"{node.get('class') or ''} {node.get('id') or ''}"
+        if tokens.strip() and _CHROME.search(tokens):
+            return True
+        node = node.getparent()
+    return False
+
+
+def _year_headers(doc: Any) -> dict[Any, int]:
+    """Document-order index of each element → year header in force there (for [MM-DD] lists)."""
+    current: int | None = None
+    out: dict[Any, int] = {}
+    for el in doc.iter():
+        if current is not None:
+            out[el] = current
+        if el.tag == "a":
+            continue
+        for t in (el.text,):
+            m = _YEAR_HEADER.match(_clean(t)) if t else None
+            if m:
+                current = int(m.group(1))
+                out[el] = current
+        if el.tail:
+            m = _YEAR_HEADER.match(_clean(el.tail))
+            if m:
+                current = int(m.group(1))
+    return out
+
+
+def _in_link(node: Any) -> bool:
+    return node.tag == "a" or any(True for _ in node.iterancestors("a"))
+
+
+def _own_nodes(container: Any) -> list[str]:
+    """Cleaned text nodes of ``container`` outside its links (the title is not the date)."""
+    out: list[str] = []
+    for node in container.iter():
+        if node.text and not _in_link(node):
+            out.append(_clean(node.text))
+        if node is not container and node.tail:
+            parent = node.getparent()
+            if parent is not None and not _in_link(parent):
+                out.append(_clean(node.tail))
+    return [t for t in out if t]
+
+
+_YM = re.compile(r"^((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+_Y = re.compile(r"^((?:19|20)\d{2})\s*年?$")
+_DAY = re.compile(r"^(\d{1,2})\s*[日号]?$")
+_MD_NODE = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?$")
+_DATE_FRAGMENT = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}|(?<!\d)\d{1,2}\s*[-/.月]\s*\d{1,2}(?!\d)")
+
+
+def _split_date(nodes: list[str]) -> tuple[date, str] | None:
+    """A date printed in pieces, as calendar-style list templates do: ``<b>05</b><i>2026-03</i>``,
+    ``<span>2026</span><span>03-05</span>`` (either order)."""
+    short = [t for t in nodes if len(t) <= 10]
+    ym = next((m for m in map(_YM.match, short) if m), None)
+    day = next((m for m in map(_DAY.match, short) if m), None)
+    if ym and day:
+        try:
+            return date(int(ym.group(1)), int(ym.group(2)), int(day.group(1))), f"{ym.group(0)} {day.group(0)}"
+        except ValueError:
+            return None
+    y = next((m for m in map(_Y.match, short) if m), None)
+    md = next((m for m in map(_MD_NODE.match, short) if m), None)
+    if y and md:
+        try:
+            return date(int(y.group(1)), int(md.group(1)), int(md.group(2))), f"{y.group(0)} {md.group(0)}"
+        except ValueError:
+            return None
+    return None
+
+
+def _find_date(container: Any, year: int | None, today: date | None,
+               header: bool) -> tuple[date | None, str | None, str]:
+    got = _find_date_node(container, year, today, header)
+    if got[0] is not None:
+        return got
+    own = _own_nodes(container)
+    for t in own:
+        if len(t) <= 60:
+            d = labelled_date(t)      # "来源：区政府办 发布时间：2026-03-05 09:30"
+            if d is not None:
+                return d, t, "list"
+    split = _split_date(own)
+    if split is not None:
+        return split[0], split[1], "list"
+    return None, None, ""
+
+
+def _find_date_node(container: Any, year: int | None, today: date | None,
+                    header: bool) -> tuple[date | None, str | None, str]:
+    for raw in _text_nodes(container):
+        t = _clean(raw)
+        if not t or len(t) > 40:
+            continue
+        got = date_only(t, year_hint=year)
+        if got is None:
+            continue
+        d, has_year = got
+        if has_year:
+            return d, t, "list"
+        if not header and today is not None and d > today:
+            d = d.replace(year=d.year - 1) if not (d.month == 2 and d.day == 29) else date(d.year - 1, 2, 28)
+        return d, t, "list-md+header" if header else "list-md+audit-year"
+    return None, None, ""
+
+
+def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
+                year_hint: int | None = None) -> list[list[RawItem]]:
+    """Every repeated group of link items on the page, dated or not, in document order.
+
+    ``today`` (the audit date) supplies the year of month-day dates when the
+    page has no year header; ``year_hint`` overrides it.
+    """
+    doc = parse_html(html) if isinstance(html, (str, bytes)) else html
+    if doc is None:
+        return []
+    headers = _year_headers(doc)
+    # keys hold the elements themselves: lxml proxies are recreated on access, so id() of a
+    # released proxy can be reused by another element
+    groups: dict[tuple[Any, str, str], list[tuple[RawItem, bool]]] = {}
+    order: list[tuple[Any, str, str]] = []
+    seen_containers: set[Any] = set()
+    for a in doc.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "#", "mailto:", "tel:")):
+            continue
+        title = _clean(a.get("title")) or _clean(a.text_content())
+        if not title:
+            continue
+        c = a
+        for _ in range(6):
+            p = c.getparent()
+            if p is None or p.tag in ("body", "html") or _distinct_hrefs(p) > 1:
+                break
+            c = p
+        if c.tag not in _CONTAINER_TAGS and c is not a:
+            c = a if c.tag in ("ul", "ol", "table", "tbody", "dl") else c
+        hdr_year = headers.get(c)
+        year = year_hint if year_hint is not None else hdr_year if hdr_year is not None else \
+            (today.year if today else None)
+        d, dtext, src = _find_date(c, year, today, header=year_hint is not None or hdr_year is not None)
+        if d is None and c.tag not in _ROW_TAGS:
+            # a row with a second link (解读, 附件) stops the climb early: try its row/item element —
+            # never from a row to an enclosing layout row (a table-layout page whose one cell holds the
+            # breadcrumb and the list would date the breadcrumb's 首页 with the list's first date)
+            p, hops = c.getparent(), 0
+            while p is not None and hops < 3 and p.tag not in _ROW_TAGS:
+                p, hops = p.getparent(), hops + 1
+            if p is not None and hops < 3 and _distinct_hrefs(p) <= 3 and not _has_nested_list(p):
+                c = p
+                d, dtext, src = _find_date(c, year, today, header=year_hint is not None or hdr_year is not None)
+        if c in seen_containers:
+            continue
+        seen_containers.add(c)
+        if d is None and CRUMB_LABEL.search(_clean(c.text_content())[:40]):
+            continue    # the breadcrumb (当前位置：首页 > …) is not a list item
+        parent = c.getparent()
+        key = (parent, c.tag, c.get("class") or "")
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        url = urljoin(base_url, href)
+        hint = d is None and any(_DATE_FRAGMENT.search(t) for t in _own_nodes(c) if len(t) <= 40)
+        groups[key].append((RawItem(title=title, url=url, date=d, date_text=dtext, date_source=src, date_hint=hint),
+                            in_chrome(c)))
+    out: list[list[RawItem]] = []
+    for key in order:
+        members = groups[key]
+        items = [it for it, _ in members]
+        _sequence_years(items)
+        if any(it.date for it in items):
+            out.append(items)
+        elif len(items) >= 2 and not any(ch for _, ch in members) and \
+                sum(len(it.title) for it in items) / len(items) >= 10:
+            out.append(items)   # article-like titles without dates: they count as "not updated"
+    return out
+
+
+def _replace_year(d: date, year: int) -> date:
+    return date(year, 2, 28) if (d.month, d.day) == (2, 29) and year % 4 else d.replace(year=year)
+
+
+def _sequence_years(items: list[RawItem]) -> None:
+    """Year-less dates in a newest-first list: the year drops when the month-day goes up.
+
+    The first item takes the most recent past year (done by the caller); [01-05] followed by
+    [12-20] means the second item is from the year before.
+    """
+    prev: date | None = None
+    for it in items:
+        if it.date is None or it.date_source != "list-md+audit-year":
+            continue
+        if prev is not None:
+            d = _replace_year(it.date, prev.year)
+            if (d.month, d.day) > (prev.month, prev.day):
+                d = _replace_year(d, prev.year - 1)
+            it.date = d
+        prev = it.date
+
+
+def extract_items(html: str | Any, base_url: str, *, today: date | None = None,
+                  year_hint: int | None = None) -> list[RawItem]:
+    """The page's main list: the group with the most dated items (ties: more items, earlier)."""
+    groups = item_groups(html, base_url, today=today, year_hint=year_hint)
+    if not groups:
+        return []
+    best = max(groups, key=lambda g: (sum(1 for it in g if it.date), len(g)))
+    return best
+
+
+def newest(items: list[RawItem], *, not_after: date | None = None) -> RawItem | None:
+    dated = [it for it in items if it.date and (not_after is None or it.date <= not_after)]
+    return max(dated, key=lambda it: it.date) if dated else None   # type: ignore[arg-type,return-value]
+
+
+def blank_marker(html: str | Any, markers: tuple[str, ...] | list[str] = BLANK_MARKERS) -> str | None:
+    """A short "暂无信息/建设中/维护中" or "共0条记录" notice on the page (not inside a link), or None.
+
+    Whitespace is ignored ("共 0 条记录" matches "共0条"). A marker starting with a digit must not
+    continue a number ("0条记录" is not in "共10条记录"). Text nodes are short notices: at most 30
+    characters, or 60 for count markers, which sit in pager lines ("共0条记录 第1/1页 每页20条 …").
+    """
+    doc = parse_html(html) if isinstance(html, (str, bytes)) else html
+    if doc is None:
+        return None
+    norm = [mm for mm in (_WS.sub("", m) for m in markers) if mm]
+    for el in doc.iter():
+        if el.tag == "a" or el.tag in ("title", "head", "meta"):
+            continue
+        for raw in (el.text, el.tail):
+            t = _WS.sub("", raw or "")
+            if not t or len(t) > 60:
+                continue
+            for mm in norm:
+                counted = any(ch.isdigit() for ch in mm)
+                if len(t) > (60 if counted else 30):
+                    continue
+                i = t.find(mm)
+                while i >= 0:
+                    if not (mm[0].isdigit() and i > 0 and t[i - 1].isdigit()):
+                        return _clean(raw)
+                    i = t.find(mm, i + 1)
+    return None
+
+
+_SCRIPT_HINTS = re.compile(r"\$\.(?:ajax|get|getJSON|post)\s*\(|\bfetch\s*\(|XMLHttpRequest|\baxios\b|jsonp|"
+                           r"new\s+Vue\b|createApp\s*\(|ReactDOM|template\s*\(|laypage|\.load\s*\(", re.IGNORECASE)
+
+
+def looks_script_rendered(html: str) -> bool:
+    """Signs that the list is filled by the browser (ajax, Vue templates, iframes): absence is not blankness."""
+    if not html:
+        return False
+    if "{{" in html and "}}" in html:
+        return True
+    if re.search(r"<iframe\b", html, re.IGNORECASE):
+        return True
+    scripts = "\n".join(re.findall(r"<script\b[^>]*>(.*?)</script>", html, flags=re.DOTALL | re.IGNORECASE))
+    return bool(_SCRIPT_HINTS.search(scripts))
+
+
+def page_text_nodes(html: str | Any) -> list[str]:
+    """Visible text nodes (cleaned, non-empty) — used to separate a page's own text from template chrome."""
+    doc = parse_html(html) if isinstance(html, (str, bytes)) else html
+    if doc is None:
+        return []
+    body = doc.find("body")
+    return [t for t in (_clean(x) for x in _text_nodes(body if body is not None else doc)) if t]
+
+
+# -- JSON lists ---------------------------------------------------------------
+
+def _norm_key(k: str) -> str:
+    return re.sub(r"[_\-\s]", "", k).lower()
+
+
+_TITLE_KEYS = ("title", "doctitle", "articletitle", "subject", "name", "wjbt", "bt", "topic", "headline", "maintitle")
+_DATE_KEYS = ("publishtime", "pubdate", "firstpublishtime", "publishdate", "pubtime", "releasetime", "releasedate",
+              "docreltime", "docpubtime", "fbsj", "fbrq", "date", "time", "createtime", "createdate", "created",
+              "createdat", "cwrq", "writetime", "updatetime", "modified")
+_URL_KEYS = ("url", "posturl", "link", "href", "docurl", "pcurl", "linkurl", "articleurl", "detailurl", "path", "uri")
+_LIST_KEYS = ("list", "data", "rows", "records", "items", "articles", "docs", "result", "results", "datas",
+              "content", "infolist", "doclist", "page")
+_TOTAL_KEYS = ("total", "totalcount", "count", "totalnum", "totalsize", "totalelements", "recordcount", "totalrecord")
+
+
+def load_json(text: str | bytes) -> Any | None:
+    """JSON or JSONP (``callback({...});``) text → data; None if neither."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    s = text.strip().lstrip("\ufeff")
+    m = re.match(r"^[\w.$]+\s*\((.*)\)\s*;?\s*$", s, re.DOTALL)
+    if m:
+        s = m.group(1)
+    try:
+        return json.loads(s)
+    except ValueError:
+        return None
+
+
+def _lists_of_dicts(data: Any, depth: int = 0) -> list[list[dict[str, Any]]]:
+    if depth > 6:
+        return []
+    out = []
+    if isinstance(data, list):
+        dicts = [x for x in data if isinstance(x, dict)]
+        if dicts and len(dicts) >= len(data) / 2:
+            out.append(dicts)
+        for x in data[:50]:
+            out += _lists_of_dicts(x, depth + 1)
+    elif isinstance(data, dict):
+        for v in data.values():
+            out += _lists_of_dicts(v, depth + 1)
+    return out
+
+
+def _pick(d: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, Any] | None:
+    norm = {_norm_key(k): (k, v) for k, v in d.items()}
+    for k in keys:
+        if k in norm and norm[k][1] not in (None, ""):
+            return norm[k]
+    return None
+
+
+def _explicitly_empty(data: Any, depth: int = 0) -> bool:
+    if depth > 4 or not isinstance(data, dict):
+        return False
+    for k, v in data.items():
+        nk = _norm_key(k)
+        if nk in _LIST_KEYS and v == []:
+            return True
+        if nk in _TOTAL_KEYS and v in (0, "0"):
+            return True
+        if isinstance(v, dict) and _explicitly_empty(v, depth + 1):
+            return True
+    return False
+
+
+def items_from_json(data: Any, base_url: str, *, tz: tzinfo = DEFAULT_TZ) -> list[RawItem] | None:
+    """Items of a JSON list payload; ``[]`` when it says it is empty; None when unreadable."""
+    if isinstance(data, (str, bytes)):
+        data = load_json(data)
+        if data is None:
+            return None
+    best: list[dict[str, Any]] = []
+    for lst in _lists_of_dicts(data):
+        titled = [d for d in lst if _pick(d, _TITLE_KEYS)]
+        if len(titled) >= max(1, len(lst) // 2) and len(titled) > len(best):
+            best = titled
+    if not best:
+        return [] if _explicitly_empty(data) or data == [] else None
+    items: list[RawItem] = []
+    for d in best:
+        tk = _pick(d, _TITLE_KEYS)
+        title = _clean(re.sub(r"<[^>]+>", "", str(tk[1]))) if tk else ""
+        uk = _pick(d, _URL_KEYS)
+        url = urljoin(base_url, str(uk[1])) if uk and isinstance(uk[1], str) else None
+        dt, src, raw = None, "", None
+        norm = {_norm_key(k): (k, v) for k, v in d.items()}
+        for k in _DATE_KEYS:
+            if k in norm:
+                dt = parse_date(norm[k][1], tz=tz)
+                if dt:
+                    src, raw = f"json:{norm[k][0]}", str(norm[k][1])
+                    break
+        items.append(RawItem(title=title, url=url, date=dt, date_text=raw, date_source=src))
+    return items

@@ -1,0 +1,285 @@
+"""The audit pipeline: what the CLI and ``scheduler.py`` call.
+
+    load config → crawl into the store → judge → score/render
+
+Each step reads what the previous one stored, so ``rejudge`` can redo the last
+two for any stored run without the network (after a rules change, or for the
+回头看 review).
+"""
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from zwgk.config import AuditConfig, load_sites
+from zwgk.rules import Rules, load_rules
+from zwgk.runner import judge_run
+from zwgk.store import Store
+
+log = logging.getLogger(__name__)
+DEFAULT_FORMATS = ("json", "html", "xlsx", "csv")
+
+
+class AuditBusy(Exception):
+    """Another audit holds this database (the scheduler's nightly run, or a manual one)."""
+
+
+@contextmanager
+def audit_lock(db_path: str | Path) -> Iterator[None]:
+    """One audit per database at a time, across processes (an flock beside the database).
+
+    Without it a manual ``zwgk audit`` and the scheduler's nightly run could both crawl
+    into, or resume, the same run.
+    """
+    path = Path(str(db_path) + ".audit.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AuditBusy(f"{db_path}: another audit is running on this database ({path})") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@dataclass
+class AuditSummary:
+    run_id: int
+    status: str                     # complete | interrupted | failed
+    sites: int = 0
+    pages: int = 0
+    findings: int = 0
+    vetoes: int = 0
+    duration_s: float = 0.0
+    report_paths: dict[str, Path] = field(default_factory=dict)
+    summary_lines: list[str] = field(default_factory=list)
+    model: dict[str, Any] | None = None
+
+    def line(self) -> str:
+        return (f"run {self.run_id} {self.status}: sites={self.sites} pages={self.pages} "
+                f"findings={self.findings} vetoes={self.vetoes} duration={self.duration_s:.1f}s")
+
+
+def audit(sites_path: str | Path, *, rules_path: str | Path | None = None, db_path: str | Path,
+          out_dir: str | Path | None = None, as_of: datetime | str | None = None, resume: bool = False,
+          stop: threading.Event | None = None, formats: tuple[str, ...] = DEFAULT_FORMATS,
+          progress: bool | None = None) -> AuditSummary:
+    """Crawl every configured site, judge, score and write reports.
+
+    With ``resume=True`` the newest unfinished run (running or interrupted) of the
+    same sites file is continued instead of starting a new one; nothing it stored is
+    fetched again. When ``stop`` is set mid-crawl the run is left 'interrupted'.
+    """
+    started = time.monotonic()
+    cfg = load_sites(sites_path)     # both validated before anything is stored or fetched
+    rules = load_rules(rules_path)
+    with audit_lock(db_path):
+        return _audit(cfg, rules, db_path=db_path, out_dir=out_dir, as_of=as_of, resume=resume, stop=stop,
+                      formats=formats, progress=progress, started=started)
+
+
+def _audit(cfg: AuditConfig, rules: Rules, *, db_path: str | Path, out_dir: str | Path | None,
+           as_of: datetime | str | None, resume: bool, stop: threading.Event | None,
+           formats: tuple[str, ...], progress: bool | None, started: float) -> AuditSummary:
+    from crawler.run import crawl_run
+
+    sites_path = cfg.path
+    store = Store(db_path)
+    try:
+        run_id = _resumable_run(store, cfg) if resume else None
+        if run_id is None:
+            run_id = store.begin_run(as_of=_as_of(as_of, cfg).isoformat(), audit_name=cfg.audit["name"],
+                                     sites_path=str(Path(sites_path).resolve()), sites_toml=cfg.text,
+                                     rules_toml=rules.text, site_configs={s["id"]: s for s in cfg.sites})
+            resume = False
+        else:
+            store.set_run_status(run_id, "running")
+            log.info("resuming run %s", run_id)
+        try:
+            stats = asyncio.run(crawl_run(store, run_id, cfg.sites, cfg.network, cfg.crawl,
+                                          resume=resume, stop=stop, progress=progress))
+        except BaseException:
+            store.finish_run(run_id, "interrupted")
+            raise
+        if stop is not None and stop.is_set():
+            store.finish_run(run_id, "interrupted", stats)
+            s = AuditSummary(run_id, "interrupted", sites=len(cfg.sites), pages=int(stats.get("pages", 0)),
+                             duration_s=time.monotonic() - started)
+            s.summary_lines = [s.line() + " — resume with: zwgk audit --resume"]
+            return s
+        store.update_stats(run_id, stats)
+        judge_run(store, run_id, rules)
+        # complete before rendering: the reports describe a finished run (re-render with zwgk report)
+        store.finish_run(run_id, "complete", stats)
+        summary = _render(store, run_id, rules, out_dir or cfg.reports_dir / f"run-{run_id}", formats)
+        summary.status = "complete"
+        summary.pages = _stored_pages(store, run_id)   # a resumed run counts what both sessions stored
+        summary.duration_s = time.monotonic() - started
+        summary.summary_lines.insert(0, summary.line())
+        return summary
+    finally:
+        store.close()
+
+
+def rejudge(run_id: int, *, db_path: str | Path, rules_path: str | Path | None = None,
+            out_dir: str | Path | None = None, formats: tuple[str, ...] = DEFAULT_FORMATS) -> AuditSummary:
+    """Re-judge and re-render a stored run. No network: checks read only the store."""
+    started = time.monotonic()
+    rules = load_rules(rules_path)
+    store = Store(db_path)
+    try:
+        run = store.run(run_id)
+        out = Path(out_dir) if out_dir else _stored_reports_dir(run) / f"run-{run_id}"
+        judge_run(store, run_id, rules)
+        summary = _render(store, run_id, rules, out, formats)
+        summary.status = run["status"]
+        summary.pages = _stored_pages(store, run_id)
+        summary.duration_s = time.monotonic() - started
+        summary.summary_lines.insert(0, summary.line())
+        return summary
+    finally:
+        store.close()
+
+
+def probe_round(sites_path: str | Path, *, db_path: str | Path) -> list[tuple[str, bool]]:
+    """One availability probe of every own site's home page (the rubric wants ≥ 20 a day)."""
+    from crawler.run import probe_sites
+
+    cfg = load_sites(sites_path)
+    store = Store(db_path)
+    try:
+        return asyncio.run(probe_sites(store, cfg.sites, cfg.network, cfg.crawl))
+    finally:
+        store.close()
+
+
+def _stored_reports_dir(run: Any) -> Path:
+    """The reports folder the run's own sites.toml named (relative to that file)."""
+    import tomllib
+
+    base = Path(run["sites_path"] or ".").parent
+    try:
+        configured = tomllib.loads(run["sites_toml"] or "").get("audit", {}).get("reports_dir", "audit-reports")
+    except tomllib.TOMLDecodeError:
+        configured = "audit-reports"
+    return Path(configured) if Path(configured).is_absolute() else base / configured
+
+
+def _render(store: Store, run_id: int, rules: Rules, out_dir: str | Path,
+            formats: tuple[str, ...]) -> AuditSummary:
+    from reports import write_reports
+    from zwgk.results import build_results
+
+    model = build_results(store, run_id, rules.data)
+    paths = write_reports(model, Path(out_dir), formats) if formats else {}
+    sites = model.get("sites", [])
+    findings = sum(1 for s in sites for c in s.get("checks", []) for f in c.get("findings", [])
+                   if f.get("severity") == "fail")
+    vetoes = sum(1 for s in sites if s.get("score", {}).get("vetoed"))
+    summary = AuditSummary(run_id, "complete", sites=len(sites), findings=findings, vetoes=vetoes,
+                           report_paths=paths, model=model)
+    summary.summary_lines = _summary_lines(model)
+    return summary
+
+
+def _summary_lines(model: dict[str, Any]) -> list[str]:
+    lines = []
+    for s in model.get("sites", []):
+        sc = s.get("score", {})
+        verdict = sc.get("verdict", "?")
+        value = sc.get("score")
+        lines.append(f"  {s.get('name', s.get('id'))}（{s.get('unit', '')}）: {verdict}"
+                     + (f" {value:.1f}分" if isinstance(value, (int, float)) else "")
+                     + (" [单项否决]" if sc.get("vetoed") else ""))
+    return lines
+
+
+def _as_of(as_of: datetime | str | None, cfg: AuditConfig) -> datetime:
+    tz = ZoneInfo(cfg.timezone)
+    if as_of is None:
+        return datetime.now(tz)
+    if isinstance(as_of, str):
+        as_of = datetime.fromisoformat(as_of)
+    return as_of if as_of.tzinfo else as_of.replace(tzinfo=tz)
+
+
+def resumable_run(sites_path: str | Path, *, db_path: str | Path) -> int | None:
+    """The run ``audit(resume=True)`` would continue for this sites file, or None."""
+    if not Path(db_path).exists():
+        return None
+    store = Store(db_path)
+    try:
+        return _resumable_run(store, load_sites(sites_path))
+    finally:
+        store.close()
+
+
+def summary_report(sites_path: str | Path, *, db_path: str | Path, rules_path: str | Path | None = None,
+                   days: int = 7) -> list[Path]:
+    """Periodic summary (the scheduler's ``summary_cron``): what changed over the last ``days``.
+
+    Compares the newest complete run of this sites file with the oldest complete one inside
+    the window and writes ``summary-<date>.json`` and ``.txt`` into the reports folder.
+    """
+    import json
+    from datetime import timedelta
+
+    from zwgk.results import diff_runs
+
+    cfg = load_sites(sites_path)
+    rules = load_rules(rules_path)
+    store = Store(db_path)
+    try:
+        path = str(cfg.path.resolve())
+        runs = [r for r in store.runs() if r["status"] == "complete" and r["sites_path"] == path]
+        if not runs:
+            log.info("summary: no complete run yet for %s", path)
+            return []
+        newest = runs[-1]
+        since = datetime.fromisoformat(newest["as_of"]) - timedelta(days=days)
+        window = [r for r in runs if datetime.fromisoformat(r["as_of"]) >= since]
+        oldest = window[0] if len(window) > 1 else None
+        diff = diff_runs(store, int(oldest["id"]), int(newest["id"]), rules.data) if oldest else {}
+    finally:
+        store.close()
+    stamp = datetime.now(UTC).astimezone(ZoneInfo(cfg.timezone)).date().isoformat()
+    out = cfg.reports_dir
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {k: len(diff.get(k, [])) for k in ("new", "open", "fixed")}
+    lines = [f"{cfg.audit['name']} 政务公开核查{days}日汇总（{stamp}）",
+             f"对比：第{oldest['id'] if oldest else '-'}次 → 第{newest['id']}次核查",
+             f"新发现 {counts['new']} 项，仍未整改 {counts['open']} 项，已整改 {counts['fixed']} 项"]
+    for key, label in (("new", "新发现"), ("fixed", "已整改")):
+        for f in diff.get(key, [])[:200]:
+            lines.append(f"[{label}] {f.get('site_id')} {f.get('check_id')}: {f.get('text', '')} {f.get('url') or ''}")
+    txt, js = out / f"summary-{stamp}.txt", out / f"summary-{stamp}.json"
+    txt.write_text("\n".join(lines) + "\n", "utf-8")
+    js.write_text(json.dumps({"date": stamp, "run_a": oldest["id"] if oldest else None, "run_b": newest["id"],
+                              "counts": counts, "diff": diff}, ensure_ascii=False, indent=1, default=str), "utf-8")
+    return [txt, js]
+
+
+def _stored_pages(store: Store, run_id: int) -> int:
+    return sum(1 for f in store.fetches(run_id) if f.purpose in ("home", "page"))
+
+
+def _resumable_run(store: Store, cfg: AuditConfig) -> int | None:
+    path = str(cfg.path.resolve())
+    for run in reversed(store.runs()):
+        if run["status"] in ("running", "interrupted") and run["sites_path"] == path:
+            return int(run["id"])
+        if run["sites_path"] == path and run["status"] == "complete":
+            return None
+    return None

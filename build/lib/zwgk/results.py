@@ -1,0 +1,338 @@
+"""The one results model: a judged run → a JSON-ready dict (run → site → check → finding).
+
+Every writer in ``reports/`` (JSON, CSV, Excel, HTML) is a view of this dict and reads nothing
+else, so the files can never disagree. The schema is ``reports/schema.json`` (``schema_version``).
+
+Run comparison (what the reviewing office works from): each failing finding is keyed by the
+runner's stable fingerprint and compared with the *baseline* — the previous complete run of the
+same sites file — as 新发现 (new), 仍未整改 (open) or 已整改 (fixed). A finding only counts as fixed
+when its check was judged again (pass/fail) on that site: a check that could not run this time
+(error, not applicable) says nothing about whether the problem is gone.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import string
+import tomllib
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from zwgk.model import CheckResult, Finding, Outcome, Severity
+from zwgk.scoring import Scores, SiteResults, rules_data, score_run, task_sites
+from zwgk.store import Store
+
+SCHEMA_VERSION = 1
+STATUS_ZH = {"new": "新发现", "open": "仍未整改", "fixed": "已整改"}
+OUTCOME_ZH = {"pass": "通过", "fail": "不通过", "warn": "提示", "not_applicable": "不适用",
+              "error": "无法核验", "manual": "需人工核查"}
+KIND_ZH = {"portal": "门户网站", "department": "部门网站", "street": "街道网站"}
+SEVERITY_ZH = {"fail": "问题", "warn": "提示", "info": "信息"}
+HISTORY_RUNS = 24   # trend chart: at most this many past runs
+
+
+# -- messages -----------------------------------------------------------------
+
+class _Missing(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def message_text(message_id: str, params: Mapping[str, Any] | None, catalogue: Mapping[str, str]) -> str:
+    """The Chinese text of a message; never raises (a bad template must not crash a report)."""
+    template = catalogue.get(message_id)
+    if template is None:
+        extra = "，".join(f"{k}={v}" for k, v in (params or {}).items() if k != "key")
+        return message_id + (f"（{extra}）" if extra else "")
+    try:
+        return string.Formatter().vformat(template, (), _Missing(params or {}))
+    except (ValueError, IndexError, KeyError, AttributeError, TypeError):
+        return template
+
+
+def _catalogue() -> tuple[dict[str, str], dict[str, str]]:
+    """(message catalogue, check id → Chinese title); degrade to the common messages on errors."""
+    try:
+        from checks.base import COMMON_MESSAGES
+        from checks.registry import BY_ID, catalogue
+    except ImportError:  # pragma: no cover - registry always importable in the package
+        return {}, {}
+    try:
+        cat = catalogue()
+    except ValueError:
+        cat = dict(COMMON_MESSAGES)
+        for c in BY_ID.values():
+            cat.update(c.messages)
+    return cat, {cid: c.title for cid, c in BY_ID.items()}
+
+
+def _fingerprint(check_id: str, site_id: str, f: Finding) -> str:
+    from zwgk.runner import fingerprint  # the runner owns the definition (docs/CONTRACTS.md)
+    return fingerprint(check_id, site_id, f)
+
+
+def rules_dict_hash(rules: Mapping[str, Any]) -> str:
+    """Hash of the rules as scored (canonical JSON), to tell whether a report used the stored rules."""
+    return hashlib.sha256(json.dumps(rules, sort_keys=True, ensure_ascii=False, default=str)
+                          .encode()).hexdigest()
+
+
+# -- reading the store ----------------------------------------------------------
+
+def load_site_results(store: Store, run_id: int) -> list[SiteResults]:
+    by_site: dict[str, dict[str, CheckResult]] = {}
+    for row in store.results(run_id):
+        try:
+            res = CheckResult.from_dict(json.loads(row["data"]))
+        except (ValueError, KeyError, TypeError):
+            res = CheckResult(Outcome.ERROR, "common.crashed", {"error": "stored result unreadable"})
+        by_site.setdefault(row["site_id"], {})[row["check_id"]] = res
+    return [SiteResults(sid, res) for sid, res in by_site.items()]
+
+
+def _run_rules(run: sqlite3.Row, fallback: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return tomllib.loads(run["rules_toml"]) if run["rules_toml"] else dict(fallback)
+    except tomllib.TOMLDecodeError:
+        return dict(fallback)
+
+
+def _same_sites(a: sqlite3.Row, b: sqlite3.Row) -> bool:
+    if a["sites_path"] and b["sites_path"]:
+        return bool(a["sites_path"] == b["sites_path"])
+    return bool(a["audit_name"] == b["audit_name"])
+
+
+def comparable_runs(store: Store, run_id: int) -> list[sqlite3.Row]:
+    """Complete, judged runs of the same sites before ``run_id``, oldest first."""
+    current = store.run(run_id)
+    return [r for r in store.runs() if r["id"] < run_id and r["status"] == "complete"
+            and _same_sites(r, current) and store.results(r["id"])]
+
+
+def baseline_run(store: Store, run_id: int) -> sqlite3.Row | None:
+    earlier = comparable_runs(store, run_id)
+    return earlier[-1] if earlier else None
+
+
+def _date(iso: str | None) -> str | None:
+    return iso[:10] if iso else None
+
+
+# -- building the model ---------------------------------------------------------
+
+def _finding_dict(f: Finding, *, fp: str, site_id: str, check_id: str, cat: Mapping[str, str],
+                  tasks: list[int]) -> dict[str, Any]:
+    return {"fingerprint": fp, "site_id": site_id, "check_id": check_id, "message_id": f.message_id,
+            "text": message_text(f.message_id, f.params, cat), "severity": str(f.severity),
+            "url": f.url, "source_url": f.source_url, "anchor": f.anchor, "observed": f.observed,
+            "expected": f.expected, "params": f.params, "tasks": tasks,
+            "status": None, "first_seen": None, "last_seen": None}
+
+
+def _tasks_by_site_check(rules: Mapping[str, Any], sites: Mapping[str, Mapping[str, Any]]
+                         ) -> dict[tuple[str, str], list[int]]:
+    out: dict[tuple[str, str], list[int]] = {}
+    for t in rules.get("task", []):
+        if t.get("manual"):
+            continue
+        for sid in task_sites(t, sites):
+            for cid in t.get("checks", []):
+                out.setdefault((sid, cid), []).append(int(t["number"]))
+    return out
+
+
+def _site_score_dict(sc: Scores, sid: str) -> dict[str, Any]:
+    s = sc.sites[sid]
+    return {"score": s.score, "verdict": s.verdict, "vetoed": s.vetoed, "vetoes": s.vetoes,
+            "base": s.base, "bonus": s.bonus, "no_service": s.no_service,
+            "deductions": [{"check_id": c, "points": p} for c, p in sorted(s.deductions.items())]}
+
+
+def build_results(store: Store, run_id: int, rules: Any, *,
+                  messages: tuple[dict[str, str], dict[str, str]] | None = None) -> dict[str, Any]:
+    """The results model of one judged run (see ``reports/schema.json``).
+
+    ``messages`` = (message catalogue, check titles) overrides the registry's (tests, fixtures).
+    """
+    rules = rules_data(rules)
+    run = store.run(run_id)
+    site_cfgs = store.run_sites(run_id)
+    site_results = load_site_results(store, run_id)
+    scores = score_run(site_results, rules, site_cfgs)
+    cat, titles = messages or _catalogue()
+    task_map = _tasks_by_site_check(rules, site_cfgs)
+    by_site = {r.site_id: r for r in site_results}
+
+    base = baseline_run(store, run_id)
+    base_fail: dict[str, dict[str, Any]] = {}
+    if base is not None:
+        base_sites = {r.site_id: r for r in load_site_results(store, base["id"])}
+        for sid, sr in base_sites.items():
+            for cid, res in sr.results.items():
+                for f in res.failing:
+                    fp = _fingerprint(cid, sid, f)
+                    base_fail[fp] = _finding_dict(f, fp=fp, site_id=sid, check_id=cid, cat=cat,
+                                                  tasks=task_map.get((sid, cid), []))
+
+    current: list[dict[str, Any]] = []
+    sites_out: list[dict[str, Any]] = []
+    for sid, cfg in site_cfgs.items():
+        checks_out = []
+        for cid, res in sorted(by_site.get(sid, SiteResults(sid, {})).results.items()):
+            fds = [_finding_dict(f, fp=_fingerprint(cid, sid, f), site_id=sid, check_id=cid, cat=cat,
+                                 tasks=task_map.get((sid, cid), [])) for f in res.findings]
+            current.extend(fds)
+            checks_out.append({"check_id": cid, "title": titles.get(cid, cid), "outcome": str(res.outcome),
+                               "veto": res.veto, "message_id": res.message_id,
+                               "text": message_text(res.message_id, res.params, cat),
+                               "params": res.params, "metrics": res.metrics,
+                               "deduction": scores.sites[sid].deductions.get(cid, 0.0),
+                               "tasks": task_map.get((sid, cid), []), "findings": fds})
+        sites_out.append({"id": sid, "name": cfg.get("name", sid), "unit": cfg.get("unit", ""),
+                          "kind": cfg.get("kind", ""), "url": cfg.get("url", ""),
+                          "column_of": cfg.get("column_of"), "score": _site_score_dict(scores, sid),
+                          "checks": checks_out, "fixed": [],
+                          "counts": {"new": 0, "open": 0, "fixed": 0}})
+
+    # new / open / fixed against the baseline, first seen from the whole history
+    failing_now = [f for f in current if f["severity"] == Severity.FAIL]
+    history = store.fingerprint_history({f["fingerprint"] for f in failing_now}, before_run=run_id)
+    first_runs = {first for first, _ in history.values()}
+    as_of = {r["id"]: r["as_of"] for r in store.runs() if r["id"] in first_runs}
+    today = _date(run["as_of"])
+    for f in failing_now:
+        f["status"] = "open" if f["fingerprint"] in base_fail else "new"
+        first = history.get(f["fingerprint"])
+        f["first_seen"] = _date(as_of.get(first[0])) if first else today
+        f["last_seen"] = today
+    now_fps = {f["fingerprint"] for f in failing_now}
+    site_index = {s["id"]: s for s in sites_out}
+    base_first = store.fingerprint_history(set(base_fail), before_run=run_id) if base_fail else {}
+    base_as_of = {r["id"]: r["as_of"] for r in store.runs()}
+    not_rechecked: list[dict[str, Any]] = []
+    for fp, f in base_fail.items():
+        if fp in now_fps or f["site_id"] not in site_index:
+            continue
+        res = by_site.get(f["site_id"], SiteResults("", {})).results.get(f["check_id"])
+        first = base_first.get(fp)
+        assert base is not None  # base_fail is empty without a baseline
+        f.update(first_seen=_date(base_as_of.get(first[0])) if first else _date(base["as_of"]),
+                 last_seen=_date(base["as_of"]))
+        if res is not None and res.outcome in (Outcome.PASS, Outcome.FAIL, Outcome.WARN):
+            f["status"] = "fixed"
+            site_index[f["site_id"]]["fixed"].append(f)
+        else:
+            not_rechecked.append(f)
+    for s in sites_out:
+        for c in s["checks"]:
+            for f in c["findings"]:
+                if f["status"]:
+                    s["counts"][f["status"]] += 1
+        s["counts"]["fixed"] = len(s["fixed"])
+
+    units = [{"unit": u.unit, "site_ids": u.site_ids, "verdict": u.verdict, "score": u.score,
+              "counts": {k: sum(site_index[sid]["counts"][k] for sid in u.site_ids)
+                         for k in ("new", "open", "fixed")}}
+             for u in scores.units.values()]
+    tasks = [{"number": t.number, "group": t.group, "requirement": t.requirement, "units_text": t.units_text,
+              "checks": t.checks, "manual": t.manual, "reason": t.reason, "status": t.status,
+              "pass_rate": t.pass_rate, "short_units": t.short_units,
+              "unconfigured_units": t.unconfigured_units,
+              "units": [{"unit": u.unit, "status": u.status, "site_ids": u.site_ids,
+                         "failing": [{"site_id": s, "check_id": c} for s, c in u.failing],
+                         "unverified": [{"site_id": s, "check_id": c} for s, c in u.unverified]}
+                        for u in t.units]}
+             for t in scores.tasks]
+    task_counts: dict[str, int] = {}
+    for t in tasks:
+        task_counts[t["status"]] = task_counts.get(t["status"], 0) + 1
+    stored_rules = _run_rules(run, {})
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generator": f"zwgk-audit {_version()}",
+        "run": {"id": run["id"], "status": run["status"], "as_of": run["as_of"],
+                "started_at": run["started_at"], "finished_at": run["finished_at"],
+                "audit_name": run["audit_name"], "rules_hash": run["rules_hash"],
+                "rules_version": str((rules.get("meta") or {}).get("version", "")),
+                "scored_with_stored_rules": bool(stored_rules) and
+                rules_dict_hash(stored_rules) == rules_dict_hash(rules),
+                "stats": _json(run["stats"])},
+        "baseline": {"id": base["id"], "as_of": base["as_of"]} if base is not None else None,
+        "summary": {"district_score": scores.district_score, "pass_rate": scores.pass_rate,
+                    "veto_count": scores.veto_count,
+                    "sites": len(sites_out), "own_sites": sum(1 for s in sites_out if not s["column_of"]),
+                    "findings": {"fail": len(failing_now),
+                                 **{k: sum(s["counts"][k] for s in sites_out) for k in ("new", "open", "fixed")},
+                                 "not_rechecked": len(not_rechecked)},
+                    "tasks": task_counts},
+        "sites": sites_out,
+        "units": units,
+        "tasks": tasks,
+        "not_rechecked": not_rechecked,
+        "history": site_history(store, run_id, rules),
+        "labels": {"outcome": OUTCOME_ZH, "status": STATUS_ZH, "kind": KIND_ZH, "severity": SEVERITY_ZH},
+    }
+
+
+def site_history(store: Store, run_id: int, rules: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Each site's score over past comparable runs and this one, each scored with its own stored rules."""
+    runs = comparable_runs(store, run_id)[-(HISTORY_RUNS - 1):] + [store.run(run_id)]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in runs:
+        sc = score_run(load_site_results(store, r["id"]), _run_rules(r, rules) if r["id"] != run_id else rules,
+                       store.run_sites(r["id"]))
+        for sid, s in sc.sites.items():
+            out.setdefault(sid, []).append({"run_id": r["id"], "date": _date(r["as_of"]), "score": s.score,
+                                            "verdict": s.verdict})
+    return out
+
+
+def diff_runs(store: Store, run_a: int, run_b: int, rules: Any, *,
+              messages: tuple[dict[str, str], dict[str, str]] | None = None) -> dict[str, Any]:
+    """Findings of run_b compared with run_a: new / open / fixed (plus not re-checked)."""
+    cat, _ = messages or _catalogue()
+    rules = rules_data(rules)
+
+    def failing(run_id: int) -> tuple[dict[str, dict[str, Any]], dict[str, SiteResults]]:
+        sites = store.run_sites(run_id)
+        task_map = _tasks_by_site_check(rules, sites)
+        res = {r.site_id: r for r in load_site_results(store, run_id)}
+        out = {}
+        for sid, sr in res.items():
+            for cid, cr in sr.results.items():
+                for f in cr.failing:
+                    fp = _fingerprint(cid, sid, f)
+                    out[fp] = _finding_dict(f, fp=fp, site_id=sid, check_id=cid, cat=cat,
+                                            tasks=task_map.get((sid, cid), []))
+        return out, res
+
+    a, _ = failing(run_a)
+    b, b_results = failing(run_b)
+    new = [dict(f, status="new") for fp, f in b.items() if fp not in a]
+    still = [dict(f, status="open") for fp, f in b.items() if fp in a]
+    fixed, unknown = [], []
+    for fp, f in a.items():
+        if fp in b:
+            continue
+        res = b_results.get(f["site_id"], SiteResults("", {})).results.get(f["check_id"])
+        judged = res is not None and res.outcome in (Outcome.PASS, Outcome.FAIL, Outcome.WARN)
+        (fixed if judged else unknown).append(dict(f, status="fixed" if judged else None))
+    return {"run_a": run_a, "run_b": run_b, "new": new, "open": still, "fixed": fixed,
+            "not_rechecked": unknown}
+
+
+def _json(text: str | None) -> Any:
+    try:
+        return json.loads(text or "{}")
+    except ValueError:
+        return {}
+
+
+def _version() -> str:
+    try:
+        return version("zwgk-audit")
+    except PackageNotFoundError:  # pragma: no cover
+        return "0"

@@ -1,0 +1,140 @@
+"""Judge a stored run: every registered check × every site → stored results.
+
+The runner, not each check, decides what is not applicable (site kind, a
+unit published as a column of another site) and turns a missing home page or
+an exception inside a check into ``error`` (无法核验) — never into a failure.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tomllib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from checks.base import Check, params_for
+from checks.registry import ALL
+from zwgk.model import CheckResult, Finding, Outcome
+from zwgk.rules import Rules
+from zwgk.snapshot import RunView, SiteSnapshot
+from zwgk.store import Store
+
+log = logging.getLogger(__name__)
+
+# Checks that judge stored pages cannot say anything when the home page itself is missing.
+_PAGE_INDEPENDENT = {"pages"}
+
+
+@dataclass
+class Judgement:
+    site_id: str
+    check_id: str
+    result: CheckResult
+
+
+def normalise_url(url: str | None) -> str:
+    """Host lower-case, port and fragment dropped, query sorted: stable across demo ports and runs."""
+    if not url:
+        return ""
+    try:
+        p = urlsplit(url.strip())
+    except ValueError:
+        return url.strip()
+    query = urlencode(sorted(parse_qsl(p.query, keep_blank_values=True)))
+    return urlunsplit((p.scheme.lower(), (p.hostname or "").lower(), p.path or "/", query, ""))
+
+
+def fingerprint(check_id: str, site_id: str, f: Finding) -> str:
+    key = f"{check_id}|{site_id}|{f.message_id}|{normalise_url(f.url or f.source_url)}|{f.params.get('key', '')}"
+    return hashlib.sha1(key.encode()).hexdigest()[:20]
+
+
+def district_of(store: Store, run_id: int) -> dict[str, Any]:
+    """The [audit] table as stored with the run (so re-judging needs no sites file)."""
+    try:
+        return dict(tomllib.loads(store.run(run_id)["sites_toml"] or "").get("audit", {}))
+    except tomllib.TOMLDecodeError:
+        return {}
+
+
+_HOME_ERRORS = {
+    "dns": "域名无法解析", "connect": "无法连接服务器", "timeout": "访问超时", "tls": "HTTPS证书/TLS错误",
+    "too_many_redirects": "重定向过多", "too_large": "页面过大", "decode": "内容无法解码",
+    "disallowed": "robots.txt禁止抓取首页", "refused": "地址不允许访问（内网地址）",
+}
+
+
+def home_reason(home: Any) -> str:
+    """Why the home page cannot be judged, in words an office reads: a WAF that blocked the audit
+    (401/403/412/429, a JavaScript challenge) is said to be one — the site was not shown to be down."""
+    if home is None:
+        return "未抓取"
+    kind, status = home.error_kind, home.status
+    if kind == "blocked":
+        how = f"HTTP {status}" if status else "拦截"
+        if "challenge" in (home.error_detail or "").lower():
+            how += "，JavaScript验证页面"
+        return f"网站拦截了本次审计访问（{how}，疑似WAF/安全防护），非网站故障；请将审计地址加入白名单后复查"
+    if kind in _HOME_ERRORS:
+        return _HOME_ERRORS[kind]
+    if status is not None and (kind == "http_status" or status >= 400):
+        return f"HTTP {status}"
+    if kind:
+        return kind
+    return "首页无内容" if status is not None else "未抓取"
+
+
+def judge_one(check: Check, snap: SiteSnapshot, rules: Rules) -> CheckResult:
+    site = snap.site
+    if site.kind not in check.kinds:
+        return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable", {"reason": f"不适用于{_KIND_ZH[site.kind]}"})
+    if check.own_site_only and site.column_of:
+        return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable",
+                           {"reason": f"该单位以栏目形式发布，由所在网站（{site.column_of}）统一核查"})
+    if "pages" in check.needs:
+        home = snap.home()
+        if home is None or not home.ok or not home.body_hash:
+            return CheckResult(Outcome.ERROR, "common.no_home", {"reason": home_reason(home)})
+        shell = (home.extra or {}).get("shell_unfollowed")
+        if shell:   # the home page is only a script/meta redirect we could not follow: nothing to judge
+            return CheckResult(Outcome.ERROR, "common.no_home",
+                               {"reason": f"首页仅为跳转页（{'meta refresh' if shell.get('via') == 'meta' else '脚本跳转'}"
+                                          f"至 {str(shell.get('target'))[:120]}），未能读取跳转后的首页"})
+    try:
+        result = check.judge(snap, params_for(check, rules.check_table(check.id)))
+    except Exception as e:  # a bug or a page we did not foresee: could not verify, never a failure
+        log.exception("check %s crashed on site %s", check.id, site.id)
+        return CheckResult(Outcome.ERROR, "common.crashed", {"error": f"{type(e).__name__}: {e}"[:300]})
+    if not isinstance(result, CheckResult):
+        return CheckResult(Outcome.ERROR, "common.crashed", {"error": f"check returned {type(result).__name__}"})
+    if result.outcome in (Outcome.ERROR, Outcome.NOT_APPLICABLE, Outcome.MANUAL):
+        result.veto = False   # a veto needs evidence
+    # Stored in a canonical order (failures first, then by URL): crawl order varies between
+    # nights and must not reshuffle the 整改清单 or the golden results.
+    result.findings.sort(key=lambda f: (_SEVERITY_ORDER.get(str(f.severity), 9), f.message_id,
+                                        normalise_url(f.url or f.source_url), str(f.params.get("key", ""))))
+    return result
+
+
+def judge_run(store: Store, run_id: int, rules: Rules, checks: tuple[Check, ...] = ALL) -> list[Judgement]:
+    view = RunView(store, run_id, district=district_of(store, run_id), rules=rules.data)
+    out: list[Judgement] = []
+    rows = []
+    for site_id in view.sites:
+        snap = view.snapshot(site_id)
+        for check in checks:
+            res = judge_one(check, snap, rules)
+            out.append(Judgement(site_id, check.id, res))
+            rows.append((site_id, check.id, str(res.outcome), res.veto,
+                         json.dumps(res.to_dict(), ensure_ascii=False, default=str),
+                         [(fingerprint(check.id, site_id, f), f.message_id, str(f.severity), f.url,
+                           json.dumps(f.to_dict(), ensure_ascii=False, default=str)) for f in res.findings]))
+    store.replace_results(run_id, rows)
+    store.set_run_rules(run_id, rules.text)
+    return out
+
+
+_SEVERITY_ORDER = {"fail": 0, "warn": 1, "info": 2}
+_KIND_ZH = {"portal": "门户网站", "department": "部门网站", "street": "街道网站"}

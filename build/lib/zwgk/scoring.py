@@ -1,0 +1,332 @@
+"""Scoring: stored check results + rules.toml → site, unit and task verdicts. Pure.
+
+The frame is the national inspection rubric (国办秘函〔2019〕19号, DOMAIN.md §2):
+
+* any 单项否决 hit → the site is 不合格 and nothing else is scored (score 0);
+* otherwise 100 minus each check's deductions, each capped at the check's ``points``;
+* below ``fail_below`` (60) → 不合格;
+* above ``bonus_above`` (80) a portal may add 加分 (``level = "bonus"`` checks), at most ``bonus_cap``;
+* a department without 办事服务 (site config ``services = false``) skips the service checks and is
+  scored out of ``no_service_base`` (75), then multiplied by ``no_service_factor`` (4/3).
+
+``error`` (无法核验) and ``not_applicable`` never count as failures: only a ``fail`` outcome deducts
+or vetoes. A site where nothing could be judged gets the verdict 无法核验 instead of a free 100.
+
+Task status (seed tasks via ``[[task]]``): 达标 / 部分达标 / 未达标 / 无法核验 / 需人工核查, with the
+units that fall short. Which sites a task covers is decided by :func:`task_sites`.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from zwgk.model import CheckResult, Outcome, Severity
+
+PASS_VERDICT, FAIL_VERDICT, UNVERIFIED_VERDICT = "合格", "不合格", "无法核验"
+T_PASS, T_PARTIAL, T_FAIL, T_UNVERIFIED, T_MANUAL = "达标", "部分达标", "未达标", "无法核验", "需人工核查"
+
+_DEFAULTS = {"full_marks": 100.0, "fail_below": 60.0, "bonus_above": 80.0, "bonus_cap": 30.0,
+             "no_service_base": 75.0, "no_service_factor": 4 / 3}
+
+
+@dataclass
+class SiteResults:
+    """All check results of one site in one run (check id → result)."""
+
+    site_id: str
+    results: dict[str, CheckResult]
+
+
+@dataclass
+class SiteScore:
+    site_id: str
+    name: str
+    unit: str
+    kind: str
+    is_column: bool
+    no_service: bool
+    score: float | None              # None only when nothing could be judged
+    base: float                      # 100, or 75 for departments without 办事服务
+    deductions: dict[str, float]     # check id → points deducted (after the cap)
+    bonus: float
+    vetoes: list[str]                # check ids whose veto counted
+    verdict: str                     # 合格 | 不合格 | 无法核验
+    outcomes: dict[str, str]         # check id → outcome
+
+    @property
+    def vetoed(self) -> bool:
+        return bool(self.vetoes)
+
+
+@dataclass
+class UnitScore:
+    unit: str
+    site_ids: list[str]
+    verdict: str
+    score: float | None              # the worst score among the unit's sites and columns
+
+
+@dataclass
+class UnitTaskStatus:
+    unit: str
+    status: str                      # 达标 | 未达标 | 无法核验
+    site_ids: list[str]
+    failing: list[tuple[str, str]] = field(default_factory=list)     # (site id, check id)
+    unverified: list[tuple[str, str]] = field(default_factory=list)  # (site id, check id)
+
+
+@dataclass
+class TaskStatus:
+    number: int
+    group: str
+    requirement: str
+    units_text: list[str]
+    checks: list[str]
+    manual: bool
+    reason: str
+    status: str
+    pass_rate: float | None          # passed units / judged units
+    units: list[UnitTaskStatus]
+    short_units: list[str]           # units that fall short (未达标) — what the office acts on
+    unconfigured_units: list[str]    # named units with no site or column in sites.toml
+
+
+@dataclass
+class Scores:
+    sites: dict[str, SiteScore]
+    units: dict[str, UnitScore]
+    tasks: list[TaskStatus]
+    district_score: float | None     # mean over own sites (not columns); vetoed sites count 0
+    pass_rate: float | None          # 合格 share of judged own sites
+    veto_count: int
+
+
+# -- rules helpers ------------------------------------------------------------
+
+def rules_data(rules: Any) -> dict[str, Any]:
+    """Accept the parsed TOML dict or a :class:`zwgk.rules.Rules` (its ``data``)."""
+    data = getattr(rules, "data", rules)
+    return dict(data or {})
+
+
+def scoring_params(rules: Mapping[str, Any]) -> dict[str, float]:
+    sc = dict(_DEFAULTS)
+    sc.update({k: float(v) for k, v in (rules.get("scoring") or {}).items()
+               if k in _DEFAULTS and isinstance(v, (int, float))})
+    return sc
+
+
+def _check_rules(rules: Mapping[str, Any], check_id: str) -> dict[str, Any]:
+    return dict((rules.get("checks") or {}).get(check_id) or {})
+
+
+def _is_service_check(rules: Mapping[str, Any], check_id: str) -> bool:
+    listed = (rules.get("scoring") or {}).get("service_checks") or []
+    return check_id in listed or bool(_check_rules(rules, check_id).get("service"))
+
+
+def check_deduction(result: CheckResult, table: Mapping[str, Any]) -> float:
+    """Points one check deducts: per failing finding (or its message weight), capped at ``points``."""
+    if result.outcome != Outcome.FAIL or table.get("level", "deduct") == "info":
+        return 0.0
+    cap = float(table.get("points", 0) or 0)
+    if cap <= 0:
+        return 0.0
+    per = float(table.get("per_finding", cap))
+    weights = table.get("weights") or {}
+    failing = [f for f in result.findings if f.severity == Severity.FAIL]
+    # a failing result without itemised findings still costs one unit
+    total = sum(float(weights.get(f.message_id, per)) for f in failing) if failing else \
+        float(weights.get(result.message_id, per))
+    return round(min(cap, total), 4)
+
+
+def _counts_as_veto(result: CheckResult, table: Mapping[str, Any]) -> bool:
+    vetoable = bool(table.get("veto")) or table.get("level") == "veto"
+    return vetoable and result.veto and result.outcome == Outcome.FAIL
+
+
+# -- sites --------------------------------------------------------------------
+
+def score_site(site: SiteResults, cfg: Mapping[str, Any], rules: Mapping[str, Any]) -> SiteScore:
+    sc = scoring_params(rules)
+    kind = str(cfg.get("kind", ""))
+    no_service = kind == "department" and cfg.get("services") is False
+    base = sc["no_service_base"] if no_service else sc["full_marks"]
+    deductions: dict[str, float] = {}
+    bonus_raw = 0.0
+    vetoes: list[str] = []
+    judged = False
+    for cid, res in sorted(site.results.items()):
+        if res.outcome in (Outcome.PASS, Outcome.FAIL, Outcome.WARN):
+            judged = True
+        if no_service and _is_service_check(rules, cid):
+            continue
+        table = _check_rules(rules, cid)
+        if _counts_as_veto(res, table):
+            vetoes.append(cid)
+        if table.get("level") == "bonus":
+            if res.outcome == Outcome.PASS:
+                cap = float(table.get("points", 0) or 0)
+                bonus_raw += min(cap, float(res.metrics.get("bonus", cap)))
+            continue
+        d = check_deduction(res, table)
+        if d:
+            deductions[cid] = d
+    score: float | None
+    bonus = 0.0
+    if vetoes:
+        score, verdict = 0.0, FAIL_VERDICT
+    elif not judged:
+        score, verdict = None, UNVERIFIED_VERDICT
+    else:
+        raw = max(0.0, base - sum(deductions.values()))
+        if no_service:
+            raw = raw * sc["no_service_factor"]
+        raw = min(raw, sc["full_marks"])
+        if kind == "portal" and raw > sc["bonus_above"]:
+            bonus = min(bonus_raw, sc["bonus_cap"])
+        score = round(raw + bonus, 2)
+        verdict = FAIL_VERDICT if round(raw, 2) < sc["fail_below"] else PASS_VERDICT
+    return SiteScore(site_id=site.site_id, name=str(cfg.get("name", site.site_id)),
+                     unit=str(cfg.get("unit", "")), kind=kind, is_column=bool(cfg.get("column_of")),
+                     no_service=no_service, score=score, base=base, deductions=deductions,
+                     bonus=round(bonus, 2), vetoes=vetoes, verdict=verdict,
+                     outcomes={cid: str(r.outcome) for cid, r in site.results.items()})
+
+
+def _unit_scores(sites: dict[str, SiteScore]) -> dict[str, UnitScore]:
+    by_unit: dict[str, list[SiteScore]] = {}
+    for s in sites.values():
+        by_unit.setdefault(s.unit, []).append(s)
+    out: dict[str, UnitScore] = {}
+    for unit, members in by_unit.items():
+        verdicts = {m.verdict for m in members}
+        verdict = (FAIL_VERDICT if FAIL_VERDICT in verdicts else
+                   PASS_VERDICT if PASS_VERDICT in verdicts else UNVERIFIED_VERDICT)
+        scored = [m.score for m in members if m.score is not None]
+        out[unit] = UnitScore(unit, [m.site_id for m in members], verdict, min(scored) if scored else None)
+    return out
+
+
+# -- tasks --------------------------------------------------------------------
+
+_PAREN = re.compile(r"[（(][^（）()]*[）)]")
+_SUFFIXES = ("按职责分工落实", "按照职责分工强化监管", "按职责分工", "牵头")
+
+
+def unit_key(text: str) -> str:
+    """Normalise a 落实单位 name: drop （牵头）, （政务服务数据管理局） and duty suffixes."""
+    t = _PAREN.sub("", text).strip()
+    for suf in _SUFFIXES:
+        t = t.removesuffix(suf)
+    return t.strip(" 、，,；;")
+
+
+def unit_group(text: str) -> str | None:
+    """The site kind a group phrase stands for: 各街道办事处 → street, 区直…单位 → department."""
+    t = unit_key(text)
+    if "街道" in t and t.startswith("各"):
+        return "street"
+    if t.startswith("区直") and "单位" in t:
+        return "department"
+    return None
+
+
+def task_sites(task: Mapping[str, Any], sites: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The sites whose results count for a task.
+
+    Only kinds in ``applies_to`` count (empty = all kinds). Within one kind, the sites of the
+    named units (or of a group such as 各街道办事处) count; when no named unit has a site of that
+    kind — e.g. "the portal must publish the 负面清单" while the units list the departments — every
+    site of that kind counts, because the task is about that kind of site as such.
+    """
+    kinds = list(task.get("applies_to") or ("portal", "department", "street"))
+    names = {unit_key(u) for u in task.get("units", []) if not unit_group(u)}
+    groups = {g for u in task.get("units", []) if (g := unit_group(u))}
+    out: list[str] = []
+    for kind in kinds:
+        of_kind = [sid for sid, c in sites.items() if c.get("kind") == kind]
+        named = [sid for sid in of_kind
+                 if kind in groups or unit_key(str(sites[sid].get("unit", ""))) in names]
+        out.extend(named or of_kind)
+    return [sid for sid in sites if sid in set(out)]
+
+
+def _unconfigured(task: Mapping[str, Any], sites: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    have = {unit_key(str(c.get("unit", ""))) for c in sites.values()}
+    return [unit_key(u) for u in task.get("units", []) if not unit_group(u) and unit_key(u) not in have]
+
+
+def task_status(task: Mapping[str, Any], results: Mapping[str, SiteResults],
+                sites: Mapping[str, Mapping[str, Any]]) -> TaskStatus:
+    checks = list(task.get("checks") or [])
+    manual = bool(task.get("manual"))
+    covered = task_sites(task, sites) if not manual else []
+    by_unit: dict[str, list[str]] = {}
+    for sid in covered:
+        by_unit.setdefault(str(sites[sid].get("unit", "")), []).append(sid)
+    units: list[UnitTaskStatus] = []
+    for unit, sids in by_unit.items():
+        failing, unverified, passed = [], [], 0
+        for sid in sids:
+            got = results.get(sid)
+            for cid in checks:
+                res = got.results.get(cid) if got else None
+                if res is None:
+                    unverified.append((sid, cid))      # not judged: data missing
+                elif res.outcome == Outcome.FAIL:
+                    failing.append((sid, cid))
+                elif res.outcome == Outcome.ERROR:
+                    unverified.append((sid, cid))
+                elif res.outcome in (Outcome.PASS, Outcome.WARN):
+                    passed += 1
+        if failing:
+            st = T_FAIL
+        elif unverified:
+            st = T_UNVERIFIED
+        elif passed:
+            st = T_PASS
+        else:
+            continue  # every check not applicable to this unit's sites: the task does not concern it
+        units.append(UnitTaskStatus(unit, st, sids, failing, unverified))
+    n_pass = sum(u.status == T_PASS for u in units)
+    n_fail = sum(u.status == T_FAIL for u in units)
+    if manual:
+        status = T_MANUAL
+    elif n_fail and n_pass:
+        status = T_PARTIAL
+    elif n_fail:
+        status = T_FAIL
+    elif n_pass and not any(u.status == T_UNVERIFIED for u in units):
+        status = T_PASS
+    else:
+        status = T_UNVERIFIED
+    judged = n_pass + n_fail
+    return TaskStatus(number=int(task.get("number", 0)), group=str(task.get("group", "")),
+                      requirement=str(task.get("requirement", "")),
+                      units_text=[str(u) for u in task.get("units", [])], checks=checks, manual=manual,
+                      reason=str(task.get("reason", "")), status=status,
+                      pass_rate=round(n_pass / judged, 4) if judged and not manual else None,
+                      units=units, short_units=[u.unit for u in units if u.status == T_FAIL],
+                      unconfigured_units=_unconfigured(task, sites))
+
+
+# -- the whole run ------------------------------------------------------------
+
+def score_run(results: Iterable[SiteResults], rules: Any,
+              sites: Mapping[str, Mapping[str, Any]]) -> Scores:
+    """Score one judged run. ``sites`` maps site id → its ``[[site]]`` config (run_sites)."""
+    data = rules_data(rules)
+    by_site = {r.site_id: r for r in results}
+    site_scores = {sid: score_site(by_site.get(sid, SiteResults(sid, {})), cfg, data)
+                   for sid, cfg in sites.items()}
+    own = [s for s in site_scores.values() if not s.is_column and s.score is not None]
+    district = round(sum(s.score or 0.0 for s in own) / len(own), 2) if own else None
+    pass_rate = round(sum(s.verdict == PASS_VERDICT for s in own) / len(own), 4) if own else None
+    tasks = sorted((task_status(t, by_site, sites) for t in data.get("task", [])), key=lambda t: t.number)
+    return Scores(sites=site_scores, units=_unit_scores(site_scores), tasks=tasks,
+                  district_score=district, pass_rate=pass_rate,
+                  veto_count=sum(len(s.vetoes) > 0 for s in site_scores.values()))
