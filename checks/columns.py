@@ -4,8 +4,10 @@ Rules (国办秘函〔2019〕19号《政府网站与政务新媒体检查指标�
 
 * ``column-<category>`` — the seed's tasks become visible as columns (规划计划 tasks 1-2, 市场准入负面清单 3,
   行政执法 5, 惠民惠农 8-9, 疫情防控 10, 领导信箱 23, 法定主动公开内容 30, 政府公报 33 — portals only, §8 —,
-  基层政务公开标准目录 35 — streets). Which site kinds must have which category is ``required_for`` in
-  ``[columns.<category>]``; a missing column is a finding with the places looked at as evidence.
+  基层政务公开标准目录 35 — streets, and 政府信息公开制度: DOMAIN.md §5 "the 专栏 has four required parts:
+  指南, 制度, 法定主动公开内容, 年报"). Which site kinds must have which category is ``required_for`` in
+  ``[columns.<category>]``; a missing column is a finding with the places looked at as evidence — and
+  only where the catalogue sections that could hold it were read (``checks.documents.coverage``).
 * ``column-blank`` — 单项否决 栏目不更新 (c): ≥ 5 空白栏目 (never any content; "暂无信息", "建设中",
   "维护中", a pager's "共0条记录" count as blank). A column whose list could not be read is 无法核验, never
   blank — nor is a page showing only the site template without such a signal (a section landing page).
