@@ -150,3 +150,11 @@ def test_system_column_found_with_its_evidence() -> None:
     check = next(c for c in columns.CHECKS if c.id == "column-system")
     r = check.judge(snap, dict(check.defaults))
     assert r.outcome.value == "pass" and "政府信息公开制度" in r.findings[0].params["evidence"]
+
+
+def test_script_list_container_names_the_endpoint_it_states() -> None:
+    from zwgk.parsing.lists import script_list_container
+
+    got = script_list_container(f'<html><body>{HEADER}<div class="main"><div id="xxgk" '
+                                'data-url="/api/xxgk/list?cat=12&amp;page=1"></div></div></body></html>', BASE + "xxgk/")
+    assert got is not None and got.container_id == "xxgk" and got.endpoint == BASE + "api/xxgk/list?cat=12&page=1"

@@ -586,7 +586,16 @@ def _empty_container(el: Any) -> bool:
     return len(_LOADING_TEXT.sub("", text)) <= 10
 
 
-def script_list_signal(html: str | bytes, base_url: str = "") -> str | None:
+@dataclass
+class ScriptList:
+    """A list container the browser fills by a script: why we think so, its id, its endpoint if stated."""
+
+    reason: str
+    container_id: str | None = None
+    endpoint: str | None = None
+
+
+def script_list_container(html: str | bytes, base_url: str = "") -> ScriptList | None:
     """Why the page's list is filled by a script, judged on the list container itself — or None.
 
     Signals (DOMAIN.md §9): an element in the page's main area carrying template markup
@@ -594,7 +603,9 @@ def script_list_signal(html: str | bytes, base_url: str = "") -> str | None:
     container (no links) that a list script finds by a ``data-url``-like attribute, by its id named in
     an inline ajax/fetch script, by a 加载中 text, or next to a known list script (gkmlpt, laypage …);
     an ``<iframe>`` in the main area. Chrome (header, nav, footer: weather widgets, share buttons,
-    statistics scripts) never counts: those say nothing about this page's list.
+    statistics scripts) never counts: those say nothing about this page's list. The answer names the
+    container and, where the page says it (``data-url``, an iframe's src), the endpoint — the crawler's
+    script-endpoint discovery starts there.
     """
     if not html:
         return None
@@ -611,7 +622,7 @@ def script_list_signal(html: str | bytes, base_url: str = "") -> str | None:
         if _TEMPLATE_TYPES.search(s.get("type") or "") and _main_area(s):
             body = s.text or ""
             if re.search(r"<(?:li|tr|dd|a|div)\b", body, re.IGNORECASE) or _TEMPLATE_MARK.search(body):
-                return f"列表模板脚本 {s.get('id') or s.get('type')}"
+                return ScriptList(f"列表模板脚本 {s.get('id') or s.get('type')}", s.get("id"))
     known = next((src for s in scripts if (src := (s.get("src") or "").lower())
                   and any(k in src.rsplit("/", 1)[-1] or k in src for k in KNOWN_LIST_SCRIPTS)), None)
     body = doc.find("body")
@@ -620,12 +631,14 @@ def script_list_signal(html: str | bytes, base_url: str = "") -> str | None:
             continue
         if el.tag == "iframe":
             if _main_area(el):
-                return f"正文区内嵌框架 {el.get('src') or ''}".strip()
+                src = el.get("src") or ""
+                return ScriptList(f"正文区内嵌框架 {src}".strip(), el.get("id"),
+                                  urljoin(base_url, src) if src and base_url else src or None)
             continue
         attrs = {k.lower(): v for k, v in el.attrib.items()}
         if any(a in attrs or any(k.startswith(("v-for", "v-bind", "ng-", "x-for")) for k in attrs)
                for a in _TEMPLATE_ATTRS) and _main_area(el):
-            return f"模板属性（{el.tag}）"
+            return ScriptList(f"模板属性（{el.tag}）", el.get("id"))
         if el.tag not in ("ul", "ol", "div", "dl", "table", "tbody", "section", "article"):
             continue
         if not _empty_container(el) and not (el.text and _TEMPLATE_MARK.search(el.text_content() or "")):
@@ -634,18 +647,26 @@ def script_list_signal(html: str | bytes, base_url: str = "") -> str | None:
             continue
         own_text = el.text_content() or ""
         if _TEMPLATE_MARK.search(own_text) and not any((a.get("href") or "").startswith("http") for a in el.iter("a")):
-            return f"模板标记（{el.tag}）"
+            return ScriptList(f"模板标记（{el.tag}）", el.get("id"))
         if not _empty_container(el):
             continue
         data = [k for k in attrs if _DATA_ATTRS.match(k)]
         if data:
-            return f"空列表容器带 {data[0]} 属性"
+            raw = (attrs.get(data[0]) or "").strip()
+            endpoint = urljoin(base_url, raw) if raw and base_url and ("/" in raw or "." in raw) else None
+            return ScriptList(f"空列表容器带 {data[0]} 属性", attrs.get("id"), endpoint)
         ident = attrs.get("id") or ""
         if ident and re.search(rf"""['"#]{re.escape(ident)}['"\s.)]""", inline) and ajax:
-            return f"空列表容器 #{ident} 由页面脚本加载"
+            return ScriptList(f"空列表容器 #{ident} 由页面脚本加载", ident)
         if _LOADING_TEXT.search(own_text):
-            return "空列表容器显示“加载中”"
+            return ScriptList("空列表容器显示“加载中”", ident or None)
         tokens = f"{attrs.get('class') or ''} {ident}"
         if known and _LIST_TOKENS.search(tokens) and len(el) <= 3:
-            return f"空列表容器与列表脚本 {known.rsplit('/', 1)[-1]}"
+            return ScriptList(f"空列表容器与列表脚本 {known.rsplit('/', 1)[-1]}", ident or None)
     return None
+
+
+def script_list_signal(html: str | bytes, base_url: str = "") -> str | None:
+    """Why the page's list is filled by a script (see :func:`script_list_container`), or None."""
+    got = script_list_container(html, base_url)
+    return got.reason if got else None
