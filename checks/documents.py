@@ -10,7 +10,7 @@ did not finish).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,10 +34,40 @@ class Doc:
     context: str = ""                  # the linking page's title (attachments named "附件1")
     is_attachment: bool = False
     site_id: str = ""
+    column: str | None = None          # category of the column whose list shows it (its source page)
+    heading: str = ""                  # the page's first heading (h1), for a page whose <title> is generic
 
     @property
     def label(self) -> str:
         return f"{self.context} {self.title}".strip()
+
+
+def url_key_of(url: str) -> str:
+    from checks.columnmap import url_key
+
+    return url_key(url)
+
+
+def _column_of_pages(snap: SiteSnapshot) -> dict[str, str]:
+    """List page (its url_key) → category of the column it belongs to (column pages and their pages read)."""
+    from checks.columnmap import column_map, url_key
+
+    out: dict[str, str] = {}
+    for col in column_map(snap).categorised():
+        for u in [col.url, *col.pages_read]:
+            out.setdefault(url_key(u), col.category or "")
+    return out
+
+
+def _first_heading(tree: object) -> str:
+    if tree is None:
+        return ""
+    for tag in ("h1", "h2"):
+        for el in tree.iter(tag):  # type: ignore[attr-defined]
+            text = re.sub(r"\s+", "", el.text_content() or "")
+            if 4 <= len(text) <= 80:
+                return text
+    return ""
 
 
 def is_attachment(url: str) -> bool:
@@ -76,7 +106,11 @@ def documents(snap: SiteSnapshot, keywords: tuple[str, ...] = DISCLOSURE_KEYWORD
         old = by_url.get(doc.url)
         if old is None or (old.date is None and doc.date is not None):
             by_url[doc.url] = doc
+        elif any(k in doc.title for k in keywords) and not any(k in old.title for k in keywords):
+            # a list shows "查看详情"; the page itself names the document: keep the list's date and place
+            by_url[doc.url] = replace(old, title=doc.title, heading=doc.heading or old.heading)
 
+    columns = _column_of_pages(snap)
     for f in snap.pages():
         if not f.ok or not (f.content_type or "").startswith("text/html"):
             continue
@@ -87,14 +121,18 @@ def documents(snap: SiteSnapshot, keywords: tuple[str, ...] = DISCLOSURE_KEYWORD
         meta = {k.lower(): v for k, v in (f.meta or {}).items()}
         title = meta.get("articletitle") or f.title or ""
         own_date = page_date(snap, url)
-        add(Doc(title, url, own_date, site_id=snap.site.id))
         tree = snap.tree(f)
+        heading = _first_heading(tree)
+        if heading and not any(k in title for k in keywords) and any(k in heading for k in keywords):
+            title = heading          # <title> is the site's name: the article's own heading names it
+        add(Doc(title, url, own_date, site_id=snap.site.id, heading=heading))
         listed: set[str] = set()
+        column = columns.get(url_key_of(url))
         for group in item_groups(tree, url, today=today) if tree is not None else []:
             for it in group:
                 if it.url:
                     listed.add(it.url)
-                    add(Doc(it.title, it.url, it.date, url, title, is_attachment(it.url), snap.site.id))
+                    add(Doc(it.title, it.url, it.date, url, title, is_attachment(it.url), snap.site.id, column))
         for ln in snap.links(url):
             if ln.tag == "a" and ln.target_url not in listed and is_attachment(ln.target_url):
                 # an attachment of an article carries the article's date

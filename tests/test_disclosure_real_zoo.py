@@ -126,3 +126,13 @@ def test_jiedu_of_a_guanyu_yinfa_wrapper_is_matched_by_its_book_title() -> None:
     # no link rows stored here: the 解读 is paired through the wrapper by its 《书名》 (title only)
     assert [(f.message_id, f.observed) for f in r.findings] == [("policy-interpretation.title_only",
                                                                  BASE + "zcjd/1.html")]
+
+
+def test_article_whose_title_is_the_site_name_is_found_by_its_heading() -> None:
+    """<title> is the site's name on every article (common on old CMSs): the <h1> names the budget."""
+    site_title = "汕尾市红海湾经济开发区司法局网站"
+    page = Page(f"<html><head><title>{site_title}</title></head><body>{HEADER}<h1>{FULL}2026年部门预算公开</h1>"
+                "<p>发布时间：2026-03-20</p><p>收支预算总表……</p></body></html>", title=site_title)
+    snap = _site("yjs", "财政预决算", [("查看详情", "yjs/1.html", "2026-03-20")], {BASE + "yjs/1.html": page})
+    r = _judge("budget-current-year", snap)
+    assert (r.outcome, r.message_id) == (Outcome.PASS, "budget.on_time")
