@@ -93,7 +93,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     findings: list[Finding] = []
     linked = checked = 0
     # "no 解读" is an absence too: judged only when every 解读 list was read
-    jd_cov = coverage(snap, ("interpretation",), parents=())
+    jd_cov = coverage(snap, ("interpretation",))
     jd_unread = 0
     for url, it in policy.items():
         home = locate(url)

@@ -139,3 +139,22 @@ def test_header_iframe_does_not_hide_a_blank_column() -> None:
 def test_fetch_row_type_unchanged() -> None:
     # the coverage helper reads only stored rows: a link row's reason is its extra["why"]
     assert "extra" in FetchRow.__dataclass_fields__
+
+
+def test_no_jiedu_found_while_the_jiedu_list_is_unread_is_not_a_failure() -> None:
+    """The policy list is read; the 政策解读 column is script-rendered: "未找到配套解读" cannot be said."""
+    policy = "红海湾经济开发区发展改革局关于印发《重点项目管理办法》的通知"
+    zcjd = (f'<html><body>{HEADER}<div class="main"><ul id="jdList" data-url="/zcjd/list.json"></ul></div>'
+            '</body></html>')
+    pages = {
+        BASE: (f'<html><body>{HEADER}<a href="{BASE}xxgk/">政府信息公开</a><a href="{BASE}zcwj/">政策文件</a>'
+               f'<a href="{BASE}zcjd/">政策解读</a>{FILLER}</body></html>'),
+        BASE + "zcwj/": (f'<html><body>{HEADER}<ul class="list"><li><a href="{BASE}zcwj/1.html">{policy}</a>'
+                         '<span>2026-09-01</span></li></ul></body></html>'),
+        BASE + "zcwj/1.html": Page(f"<html><body><h1>{policy}</h1><p>第一条……</p></body></html>", title=policy),
+    }
+    check = _by_id(interpretation, "policy-interpretation")
+    r = _judge(check, _snap(READ_EMPTY, extra={**pages, BASE + "zcjd/": zcjd}))
+    assert r.outcome == Outcome.ERROR and "政策解读" in r.params["reason"]
+    read = _judge(check, _snap(READ_EMPTY, extra={**pages, BASE + "zcjd/": READ_EMPTY}))
+    assert read.outcome == Outcome.FAIL and [f.message_id for f in read.findings] == ["policy-interpretation.none"]
