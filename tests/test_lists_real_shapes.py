@@ -158,3 +158,17 @@ def test_script_list_container_names_the_endpoint_it_states() -> None:
     got = script_list_container(f'<html><body>{HEADER}<div class="main"><div id="xxgk" '
                                 'data-url="/api/xxgk/list?cat=12&amp;page=1"></div></div></body></html>', BASE + "xxgk/")
     assert got is not None and got.container_id == "xxgk" and got.endpoint == BASE + "api/xxgk/list?cat=12&page=1"
+
+
+def test_script_signal_on_a_hostile_page_is_linear() -> None:
+    """20,000 empty containers with ids and a 1 MB inline script: one pass, not a scan per container."""
+    import time
+
+    divs = "".join(f'<div id="d{i}" class="list"></div>' for i in range(20000))
+    nested = "<div>" * 200 + "x" + "</div>" * 200
+    script = "var a = 1;" * 100_000 + '$.ajax({url: "/x"});'
+    html = f"<html><body>{HEADER}<div class='main'>{nested}{divs}</div><script>{script}</script></body></html>"
+    started = time.process_time()
+    got = script_list_signal(html)
+    assert time.process_time() - started < 10      # bound, not a benchmark: quadratic took minutes
+    assert got is None                              # no container is named by the script

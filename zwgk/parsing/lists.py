@@ -579,13 +579,6 @@ def _main_area(el: Any) -> bool:
     return not in_chrome(el)
 
 
-def _empty_container(el: Any) -> bool:
-    if any((a.get("href") or "").strip() for a in el.iter("a")):
-        return False
-    text = _WS.sub("", el.text_content() or "")
-    return len(_LOADING_TEXT.sub("", text)) <= 10
-
-
 @dataclass
 class ScriptList:
     """A list container the browser fills by a script: why we think so, its id, its endpoint if stated."""
@@ -626,29 +619,56 @@ def script_list_container(html: str | bytes, base_url: str = "") -> ScriptList |
     known = next((src for s in scripts if (src := (s.get("src") or "").lower())
                   and any(k in src.rsplit("/", 1)[-1] or k in src for k in KNOWN_LIST_SCRIPTS)), None)
     body = doc.find("body")
-    for el in (body if body is not None else doc).iter():
-        if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS:
-            continue
+    root = body if body is not None else doc
+    # one pass down (chrome), one pass up (links, text length, template marks): a hostile page with 100,000
+    # nested empty <div>s costs linear time, not one subtree walk per element
+    nodes = [el for el in root.iter() if isinstance(el.tag, str) and el.tag not in _SKIP_TAGS]
+    chrome: dict[Any, bool] = {}
+    for el in nodes:
+        tokens = f"{el.get('class') or ''} {el.get('id') or ''}"
+        own = el.tag in ("nav", "header", "footer") or bool(tokens.strip() and _CHROME.search(tokens))
+        chrome[el] = own or chrome.get(el.getparent(), False)
+    link: dict[Any, bool] = {}
+    http: dict[Any, bool] = {}
+    tlen: dict[Any, int] = {}
+    mark: dict[Any, bool] = {}
+    for el in reversed(nodes):
+        href = (el.get("href") or "").strip() if el.tag == "a" else ""
+        has_link, has_http = bool(href), href.startswith("http")
+        n = len(_WS.sub("", el.text or ""))
+        m = bool(el.text and _TEMPLATE_MARK.search(el.text))
+        for ch in el:
+            if ch in link:
+                has_link, has_http = has_link or link[ch], has_http or http[ch]
+                n += tlen[ch]
+                m = m or mark[ch]
+            if ch.tail:
+                n += len(_WS.sub("", ch.tail))
+                m = m or bool(_TEMPLATE_MARK.search(ch.tail))
+        link[el], http[el], tlen[el], mark[el] = has_link, has_http, min(n, 1_000_000), m
+    referenced = set(re.findall(r"""['"#]([\w\-]{1,80})['"\s.)]""", inline)) if ajax else set()
+
+    def empty(el: Any) -> bool:
+        if link[el] or tlen[el] > 30:
+            return False
+        return tlen[el] <= 10 or len(_LOADING_TEXT.sub("", _WS.sub("", el.text_content() or ""))) <= 10
+
+    for el in nodes:
         if el.tag == "iframe":
-            if _main_area(el):
+            if not chrome[el]:
                 src = el.get("src") or ""
                 return ScriptList(f"正文区内嵌框架 {src}".strip(), el.get("id"),
                                   urljoin(base_url, src) if src and base_url else src or None)
             continue
         attrs = {k.lower(): v for k, v in el.attrib.items()}
-        if any(a in attrs or any(k.startswith(("v-for", "v-bind", "ng-", "x-for")) for k in attrs)
-               for a in _TEMPLATE_ATTRS) and _main_area(el):
+        if not chrome[el] and any(a in attrs for a in _TEMPLATE_ATTRS) or (not chrome[el] and any(
+                k.startswith(("v-for", "v-bind", "ng-repeat", "x-for")) for k in attrs)):
             return ScriptList(f"模板属性（{el.tag}）", el.get("id"))
-        if el.tag not in ("ul", "ol", "div", "dl", "table", "tbody", "section", "article"):
+        if el.tag not in ("ul", "ol", "div", "dl", "table", "tbody", "section", "article") or chrome[el]:
             continue
-        if not _empty_container(el) and not (el.text and _TEMPLATE_MARK.search(el.text_content() or "")):
-            continue
-        if not _main_area(el):
-            continue
-        own_text = el.text_content() or ""
-        if _TEMPLATE_MARK.search(own_text) and not any((a.get("href") or "").startswith("http") for a in el.iter("a")):
+        if mark[el] and not http[el]:
             return ScriptList(f"模板标记（{el.tag}）", el.get("id"))
-        if not _empty_container(el):
+        if not empty(el):
             continue
         data = [k for k in attrs if _DATA_ATTRS.match(k)]
         if data:
@@ -656,9 +676,9 @@ def script_list_container(html: str | bytes, base_url: str = "") -> ScriptList |
             endpoint = urljoin(base_url, raw) if raw and base_url and ("/" in raw or "." in raw) else None
             return ScriptList(f"空列表容器带 {data[0]} 属性", attrs.get("id"), endpoint)
         ident = attrs.get("id") or ""
-        if ident and re.search(rf"""['"#]{re.escape(ident)}['"\s.)]""", inline) and ajax:
+        if ident and ident in referenced:
             return ScriptList(f"空列表容器 #{ident} 由页面脚本加载", ident)
-        if _LOADING_TEXT.search(own_text):
+        if tlen[el] and _LOADING_TEXT.search(el.text_content() or ""):
             return ScriptList("空列表容器显示“加载中”", ident or None)
         tokens = f"{attrs.get('class') or ''} {ident}"
         if known and _LIST_TOKENS.search(tokens) and len(el) <= 3:
