@@ -335,7 +335,10 @@ def pdf_layout_text(data: bytes) -> str | None:
             with pdfplumber.open(io.BytesIO(data)) as pdf:
                 pages = []
                 for page in pdf.pages[:60]:
-                    tables = page.find_tables()
+                    # table finding is superlinear in ruling lines: a page drawn with thousands of them
+                    # (hostile or a vector map) is read as text lines only
+                    ruled = len(page.lines) + len(page.rects) + len(page.curves)
+                    tables = page.find_tables() if ruled <= 3000 and len(page.chars) <= 30000 else []
                     boxes = [t.bbox for t in tables]
                     blocks: list[tuple[float, str]] = []
                     for t in tables:
