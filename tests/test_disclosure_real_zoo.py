@@ -136,3 +136,22 @@ def test_article_whose_title_is_the_site_name_is_found_by_its_heading() -> None:
     snap = _site("yjs", "财政预决算", [("查看详情", "yjs/1.html", "2026-03-20")], {BASE + "yjs/1.html": page})
     r = _judge("budget-current-year", snap)
     assert (r.outcome, r.message_id) == (Outcome.PASS, "budget.on_time")
+
+
+def test_normative_column_lists_a_jiedu_beside_its_document() -> None:
+    """A 规范性文件 column shows the 解读 and the 征求意见稿 next to the document (real TRS catalogues do):
+    only the document is judged for 文号, dates and validity."""
+    from checks import regulations as R
+
+    doc = f"{FULL}关于印发《红海湾经济开发区公共法律服务管理办法》的通知"
+    jd = "《红海湾经济开发区公共法律服务管理办法》政策解读"
+    draft = "关于公开征求《红海湾经济开发区公共法律服务管理办法（征求意见稿）》意见的公告"
+    body = ("<p>红管规〔2026〕1号</p><p>成文日期：2026-03-01 发布日期：2026-03-05</p><p>有效性：有效</p>"
+            "<p>第一条 为规范公共法律服务……</p>")
+    snap = _site("gfxwj", "规范性文件", [(doc, "gfxwj/1.html", "2026-03-05"), (jd, "gfxwj/2.html", "2026-03-06"),
+                                        (draft, "gfxwj/3.html", "2026-01-10")],
+                 {BASE + "gfxwj/1.html": _article(doc, body), BASE + "gfxwj/2.html": _article(jd, "<p>一、背景</p>"),
+                  BASE + "gfxwj/3.html": _article(draft, "<p>现公开征求意见。</p>")})
+    check = next(c for c in R.CHECKS if c.id == "normative-documents")
+    r = check.judge(snap, params_for(check, None))
+    assert (r.outcome, r.metrics["checked"], r.metrics["not_normative"]) == (Outcome.PASS, 1, 2)
