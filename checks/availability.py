@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from checks.base import Check
+from checks.links import DNS_DEFINITE, DNS_UNSURE, dns_kind_of
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.snapshot import SiteSnapshot
 
@@ -40,7 +41,18 @@ MESSAGES = {
     "availability.probe_failed": "{time} 首页探测失败：{reason}",
     "availability.blocked": "{blocked}次探测被网站拦截（{kinds}），未计入失败率",
     "availability.local_outage": "{count}次探测时其他{sites}个网站同时失败，疑似核查方网络故障，未计入失败率",
+    "availability.resolver": "{count}次探测因核查方DNS解析失败（{kinds}）未能访问，不能说明网站无法访问，未计入失败率",
 }
+
+
+def _dns_kind(row: Mapping[str, Any]) -> str | None:
+    """The resolver's answer behind a ``dns`` probe failure (stored in error_detail since issue 12)."""
+    if row["error_kind"] != "dns":
+        return None
+    try:
+        return dns_kind_of(row["error_detail"])
+    except (KeyError, IndexError):   # a probe row from before issue 12: no detail, counted as before
+        return None
 
 
 def _ts(row: Mapping[str, Any]) -> float:
@@ -81,6 +93,8 @@ def _reason(row: Mapping[str, Any], timeout_ms: float) -> str:
     elapsed = row["elapsed_ms"]
     if kind == "http_status" or (kind is None and status and status >= 400):
         return f"HTTP {status}"
+    if kind == "dns" and _dns_kind(row) in DNS_DEFINITE:
+        return DNS_DEFINITE[str(_dns_kind(row))]
     if kind:
         return kind
     if elapsed is not None and elapsed > timeout_ms:
@@ -107,9 +121,14 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     blocked_kinds: dict[str, int] = {}
     others: list[tuple[list[float], list[bool]]] | None = None
     local_outage = 0
+    resolver_kinds: dict[str, int] = {}
     for r in rows:
         if r["error_kind"] in _NOT_JUDGED:
             blocked_kinds[r["error_kind"]] = blocked_kinds.get(r["error_kind"], 0) + 1
+            continue
+        dk = _dns_kind(r)
+        if dk in DNS_UNSURE:   # REFUSED / SERVFAIL / timeout: our resolver's trouble, not the site's
+            resolver_kinds[DNS_UNSURE[str(dk)]] = resolver_kinds.get(DNS_UNSURE[str(dk)], 0) + 1
             continue
         # The rubric's failure is "not loaded after 15 s": an ok probe slower than that fails too.
         slow = r["elapsed_ms"] is not None and r["elapsed_ms"] > timeout_ms
@@ -132,6 +151,12 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     if local_outage:
         findings.append(Finding("availability.local_outage", {
             "count": local_outage, "sites": len(others or [])}, severity=Severity.WARN, url=snap.site.url))
+    if resolver_kinds:
+        findings.append(Finding("availability.resolver", {
+            "count": sum(resolver_kinds.values()),
+            "kinds": "、".join(f"{kk}×{v}" for kk, v in sorted(resolver_kinds.items()))},
+            severity=Severity.WARN, url=snap.site.url))
+        metrics["resolver_failures"] = sum(resolver_kinds.values())
     if blocked:
         findings.append(Finding("availability.blocked", {
             "blocked": blocked, "kinds": "、".join(f"{kk}×{v}" for kk, v in sorted(blocked_kinds.items()))},

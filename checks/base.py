@@ -26,6 +26,8 @@ COMMON_MESSAGES: dict[str, str] = {
     "common.no_home": "首页未能抓取（{reason}），无法核验",
     "common.not_applicable": "不适用：{reason}",
     "common.manual": "需人工核查",
+    "common.review_confirmed": "经人工核查确认 {count} 项问题（另有 {pending} 项待核查）",
+    "common.review_excluded": "需人工核查的 {count} 项经人工核查全部排除",
 }
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
 from checks.base import Check
-from checks.links import classify, similarity, visible_text
+from checks.links import classify, dns_reason, similarity, visible_text
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.snapshot import SiteSnapshot
 from zwgk.store import FetchRow
@@ -51,7 +51,15 @@ MESSAGES = {
     "ipv6.link_fail": "{level}级链接IPv6访问失败：{url}（IPv4：{v4}；IPv6：{v6}）",
     "ipv6.v4_only_resource": "首页引用的资源仅支持IPv4（“天窗”）：{url}（主机{host}无AAAA记录）",
     "ipv6.part_unverified": "部分项目无法核验：{parts}",
+    "ipv6.auditor_no_ipv6": "核查方自身IPv6网络不可用（{detail}），无法核验{host}的IPv6支持度；请在具备IPv6的网络环境中复查",
 }
+
+
+def _dns_failure(rec: tuple[list[str], str | None] | None, rcode: str | None) -> str:
+    """Why a lookup proves nothing (REFUSED / SERVFAIL / timeout), in words."""
+    if rec is None:
+        return "未查询"
+    return dns_reason(rec[1], rcode)[1]
 
 
 def _key(url: str) -> str:
@@ -120,7 +128,8 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     aaaa, a = snap.dns(host, "AAAA"), snap.dns(host, "A")
     a_txt = "、".join(a[0]) if a and a[0] else "无"
     if aaaa is None or (not aaaa[0] and aaaa[1] not in _NO_RECORD and aaaa[1] is not None):
-        unverified.append("AAAA记录未查询成功" if aaaa else "AAAA记录未查询")
+        unverified.append(f"AAAA记录{_dns_failure(aaaa, snap.dns_rcode(host, 'AAAA')[0])}" if aaaa
+                          else "AAAA记录未查询")
         has_aaaa = None
     else:
         has_aaaa = bool(aaaa[0])
@@ -128,13 +137,22 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     if has_aaaa is False and a is not None and not a[0]:
         # The name does not resolve at all (no A either): an availability problem, not proof of
         # missing IPv6. (AAAA NXDOMAIN beside a working A is a broken DNS server: still no IPv6.)
-        return CheckResult(Outcome.ERROR, "ipv6.unresolvable",
-                           {"host": host, "error": a[1] or "无A记录"}, metrics=metrics)
+        definite, why = dns_reason(a[1], snap.dns_rcode(host, "A")[0]) if a[1] else (True, "无A记录")
+        metrics["dns_definite"] = definite
+        return CheckResult(Outcome.ERROR, "ipv6.unresolvable", {"host": host, "error": why}, metrics=metrics)
     if has_aaaa is False:
         findings.append(Finding("ipv6.no_aaaa", {"host": host, "a": a_txt, "key": host}, url=home_url,
                                 observed="AAAA：无", expected="AAAA记录指向可用的IPv6地址"))
         findings += _ns_findings(snap, host, metrics, soft_unverified, home_url)
         return CheckResult(Outcome.FAIL, "ipv6.result_no_aaaa", {"host": host}, findings=findings, metrics=metrics)
+
+    # The auditor without working IPv6 cannot test anything over IPv6 (its self-check says so):
+    # never call a site 假IPv6 for the office's own network (issue 12 item 6).
+    net = snap.auditor
+    metrics["auditor_ipv6"] = net.ipv6
+    if net.ipv6 is False:
+        return CheckResult(Outcome.ERROR, "ipv6.auditor_no_ipv6",
+                           {"host": host, "detail": net.details.get("ipv6", "自检失败")}, metrics=metrics)
 
     # 2. authoritative name servers over IPv6
     findings += _ns_findings(snap, host, metrics, soft_unverified, home_url)

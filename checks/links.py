@@ -130,6 +130,36 @@ class Soft404:
         return None
 
 
+# DNS evidence (issue 12 item 5): only an answer about the name — NXDOMAIN from the zone, or
+# NODATA (the name exists, no address) — shows that a link's host does not exist. A resolver that
+# refused, failed (SERVFAIL) or did not answer says nothing about the site: could not verify.
+_DNS_KIND = re.compile(r":\s*(nxdomain|noanswer|refused|servfail|timeout|error)\b")
+DNS_DEFINITE = {"nxdomain": "域名不存在（NXDOMAIN）", "noanswer": "域名无地址记录（NODATA）"}
+DNS_UNSURE = {"refused": "DNS服务器拒绝查询（REFUSED）", "servfail": "DNS服务器解析失败（SERVFAIL）",
+              "timeout": "DNS查询超时", "error": "DNS查询出错"}
+
+
+def dns_kind(row: FetchRow) -> str | None:
+    """The resolver's answer behind a ``dns`` fetch error (nxdomain, noanswer, refused, ...)."""
+    return dns_kind_of(row.error_detail)
+
+
+def dns_kind_of(detail: str | None) -> str | None:
+    """``"<host>: servfail (IPv6)"`` (crawler.transport.DNSFailure) → ``"servfail"``."""
+    m = _DNS_KIND.search(detail or "")
+    return m.group(1) if m else None
+
+
+def dns_reason(kind: str | None, rcode: str | None = None) -> tuple[bool, str]:
+    """(definite, Chinese reason): definite = the DNS answer proves the name has no address."""
+    if kind in DNS_DEFINITE:
+        return True, DNS_DEFINITE[kind]
+    text = DNS_UNSURE.get(kind or "", "DNS解析失败")
+    if rcode and rcode not in text and rcode not in ("NOERROR", "NXDOMAIN"):
+        text += f"（{rcode}）"
+    return False, f"无法核验：{text}，不能说明域名不存在"
+
+
 _UNCHECKED = {"disallowed": "robots.txt禁止", "refused": "未检查（内网地址）", "skipped": "未检查（按设置不检查该主机）"}
 
 
@@ -148,6 +178,9 @@ def classify(row: FetchRow | None, soft: Callable[[FetchRow], str | None] | None
         return "blocked", f"被拦截（HTTP {status}）" if status else "被拦截（JS验证）"
     if kind in _UNCHECKED or (row.extra or {}).get("skipped"):
         return "unchecked", _UNCHECKED.get(kind or "skipped", "未检查")
+    if kind == "dns":
+        definite, why = dns_reason(dns_kind(row))
+        return ("broken", why) if definite else ("unchecked", why)
     if kind in ("too_large", "decode"):
         return "ok", ""   # it answered; only our reading of the body failed
     if kind == "http_status" or (status is not None and status >= 400):
@@ -175,7 +208,22 @@ LINK_MESSAGES = {
     "links.broken_home": "首页失效{kind}：“{anchor}” {url}（{reason}）",
     "links.broken": "失效{kind}：“{anchor}” {url}（{reason}），见于{pages}个页面",
     "links.blocked": "无法核验（被拦截）：{url}（{reason}）",
+    "links.dns_unverified": "无法核验（域名解析）：{url}（{reason}）",
+    "links.auditor_unverified": "未检查：{url}（{reason}）",
 }
+_MAX_DNS_EVIDENCE = 50
+
+
+def _auditor_excuse(snap: SiteSnapshot, row: FetchRow | None, on_site: bool) -> str | None:
+    """Why a failed fetch is the auditor's own trouble (its self-check), or None."""
+    if row is None or row.error_kind not in ("dns", "connect", "timeout"):
+        return None
+    net = snap.auditor
+    if net.ipv4 is False and row.family in (None, 4):
+        return f"核查方IPv4网络不可用（{net.details.get('ipv4', '')}），未检查"
+    if not on_site and net.dns is False:
+        return f"核查方DNS无法解析外部域名（{net.details.get('dns', '')}），外部链接未检查"
+    return None
 
 
 def _kind(row: FetchRow) -> str:
@@ -199,15 +247,26 @@ def judge_links(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     counts = {"ok": 0, "broken": 0, "blocked": 0, "unchecked": 0}
     broken: list[Finding] = []
     blocked: list[Finding] = []
+    unsure: list[Finding] = []       # DNS could not verify / the auditor's own network
     home_broken = 0
     unchecked_hosts: dict[str, str] = {}
     for target, srcs in sources.items():
         row = snap.page(target)
         on_site = (urlsplit(target).hostname or "").lower() in site_hosts
-        state, reason = classify(row, (lambda r: soft.verdict(snap, r)) if on_site else None)
+        excuse = _auditor_excuse(snap, row, on_site)
+        if excuse:
+            state, reason = "unchecked", excuse
+        else:
+            state, reason = classify(row, (lambda r: soft.verdict(snap, r)) if on_site else None)
         counts[state] += 1
         if state == "unchecked":
             unchecked_hosts[(urlsplit(target).hostname or "").lower()] = reason
+            if row is not None and row.error_kind in ("dns", "connect", "timeout") and \
+                    len(unsure) < _MAX_DNS_EVIDENCE:
+                src, anchor = srcs[0]
+                mid = "links.auditor_unverified" if excuse else "links.dns_unverified"
+                unsure.append(Finding(mid, {"url": target, "reason": reason}, severity=Severity.WARN,
+                                      url=target, source_url=src, anchor=anchor, observed=reason))
         if state == "broken" and row is not None:
             from_home = [s for s in srcs if _key(s[0]) in home_keys]
             src, anchor = (from_home or srcs)[0]
@@ -227,7 +286,7 @@ def judge_links(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                "unchecked_hosts": dict(sorted(unchecked_hosts.items())[:50])}
     summary = {"home": home_broken, "other": len(broken) - home_broken, "checked": counts["ok"] + counts["broken"],
                "blocked": counts["blocked"], "unchecked": counts["unchecked"]}
-    findings = broken + blocked
+    findings = broken + blocked + unsure
     if broken:
         return CheckResult(Outcome.FAIL, "links.fail", summary, findings=findings, metrics=metrics)
     judged = counts["ok"] + counts["blocked"]

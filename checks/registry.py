@@ -17,8 +17,10 @@ from checks import (
     interpretation,
     ipv6,
     links,
+    privacy,
     regulations,
     template,
+    wording,
 )
 from checks.base import COMMON_MESSAGES, Check
 
@@ -32,6 +34,8 @@ _FAMILIES: list[list[Check]] = [
     # disclosure: 预决算, 年报, 规章/规范性文件, 解读, 互动, channels (DOMAIN.md §5-§8)
     budget.CHECKS, annual_report.CHECKS, regulations.CHECKS, interpretation.CHECKS, interaction.CHECKS,
     channels.CHECKS,
+    # 严重错误 candidates for a person (需人工核查): personal data, wording and leaders (DOMAIN.md §2)
+    privacy.CHECKS, wording.CHECKS,
 ]
 
 ALL: tuple[Check, ...] = tuple(c for fam in _FAMILIES for c in fam)

@@ -43,6 +43,11 @@ class NetworkConfig:
     user_agent: str = DEFAULT_UA
     ca_bundle: str | None = None                    # extra trust anchors (tests, intranet CAs)
     dns_timeout: float = 5.0
+    # The auditor's self-check (crawler/selfcheck.py): names the resolver must answer, and
+    # "host:port" targets reached over IPv4 and over IPv6 before anything is judged.
+    selfcheck_names: tuple[str, ...] = ("www.gov.cn", "www.baidu.com", "www.qq.com")
+    selfcheck_ipv4: tuple[str, ...] = ("www.gov.cn:443", "www.baidu.com:443")
+    selfcheck_ipv6: tuple[str, ...] = ("www.gov.cn:443", "www.qq.com:443")
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,8 @@ def network_from_mapping(m: dict[str, Any]) -> NetworkConfig:
         user_agent=ua,
         ca_bundle=m.get("ca_bundle"),
         dns_timeout=float(m.get("dns_timeout", 5.0)),
+        **{k: tuple(str(x) for x in m[k]) for k in ("selfcheck_names", "selfcheck_ipv4", "selfcheck_ipv6")
+           if k in m},
     )
 
 

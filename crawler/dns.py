@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 
 import dns.asyncresolver
 import dns.exception
+import dns.flags
+import dns.message
 import dns.nameserver
+import dns.rcode
 import dns.resolver
 
 from crawler.config import NetworkConfig
@@ -22,16 +25,57 @@ from crawler.netguard import ip_literal
 _LOCALHOST = {"A": ["127.0.0.1"], "AAAA": ["::1"]}
 
 
+# What a failed lookup proves (DOMAIN.md: never blame a site for the auditor's own trouble).
+# ``nxdomain`` (the zone says the name does not exist) and ``noanswer`` (NODATA: the name exists
+# but has no record of that type) are answers about the name. ``refused``, ``servfail``,
+# ``timeout`` and ``error`` are answers about the resolver path: they prove nothing about the site.
+DEFINITE_ERRORS = frozenset({"nxdomain", "noanswer"})
+RESOLVER_ERRORS = frozenset({"refused", "servfail", "timeout", "error"})
+
+
 @dataclass(frozen=True)
 class Answer:
     answers: list[str] = field(default_factory=list)
-    error: str | None = None        # nxdomain | noanswer | timeout | servfail | error
+    error: str | None = None        # nxdomain | noanswer | refused | servfail | timeout | error
+    rcode: str | None = None        # the DNS rcode the server sent (NOERROR, NXDOMAIN, REFUSED, ...);
+                                    # None: no server answered (timeout) or no DNS was asked (static)
+    authoritative: bool | None = None   # the AA flag of that answer
+
+    @property
+    def definite(self) -> bool:
+        """True when the answer is about the name itself (records, NXDOMAIN or NODATA)."""
+        return self.error is None or self.error in DEFINITE_ERRORS
+
+
+def _rcode_of(response: object) -> tuple[str | None, bool | None]:
+    if not isinstance(response, dns.message.Message):
+        return None, None
+    return dns.rcode.to_text(response.rcode()), bool(response.flags & dns.flags.AA)
+
+
+def _failed_servers(e: dns.resolver.NoNameservers) -> Answer:
+    """Every server failed: REFUSED outranks SERVFAIL (a policy, not an outage) in what we report."""
+    seen: list[tuple[str, bool | None]] = []
+    for err in e.kwargs.get("errors") or ():
+        rcode, aa = _rcode_of(err[4] if len(err) > 4 else None)
+        if rcode is None and isinstance(err[3], str):
+            rcode = err[3]
+        if rcode:
+            seen.append((rcode, aa))
+    for want, kind in (("REFUSED", "refused"), ("SERVFAIL", "servfail")):
+        for rcode, aa in seen:
+            if rcode == want:
+                return Answer([], kind, rcode, aa)
+    if seen:
+        return Answer([], "error", seen[0][0], seen[0][1])
+    return Answer([], "error")
 
 
 class Resolver:
     def __init__(self, cfg: NetworkConfig):
         self.cfg = cfg
         self._cache: dict[tuple[str, str], asyncio.Future[Answer]] = {}
+        self.done: dict[tuple[str, str], Answer] = {}   # every answer of this run, for the store
         self._res: dns.asyncresolver.Resolver | None = None
         self._system = False
         if cfg.nameservers:
@@ -56,7 +100,9 @@ class Resolver:
             fut = asyncio.get_running_loop().create_future()
             self._cache[key] = fut
             try:
-                fut.set_result(await self._query(*key))
+                ans = await self._query(*key)
+                self.done[key] = ans
+                fut.set_result(ans)
             except BaseException as e:  # cancelled: let the next caller try again
                 del self._cache[key]
                 fut.set_exception(e)
@@ -81,8 +127,9 @@ class Resolver:
                 errors.append(ans.error)
         if out:
             return out, None
-        # nxdomain outranks noanswer outranks timeout in what we report
-        for e in ("nxdomain", "servfail", "timeout", "noanswer", "error"):
+        # What we report: a definite "does not exist" only when nothing was unsure (an AAAA
+        # NXDOMAIN beside an A timeout is not proof); else the resolver's trouble.
+        for e in ("refused", "servfail", "timeout", "error", "nxdomain", "noanswer"):
             if e in errors:
                 return [], e
         return [], "noanswer"
@@ -101,19 +148,21 @@ class Resolver:
         assert self._res is not None
         try:
             ans = await self._res.resolve(host, rtype, search=False, raise_on_no_answer=True)
-        except dns.resolver.NXDOMAIN:
-            return Answer([], "nxdomain")
-        except dns.resolver.NoAnswer:
-            return Answer([], "noanswer")
-        except dns.resolver.NoNameservers:
-            return Answer([], "servfail")
+        except dns.resolver.NXDOMAIN as e:
+            responses = list(e.responses().values()) if e.kwargs.get("responses") else []
+            return Answer([], "nxdomain", "NXDOMAIN", _rcode_of(responses[0])[1] if responses else None)
+        except dns.resolver.NoAnswer as e:
+            return Answer([], "noanswer", "NOERROR", _rcode_of(e.kwargs.get("response"))[1])
+        except dns.resolver.NoNameservers as e:
+            return _failed_servers(e)
         except dns.exception.Timeout:
             return Answer([], "timeout")
         except (dns.exception.DNSException, OSError, ValueError):
             return Answer([], "error")
+        rcode, aa = _rcode_of(ans.response)
         if rtype == "NS":
-            return Answer(sorted({r.target.to_text().rstrip(".").lower() for r in ans}))
-        return Answer([r.address for r in ans])
+            return Answer(sorted({r.target.to_text().rstrip(".").lower() for r in ans}), None, rcode, aa)
+        return Answer([r.address for r in ans], None, rcode, aa)
 
     async def _getaddrinfo(self, host: str, rtype: str) -> Answer:
         if rtype == "NS":
@@ -125,7 +174,11 @@ class Resolver:
         except TimeoutError:
             return Answer([], "timeout")
         except socket.gaierror as e:
-            return Answer([], "nxdomain" if e.errno == socket.EAI_NONAME else "noanswer")
+            # EAI_AGAIN is the resolver's trouble ("temporary failure"), not an answer about the name
+            kind = {socket.EAI_NONAME: "nxdomain", socket.EAI_AGAIN: "servfail"}.get(e.errno, "error")
+            if e.errno == getattr(socket, "EAI_NODATA", None):
+                kind = "noanswer"
+            return Answer([], kind)
         return Answer(list(dict.fromkeys(str(i[4][0]) for i in infos)))
 
     async def zone_ns(self, host: str) -> list[tuple[str, Answer]]:
@@ -139,6 +192,6 @@ class Resolver:
             name = ".".join(labels[i:])
             ans = await self.lookup(name, "NS")
             tried.append((name, ans))
-            if ans.answers or ans.error in ("timeout", "servfail", "error"):
+            if ans.answers or ans.error in RESOLVER_ERRORS:
                 break
         return tried

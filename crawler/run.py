@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Awaitable
@@ -23,6 +24,7 @@ from crawler.netguard import AddressPolicy
 from crawler.parse import parse_html
 from crawler.progress import Progress
 from crawler.robots import RobotsCache
+from crawler.selfcheck import run_selfcheck
 from crawler.site import RunCtx, SiteCrawl
 from crawler.writer import Writer
 from zwgk.store import Store
@@ -74,16 +76,24 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
     crawls = {s.id: SiteCrawl(ctx, s, by_id[s.id]) for s in specs if states.get(s.id) != "done"}
     t0, cpu0 = time.monotonic(), time.process_time()
     try:
+        # the auditor checks itself first (resolver, IPv4, IPv6); a resumed run keeps its first answer
+        if not store.selfcheck(run_id):
+            for p in await run_selfcheck(resolver, settings.network, settings.crawl.connect_timeout):
+                store.add_selfcheck(run_id, p.kind, p.target, p.ok, p.detail, p.elapsed_ms)
         # the audit's own availability probe, one per own site per run (resume: not repeated)
         todo = [s for s in specs if not s.is_column and not store.has_probe(run_id, s.id)]
         probes = await asyncio.gather(*(fetcher.fetch(s.url, timeout=settings.crawl.probe_timeout, retries=0,
                                                       polite=False) for s in todo))
         for s, r in zip(todo, probes, strict=True):
-            store.add_probe(s.id, s.url, r.ok, r.status, r.error_kind, r.elapsed_ms, run_id=run_id)
+            store.add_probe(s.id, s.url, r.ok, r.status, r.error_kind, r.elapsed_ms, run_id=run_id,
+                            error_detail=r.error_detail)
             ctx.stats["probe.ok" if r.ok else "probe.fail"] += 1
         async with Progress(crawls, progress):  # type: ignore[arg-type]
             await asyncio.gather(*(crawl_site(sc) for sc in crawls.values()))
     finally:
+        # every DNS answer of the run with its rcode: link targets' too (DNS evidence, issue 12)
+        for (host, rtype), ans in resolver.done.items():
+            ctx.writer.dns(host, rtype, ans.answers, ans.error, ans.rcode, ans.authoritative)
         ctx.writer.flush()
         await fetcher.aclose()
     ctx.stats["sites"] = len(crawls)
@@ -134,6 +144,8 @@ async def _guarded(sc: SiteCrawl, name: str, step: Awaitable[None]) -> None:
     """A bug in one gathering step must not lose the crawl: logged, counted, crawl goes on."""
     try:
         await step
+    except sqlite3.Error:
+        raise   # the store itself failed (disk full, read-only): stop the run, it stays resumable
     except Exception:
         log.exception("site %s: %s step failed", sc.spec.id, name)
         sc.ctx.stats[f"gather.error.{name}"] += 1
@@ -172,6 +184,7 @@ async def probe_sites(store: Store, sites: list[dict[str, Any]], network: dict[s
         await fetcher.aclose()
     out: list[tuple[str, bool]] = []
     for s, r in zip(specs, results, strict=True):
-        store.add_probe(s.id, s.url, r.ok, r.status, r.error_kind, r.elapsed_ms, run_id=run_id)
+        store.add_probe(s.id, s.url, r.ok, r.status, r.error_kind, r.elapsed_ms, run_id=run_id,
+                        error_detail=r.error_detail)
         out.append((s.id, r.ok))
     return out

@@ -26,7 +26,7 @@ class Writer:
         self._links: dict[str, list[LinkRow]] = defaultdict(list)
         self._adds: dict[str, list[FrontierRow]] = defaultdict(list)
         self._marks: dict[str, list[tuple[str, str, str | None]]] = defaultdict(list)
-        self._dns: list[tuple[str, str, list[str], str | None]] = []
+        self._dns: list[tuple[str, str, list[str], str | None, str | None, bool | None]] = []
         self._n = 0
         self._last = time.monotonic()
 
@@ -44,8 +44,9 @@ class Writer:
     def mark(self, site_id: str, url: str, state: str, reason: str | None = None) -> None:
         self._marks[site_id].append((url, state, reason))
 
-    def dns(self, host: str, rtype: str, answers: list[str], error: str | None) -> None:
-        self._dns.append((host, rtype, answers, error))
+    def dns(self, host: str, rtype: str, answers: list[str], error: str | None, rcode: str | None = None,
+            authoritative: bool | None = None) -> None:
+        self._dns.append((host, rtype, answers, error, rcode, authoritative))
 
     def maybe_flush(self) -> None:
         if self._n >= self.max_rows or time.monotonic() - self._last >= self.max_age:
@@ -67,8 +68,8 @@ class Writer:
                 st.frontier_add(self.run_id, site, adds)
             for site, marks in self._marks.items():
                 st.frontier_mark(self.run_id, site, marks)
-            for host, rtype, answers, error in self._dns:
-                st.add_dns(self.run_id, host, rtype, answers, error)
+            for host, rtype, answers, error, rcode, aa in self._dns:
+                st.add_dns(self.run_id, host, rtype, answers, error, rcode, aa)
         self._fetches.clear()
         self._links.clear()
         self._adds.clear()

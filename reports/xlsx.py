@@ -77,6 +77,8 @@ def _summary(ws: Worksheet, model: dict[str, Any]) -> None:
             ("对比基准", f"第{base['id']}次核查（{base['as_of'][:10]}）" if base else "无（首次核查）"),
             ("区域平均得分", num(summ.get("district_score"))), ("网站合格率", pct(summ.get("pass_rate"))),
             ("单项否决网站数", summ.get("veto_count", 0)),
+            ("无法核验网站数（不计入合格率）", summ.get("unverified_sites", 0)),
+            ("核查方网络自检", (run.get("selfcheck") or {}).get("text", "")),
             ("问题数（新发现/仍未整改/已整改）",
              f"{summ['findings'].get('new', 0)} / {summ['findings'].get('open', 0)} / {summ['findings'].get('fixed', 0)}"),
             ("规则版本", f"{run.get('rules_version', '')}（{(run.get('rules_hash') or '')[:12]}）")]

@@ -160,3 +160,50 @@ def test_second_run_shows_the_fix_as_fixed_and_the_rest_still_open(demo: DemoRun
     model = demo.second.model or {}
     sfj = next(s for s in model["sites"] if s["id"] == "sfj")
     assert sfj["counts"]["fixed"] >= 1 and sfj["counts"]["open"] >= 1, sfj["counts"]
+
+
+def test_review_queue_confirmation_vetoes_in_next_report(demo: DemoRun, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """The planted 严重错误 candidates (a 公示 XLSX with full 身份证号, a leader's wrong title) reach the
+    review queue with masked evidence; confirming them vetoes 区公共事业局 in the next `zwgk report`."""
+    import sqlite3
+    import zipfile
+
+    from zwgk.cli import main
+    from zwgk.demo.severe import RELIEF, relief_ids
+
+    db = tmp_path / "copy.sqlite"              # decisions go into a copy: other tests read the original
+    src, dst = sqlite3.connect(demo.db), sqlite3.connect(db)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    run = demo.second.run_id
+    full = relief_ids() + [r[4] for r in RELIEF]
+    assert main(["review-queue", "--db", str(db), "--run", str(run), "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert not [n for n in full if n in out], "a full number reached the review queue"
+    items = json.loads(out)["items"]
+    leak = next(i for i in items if i["message_id"] == "privacy-leaks.id" and i["url"].endswith(".xlsx"))
+    title = next(i for i in items if i["message_id"] == "wording-lexicon.leader_title")
+    assert leak["site_id"] == title["site_id"] == "ggsy"
+    assert "4 个完整的居民身份证号" in leak["text"] and "4415**********" in leak["text"]
+    assert "管委会副主任陈志远" in title["text"]
+    before = json.loads(demo.second.report_paths["json"].read_text("utf-8"))
+    assert not next(s for s in before["sites"] if s["id"] == "ggsy")["score"]["vetoed"]
+    for item, why in ((leak, "公示附件公开完整身份证号"), (title, "陈志远现任区党工委书记")):
+        assert main(["review-queue", "confirm", item["fingerprint"], "--db", str(db), "--run", str(run),
+                     "--reason", why, "--by", "区政务公开办 张三"]) == 0
+    out_dir = tmp_path / "report"
+    assert main(["report", "--run", str(run), "--db", str(db), "--out", str(out_dir)]) == 0
+    model = json.loads((out_dir / "results.json").read_text("utf-8"))
+    ggsy = next(s for s in model["sites"] if s["id"] == "ggsy")
+    assert ggsy["score"]["vetoed"] and {"privacy-leaks", "wording-lexicon"} <= set(ggsy["score"]["vetoes"])
+    assert ggsy["score"]["verdict"] == "不合格"
+    texts = []
+    for f in out_dir.rglob("*"):
+        if f.suffix == ".xlsx":
+            with zipfile.ZipFile(f) as z:
+                texts += [z.read(n).decode("utf-8", "replace") for n in z.namelist()]
+        elif f.is_file():
+            texts.append(f.read_text("utf-8", errors="replace"))
+    assert not [n for n in full if any(n in t for t in texts)], "a full number reached a report"

@@ -119,3 +119,30 @@ def test_simultaneous_failure_of_every_site_is_not_a_veto(others_down: int, outc
     res = check.judge(snap, params_for(check, None))
     assert res.outcome == outcome and res.veto is (outcome == Outcome.FAIL), (res.message_id, res.metrics)
     assert res.metrics["local_outage"] == (10 if outcome == Outcome.PASS else 0)
+
+
+@pytest.mark.parametrize("detail, outcome, counted", [
+    ("www.example.gov.cn: nxdomain", Outcome.FAIL, True),      # the name does not exist: the site is down
+    ("www.example.gov.cn: noanswer", Outcome.FAIL, True),
+    ("www.example.gov.cn: servfail", Outcome.PASS, False),     # issue 12: the resolver's trouble, not the site's
+    ("www.example.gov.cn: refused", Outcome.PASS, False),
+    ("www.example.gov.cn: timeout", Outcome.PASS, False),
+])
+def test_dns_probe_failures_count_only_when_the_name_does_not_exist(detail: str, outcome: Outcome,
+                                                                    counted: bool) -> None:
+    store = Store(":memory:")
+    rows = [(True, None)] * 150 + [(False, detail)] * 12
+    rows = rows[::2] + rows[1::2]
+    step = timedelta(days=6.99) / len(rows)
+    for i, (ok, det) in enumerate(rows):
+        store.add_probe("s1", "http://www.example.gov.cn/", ok, 200 if ok else None, None if ok else "dns",
+                        300.0, started_at=_ts(UNTIL - i * step), error_detail=det)
+    snap = make_snapshot({"http://www.example.gov.cn/": "<p>home</p>"}, as_of=AS_OF, store=store)
+    res = CHECK.judge(snap, params_for(CHECK, repo_rules()["checks"]["availability"]))
+    assert res.outcome is outcome
+    assert res.metrics["failures"] == (12 if counted else 0)
+    mids = [f.message_id for f in res.findings]
+    if counted:
+        assert "域名" in next(f for f in res.findings if f.message_id == "availability.probe_failed").params["reason"]
+    else:
+        assert "availability.resolver" in mids and res.metrics["probes"] == 150

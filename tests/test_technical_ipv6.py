@@ -40,7 +40,8 @@ def _row(run_id: int, url: str, family: int, level: int, state: tuple[int | None
 
 def site(*, aaaa: Any = ("2001:db8::1",), ns_v6: Any = ("2001:db8::53",), home4=OK, home6=OK,
          body6: str = HOME_HTML, l2: list[tuple[Any, Any]] | None = None, l3: list[tuple[Any, Any]] | None = None,
-         resources: dict[str, Any] | None = None, parents: bool = True, **overrides: Any):
+         resources: dict[str, Any] | None = None, parents: bool = True,
+         selfcheck: list[tuple[str, str, bool, str]] | None = None, **overrides: Any):
     """A site whose IPv6 evidence is described per family; l2/l3 = [(v4 state, v6 state), ...]."""
     store = Store(":memory:")
     dns: dict[tuple[str, str], Any] = {(HOST, "A"): ["192.0.2.1"], ("example.gov.cn", "NS"): ["ns1.example.net."],
@@ -63,6 +64,8 @@ def site(*, aaaa: Any = ("2001:db8::1",), ns_v6: Any = ("2001:db8::53",), home4=
             parent = None if not parents else HOME if level == 2 else f"{HOME}l2/0.html"
             store.add_fetch(_row(run_id, url, 4, level, s4, store, "<p>x</p>", parent))
             store.add_fetch(_row(run_id, url, 6, level, s6, store, "<p>x</p>", parent))
+    for kind, target, ok, detail in selfcheck or []:
+        store.add_selfcheck(run_id, kind, target, ok, detail, 1.0)
     view = RunView(store, run_id, district=snap.district, rules=snap.rules)
     params = params_for(CHECK, {**repo_rules()["checks"]["ipv6"], **overrides})
     return CHECK.judge(view.snapshot("s1"), params)
@@ -193,3 +196,31 @@ def test_name_that_does_not_resolve_is_unverifiable_not_failed() -> None:
     snap = make_snapshot({HOME: "<p>x</p>"}, dns={(HOST, "A"): "nxdomain", (HOST, "AAAA"): "nxdomain"})
     res = CHECK.judge(snap, params_for(CHECK, None))
     assert (res.outcome, res.message_id, res.veto) == (Outcome.ERROR, "ipv6.unresolvable", False)
+
+
+NO_V6 = [("dns", "www.gov.cn", True, "1.2.3.4"), ("ipv4", "www.gov.cn:443", True, "1.2.3.4"),
+         ("ipv6", "www.gov.cn:443", False, "connect 2001:db8::1: Network is unreachable")]
+V6_OK = [*NO_V6[:2], ("ipv6", "www.gov.cn:443", True, "2001:db8::1")]
+V6_UNTESTED = [*NO_V6[:2], ("ipv6", "www.gov.cn:443", False, "unresolved: nxdomain")]
+
+
+@pytest.mark.parametrize("kw, selfcheck, outcome, message", [
+    # issue 12: an office without IPv6 must not call an AAAA site 假IPv6
+    ({"home6": DEAD}, NO_V6, Outcome.ERROR, "ipv6.auditor_no_ipv6"),
+    ({"home6": DEAD}, V6_OK, Outcome.FAIL, "ipv6.result_fake"),
+    ({"home6": DEAD}, V6_UNTESTED, Outcome.FAIL, "ipv6.result_fake"),     # could not test: judged as before
+    ({"home6": DEAD}, None, Outcome.FAIL, "ipv6.result_fake"),            # a run stored before the self-check
+    ({"home6": OK, "l2": [(OK, OK)] * 6}, NO_V6, Outcome.PASS, "ipv6.pass"),   # the run itself proved IPv6 works
+    ({"aaaa": "noanswer"}, NO_V6, Outcome.FAIL, "ipv6.result_no_aaaa"),  # no AAAA needs no IPv6 to see
+], ids=["no-ipv6-auditor", "ipv6-auditor", "untested", "no-selfcheck", "proved-by-run", "no-aaaa-still-fails"])
+def test_auditor_without_ipv6(kw: dict[str, Any], selfcheck: Any, outcome: Outcome, message: str) -> None:
+    res = site(selfcheck=selfcheck, **kw)
+    assert (res.outcome, res.message_id) == (outcome, message), res.params
+    if message == "ipv6.auditor_no_ipv6":
+        assert "Network is unreachable" in res.params["detail"] and not res.findings
+
+
+@pytest.mark.parametrize("error, words", [("servfail", "SERVFAIL"), ("refused", "REFUSED"), ("timeout", "超时")])
+def test_aaaa_lookup_failure_says_which(error: str, words: str) -> None:
+    res = site(aaaa=error)
+    assert res.outcome is Outcome.ERROR and words in res.params["parts"] and "不能说明域名不存在" in res.params["parts"]

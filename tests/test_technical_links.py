@@ -67,12 +67,25 @@ T = HOME + "zwgk/target.html"
                                      content_type="application/pdf"), INNER, None, Outcome.FAIL, "links.broken"),
     (HOME + "files/report.pdf", Page(b"%PDF-1.4", purpose="attachment", content_type="application/pdf"), INNER,
      None, Outcome.PASS, None),
+    ("http://www.partner.com/", Page("", status=None, error_kind="dns", error_detail="www.partner.com: nxdomain",
+                                     purpose="external"), HOME, None, Outcome.FAIL, "links.broken_home"),
+    ("http://www.partner.com/", Page("", status=None, error_kind="dns", error_detail="www.partner.com: noanswer",
+                                     purpose="external"), HOME, None, Outcome.FAIL, "links.broken_home"),
+    # issue 12: a resolver's refusal, failure or silence (or an unknown DNS error) is not a dead domain
+    ("http://www.partner.com/", Page("", status=None, error_kind="dns", error_detail="www.partner.com: refused",
+                                     purpose="external"), HOME, None, Outcome.PASS, "links.dns_unverified"),
+    ("http://www.partner.com/", Page("", status=None, error_kind="dns", error_detail="www.partner.com: servfail",
+                                     purpose="external"), HOME, None, Outcome.PASS, "links.dns_unverified"),
+    ("http://www.partner.com/", Page("", status=None, error_kind="dns", error_detail="www.partner.com: timeout",
+                                     purpose="external"), HOME, None, Outcome.PASS, "links.dns_unverified"),
     ("http://www.partner.com/", Page("", status=None, error_kind="dns", purpose="external"), HOME, None,
-     Outcome.FAIL, "links.broken_home"),
+     Outcome.PASS, "links.dns_unverified"),
 ], ids=["ok", "404-home", "404-inner", "500-inner", "timeout", "403-blocked", "412-blocked", "429-blocked",
         "js-challenge-blocked", "403-status-only", "soft404-phrase", "soft404-same-as-random-path",
         "article-unlike-random-path", "long-page-quoting-phrase", "soft404-title-of-unstored-body",
-        "not-fetched", "robots-disallowed", "attachment-404", "attachment-ok", "external-dns"])
+        "not-fetched", "robots-disallowed", "attachment-404", "attachment-ok", "external-nxdomain",
+        "external-nodata", "external-dns-refused", "external-dns-servfail", "external-dns-timeout",
+        "external-dns-unknown"])
 def test_link_states(target, page, source, soft404, outcome, message) -> None:
     res = links_site(target, page, source=source, soft404=soft404)
     assert res.outcome is outcome, (res.message_id, res.params)
@@ -181,7 +194,8 @@ REGISTRY = "https://bszs.conac.cn/sitename?method=show&id=0A3F9C12B7E84D56A1C2D3
     pytest.param(Page("", status=None, error_kind="disallowed", purpose="external"), True, id="robots"),
     pytest.param(Page("", status=None, purpose="external", extra={"skipped": True}), True, id="skipped-flag"),
     pytest.param(Page("", status=None, error_kind="some_new_kind", purpose="external"), True, id="unknown-kind"),
-    pytest.param(Page("", status=None, error_kind="dns", purpose="external"), False, id="checked-dns-failure"),
+    pytest.param(Page("", status=None, error_kind="dns", error_detail="bszs.conac.cn: nxdomain", purpose="external"),
+                 False, id="checked-dns-nxdomain"),
 ])
 def test_targets_the_crawler_did_not_request_are_unchecked_never_broken(page, unchecked) -> None:
     """Footer links to national registries (bszs.conac.cn, beian.miit.gov.cn …) on a [crawl] skip_hosts
@@ -205,3 +219,35 @@ def test_only_government_links_out_is_a_pass_not_unverifiable(target: str) -> No
     snap = make_snapshot({HOME: "<p>home</p>"}, links=[LinkRow(HOME, target, "备案", "footer", "a")])
     res = EXTERNAL.judge(snap, params(EXTERNAL))
     assert res.outcome is Outcome.PASS, (res.message_id, res.params)
+
+
+def _with_selfcheck(rows: list[tuple[str, str, bool, str]], target: str, page: Page):
+    """links judged on a run whose auditor self-check stored ``rows`` (kind, target, ok, detail)."""
+    from zwgk.snapshot import RunView
+
+    pages: dict[str, Page | str] = {HOME: TEMPLATE.format(title="首页", main="要闻"), HOME + "ok.html": ARTICLE,
+                                    target: page}
+    links = [LinkRow(HOME, HOME + "ok.html", "通知", "body", "a"), LinkRow(HOME, target, "目标链接", "body", "a")]
+    snap = make_snapshot(pages, links=links)
+    for kind, tgt, ok, detail in rows:
+        snap.run.store.add_selfcheck(snap.run.run_id, kind, tgt, ok, detail, 1.0)
+    view = RunView(snap.run.store, snap.run.run_id, district=snap.district, rules=snap.rules)
+    return LINKS.judge(view.snapshot(snap.site.id), params(LINKS))
+
+
+DNS_BAD = [("dns", "www.gov.cn", False, "nxdomain (NXDOMAIN)"), ("dns", "www.baidu.com", False, "refused (REFUSED)")]
+DNS_OK = [("dns", "www.gov.cn", True, "1.2.3.4")]
+NX = Page("", status=None, error_kind="dns", error_detail="www.partner.com: nxdomain", purpose="external")
+
+
+@pytest.mark.parametrize("rows, outcome, message", [
+    (DNS_OK, Outcome.FAIL, "links.broken_home"),        # our resolver works: NXDOMAIN is a dead name
+    (DNS_BAD, Outcome.PASS, "links.auditor_unverified"),  # an intranet resolver: the link is not checked
+    ([], Outcome.FAIL, "links.broken_home"),            # no self-check stored (older run): as before
+], ids=["resolver-ok", "resolver-cannot-answer-outside", "no-selfcheck"])
+def test_external_links_are_not_blamed_on_the_auditors_resolver(rows, outcome, message) -> None:
+    res = _with_selfcheck(rows, "http://www.partner.com/", NX)
+    assert res.outcome is outcome, (res.message_id, res.params)
+    assert [f.message_id for f in res.findings] == [message]
+    if message == "links.auditor_unverified":
+        assert "核查方DNS无法解析外部域名" in res.findings[0].params["reason"]

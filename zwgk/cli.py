@@ -11,15 +11,18 @@ Exit codes (also in the README):
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
+import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
 from zwgk.config import ConfigError
-from zwgk.store import StoreError
+from zwgk.store import StoreError, store_problem
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_STORE, EXIT_BUSY = 0, 1, 2, 3, 4, 5
 DEFAULT_DB = "zwgk.sqlite"
@@ -71,6 +74,25 @@ def build_parser() -> argparse.ArgumentParser:
     rv.add_argument("--rules")
     rv.add_argument("--out", default=".", help="folder for review-<year>.xlsx/.html")
 
+    rq = sub.add_parser(
+        "review-queue", help="需人工核查清单：列出疑似严重错误等待核查项，确认或排除",
+        description="列出一次核查中全部“需人工核查”项（疑似泄露个人信息、用词和领导姓名职务、疑似伪造日期等）"
+                    "及其证据（已脱敏）。确认：该项按规则（rules.toml）计入结果，严重错误为单项否决；"
+                    "排除：该项在本次及以后的核查中不再列出。决定随核查记录保存，重新生成报告（zwgk report）即生效。",
+        epilog="示例：zwgk review-queue；zwgk review-queue confirm 3f2a9c41d0 --reason 附件公开了完整身份证号 --by 张三")
+    rq.add_argument("action", nargs="?", choices=("list", "confirm", "exclude"), default="list",
+                    help="list 列出（默认）；confirm 确认；exclude 排除")
+    rq.add_argument("fingerprint", nargs="?", help="待核查项的指纹（列表第一列；至少前6位）")
+    rq.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    rq.add_argument("--run", type=int, help="核查编号（默认：最近一次完成的核查）")
+    rq.add_argument("--rules", help="rules.toml（默认：内置规则），用于显示确认后的计分层级")
+    rq.add_argument("--reason", default="", help="确认或排除的理由（必填）")
+    rq.add_argument("--by", default="", help="核查人（必填）")
+    rq.add_argument("--all", action="store_true", help="同时列出已确认、已排除的项")
+    rq.add_argument("--history", action="store_true", help="列出全部核查决定记录")
+    rq.add_argument("--format", choices=("text", "json", "csv"), default="text", help="输出格式：text、json、csv")
+    rq.add_argument("--out", help="导出到文件（默认输出到屏幕）")
+
     dm = sub.add_parser("demo", help="serve the bundled demo district on loopback and audit it")
     dm.add_argument("--out", default="demo-output", help="folder for the database, sites.toml and reports")
     dm.add_argument("--today", help="pretend today is this date (YYYY-MM-DD)")
@@ -91,7 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:   # usage errors exit 2 (argparse has printed why); --help exits 0
+        return int(e.code) if isinstance(e.code, int) else EXIT_CONFIG
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     # one line per request drowns the crawler's own progress; the store keeps every fetch anyway
@@ -104,6 +129,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except StoreError as e:
         print(f"zwgk: {e}", file=sys.stderr)
+        return EXIT_STORE
+    except sqlite3.Error as e:   # disk full, read-only database or folder, I/O error while running
+        print(f"zwgk: {store_problem(e, getattr(args, 'db', '?'))}{_resume_hint(args)}", file=sys.stderr)
+        return EXIT_STORE
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
+            logging.getLogger("zwgk").exception("unexpected error")
+            return EXIT_ERROR
+        print(f"zwgk: {store_problem(e, e.filename or getattr(args, 'db', '?'))}{_resume_hint(args)}",
+              file=sys.stderr)
         return EXIT_STORE
     except Exception as e:
         from zwgk.pipeline import AuditBusy
@@ -118,9 +153,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def _resume_hint(args: argparse.Namespace) -> str:
+    if args.command != "audit":
+        return ""
+    return "\nzwgk: 已保存的数据未丢失；问题解决后 `zwgk audit --resume` 继续本次核查"
+
+
+def _check_as_of(text: str | None) -> None:
+    """--as-of must be an ISO date or date-time: checked before anything is crawled or stored."""
+    if text is None:
+        return
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--as-of: {text!r} is not an ISO date or date-time "
+                          "(e.g. 2026-06-01 or 2026-06-01T10:00)") from None
+
+
+def _check_out(text: str | None) -> None:
+    """--out must be a folder we can create or write: checked before anything is stored."""
+    if text is None:
+        return
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out: {text}: exists and is not a folder")
+    parent = out
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(f"--out: {text}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out: {text}: {parent} is not writable")
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from zwgk import pipeline
 
+    _check_as_of(getattr(args, "as_of", None))
+    if args.command in ("audit", "report", "review"):
+        _check_out(args.out)
     if args.command == "audit":
         s = pipeline.audit(args.sites, rules_path=args.rules, db_path=args.db, out_dir=args.out,
                            as_of=args.as_of, resume=args.resume, formats=args.format,
@@ -138,6 +209,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _diff(args)
     if args.command == "review":
         return _review(args)
+    if args.command == "review-queue":
+        return _review_queue(args)
     if args.command == "demo":
         from zwgk.demo.run import run_demo
 
@@ -170,10 +243,7 @@ def _print_summary(s: pipeline.AuditSummary) -> None:  # noqa: F821 - imported l
 def _runs(db: str) -> int:
     from zwgk.store import Store
 
-    if not Path(db).exists():
-        print(f"zwgk: {db}: no such database", file=sys.stderr)
-        return EXIT_STORE
-    store = Store(db)
+    store = Store(db, mode="ro")
     print(f"{'id':>4}  {'status':<12} {'as of':<17} {'finished':<17} {'pages':>6} {'rules':<9} name")
     for r in store.runs():
         as_of = datetime.fromisoformat(r["as_of"])
@@ -190,7 +260,9 @@ def _diff(args: argparse.Namespace) -> int:
     from zwgk.rules import load_rules
     from zwgk.store import Store
 
-    store = Store(args.db)
+    store = Store(args.db, mode="ro")
+    for run_id in (args.run_a, args.run_b):
+        store.run(run_id)   # an unknown run id is a StoreError (exit 4), not an empty diff
     d = diff_runs(store, args.run_a, args.run_b, load_rules(args.rules).data)
     for status, label in (("new", "新发现"), ("open", "仍未整改"), ("fixed", "已整改")):
         items = d.get(status, [])
@@ -207,13 +279,57 @@ def _review(args: argparse.Namespace) -> int:
     from zwgk.rules import load_rules
     from zwgk.store import Store
 
-    store = Store(args.db)
+    store = Store(args.db, mode="ro")
     review = build_review(store, args.year, load_rules(args.rules).data)
     paths = write_review(review, Path(args.out))
     for fmt, path in paths.items():
         print(f"{fmt}: {path}")
     store.close()
     return EXIT_OK
+
+
+def _review_queue(args: argparse.Namespace) -> int:
+    from zwgk import reviewqueue as rq
+    from zwgk.rules import load_rules
+    from zwgk.store import Store
+
+    if not Path(args.db).exists():
+        print(f"zwgk: {args.db}: no such database", file=sys.stderr)
+        return EXIT_STORE
+    if args.action != "list" and not args.fingerprint:
+        print(f"zwgk review-queue {args.action}: 请给出待核查项的指纹（FINGERPRINT）", file=sys.stderr)
+        return EXIT_CONFIG
+    rules = load_rules(args.rules).data
+    store = Store(args.db)
+    try:
+        run_id = args.run if args.run is not None else rq.default_run(store)
+        if args.action in (rq.CONFIRM, rq.EXCLUDE):
+            try:
+                item = rq.decide(store, args.fingerprint, args.action, reason=args.reason, by=args.by,
+                                 run_id=run_id, rules=rules)
+            except rq.ReviewError as e:
+                print(f"zwgk review-queue: {e}", file=sys.stderr)
+                return EXIT_CONFIG
+            print(f"{item['status_zh']}：{item['fingerprint']} {item['site_name']} · {item['check_title']}"
+                  f"（第{run_id}次核查及以后生效；重新生成报告：zwgk report --run {run_id}）")
+            return EXIT_OK
+        if args.history:
+            print(json.dumps(rq.history(store), ensure_ascii=False, indent=1) if args.format == "json"
+                  else "\n".join(f"{h['decided_at'][:16]} 第{h['run_id']}次 {h['status_zh']} {h['fingerprint']} "
+                                 f"{h['site_id']}/{h['check_id']} {h['decided_by']}：{h['reason']}"
+                                 for h in rq.history(store)) or "没有核查决定记录。")
+            return EXIT_OK
+        items = rq.queue_items(store, run_id, rules, include_decided=args.all)
+        text = rq.write_export(items, run_id, args.format, Path(args.out) if args.out else None)
+        if args.out:
+            print(f"第{run_id}次核查：{len(items)} 项 → {args.out}")
+        else:
+            if args.format == "text":
+                print(f"第{run_id}次核查 需人工核查 {len(items)} 项")
+            sys.stdout.write(text)
+        return EXIT_OK
+    finally:
+        store.close()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ only checks names and types so that errors surface here, with a line number.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # key -> (types, required)
 AUDIT_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
     "name": ((str,), True), "timezone": ((str,), False), "region_code": ((str,), False),
-    "reports_dir": ((str,), False),
+    "reports_dir": ((str,), False), "lexicon": ((str,), False),
 }
 def _types_of(dc: type) -> dict[str, tuple[type, ...]]:
     """Accepted TOML types per field of a crawler config dataclass (the crawler owns the defaults)."""
@@ -64,6 +65,44 @@ SITE_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
     "services": ((bool,), False), "delay": ((int, float), False), "encoding": ((str,), False),
 }
 TOP_KEYS = ("audit", "network", "crawl", "schedule", "site")
+
+# Ranges of numbers (issue 12 item 10): (minimum, maximum, minimum allowed?). NaN and ±inf are never
+# allowed. Timeouts must be positive (0 would fail every request; inf hangs); retries and the DNS
+# timeout are capped, because backoff grows with them and a closed port must not hang a night.
+_SECONDS = (0.0, 600.0, False)
+RANGES: dict[str, dict[str, tuple[float, float, bool]]] = {
+    "crawl": {
+        "timeout": _SECONDS, "connect_timeout": _SECONDS, "read_timeout": _SECONDS, "probe_timeout": _SECONDS,
+        "delay": (0.0, 60.0, True), "retry_backoff": (0.0, 30.0, True), "max_robots_delay": (0.0, 600.0, True),
+        "retries": (0, 5, True), "max_redirects": (0, 30, True),
+        "max_pages": (1, 1_000_000, True), "max_depth": (0, 100, True), "concurrency": (1, 256, True),
+        "per_host_concurrency": (1, 64, True), "max_bytes": (1, 1 << 31, True),
+        "max_decompressed": (1, 1 << 32, True), "attachment_max_bytes": (1, 1 << 31, True),
+        "external_max_bytes": (1, 1 << 31, True), "external_per_host": (0, 10_000, True),
+        "max_external": (0, 1_000_000, True), "max_link_checks": (0, 10_000_000, True),
+        "ipv6_l2_sample": (0, 10_000, True), "ipv6_l3_sample": (0, 10_000, True),
+        "max_query_variants": (1, 100_000, True), "max_pagination": (0, 100_000, True),
+    },
+    "network": {"dns_timeout": (0.0, 30.0, False)},
+    "schedule": {"probe_interval_minutes": (0.0, 1440.0, False), "probe_jitter_seconds": (0.0, 3600.0, True),
+                 "misfire_grace_hours": (0.0, 168.0, False)},
+    "site": {"delay": (0.0, 60.0, True), "max_pages": (1, 1_000_000, True), "max_depth": (0, 100, True)},
+}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$")
+
+
+def range_problem(value: Any, rng: tuple[float, float, bool]) -> str | None:
+    """Why a number is outside its range (NaN and infinities included), or None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None      # the type check reports it
+    lo, hi, lo_ok = rng
+    if not math.isfinite(value):
+        return f"must be a finite number (got {value})"
+    if value < lo or (value == lo and not lo_ok) or value > hi:
+        low = f"{'≥' if lo_ok else '>'} {lo:g}"
+        return f"must be {low} and ≤ {hi:g} (got {value:g})"
+    return None
 SCHEDULE_DEFAULTS = {"audit_cron": "0 2 * * *", "probe_interval_minutes": 60, "probe_jitter_seconds": 120,
                      "misfire_grace_hours": 20}
 
@@ -145,6 +184,13 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
     rc = audit.get("region_code")
     if isinstance(rc, str) and not re.fullmatch(r"\d{2,6}", rc):
         err("audit", 0, "region_code", f"{rc!r} is not a 行政区划代码 prefix (2-6 digits)")
+    lx = audit.get("lexicon")
+    if isinstance(lx, str):     # the wording lexicon must be usable before anything is crawled
+        from zwgk.lexicon import LexiconError, load_lexicon
+        try:
+            load_lexicon(Path(lx) if Path(lx).is_absolute() else path.parent / lx)
+        except LexiconError as e:
+            err("audit", 0, "lexicon", str(e))
 
     network = _table(data, "network", err)
     _check_keys(network, "network", 0, _network_keys(), [], err)
@@ -168,12 +214,26 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
         network["ca_bundle"] = str(ca if ca.is_absolute() else path.parent / ca)
     network.setdefault("allow_private", False)
     network.setdefault("allow_networks", [])
+    ua = network.get("user_agent")
+    if isinstance(ua, str) and (not ua.strip() or _CONTROL.search(ua) or not ua.isascii()):
+        err("network", 0, "user_agent", "must be non-empty printable ASCII without control characters "
+                                        "(CR/LF would break every request)")
+    for key in ("selfcheck_names", "selfcheck_ipv4", "selfcheck_ipv6"):
+        for item in network.get(key, []) if isinstance(network.get(key), list) else []:
+            if not isinstance(item, str) or not _target_ok(item, names_only=key == "selfcheck_names"):
+                what = "a host name" if key == "selfcheck_names" else "\"host:port\", \"ip:port\" or \"[v6]:port\""
+                err("network", 0, key, f"{item!r} is not {what}")
 
     crawl = _table(data, "crawl", err)
     _check_keys(crawl, "crawl", 0, _crawl_keys(), [], err)
-    for k, v in crawl.items():
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
-            err("crawl", 0, k, f"must not be negative (got {v})")
+    for table, values in (("crawl", crawl), ("network", network)):
+        for k, v in values.items():
+            rng = RANGES[table].get(k)
+            problem = range_problem(v, rng) if rng else (
+                range_problem(v, (0, math.inf, True)) if isinstance(v, (int, float)) and not isinstance(v, bool)
+                and (not math.isfinite(v) or v < 0) else None)
+            if problem:
+                err(table, 0, k, problem)
 
     schedule = _table(data, "schedule", err)
     _check_keys(schedule, "schedule", 0, SCHEDULE_KEYS, [], err)
@@ -182,6 +242,10 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
             msg = _cron_problem(schedule[key])
             if msg:
                 err("schedule", 0, key, msg)
+    for k, v in schedule.items():
+        problem = range_problem(v, RANGES["schedule"][k]) if k in RANGES["schedule"] else None
+        if problem:
+            err("schedule", 0, k, problem)
     schedule = {**SCHEDULE_DEFAULTS, **schedule}
 
     raw_sites = data.get("site", [])
@@ -212,6 +276,10 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
         for h in s.get("hosts", []) if isinstance(s.get("hosts"), list) else []:
             if not isinstance(h, str) or not re.fullmatch(r"[A-Za-z0-9.-]+(:\d+)?", h):
                 err("site", i, "hosts", f"{h!r} is not a host name")
+        for k, rng in RANGES["site"].items():
+            problem = range_problem(s.get(k), rng) if k in s else None
+            if problem:
+                err("site", i, k, problem)
         s.setdefault("hosts", [])
         sites.append(s)
 
@@ -281,6 +349,24 @@ def url_problem(url: str) -> str | None:
     if port == 0:
         return f"{url!r}: port 0"
     return None
+
+
+def _target_ok(spec: str, *, names_only: bool) -> bool:
+    """A self-check reference: a host name, or "host:port" / "ip:port" / "[v6]:port"."""
+    if names_only:
+        return bool(_HOSTNAME.match(spec))
+    m = re.fullmatch(r"\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?", spec)
+    if m:
+        host, port = m.group(1), m.group(2)
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+    else:
+        host, _, port = spec.partition(":") if spec.count(":") == 1 else (spec, "", None)
+        if not _HOSTNAME.match(host):
+            return False
+    return port is None or (port.isdigit() and 0 < int(port) < 65536)
 
 
 def parse_nameserver(spec: str) -> tuple[str, int] | None:

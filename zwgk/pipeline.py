@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -39,11 +40,18 @@ def audit_lock(db_path: str | Path) -> Iterator[None]:
     """One audit per database at a time, across processes (an flock beside the database).
 
     Without it a manual ``zwgk audit`` and the scheduler's nightly run could both crawl
-    into, or resume, the same run.
+    into, or resume, the same run. The lock sits beside the *resolved* database path, so a
+    symlink (or ``./x`` vs ``x``) to the same file takes the same lock.
     """
-    path = Path(str(db_path) + ".audit.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+", encoding="utf-8") as f:
+    path = Path(str(Path(db_path).resolve()) + ".audit.lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - closed by the with below
+    except OSError as e:   # a read-only or missing folder: a store problem (exit 4), not a bug
+        from zwgk.store import store_problem
+
+        raise store_problem(e, str(db_path)) from e
+    with f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -111,7 +119,10 @@ def _audit(cfg: AuditConfig, rules: Rules, *, db_path: str | Path, out_dir: str 
             stats = asyncio.run(crawl_run(store, run_id, cfg.sites, cfg.network, cfg.crawl,
                                           resume=resume, stop=stop, progress=progress))
         except BaseException:
-            store.finish_run(run_id, "interrupted")
+            try:   # best effort: a full disk may refuse this too; a 'running' run resumes as well
+                store.finish_run(run_id, "interrupted")
+            except sqlite3.Error:
+                log.warning("run %s: could not mark it interrupted; `zwgk audit --resume` continues it", run_id)
             raise
         if stop is not None and stop.is_set():
             store.finish_run(run_id, "interrupted", stats)
@@ -138,7 +149,7 @@ def rejudge(run_id: int, *, db_path: str | Path, rules_path: str | Path | None =
     """Re-judge and re-render a stored run. No network: checks read only the store."""
     started = time.monotonic()
     rules = load_rules(rules_path)
-    store = Store(db_path)
+    store = Store(db_path, mode="rw")      # never creates a database for a mistyped --db
     try:
         run = store.run(run_id)
         out = Path(out_dir) if out_dir else _stored_reports_dir(run) / f"run-{run_id}"

@@ -89,7 +89,8 @@ def load_site_results(store: Store, run_id: int) -> list[SiteResults]:
         except (ValueError, KeyError, TypeError):
             res = CheckResult(Outcome.ERROR, "common.crashed", {"error": "stored result unreadable"})
         by_site.setdefault(row["site_id"], {})[row["check_id"]] = res
-    return [SiteResults(sid, res) for sid, res in by_site.items()]
+    from zwgk.reviewqueue import apply_decisions  # a person's 确认/排除 of 需人工核查 items counts
+    return apply_decisions(store, run_id, [SiteResults(sid, res) for sid, res in by_site.items()])
 
 
 def _run_rules(run: sqlite3.Row, fallback: Mapping[str, Any]) -> dict[str, Any]:
@@ -146,7 +147,8 @@ def _tasks_by_site_check(rules: Mapping[str, Any], sites: Mapping[str, Mapping[s
 
 def _site_score_dict(sc: Scores, sid: str) -> dict[str, Any]:
     s = sc.sites[sid]
-    return {"score": s.score, "verdict": s.verdict, "vetoed": s.vetoed, "vetoes": s.vetoes,
+    return {"score": s.score, "verdict": s.verdict, "reason": s.unverified_reason,
+            "vetoed": s.vetoed, "vetoes": s.vetoes,
             "base": s.base, "bonus": s.bonus, "no_service": s.no_service,
             "deductions": [{"check_id": c, "points": p} for c, p in sorted(s.deductions.items())]}
 
@@ -259,10 +261,11 @@ def build_results(store: Store, run_id: int, rules: Any, *,
                 "rules_version": str((rules.get("meta") or {}).get("version", "")),
                 "scored_with_stored_rules": bool(stored_rules) and
                 rules_dict_hash(stored_rules) == rules_dict_hash(rules),
-                "stats": _json(run["stats"])},
+                "stats": _json(run["stats"]),
+                "selfcheck": _auditor(store, run_id)},
         "baseline": {"id": base["id"], "as_of": base["as_of"]} if base is not None else None,
         "summary": {"district_score": scores.district_score, "pass_rate": scores.pass_rate,
-                    "veto_count": scores.veto_count,
+                    "veto_count": scores.veto_count, "unverified_sites": scores.unverified_sites,
                     "sites": len(sites_out), "own_sites": sum(1 for s in sites_out if not s["column_of"]),
                     "findings": {"fail": len(failing_now),
                                  **{k: sum(s["counts"][k] for s in sites_out) for k in ("new", "open", "fixed")},
@@ -322,6 +325,15 @@ def diff_runs(store: Store, run_a: int, run_b: int, rules: Any, *,
         (fixed if judged else unknown).append(dict(f, status="fixed" if judged else None))
     return {"run_a": run_a, "run_b": run_b, "new": new, "open": still, "fixed": fixed,
             "not_rechecked": unknown}
+
+
+def _auditor(store: Store, run_id: int) -> dict[str, Any]:
+    """The auditor's self-check of this run, as the reports state it (issue 12 item 6)."""
+    from zwgk.auditor import judge_network
+
+    return judge_network(store.selfcheck(run_id), ipv4_answered=store.family_answered(run_id, 4),
+                         ipv6_answered=store.family_answered(run_id, 6),
+                         outside_resolved=store.external_answered(run_id)).as_dict()
 
 
 def _json(text: str | None) -> Any:

@@ -7,6 +7,8 @@ not veto/deduct/info stops the audit with ``file:line`` and exit status 2.
 from __future__ import annotations
 
 import hashlib
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,16 @@ LEVELS = ("veto", "deduct", "info", "bonus")   # bonus: 加分 for portals above
 SCORING_KEYS = {"level", "veto", "points", "per_finding", "weights", "service"}  # service: a 办事服务 indicator
 TOP_KEYS = {"meta", "scoring", "checks", "columns", "task", "content", "disclosure", "technical"}
 TASK_KEYS = {"number", "group", "requirement", "units", "applies_to", "checks", "manual", "reason"}
-
+META_KEYS = {"version", "source"}
+# [scoring]: key -> (minimum, minimum allowed?) — every value a finite number (issue 12 item 10)
+SCORING_RANGES = {"full_marks": (0.0, False), "fail_below": (0.0, True), "bonus_above": (0.0, True),
+                  "bonus_cap": (0.0, True), "no_service_base": (0.0, False), "no_service_factor": (0.0, False)}
+# [columns.<category>]: key -> expected type ("strs" = list of strings)
+COLUMN_KEYS = {"label": "str", "names": "strs", "url_hints": "strs", "exclude": "strs",
+               "required_for": "kinds", "cadence": "period", "stale_group": "str"}
+_MMDD = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+_PERIOD = re.compile(r"^P(?=\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$", re.I)
+_UNIT_SHARE = re.compile(r"(ratio|threshold|share|similarity|target)$")
 
 def default_rules_path() -> Path:
     here = Path(__file__).resolve().parent
@@ -75,6 +86,13 @@ def parse_rules(text: str, path: str | Path = "rules.toml", checks: Mapping[str,
     for k in data:
         if k not in TOP_KEYS:
             errors.append(f"{where(path, pos, k)}: unknown table {k!r}")
+    for key in _table(data, "meta"):
+        if key not in META_KEYS:
+            errors.append(f"{where(path, pos, 'meta', 0, key)}: [meta] {key}: unknown key "
+                          f"(known: {', '.join(sorted(META_KEYS))})")
+    errors += _scoring_errors(_table(data, "scoring"), path, pos, checks)
+    for cat, spec in _table(data, "columns").items():
+        errors += _column_errors(cat, spec, path, pos)
 
     for cid, table in data.get("checks", {}).items():
         loc = f"[checks.{cid}]"
@@ -88,15 +106,25 @@ def parse_rules(text: str, path: str | Path = "rules.toml", checks: Mapping[str,
                               f"{cid!r} (parameters: {', '.join(sorted(declared)) or 'none'})")
             elif key in checks[cid].defaults and not _same_type(val, checks[cid].defaults[key]):
                 errors.append(f"{where(path, pos, f'checks.{cid}', 0, key)}: {loc} {key}: expected "
-                              f"{type(checks[cid].defaults[key]).__name__}, got {type(val).__name__}")
+                              f"{_type_name(checks[cid].defaults[key])}, got {_type_name(val)}")
+            elif key in checks[cid].defaults:
+                problem = _param_problem(key, val, checks[cid].defaults[key])
+                if problem:
+                    errors.append(f"{where(path, pos, f'checks.{cid}', 0, key)}: {loc} {key}: {problem}")
         level = table.get("level", "deduct")
         if level not in LEVELS:
             errors.append(f"{where(path, pos, f'checks.{cid}', 0, 'level')}: {loc} level: {level!r} is not one "
                           f"of {', '.join(LEVELS)}")
         for key in ("points", "per_finding"):
             v = table.get(key)
-            if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0):
-                errors.append(f"{where(path, pos, f'checks.{cid}', 0, key)}: {loc} {key}: must be a number ≥ 0")
+            if v is not None and not _finite_at_least(v, 0):
+                errors.append(f"{where(path, pos, f'checks.{cid}', 0, key)}: {loc} {key}: must be a finite number ≥ 0")
+        for key in ("veto", "service"):
+            if key in table and not isinstance(table[key], bool):
+                errors.append(f"{where(path, pos, f'checks.{cid}', 0, key)}: {loc} {key}: expected true or false")
+        if "weights" in table:
+            errors += [f"{where(path, pos, f'checks.{cid}', 0, 'weights')}: {loc} weights: {m}"
+                       for m in _weight_errors(table["weights"], checks[cid])]
 
     seen: dict[int, int] = {}
     for i, t in enumerate(data.get("task", [])):
@@ -106,6 +134,13 @@ def parse_rules(text: str, path: str | Path = "rules.toml", checks: Mapping[str,
         for key in t:
             if key not in TASK_KEYS:
                 err(key, f"unknown key (known: {', '.join(sorted(TASK_KEYS))})")
+        for key, want in (("group", str), ("requirement", str), ("reason", str), ("manual", bool)):
+            if key in t and not isinstance(t[key], want):
+                err(key, f"expected {want.__name__}, got {_type_name(t[key])}")
+        for key in ("units", "applies_to", "checks"):
+            if key in t and not (isinstance(t[key], list) and all(isinstance(x, str) for x in t[key])):
+                err(key, "expected a list of strings")
+                t = {**t, key: []}
         for key in ("number", "group", "requirement", "units"):
             if key not in t:
                 err(None, f"missing required key {key!r}")
@@ -137,4 +172,95 @@ def _same_type(val: Any, default: Any) -> bool:
         return isinstance(val, (int, float))
     if default is None:
         return True
+    if isinstance(default, list) and isinstance(val, list):
+        # the elements too: tags = [1, 2] silently matched nothing (issue 12)
+        kinds = {type(x) for x in default}
+        numeric = bool(kinds & {int, float})
+        return not kinds or all(isinstance(x, tuple(kinds)) and not (isinstance(x, bool) and bool not in kinds)
+                                or numeric and isinstance(x, (int, float)) and not isinstance(x, bool)
+                                for x in val)
     return isinstance(val, type(default))
+
+
+def _type_name(v: Any) -> str:
+    if isinstance(v, list):
+        inner = sorted({type(x).__name__ for x in v})
+        return f"list of {' / '.join(inner)}" if inner else "list"
+    return type(v).__name__
+
+
+def _finite_at_least(v: Any, lo: float, inclusive: bool = True) -> bool:
+    return (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            and (v >= lo if inclusive else v > lo))
+
+
+def _param_problem(key: str, val: Any, default: Any) -> str | None:
+    """Range of one check parameter: numbers finite and ≥ 0, shares ≤ 1, dates MM-DD, periods ISO."""
+    if isinstance(val, (int, float)) and not isinstance(val, bool):
+        if not _finite_at_least(val, 0):
+            return f"must be a finite number ≥ 0 (got {val})"
+        if _UNIT_SHARE.search(key) and isinstance(default, float) and 0 < default <= 1 and val > 1:
+            return f"is a share: must be between 0 and 1 (got {val})"
+    if isinstance(val, str) and isinstance(default, str):
+        if _MMDD.match(default) and not _MMDD.match(val):
+            return f"{val!r} is not a month-day (MM-DD, e.g. 04-30)"
+        if _PERIOD.match(default) and not _PERIOD.match(val):
+            return f"{val!r} is not an ISO period (e.g. P2W, P6M, P1Y)"
+    return None
+
+
+def _weight_errors(weights: Any, check: Any) -> list[str]:
+    if not isinstance(weights, dict):
+        return [f"expected a table of message id = points, got {_type_name(weights)}"]
+    out = []
+    for mid, v in weights.items():
+        if mid not in check.messages:
+            out.append(f"{mid!r} is not a message of {check.id!r}")
+        if not _finite_at_least(v, 0):
+            out.append(f"{mid}: must be a finite number ≥ 0 (got {v!r})")
+    return out
+
+
+def _table(data: Mapping[str, Any], name: str) -> dict[str, Any]:
+    t = data.get(name, {})
+    return dict(t) if isinstance(t, dict) else {}
+
+
+def _scoring_errors(table: dict[str, Any], path: Path, pos: Positions, checks: Mapping[str, Any]) -> list[str]:
+    errors = []
+    for key, val in table.items():
+        at = f"{where(path, pos, 'scoring', 0, key)}: [scoring] {key}"
+        if key == "service_checks":
+            if not isinstance(val, list) or any(not isinstance(c, str) or c not in checks for c in val):
+                errors.append(f"{at}: expected a list of check ids")
+        elif key not in SCORING_RANGES:
+            errors.append(f"{at}: unknown key (known: {', '.join(sorted(SCORING_RANGES))}, service_checks)")
+        elif not _finite_at_least(val, SCORING_RANGES[key][0], SCORING_RANGES[key][1]):
+            errors.append(f"{at}: must be a finite number {'≥' if SCORING_RANGES[key][1] else '>'} 0 (got {val!r})")
+    full = table.get("full_marks", 100)
+    for key in ("fail_below", "bonus_above", "no_service_base"):
+        v = table.get(key)
+        if _finite_at_least(v, 0) and _finite_at_least(full, 0) and v > full:
+            errors.append(f"{where(path, pos, 'scoring', 0, key)}: [scoring] {key}: must not exceed full_marks ({full})")
+    return errors
+
+
+def _column_errors(cat: str, spec: Any, path: Path, pos: Positions) -> list[str]:
+    table = f"columns.{cat}"
+    if not isinstance(spec, dict):
+        return [f"{where(path, pos, table)}: [{table}]: must be a table"]
+    errors = []
+    for key, val in spec.items():
+        at = f"{where(path, pos, table, 0, key)}: [{table}] {key}"
+        want = COLUMN_KEYS.get(key)
+        if want is None:
+            errors.append(f"{at}: unknown key (known: {', '.join(sorted(COLUMN_KEYS))})")
+        elif want in ("str", "period") and not isinstance(val, str):
+            errors.append(f"{at}: expected str, got {_type_name(val)}")
+        elif want == "period" and not _PERIOD.match(val):
+            errors.append(f"{at}: {val!r} is not an ISO period (e.g. P2W, P6M, P1Y)")
+        elif want in ("strs", "kinds") and not (isinstance(val, list) and all(isinstance(x, str) for x in val)):
+            errors.append(f"{at}: expected a list of strings, got {_type_name(val)}")
+        elif want == "kinds" and any(k not in SITE_KINDS for k in val):
+            errors.append(f"{at}: site kinds are {', '.join(SITE_KINDS)}")
+    return errors

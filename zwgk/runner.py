@@ -77,6 +77,11 @@ def home_reason(home: Any) -> str:
         if "challenge" in (home.error_detail or "").lower():
             how += "，JavaScript验证页面"
         return f"网站拦截了本次审计访问（{how}，疑似WAF/安全防护），非网站故障；请将审计地址加入白名单后复查"
+    if kind == "dns":   # say which: a name that does not exist, or our resolver's trouble (issue 12)
+        from checks.links import dns_kind, dns_reason
+
+        definite, why = dns_reason(dns_kind(home))
+        return f"域名无法解析：{why}" if definite else why
     if kind in _HOME_ERRORS:
         return _HOME_ERRORS[kind]
     if status is not None and (kind == "http_status" or status >= 400):

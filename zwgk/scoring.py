@@ -54,6 +54,7 @@ class SiteScore:
     vetoes: list[str]                # check ids whose veto counted
     verdict: str                     # 合格 | 不合格 | 无法核验
     outcomes: dict[str, str]         # check id → outcome
+    unverified_reason: str | None = None   # why the verdict is 无法核验 (the audit could not see the site)
 
     @property
     def vetoed(self) -> bool:
@@ -101,6 +102,7 @@ class Scores:
     district_score: float | None     # mean over own sites (not columns); vetoed sites count 0
     pass_rate: float | None          # 合格 share of judged own sites
     veto_count: int
+    unverified_sites: int = 0        # own sites with the verdict 无法核验 (not in 合格率 or the average)
 
 
 # -- rules helpers ------------------------------------------------------------
@@ -177,10 +179,14 @@ def score_site(site: SiteResults, cfg: Mapping[str, Any], rules: Mapping[str, An
             deductions[cid] = d
     score: float | None
     bonus = 0.0
+    unseen = unseen_reason(site.results)
     if vetoes:
-        score, verdict = 0.0, FAIL_VERDICT
+        score, verdict, unseen = 0.0, FAIL_VERDICT, None
+    elif unseen is not None:
+        score, verdict = None, UNVERIFIED_VERDICT
     elif not judged:
         score, verdict = None, UNVERIFIED_VERDICT
+        unseen = "没有可核验的检查项"
     else:
         raw = max(0.0, base - sum(deductions.values()))
         if no_service:
@@ -194,7 +200,22 @@ def score_site(site: SiteResults, cfg: Mapping[str, Any], rules: Mapping[str, An
                      unit=str(cfg.get("unit", "")), kind=kind, is_column=bool(cfg.get("column_of")),
                      no_service=no_service, score=score, base=base, deductions=deductions,
                      bonus=round(bonus, 2), vetoes=vetoes, verdict=verdict,
-                     outcomes={cid: str(r.outcome) for cid, r in site.results.items()})
+                     outcomes={cid: str(r.outcome) for cid, r in site.results.items()},
+                     unverified_reason=unseen)
+
+
+WHITELIST_REQUEST = "请网站主办单位确认网站可正常访问，并将审计地址加入白名单（WAF/安全防护）后复查"
+
+
+def unseen_reason(results: Mapping[str, CheckResult]) -> str | None:
+    """Why the audit could not see the site (its home page could not be read), or None."""
+    for _cid, res in sorted(results.items()):
+        if res.message_id == "common.no_home":
+            reason = str(res.params.get("reason") or "首页未能抓取")
+            if "白名单" in reason:
+                return f"首页未能读取：{reason}"
+            return f"首页未能读取（{reason}），无法核验；{WHITELIST_REQUEST}"
+    return None
 
 
 def _unit_scores(sites: dict[str, SiteScore]) -> dict[str, UnitScore]:
@@ -329,4 +350,6 @@ def score_run(results: Iterable[SiteResults], rules: Any,
     tasks = sorted((task_status(t, by_site, sites) for t in data.get("task", [])), key=lambda t: t.number)
     return Scores(sites=site_scores, units=_unit_scores(site_scores), tasks=tasks,
                   district_score=district, pass_rate=pass_rate,
-                  veto_count=sum(len(s.vetoes) > 0 for s in site_scores.values()))
+                  veto_count=sum(len(s.vetoes) > 0 for s in site_scores.values()),
+                  unverified_sites=sum(1 for s in site_scores.values()
+                                       if not s.is_column and s.verdict == UNVERIFIED_VERDICT))

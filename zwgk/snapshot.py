@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import lxml.html
 
+from zwgk.auditor import AuditorNetwork, judge_network
 from zwgk.store import FetchRow, LinkRow, Store
 
 
@@ -63,6 +64,18 @@ class RunView:
     @cached_property
     def dns(self) -> dict[tuple[str, str], tuple[list[str], str | None]]:
         return self.store.dns(self.run_id)
+
+    @cached_property
+    def dns_rcodes(self) -> dict[tuple[str, str], tuple[str | None, bool | None]]:
+        return self.store.dns_rcodes(self.run_id)
+
+    @cached_property
+    def auditor(self) -> AuditorNetwork:
+        """The auditor's own network during this run (self-check + what the run proved)."""
+        return judge_network(self.store.selfcheck(self.run_id),
+                             ipv4_answered=self.store.family_answered(self.run_id, 4),
+                             ipv6_answered=self.store.family_answered(self.run_id, 6),
+                             outside_resolved=self.store.external_answered(self.run_id))
 
     def snapshot(self, site_id: str) -> SiteSnapshot:
         if site_id not in self._snaps:
@@ -187,6 +200,14 @@ class SiteSnapshot:
     def dns(self, host: str, rtype: str) -> tuple[list[str], str | None] | None:
         """(answers, error) as stored for this run, or None if never asked."""
         return self.run.dns.get((host.lower(), rtype))
+
+    def dns_rcode(self, host: str, rtype: str) -> tuple[str | None, bool | None]:
+        """(rcode, authoritative flag) the resolver saw for this lookup; (None, None) if unknown."""
+        return self.run.dns_rcodes.get((host.lower().rstrip("."), rtype), (None, None))
+
+    @property
+    def auditor(self) -> AuditorNetwork:
+        return self.run.auditor
 
     def probes(self, days: float) -> list[Any]:
         """Availability probes of this site in the ``days`` before the audit time."""

@@ -150,6 +150,41 @@ MIGRATIONS: list[str] = [
     CREATE INDEX frontier_state ON frontier(run_id, site_id, state);
     CREATE INDEX probes_run ON probes(run_id, site_id);
     """,
+    # 3: DNS evidence classified (the rcode a server sent, its AA flag) and the auditor's own
+    # self-check per run (crawler/selfcheck.py): its resolver, IPv4 and IPv6 reachability
+    """
+    ALTER TABLE dns ADD COLUMN rcode TEXT;
+    ALTER TABLE dns ADD COLUMN authoritative INTEGER;
+    ALTER TABLE probes ADD COLUMN error_detail TEXT;
+    CREATE TABLE selfcheck (
+        run_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,                -- dns | ipv4 | ipv6
+        target TEXT NOT NULL,              -- the reference name or host:port
+        ok INTEGER NOT NULL,
+        detail TEXT,                       -- error kind / rcode / address used
+        elapsed_ms REAL,
+        checked_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, kind, target)
+    );
+    """,
+    # 4: review queue decisions on 需人工核查 findings (zwgk/reviewqueue.py): 确认 / 排除 by fingerprint.
+    # Append-only history: the newest decision on a fingerprint at or before a run applies to that run.
+    """
+    CREATE TABLE IF NOT EXISTS review_decisions (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        decision TEXT NOT NULL,            -- confirm | exclude
+        reason TEXT NOT NULL,
+        decided_by TEXT NOT NULL,
+        decided_at TEXT NOT NULL,          -- UTC ISO
+        run_id INTEGER NOT NULL,           -- the run reviewed: applies to it and later runs
+        site_id TEXT NOT NULL,
+        check_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        evidence TEXT NOT NULL DEFAULT '{}'  -- the (masked) finding as the reviewer saw it
+    );
+    CREATE INDEX IF NOT EXISTS review_decisions_fp ON review_decisions(fingerprint, run_id);
+    """,
 ]
 
 
@@ -222,29 +257,77 @@ class LinkRow:
 
 
 class StoreError(Exception):
-    pass
+    """The store cannot be used (missing, unreadable, full, read-only, unknown run). CLI exit 4."""
+
+
+def store_problem(e: BaseException, path: str) -> StoreError:
+    """A clear message for an SQLite/OS failure while writing or reading the store."""
+    text = str(e)
+    low = text.lower()
+    name = str(getattr(e, "sqlite_errorname", ""))
+    if "disk is full" in low or "no space" in low or getattr(e, "errno", None) == 28 or name == "SQLITE_FULL":
+        why = "磁盘已满（disk full）"
+    elif name.startswith("SQLITE_IOERR") or "disk i/o error" in low:
+        why = "磁盘写入失败（磁盘已满、超出文件大小限制或I/O错误）"
+    elif "readonly" in low or "read-only" in low or isinstance(e, PermissionError) or name.startswith("SQLITE_READONLY"):
+        why = "数据库或其目录为只读（read-only）"
+    elif "unable to open" in low:
+        why = "无法打开数据库文件（目录不存在或无权限）"
+    else:
+        why = "数据库错误"
+    return StoreError(f"{path}: {why}: {text}")
 
 
 class Store:
-    """A handle on one SQLite file. Not shared across threads."""
+    """A handle on one SQLite file. Not shared across threads.
 
-    def __init__(self, path: str | Path = ":memory:"):
+    ``mode``: ``"create"`` (audit, probe, schedule: the file and its folder are created),
+    ``"rw"`` (must exist: ``zwgk report`` stores its re-judgement) or ``"ro"`` (must exist, opened
+    read-only: ``runs``, ``diff``, ``review``). A missing file in ``rw``/``ro`` is a StoreError
+    naming the path — a mistyped ``--db`` never leaves an empty database behind.
+    """
+
+    def __init__(self, path: str | Path = ":memory:", *, mode: str = "create"):
+        if mode not in ("create", "rw", "ro"):
+            raise ValueError(mode)
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.mode = mode
+        memory = self.path == ":memory:"
+        if not memory and mode != "create" and not Path(self.path).is_file():
+            raise StoreError(f"{self.path}: no such database (check --db)")
         try:
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        except sqlite3.Error as e:  # pragma: no cover - path problems
-            raise StoreError(f"{self.path}: cannot open database: {e}") from e
+            if not memory and mode == "create":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            target = self.path if memory else f"file:{Path(self.path).resolve().as_uri()[7:]}?mode={mode.replace('create', 'rwc')}"
+            self.db = sqlite3.connect(target, timeout=30, isolation_level=None, uri=not memory)
+        except (sqlite3.Error, OSError) as e:
+            raise store_problem(e, self.path) from e
         self.db.row_factory = sqlite3.Row
         try:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            if mode != "ro":
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA busy_timeout=30000")
-            self._migrate()
+            if mode == "ro":
+                self._check_schema()
+            else:
+                self._migrate()
+        except sqlite3.OperationalError as e:
+            self.db.close()
+            raise store_problem(e, self.path) from e
         except sqlite3.DatabaseError as e:  # not a database (a renamed file, a truncated copy), or locked
             self.db.close()
             raise StoreError(f"{self.path}: cannot use this file as the zwgk database: {e}") from e
+
+    def _check_schema(self) -> None:
+        """Read-only: the schema must be current; an older database is upgraded once, in place."""
+        try:
+            done = {r[0] for r in self.db.execute("SELECT version FROM schema_migrations")}
+        except sqlite3.OperationalError:
+            raise StoreError(f"{self.path}: not a zwgk database (no schema_migrations table)") from None
+        if len(done) < len(MIGRATIONS):
+            upgrade = Store(self.path, mode="rw")   # the file exists: nothing is created
+            upgrade.close()
 
     # -- schema -------------------------------------------------------------
     def _migrate(self) -> None:
@@ -365,10 +448,18 @@ class Store:
              for ln in links])
 
     def add_dns(self, run_id: int, host: str, rtype: str, answers: list[str],
-                error: str | None = None) -> None:
-        self.db.execute("INSERT OR REPLACE INTO dns (run_id, host, rtype, answers, error, resolved_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        (run_id, host, rtype, json.dumps(answers), error, utcnow()))
+                error: str | None = None, rcode: str | None = None,
+                authoritative: bool | None = None) -> None:
+        # A later write without an rcode (the same answer recorded by a gathering step) keeps the
+        # rcode the resolver saw.
+        self.db.execute(
+            "INSERT INTO dns (run_id, host, rtype, answers, error, resolved_at, rcode, authoritative)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, host, rtype) DO UPDATE SET"
+            " answers=excluded.answers, error=excluded.error, resolved_at=excluded.resolved_at,"
+            " rcode=COALESCE(excluded.rcode, dns.rcode),"
+            " authoritative=COALESCE(excluded.authoritative, dns.authoritative)",
+            (run_id, host, rtype, json.dumps(answers), error, utcnow(), rcode,
+             None if authoritative is None else int(authoritative)))
 
     def fetches(self, run_id: int, site_id: str | None = None,
                 purpose: str | None = None) -> list[FetchRow]:
@@ -390,15 +481,42 @@ class Store:
         return {(r["host"], r["rtype"]): (json.loads(r["answers"]), r["error"])
                 for r in self.db.execute("SELECT * FROM dns WHERE run_id=?", (run_id,))}
 
+    def dns_rcodes(self, run_id: int) -> dict[tuple[str, str], tuple[str | None, bool | None]]:
+        """(host, rtype) -> (rcode, authoritative) as the resolver saw them (None: no answer came)."""
+        return {(r["host"], r["rtype"]): (r["rcode"], None if r["authoritative"] is None else bool(r["authoritative"]))
+                for r in self.db.execute("SELECT host, rtype, rcode, authoritative FROM dns WHERE run_id=?",
+                                         (run_id,))}
+
+    # -- the auditor's own self-check (crawler/selfcheck.py), one set per run
+    def add_selfcheck(self, run_id: int, kind: str, target: str, ok: bool, detail: str | None,
+                      elapsed_ms: float | None) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO selfcheck VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (run_id, kind, target, int(ok), detail, elapsed_ms, utcnow()))
+
+    def family_answered(self, run_id: int, family: int) -> bool:
+        """Some family-pinned fetch of the run got an HTTP answer (the auditor can use that family)."""
+        return self.db.execute("SELECT 1 FROM fetches WHERE run_id=? AND family=? AND status IS NOT NULL LIMIT 1",
+                               (run_id, family)).fetchone() is not None
+
+    def external_answered(self, run_id: int) -> bool:
+        """Some outbound (off-site) link answered: the resolver did resolve a name outside the sites."""
+        return self.db.execute("SELECT 1 FROM fetches WHERE run_id=? AND purpose='external' AND status IS NOT NULL"
+                               " LIMIT 1", (run_id,)).fetchone() is not None
+
+    def selfcheck(self, run_id: int) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM selfcheck WHERE run_id=? ORDER BY kind, target", (run_id,)))
+
     # -- availability probes (independent of runs: the scheduler writes them hourly)
     def add_probe(self, site_id: str, url: str, ok: bool, status: int | None,
                   error_kind: str | None, elapsed_ms: float | None, started_at: str | None = None,
-                  run_id: int | None = None) -> None:
+                  run_id: int | None = None, error_detail: str | None = None) -> None:
         with self.transaction():
             self.db.execute(
-                "INSERT INTO probes (site_id, url, started_at, ok, status, error_kind, elapsed_ms, run_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (site_id, url, started_at or utcnow(), int(ok), status, error_kind, elapsed_ms, run_id))
+                "INSERT INTO probes (site_id, url, started_at, ok, status, error_kind, elapsed_ms, run_id,"
+                " error_detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (site_id, url, started_at or utcnow(), int(ok), status, error_kind, elapsed_ms, run_id,
+                 (error_detail or "")[:300] or None))
 
     def probes(self, site_id: str, since: str, until: str) -> list[sqlite3.Row]:
         return list(self.db.execute(
@@ -489,6 +607,23 @@ class Store:
             for fp, first, last in self.db.execute(q, [before_run, *chunk]):
                 out[fp] = (first, last)
         return out
+
+    # -- review queue decisions (owner: zwgk/reviewqueue.py) -----------------
+    def add_review_decision(self, *, fingerprint: str, decision: str, reason: str, decided_by: str, run_id: int,
+                            site_id: str, check_id: str, message_id: str, evidence: dict[str, Any]) -> int:
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO review_decisions (fingerprint, decision, reason, decided_by, decided_at, run_id,"
+                " site_id, check_id, message_id, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (fingerprint, decision, reason, decided_by, utcnow(), run_id, site_id, check_id, message_id,
+                 json.dumps(evidence, ensure_ascii=False, default=str)))
+            return int(cur.lastrowid or 0)
+
+    def review_decisions(self, up_to_run: int | None = None) -> list[sqlite3.Row]:
+        """Every decision (oldest first), or those made on runs up to ``up_to_run``."""
+        if up_to_run is None:
+            return list(self.db.execute("SELECT * FROM review_decisions ORDER BY id"))
+        return list(self.db.execute("SELECT * FROM review_decisions WHERE run_id<=? ORDER BY id", (up_to_run,)))
 
 
 def _split_sql(script: str) -> list[str]:

@@ -23,6 +23,7 @@ class Page:
     content_type: str = "text/html; charset=utf-8"
     encoding: str = "utf-8"
     error_kind: str | None = None
+    error_detail: str | None = None
     family: int | None = None
     title: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
@@ -71,7 +72,7 @@ def make_snapshot(pages: dict[str, Page | str], *, site: dict[str, Any] | None =
             raw = p.body.encode(p.encoding) if isinstance(p.body, str) else p.body
             row = FetchRow(run_id=run_id, site_id=sid, purpose=purpose, url=url,
                            final_url=p.final_url or url, family=p.family, status=p.status,
-                           error_kind=p.error_kind, content_type=p.content_type, size=len(raw),
+                           error_kind=p.error_kind, error_detail=p.error_detail, content_type=p.content_type, size=len(raw),
                            body_hash=store.save_body(raw) if raw else None, encoding=p.encoding,
                            encoding_rule="http", title=p.title, meta=p.meta, dates=p.dates,
                            headers=p.headers, extra=p.extra, depth=p.depth, parent_url=p.parent_url)

@@ -3,14 +3,16 @@
 The home page has menus only (no dated items): 首页不更新 must then be judged on its
 second-level pages, which are fresh. Planted: a 政策解读 that matches its policy by title but
 links neither way, a future-dated 通知公告 item and an article whose PubDate meta contradicts its
-visible date (forged dates), and no HTTPS (informational; true of every demo site).
+visible date (forged dates), no HTTPS (informational; true of every demo site), and two 严重错误
+candidates for the review queue (``zwgk.demo.severe``): a 临时救助 公示 whose Excel attachment lists
+full 身份证号, and a news item naming the 区党工委书记 with a wrong title.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from zwgk.demo import annual, content
+from zwgk.demo import annual, content, severe
 from zwgk.demo.cms import CmsSite, Item, series
 from zwgk.demo.layout import Identity
 from zwgk.demo.model import DemoSite, Plant, Routes
@@ -37,9 +39,20 @@ def build(today: dt.date) -> tuple[DemoSite, list[Plant]]:
                    "区公共事业局开展城乡供水水质抽检"], today - days(3), 8)
     forged = news[2]
     forged.pubdate_meta = f"{forged.date - days(45):%Y-%m-%d} 08:00"  # meta says 45 days earlier
-    site.column("/gzdt/", "工作动态", news)
+    # 严重错误 candidate: the 区党工委书记 named with a wrong title (the district lexicon lists him)
+    meeting = Item("区公共事业局传达学习全区经济工作会议精神", today - days(5),
+                   "<p>近日，区公共事业局召开专题会议，传达学习全区经济工作会议精神。全区经济工作会议上，"
+                   "管委会副主任陈志远出席会议并讲话，对明年工作作出部署。</p>")
+    site.column("/gzdt/", "工作动态", [news[0], meeting, *news[1:]])
     future = Item(f"关于{(today + days(30)).year}年中小学校假期安排的通知", today + days(30))
-    site.column("/tzgg/", "通知公告", [future] + series(
+    # 严重错误 candidate: a 公示 whose Excel attachment lists full 身份证号 and phone numbers
+    relief_path = f"/tzgg/{today:%Y%m}/P020{today:%Y%m%d}0001.xlsx"
+    routes.raw(relief_path, severe.relief_xlsx(today),
+               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", today - days(8))
+    relief = Item(f"{today.year}年第{'一二三四'[(today.month - 1) // 3]}季度临时救助对象公示", today - days(8),
+                  "<p>根据《社会救助暂行办法》，经申请、审核，现将临时救助对象予以公示，公示期7天。</p>"
+                  f'<p>附件：<a href="{relief_path}">临时救助对象公示表.xlsx</a></p>')
+    site.column("/tzgg/", "通知公告", [future, relief] + series(
         ["关于开展适龄儿童免费接种疫苗工作的通知", "关于做好秋冬季传染病防控工作的通知"], today - days(6), 20))
     policy = Item("红海湾经济开发区公共事业局关于进一步规范校外培训机构管理的通知", today - days(16),
                   info=[f"文号：红公事〔{(today - days(16)).year}〕9号"])
@@ -80,6 +93,11 @@ def build(today: dt.date) -> tuple[DemoSite, list[Plant]]:
         Plant("ggsy", "forged-dates", f"通知公告 item dated {future.date} (in the future)", future.url,
               expect="manual"),
         Plant("ggsy", "forged-dates", "PubDate meta 45 days before the visible publication date", forged.url,
+              expect="manual"),
+        # 严重错误 candidates (veto once a person confirms them in `zwgk review-queue`)
+        Plant("ggsy", "privacy-leaks", "临时救助 公示 attachment (XLSX) lists full 身份证号 and mobile numbers",
+              relief_path, expect="manual"),
+        Plant("ggsy", "wording-lexicon", "区党工委书记陈志远 called 管委会副主任 in a news item", meeting.url,
               expect="manual"),
         Plant("ggsy", "https", "HTTPS not available", "/", expect="info"),
     ]

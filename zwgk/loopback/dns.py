@@ -57,7 +57,7 @@ class DNSServer(LoopbackService):
 
     def __init__(self, zone: Mapping[str, Mapping[str, Sequence[str]]], *, host: str = "127.0.0.1",
                  port: int = 0, ttl: int = 60, timeout_names: Iterable[str] = (),
-                 servfail_names: Iterable[str] = ()) -> None:
+                 servfail_names: Iterable[str] = (), refused_names: Iterable[str] = ()) -> None:
         super().__init__(f"loopback-dns-{id(self):x}")
         self.host = host
         self.port = port
@@ -65,6 +65,7 @@ class DNSServer(LoopbackService):
         self.queries: list[tuple[str, str]] = []  # (name, rdtype) as asked, name normalised
         self.timeout_names: set[str] = {_norm(n) for n in timeout_names}  # queries silently dropped
         self.servfail_names: set[str] = {_norm(n) for n in servfail_names}
+        self.refused_names: set[str] = {_norm(n) for n in refused_names}   # a resolver's policy "no"
         self._lock = threading.Lock()
         self._zone: dict[str, _Records] = {}
         for name, records in zone.items():
@@ -172,9 +173,9 @@ class DNSServer(LoopbackService):
         self.queries.append((key, dns.rdatatype.to_text(question.rdtype)))
         if key in self.timeout_names:
             return None
-        if key in self.servfail_names:
+        if key in self.servfail_names or key in self.refused_names:
             response.flags &= ~dns.flags.AA
-            response.set_rcode(dns.rcode.SERVFAIL)
+            response.set_rcode(dns.rcode.SERVFAIL if key in self.servfail_names else dns.rcode.REFUSED)
             return response.to_wire()
         try:
             with self._lock:

@@ -1,0 +1,109 @@
+"""Personal data exposed in published pages and attachments (需人工核查; a confirmed leak vetoes).
+
+Rules: 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》 单项否决 严重错误 (leaked secrets or personal
+information); 《政府信息公开条例》 第十五条 and 《个人信息保护法》: published lists (低保, 补贴, 拆迁, 处罚)
+must not expose a full 居民身份证号, phone number or bank account (DOMAIN.md "严重错误 and personal
+information"). Detectors: :mod:`zwgk.parsing.privacy` (GB 11643 check digit and birth date, mobile
+numbers in a person context, Luhn-valid bank cards in a card/person context).
+
+A machine never vetoes on this by itself: candidates are ``Outcome.MANUAL`` with ``warn`` findings, one
+per page and kind of number (with its count, every position and masked excerpts), and reach the review
+queue (``zwgk review-queue``); only a person's 确认 turns one into a veto. Full numbers are never kept:
+every excerpt, parameter and metric holds masked numbers only.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from checks.base import Check
+from checks.readable import readable_documents
+from zwgk.model import CheckResult, Finding, Outcome, Severity
+from zwgk.parsing.privacy import Hit, detect
+from zwgk.snapshot import SiteSnapshot
+
+CHECK_ID = "privacy-leaks"
+KIND_ZH = {"id": "居民身份证号", "mobile": "手机号码", "bank": "银行卡号"}
+METRIC_KEY = {"id": "id_number", "mobile": "mobile", "bank": "bank_card"}
+MESSAGES = {
+    f"{CHECK_ID}.id": "“{doc}”公开了 {count} 个完整的居民身份证号（如{where}：{excerpt}），疑似泄露个人信息，请人工核查",
+    f"{CHECK_ID}.mobile": "“{doc}”公开了 {count} 个完整的手机号码（如{where}：{excerpt}），疑似泄露个人信息，请人工核查",
+    f"{CHECK_ID}.bank": "“{doc}”公开了 {count} 个完整的银行卡号（如{where}：{excerpt}），疑似泄露个人信息，请人工核查",
+    f"{CHECK_ID}.review": "{pages} 个页面或附件疑似公开个人信息（共 {count} 处），需人工核查",
+    f"{CHECK_ID}.none": "已读取 {pages} 个页面和 {attachments} 个附件，未发现完整的身份证号、手机号或银行卡号"
+                        "{unread_note}",
+    f"{CHECK_ID}.nothing": "没有可读取的页面或附件，无法核验（{reason}）",
+}
+DEFAULTS: dict[str, Any] = {
+    "max_pages": 5000,          # stored pages read per site
+    "max_attachments": 2000,    # stored attachments read per site (own cap: pages never crowd them out)
+    "max_findings": 300,        # findings per site (one per page and kind of number)
+    "max_positions": 50,        # positions listed per finding
+    "max_excerpts": 5,          # masked excerpts listed per finding
+}
+
+
+def _finding(kind: str, hits: list[Hit], r: Any, params: Mapping[str, Any]) -> Finding:
+    first = hits[0]
+    positions = [h.locator for h in hits][: int(params["max_positions"])]
+    excerpts = [h.excerpt for h in hits][: int(params["max_excerpts"])]
+    return Finding(
+        f"{CHECK_ID}.{kind}",
+        {"doc": r.title, "count": len(hits), "where": first.locator, "excerpt": first.excerpt,
+         "positions": positions, "excerpts": excerpts, "why": first.why, "kind": KIND_ZH[kind], "key": kind},
+        Severity.WARN, url=r.url, source_url=r.source_url, anchor=r.title[:80],
+        observed=f"{KIND_ZH[kind]} {len(hits)} 处：" + "；".join(f"{h.locator} {h.masked}" for h in hits[:5]),
+        expected="公开前去标识化处理（如 4415**********021X、139****1845），或不公开个人信息")
+
+
+def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
+    read = readable_documents(snap, int(params["max_pages"]), int(params["max_attachments"]))
+    docs = read.items
+    today = snap.as_of.date()
+    findings: list[Finding] = []
+    per_page: list[dict[str, Any]] = []     # [{url, id_number, mobile, bank_card}] (a list: URLs as keys
+    #                                         would escape the golden files' port masking)
+    read_pages = read_atts = 0
+    unreadable: list[dict[str, str]] = []
+    for r in docs:
+        if r.doc is None:
+            unreadable.append({"url": r.url, "why": r.unreadable or ""})
+            continue
+        if r.attachment:
+            read_atts += 1
+        else:
+            read_pages += 1
+        hits = detect(r.doc.lines, title=r.title, today=today)
+        by_kind: dict[str, list[Hit]] = {}
+        for h in hits:
+            by_kind.setdefault(h.kind, []).append(h)
+        if by_kind:
+            per_page.append({"url": r.url, **{METRIC_KEY[k]: len(v) for k, v in by_kind.items()}})
+        for kind, group in by_kind.items():
+            if len(findings) < int(params["max_findings"]):
+                findings.append(_finding(kind, group, r, params))
+    metrics = {"pages_read": read_pages, "attachments_read": read_atts, "unreadable": len(unreadable),
+               "over_cap": read.skipped,
+               "unreadable_documents": unreadable[:50], "counts_per_page": per_page,
+               "hits": sum(v for p in per_page for k, v in p.items() if k != "url")}
+    if findings:
+        return CheckResult(Outcome.MANUAL, f"{CHECK_ID}.review",
+                           {"pages": len(per_page), "count": metrics["hits"]}, findings, metrics)
+    if not read_pages and not read_atts:
+        reason = unreadable[0]["why"] if unreadable else "未抓取到页面"
+        return CheckResult(Outcome.ERROR, f"{CHECK_ID}.nothing", {"reason": reason}, metrics=metrics)
+    note = (f"；{len(unreadable)} 个附件无法读取，未核查" if unreadable else "") + \
+        (f"；另有 {read.skipped} 个页面或附件超出核查上限，未读取" if read.skipped else "")
+    return CheckResult(Outcome.PASS, f"{CHECK_ID}.none",
+                       {"pages": read_pages, "attachments": read_atts, "unread_note": note}, metrics=metrics)
+
+
+CHECKS = [Check(
+    id=CHECK_ID,
+    title="个人信息泄露（疑似）",
+    judge=judge,
+    messages=MESSAGES,
+    defaults=DEFAULTS,
+    needs=("pages",),
+    doc="页面和附件（HTML/PDF/DOCX/OFD/XLSX/XLS）中完整的身份证号、手机号、银行卡号：交人工核查，确认后单项否决（严重错误）",
+)]

@@ -1,0 +1,81 @@
+"""The stored documents of a site that checks reading wording share: pages and readable attachments.
+
+Read once per snapshot (``privacy-leaks`` and ``wording-lexicon`` both use it) through
+:mod:`zwgk.parsing.doctext`. An attachment that cannot be read (binary DOC/XLS, damaged, refused as
+unsafe, not stored) is listed with the reason: checks say what they could not read, never "clean".
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+from zwgk.parsing.doctext import Document, Unreadable, read_document
+from zwgk.parsing.privacy import mask_text
+from zwgk.snapshot import SiteSnapshot
+from zwgk.store import FetchRow
+
+
+@dataclass
+class Readable:
+    fetch: FetchRow
+    url: str
+    title: str                    # page title or the link text that named the attachment
+    source_url: str | None        # the page that links an attachment
+    attachment: bool
+    doc: Document | None
+    unreadable: str | None = None
+
+
+@dataclass
+class Documents:
+    items: list[Readable]
+    skipped: int                  # stored pages/attachments over the caps: not read, so not judged
+
+
+_CACHE: weakref.WeakKeyDictionary[SiteSnapshot, tuple[tuple[int, int], Documents]] = weakref.WeakKeyDictionary()
+
+
+def readable_documents(snap: SiteSnapshot, max_pages: int, max_attachments: int) -> Documents:
+    """Stored pages (canonical order) and attachments (by URL), each within its own cap, so a big
+    site's pages never crowd out its attachments — where 公示 lists are usually published."""
+    cached = _CACHE.get(snap)
+    if cached is not None and cached[0] == (max_pages, max_attachments):
+        return cached[1]
+    anchors: dict[str, tuple[str, str]] = {}
+    for ln in snap.links():
+        if ln.anchor and ln.target_url not in anchors:
+            anchors[ln.target_url.split("#")[0]] = (ln.anchor.strip(), ln.source_url)
+    out: list[Readable] = []
+    pages = [p for p in snap.pages() if "json" not in (p.content_type or "").lower()]
+    atts = sorted(snap.fetches("attachment"), key=lambda f: f.url)
+    skipped = max(0, len(pages) - max_pages) + max(0, len(atts) - max_attachments)
+    for f in pages[:max_pages] + atts[:max_attachments]:
+        url = f.final_url or f.url
+        is_att = f.purpose == "attachment"
+        anchor, linked_from = anchors.get(f.url, anchors.get(url, ("", None)))  # type: ignore[arg-type]
+        title = (f.title or anchor or url) if not is_att else (anchor or url.rsplit("/", 1)[-1])
+        source = (f.parent_url or linked_from) if is_att else url
+        # a title or link text may itself hold a number: findings quote it, so it is masked here
+        r = Readable(f, url, mask_text(title[:120]), source, is_att, None)
+        if not f.ok:
+            if is_att:
+                r.unreadable = f"下载失败（{f.error_kind or f.status}）"
+                out.append(r)
+            continue
+        body = snap.body(f)
+        if not body:
+            r.unreadable = "内容未保存（文件过大或仅检查了链接）"
+            out.append(r)
+            continue
+        try:
+            r.doc = read_document(body, url, f.content_type, f.encoding)
+        except Unreadable as e:
+            r.unreadable = str(e)
+        except RecursionError:
+            r.unreadable = "文件结构过深，无法读取"
+        except Exception as e:  # a hostile file a parser did not foresee: this document only, not the check
+            r.unreadable = f"无法读取（{type(e).__name__}）"
+        out.append(r)
+    docs = Documents(out, skipped)
+    _CACHE[snap] = ((max_pages, max_attachments), docs)
+    return docs

@@ -1,0 +1,121 @@
+"""Wording in published pages and attachments against the lexicon (需人工核查; confirmed → 严重错误 veto).
+
+Rule: 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》 单项否决 严重错误 — wrong names or titles of
+leaders, politically wrong expressions (DOMAIN.md "严重错误 and personal information"); 错别字 and
+outdated terms are listed for the same reviewer. The lexicon is data (:mod:`zwgk.lexicon`): the bundled
+``zwgk/lexicon.toml`` or the audit's own file (``[audit] lexicon`` in sites.toml, relative to it), which
+holds the office's current leaders and their titles.
+
+Every match is a candidate for a person (``Outcome.MANUAL``, ``warn`` findings with the context):
+an outdated name may be right in a historical document, a name may belong to someone else. Nothing
+is deducted or vetoed until a person confirms it in ``zwgk review-queue``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from checks.base import Check
+from checks.readable import readable_documents
+from zwgk.lexicon import Lexicon, LexiconError, Match, load_lexicon, match_text
+from zwgk.model import CheckResult, Finding, Outcome, Severity
+from zwgk.parsing.privacy import mask_text
+from zwgk.snapshot import SiteSnapshot
+
+CHECK_ID = "wording-lexicon"
+KIND_ZH = {"typo": "错别字", "outdated": "旧称", "sensitive": "不规范表述", "leader_title": "领导职务",
+           "leader_name": "领导姓名"}
+MESSAGES = {
+    f"{CHECK_ID}.typo": "“{doc}”疑似错别字“{term}”（应为“{suggestion}”），{where}：{context}{also}",
+    f"{CHECK_ID}.outdated": "“{doc}”使用旧称“{term}”（现为“{suggestion}”{note}），{where}：{context}{also}；历史信息可排除",
+    f"{CHECK_ID}.sensitive": "“{doc}”出现不规范表述“{term}”（规范表述：{suggestion}），{where}：{context}{also}",
+    f"{CHECK_ID}.leader_title": "“{doc}”中领导职务疑似错误：“{term}”（现任：{suggestion}），{where}：{context}{also}",
+    f"{CHECK_ID}.leader_name": "“{doc}”中领导姓名疑似错误：“{term}”（应为：{suggestion}），{where}：{context}{also}",
+    f"{CHECK_ID}.review": "{count} 处用词疑似错误（其中领导姓名职务 {leaders} 处），需人工核查",
+    f"{CHECK_ID}.none": "已按词库（{lexicon}）核对 {pages} 个页面和附件，未发现问题{unread_note}",
+    f"{CHECK_ID}.no_lexicon": "词库无法读取，无法核验：{reason}",
+    f"{CHECK_ID}.nothing": "没有可读取的页面或附件，无法核验",
+}
+DEFAULTS: dict[str, Any] = {"max_pages": 5000, "max_attachments": 2000, "max_findings": 300,
+                            "context_chars": 20}
+
+
+def lexicon_for(snap: SiteSnapshot) -> Lexicon:
+    """The audit's lexicon (``[audit] lexicon``, relative to the run's sites file) or the bundled one."""
+    configured = snap.district.get("lexicon")
+    if not configured:
+        return load_lexicon(None)
+    p = Path(str(configured))
+    if not p.is_absolute():
+        sites_path = snap.run.store.run(snap.run.run_id)["sites_path"] or "."
+        p = Path(sites_path).parent / p
+    return load_lexicon(p)
+
+
+def _context(text: str, m: Match, width: int) -> str:
+    a, b = max(0, m.offset - width), min(len(text), m.offset + len(m.term) + width)
+    return ("…" if a else "") + mask_text(text[a:b]) + ("…" if b < len(text) else "")
+
+
+def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
+    try:
+        lex = lexicon_for(snap)
+    except LexiconError as e:
+        return CheckResult(Outcome.ERROR, f"{CHECK_ID}.no_lexicon", {"reason": str(e)[:300]})
+    read_docs = readable_documents(snap, int(params["max_pages"]), int(params["max_attachments"]))
+    docs = read_docs.items
+    found: dict[tuple[str, str, str], Finding] = {}
+    # the same line on many pages is the site template (a footer, a navigation menu): one finding
+    by_line: dict[tuple[str, str, str], Finding] = {}
+    read = 0
+    width = int(params["context_chars"])
+    for r in docs:
+        if r.doc is None:
+            continue
+        read += 1
+        for line in r.doc.lines:
+            for m in match_text(line.text, lex):
+                key = (r.url, m.kind, m.term)
+                if key in found:
+                    found[key].params["count"] += 1
+                    continue
+                same = by_line.get((m.kind, m.term, line.text))
+                if same is not None:
+                    same.params["other_pages"] += 1
+                    same.params["also"] = f"（另有 {same.params['other_pages']} 个页面的相同内容，疑为网站模板）"
+                    continue
+                if len(found) >= int(params["max_findings"]):
+                    continue
+                note = f"，{m.note}" if m.note else ""
+                found[key] = Finding(
+                    f"{CHECK_ID}.{m.kind}",
+                    {"doc": r.title, "term": m.term, "suggestion": m.suggestion, "note": note,
+                     "where": line.locator, "context": _context(line.text, m, width), "count": 1,
+                     "kind": KIND_ZH[m.kind], "key": f"{m.kind}:{m.term}", "other_pages": 0, "also": ""},
+                    Severity.WARN, url=r.url, source_url=r.source_url, anchor=r.title[:80],
+                    observed=m.term, expected=m.suggestion)
+                by_line[(m.kind, m.term, line.text)] = found[key]
+    findings = list(found.values())
+    metrics = {"documents_read": read, "lexicon": lex.source.rsplit("/", 1)[-1], "lexicon_sha": lex.sha,
+               "terms": len(lex.terms), "leaders": len(lex.leaders), "over_cap": read_docs.skipped}
+    if findings:
+        leaders = sum(1 for f in findings if f.message_id.startswith(f"{CHECK_ID}.leader_"))
+        return CheckResult(Outcome.MANUAL, f"{CHECK_ID}.review", {"count": len(findings), "leaders": leaders},
+                           findings, metrics)
+    if not read:
+        return CheckResult(Outcome.ERROR, f"{CHECK_ID}.nothing", {}, metrics=metrics)
+    note = f"（另有 {read_docs.skipped} 个页面或附件超出核查上限，未读取）" if read_docs.skipped else ""
+    return CheckResult(Outcome.PASS, f"{CHECK_ID}.none",
+                       {"pages": read, "lexicon": metrics["lexicon"], "unread_note": note}, metrics=metrics)
+
+
+CHECKS = [Check(
+    id=CHECK_ID,
+    title="用词与领导姓名职务（疑似错误）",
+    judge=judge,
+    messages=MESSAGES,
+    defaults=DEFAULTS,
+    needs=("pages",),
+    doc="按词库核对错别字、旧称、不规范表述和现任领导姓名职务：交人工核查，确认后单项否决（严重错误）",
+)]
