@@ -21,6 +21,7 @@ from zwgk.parsing.lists import (
     blank_marker,
     extract_items,
     items_from_json,
+    load_json,
     page_text_nodes,
     parse_html,
     script_list_signal,
@@ -65,7 +66,8 @@ class Column:
     aliases: list[str] = field(default_factory=list)      # other categories the same URL matched
     source_url: str | None = None                         # page where the column was found
     pages_read: list[str] = field(default_factory=list)   # list/pagination/JSON pages read
-    # why the list was not read (state unverifiable): script | blocked | cap | failed | layout | dates;
+    read_via: str = ""          # how the list was read: static | endpoint | rendered ("" = not read, see reason)
+    # why the list was not read (state unverifiable): script | blocked | cap | failed | scope | layout | dates;
     # the disclosure checks' coverage rule (checks/documents.py ``coverage``) reads it
     unread: str | None = None
     found_by: str = ""          # nav | gk | link | crumb | meta | url (how the column map found it)
@@ -152,11 +154,13 @@ class ListReader:
         # gkmlpt list API pages by (base, category): a catalog route index#1234 reads api/all/1234 only
         self.gkmlpt: dict[tuple[str, str], list[FetchRow]] = {}
         for p in snap.pages():
-            if p.extra.get("discovered") in ("pagination", "json_api") and p.parent_url:
+            if p.extra.get("discovered") in ("pagination", "json_api", "script_api") and p.parent_url:
                 self.children.setdefault(url_key(p.parent_url), []).append(p)
             gk = gkmlpt_api_category(p.url)
             if gk is not None:
                 self.gkmlpt.setdefault((gk[0].lower(), gk[1]), []).append(p)
+        # pages rendered in headless Chromium because no static read or script endpoint gave their list
+        self.rendered: dict[str, FetchRow] = {url_key(f.url): f for f in snap.fetches("render")}
 
     def chrome(self) -> set[str]:
         """Text of the site template (home page text nodes): not a column's own content."""
@@ -208,21 +212,27 @@ class ListReader:
         endpoints = json_list_endpoints(text, page_url)
         json_pages: dict[str, FetchRow | None] = {url_key(u): self.snap.page(u) for u in endpoints}
         seen: set[int] = set()
+        script_items: list[ListItem] = []
         for q in extra:
             qid = q.id if q.id is not None else id(q)
             if qid in seen or q is p or _failed(q):
                 continue
             seen.add(qid)
             qurl = q.final_url or q.url
-            if q.extra.get("discovered") == "json_api" or "json" in (q.content_type or "").lower():
-                json_pages[url_key(qurl)] = q
+            found = q.extra.get("discovered")
+            if found == "json_api" or "json" in (q.content_type or "").lower() or \
+                    (found == "script_api" and load_json(self.snap.html(q) or "") is not None):
+                json_pages[_script_key(q) if found == "script_api" else url_key(qurl)] = q
                 continue
             col.pages_read.append(qurl)
             qdoc = parse_html(self.snap.html(q) or "")
             if qdoc is None:
                 continue
-            items += [_to_item(r, qurl) for r in extract_items(qdoc, qurl, today=self.today, start_year=carry)]
-            carry = year_at_end(qdoc, carry)
+            if found == "script_api":          # a Hanweb dataproxy.jsp datastore or an HTML fragment
+                script_items += [_to_item(r, qurl) for r in extract_items(qdoc, qurl, today=self.today)]
+            else:                              # a list page: [MM-DD] year headers carry over from the last one
+                items += [_to_item(r, qurl) for r in extract_items(qdoc, qurl, today=self.today, start_year=carry)]
+                carry = year_at_end(qdoc, carry)
         _catalog_whole(json_pages)
         json_items: list[ListItem] = []
         json_empty = False
@@ -238,7 +248,7 @@ class ListReader:
             col.pages_read.append(qurl)
             json_empty = json_empty or not got
             json_items += [_to_item(r, qurl) for r in got]
-        col.items = _merge(items + json_items)
+        col.items = _merge(items + json_items + script_items)
         if col.items and not any(it.date for it in col.items) and any(it.date_hint for it in col.items):
             # "no visible date" counts as not updated — but these items do show a date we could not read:
             # judging them undated would be a false 栏目不更新
@@ -246,9 +256,14 @@ class ListReader:
             return
         if col.items:
             col.state, col.reason = "ok", None
+            col.read_via = "endpoint" if json_items or script_items else "static"
             return
         if json_empty and not json_unread:
-            col.state, col.reason = "blank", "列表接口返回空列表"
+            col.state, col.reason, col.read_via = "blank", "列表接口返回空列表", "endpoint"
+            return
+        rendered = self.rendered.get(url_key(page_url)) or self.rendered.get(url_key(col.url))
+        if rendered is not None:
+            self._read_rendered(col, rendered)
             return
         # the list container itself must show it is filled by a script (an empty container with template
         # markers, data attributes or a list script naming it): a weather iframe or a share script in the
@@ -257,7 +272,7 @@ class ListReader:
         templated = signal is not None
         marker = blank_marker(doc, self.markers) if doc is not None else None
         if marker and not templated and not json_unread:
-            col.state, col.reason = "blank", f"栏目页显示“{marker}”"
+            col.state, col.reason, col.read_via = "blank", f"栏目页显示“{marker}”", "static"
             return
         if json_unread or templated:
             _unverifiable(col, "script", "列表由脚本从接口加载，接口数据未能读取" if json_unread
@@ -334,18 +349,50 @@ class ListReader:
         if not read_any:
             _unverifiable(col, "script", f"{label}的接口数据无法解析")
         elif not items:
-            col.state, col.reason = "blank", "列表接口返回空列表"
+            col.state, col.reason, col.read_via = "blank", "列表接口返回空列表", "endpoint"
         else:
-            col.items, col.state, col.reason = _merge(items), "ok", None
+            col.items, col.state, col.reason, col.read_via = _merge(items), "ok", None, "endpoint"
 
     def _json_state(self, col: Column, got: list[RawItem] | None, page_url: str) -> None:
         if got is None:
             _unverifiable(col, "script", "列表接口数据无法解析")
         elif not got:
-            col.state, col.reason = "blank", "列表接口返回空列表"
+            col.state, col.reason, col.read_via = "blank", "列表接口返回空列表", "endpoint"
         else:
             col.items = _merge([_to_item(r, page_url) for r in got])
-            col.state = "ok"
+            col.state, col.read_via = "ok", "endpoint"
+
+    def _read_rendered(self, col: Column, r: FetchRow) -> None:
+        """The list as headless Chromium showed it (crawler/render.py). A render that timed out, was over
+        the budget or had no browser is could-not-verify with that reason — never blank."""
+        status = r.extra.get("status")
+        if status != "ok" or not r.body_hash:
+            why = {"timeout": "页面脚本在时限内未完成，浏览器已终止",
+                   "unavailable": "本机未安装无头浏览器（chromium）",
+                   "over_budget": "超出每个网站的渲染页面上限"}.get(status or "", r.error_detail or "浏览器渲染失败")
+            _unverifiable(col, "script", f"列表由脚本生成，需浏览器渲染：{why}，无法核验")
+            return
+        dom = self.snap.html(r) or ""
+        url = r.final_url or r.url
+        col.pages_read.append(url)
+        items = [_to_item(it, url) for it in extract_items(dom, url, today=self.today)]
+        if items:
+            col.items, col.state, col.reason, col.read_via = _merge(items), "ok", None, "rendered"
+            if not any(it.date for it in col.items) and any(it.date_hint for it in col.items):
+                _unverifiable(col, "dates", "列表信息显示的日期格式未能识别，需人工核查")
+                col.read_via = ""
+            return
+        marker = blank_marker(dom, self.markers)
+        if marker:
+            col.state, col.reason, col.read_via = "blank", f"浏览器渲染后栏目页显示“{marker}”", "rendered"
+            return
+        _unverifiable(col, "layout", "浏览器渲染后仍未识别出信息列表")
+
+
+def _script_key(q: FetchRow) -> str:
+    """A script endpoint request's identity: the same dataproxy URL POSTed for another column is another list."""
+    form = q.extra.get("form") or {}
+    return url_key(q.final_url or q.url) + ("|" + "&".join(f"{k}={v}" for k, v in sorted(form.items())) if form else "")
 
 
 _PAGE_NO = re.compile(r"_(\d+)\.\w+$|[?&](?:page|pageno|pagenum|p|curpage|pn|pageindex)=(\d+)", re.IGNORECASE)

@@ -254,7 +254,7 @@ def _build(snap: SiteSnapshot) -> ColumnMap:
             cat = cls(cname)
             if cat:
                 b.add(cat, cname, url, f"ColumnName meta: {cname}", "meta", url)
-        if p.extra.get("discovered") in ("pagination", "json_api"):
+        if p.extra.get("discovered") in ("pagination", "json_api", "script_api"):
             continue
         hint = _hint_category(url, b.cats)
         if hint:

@@ -25,7 +25,15 @@ MESSAGES = {
     "crawl-coverage.blocked_pages": "{count}个页面被防火墙拦截（HTTP 403/412/429或脚本验证），相关内容无法核验",
     "crawl-coverage.capped": "达到抓取上限（{why}），{count}个页面未读取，“未找到”类结论可能不完整",
     "crawl-coverage.errors": "{count}个页面抓取失败（{kinds}）",
+    "crawl-coverage.columns": "栏目列表读取方式：静态页面{static}个，脚本接口{endpoint}个，浏览器渲染{rendered}个，"
+                              "未能读取{not_read}个{detail}",
+    "crawl-coverage.no_browser": "{count}个页面的列表由脚本生成，需浏览器渲染，但{why}，相关栏目无法核验",
+    "crawl-coverage.render_failed": "{count}个页面浏览器渲染未完成（{kinds}），相关栏目无法核验",
 }
+
+# how a column's list was read (checks/columnlists.Column.read_via), as the report says it
+READ_VIA = {"static": "静态页面", "endpoint": "脚本接口", "rendered": "浏览器渲染", "": "未能读取"}
+_RENDER_FAILED = {"timeout": "超时终止", "error": "渲染出错", "over_budget": "超出渲染页数上限"}
 
 DEFAULTS: dict[str, Any] = {
     "blocked_share_warn": 0.2,   # more than this share of pages blocked: coverage is limited
@@ -66,13 +74,49 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     if errors:
         kinds = "、".join(f"{k} {n}个" for k, n in errors.most_common())
         findings.append(Finding("crawl-coverage.errors", {"count": sum(errors.values()), "kinds": kinds}, Severity.INFO))
-    metrics = {"pages": len(pages), "blocked": len(blocked), "capped": len(capped), "errors": dict(errors)}
+    renders = snap.fetches("render")
+    unavailable = [f for f in renders if f.extra.get("status") == "unavailable"]
+    if unavailable:
+        findings.append(Finding("crawl-coverage.no_browser", {
+            "count": len(unavailable), "why": unavailable[0].extra.get("detail") or "本机未安装无头浏览器"},
+            Severity.WARN, url=unavailable[0].url))
+    failed = Counter(_RENDER_FAILED[f.extra["status"]] for f in renders if f.extra.get("status") in _RENDER_FAILED)
+    if failed:
+        findings.append(Finding("crawl-coverage.render_failed", {
+            "count": sum(failed.values()), "kinds": "、".join(f"{k} {n}个" for k, n in failed.most_common())},
+            Severity.INFO))
+    reads = _column_reads(snap)
+    if reads:
+        n = Counter(r["read"] for r in reads)
+        unread = [r for r in reads if r["read"] == READ_VIA[""]]
+        detail = "（" + "；".join(f"{r['column']}：{r['why']}" for r in unread[:5]) + \
+            (f" 等{len(unread)}个" if len(unread) > 5 else "") + "）" if unread else ""
+        findings.append(Finding("crawl-coverage.columns", {
+            "static": n[READ_VIA["static"]], "endpoint": n[READ_VIA["endpoint"]], "rendered": n[READ_VIA["rendered"]],
+            "not_read": len(unread), "detail": detail}, Severity.INFO))
+    metrics = {"pages": len(pages), "blocked": len(blocked), "capped": len(capped), "errors": dict(errors),
+               "column_reads": reads[:200], "renders": len(renders)}
     limited = [f for f in findings if f.severity == Severity.WARN]
     if limited or len(blocked) > params["blocked_share_warn"] * max(1, len(pages)):
         problems = "；".join(MESSAGES[f.message_id].format(**f.params) for f in limited)
         return CheckResult(Outcome.WARN, "crawl-coverage.limited", {"problems": problems}, findings, metrics)
     return CheckResult(Outcome.PASS, "crawl-coverage.ok",
                        {"pages": len(pages), "blocked": len(blocked), "capped": len(capped)}, findings, metrics)
+
+
+def _column_reads(snap: SiteSnapshot) -> list[dict[str, str]]:
+    """Per column of the site's column map: how its list was read, or why it was not (issue 15)."""
+    from checks.columnmap import column_map
+    try:
+        cmap = column_map(snap)
+    except Exception:   # noqa: BLE001 - the map's own checks report its failure; coverage stays informative
+        return []
+    out = []
+    for c in cmap.columns:
+        read = READ_VIA.get(c.read_via, READ_VIA[""])
+        out.append({"column": c.name, "url": c.url, "read": read,
+                    "why": "" if c.read_via else (c.reason or "未识别出信息列表")})
+    return out
 
 
 CHECKS = [Check(
@@ -82,5 +126,6 @@ CHECKS = [Check(
     messages=MESSAGES,
     defaults=DEFAULTS,
     needs=("crawl",),          # runs when the home page failed too: that is what it reports
-    doc="说明本次核查看到了什么：被拦截、robots禁止、达到抓取上限、抓取失败的页面（不扣分）",
+    doc="说明本次核查看到了什么：被拦截、robots禁止、达到抓取上限、抓取失败的页面，各栏目列表的读取方式"
+        "（静态页面、脚本接口、浏览器渲染或未能读取及原因）（不扣分）",
 )]

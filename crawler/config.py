@@ -78,6 +78,18 @@ class CrawlConfig:
     max_query_variants: int = 50       # trap defence: distinct queries per path
     max_pagination: int = 200          # script-written pagination pages per list
     max_robots_delay: float = 10.0     # cap on a robots Crawl-delay we honour
+    # Script-rendered lists (crawler/discovery.py, crawler/render.py): the site's own scripts are read
+    # for the endpoints they load; a list still unread is rendered in headless Chromium.
+    discover_scripts: bool = True
+    max_scripts: int = 8               # same-site scripts fetched per site
+    script_max_bytes: int = 512_000    # a larger script is not read
+    max_script_requests: int = 60      # endpoint requests (and their pages) per site
+    max_json_pages: int = 5            # pages of one paged JSON endpoint
+    render: bool = True                # headless Chromium when installed (else: could not verify)
+    chromium: str = ""                 # path of the browser; empty: `chromium` on PATH
+    render_max_pages: int = 5          # pages rendered per site
+    render_timeout: float = 15.0       # seconds per rendered page, then the browser is killed
+    render_max_bytes: int = 2_000_000  # DOM characters kept
     # National registries linked from every page footer (党政机关标识, ICP/公安备案, 找错): the
     # identity check reads the links themselves; fetching them from every audited site every
     # night only loads those services. Links to these hosts are stored as skipped, not checked.

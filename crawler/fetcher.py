@@ -15,6 +15,7 @@ import ssl
 import time
 import zlib
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -162,6 +163,11 @@ class HostSlot:
         self.sem.release()
 
 
+# The form body of a POST (Hanweb dataproxy.jsp paging, crawler/discovery.py): carried from fetch() to the
+# request in a context variable so the redirect loop's signatures stay as they are.
+_BODY: ContextVar[bytes | None] = ContextVar("zwgk_post_body", default=None)
+
+
 class Fetcher:
     def __init__(self, net: NetworkConfig, crawl: CrawlConfig, policy: AddressPolicy,
                  resolver: Resolver | None = None):
@@ -209,8 +215,8 @@ class Fetcher:
                     headers: dict[str, str] | None = None, timeout: float | None = None,
                     verify: bool = True, want_cert: bool = False, polite: bool = True,
                     hop_check: Callable[[str], str | None] | None = None,
-                    retries: int | None = None) -> Result:
-        """GET/HEAD ``url`` following redirects ourselves; never raises for network trouble.
+                    retries: int | None = None, content: bytes | None = None) -> Result:
+        """GET/HEAD (or POST ``content``, a form a site's own list script posts) ``url`` following redirects ourselves; never raises for network trouble.
 
         ``oversize_ok``: a body over ``max_bytes`` is not an error (attachments: the status
         is what counts, body dropped, ``truncated`` set). ``hop_check`` may veto a redirect
@@ -218,6 +224,7 @@ class Fetcher:
         """
         res = Result(url=url)
         t0 = time.perf_counter()
+        token = _BODY.set(content if method == "POST" else None)
         attempt = 0
         while True:
             attempt += 1
@@ -233,6 +240,7 @@ class Fetcher:
             if not retry or attempt > (self.cfg.retries if retries is None else retries):
                 break
             await asyncio.sleep(self.cfg.retry_backoff * (2 ** (attempt - 1)) * (1 + random.random() / 2))
+        _BODY.reset(token)
         res.elapsed_ms = round((time.perf_counter() - t0) * 1000, 1)
         return res
 
@@ -283,7 +291,10 @@ class Fetcher:
         res.body, res.status, res.headers, res.truncated = None, None, {}, False
         t0 = time.perf_counter()
         try:
-            req = client.build_request(method, url, headers=headers)
+            body = _BODY.get() if method == "POST" else None
+            req = client.build_request(method, url, headers=headers, content=body)
+            if body is not None:
+                req.headers["content-type"] = "application/x-www-form-urlencoded; charset=UTF-8"
             r = await client.send(req, stream=True)
         except RefusedAddress as e:
             res.error_kind, res.error_detail = "refused", str(e)

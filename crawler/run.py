@@ -135,6 +135,9 @@ async def crawl_site(sc: SiteCrawl) -> None:
             steps.append(_guarded(sc, "resource_dns", gather.resource_dns_step(sc, home)))
     workers = max(2, ctx.cfg.per_host_concurrency) + 2
     await asyncio.gather(sc.work(workers), *steps)
+    # lists no static read or script endpoint gave: headless rendering, once the site's crawl has drained
+    await _guarded(sc, "render", sc.discovery.render_pending())
+    await sc.work(workers)          # the links of rendered lists (returns at once when nothing is queued)
     ctx.writer.flush()
     if not ctx.stop.is_set():
         st.set_site_state(ctx.run_id, spec.id, "done")

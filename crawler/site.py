@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from crawler.config import CrawlConfig, NetworkConfig, SiteSpec
 from crawler.decoding import decode
+from crawler.discovery import Discovery
 from crawler.fetcher import Fetcher, Result
 from crawler.netguard import AddressPolicy, ip_literal
 from crawler.parse import PageInfo, parse_html
@@ -31,6 +32,7 @@ from zwgk.store import FetchRow, LinkRow, Store
 
 log = logging.getLogger("zwgk.crawler")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+_API_FOUND = ("json_api", "script_api")    # extra.discovered of list endpoints (page or script named)
 _JSON_TYPES = ("application/json", "text/json", "application/javascript", "text/javascript")
 
 
@@ -72,6 +74,7 @@ class SiteCrawl:
         self.prev: dict[str, Any] = {}
         self.done = Counter[str]()  # purpose -> stored rows (resume bookkeeping)
         self.counts: Counter[str] = Counter()   # progress: pages, errors
+        self.discovery = Discovery(self)         # script-filled lists: endpoints from scripts, rendering
 
     # -- frontier -------------------------------------------------------------
     def restore(self) -> None:
@@ -224,6 +227,8 @@ class SiteCrawl:
                                                "{}", self._next_seq()))
         if info is not None:
             self.enqueue_links(info, row.final_url or url, depth)
+            if purpose == "page" and extra.get("discovered") not in _API_FOUND:
+                await self.discovery.page(row.final_url or url, _body, row, info)   # a script-filled list?
 
     def _next_seq(self) -> int:
         self._seq += 1
@@ -243,7 +248,8 @@ class SiteCrawl:
     async def fetch_one(self, url: str, purpose: str, *, depth: int | None = None, parent: str | None = None,
                         extra: dict[str, Any] | None = None, family: int | None = None,
                         store_body: bool | None = None, parse: bool | None = None,
-                        write: bool = True) -> tuple[FetchRow, bytes | None, PageInfo | None]:
+                        write: bool = True, method: str = "GET", content: bytes | None = None,
+                        ) -> tuple[FetchRow, bytes | None, PageInfo | None]:
         """Fetch ``url`` for ``purpose`` and build its row (written unless ``write`` is False).
 
         Returns the row, the body as received (whether stored or not) and the parsed page
@@ -252,7 +258,7 @@ class SiteCrawl:
         ctx, cfg = self.ctx, self.cfg
         extra = dict(extra or {})
         row = FetchRow(ctx.run_id, self.spec.id, purpose, url, family=family, depth=depth, parent_url=parent,
-                       extra=extra)
+                       extra=extra, method=method)
         if purpose not in ("robots", "external", "https", "soft404"):
             ok, ignored = await self.allowed(url)
             if not ok:
@@ -264,7 +270,7 @@ class SiteCrawl:
             if ignored:
                 extra["robots_disallowed"] = True
         headers: dict[str, str] = {}
-        prev = self.prev.get(url) if purpose in ("home", "page") and family is None else None
+        prev = self.prev.get(url) if purpose in ("home", "page") and family is None and method == "GET" else None
         if prev is not None:
             h = json.loads(prev["headers"] or "{}")
             if h.get("etag"):
@@ -279,7 +285,7 @@ class SiteCrawl:
         elif purpose == "link":
             oversize_ok = True
         res = await ctx.fetcher.fetch(url, family=family, max_bytes=max_bytes, oversize_ok=oversize_ok,
-                                      headers=headers)
+                                      headers=headers, method=method, content=content)
         body = res.body
         if res.status == 304 and prev is not None and not res.error_kind:
             # Unchanged since the previous run: reuse its stored body (conditional request).
@@ -303,7 +309,7 @@ class SiteCrawl:
         info: PageInfo | None = None
         is_html = ct in _HTML_TYPES or (ct is None and body is not None and body.lstrip()[:1] == b"<")
         if purpose == "page" and body is not None and not is_html and ct and not ct.startswith(("text/", "application/json")) \
-                and extra.get("discovered") != "json_api":
+                and extra.get("discovered") not in _API_FOUND:
             row.purpose = purpose = "attachment"  # a page URL that serves a PDF is an attachment
         if body is not None and (is_html or purpose in ("page", "home") or ct in _JSON_TYPES):
             text, row.encoding, row.encoding_rule = decode(body, res.headers.get("content-type"),
@@ -318,7 +324,7 @@ class SiteCrawl:
                     if want_parse and not self.scope.contains(res.final_url or url):
                         extra["left_scope"] = True
                     info = None
-            elif want_parse and (ct in _JSON_TYPES or extra.get("discovered") == "json_api"):
+            elif want_parse and (ct in _JSON_TYPES or extra.get("discovered") in _API_FOUND):
                 info = PageInfo(links=[], pagination=[], json_api=[])
                 from crawler.gather import json_urls  # small helper shared with gathering
                 info.links = json_urls(text, res.final_url or url)

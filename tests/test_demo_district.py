@@ -148,7 +148,7 @@ def test_dns_zone_and_sites_toml(served) -> None:
     cfg = tomllib.loads(Path(served.sites_toml).read_text(encoding="utf-8"))
     assert cfg["audit"]["region_code"] == "441500" and cfg["network"]["nameservers"] == [served.dns.address]
     ids = {s["id"]: s for s in cfg["site"]}
-    assert set(ids) == {"portal", "fzj", "sfj", "tqjd", "ggsy", "dzjd"}
+    assert set(ids) == {"portal", "fzj", "sfj", "tqjd", "ggsy", "jyj", "dzjd"}
     assert ids["dzjd"]["column_of"] == "portal" and ids["dzjd"]["url"].endswith("/dzjd/")
     assert ids["portal"]["url"] == f"http://www.hhw.gov.cn:{served.ports['portal']}/"
     try:

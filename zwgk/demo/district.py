@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from zwgk.demo import externals, site_dzjd, site_fzj, site_ggsy, site_portal, site_sfj, site_tqjd
+from zwgk.demo import externals, site_dzjd, site_fzj, site_ggsy, site_jyj, site_portal, site_sfj, site_tqjd
 from zwgk.demo.model import District, Plant
 
 NAME = "红海湾经济开发区"
@@ -23,9 +23,10 @@ def build_district(today: dt.date) -> District:
     sfj, sfj_plants = site_sfj.build(today)
     tqjd, tqjd_plants = site_tqjd.build(today)
     ggsy, ggsy_plants = site_ggsy.build(today)
+    jyj, jyj_plants = site_jyj.build(today)
     plants = [
         Plant("fzj", "ipv6", "fake IPv6: AAAA record present, nothing listens on ::1", "/"),
-        *sfj_plants, *tqjd_plants, *ggsy_plants,
+        *sfj_plants, *tqjd_plants, *ggsy_plants, *jyj_plants,
     ]
     compliant = [
         *(("portal", c) for c in (
@@ -45,8 +46,11 @@ def build_district(today: dt.date) -> District:
         ("dzjd", "disclosure-guide"), ("dzjd", "column-standard-catalog"),
         ("dzjd", "regulations-column"),
         ("sfj", "availability"), ("sfj", "site-identity"), ("sfj", "homepage-freshness"),
+        # jyj: read only through its script's JSON (issue 15)
+        ("jyj", "budget-current-year"), ("jyj", "homepage-freshness"), ("jyj", "disclosure-guide"),
+        ("jyj", "application-channel"),
         # tqjd availability: not compliant; run.py seeds its planted outage (DEMO_OUTAGE_HOURS)
     ]
     return District(today=today, name=NAME, region_code=REGION, timezone="Asia/Shanghai", zone_apex="hhw.gov.cn",
-                    sites=[portal, fzj, sfj, tqjd, ggsy, dzjd], externals=externals.build(),
+                    sites=[portal, fzj, sfj, tqjd, ggsy, jyj, dzjd], externals=externals.build(),
                     plants=plants, compliant=compliant)

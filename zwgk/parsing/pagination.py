@@ -144,6 +144,10 @@ def _datastore_urls(html: str, base_url: str) -> list[str]:
     which answers the list's further records (the first ones are inline, see lists.expand_datastores)."""
     if "<nextgroup" not in html.lower():
         return []
+    if re.search(r"\.jpage\s*\(", html) and "proxyUrl" in html:
+        # the site's jpage script POSTs dataproxy.jsp?startrecord=…&endrecord=…&perpage=… with its ajaxParam
+        # (scriptapi.hanweb_requests, fetched by crawler/discovery.py): the bare nextgroup URL is not a page
+        return []
     out = []
     for m in _NEXTGROUP.finditer(html):
         for href in _HREF.findall(m.group(1)):
