@@ -7,6 +7,7 @@ Exit codes (also in the README):
   3  the audit was interrupted; ``zwgk audit --resume`` continues it
   4  the store cannot be used (unknown run id, unreadable database)
   5  another audit is already running on this database
+  6  ``zwgk audit --fail-on …`` and the audit found what it names (the audit itself completed)
 """
 from __future__ import annotations
 
@@ -20,11 +21,13 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from zwgk.config import ConfigError
 from zwgk.store import StoreError, store_problem
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_STORE, EXIT_BUSY = 0, 1, 2, 3, 4, 5
+EXIT_FINDINGS = 6   # --fail-on matched: for cron users who want a non-zero status
 DEFAULT_DB = "zwgk.sqlite"
 
 
@@ -51,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--format", type=_formats, default=("json", "html", "xlsx", "csv"),
                    help="comma-separated: json,html,xlsx,csv")
     a.add_argument("--no-progress", action="store_true", help="plain log lines even on a terminal")
+    a.add_argument("--fail-on", choices=("veto", "new", "any"),
+                   help="审计完成后按结果设置退出码 6：veto=出现单项否决，new=有新发现问题，any=有未整改问题（不含已报备）")
 
     r = sub.add_parser("report", help="re-judge and re-render a stored run (no network)")
     r.add_argument("--run", type=int, required=True, help="run id (see `zwgk runs`)")
@@ -109,7 +114,57 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--log-file")
     sc.add_argument("--once", action="store_true", help="run one probe round and exit")
     sc.add_argument("--audit-now", action="store_true", help="also start an audit right away")
+    _rectify_parsers(sub)
     return p
+
+
+def _rectify_parsers(sub: Any) -> None:
+    """整改闭环 commands (zwgk/rectify/): waive, feedback, recheck, alerts."""
+    w = sub.add_parser("waive", help="报备：登记、查看、撤销问题豁免（不扣分，报告中单列为“已报备”）")
+    wsub = w.add_subparsers(dest="waive_command", required=True, metavar="ACTION")
+    wa = wsub.add_parser("add", help="登记一项报备（按网站 / 检查项 / 问题指纹限定范围）")
+    wa.add_argument("--db", default=DEFAULT_DB, help=f"SQLite 数据库（默认 {DEFAULT_DB}）")
+    wa.add_argument("--sites", help="sites.toml：用于核对网站编号（建议提供）")
+    wa.add_argument("--site", help="网站编号（sites.toml 中的 id）")
+    wa.add_argument("--check", help="检查项编号（如 column-enforcement）")
+    wa.add_argument("--fingerprint", help="问题指纹（整改清单“指纹”列）")
+    wa.add_argument("--reason", required=True, help="报备理由")
+    wa.add_argument("--approver", required=True, help="审批人")
+    wa.add_argument("--date", help="批准日期 YYYY-MM-DD（默认今天）")
+    wa.add_argument("--expires", help="到期日 YYYY-MM-DD（含当日；到期后问题自动恢复计分）")
+    wl = wsub.add_parser("list", help="列出报备（默认仅列出未撤销的）")
+    wl.add_argument("--db", default=DEFAULT_DB, help="SQLite 数据库")
+    wl.add_argument("--all", action="store_true", help="包括已撤销的报备及其适用过的核查批次")
+    wr = wsub.add_parser("revoke", help="撤销一项报备（保留历史）")
+    wr.add_argument("id", type=int, help="报备编号（见 zwgk waive list）")
+    wr.add_argument("--db", default=DEFAULT_DB, help="SQLite 数据库")
+
+    fb = sub.add_parser("feedback", help="导入各单位回传的整改清单")
+    fsub = fb.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    fi = fsub.add_parser("import", help="校验并导入回传的整改清单（有任何错误则全部不导入）")
+    fi.add_argument("file", help="回传的整改清单 .xlsx")
+    fi.add_argument("--db", default=DEFAULT_DB, help="SQLite 数据库")
+    fi.add_argument("--original", help="审计生成的原始整改清单（默认自动查找），用于核对受保护单元格")
+
+    rc = sub.add_parser("recheck", help="复核：只重新抓取所选问题需要的页面并立即重新判定")
+    rc.add_argument("--db", default=DEFAULT_DB, help="SQLite 数据库")
+    rc.add_argument("--run", type=int, help="被复核的审计批次（默认最近一次完成的审计）")
+    rc.add_argument("--unit", action="append", default=[], help="按责任单位选择问题（可重复）")
+    rc.add_argument("--site", action="append", default=[], help="按网站编号选择问题（可重复）")
+    rc.add_argument("--fingerprint", action="append", default=[], help="按问题指纹选择（可重复）")
+    rc.add_argument("--marked", action="store_true", help="选择单位回传中标为“已整改”或“申请复核”的问题")
+    rc.add_argument("--rules", help="rules.toml（默认内置规则）")
+    rc.add_argument("--as-of", help="复核时间（ISO，默认现在）")
+    rc.add_argument("--out", help="带复核结果的报告目录（默认 <报告目录>/run-<批次>-recheck-<复核批次>）")
+    rc.add_argument("--format", type=_formats, default=("json", "html", "xlsx", "csv"),
+                    help="报告格式，逗号分隔：json,html,xlsx,csv")
+
+    al = sub.add_parser("alerts", help="按 alerts.toml 发送某次核查的提醒（邮件、钉钉/企业微信机器人、JSON）")
+    al.add_argument("--run", type=int, required=True, help="核查批次")
+    al.add_argument("--db", default=DEFAULT_DB, help="SQLite 数据库")
+    al.add_argument("--sites", help="sites.toml（默认该批次记录的路径），alerts.toml 与其同目录")
+    al.add_argument("--rules", help="rules.toml（默认内置规则）")
+    al.add_argument("--dry-run", action="store_true", help="只显示将要发送的内容，不发送")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -197,7 +252,9 @@ def _dispatch(args: argparse.Namespace) -> int:
                            as_of=args.as_of, resume=args.resume, formats=args.format,
                            progress=False if args.no_progress else None)
         _print_summary(s)
-        return EXIT_INTERRUPTED if s.status == "interrupted" else EXIT_OK
+        if s.status == "interrupted":
+            return EXIT_INTERRUPTED
+        return _fail_on(args.fail_on, s.model) if args.fail_on else EXIT_OK
     if args.command == "report":
         s = pipeline.rejudge(args.run, db_path=args.db, rules_path=args.rules, out_dir=args.out,
                              formats=args.format)
@@ -220,6 +277,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         for site_id, ok in pipeline.probe_round(args.sites, db_path=args.db):
             print(f"{site_id}: {'ok' if ok else 'FAILED'}")
         return EXIT_OK
+    if args.command in ("waive", "feedback", "recheck", "alerts"):
+        from zwgk.rectify.cli import dispatch
+
+        return dispatch(args)
     if args.command == "schedule":
         import scheduler
 
@@ -231,6 +292,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         argv += ["-v"] if args.verbose else []
         return scheduler.main(argv)
     raise AssertionError(args.command)
+
+
+def _fail_on(what: str, model: dict[str, Any] | None) -> int:
+    """Exit 6 when the finished audit found what --fail-on names (waived findings never count)."""
+    f = (model or {}).get("summary", {}).get("findings", {})
+    hit = {"veto": bool((model or {}).get("summary", {}).get("veto_count")),
+           "new": bool(f.get("new")), "any": bool(f.get("new") or f.get("open"))}[what]
+    if hit:
+        print(f"--fail-on {what}: 命中，退出码 {EXIT_FINDINGS}", file=sys.stderr)
+    return EXIT_FINDINGS if hit else EXIT_OK
 
 
 def _print_summary(s: pipeline.AuditSummary) -> None:  # noqa: F821 - imported lazily
@@ -264,11 +335,12 @@ def _diff(args: argparse.Namespace) -> int:
     for run_id in (args.run_a, args.run_b):
         store.run(run_id)   # an unknown run id is a StoreError (exit 4), not an empty diff
     d = diff_runs(store, args.run_a, args.run_b, load_rules(args.rules).data)
-    for status, label in (("new", "新发现"), ("open", "仍未整改"), ("fixed", "已整改")):
+    for status, label in (("new", "新发现"), ("open", "仍未整改"), ("fixed", "已整改"), ("waived", "已报备")):
         items = d.get(status, [])
         print(f"{label}（{status}）: {len(items)}")
         for f in items:
-            print(f"  [{f.get('site_id')}] {f.get('check_id')}: {f.get('text', f.get('message_id'))}"
+            rc = f"（{f['recheck']['result_zh']}）" if f.get("recheck") else ""
+            print(f"  [{f.get('site_id')}] {f.get('check_id')}{rc}: {f.get('text', f.get('message_id'))}"
                   f"{'  ' + f['url'] if f.get('url') else ''}")
     store.close()
     return EXIT_OK

@@ -91,8 +91,10 @@ def audit(sites_path: str | Path, *, rules_path: str | Path | None = None, db_pa
     fetched again. When ``stop`` is set mid-crawl the run is left 'interrupted'.
     """
     started = time.monotonic()
-    cfg = load_sites(sites_path)     # both validated before anything is stored or fetched
+    cfg = load_sites(sites_path)     # all validated before anything is stored or fetched
     rules = load_rules(rules_path)
+    from zwgk.rectify.hooks import validate_inputs
+    validate_inputs(cfg.path, [s["id"] for s in cfg.sites], [s["unit"] for s in cfg.sites])  # waivers/alerts.toml
     with audit_lock(db_path):
         return _audit(cfg, rules, db_path=db_path, out_dir=out_dir, as_of=as_of, resume=resume, stop=stop,
                       formats=formats, progress=progress, started=started)
@@ -134,7 +136,8 @@ def _audit(cfg: AuditConfig, rules: Rules, *, db_path: str | Path, out_dir: str 
         judge_run(store, run_id, rules)
         # complete before rendering: the reports describe a finished run (re-render with zwgk report)
         store.finish_run(run_id, "complete", stats)
-        summary = _render(store, run_id, rules, out_dir or cfg.reports_dir / f"run-{run_id}", formats)
+        summary = _render(store, run_id, rules, out_dir or cfg.reports_dir / f"run-{run_id}", formats,
+                          alerts=True)
         summary.status = "complete"
         summary.pages = _stored_pages(store, run_id)   # a resumed run counts what both sessions stored
         summary.duration_s = time.monotonic() - started
@@ -152,6 +155,9 @@ def rejudge(run_id: int, *, db_path: str | Path, rules_path: str | Path | None =
     store = Store(db_path, mode="rw")      # never creates a database for a mistyped --db
     try:
         run = store.run(run_id)
+        if "kind" in run.keys() and run["kind"] == "recheck":   # keeps only what it re-fetched (zwgk/rectify)
+            from zwgk.store import StoreError
+            raise StoreError(f"run {run_id} is a re-check of run {run['parent_run']}: re-render that run instead")
         out = Path(out_dir) if out_dir else _stored_reports_dir(run) / f"run-{run_id}"
         judge_run(store, run_id, rules)
         summary = _render(store, run_id, rules, out, formats)
@@ -189,12 +195,15 @@ def _stored_reports_dir(run: Any) -> Path:
 
 
 def _render(store: Store, run_id: int, rules: Rules, out_dir: str | Path,
-            formats: tuple[str, ...]) -> AuditSummary:
+            formats: tuple[str, ...], alerts: bool = False) -> AuditSummary:
     from reports import write_reports
+    from zwgk.rectify import hooks
     from zwgk.results import build_results
 
+    hooks.before_render(store, run_id)      # waivers (报备) in force for this run
     model = build_results(store, run_id, rules.data)
     paths = write_reports(model, Path(out_dir), formats) if formats else {}
+    hooks.after_render(store, run_id, paths, model if alerts else None, store.run(run_id)["sites_path"])
     sites = model.get("sites", [])
     findings = sum(1 for s in sites for c in s.get("checks", []) for f in c.get("findings", [])
                    if f.get("severity") == "fail")

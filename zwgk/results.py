@@ -25,7 +25,7 @@ from zwgk.scoring import Scores, SiteResults, rules_data, score_run, task_sites
 from zwgk.store import Store
 
 SCHEMA_VERSION = 1
-STATUS_ZH = {"new": "新发现", "open": "仍未整改", "fixed": "已整改"}
+STATUS_ZH = {"new": "新发现", "open": "仍未整改", "fixed": "已整改", "waived": "已报备"}
 OUTCOME_ZH = {"pass": "通过", "fail": "不通过", "warn": "提示", "not_applicable": "不适用",
               "error": "无法核验", "manual": "需人工核查"}
 KIND_ZH = {"portal": "门户网站", "department": "部门网站", "street": "街道网站"}
@@ -159,11 +159,14 @@ def build_results(store: Store, run_id: int, rules: Any, *,
 
     ``messages`` = (message catalogue, check titles) overrides the registry's (tests, fixtures).
     """
+    from zwgk.rectify.state import annotate, load_state
+
     rules = rules_data(rules)
     run = store.run(run_id)
     site_cfgs = store.run_sites(run_id)
     site_results = load_site_results(store, run_id)
-    scores = score_run(site_results, rules, site_cfgs)
+    rectify = load_state(store, run_id)    # waivers in force for this run, replies, re-checks
+    scores = score_run(site_results, rules, site_cfgs, waived=rectify.is_waived)
     cat, titles = messages or _catalogue()
     task_map = _tasks_by_site_check(rules, site_cfgs)
     by_site = {r.site_id: r for r in site_results}
@@ -252,7 +255,7 @@ def build_results(store: Store, run_id: int, rules: Any, *,
     for t in tasks:
         task_counts[t["status"]] = task_counts.get(t["status"], 0) + 1
     stored_rules = _run_rules(run, {})
-    return {
+    model = {
         "schema_version": SCHEMA_VERSION,
         "generator": f"zwgk-audit {_version()}",
         "run": {"id": run["id"], "status": run["status"], "as_of": run["as_of"],
@@ -278,6 +281,8 @@ def build_results(store: Store, run_id: int, rules: Any, *,
         "history": site_history(store, run_id, rules),
         "labels": {"outcome": OUTCOME_ZH, "status": STATUS_ZH, "kind": KIND_ZH, "severity": SEVERITY_ZH},
     }
+    annotate(model, rectify, rules)   # 已报备, 整改时限/逾期, units' replies, 复核 results
+    return model
 
 
 def site_history(store: Store, run_id: int, rules: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -285,8 +290,10 @@ def site_history(store: Store, run_id: int, rules: Mapping[str, Any]) -> dict[st
     runs = comparable_runs(store, run_id)[-(HISTORY_RUNS - 1):] + [store.run(run_id)]
     out: dict[str, list[dict[str, Any]]] = {}
     for r in runs:
+        from zwgk.rectify.state import load_state
+
         sc = score_run(load_site_results(store, r["id"]), _run_rules(r, rules) if r["id"] != run_id else rules,
-                       store.run_sites(r["id"]))
+                       store.run_sites(r["id"]), waived=load_state(store, r["id"]).is_waived)
         for sid, s in sc.sites.items():
             out.setdefault(sid, []).append({"run_id": r["id"], "date": _date(r["as_of"]), "score": s.score,
                                             "verdict": s.verdict})
@@ -323,8 +330,21 @@ def diff_runs(store: Store, run_a: int, run_b: int, rules: Any, *,
         res = b_results.get(f["site_id"], SiteResults("", {})).results.get(f["check_id"])
         judged = res is not None and res.outcome in (Outcome.PASS, Outcome.FAIL, Outcome.WARN)
         (fixed if judged else unknown).append(dict(f, status="fixed" if judged else None))
+    # the rectification loop: findings a waiver in force for run_b covers are 已报备, not new/open,
+    # and every finding carries its latest 复核 result
+    from zwgk.rectify.state import load_state
+
+    state = load_state(store, run_b)
+    waived = [dict(f, status="waived", waiver=w.to_json()) for f in new + still
+              if (w := state.waiver_for(f["site_id"], f["check_id"], f["fingerprint"])) is not None]
+    gone = {f["fingerprint"] for f in waived}
+    new = [f for f in new if f["fingerprint"] not in gone]
+    still = [f for f in still if f["fingerprint"] not in gone]
+    for f in new + still + fixed + waived:
+        if f["fingerprint"] in state.rechecks:
+            f["recheck"] = state.rechecks[f["fingerprint"]]
     return {"run_a": run_a, "run_b": run_b, "new": new, "open": still, "fixed": fixed,
-            "not_rechecked": unknown}
+            "not_rechecked": unknown, "waived": waived}
 
 
 def _auditor(store: Store, run_id: int) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from zwgk.tomlpos import Positions, where
 
 LEVELS = ("veto", "deduct", "info", "bonus")   # bonus: 加分 for portals above 80
 SCORING_KEYS = {"level", "veto", "points", "per_finding", "weights", "service"}  # service: a 办事服务 indicator
-TOP_KEYS = {"meta", "scoring", "checks", "columns", "task", "content", "disclosure", "technical"}
+TOP_KEYS = {"meta", "scoring", "checks", "columns", "task", "content", "disclosure", "technical",
+            "rectification"}
 TASK_KEYS = {"number", "group", "requirement", "units", "applies_to", "checks", "manual", "reason"}
 META_KEYS = {"version", "source"}
 # [scoring]: key -> (minimum, minimum allowed?) — every value a finite number (issue 12 item 10)

@@ -18,11 +18,14 @@ units that fall short. Which sites a task covers is decided by :func:`task_sites
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from zwgk.model import CheckResult, Outcome, Severity
+from zwgk.model import CheckResult, Finding, Outcome, Severity
+
+# (site id, check id, finding) -> True when a waiver (报备) in force covers the finding
+WaivedFn = Callable[[str, str, Finding], bool]
 
 PASS_VERDICT, FAIL_VERDICT, UNVERIFIED_VERDICT = "合格", "不合格", "无法核验"
 T_PASS, T_PARTIAL, T_FAIL, T_UNVERIFIED, T_MANUAL = "达标", "部分达标", "未达标", "无法核验", "需人工核查"
@@ -335,13 +338,37 @@ def task_status(task: Mapping[str, Any], results: Mapping[str, SiteResults],
                       unconfigured_units=_unconfigured(task, sites))
 
 
+# -- waivers (报备) ---------------------------------------------------------------
+
+def without_waived(site: SiteResults, waived: WaivedFn) -> SiteResults:
+    """The site's results as scored: waived failing findings removed. A failing result left with
+    no failing finding scores as a pass (no deduction, no veto). A veto whose result still has an
+    unwaived failing finding stands: a partial waiver never hides a 单项否决 (the check counted it)."""
+    out: dict[str, CheckResult] = {}
+    for cid, res in site.results.items():
+        failing = res.failing
+        kept = [f for f in res.findings if not (f.severity == Severity.FAIL and waived(site.site_id, cid, f))]
+        if res.outcome == Outcome.FAIL and not failing:
+            # a failing result without itemised findings: only a site/check-scoped waiver covers it
+            whole = Finding(res.message_id, dict(res.params))
+            out[cid] = replace(res, outcome=Outcome.PASS, veto=False) if waived(site.site_id, cid, whole) else res
+        elif res.outcome != Outcome.FAIL or len(kept) == len(res.findings):
+            out[cid] = res
+        elif failing and not any(f.severity == Severity.FAIL for f in kept):
+            out[cid] = replace(res, outcome=Outcome.PASS, findings=kept, veto=False)
+        else:
+            out[cid] = replace(res, findings=kept)
+    return SiteResults(site.site_id, out)
+
+
 # -- the whole run ------------------------------------------------------------
 
 def score_run(results: Iterable[SiteResults], rules: Any,
-              sites: Mapping[str, Mapping[str, Any]]) -> Scores:
-    """Score one judged run. ``sites`` maps site id → its ``[[site]]`` config (run_sites)."""
+              sites: Mapping[str, Mapping[str, Any]], waived: WaivedFn | None = None) -> Scores:
+    """Score one judged run. ``sites`` maps site id → its ``[[site]]`` config (run_sites);
+    ``waived`` says which failing findings a waiver in force covers (skipped, see without_waived)."""
     data = rules_data(rules)
-    by_site = {r.site_id: r for r in results}
+    by_site = {r.site_id: (without_waived(r, waived) if waived else r) for r in results}
     site_scores = {sid: score_site(by_site.get(sid, SiteResults(sid, {})), cfg, data)
                    for sid, cfg in sites.items()}
     own = [s for s in site_scores.values() if not s.is_column and s.score is not None]

@@ -185,6 +185,73 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS review_decisions_fp ON review_decisions(fingerprint, run_id);
     """,
+    # 5: the rectification loop (zwgk/rectify/): waivers (报备) and the waivers each run was judged
+    # with, units' replies from the 整改清单, targeted re-checks linked to their audit, alerts sent
+    """
+    ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'audit';   -- audit | recheck
+    ALTER TABLE runs ADD COLUMN parent_run INTEGER;                   -- a recheck's audit run
+    CREATE TABLE waivers (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,              -- cli | file:<path>
+        site_id TEXT,                      -- NULL = any site
+        check_id TEXT,                     -- NULL = any check
+        fingerprint TEXT,                  -- NULL = every finding in the site/check scope
+        reason TEXT NOT NULL,
+        approver TEXT NOT NULL,
+        granted TEXT NOT NULL,             -- YYYY-MM-DD
+        expires TEXT,                      -- YYYY-MM-DD, inclusive (NULL = until revoked)
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE TABLE run_waivers (             -- the waivers in force when a run was judged (history)
+        run_id INTEGER NOT NULL,
+        waiver_id INTEGER NOT NULL,
+        data TEXT NOT NULL,                -- the waiver as it was, JSON
+        fingerprints TEXT NOT NULL DEFAULT '[]',   -- findings of the run it covered
+        PRIMARY KEY (run_id, waiver_id)
+    );
+    CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        state TEXT,                        -- 已整改 | 申请复核 | 有异议 | NULL (only deadline/owner given)
+        deadline TEXT,                     -- 整改时限 YYYY-MM-DD
+        owner TEXT,                        -- 责任人
+        note TEXT,                         -- 整改情况说明
+        unit TEXT,
+        source_file TEXT NOT NULL,
+        imported_at TEXT NOT NULL
+    );
+    CREATE INDEX feedback_fp ON feedback(fingerprint, id);
+    CREATE TABLE rechecks (
+        run_id INTEGER NOT NULL,           -- the recheck run (runs.kind = 'recheck')
+        audit_run INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        check_id TEXT NOT NULL,
+        result TEXT NOT NULL,              -- passed (复核通过) | open (仍存在) | unverified (无法核验)
+        evidence TEXT NOT NULL DEFAULT '{}',
+        checked_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, fingerprint)
+    );
+    CREATE INDEX rechecks_fp ON rechecks(fingerprint, run_id);
+    CREATE TABLE run_reports (             -- where a run's reports were written (the feedback import
+        run_id INTEGER NOT NULL,           -- compares a returned sheet with the original)
+        format TEXT NOT NULL,
+        path TEXT NOT NULL,
+        PRIMARY KEY (run_id, format)
+    );
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER,
+        channel TEXT NOT NULL,             -- smtp | dingtalk | wecom | json
+        target TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        status TEXT NOT NULL,              -- sent | failed | dry-run
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        created_at TEXT NOT NULL
+    );
+    """,
 ]
 
 

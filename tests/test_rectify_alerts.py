@@ -1,0 +1,333 @@
+"""Alerts with real servers on loopback: an aiosmtpd SMTP server (plain, STARTTLS with login,
+implicit TLS) receiving the units' mails with their own sheet attached, and an HTTP receiver for
+DingTalk / WeCom / JSON webhooks. Failures are retried and logged, never raised; dry-run sends
+nothing; alerts.toml is validated like sites.toml."""
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import json
+import socket
+import ssl
+from collections.abc import Iterator
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from openpyxl import Workbook, load_workbook
+
+from reports.sample import MESSAGES, RULES, TITLES, sample_store
+from zwgk.config import ConfigError
+from zwgk.loopback.http import LoopbackServer, Request, Resp
+from zwgk.loopback.tls import make_ca
+from zwgk.rectify.alertconfig import parse_alert_config
+from zwgk.rectify.alerts import dispatch, events, signed_url
+from zwgk.results import build_results
+
+USER, PASSWORD = "zwgk", "s3cret-from-env"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], Message]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
+        self.messages.append((list(envelope.rcpt_tos),
+                              email.message_from_bytes(envelope.content, policy=email.policy.default)))
+        return "250 OK"
+
+
+def _auth(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and data.login == USER.encode() and data.password == PASSWORD.encode()
+    return AuthResult(success=ok)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return make_ca(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture
+def smtp(request: pytest.FixtureRequest, ca: Any) -> Iterator[tuple[Inbox, int, str]]:
+    """(inbox, port, security) — parametrised by the security mode."""
+    mode = request.param
+    inbox = Inbox()
+    cert, key = ca.issue(["127.0.0.1", "localhost"])
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(str(cert), str(key))
+    port = _free_port()
+    kw: dict[str, Any] = {"hostname": "127.0.0.1", "port": port}
+    if mode == "starttls":
+        kw.update(tls_context=tls, require_starttls=True, authenticator=_auth, auth_required=True)
+    elif mode == "ssl":
+        kw.update(ssl_context=tls, authenticator=_auth, auth_required=True, auth_require_tls=False)
+    ctl = Controller(inbox, **kw)
+    ctl.start()
+    try:
+        yield inbox, port, mode
+    finally:
+        ctl.stop()
+
+
+def _workbook(path: Path) -> Path:
+    """A 整改清单 with a 汇总 sheet and one sheet per unit (the WORKBOOK.md shape, enough for mail)."""
+    wb = Workbook()
+    wb.active.title = "汇总"
+    for unit in ("区党工委综合办公室", "区司法局", "田墘街道办事处", "东洲街道办事处"):
+        ws = wb.create_sheet(unit)
+        ws.append(["序号", "问题描述", "指纹"])
+        ws.append([1, f"{unit}的问题", "0" * 20])
+    wb.save(path)
+    return path
+
+
+@pytest.fixture
+def model() -> dict[str, Any]:
+    store, _, r2 = sample_store()
+    return build_results(store, r2, RULES, messages=(MESSAGES, TITLES))
+
+
+def _config(tmp_path: Path, port: int, security: str, extra: str = "") -> Any:
+    text = f"""
+[alerts]
+office = ["gkb@hhw.gov.cn"]
+sender = "zwgk@hhw.gov.cn"
+retries = 2
+retry_delay = 0.05
+
+[smtp]
+host = "127.0.0.1"
+port = {port}
+security = "{security}"
+{'username = "zwgk"' if security != "none" else ''}
+{'password_env = "ZWGK_TEST_SMTP_PASSWORD"' if security != "none" else ''}
+ca_file = "ca.pem"
+
+[[contact]]
+unit = "区党工委综合办公室"
+email = ["bgs@hhw.gov.cn"]
+
+[[contact]]
+unit = "东洲街道办事处"
+email = ["dz@hhw.gov.cn", "dz2@hhw.gov.cn"]
+{extra}
+"""
+    path = tmp_path / "alerts.toml"
+    path.write_text(text, "utf-8")
+    return parse_alert_config(text, path)
+
+
+# aiosmtpd cannot tell that an implicit-TLS (SMTPS) connection is encrypted, so it warns about AUTH
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("smtp", ["none", "starttls", "ssl"], indirect=True)
+def test_mails_reach_units_and_office_with_their_own_sheet(smtp: tuple[Inbox, int, str], model: dict[str, Any],
+                                                           tmp_path: Path, ca: Any,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox, port, mode = smtp
+    monkeypatch.setenv("ZWGK_TEST_SMTP_PASSWORD", PASSWORD)
+    (tmp_path / "ca.pem").write_bytes(Path(ca.cert_path).read_bytes())
+    cfg = _config(tmp_path, port, mode)
+    xlsx = _workbook(tmp_path / "整改清单.xlsx")
+    counts = dispatch(model, cfg, report_paths={"xlsx": xlsx}, rules=RULES, out=lambda s: None)
+    assert counts == {"sent": 3, "failed": 0, "dry-run": 0}
+    by_rcpt = {tuple(r): m for r, m in inbox.messages}
+    assert set(by_rcpt) == {("bgs@hhw.gov.cn",), ("dz@hhw.gov.cn", "dz2@hhw.gov.cn"), ("gkb@hhw.gov.cn",)}
+    unit_mail = by_rcpt[("dz@hhw.gov.cn", "dz2@hhw.gov.cn")]
+    assert "东洲街道办事处" in unit_mail["Subject"]
+    parts = [p for p in unit_mail.walk() if p.get_filename()]
+    assert len(parts) == 1
+    sheet = load_workbook(io.BytesIO(parts[0].get_payload(decode=True)))
+    assert sheet.sheetnames == ["东洲街道办事处"]           # its own sheet only, not the others'
+    body = next(p for p in unit_mail.walk() if p.get_content_type() == "text/plain").get_content()
+    assert "空白栏目：栏目4（整改时限 2026-03-09，已逾期）" in body   # 5 working days for a veto
+    assert "新增单项否决" not in body          # the blank-column veto was already there last run
+    office = by_rcpt[("gkb@hhw.gov.cn",)]
+    office_sheets = load_workbook(io.BytesIO(next(p for p in office.walk() if p.get_filename())
+                                             .get_payload(decode=True))).sheetnames
+    assert len(office_sheets) == 5
+
+
+def test_unreachable_mail_server_is_retried_logged_and_not_raised(model: dict[str, Any], tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    from zwgk.store import Store
+
+    store = Store(":memory:")
+    port = _free_port()     # nothing listens there: connection refused
+    counts = dispatch(model, _config(tmp_path, port, "none"), store=store, rules=RULES, out=lambda s: None)
+    assert counts == {"sent": 0, "failed": 3, "dry-run": 0}
+    rows = store.db.execute("SELECT status, attempts, error FROM alerts").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("failed", 2)] * 3
+    assert "ConnectionRefusedError" in rows[0][2]
+    assert "attempt 1/2" in caplog.text
+
+
+def test_webhooks_in_dingtalk_wecom_and_json_formats(model: dict[str, Any], tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    got: list[Request] = []
+    fail_first = {"n": 0}
+
+    def receive(req: Request) -> Resp:
+        got.append(req)
+        if req.path.startswith("/flaky") and fail_first["n"] == 0:
+            fail_first["n"] += 1
+            return Resp(503, "busy")
+        return Resp(200, json.dumps({"errcode": 0, "errmsg": "ok"}), {"Content-Type": "application/json"})
+
+    with LoopbackServer(receive, families=(4,)) as srv:
+        monkeypatch.setenv("ZWGK_TEST_DING_SECRET", "SEC123")
+        monkeypatch.setenv("ZWGK_TEST_WECOM_URL", srv.url("/flaky/wecom?key=abc"))
+        text = f"""
+[alerts]
+dry_run = false
+retries = 3
+retry_delay = 0.05
+
+[[webhook]]
+kind = "dingtalk"
+url = "{srv.url('/robot/send?access_token=t1')}"
+secret_env = "ZWGK_TEST_DING_SECRET"
+
+[[webhook]]
+kind = "wecom"
+url_env = "ZWGK_TEST_WECOM_URL"
+events = ["overdue"]
+
+[[webhook]]
+kind = "json"
+url = "{srv.url('/hook')}"
+events = ["overdue"]
+"""
+        cfg = parse_alert_config(text, tmp_path / "alerts.toml")
+        counts = dispatch(model, cfg, rules=RULES, out=lambda s: None)
+    assert counts == {"sent": 3, "failed": 0, "dry-run": 0}
+    ding = next(r for r in got if r.path.startswith("/robot/send"))
+    assert "timestamp=" in ding.path and "sign=" in ding.path        # 加签
+    body = json.loads(ding.body)
+    assert body["msgtype"] == "markdown" and "已逾期" in body["markdown"]["text"]
+    wecom = [r for r in got if r.path.startswith("/flaky")]
+    assert len(wecom) == 2                                          # a 503, then the retry
+    wbody = json.loads(wecom[-1].body)
+    assert wbody["msgtype"] == "markdown" and "空白栏目：栏目0（整改时限 2026-03-09，已逾期）" in wbody["markdown"]["content"]
+    plain = json.loads(next(r for r in got if r.path == "/hook").body)
+    assert plain["run_id"] == model["run"]["id"] and {e["kind"] for e in plain["events"]} == {"overdue"}
+
+
+def test_dingtalk_signature_matches_the_documented_algorithm() -> None:
+    # DingTalk docs: sign = urlencode(base64(hmac_sha256(secret, f"{timestamp}\n{secret}")))
+    import base64
+    import hashlib
+    import hmac
+    import urllib.parse
+
+    url = signed_url("https://oapi.example/robot/send?access_token=x", "SEC", now_ms=1700000000000)
+    want = urllib.parse.quote_plus(base64.b64encode(
+        hmac.new(b"SEC", b"1700000000000\nSEC", hashlib.sha256).digest()))
+    assert url.endswith(f"&timestamp=1700000000000&sign={want}")
+
+
+def test_unreachable_webhook_never_raises(model: dict[str, Any], tmp_path: Path) -> None:
+    port = _free_port()   # nothing listens there
+    cfg = parse_alert_config(f'[alerts]\nretries = 2\nretry_delay = 0.01\n[[webhook]]\nkind = "json"\n'
+                             f'url = "http://127.0.0.1:{port}/x"\n', tmp_path / "alerts.toml")
+    assert dispatch(model, cfg, rules=RULES, out=lambda s: None) == {"sent": 0, "failed": 1, "dry-run": 0}
+
+
+def test_dry_run_prints_and_sends_nothing(model: dict[str, Any], tmp_path: Path) -> None:
+    port = _free_port()
+    cfg = _config(tmp_path, port, "none", f'[[webhook]]\nkind = "wecom"\nurl = "http://127.0.0.1:{port}/k?key=SECRET"\n')
+    lines: list[str] = []
+    counts = dispatch(model, cfg, rules=RULES, dry_run=True, out=lines.append)
+    assert counts == {"sent": 0, "failed": 0, "dry-run": 4}
+    text = "\n".join(lines)
+    assert "[dry-run] 邮件 → dz@hhw.gov.cn, dz2@hhw.gov.cn" in text and "[dry-run] wecom" in text
+    assert "SECRET" not in text      # webhook tokens are not printed
+
+
+def test_events_new_veto_only_when_new_and_overdue(model: dict[str, Any]) -> None:
+    kinds = {(e.kind, e.site_id) for e in events(model, RULES)}
+    assert ("overdue", "portal") in kinds and ("overdue", "dzjd") in kinds
+    assert not any(k == "veto" for k, _ in kinds)     # run 2: dzjd's veto is still open, tqjd's is fixed
+    store, r1, _ = sample_store()
+    first = build_results(store, r1, RULES, messages=(MESSAGES, TITLES))
+    assert {(e.kind, e.site_id) for e in events(first, RULES) if e.kind == "veto"} == {("veto", "dzjd"),
+                                                                                      ("veto", "tqjd")}
+
+
+def test_availability_approaching_the_veto_line(model: dict[str, Any]) -> None:
+    tq = next(s for s in model["sites"] if s["id"] == "tqjd")
+    check = next(c for c in tq["checks"] if c["check_id"] == "availability")
+    check["metrics"] = {"fail_ratio": 0.042}
+    assert ("availability", "tqjd") in {(e.kind, e.site_id) for e in events(model, RULES)}
+    check["metrics"] = {"fail_ratio": 0.01}
+    assert ("availability", "tqjd") not in {(e.kind, e.site_id) for e in events(model, RULES)}
+
+
+# -- alerts.toml bad input: file:line, exit 2 --------------------------------------------------
+
+@pytest.mark.parametrize("text, line, words", [
+    ('[smtp]\nhost = "mail"\npassword = "hunter2"\n', 3, "password_env"),
+    ('[smtp]\nhost = "mail"\nsecurity = "tls"\n', 3, "ssl, starttls, none"),
+    ('[smtp]\nhost = "mail"\nport = "25"\n', 3, "expected int"),
+    ('[alerts]\noffice = ["not-an-address"]\n', 2, "e-mail"),
+    ('[[webhook]]\nkind = "slack"\nurl = "http://x/"\n', 2, "dingtalk, wecom, json"),
+    ('[[webhook]]\nkind = "json"\nurl = "http://x/"\nevents = ["bored"]\n', 4, "unknown event"),
+    ('[[contact]]\nunit = "区司法局"\nemail = ["a@b.cn"]\n', None, "[smtp]"),
+    ('[smpt]\nhost = "x"\n', 1, "unknown table"),
+])
+def test_bad_alerts_toml(tmp_path: Path, text: str, line: int | None, words: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        parse_alert_config(text, tmp_path / "alerts.toml")
+    msg = str(e.value)
+    assert words in msg
+    if line is not None:
+        assert f"alerts.toml:{line}:" in msg
+
+
+@pytest.mark.parametrize("smtp", ["none"], indirect=True)
+def test_recheck_results_are_mailed_to_the_unit_and_the_office(smtp: tuple[Inbox, int, str], tmp_path: Path) -> None:
+    from zwgk.rectify.alerts import send_recheck
+    from zwgk.store import Store
+
+    inbox, port, mode = smtp
+    _config(tmp_path, port, mode)            # writes alerts.toml next to the (notional) sites.toml
+    store = Store(":memory:")
+    outcomes = [{"result": "passed", "unit": "东洲街道办事处", "site_name": "东洲", "text": "空白栏目：栏目0"},
+                {"result": "open", "unit": "区司法局", "site_name": "司法局", "text": "失效链接"}]
+    counts = send_recheck(store, tmp_path / "sites.toml", "红海湾经济开发区", 7, 5, outcomes, out=lambda s: None)
+    assert counts == {"sent": 2, "failed": 0, "dry-run": 0}     # 区司法局 has no contact: only 东洲 + office
+    by_rcpt = {tuple(r): m for r, m in inbox.messages}
+    unit = by_rcpt[("dz@hhw.gov.cn", "dz2@hhw.gov.cn")]
+    body = unit.get_body(("plain",)).get_content()
+    assert "[复核通过] 东洲 空白栏目：栏目0" in body and "失效链接" not in body
+    office = by_rcpt[("gkb@hhw.gov.cn",)].get_body(("plain",)).get_content()
+    assert "[仍存在] 司法局 失效链接" in office and "复核批次 7" in office
+
+
+def test_password_from_a_file_next_to_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "smtp.pass").write_text("from-file\n", "utf-8")
+    cfg = parse_alert_config('[smtp]\nhost = "mail"\nusername = "u"\npassword_file = "smtp.pass"\n',
+                             tmp_path / "alerts.toml")
+    assert cfg.smtp is not None and cfg.smtp.password() == "from-file"
+    monkeypatch.setenv("ZWGK_X", "from-env")
+    cfg = parse_alert_config('[smtp]\nhost = "mail"\npassword_env = "ZWGK_X"\n', tmp_path / "alerts.toml")
+    assert cfg.smtp is not None and cfg.smtp.password() == "from-env"
+    with pytest.raises(ConfigError, match="not both"):
+        parse_alert_config('[smtp]\nhost = "m"\npassword_env = "A"\npassword_file = "b"\n', tmp_path / "alerts.toml")
+
+
+def test_contact_for_a_unit_not_in_sites_toml(tmp_path: Path) -> None:
+    text = '[alerts]\ndry_run = true\n\n[[contact]]\nunit = "区司法厅"\nemail = ["a@b.cn"]\n'
+    with pytest.raises(ConfigError) as e:
+        parse_alert_config(text, tmp_path / "alerts.toml", units=["区司法局", "田墘街道办事处"])
+    assert "alerts.toml:5:" in str(e.value) and "'区司法厅' is not a unit in sites.toml" in str(e.value)
+

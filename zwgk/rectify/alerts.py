@@ -1,0 +1,353 @@
+"""Alerts after each audit and re-check: e-mail to units and the office, webhooks to group robots.
+
+What is said comes from the results model only (events: new 单项否决, availability approaching the
+5% veto, overdue 整改时限). Each unit's contact gets its own 整改清单 sheet attached; the office gets
+the summary with the whole workbook. Webhooks speak DingTalk and WeCom robot markdown, or plain JSON.
+
+Sending is best effort: each message is tried ``retries`` times with a growing delay; failures are
+logged and stored in the ``alerts`` table and never fail the audit. In dry-run mode nothing is sent:
+what would be sent is printed and stored as ``dry-run``.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import json
+import logging
+import smtplib
+import ssl
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from zwgk.rectify.alertconfig import AlertConfig, load_alert_config
+from zwgk.store import Store, utcnow
+
+log = logging.getLogger(__name__)
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@dataclass
+class Event:
+    kind: str                      # veto | availability | overdue
+    site_id: str
+    unit: str
+    text: str
+
+
+@dataclass
+class Mail:
+    to: list[str]
+    subject: str
+    body: str
+    attachments: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+# -- what happened -------------------------------------------------------------
+
+def events(model: dict[str, Any], rules: dict[str, Any] | None = None,
+           baseline_vetoes: set[tuple[str, str]] | None = None) -> list[Event]:
+    """New vetoes, availability near the veto line, overdue findings — from the results model.
+
+    A veto is new when the baseline run did not veto the site by the same check
+    (``baseline_vetoes``: (site id, check id)); without that, when one of its findings is new.
+    """
+    warn = float(((rules or {}).get("rectification") or {}).get("availability_warn", 0.04))
+    out: list[Event] = []
+    for s in model.get("sites", []):
+        vetoes = set(s.get("score", {}).get("vetoes", []))
+        for c in s.get("checks", []):
+            fails = [f for f in c.get("findings", []) if f.get("severity") == "fail"]
+            new = ((s["id"], c["check_id"]) not in baseline_vetoes if baseline_vetoes is not None
+                   else not fails or any(f.get("status") == "new" for f in fails))
+            if c["check_id"] in vetoes and new:
+                out.append(Event("veto", s["id"], s["unit"], f"{s['name']}：新增单项否决——{c.get('title')}：{c.get('text')}"))
+            if c["check_id"] == "availability":
+                ratio = (c.get("metrics") or {}).get("fail_ratio")
+                if isinstance(ratio, (int, float)) and ratio >= warn and c["check_id"] not in vetoes:
+                    out.append(Event("availability", s["id"], s["unit"],
+                                     f"{s['name']}：近一周首页探测失败率 {ratio:.1%}，接近 5% 单项否决线"))
+            for f in fails:
+                if f.get("overdue"):
+                    out.append(Event("overdue", s["id"], s["unit"],
+                                     f"{s['name']}：{f.get('text')}（整改时限 {f.get('deadline')}，已逾期）"))
+    return out
+
+
+def unit_sheet_bytes(xlsx: Path, unit: str) -> bytes | None:
+    """The unit's own sheet of the 整改清单 as a workbook of its own (other units' sheets removed)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(xlsx)
+    except (OSError, ValueError, KeyError):
+        return None
+    title = next((ws.title for ws in wb.worksheets if ws.title == unit[:31]), None)
+    if title is None:
+        return None
+    for ws in list(wb.worksheets):
+        if ws.title != title:
+            wb.remove(ws)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def mails(model: dict[str, Any], cfg: AlertConfig, evs: list[Event],
+          report_paths: dict[str, Path]) -> list[Mail]:
+    run = model["run"]
+    name = run.get("audit_name") or ""
+    label = f"第{run['id']}次核查（{run['as_of'][:10]}）"
+    xlsx = report_paths.get("xlsx")
+    out: list[Mail] = []
+    for u in model.get("units", []):
+        to = cfg.contacts.get(u["unit"])
+        if not to:
+            continue
+        c = u.get("counts", {})
+        lines = [f"{u['unit']}：", "",
+                 f"{name}政务公开{label}结果：{u.get('verdict')}"
+                 + (f"，{u['score']:.1f}分" if isinstance(u.get("score"), (int, float)) else ""),
+                 f"新发现 {c.get('new', 0)} 项，仍未整改 {c.get('open', 0)} 项，已整改 {c.get('fixed', 0)} 项，"
+                 f"已报备 {u.get('waived', 0)} 项。"]
+        mine = [e for e in evs if e.unit == u["unit"]]
+        if mine:
+            lines += ["", "需要立即处理："] + [f"- {e.text}" for e in mine]
+        lines += ["", "请在附件整改清单中填写整改时限、责任人、整改情况说明，并将状态设为“已整改”或“申请复核/有异议”后回传。"]
+        attach = []
+        data = unit_sheet_bytes(Path(xlsx), u["unit"]) if xlsx else None
+        if data:
+            attach.append((f"整改清单-{u['unit']}-第{run['id']}次.xlsx", data))
+        else:
+            lines.append("（未能附上本单位整改清单，请向政务公开办索取。）")
+        out.append(Mail(list(to), f"{cfg.subject_prefix}{u['unit']} 整改清单 {label}", "\n".join(lines), attach))
+    if cfg.office:
+        summ = model.get("summary", {})
+        fc = {**summ.get("findings", {}), **model.get("rectification", {})}
+        lines = [f"{name}政务公开{label}汇总", "",
+                 f"全区得分 {summ.get('district_score')}，合格率 {summ.get('pass_rate')}，单项否决网站 {summ.get('veto_count')} 个",
+                 f"新发现 {fc.get('new', 0)}，仍未整改 {fc.get('open', 0)}，已整改 {fc.get('fixed', 0)}，"
+                 f"已报备 {fc.get('waived', 0)}，逾期 {fc.get('overdue', 0)}"]
+        if evs:
+            lines += ["", "提醒："] + [f"- {e.text}" for e in evs]
+        for u in model.get("units", []):
+            lines.append(f"- {u['unit']}：{u.get('verdict')}（新发现 {u['counts'].get('new', 0)}，"
+                         f"仍未整改 {u['counts'].get('open', 0)}）")
+        attach = [(f"整改清单-第{run['id']}次.xlsx", Path(xlsx).read_bytes())] if xlsx and Path(xlsx).exists() else []
+        out.append(Mail(list(cfg.office), f"{cfg.subject_prefix}{name} {label} 汇总", "\n".join(lines), attach))
+    return out
+
+
+# -- webhooks --------------------------------------------------------------------
+
+def webhook_payload(kind: str, title: str, lines: list[str], model: dict[str, Any],
+                    evs: list[Event]) -> dict[str, Any]:
+    text = "\n".join(f"- {ln}" for ln in lines)
+    if kind == "dingtalk":
+        return {"msgtype": "markdown", "markdown": {"title": title, "text": f"### {title}\n{text}"}}
+    if kind == "wecom":
+        return {"msgtype": "markdown", "markdown": {"content": f"**{title}**\n{text}"}}
+    return {"title": title, "run_id": model["run"]["id"], "as_of": model["run"]["as_of"],
+            "events": [e.__dict__ for e in evs]}
+
+
+def signed_url(url: str, secret: str | None, now_ms: int | None = None) -> str:
+    """DingTalk 加签: timestamp + HMAC-SHA256 of "timestamp\\nsecret", base64, URL-encoded."""
+    if not secret:
+        return url
+    ts = str(now_ms if now_ms is not None else int(time.time() * 1000))
+    digest = hmac.new(secret.encode(), f"{ts}\n{secret}".encode(), hashlib.sha256).digest()
+    sign = urllib.parse.quote_plus(base64.b64encode(digest))
+    return f"{url}{'&' if '?' in url else '?'}timestamp={ts}&sign={sign}"
+
+
+def post_json(url: str, payload: dict[str, Any], timeout: float = 15.0) -> None:
+    import httpx
+
+    r = httpx.post(url, json=payload, timeout=timeout)
+    r.raise_for_status()
+    try:   # DingTalk and WeCom answer 200 with {"errcode": n} on failure
+        body = r.json()
+    except ValueError:
+        return
+    if isinstance(body, dict) and body.get("errcode") not in (None, 0):
+        raise RuntimeError(f"robot answered errcode {body.get('errcode')}: {body.get('errmsg')}")
+
+
+# -- sending -------------------------------------------------------------------------
+
+def send_mail(cfg: AlertConfig, m: Mail) -> None:
+    assert cfg.smtp is not None
+    s = cfg.smtp
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = cfg.sender, ", ".join(m.to), m.subject
+    msg.set_content(m.body)
+    for name, data in m.attachments:
+        msg.add_attachment(data, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=name)
+    ctx = ssl.create_default_context(cafile=s.ca_file) if s.security != "none" else None
+    if s.security == "ssl":
+        server: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ctx)
+    else:
+        server = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+    with server:
+        if s.security == "starttls":
+            server.starttls(context=ctx)
+        password = s.password()
+        if s.username and password is not None:
+            server.login(s.username, password)
+        server.send_message(msg)
+
+
+def _attempt(store: Store | None, run_id: int | None, cfg: AlertConfig, channel: str, target: str,
+             subject: str, send: Callable[[], None]) -> bool:
+    delay, error = cfg.retry_delay, None
+    for attempt in range(1, cfg.retries + 1):
+        try:
+            send()
+            _log(store, run_id, channel, target, subject, "sent", attempt, None)
+            return True
+        except Exception as e:   # any failure of a remote party: log, retry, never raise
+            error = f"{type(e).__name__}: {e}"[:500]
+            log.warning("alert %s to %s failed (attempt %d/%d): %s", channel, target, attempt, cfg.retries, error)
+            if attempt < cfg.retries:
+                time.sleep(delay)
+                delay *= 2
+    _log(store, run_id, channel, target, subject, "failed", cfg.retries, error)
+    return False
+
+
+def _log(store: Store | None, run_id: int | None, channel: str, target: str, subject: str, status: str,
+         attempts: int, error: str | None) -> None:
+    if store is None:
+        return
+    with store.transaction():
+        store.db.execute("INSERT INTO alerts (run_id, channel, target, subject, status, attempts, error, created_at)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         (run_id, channel, target, subject, status, attempts, error, utcnow()))
+
+
+def _mask(url: str) -> str:
+    """A webhook URL without its token, for logs and dry-run output."""
+    p = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((p.scheme, p.netloc, p.path, "…" if p.query else "", ""))
+
+
+def baseline_vetoes(store: Store, model: dict[str, Any]) -> set[tuple[str, str]] | None:
+    """(site, check) pairs that vetoed in the model's baseline run (None without a baseline)."""
+    base = model.get("baseline")
+    if not base:
+        return None
+    return {(r["site_id"], r["check_id"]) for r in store.results(int(base["id"]))
+            if r["veto"] and r["outcome"] == "fail"}
+
+
+def dispatch(model: dict[str, Any], cfg: AlertConfig, *, store: Store | None = None,
+             report_paths: dict[str, Path] | None = None, rules: dict[str, Any] | None = None,
+             dry_run: bool | None = None, out: Callable[[str], None] = print) -> dict[str, int]:
+    """Send (or, dry-run, print) every alert for one run; returns counts by status."""
+    import os
+
+    dry = cfg.dry_run if dry_run is None else dry_run
+    run_id = model["run"]["id"]
+    evs = events(model, rules, baseline_vetoes(store, model) if store is not None else None)
+    counts = {"sent": 0, "failed": 0, "dry-run": 0}
+    for m in mails(model, cfg, evs, report_paths or {}):
+        target = ", ".join(m.to)
+        if dry or cfg.smtp is None:
+            out(f"[dry-run] 邮件 → {target}: {m.subject}（附件 {', '.join(n for n, _ in m.attachments) or '无'}）")
+            for ln in m.body.splitlines():
+                out(f"    {ln}")
+            _log(store, run_id, "smtp", target, m.subject, "dry-run", 0, None)
+            counts["dry-run"] += 1
+            continue
+        ok = _attempt(store, run_id, cfg, "smtp", target, m.subject, lambda m=m: send_mail(cfg, m))
+        counts["sent" if ok else "failed"] += 1
+    for hook in cfg.webhooks:
+        wanted = [e for e in evs if e.kind in hook.events]
+        if not wanted:
+            continue
+        title = f"{model['run'].get('audit_name') or ''} 第{run_id}次核查提醒"
+        payload = webhook_payload(hook.kind, title, [e.text for e in wanted], model, wanted)
+        url = hook.resolved_url()
+        if url is None:
+            log.warning("webhook %s: %s is not set; skipped", hook.name, hook.url_env)
+            _log(store, run_id, hook.kind, hook.url_env or "", title, "failed", 0, "URL environment variable not set")
+            counts["failed"] += 1
+            continue
+        if dry:
+            out(f"[dry-run] {hook.kind} → {_mask(url)}: {json.dumps(payload, ensure_ascii=False)}")
+            _log(store, run_id, hook.kind, _mask(url), title, "dry-run", 0, None)
+            counts["dry-run"] += 1
+            continue
+        secret = os.environ.get(hook.secret_env) if hook.secret_env else None
+        ok = _attempt(store, run_id, cfg, hook.kind, _mask(url), title,
+                      lambda url=url, payload=payload, secret=secret: post_json(signed_url(url, secret), payload))
+        counts["sent" if ok else "failed"] += 1
+    return counts
+
+
+def send_for_run(store: Store, run_id: int, model: dict[str, Any], sites_path: str | Path,
+                 report_paths: dict[str, Path], *, dry_run: bool | None = None) -> dict[str, int] | None:
+    cfg = load_alert_config(sites_path)
+    if cfg is None:
+        return None
+    import tomllib
+
+    try:
+        rules = tomllib.loads(store.run(run_id)["rules_toml"] or "")
+    except tomllib.TOMLDecodeError:
+        rules = {}
+    counts = dispatch(model, cfg, store=store, report_paths=report_paths, rules=rules, dry_run=dry_run)
+    log.info("alerts for run %s: %s", run_id, counts)
+    return counts
+
+
+def recheck_mails(cfg: AlertConfig, audit_name: str, recheck_run: int, audit_run: int,
+                  outcomes: list[dict[str, Any]]) -> list[Mail]:
+    """After a re-check: each unit concerned hears its own results; the office gets all of them."""
+    zh = {"passed": "复核通过", "open": "仍存在", "unverified": "无法核验"}
+    label = f"复核批次 {recheck_run}（第{audit_run}次核查的问题）"
+
+    def lines(items: list[dict[str, Any]]) -> list[str]:
+        return [f"- [{zh.get(o['result'], o['result'])}] {o['site_name']} {o['text']}" for o in items]
+
+    out: list[Mail] = []
+    for unit in sorted({o["unit"] for o in outcomes}):
+        to = cfg.contacts.get(unit)
+        mine = [o for o in outcomes if o["unit"] == unit]
+        if to:
+            out.append(Mail(list(to), f"{cfg.subject_prefix}{unit} {label}结果",
+                            "\n".join([f"{unit}：", "", f"{audit_name}政务公开{label}结果：", *lines(mine), "",
+                                       "“仍存在”的问题请继续整改；如有异议请在整改清单中说明后回传。"])))
+    if cfg.office and outcomes:
+        out.append(Mail(list(cfg.office), f"{cfg.subject_prefix}{audit_name} {label}结果汇总",
+                        "\n".join([f"{audit_name}政务公开{label}结果：", *lines(outcomes)])))
+    return out
+
+
+def send_recheck(store: Store, sites_path: str | Path, audit_name: str, recheck_run: int, audit_run: int,
+                 outcomes: list[dict[str, Any]], *, out: Callable[[str], None] = print) -> dict[str, int] | None:
+    """Mail the re-check results (dry-run prints them); failures logged, never raised."""
+    cfg = load_alert_config(sites_path)
+    if cfg is None:
+        return None
+    counts = {"sent": 0, "failed": 0, "dry-run": 0}
+    for m in recheck_mails(cfg, audit_name, recheck_run, audit_run, outcomes):
+        target = ", ".join(m.to)
+        if cfg.dry_run or cfg.smtp is None:
+            out(f"[dry-run] 邮件 → {target}: {m.subject}")
+            for ln in m.body.splitlines():
+                out(f"    {ln}")
+            _log(store, recheck_run, "smtp", target, m.subject, "dry-run", 0, None)
+            counts["dry-run"] += 1
+            continue
+        ok = _attempt(store, recheck_run, cfg, "smtp", target, m.subject, lambda m=m: send_mail(cfg, m))
+        counts["sent" if ok else "failed"] += 1
+    return counts
+

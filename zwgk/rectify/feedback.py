@@ -1,0 +1,253 @@
+"""Feedback import: a unit's returned 整改清单 sheet → stored replies, by fingerprint.
+
+The sheet is read BY HEADER TEXT (the contract in WORKBOOK.md): 指纹 keys each row; the unit may
+edit only 状态, 整改时限, 责任人 and 整改情况说明. Everything is checked before anything is stored,
+and the replies of one file are stored in one transaction: a file with any problem stores nothing,
+and the error lists every offending cell (``Sheet!C5``) so the unit can fix them in one go.
+
+Checked: formulas in any cell (a unit's =HYPERLINK(...) is never evaluated or stored), wrong types
+(a date column holding text, a number as 责任人), unknown fingerprints, one fingerprint twice, a
+finding filed on another unit's sheet, a 状态 outside the list, a dispute without a reason, and —
+when the original workbook the audit wrote is known — edits to protected cells.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from zwgk.config import ConfigError
+from zwgk.store import Store, utcnow
+
+KEY, STATE, DEADLINE, OWNER, NOTE = "指纹", "状态", "整改时限", "责任人", "整改情况说明"
+EDITABLE = (STATE, DEADLINE, OWNER, NOTE)
+REQUIRED_HEADERS = (KEY, *EDITABLE)
+AUDIT_STATES = ("新发现", "仍未整改", "已整改", "已报备")
+UNIT_STATES = ("已整改", "申请复核", "有异议")
+NON_UNIT_SHEETS = ("汇总", "需人工核查")
+MAX_NOTE = 2000
+
+
+class FeedbackError(ConfigError):
+    """A returned sheet that cannot be imported (CLI exit 2); nothing was stored."""
+
+
+@dataclass
+class Reply:
+    fingerprint: str
+    unit: str
+    state: str | None
+    deadline: str | None
+    owner: str | None
+    note: str | None
+    cell: str
+
+
+@dataclass
+class ImportResult:
+    path: Path
+    replies: list[Reply] = field(default_factory=list)
+    rows_read: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def _headers(ws: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for cell in ws[1]:
+        if isinstance(cell.value, str) and cell.value.strip():
+            out.setdefault(cell.value.strip(), cell.column)
+    return out
+
+
+def _is_formula(cell: Any) -> bool:
+    return cell.data_type == "f" or type(cell.value).__name__ in ("ArrayFormula", "DataTableFormula")
+
+
+def _text(v: Any) -> str:
+    return "" if v is None else str(v).strip()
+
+
+def known_fingerprints(store: Store) -> dict[str, tuple[str, str, int]]:
+    """fingerprint -> (site id, check id, newest run) of every failing finding ever stored."""
+    out: dict[str, tuple[str, str, int]] = {}
+    for r in store.db.execute("SELECT fingerprint, site_id, check_id, MAX(run_id) FROM findings "
+                              "WHERE severity='fail' GROUP BY fingerprint"):
+        out[r[0]] = (r[1], r[2], r[3])
+    return out
+
+
+def _units(store: Store) -> dict[str, str]:
+    """site id -> unit, newest configuration wins."""
+    out: dict[str, str] = {}
+    for r in store.db.execute("SELECT site_id, config FROM run_sites ORDER BY run_id"):
+        out[r[0]] = str(json.loads(r[1]).get("unit", ""))
+    return out
+
+
+def _original_rows(path: Path) -> dict[str, dict[str, Any]] | None:
+    """fingerprint -> {header: value} of the workbook as the audit wrote it (protected cells)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path)
+    except (OSError, ValueError, KeyError):
+        return None
+    out: dict[str, dict[str, Any]] = {}
+    for ws in wb.worksheets:
+        hd = _headers(ws)
+        if KEY not in hd:
+            continue
+        for row in ws.iter_rows(min_row=2):
+            fp = _text(row[hd[KEY] - 1].value)
+            if fp:
+                out[fp] = {h: row[c - 1].value for h, c in hd.items()}
+    return out or None
+
+
+def original_for(store: Store, fingerprints: set[str]) -> Path | None:
+    """The newest 整改清单 the audit wrote for a run holding these findings (run_reports)."""
+    if not fingerprints:
+        return None
+    marks = ",".join("?" * len(fingerprints))
+    row = store.db.execute(
+        f"SELECT rr.path FROM run_reports rr WHERE rr.format='xlsx' AND rr.run_id IN "
+        f"(SELECT run_id FROM findings WHERE fingerprint IN ({marks})) ORDER BY rr.run_id DESC LIMIT 1",
+        list(fingerprints)).fetchone()
+    return Path(row[0]) if row and Path(row[0]).exists() else None
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, datetime) or isinstance(b, datetime):
+        return _text(a)[:10] == _text(b)[:10]
+    return _text(a) == _text(b)
+
+
+def read_replies(store: Store, path: str | Path, *, original: str | Path | None = None) -> ImportResult:
+    """Validate a returned workbook against the store; raise FeedbackError listing every bad cell."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    path = Path(path)
+    try:
+        wb = load_workbook(path)     # formulas stay formulas: nothing is evaluated
+    except FileNotFoundError:
+        raise FeedbackError(f"{path}: file not found") from None
+    except Exception as e:           # zip/XML errors of a file that is not an .xlsx workbook
+        raise FeedbackError(f"{path}: not a readable .xlsx workbook: {type(e).__name__}: {e}") from None
+    known = known_fingerprints(store)
+    units = _units(store)
+    result = ImportResult(path)
+    errors: list[str] = []
+    seen: dict[str, str] = {}
+    rows: list[tuple[str, dict[str, Any], dict[str, str], str]] = []   # (fp, values, cells, sheet)
+    for ws in wb.worksheets:
+        if ws.title in NON_UNIT_SHEETS:
+            continue
+        hd = _headers(ws)
+        if KEY not in hd:
+            continue           # not a unit sheet of the 整改清单
+        missing = [h for h in REQUIRED_HEADERS if h not in hd]
+        if missing:
+            errors.append(f"{path}!{ws.title}: header row lacks {', '.join(missing)} (columns are found by header)")
+            continue
+        for row in ws.iter_rows(min_row=2):
+            cells = {h: row[c - 1] for h, c in hd.items() if c - 1 < len(row)}
+            ref = {h: f"{ws.title}!{get_column_letter(c.column)}{c.row}" for h, c in cells.items()}
+            for h, c in cells.items():
+                if _is_formula(c):
+                    errors.append(f"{path}!{ref[h]}: {h} holds a formula ({_text(c.value)[:60]}); "
+                                  "type the value itself")
+            fp_cell = cells.get(KEY)
+            fp = _text(fp_cell.value) if fp_cell is not None and not _is_formula(fp_cell) else ""
+            if not fp:
+                if any(_text(cells[h].value) for h in EDITABLE if h in cells and not _is_formula(cells[h])):
+                    errors.append(f"{path}!{ref[KEY]}: a reply without 指纹 (the row's fingerprint was deleted)")
+                continue
+            result.rows_read += 1
+            if fp in seen:
+                errors.append(f"{path}!{ref[KEY]}: fingerprint {fp} also at {seen[fp]}")
+                continue
+            seen[fp] = ref[KEY]
+            if fp not in known:
+                errors.append(f"{path}!{ref[KEY]}: unknown fingerprint {fp!r} (not a finding of any stored audit)")
+                continue
+            site_id = known[fp][0]
+            unit = units.get(site_id, "")
+            if unit and ws.title != unit[:31]:
+                errors.append(f"{path}!{ref[KEY]}: finding {fp} belongs to {unit}, not to sheet {ws.title}")
+            rows.append((fp, {h: c.value for h, c in cells.items()}, ref, unit))
+    if not seen and not errors:
+        errors.append(f"{path}: no 整改清单 unit sheet with a 指纹 column and filled rows")
+    orig_path = Path(original) if original else original_for(store, set(seen))
+    orig = _original_rows(orig_path) if orig_path else None
+    if orig is None:
+        result.warnings.append("未找到审计生成的原始整改清单，未比对受保护单元格" if not original else
+                               f"{orig_path}: 无法读取原始整改清单")
+    for fp, values, ref, unit in rows:
+        state = _text(values.get(STATE))
+        if state and state not in AUDIT_STATES + UNIT_STATES:
+            errors.append(f"{path}!{ref[STATE]}: 状态 {state!r} is not one of {', '.join(AUDIT_STATES + UNIT_STATES)}")
+        dl = values.get(DEADLINE)
+        deadline: str | None = None
+        if isinstance(dl, datetime):
+            deadline = dl.date().isoformat()
+        elif isinstance(dl, date):
+            deadline = dl.isoformat()
+        elif isinstance(dl, str) and dl.strip():
+            try:
+                deadline = date.fromisoformat(dl.strip()).isoformat()
+            except ValueError:
+                errors.append(f"{path}!{ref[DEADLINE]}: 整改时限 {dl!r} is not a date (e.g. 2026-12-31)")
+        elif dl is not None and not isinstance(dl, str):
+            errors.append(f"{path}!{ref[DEADLINE]}: 整改时限 must be a date, got {type(dl).__name__} {dl!r}")
+        for h in (OWNER, NOTE):
+            v = values.get(h)
+            if v is not None and not isinstance(v, str):
+                errors.append(f"{path}!{ref[h]}: {h} must be text, got {type(v).__name__} {v!r}")
+        note = values.get(NOTE) if isinstance(values.get(NOTE), str) else None
+        if note and len(note) > MAX_NOTE:
+            errors.append(f"{path}!{ref[NOTE]}: 整改情况说明 longer than {MAX_NOTE} characters")
+        if state in ("申请复核", "有异议") and not _text(note):
+            errors.append(f"{path}!{ref[NOTE]}: 状态 {state} needs 整改情况说明 (the reason)")
+        if orig is not None:
+            was = orig.get(fp)
+            if was is None:
+                errors.append(f"{path}!{ref[KEY]}: fingerprint {fp} is not in the original 整改清单 ({orig_path})")
+            else:
+                for h, v in values.items():
+                    if h in EDITABLE or h == KEY or h not in was:
+                        continue
+                    if not _same(v, was[h]):
+                        errors.append(f"{path}!{ref[h]}: protected cell {h} was edited "
+                                      f"(was {_text(was[h])[:40]!r}, now {_text(v)[:40]!r})")
+        owner = values.get(OWNER) if isinstance(values.get(OWNER), str) else None
+        unit_state = state if state in UNIT_STATES else None
+        if unit_state or deadline or _text(owner) or _text(note):
+            result.replies.append(Reply(fp, unit, unit_state, deadline, _text(owner) or None, _text(note) or None,
+                                        ref[KEY]))
+    if errors:
+        raise FeedbackError(f"{path}: {len(errors)} problem(s), nothing imported:\n" + "\n".join(errors))
+    return result
+
+
+def import_feedback(store: Store, path: str | Path, *, original: str | Path | None = None) -> ImportResult:
+    """Validate, then store every reply of the file in one transaction (all or nothing)."""
+    result = read_replies(store, path, original=original)
+    now = utcnow()
+    with store.transaction():
+        for r in result.replies:
+            store.db.execute("INSERT INTO feedback (fingerprint, state, deadline, owner, note, unit, source_file,"
+                             " imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (r.fingerprint, r.state, r.deadline, r.owner, r.note, r.unit,
+                              str(Path(path).resolve()), now))
+    return result
+
+
+def marked_for_recheck(store: Store) -> set[str]:
+    """Fingerprints whose latest reply is 已整改 or 申请复核 (what ``zwgk recheck --marked`` takes)."""
+    latest: dict[str, str | None] = {}
+    for r in store.db.execute("SELECT fingerprint, state FROM feedback ORDER BY id"):
+        latest[r[0]] = r[1]
+    return {fp for fp, st in latest.items() if st in ("已整改", "申请复核")}

@@ -1,0 +1,128 @@
+"""What the rectification loop knows about a run's findings, and how it shows in the results model.
+
+Read-only: the waivers recorded with the run, the units' latest replies (feedback), the latest
+targeted re-check of each finding, and the 整改时限 (reply or default). ``annotate`` adds to every
+failing finding of the model:
+
+* ``status = "waived"`` (已报备) and ``waiver`` when a waiver in force covers it (also listed in
+  ``site["waived"]`` and the model's ``waived``), otherwise new/open as before;
+* ``model["rectification"]``: counts of 已报备 / 逾期 / 已复核 and the waivers in force;
+* ``feedback``: {state, deadline, owner, note, imported_at} from the unit's returned sheet;
+* ``deadline``, ``deadline_source`` (feedback | default) and ``overdue``;
+* ``recheck``: {result, result_zh, run_id, checked_at, evidence} of the latest re-check.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from zwgk.model import Finding
+from zwgk.rectify.deadlines import default_deadline, is_overdue, level_of
+from zwgk.rectify.waivers import Waiver, run_waivers
+from zwgk.store import Store
+
+RECHECK_ZH = {"passed": "复核通过", "open": "仍存在", "unverified": "无法核验"}
+WAIVED_ZH = "已报备"
+
+
+@dataclass
+class RunState:
+    waivers: list[Waiver] = field(default_factory=list)
+    feedback: dict[str, dict[str, Any]] = field(default_factory=dict)   # fingerprint -> latest reply
+    rechecks: dict[str, dict[str, Any]] = field(default_factory=dict)   # fingerprint -> latest recheck
+
+    def waiver_for(self, site_id: str, check_id: str, fingerprint: str) -> Waiver | None:
+        return next((w for w in self.waivers if w.covers(site_id, check_id, fingerprint)), None)
+
+    def is_waived(self, site_id: str, check_id: str, f: Finding) -> bool:
+        from zwgk.runner import fingerprint
+
+        return self.waiver_for(site_id, check_id, fingerprint(check_id, site_id, f)) is not None
+
+
+def _tables(store: Store) -> bool:
+    return store.db.execute("SELECT 1 FROM sqlite_master WHERE name='rechecks'").fetchone() is not None
+
+
+def latest_feedback(store: Store) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for r in store.db.execute("SELECT * FROM feedback ORDER BY id"):
+        out[r["fingerprint"]] = {"state": r["state"], "deadline": r["deadline"], "owner": r["owner"],
+                                 "note": r["note"], "unit": r["unit"], "imported_at": r["imported_at"],
+                                 "source_file": r["source_file"]}
+    return out
+
+
+def latest_rechecks(store: Store, up_to_run: int) -> dict[str, dict[str, Any]]:
+    """The newest re-check of each finding made for an audit run up to ``up_to_run``."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in store.db.execute("SELECT * FROM rechecks WHERE audit_run<=? ORDER BY run_id", (up_to_run,)):
+        out[r["fingerprint"]] = {"result": r["result"], "result_zh": RECHECK_ZH.get(r["result"], r["result"]),
+                                 "run_id": r["run_id"], "audit_run": r["audit_run"],
+                                 "checked_at": r["checked_at"], "evidence": json.loads(r["evidence"] or "{}")}
+    return out
+
+
+def load_state(store: Store, run_id: int) -> RunState:
+    if not _tables(store):
+        return RunState()
+    return RunState(run_waivers(store, run_id), latest_feedback(store), latest_rechecks(store, run_id))
+
+
+def annotate(model: dict[str, Any], state: RunState, rules: Mapping[str, Any]) -> None:
+    """Add waiver / feedback / deadline / recheck fields to the model's failing findings (in place)."""
+    today = date.fromisoformat(model["run"]["as_of"][:10])
+    waived_all: list[dict[str, Any]] = []
+    overdue = 0
+    for site in model.get("sites", []):
+        site["waived"] = []     # counts stay new/open/fixed (the schema's); len(site["waived"]) is 已报备
+        for check in site.get("checks", []):
+            for f in check.get("findings", []):
+                if f.get("severity") != "fail":
+                    continue
+                fp = f["fingerprint"]
+                # sparse: the keys appear only when there is something to say (stable goldens, small JSON)
+                w = state.waiver_for(f["site_id"], f["check_id"], fp)
+                if w is not None:
+                    f["waiver"] = w.to_json()
+                fb = state.feedback.get(fp)
+                if fb is not None:
+                    f["feedback"] = fb
+                if fp in state.rechecks:
+                    f["recheck"] = state.rechecks[fp]
+                if w is not None:
+                    if f.get("status") in ("new", "open"):
+                        site["counts"][f["status"]] -= 1
+                    f["status"] = "waived"
+                    site["waived"].append(f)
+                    waived_all.append(f)
+                    continue
+                if fb and fb.get("deadline"):
+                    deadline, source = date.fromisoformat(fb["deadline"]), "feedback"
+                else:
+                    first = date.fromisoformat(f["first_seen"]) if f.get("first_seen") else today
+                    level = level_of(rules, f["check_id"], bool(check.get("veto")))
+                    deadline, source = default_deadline(rules, level, first), "default"
+                f["deadline"], f["deadline_source"] = deadline.isoformat(), source
+                f["overdue"] = is_overdue(deadline, today)
+                overdue += f["overdue"]
+    for site in model.get("sites", []):
+        for f in site.get("fixed", []):       # the nightly diff: fixed findings keep their 复核 result
+            if f["fingerprint"] in state.rechecks:
+                f["recheck"] = state.rechecks[f["fingerprint"]]
+    model["waived"] = waived_all
+    for u in model.get("units", []):
+        mine = [s for s in model.get("sites", []) if s.get("unit") == u["unit"]]
+        for k in ("new", "open"):
+            u["counts"][k] = sum(s["counts"][k] for s in mine)
+        u["waived"] = sum(len(s["waived"]) for s in mine)
+    summ = model.setdefault("summary", {}).setdefault("findings", {})
+    for k in ("new", "open"):
+        summ[k] = sum(s["counts"][k] for s in model.get("sites", []))
+    model["rectification"] = {"waived": len(waived_all), "overdue": overdue,
+                              "waivers": [w.to_json() for w in state.waivers],
+                              "rechecked": sum(1 for s in model.get("sites", []) for c in s["checks"]
+                                               for f in c["findings"] if f.get("recheck"))}
