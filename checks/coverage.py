@@ -25,6 +25,8 @@ MESSAGES = {
     "crawl-coverage.blocked_pages": "{count}个页面被防火墙拦截（HTTP 403/412/429或脚本验证），相关内容无法核验",
     "crawl-coverage.capped": "达到抓取上限（{why}），{count}个页面未读取，“未找到”类结论可能不完整",
     "crawl-coverage.errors": "{count}个页面抓取失败（{kinds}）",
+    "crawl-coverage.bounded": "工作量上限：{links}个链接超出单页链接上限未记录，{frontier}个链接超出待抓取队列上限未排队",
+    "crawl-coverage.recovered": "{count}个页面首次抓取失败、复核时正常（已按复核结果核查）",
     "crawl-coverage.columns": "栏目列表读取方式：静态页面{static}个，脚本接口{endpoint}个，浏览器渲染{rendered}个，"
                               "未能读取{not_read}个{detail}",
     "crawl-coverage.no_browser": "{count}个页面的列表由脚本生成，需浏览器渲染，但{why}，相关栏目无法核验",
@@ -58,9 +60,15 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         return CheckResult(Outcome.ERROR, "crawl-coverage.home_failed", {"reason": reason}, [], {"pages": len(pages)})
 
     findings: list[Finding] = []
+    # a page re-checked at the end of the crawl (crawler/recheck.py) is judged by its last attempt
+    last = {f.url: f for f in sorted(pages, key=lambda f: bool(f.extra.get("attempt")))}
+    recovered = sum(1 for f in pages if f.extra.get("attempt") == 2 and f.error_kind is None)
+    pages = [f for f in pages if last.get(f.url) is f]
     blocked = [f for f in pages if f.error_kind == "blocked"]
     capped = [f for f in snap.fetches("link") if f.extra.get("why") in ("page_cap", "depth_cap")]
     errors = Counter(f.error_kind for f in pages if f.error_kind and f.error_kind not in ("blocked", "disallowed"))
+    links_dropped = sum(int(f.extra.get("links_dropped") or 0) for f in pages)
+    frontier_dropped = sum(int(f.extra.get("frontier_dropped") or 0) for f in pages)
     if robots is not None and robots.extra.get("blocks_audit"):
         note = "（已按配置忽略，继续核查）" if robots.extra.get("respect_robots") is False else "，网站内容未能核查"
         findings.append(Finding("crawl-coverage.robots", {"note": note}, Severity.WARN,
@@ -94,8 +102,14 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         findings.append(Finding("crawl-coverage.columns", {
             "static": n[READ_VIA["static"]], "endpoint": n[READ_VIA["endpoint"]], "rendered": n[READ_VIA["rendered"]],
             "not_read": len(unread), "detail": detail}, Severity.INFO))
+    if links_dropped or frontier_dropped:
+        findings.append(Finding("crawl-coverage.bounded", {"links": links_dropped, "frontier": frontier_dropped},
+                                Severity.INFO))
+    if recovered:
+        findings.append(Finding("crawl-coverage.recovered", {"count": recovered}, Severity.INFO))
     metrics = {"pages": len(pages), "blocked": len(blocked), "capped": len(capped), "errors": dict(errors),
-               "column_reads": reads[:200], "renders": len(renders)}
+               "column_reads": reads[:200], "renders": len(renders),
+               "links_dropped": links_dropped, "frontier_dropped": frontier_dropped, "recovered": recovered}
     limited = [f for f in findings if f.severity == Severity.WARN]
     if limited or len(blocked) > params["blocked_share_warn"] * max(1, len(pages)):
         problems = "；".join(MESSAGES[f.message_id].format(**f.params) for f in limited)

@@ -91,6 +91,13 @@ _REASONS = {"timeout": "超时", "connect": "无法连接", "dns": "域名无法
             "too_many_redirects": "重定向过多"}
 
 
+def transient(row: FetchRow) -> bool:
+    """A failure that may be the moment's (timeout, connection, 5xx): a finding only if a second
+    attempt reproduces it (crawler/recheck.py stores that attempt with ``extra.attempt = 2``)."""
+    return row.error_kind in ("timeout", "connect") or (row.error_kind == "http_status"
+                                                        and (row.status or 0) >= 500)
+
+
 @dataclass
 class Soft404:
     """Recognises 200 answers that are really "page not found" (DOMAIN.md §9)."""
@@ -160,7 +167,9 @@ def dns_reason(kind: str | None, rcode: str | None = None) -> tuple[bool, str]:
     return False, f"无法核验：{text}，不能说明域名不存在"
 
 
-_UNCHECKED = {"disallowed": "robots.txt禁止", "refused": "未检查（内网地址）", "skipped": "未检查（按设置不检查该主机）"}
+_UNCHECKED = {"disallowed": "robots.txt禁止", "refused": "未检查（内网地址）", "skipped": "未检查（按设置不检查该主机）",
+              "bad_url": "未检查（链接地址无效）", "bad_redirect": "未检查（跳转到非网页地址）",
+              "internal": "未检查（核查工具自身错误）"}
 
 
 def classify(row: FetchRow | None, soft: Callable[[FetchRow], str | None] | None = None) -> tuple[str, str]:
@@ -185,6 +194,8 @@ def classify(row: FetchRow | None, soft: Callable[[FetchRow], str | None] | None
         return "ok", ""   # it answered; only our reading of the body failed
     if kind == "http_status" or (status is not None and status >= 400):
         return "broken", f"HTTP {status}"
+    if kind == "too_many_redirects" and "loop" in (row.error_detail or ""):
+        return "broken", "重定向循环"
     if kind in _REASONS:
         return "broken", _REASONS[kind]
     if kind:
@@ -208,6 +219,7 @@ LINK_MESSAGES = {
     "links.broken_home": "首页失效{kind}：“{anchor}” {url}（{reason}）",
     "links.broken": "失效{kind}：“{anchor}” {url}（{reason}），见于{pages}个页面",
     "links.blocked": "无法核验（被拦截）：{url}（{reason}）",
+    "links.transient": "一次性失败，复核正常（不计为失效）：{url}（首次：{first}；复核：{second}）",
     "links.dns_unverified": "无法核验（域名解析）：{url}（{reason}）",
     "links.auditor_unverified": "未检查：{url}（{reason}）",
 }
@@ -224,6 +236,43 @@ def _auditor_excuse(snap: SiteSnapshot, row: FetchRow | None, on_site: bool) -> 
     if not on_site and net.dns is False:
         return f"核查方DNS无法解析外部域名（{net.details.get('dns', '')}），外部链接未检查"
     return None
+
+
+def _attempts(snap: SiteSnapshot) -> tuple[dict[str, FetchRow], dict[str, FetchRow]]:
+    """(first attempt, second attempt) per URL key, unpinned fetches only."""
+    first: dict[str, FetchRow] = {}
+    second: dict[str, FetchRow] = {}
+    for f in snap.fetches():
+        if f.family is not None or f.purpose not in ("page", "link", "attachment", "external", "home"):
+            continue
+        target = second if (f.extra or {}).get("attempt") == 2 else first
+        for u in (f.url, f.final_url):
+            if u:
+                target.setdefault(_key(u), f)
+    return first, second
+
+
+def reproduce(first: FetchRow, second: FetchRow | None,
+              soft: Callable[[FetchRow], str | None] | None) -> tuple[str, str, str | None]:
+    """(state, reason, second-attempt reason) of a target, blaming only failures that reproduce.
+
+    A timeout, connection error or 5xx is "broken" only when the re-check at the end of the crawl
+    failed too; when it answered, the first failure is information ("transient"); when no re-check
+    was made (interrupted crawl, re-checks switched off) nothing reproduced it: "unchecked"."""
+    state, reason = classify(first, soft)
+    if state != "broken" or not transient(first):
+        return state, reason, None
+    if second is None:
+        return "unchecked", f"未复核（首次：{reason}）", None
+    state2, reason2 = classify(second, soft)
+    if state2 == "broken":
+        other = (second.extra or {}).get("other_family") or {}
+        if other.get("family") == 6:   # the re-check's extra attempt over IPv6 (host has A and AAAA)
+            reason2 += "，经IPv6可访问" if other.get("ok") else "，经IPv6亦失败"
+        return "broken", f"{reason}；复核仍{reason2}", reason2
+    if state2 == "ok":
+        return "transient", reason, "正常"
+    return state2, reason2, reason2
 
 
 def _kind(row: FetchRow) -> str:
@@ -247,22 +296,35 @@ def judge_links(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     counts = {"ok": 0, "broken": 0, "blocked": 0, "unchecked": 0}
     broken: list[Finding] = []
     blocked: list[Finding] = []
+    transients: list[Finding] = []
     unsure: list[Finding] = []       # DNS could not verify / the auditor's own network
     home_broken = 0
     unchecked_hosts: dict[str, str] = {}
+    firsts, seconds = _attempts(snap)
     for target, srcs in sources.items():
-        row = snap.page(target)
+        row = firsts.get(target) or snap.page(target)
         on_site = (urlsplit(target).hostname or "").lower() in site_hosts
         excuse = _auditor_excuse(snap, row, on_site)
+        verdict = (lambda r: soft.verdict(snap, r)) if on_site else None
         if excuse:
             state, reason = "unchecked", excuse
+        elif row is None:
+            state, reason = classify(None)
         else:
-            state, reason = classify(row, (lambda r: soft.verdict(snap, r)) if on_site else None)
+            state, reason, _second = reproduce(row, seconds.get(target), verdict)
+        if state == "transient":
+            # answered on the re-check: a one-off failure is information, never a finding
+            counts["ok"] += 1
+            if len(transients) < int(params["max_blocked_evidence"]):
+                src, anchor = srcs[0]
+                transients.append(Finding("links.transient", {"url": target, "first": reason, "second": "正常"},
+                                          severity=Severity.INFO, url=target, source_url=src, anchor=anchor,
+                                          observed=f"首次：{reason}；复核：正常"))
+            continue
         counts[state] += 1
         if state == "unchecked":
             unchecked_hosts[(urlsplit(target).hostname or "").lower()] = reason
-            if row is not None and row.error_kind in ("dns", "connect", "timeout") and \
-                    len(unsure) < _MAX_DNS_EVIDENCE:
+            if row is not None and (excuse or row.error_kind == "dns") and len(unsure) < _MAX_DNS_EVIDENCE:
                 src, anchor = srcs[0]
                 mid = "links.auditor_unverified" if excuse else "links.dns_unverified"
                 unsure.append(Finding(mid, {"url": target, "reason": reason}, severity=Severity.WARN,
@@ -282,11 +344,12 @@ def judge_links(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                                    url=target, source_url=src, anchor=anchor, observed=reason))
 
     metrics = {**counts, "home_broken": home_broken, "other_broken": len(broken) - home_broken,
+               "not_reproduced": len(transients),
                "soft404_reference": soft.ref_url,
                "unchecked_hosts": dict(sorted(unchecked_hosts.items())[:50])}
     summary = {"home": home_broken, "other": len(broken) - home_broken, "checked": counts["ok"] + counts["broken"],
                "blocked": counts["blocked"], "unchecked": counts["unchecked"]}
-    findings = broken + blocked + unsure
+    findings = broken + blocked + unsure + transients
     if broken:
         return CheckResult(Outcome.FAIL, "links.fail", summary, findings=findings, metrics=metrics)
     judged = counts["ok"] + counts["blocked"]

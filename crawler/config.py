@@ -69,7 +69,13 @@ class CrawlConfig:
     check_external: bool = True
     external_per_host: int = 10
     max_external: int = 300
-    max_link_checks: int = 2000        # in-scope targets checked but not crawled, per site
+    max_link_checks: int = 2000        # link/attachment targets checked but not crawled, per site
+    max_capped_checks: int = 200       # pages over the page/depth cap checked as links: their own budget,
+                                       # so a 100k-link page cannot spend the attachments' checks
+    max_links_per_page: int = 5000     # links stored (and followed) per page; the rest are counted
+    max_frontier: int = 20000          # URLs queued per site; beyond it links are counted, not queued
+    recheck: bool = True               # re-check timeouts/connect errors/5xx once at the end of a site
+    recheck_concurrency: int = 2
     attachment_max_bytes: int = 10_000_000
     external_max_bytes: int = 512_000
     ipv6_l2_sample: int = 50
@@ -170,6 +176,8 @@ class SiteSpec:
     respect_robots: bool = True
     max_pages: int = 500
     max_depth: int = 5
+    delay: float | None = None          # [[site]] delay: politeness for this site's host
+    exclude: tuple[str, ...] = ()       # path-prefix URLs of other configured sites (columns) on this host
 
     @classmethod
     def from_config(cls, site: dict[str, Any], crawl: CrawlConfig) -> SiteSpec:
@@ -184,7 +192,8 @@ class SiteSpec:
                    column_of=site.get("column_of"),
                    respect_robots=bool(site.get("respect_robots", crawl.respect_robots)),
                    max_pages=int(site.get("max_pages", crawl.max_pages)),
-                   max_depth=int(site.get("max_depth", crawl.max_depth)))
+                   max_depth=int(site.get("max_depth", crawl.max_depth)),
+                   delay=float(site["delay"]) if site.get("delay") is not None else None)
 
     @property
     def host(self) -> str:

@@ -9,11 +9,13 @@ docs/CONTRACTS.md (DESIGN.md "Failures are data").
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import re
 import ssl
 import time
 import zlib
+from collections import deque
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -21,12 +23,14 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+import idna
 
 from crawler.config import CrawlConfig, NetworkConfig
 from crawler.dns import Resolver
-from crawler.netguard import AddressPolicy, RefusedAddress
+from crawler.netguard import AddressPolicy, RefusedAddress, ip_literal
 from crawler.transport import DNSFailure, GuardedBackend, make_client, peer_cert, ssl_contexts
 
+log = logging.getLogger("zwgk.crawler")
 BLOCK_STATUSES = {401, 403, 412, 429}
 RETRY_STATUSES = {500, 502, 503, 504}
 KEEP_HEADERS = ("last-modified", "etag", "content-type", "content-length", "location", "server",
@@ -137,30 +141,161 @@ class _Inflater:
         return b"".join(self.out)
 
 
+# Hard ceilings whatever the configuration says (h12b validates [crawl]; the fetcher must not
+# hang even when handed ``retries = 12`` or ``timeout = inf``).
+MAX_RETRIES = 3
+MAX_BACKOFF_S = 5.0
+MAX_TIMEOUT_S = 120.0
+MAX_PHASE_TIMEOUT_S = 60.0        # connect / read / write
+MAX_DELAY_S = 60.0
+# The closed set of docs/CONTRACTS.md. ``bad_url``: the URL cannot be requested at all (an IPv4
+# literal like 999.1.1.1, an IDNA-invalid name); ``bad_redirect``: a redirect to something that is
+# no HTTP URL (javascript:, mailto:, tel:, data:, an unparseable Location); ``internal``: the
+# auditor's own failure (never the site's fault, never a finding).
+ERROR_KINDS = frozenset({"dns", "connect", "timeout", "tls", "http_status", "too_many_redirects", "too_large",
+                         "blocked", "disallowed", "refused", "decode", "bad_url", "bad_redirect", "internal"})
+_NUMERIC_LABEL = re.compile(r"^(?:0x[0-9a-f]*|\d+)$", re.IGNORECASE)
+
+
+def _finite(x: float, cap: float) -> float:
+    """A timeout/delay the event loop can wait for: NaN/inf/negative become the cap."""
+    return x if isinstance(x, (int, float)) and 0 < x <= cap else cap
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be requested (None when it can). Checked before any slot is taken."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as e:
+        return f"unparseable URL: {e}"
+    if parts.scheme not in ("http", "https"):
+        return f"not an HTTP URL: {url[:100]}"
+    host = parts.hostname or ""
+    if not host:
+        return "no host"
+    if ":" not in host and _NUMERIC_LABEL.match(host.rstrip(".").rsplit(".", 1)[-1]) and ip_literal(host) is None:
+        # WHATWG: a host ending in a number is an IPv4 address or invalid (999.1.1.1, 0177.0.0.1
+        # which some resolvers read as octal 127.0.0.1): never sent to DNS
+        return f"invalid IPv4 address {host!r}"
+    if ":" not in host and "" in host.rstrip(".").split("."):
+        return f"empty label in host {host!r}"
+    for label in host.split("."):
+        if label.startswith("xn--"):
+            try:
+                idna.decode(label)
+            except (idna.IDNAError, UnicodeError, ValueError) as e:
+                return f"IDNA-invalid host {host!r}: {e}"
+    try:
+        httpx.URL(url)
+    except Exception as e:  # noqa: BLE001 - httpx.InvalidURL and friends
+        return f"{type(e).__name__}: {e}"[:300]
+    return None
+
+
+def _header_safe(value: str) -> bool:
+    """A value we may send: visible ASCII and spaces only (no CR/LF, no non-ASCII validators)."""
+    return value.isascii() and all(32 <= ord(c) < 127 or c == "\t" for c in value)
+
+
+def safe_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if _header_safe(k) and _header_safe(v)}
+
+
+def safe_user_agent(ua: str) -> str:
+    """Control characters (a CR/LF pasted into sites.toml) and non-ASCII removed: a bad UA must
+    not make every site look down."""
+    cleaned = "".join(c for c in ua if 32 <= ord(c) < 127).strip()
+    return cleaned or "zwgk-audit"
+
+
+
+
 class HostSlot:
-    """Per-host politeness: at most ``n`` requests at once, starts ``delay`` seconds apart."""
+    """Politeness for one server (host, or the address several configured hosts resolve to):
+    at most ``n`` requests at once, starting ``delay`` seconds apart.
+
+    Fair between owners (the configured sites sharing a 集约化 platform host): waiters queue per
+    owner and free places go round-robin, so one site's 50 queued IPv6 samples cannot starve
+    another site's pages. A waiter cancelled during its politeness wait gives its reserved start
+    time back, so a cancelled request never pushes the host's next start forward.
+    """
 
     def __init__(self, n: int, delay: float):
-        self.sem = asyncio.Semaphore(n)
+        self.n = n
+        self.free = n
         self.delay = delay
         self.next_at = 0.0
+        self._queues: dict[str, deque[asyncio.Future[None]]] = {}
+        self._order: deque[str] = deque()
 
-    async def __aenter__(self) -> None:
-        await self.sem.acquire()
+    def _waiting(self) -> bool:
+        return any(not f.done() for q in self._queues.values() for f in q)
+
+    async def acquire(self, owner: str = "") -> None:
+        if self.free > 0 and not self._waiting():
+            self.free -= 1
+        else:
+            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            q = self._queues.get(owner)
+            if q is None:
+                q = self._queues[owner] = deque()
+                self._order.append(owner)
+            q.append(fut)
+            try:
+                await fut
+            except BaseException:
+                if fut.done() and not fut.cancelled():
+                    self.release()       # handed the place just as we were cancelled: pass it on
+                else:
+                    fut.cancel()         # skipped by release()
+                raise
         if self.delay > 0:
             loop = asyncio.get_running_loop()
             now = loop.time()
-            wait = self.next_at - now
-            self.next_at = max(now, self.next_at) + self.delay
-            if wait > 0:
+            prev = self.next_at
+            start = max(now, prev)
+            self.next_at = start + self.delay
+            if start > now:
                 try:
-                    await asyncio.sleep(wait)
+                    await asyncio.sleep(start - now)
                 except BaseException:
-                    self.sem.release()
+                    if self.next_at == start + self.delay:
+                        self.next_at = prev   # roll back: nobody reserved after us
+                    self.release()
                     raise
 
+    def release(self) -> None:
+        while self._order:
+            owner = self._order.popleft()
+            q = self._queues[owner]
+            while q and q[0].done():
+                q.popleft()
+            if not q:
+                del self._queues[owner]
+                continue
+            fut = q.popleft()
+            if q:
+                self._order.append(owner)     # back of the round
+            else:
+                del self._queues[owner]
+            fut.set_result(None)
+            return
+        self.free = min(self.n, self.free + 1)
+
+    def hold(self, owner: str = "") -> _Held:
+        return _Held(self, owner)
+
+
+class _Held:
+    def __init__(self, slot: HostSlot, owner: str):
+        self.slot, self.owner = slot, owner
+
+    async def __aenter__(self) -> None:
+        await self.slot.acquire(self.owner)
+
     async def __aexit__(self, *exc: object) -> None:
-        self.sem.release()
+        self.slot.release()
 
 
 # The form body of a POST (Hanweb dataproxy.jsp paging, crawler/discovery.py): carried from fetch() to the
@@ -174,21 +309,30 @@ class Fetcher:
         self.net, self.cfg, self.policy = net, crawl, policy
         self.resolver = resolver or Resolver(net)
         self._ssl_verified, self._ssl_unverified = ssl_contexts(net.ca_bundle)
-        self._timeout = httpx.Timeout(connect=crawl.connect_timeout, read=crawl.read_timeout,
-                                      write=crawl.read_timeout, pool=None)
+        self.total_timeout = _finite(crawl.timeout, MAX_TIMEOUT_S)
+        self.retries = max(0, min(int(crawl.retries), MAX_RETRIES))
+        self.base_delay = min(max(crawl.delay, 0.0), MAX_DELAY_S) if crawl.delay == crawl.delay else 0.0
+        self._timeout = httpx.Timeout(connect=_finite(crawl.connect_timeout, MAX_PHASE_TIMEOUT_S),
+                                      read=_finite(crawl.read_timeout, MAX_PHASE_TIMEOUT_S),
+                                      write=_finite(crawl.read_timeout, MAX_PHASE_TIMEOUT_S), pool=None)
+        self.user_agent = safe_user_agent(net.user_agent)
         self._clients: dict[tuple[int | None, bool], httpx.AsyncClient] = {}
         self._global = asyncio.Semaphore(crawl.concurrency)
         self._slots: dict[str, HostSlot] = {}
-        self._delays: dict[str, float] = {}
+        self._slot_hosts: dict[str, set[str]] = {}     # slot key -> netlocs sharing it
+        self._delays: dict[str, float] = {}            # netloc -> robots Crawl-delay (capped)
+        self._site_delays: dict[str, float] = {}       # netloc -> per-site [[site]] delay
 
     def client(self, family: int | None = None, verify: bool = True) -> httpx.AsyncClient:
         key = (family, verify)
         if key not in self._clients:
             backend = GuardedBackend(self.resolver, self.policy, family)
             ctx = self._ssl_verified if verify else self._ssl_unverified
-            conns = self.cfg.concurrency if key == (None, True) else max(4, self.cfg.per_host_concurrency)
+            # as many connections as the global limit allows requests: a request holding its slot
+            # never waits for a pooled connection (that wait would count against its timeout)
+            conns = max(self.cfg.concurrency, self.cfg.per_host_concurrency, 4)
             self._clients[key] = make_client(backend, ctx, max_connections=conns, timeout=self._timeout,
-                                             user_agent=self.net.user_agent)
+                                             user_agent=self.user_agent)
         return self._clients[key]
 
     async def aclose(self) -> None:
@@ -196,18 +340,48 @@ class Fetcher:
             await c.aclose()
         self._clients.clear()
 
+    def _delay_for(self, netloc: str) -> float:
+        base = self._site_delays.get(netloc, self.base_delay)
+        return max(base, self._delays.get(netloc, 0.0))
+
     def set_delay(self, netloc: str, delay: float) -> None:
         """A robots.txt Crawl-delay raises the politeness delay of its host (capped)."""
-        d = max(self.cfg.delay, min(delay, self.cfg.max_robots_delay))
-        self._delays[netloc] = d
-        if netloc in self._slots:
-            self._slots[netloc].delay = d
+        cap = min(self.cfg.max_robots_delay, MAX_DELAY_S)
+        self._delays[netloc.lower()] = min(max(delay, 0.0), cap) if delay == delay else 0.0
+        self._refresh_delays()
 
-    def slot(self, netloc: str) -> HostSlot:
-        s = self._slots.get(netloc)
+    def set_site_delay(self, netloc: str, delay: float) -> None:
+        """A ``[[site]] delay`` overrides ``[crawl] delay`` for that site's host (a robots
+        Crawl-delay still raises it). Several sites on one host: the largest wins."""
+        d = min(max(delay, 0.0), MAX_DELAY_S) if delay == delay else self.base_delay
+        n = netloc.lower()
+        self._site_delays[n] = max(d, self._site_delays[n]) if n in self._site_delays else d
+        self._refresh_delays()
+
+    def _refresh_delays(self) -> None:
+        for key, slot in self._slots.items():
+            slot.delay = max(self._delay_for(n) for n in self._slot_hosts[key])
+
+    async def _slot_key(self, netloc: str, host: str, family: int | None, port: int | None) -> str:
+        """Politeness is per server (address and port): hosts resolving to the same address share
+        one slot (集约化 platforms), and so do the IPv4 and IPv6 fetches of one host (keyed by its
+        unpinned first address)."""
+        try:
+            addrs, _ = await self.resolver.addresses(host)
+        except Exception:  # noqa: BLE001 - the request itself will report the DNS trouble
+            addrs = []
+        return f"addr:{addrs[0]}:{port}" if addrs else f"host:{netloc}"
+
+    def slot(self, key: str, netloc: str | None = None) -> HostSlot:
+        s = self._slots.get(key)
+        hosts = self._slot_hosts.setdefault(key, set())
+        if netloc and netloc not in hosts:
+            hosts.add(netloc)
+            if s is not None:
+                s.delay = max(s.delay, self._delay_for(netloc))
         if s is None:
-            s = self._slots[netloc] = HostSlot(self.cfg.per_host_concurrency,
-                                               self._delays.get(netloc, self.cfg.delay))
+            s = self._slots[key] = HostSlot(self.cfg.per_host_concurrency,
+                                            max([self._delay_for(n) for n in hosts] or [self.base_delay]))
         return s
 
     async def fetch(self, url: str, *, family: int | None = None, method: str = "GET",
@@ -215,57 +389,89 @@ class Fetcher:
                     headers: dict[str, str] | None = None, timeout: float | None = None,
                     verify: bool = True, want_cert: bool = False, polite: bool = True,
                     hop_check: Callable[[str], str | None] | None = None,
-                    retries: int | None = None, content: bytes | None = None) -> Result:
-        """GET/HEAD (or POST ``content``, a form a site's own list script posts) ``url`` following redirects ourselves; never raises for network trouble.
+                    retries: int | None = None, content: bytes | None = None, owner: str = "") -> Result:
+        """GET/HEAD (or POST ``content``, a form a site's own list script posts) ``url`` following
+        redirects ourselves; never raises (cancellation aside).
 
         ``oversize_ok``: a body over ``max_bytes`` is not an error (attachments: the status
         is what counts, body dropped, ``truncated`` set). ``hop_check`` may veto a redirect
-        target (returns a reason). Retries connect errors and 5xx with backoff, not 4xx.
+        target (returns a reason). Retries connect errors and 5xx with capped backoff, not 4xx.
+        ``timeout`` is the site's time to answer: it runs only while a request is in flight, never
+        while waiting for the host slot, its politeness delay or the global limit. ``owner`` (the
+        site id) shares a host fairly between the sites configured on it.
         """
-        res = Result(url=url)
         t0 = time.perf_counter()
+        limit = _finite(timeout, MAX_TIMEOUT_S) if timeout is not None else self.total_timeout
+        tries = self.retries if retries is None else max(0, min(int(retries), MAX_RETRIES))
         token = _BODY.set(content if method == "POST" else None)
         attempt = 0
+        send = safe_headers(headers or {})
         while True:
             attempt += 1
             res = Result(url=url, attempts=attempt)
             try:
-                async with asyncio.timeout(timeout or self.cfg.timeout):
-                    await self._follow(res, method, family, max_bytes or self.cfg.max_bytes,
-                                       oversize_ok, headers or {}, verify, want_cert, polite, hop_check)
-            except TimeoutError:
-                res.error_kind, res.error_detail = "timeout", f"no complete answer within {timeout or self.cfg.timeout:g} s"
+                problem = url_problem(url)
+                if problem:
+                    res.error_kind, res.error_detail = "bad_url", problem
+                else:
+                    await self._follow(res, method, family, max_bytes or self.cfg.max_bytes, oversize_ok, send,
+                                       verify, want_cert, polite, hop_check, limit, owner)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001 - fetching is total: every failure is a row
+                log.warning("fetch %s: unexpected %s: %s", url[:200], type(e).__name__, e)
+                res.error_kind, res.error_detail = "internal", f"{type(e).__name__}: {e}"[:300]
             retry = (res.error_kind == "connect" or res.error_detail == "connect timeout"
                      or (res.status in RETRY_STATUSES and res.error_kind == "http_status"))
-            if not retry or attempt > (self.cfg.retries if retries is None else retries):
+            if not retry or attempt > tries:
                 break
-            await asyncio.sleep(self.cfg.retry_backoff * (2 ** (attempt - 1)) * (1 + random.random() / 2))
+            await asyncio.sleep(min(MAX_BACKOFF_S, self.cfg.retry_backoff * (2 ** (attempt - 1)))
+                                * (1 + random.random() / 2))
         _BODY.reset(token)
         res.elapsed_ms = round((time.perf_counter() - t0) * 1000, 1)
         return res
 
     async def _follow(self, res: Result, method: str, family: int | None, max_bytes: int,
                       oversize_ok: bool, headers: dict[str, str], verify: bool, want_cert: bool,
-                      polite: bool, hop_check: Callable[[str], str | None] | None) -> None:
+                      polite: bool, hop_check: Callable[[str], str | None] | None, limit: float,
+                      owner: str) -> None:
         url = res.url
         seen = {url}
         client = self.client(family, verify)
+        spent = 0.0          # seconds in flight (slot held), summed over the hops
         while True:
-            netloc = urlsplit(url).netloc.lower()
+            parts = urlsplit(url)
+            netloc = parts.netloc.lower()
             try:
                 if polite:
-                    async with self.slot(netloc), self._global:
-                        await self._one(client, res, url, method, max_bytes, oversize_ok, headers, want_cert, family)
+                    try:
+                        port = parts.port or (443 if parts.scheme == "https" else 80)
+                    except ValueError:
+                        port = None
+                    key = await self._slot_key(netloc, parts.hostname or "", family, port)
+                    async with self.slot(key, netloc).hold(owner), self._global:
+                        spent += await self._timed_hop(client, res, url, method, max_bytes, oversize_ok, headers,
+                                                       want_cert, family, limit - spent)
                 else:
-                    await self._one(client, res, url, method, max_bytes, oversize_ok, headers, want_cert, family)
+                    spent += await self._timed_hop(client, res, url, method, max_bytes, oversize_ok, headers,
+                                                   want_cert, family, limit - spent)
             except _Stop:
                 return
             loc = res.headers.get("location")
             if res.status not in (301, 302, 303, 307, 308) or not loc:
                 return
-            nxt = urljoin(url, loc.strip()).split("#")[0]
-            if urlsplit(nxt).scheme not in ("http", "https"):
-                res.error_kind, res.error_detail = "http_status", f"redirect to non-HTTP URL {nxt[:200]}"
+            try:
+                nxt = urljoin(url, loc.strip()).split("#")[0]
+            except ValueError as e:
+                res.error_kind, res.error_detail = "bad_redirect", f"unparseable Location {loc[:200]!r}: {e}"
+                return
+            scheme = urlsplit(nxt).scheme.lower() if nxt else ""
+            if scheme not in ("http", "https"):
+                res.error_kind, res.error_detail = "bad_redirect", f"redirect to non-HTTP URL {nxt[:200]}"
+                return
+            problem = url_problem(nxt)
+            if problem:
+                res.error_kind, res.error_detail = "bad_redirect", f"redirect to {nxt[:200]}: {problem}"
                 return
             if nxt in seen:
                 res.redirects.append(nxt)
@@ -285,6 +491,24 @@ class Fetcher:
             if res.status == 303 or (res.status in (301, 302) and method not in ("GET", "HEAD")):
                 method = "GET"
 
+    async def _timed_hop(self, client: httpx.AsyncClient, res: Result, url: str, method: str, max_bytes: int,
+                         oversize_ok: bool, headers: dict[str, str], want_cert: bool, family: int | None,
+                         budget: float) -> float:
+        """One request/response, timed from the moment it is sent; returns the seconds it took."""
+        t0 = time.perf_counter()
+        if budget <= 0:
+            res.error_kind, res.error_detail = "timeout", "no complete answer within the time budget"
+            raise _Stop
+        try:
+            async with asyncio.timeout(budget):
+                await self._one(client, res, url, method, max_bytes, oversize_ok, headers, want_cert, family)
+        except TimeoutError:
+            res.error_kind = "timeout"
+            res.error_detail = f"no complete answer within {budget:.3g} s of sending the request"
+            raise _Stop from None
+        return time.perf_counter() - t0
+
+
     async def _one(self, client: httpx.AsyncClient, res: Result, url: str, method: str, max_bytes: int,
                    oversize_ok: bool, headers: dict[str, str], want_cert: bool, family: int | None) -> None:
         res.final_url = url
@@ -302,7 +526,9 @@ class Fetcher:
         except DNSFailure as e:
             res.error_kind, res.error_detail = "dns", str(e)
             raise _Stop from None
-        except (httpx.HTTPError, OSError, ssl.SSLError, ValueError) as e:
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001 - httpx.InvalidURL is no HTTPError: classify everything
             res.error_kind, res.error_detail = _classify(e)
             raise _Stop from None
         try:
@@ -352,7 +578,9 @@ class Fetcher:
             except zlib.error as e:
                 res.error_kind, res.error_detail = "decode", f"content-encoding: {e}"
                 raise _Stop from None
-            except (httpx.HTTPError, OSError) as e:
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001 - reading is total too
                 res.error_kind, res.error_detail = _classify(e)
                 raise _Stop from None
             res.body, res.size = body, len(body)
@@ -390,6 +618,9 @@ def _classify(e: BaseException) -> tuple[str, str]:
         return "connect", text
     if isinstance(e, httpx.TooManyRedirects):
         return "too_many_redirects", text
-    if isinstance(e, (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError)):
-        return "connect", f"invalid URL: {text}"
-    return "connect", text
+    if isinstance(e, (httpx.InvalidURL, httpx.UnsupportedProtocol, idna.IDNAError)):
+        return "bad_url", text
+    if isinstance(e, (httpx.HTTPError, OSError)):
+        return "connect", text      # the server broke the exchange (reset, garbage, protocol error)
+    # anything else (UnicodeEncodeError of a header, a library bug) is the auditor's own trouble
+    return "internal", text

@@ -32,11 +32,11 @@ def json_urls(text: str, base: str, cap: int = 500) -> list[Link]:
     """Article URLs inside a JSON (or JSONP) list answer, e.g. a gkmlpt 信息公开目录 API."""
     try:
         data: Any = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):   # RecursionError: hostile nesting ([[[[…]]]] 100k deep)
         m = _JSONP.match(text)
         try:
             data = json.loads(m.group(1)) if m else None
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
     out: dict[str, Link] = {}
     stack = [data]

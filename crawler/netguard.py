@@ -40,19 +40,51 @@ class RefusedAddress(Exception):
         self.host, self.address, self.reason = host, address, reason
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")   # RFC 8215 local-use translation: never public
+_V4_COMPAT = ipaddress.ip_network("::/96")              # deprecated IPv4-compatible ::a.b.c.d
+
+
+def embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::/96),
+    6to4 (2002:AABB:CCDD::/48), Teredo (2001::/32: server and obfuscated client) and the old
+    IPv4-compatible form. Traffic to such an address reaches that IPv4 host, so it is judged by it."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return []
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if ip in _NAT64:
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip.teredo is not None:
+        server, client = ip.teredo
+        return [client, server]
+    if ip in _V4_COMPAT and int(ip) > 1:
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    return []
+
+
 def _unmap(ip: IPAddress) -> IPAddress:
-    # ::ffff:10.0.0.1 and 64:ff9b::a00:1 reach IPv4 hosts: judge the embedded address.
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return ip.ipv4_mapped
-        if ip in ipaddress.ip_network("64:ff9b::/96"):
-            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return ip
+    # judge the embedded IPv4 host; of several (Teredo), the least public one
+    emb = embedded_ipv4(ip)
+    if not emb:
+        return ip
+    for e in emb:
+        if _classify_ip(e) is not None:
+            return e
+    return emb[0]
 
 
 def classify(address: str) -> str | None:
     """Why an address is not public ("loopback", "private", ...), or None when it is."""
-    ip = _unmap(ipaddress.ip_address(address.split("%")[0]))
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip in _NAT64_LOCAL:
+        return "private"
+    return _classify_ip(_unmap(ip))
+
+
+def _classify_ip(ip: IPAddress) -> str | None:
     for net in _ALWAYS_REFUSED:
         if ip.version == net.version and ip in net:
             return "metadata/link-local" if ip.is_link_local or net.prefixlen >= 32 else "special"

@@ -7,6 +7,7 @@ without fetching again what is stored. Sites whose state is ``done`` are skipped
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sqlite3
 import threading
@@ -23,13 +24,17 @@ from crawler.fetcher import Fetcher
 from crawler.netguard import AddressPolicy
 from crawler.parse import parse_html
 from crawler.progress import Progress
+from crawler.recheck import recheck_step
 from crawler.robots import RobotsCache
 from crawler.selfcheck import run_selfcheck
 from crawler.site import RunCtx, SiteCrawl
+from crawler.urls import Scope
 from crawler.writer import Writer
-from zwgk.store import Store
+from zwgk.store import Store, StoreError
 
 log = logging.getLogger("zwgk.crawler")
+# A full disk or a read-only database is not one site's trouble: it ends the run (exit 4, resumable).
+_STORE_ERRORS = (sqlite3.Error, StoreError)
 
 
 async def _policy(settings: CrawlSettings, specs: list[SiteSpec], resolver: Resolver) -> AddressPolicy:
@@ -62,7 +67,7 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
     ``resume`` is accepted for clarity; the stored frontier is always honoured.
     """
     settings = CrawlSettings.from_mapping(network, crawl)
-    specs = [SiteSpec.from_config(s, settings.crawl) for s in sites]
+    specs = with_exclusions([SiteSpec.from_config(s, settings.crawl) for s in sites])
     # httpx logs every request at INFO: 20,000 lines a night drown the progress lines
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
     by_id = {str(s["id"]): s for s in sites}
@@ -70,6 +75,9 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
     resolver = Resolver(settings.network)
     policy = await _policy(settings, specs, resolver)
     fetcher = Fetcher(settings.network, settings.crawl, policy, resolver)
+    for spec in specs:
+        if spec.delay is not None:
+            fetcher.set_site_delay(urlsplit(spec.url).netloc, spec.delay)
     ctx = RunCtx(store, run_id, settings.network, settings.crawl, fetcher, policy,
                  RobotsCache(fetcher, settings.crawl.robots_token), Writer(store, run_id), stop)
     states = store.site_states(run_id)
@@ -89,7 +97,7 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
                             error_detail=r.error_detail)
             ctx.stats["probe.ok" if r.ok else "probe.fail"] += 1
         async with Progress(crawls, progress):  # type: ignore[arg-type]
-            await asyncio.gather(*(crawl_site(sc) for sc in crawls.values()))
+            await asyncio.gather(*(_site_guarded(sc) for sc in crawls.values()))
     finally:
         # every DNS answer of the run with its rcode: link targets' too (DNS evidence, issue 12)
         for (host, rtype), ans in resolver.done.items():
@@ -102,6 +110,31 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
     if stop.is_set():
         ctx.stats["interrupted"] = 1
     return dict(ctx.stats)
+
+
+def with_exclusions(specs: list[SiteSpec]) -> list[SiteSpec]:
+    """Give each site the start URLs of the other configured sites living under its path on its
+    host (集约化: the portal at ``/``, units' channels under ``/dzjd/``): those pages are that
+    channel's, crawled and judged there, never also as the host site's."""
+    out = []
+    for s in specs:
+        mine = Scope(s.url, s.hosts, column=s.is_column)
+        inner = tuple(o.url for o in specs if o.id != s.id and o.host == s.host
+                      and len(Scope(o.url, column=True).prefix) > len(mine.prefix) and mine.contains(o.url))
+        out.append(dataclasses.replace(s, exclude=inner) if inner else s)
+    return out
+
+
+async def _site_guarded(sc: SiteCrawl) -> None:
+    """One site's trouble never touches the other sites: a bug is logged and counted, the others go on."""
+    try:
+        await crawl_site(sc)
+    except _STORE_ERRORS:
+        raise            # the store's trouble is the whole run's (exit 4, resumable), not this site's
+    except Exception:
+        log.exception("site %s: crawl failed", sc.spec.id)
+        sc.ctx.stats["crawler.error.site"] += 1
+        sc.ctx.writer.flush()
 
 
 async def crawl_site(sc: SiteCrawl) -> None:
@@ -121,7 +154,9 @@ async def crawl_site(sc: SiteCrawl) -> None:
         row, home = await gather.home_step(sc)
         ctx.writer.add(spec.id, (sc.start, 0, None, "done", "home", None, "{}", 0))
         if home is not None:
-            sc.enqueue_links(home, row.final_url or sc.start, 0)
+            dropped = sc.enqueue_links(home, row.final_url or sc.start, 0)
+            if dropped:   # the row is still in the writer's batch
+                row.extra["frontier_dropped"] = dropped
         sc.home_result = row
     else:
         home = _stored_home(sc)
@@ -139,6 +174,9 @@ async def crawl_site(sc: SiteCrawl) -> None:
     await _guarded(sc, "render", sc.discovery.render_pending())
     await sc.work(workers)          # the links of rendered lists (returns at once when nothing is queued)
     ctx.writer.flush()
+    if ctx.cfg.recheck and not ctx.stop.is_set():
+        await _guarded(sc, "recheck", recheck_step(sc))
+        ctx.writer.flush()
     if not ctx.stop.is_set():
         st.set_site_state(ctx.run_id, spec.id, "done")
 

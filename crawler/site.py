@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from crawler.config import CrawlConfig, NetworkConfig, SiteSpec
 from crawler.decoding import decode
 from crawler.discovery import Discovery
-from crawler.fetcher import Fetcher, Result
+from crawler.fetcher import Fetcher, Result, _header_safe
 from crawler.netguard import AddressPolicy, ip_literal
 from crawler.parse import PageInfo, parse_html
 from crawler.robots import RobotsCache
@@ -56,7 +56,7 @@ class SiteCrawl:
         self.ctx, self.spec = ctx, spec
         self.cfg = ctx.cfg
         self.encoding_override: str | None = overrides.get("encoding")
-        self.scope = Scope(spec.url, spec.hosts, column=spec.is_column)
+        self.scope = Scope(spec.url, spec.hosts, column=spec.is_column, exclude=spec.exclude)
         self.traps = TrapGuard(self.cfg.max_query_variants)
         self.start = normalize(spec.url) or spec.url
         self._heap: list[tuple[int, int, int, str, str, str | None, str]] = []
@@ -64,6 +64,8 @@ class SiteCrawl:
         self._seq = 0
         self.pages_taken = 0
         self.links_taken = 0
+        self.capped_taken = 0
+        self.queued_n = 0          # frontier entries queued this crawl (bounded by max_frontier)
         self.ext_total = 0
         self.ext_hosts: Counter[str] = Counter()
         self.inflight = 0
@@ -82,6 +84,7 @@ class SiteCrawl:
         st, run = self.ctx.store, self.ctx.run_id
         for r in st.frontier(run, self.spec.id):
             self.seen.add(r["url"])
+            self.queued_n += 1
             self._seq = max(self._seq, (r["seq"] or 0) + 1)
             if r["url"].count("?"):
                 self.traps.reason(r["url"])  # re-count query variants
@@ -102,9 +105,14 @@ class SiteCrawl:
         self.counts["pages"] = self.pages_taken
 
     def enqueue(self, url: str, depth: int, parent: str | None, kind: str,
-                extra: dict[str, Any] | None = None) -> None:
+                extra: dict[str, Any] | None = None) -> bool:
+        """Queue ``url`` (or store why not); False when the frontier is full and nothing was stored."""
         if url in self.seen:
-            return
+            return True
+        if self.queued_n >= self.cfg.max_frontier:
+            self.ctx.stats["skipped.frontier_full"] += 1
+            return False      # counted on the page that linked it (extra.frontier_dropped), not stored
+        self.queued_n += 1
         self.seen.add(url)
         seq = self._seq
         self._seq += 1
@@ -140,12 +148,15 @@ class SiteCrawl:
         self.ctx.writer.add(self.spec.id, (url, depth, parent, state, kind, reason, ex, seq))
         if reason:
             self.ctx.stats["skipped." + reason.split(":")[0].replace(" ", "_")] += 1
-            return
+            return True   # stored as skipped, with its reason
         heapq.heappush(self._heap, (0 if kind == "page" else 1, depth, seq, url, kind, parent, ex))
         self.counts["queued"] += 1
         self._wake.set()
+        return True
 
-    def enqueue_links(self, info: PageInfo, page_url: str, depth: int) -> None:
+    def enqueue_links(self, info: PageInfo, page_url: str, depth: int) -> int:
+        """Queue what a page links to; returns how many links found no room in the frontier."""
+        dropped = 0
         for ln in info.links:
             if ln.tag not in ("a", "iframe"):
                 continue
@@ -156,23 +167,29 @@ class SiteCrawl:
                 if is_skipped_resource(url):
                     continue
                 if is_attachment(url):
-                    self.enqueue(url, depth + 1, page_url, "attachment")
+                    ok = self.enqueue(url, depth + 1, page_url, "attachment")
                 elif depth + 1 > self.spec.max_depth:
                     # "why" tells checks a page exists that was not read (absence proves nothing)
-                    self.enqueue(url, depth + 1, page_url, "link", {"why": "depth_cap"})
+                    ok = self.enqueue(url, depth + 1, page_url, "link", {"why": "depth_cap"})
                 else:
-                    self.enqueue(url, depth + 1, page_url, "page")
+                    ok = self.enqueue(url, depth + 1, page_url, "page")
             elif self.scope.same_host(url):
-                # a column's link elsewhere on its host
-                self.enqueue(url, depth + 1, page_url, "link", {"why": "out_of_column"})
+                # a column's link elsewhere on its host, or a host site's link into a column site
+                # configured on its own (that channel's pages are judged there, not here)
+                why = "other_site" if self.scope.owned_by_other(url) else "out_of_column"
+                ok = self.enqueue(url, depth + 1, page_url, "link", {"why": why})
             elif self.cfg.check_external:
-                self.enqueue(url, depth + 1, page_url, "external")
+                ok = self.enqueue(url, depth + 1, page_url, "external")
+            else:
+                continue
+            dropped += not ok
         for url in info.pagination:
             if self.scope.contains(url):
-                self.enqueue(url, depth, page_url, "page", {"discovered": "pagination"})
+                dropped += not self.enqueue(url, depth, page_url, "page", {"discovered": "pagination"})
         for url in info.json_api:
             if self.scope.same_host(url) or not self.spec.is_column:
-                self.enqueue(url, depth, page_url, "page", {"discovered": "json_api"})
+                dropped += not self.enqueue(url, depth, page_url, "page", {"discovered": "json_api"})
+        return dropped
 
     def _pop(self) -> tuple[int, int, int, str, str, str | None, str] | None:
         return heapq.heappop(self._heap) if self._heap else None
@@ -213,20 +230,38 @@ class SiteCrawl:
             else:
                 purpose = "link"  # over the page cap: still checked, not crawled
                 extra = {**extra, "why": "page_cap"}
-        if purpose in ("link", "attachment"):
+        if extra.get("why") in ("page_cap", "depth_cap"):
+            # pages beyond the caps have their own budget: they never spend the link/attachment checks
+            if self.capped_taken >= self.cfg.max_capped_checks:
+                self.ctx.writer.mark(self.spec.id, url, "skipped", "capped page check cap")
+                self.ctx.stats["skipped.capped_check_cap"] += 1
+                return
+            self.capped_taken += 1
+        elif purpose in ("link", "attachment"):
             if self.links_taken >= self.cfg.max_link_checks:
                 self.ctx.writer.mark(self.spec.id, url, "skipped", "link cap")
                 self.ctx.stats["skipped.link_cap"] += 1
                 return
             self.links_taken += 1
-        row, _body, info = await self.fetch_one(url, purpose, depth=depth, parent=parent, extra=extra)
+        try:
+            row, _body, info = await self.fetch_one(url, purpose, depth=depth, parent=parent, extra=extra)
+        except Exception as e:  # noqa: BLE001 - a bug reading one answer must still leave its row
+            log.exception("site %s: %s failed", self.spec.id, url[:200])
+            self.ctx.writer.fetch(FetchRow(self.ctx.run_id, self.spec.id, purpose, url, depth=depth, parent_url=parent,
+                                           error_kind="internal", error_detail=f"{type(e).__name__}: {e}"[:300],
+                                           extra=extra))
+            self.ctx.writer.mark(self.spec.id, url, "done")
+            self.ctx.stats["crawler.error"] += 1
+            return
         self.ctx.writer.mark(self.spec.id, url, "done")
         if info is not None and row.final_url and row.final_url != url and row.final_url not in self.seen:
             self.seen.add(row.final_url)  # the redirect target is this page: do not fetch it twice
             self.ctx.writer.add(self.spec.id, (row.final_url, depth, url, "done", "page", "redirect target",
                                                "{}", self._next_seq()))
         if info is not None:
-            self.enqueue_links(info, row.final_url or url, depth)
+            dropped = self.enqueue_links(info, row.final_url or url, depth)
+            if dropped:   # the row is still in the writer's batch: coverage reads this count
+                row.extra["frontier_dropped"] = dropped
             if purpose == "page" and extra.get("discovered") not in _API_FOUND:
                 await self.discovery.page(row.final_url or url, _body, row, info)   # a script-filled list?
 
@@ -273,9 +308,11 @@ class SiteCrawl:
         prev = self.prev.get(url) if purpose in ("home", "page") and family is None and method == "GET" else None
         if prev is not None:
             h = json.loads(prev["headers"] or "{}")
-            if h.get("etag"):
+            # validators go back only when they are plain ASCII: a non-ASCII ETag cannot be
+            # encoded in a request header (it made every second audit see the home page as down)
+            if h.get("etag") and _header_safe(h["etag"]):
                 headers["If-None-Match"] = h["etag"]
-            if h.get("last-modified"):
+            if h.get("last-modified") and _header_safe(h["last-modified"]):
                 headers["If-Modified-Since"] = h["last-modified"]
         max_bytes, oversize_ok = cfg.max_bytes, False
         if purpose == "attachment":
@@ -285,7 +322,7 @@ class SiteCrawl:
         elif purpose == "link":
             oversize_ok = True
         res = await ctx.fetcher.fetch(url, family=family, max_bytes=max_bytes, oversize_ok=oversize_ok,
-                                      headers=headers, method=method, content=content)
+                                      headers=headers, method=method, content=content, owner=self.spec.id)
         body = res.body
         if res.status == 304 and prev is not None and not res.error_kind:
             # Unchanged since the previous run: reuse its stored body (conditional request).
@@ -328,6 +365,11 @@ class SiteCrawl:
                 info = PageInfo(links=[], pagination=[], json_api=[])
                 from crawler.gather import json_urls  # small helper shared with gathering
                 info.links = json_urls(text, res.final_url or url)
+        if info is not None and len(info.links) > cfg.max_links_per_page:
+            # bounded work: the first links in document order are kept (nav and body come first)
+            extra["links_dropped"] = len(info.links) - cfg.max_links_per_page
+            info.links = info.links[:cfg.max_links_per_page]
+            ctx.stats["links.dropped"] += extra["links_dropped"]
         keep = store_body if store_body is not None else purpose in (
             "home", "page", "attachment", "external", "soft404", "robots", "sitemap", "link")
         stored = body if keep and body is not None and not (purpose == "link" and not is_html) else None

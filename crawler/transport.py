@@ -69,6 +69,19 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+class _OwnRedirectsClient(httpx.AsyncClient):
+    """httpx builds the next request of a redirect even when not following it, and raises
+    (``InvalidURL`` for ``Location: javascript:void(0)`` or ``http://999.1.1.1/``) *after* the
+    response arrived. The fetcher follows redirects itself and judges the Location; here the
+    response must simply come back."""
+
+    def _build_redirect_request(self, request: httpx.Request, response: httpx.Response) -> httpx.Request:
+        try:
+            return super()._build_redirect_request(request, response)
+        except Exception:  # noqa: BLE001 - judged by the fetcher from the Location header
+            return request
+
+
 def make_client(backend: GuardedBackend, ssl_context: ssl.SSLContext, *, max_connections: int,
                 timeout: httpx.Timeout, user_agent: str) -> httpx.AsyncClient:
     """One keep-alive client over our backend; redirects are followed by the fetcher."""
@@ -79,7 +92,7 @@ def make_client(backend: GuardedBackend, ssl_context: ssl.SSLContext, *, max_con
         ssl_context=ssl_context, max_connections=max_connections,
         max_keepalive_connections=max_connections, keepalive_expiry=15.0,
         http1=True, http2=False, network_backend=backend)
-    return httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False,
+    return _OwnRedirectsClient(transport=transport, timeout=timeout, follow_redirects=False,
                              trust_env=False,
                              headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate",
                                       "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",

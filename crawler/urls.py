@@ -130,6 +130,7 @@ class Scope:
     start_url: str
     hosts: tuple[str, ...] = ()
     column: bool = False
+    exclude: tuple[str, ...] = ()      # start URLs of other sites (columns) living under this one
     host: str = field(init=False)
     port: int = field(init=False)
     prefix: str = field(init=False)
@@ -140,6 +141,12 @@ class Scope:
         path = p.path or "/"
         self.prefix = path if path.endswith("/") else path.rsplit("/", 1)[0] + "/"
         self._extra = {h.split(":")[0].lower() for h in self.hosts}
+        self._excluded = [Scope(u, column=True) for u in self.exclude]
+
+    def owned_by_other(self, url: str) -> bool:
+        """Under the path prefix of another configured site (a ``column_of`` channel on this host):
+        that site's pages and findings, not this one's."""
+        return any(x.contains(url) for x in self._excluded)
 
     def contains(self, url: str) -> bool:
         p = urlsplit(url)
@@ -151,7 +158,7 @@ class Scope:
             return False
         if self.column and host == self.host:
             return (p.path or "/").startswith(self.prefix)
-        return True
+        return not (self._excluded and self.owned_by_other(url))
 
     def same_host(self, url: str) -> bool:
         """On one of the site's hosts, ignoring a column's path prefix."""

@@ -43,3 +43,23 @@ def test_runs_even_when_the_home_page_failed() -> None:
     snap = make_snapshot({HOME: Page(CHALLENGE, status=412, error_kind="blocked")})
     res = judge_one(CHECK, snap, load_rules())
     assert res.message_id == "crawl-coverage.home_blocked"
+
+
+def test_bounded_work_is_reported() -> None:
+    res = _judge({HOME: Page("<p>首页</p>", extra={"links_dropped": 95_000, "frontier_dropped": 12}),
+                  HOME + "a.html": Page("<p>x</p>", extra={"frontier_dropped": 3})})
+    assert res.outcome is Outcome.PASS
+    (f,) = [f for f in res.findings if f.message_id == "crawl-coverage.bounded"]
+    assert f.params == {"links": 95_000, "frontier": 15}
+    assert (res.metrics["links_dropped"], res.metrics["frontier_dropped"]) == (95_000, 15)
+
+
+def test_recovered_page_is_judged_by_its_second_attempt() -> None:
+    from zwgk.store import FetchRow
+
+    snap = make_snapshot({HOME: "<p>首页</p>", HOME + "a.html": Page("", status=None, error_kind="timeout")})
+    snap.run.store.add_fetch(FetchRow(snap.run.run_id, snap.site.id, "page", HOME + "a.html", status=200,
+                                      extra={"attempt": 2}))
+    res = CHECK.judge(snap, params_for(CHECK, None))
+    assert res.metrics["errors"] == {} and res.metrics["recovered"] == 1, res.metrics
+    assert "crawl-coverage.recovered" in [f.message_id for f in res.findings]

@@ -8,7 +8,7 @@ import pytest
 from checks.base import params_for
 from checks.links import CHECKS, similarity
 from zwgk.model import Outcome, Severity
-from zwgk.store import LinkRow
+from zwgk.store import FetchRow, LinkRow
 from zwgk.testing import Page, make_snapshot, repo_rules
 
 LINKS, EXTERNAL = CHECKS
@@ -27,7 +27,10 @@ def params(check, **overrides: Any) -> dict[str, Any]:
 
 
 def links_site(target: str, page: Page | None, *, source: str = HOME, soft404: Page | None = None,
-               extra_pages: dict[str, Page | str] | None = None, extra_links: list[LinkRow] | None = None):
+               extra_pages: dict[str, Page | str] | None = None, extra_links: list[LinkRow] | None = None,
+               recheck: Page | None | str = "same"):
+    """``recheck``: the second attempt the crawler makes of a transient failure ("same": the first
+    failure reproduces; None: no second attempt was stored)."""
     pages: dict[str, Page | str] = {HOME: TEMPLATE.format(title="首页", main="要闻"), INNER: ARTICLE,
                                     HOME + "ok.html": ARTICLE}
     if page is not None:
@@ -38,7 +41,23 @@ def links_site(target: str, page: Page | None, *, source: str = HOME, soft404: P
     links = [LinkRow(HOME, INNER, "政务公开", "nav", "a"), LinkRow(HOME, HOME + "ok.html", "通知", "body", "a"),
              LinkRow(source, target, "目标链接", "body", "a"), *(extra_links or [])]
     snap = make_snapshot(pages, links=links)
+    second = page if recheck == "same" else recheck
+    if page is not None and isinstance(second, Page) and _transient(page):
+        add_attempt(snap, target, second)
     return LINKS.judge(snap, params(LINKS))
+
+
+def _transient(p: Page) -> bool:
+    return p.error_kind in ("timeout", "connect") or (p.error_kind == "http_status" and p.status >= 500)
+
+
+def add_attempt(snap: Any, url: str, p: Page) -> None:
+    """Store the crawler's second attempt of ``url`` (crawler/recheck.py), before the snapshot reads rows."""
+    raw = p.body.encode() if isinstance(p.body, str) else p.body
+    store = snap.run.store
+    store.add_fetch(FetchRow(snap.run.run_id, snap.site.id, p.purpose, url, final_url=url, status=p.status,
+                             error_kind=p.error_kind, content_type=p.content_type, encoding="utf-8",
+                             body_hash=store.save_body(raw) if raw else None, extra={**p.extra, "attempt": 2}))
 
 
 T = HOME + "zwgk/target.html"
@@ -96,6 +115,46 @@ def test_link_states(target, page, source, soft404, outcome, message) -> None:
         assert (f.url, f.source_url, f.anchor, f.severity) == (target, source, "目标链接", Severity.FAIL)
     if message == "links.blocked":
         assert res.findings[0].severity is Severity.WARN and res.metrics["blocked"] == 1
+
+
+@pytest.mark.parametrize("first", [Page("", status=None, error_kind="timeout", purpose="link"),
+                                   Page("", status=None, error_kind="connect", purpose="link"),
+                                   Page("err", status=503, error_kind="http_status", purpose="link")],
+                         ids=["timeout", "connect", "503"])
+def test_one_off_failure_is_information_not_a_finding(first: Page) -> None:
+    res = links_site(T, first, source=HOME, recheck=Page(ARTICLE, purpose="link"))
+    assert res.outcome is Outcome.PASS, (res.message_id, res.params)
+    (f,) = res.findings
+    assert f.message_id == "links.transient" and f.severity is Severity.INFO and f.url == T
+    assert "复核：正常" in f.observed and res.metrics["not_reproduced"] == 1 and res.metrics["broken"] == 0
+
+
+def test_reproduced_failure_is_a_finding_showing_both_attempts() -> None:
+    res = links_site(T, Page("", status=None, error_kind="timeout", purpose="link"), source=HOME,
+                     recheck=Page("", status=None, error_kind="connect", purpose="link"))
+    assert res.outcome is Outcome.FAIL
+    (f,) = res.findings
+    assert f.message_id == "links.broken_home" and f.params["reason"] == "超时；复核仍无法连接"
+
+
+def test_failure_never_rechecked_is_not_blamed() -> None:
+    res = links_site(T, Page("", status=None, error_kind="timeout", purpose="link"), source=HOME, recheck=None)
+    assert res.outcome is Outcome.PASS and res.metrics["broken"] == 0
+    assert "未复核" in res.metrics["unchecked_hosts"]["www.example.gov.cn"]
+
+
+@pytest.mark.parametrize("kind", ["bad_url", "bad_redirect", "internal"])
+def test_unrequestable_targets_are_unchecked_not_broken(kind: str) -> None:
+    res = links_site(T, Page("", status=None, error_kind=kind, purpose="link"), source=HOME)
+    assert res.outcome is Outcome.PASS and res.metrics["broken"] == 0 and res.metrics["unchecked"] == 1
+
+
+def test_redirect_loop_is_named_a_loop() -> None:
+    from checks.links import classify
+    from zwgk.store import FetchRow as Row
+
+    row = Row(1, "s1", "link", T, error_kind="too_many_redirects", error_detail=f"redirect loop back to {T}")
+    assert classify(row) == ("broken", "重定向循环")
 
 
 def test_counts_home_and_other_pages_separately_and_dedups_targets() -> None:

@@ -348,7 +348,9 @@ def url_problem(url: str) -> str | None:
         return f"{url!r} has no host"
     if port == 0:
         return f"{url!r}: port 0"
-    return None
+    from crawler.fetcher import url_problem as unrequestable  # httpx, IDNA and numeric-host rules
+    why = unrequestable(url)
+    return f"{url!r} cannot be requested: {why}" if why else None
 
 
 def _target_ok(spec: str, *, names_only: bool) -> bool:
