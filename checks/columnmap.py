@@ -207,10 +207,11 @@ class _Builder:
                 else:
                     col.aliases.append(cat)
             if r < old_r and cat:
-                col.evidence, col.name, col.source_url = evidence, name, source
+                col.evidence, col.name, col.source_url, col.found_by = evidence, name, source, rank
                 self.found[key] = (r, col)
             return
-        self.found[key] = (r, Column(category=cat, name=name, url=url, evidence=evidence, source_url=source))
+        self.found[key] = (r, Column(category=cat, name=name, url=url, evidence=evidence, source_url=source,
+                                     found_by=rank))
 
 
 def _build(snap: SiteSnapshot) -> ColumnMap:
