@@ -191,6 +191,12 @@ def build_parser() -> ZhParser:
     sc.add_argument("--log-file", help="日志文件")
     sc.add_argument("--once", action="store_true", help="只探测一轮后退出")
     sc.add_argument("--audit-now", action="store_true", help="启动时立即开始一次核查")
+    it = _sub(sub, "init", "生成起步配置：带注释的 sites.toml 和可修改的 rules.toml",
+              "在指定文件夹（默认当前文件夹）写入带中文注释的 sites.toml 示例和内置规则 rules.toml 的副本；"
+              "已有文件不会被覆盖。",
+              "  zwgk init\n  zwgk init 核查配置\n  zwgk audit --sites 核查配置/sites.toml --rules 核查配置/rules.toml")
+    it.add_argument("folder", nargs="?", default=".", help="写入的文件夹（默认当前文件夹）")
+    it.add_argument("--force", action="store_true", help="覆盖已存在的 sites.toml / rules.toml")
     _rectify_parsers(sub)
     return p
 
@@ -350,6 +356,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_demo(Path(args.out), today=date.fromisoformat(args.today) if args.today else None,
                         keep_serving=args.serve)
+    if args.command == "init":
+        from zwgk.starter import write_starter
+
+        for path in write_starter(Path(args.folder), force=args.force):
+            print(f"已写入：{path}")
+        print("下一步：修改 sites.toml 中的网站，然后运行 zwgk audit --sites sites.toml")
+        return EXIT_OK
     if args.command == "evidence":
         return _evidence(args)
     if args.command == "probe":
