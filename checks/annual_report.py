@@ -16,10 +16,11 @@ from typing import Any
 
 from checks.base import Check
 from checks.columnmap import places
-from checks.documents import Doc, crawl_incomplete, is_attachment, portals, unit_documents
+from checks.documents import Doc, coverage, crawl_incomplete, is_attachment, portals, unit_documents
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing import annual_report as ar
 from zwgk.parsing import office
+from zwgk.parsing.dockind import is_generic, is_kind
 from zwgk.snapshot import SiteSnapshot
 
 _KEYWORDS = ("年度报告", "年报", "信息公开工作报告")
@@ -29,7 +30,12 @@ def reports(snap: SiteSnapshot) -> dict[int, list[Doc]]:
     """This unit's 政府信息公开工作年度报告 by the year in their titles."""
     out: dict[int, list[Doc]] = {}
     for d in unit_documents(snap, _KEYWORDS):
-        title = d.title if ar.is_report_title(d.title) else d.label if ar.is_report_title(d.label) else ""
+        # the title must be the report's own (a 法治政府建设年度报告 listed in the 年报 column is not one);
+        # an attachment named "附件1.pdf" speaks through its page's title
+        title = d.title if ar.is_report_title(d.title) else \
+            d.context if is_generic(d.title) and ar.is_report_title(d.context) else ""
+        if title and not is_kind("annual-report", title, snap.rules, column=d.column, heading=d.heading):
+            continue
         year = ar.title_year(title) if title else None
         if year:
             out.setdefault(year, []).append(d)
@@ -80,12 +86,16 @@ def _read_file(snap: SiteSnapshot, url: str, title: str,
             if ar.is_scanned(rep.text, min_cjk):
                 return None, "DOCX无文字内容（图片）"
             return rep, None
-        text = ar.pdf_text(body) if kind == "pdf" else ar.ofd_text(body)
+        if kind == "pdf":
+            rep = ar.parse_pdf(body, title)       # plain text, then the layout-aware table reading
+            text = rep.text
+        else:
+            text = ar.ofd_text(body)
     except (ar.PdfUnreadable, office.OfficeUnreadable) as e:
         return None, f"{label}无法读取（{e}）"
     if ar.is_scanned(text, min_cjk):
         return None, f"{label}为扫描件（无文字层）"
-    return ar.parse_text(text, title, kind), None
+    return (rep if kind == "pdf" else ar.parse_text(text, title, kind)), None
 
 
 def _due(snap: SiteSnapshot, params: Mapping[str, Any], report_year: int) -> date:
@@ -105,6 +115,11 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     if year not in found:
         if not found and (why := crawl_incomplete(snap)):
             return CheckResult(Outcome.ERROR, "annual-report.unverified", {"year": year, "reason": why},
+                               metrics=metrics)
+        cov = coverage(snap, params["where"], portals(snap))
+        if not cov.complete:       # absence is judged only against lists that were read
+            metrics["unread"] = cov.evidence()
+            return CheckResult(Outcome.ERROR, "annual-report.unverified", {"year": year, "reason": cov.reason()},
                                metrics=metrics)
         seen = "、".join(map(str, sorted(found))) or "无"
         where = places(snap, ("annual-report",), portals(snap))
@@ -167,6 +182,9 @@ def _content(rep: ar.AnnualReport, year: int, params: Mapping[str, Any], ev: dic
                                expected="国办公开办函〔2021〕30号格式（本年制发件数…）"))
         elif rep.format == "mixed":
             out.append(Finding("annual-report.mixed_format", {"key": "format"}, Severity.WARN, **ev))
+    if rep.table4_unread:
+        out.append(Finding("annual-report.table4_unread", {"key": "table4"}, Severity.WARN, **ev,
+                           observed="第四部分之后未读到表四的15个数字"))
     if not rep.table3_complete:
         rows = [*rep.table3_missing, *rep.table3_unparsed]
         out.append(Finding("annual-report.table_unread", {"rows": len(rows), "key": "table3"}, Severity.WARN,
@@ -197,10 +215,12 @@ MESSAGES = {
     "annual-report.old_format": "{year}年度报告仍使用2019年试行格式，应使用国办公开办函〔2021〕30号格式",
     "annual-report.mixed_format": "年度报告表格混用2019年与2021年格式的栏目",
     "annual-report.table_unread": "表三有 {rows} 行未能读取，相关勾稽关系无法核验",
-    "annual-report.a1": "勾稽关系A1不成立（一+二 = 三（七）+四）：{where}",
-    "annual-report.a2": "勾稽关系A2不成立（总计 = 各类申请人之和）：{where}",
-    "annual-report.a3": "勾稽关系A3不成立（（七）总计 = （一）至（六）之和）：{where}",
-    "annual-report.a4": "勾稽关系A4不成立（表四总计 = 各结果之和）：{where}",
+    "annual-report.table4_unread": "表四（行政复议、行政诉讼）未能读取，相关勾稽关系无法核验",
+    "annual-report.blank": "表格总计未填写：{where}（按各栏之和核算）",
+    "annual-report.a1": "表三数字不平衡：本年新收申请数与上年结转数之和，应等于办理结果总计与结转下年度继续办理数之和（{where}）",
+    "annual-report.a2": "表三数字不平衡：总计应等于各类申请人数量之和（{where}）",
+    "annual-report.a3": "表三数字不平衡：办理结果总计应等于第（一）至（六）项之和（{where}）",
+    "annual-report.a4": "表四数字不平衡：行政复议、行政诉讼的总计应等于各结果之和（{where}）",
     "annual-report.a5": "正文数字与表格不一致：{where}",
     "annual-report.a6": "统计年度与标题年度不一致：{where}",
     "annual-report.a7": "与上年报告不衔接：{where}",
@@ -214,6 +234,7 @@ def _messages(prefix: str) -> dict[str, str]:
 
 CHECKS: list[Check] = [
     Check("annual-report", "政府信息公开工作年度报告（任务42）", judge, _messages("annual-report"),
-          {"due_department": "01-31", "due_government": "03-31", "format_2021_from": 2021, "min_cjk_chars": 50},
+          {"due_department": "01-31", "due_government": "03-31", "format_2021_from": 2021, "min_cjk_chars": 50,
+           "where": ["annual-report"]},
           doc="上年度年报按时公开（部门1月31日、政府3月31日），六个部分、2021格式、表三表四勾稽关系（PDF/DOCX/OFD可读）"),
 ]

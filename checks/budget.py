@@ -20,9 +20,10 @@ from typing import Any
 
 from checks.base import Check
 from checks.columnmap import places
-from checks.documents import Doc, crawl_incomplete, documents, page_text, portals, unit_documents
+from checks.documents import Doc, coverage, crawl_incomplete, documents, page_text, portals, unit_documents
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing.dates import ascii_digits, find_dates
+from zwgk.parsing.dockind import is_kind
 from zwgk.snapshot import SiteSnapshot
 
 # -- 预决算 ---------------------------------------------------------------------
@@ -67,10 +68,16 @@ def _md(spec: str, year: int) -> date:
 
 
 def _found(snap: SiteSnapshot, kind: str) -> dict[int, list[Doc]]:
+    """This unit's 部门预算/决算 by year. The year and kind come from the title (an attachment named
+    "附件1.xls" from its page's title); whether the document IS one (not an 编制通知, a 绩效自评, a
+    三公 说明 alone, a 转发) is rules.toml's ``[disclosure.kinds]`` (zwgk/parsing/dockind.py)."""
     by_year: dict[int, list[Doc]] = {}
     for d in unit_documents(snap):
-        for y, k in budget_kinds(d.title) or budget_kinds(d.label):
-            if k == kind:
+        own = budget_kinds(d.title)
+        text = d.title if own else d.label
+        for y, k in own or budget_kinds(d.label):
+            if k == kind and is_kind(k, text if own else d.title, snap.rules, context=d.context, column=d.column,
+                                     heading=d.heading):
                 by_year.setdefault(y, []).append(d)
     return by_year
 
@@ -90,9 +97,15 @@ def _judge_one(snap: SiteSnapshot, params: Mapping[str, Any], kind: str) -> Chec
         seen = sorted(by_year)
         if not seen and (why := crawl_incomplete(snap)):
             return CheckResult(Outcome.ERROR, f"{p}.unverified", {"year": year, "reason": why}, metrics=metrics)
+        cov = coverage(snap, params["where"], portals(snap))
+        if not cov.complete:        # absence is judged only against lists that were read
+            metrics["unread"] = cov.evidence()
+            return CheckResult(Outcome.ERROR, f"{p}.unverified", {"year": year, "reason": cov.reason()},
+                               metrics=metrics)
         where = places(snap, ("budget",), portals(snap))
         return CheckResult(Outcome.FAIL, f"{p}.missing", {"year": year, "found": "、".join(map(str, seen)) or "无"},
-                           [Finding(f"{p}.missing", {"year": year, "key": f"{p}-{year}", "looked_at": where.looked_at},
+                           [Finding(f"{p}.missing", {"year": year, "key": f"{p}-{year}", "looked_at": where.looked_at,
+                                                      "found": "、".join(map(str, seen)) or "无"},
                                     url=where.url, source_url=where.source_url,
                                     observed="已找到年度：" + ("、".join(map(str, seen)) or "无") + "；" + where.observed(),
                                     expected=f"{year}年度{'部门预算' if kind == 'budget' else '部门决算'}")],
@@ -113,7 +126,8 @@ def _judge_one(snap: SiteSnapshot, params: Mapping[str, Any], kind: str) -> Chec
                                                  "due": eff_due.isoformat()},
                                    url=first.url, source_url=first.source_url, anchor=first.title,
                                    observed=first.date.isoformat(), expected=f"≤ {eff_due.isoformat()}"))
-        return CheckResult(Outcome.FAIL, f"{p}.late", {"year": year}, findings, metrics)
+        return CheckResult(Outcome.FAIL, f"{p}.late", {"year": year, "date": first.date.isoformat(),
+                                                       "due": eff_due.isoformat()}, findings, metrics)
     return CheckResult(Outcome.PASS, f"{p}.on_time", {"year": year, "date": first.date.isoformat()},
                        findings, metrics)
 
@@ -154,6 +168,12 @@ def judge_history(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         why = crawl_incomplete(snap) or "未找到任何年度的预决算公开"
         return CheckResult(Outcome.ERROR, "budget-history.unverified", {"reason": why})
     names = {"budget": "部门预算", "final": "部门决算"}
+    gaps = [(k, y) for k, y in want if y not in found[k]]
+    cov = coverage(snap, params["where"], portals(snap))
+    if gaps and not cov.complete:
+        return CheckResult(Outcome.ERROR, "budget-history.unverified", {"reason": cov.reason()},
+                           metrics={"budget_years": sorted(found["budget"]), "final_years": sorted(found["final"]),
+                                    "unread": cov.evidence()})
     where = places(snap, ("budget",), portals(snap))
     findings = [Finding("budget-history.missing", {"year": y, "kind": names[k], "key": f"{k}-{y}",
                                                    "looked_at": where.looked_at},
@@ -193,6 +213,10 @@ def judge_debt(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     metrics = {"year": year, "found": {k: d.url for k, d in hits.items()}}
     if missing and not hits and (why := crawl_incomplete(snap)):
         return CheckResult(Outcome.ERROR, "debt.unverified", {"year": year, "reason": why}, metrics=metrics)
+    cov = coverage(snap, params["where"], sources[1:]) if missing else None
+    if cov is not None and not cov.complete:
+        metrics["unread"] = cov.evidence()
+        return CheckResult(Outcome.ERROR, "debt.unverified", {"year": year, "reason": cov.reason()}, metrics=metrics)
     if missing:
         where = places(snap, ("debt", "budget"), sources[1:])
         return CheckResult(Outcome.FAIL, "debt.missing", {"year": year, "kinds": "、".join(missing)},
@@ -242,16 +266,16 @@ def _messages(prefix: str) -> dict[str, str]:
 
 CHECKS: list[Check] = [
     Check("budget-current-year", "部门预算按时公开（任务6）", judge_budget, _messages("budget"),
-          {"due": "04-30", "approval_days": 20, "tables": _BUDGET_TABLES},
+          {"due": "04-30", "approval_days": 20, "tables": _BUDGET_TABLES, "where": ["budget"]},
           doc="当年部门预算已公开且不晚于期限（默认4月30日；页面载明批复日期时为批复后20日）"),
     Check("final-accounts", "部门决算按时公开（任务6）", judge_final, _messages("final"),
-          {"due": "09-30", "approval_days": 20, "tables": _FINAL_TABLES},
+          {"due": "09-30", "approval_days": 20, "tables": _FINAL_TABLES, "where": ["budget"]},
           doc="上年度部门决算已公开且不晚于期限（默认9月30日；批复后20日）；HTML决算列出标准表格"),
     Check("budget-history", "往年预决算可查阅（任务6）", judge_history, _messages("budget-history"),
-          {"years": 3, "since": 2017, "budget_due": "04-30", "final_due": "09-30"},
+          {"years": 3, "since": 2017, "budget_due": "04-30", "final_due": "09-30", "where": ["budget"]},
           doc="往年部门预算、决算仍可查阅（年数可配置）"),
     Check("debt-disclosure", "地方政府债务信息公开（任务7）", judge_debt, _messages("debt"),
-          {"due": "04-30", "finance_units": ["财政"],
+          {"due": "04-30", "finance_units": ["财政"], "where": ["debt", "budget"],
            "kinds": {"债务限额及余额": ["限额", "余额"], "债券发行": ["发行"], "还本付息": ["还本", "付息", "偿还"]}},
           kinds=("portal",), doc="门户网站或财政部门网站公开当年债务限额余额、发行、还本付息信息"),
 ]

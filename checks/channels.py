@@ -14,7 +14,7 @@ from typing import Any
 
 from checks.base import Check
 from checks.columnmap import column_map, places
-from checks.documents import crawl_incomplete, is_attachment, page_text
+from checks.documents import coverage, crawl_incomplete, is_attachment, page_text
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.snapshot import SiteSnapshot
 
@@ -64,7 +64,8 @@ def judge_channels(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult
     if not missing:
         return CheckResult(Outcome.PASS, "application.ok", {"channels": "、".join(names[k] for k in wanted)},
                            metrics=metrics)
-    if why := crawl_incomplete(snap):
+    cov = coverage(snap, ("application",)) if "application" in missing else None
+    if why := crawl_incomplete(snap) or (cov.reason() if cov is not None and not cov.complete else None):
         return CheckResult(Outcome.ERROR, "application.unverified",
                            {"missing": "、".join(names[k] for k in missing), "reason": why}, metrics=metrics)
     return CheckResult(Outcome.FAIL, "application.missing", {"missing": "、".join(names[k] for k in missing)},
@@ -123,6 +124,10 @@ def judge_guide(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     if not urls:
         if why := crawl_incomplete(snap):
             return CheckResult(Outcome.ERROR, "disclosure-guide.unverified", {"reason": why})
+        cov = coverage(snap, ("guide",))
+        if not cov.complete:
+            return CheckResult(Outcome.ERROR, "disclosure-guide.unverified", {"reason": cov.reason()},
+                               metrics={"unread": cov.evidence()})
         where = places(snap, ())
         return CheckResult(Outcome.FAIL, "disclosure-guide.missing", {},
                            [Finding("disclosure-guide.missing", {"key": "guide", "looked_at": where.looked_at},

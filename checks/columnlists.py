@@ -22,9 +22,10 @@ from zwgk.parsing.lists import (
     extract_items,
     items_from_json,
     load_json,
-    looks_script_rendered,
     page_text_nodes,
     parse_html,
+    script_list_signal,
+    year_at_end,
 )
 from zwgk.parsing.pagination import (
     gkmlpt_api_category,
@@ -38,7 +39,6 @@ from zwgk.store import FetchRow
 _PUNCT = re.compile(r"[\s\u3000\xa0·•>»|｜/\\、:：\-—_()（）\[\]【】<>《》\"'“”]+")
 _INDEX = re.compile(r"/(?:index|default|list)(?:_\d+)?\.(?:s?html?|jsp|aspx?|php)$", re.IGNORECASE)
 _ROUTE_FRAGMENT = re.compile(r"^/?[\w/-]*\d+[\w/-]*$|^/")
-_TEMPLATED = re.compile(r"\{\{.*?\}\}|\bv-(?:for|if|show)=|\bng-repeat=|\bx-for=", re.DOTALL)
 _FILLER = re.compile(r"当前位置|您的位置|你的位置|所在位置|首页|上一页|下一页|尾页|末页|共\d*条|共\d*页|第\d*页|跳转|"
                      r"页|条|记录|\d+|[^\w\u4e00-\u9fff]")
 
@@ -67,6 +67,10 @@ class Column:
     source_url: str | None = None                         # page where the column was found
     pages_read: list[str] = field(default_factory=list)   # list/pagination/JSON pages read
     read_via: str = ""          # how the list was read: static | endpoint | rendered ("" = not read, see reason)
+    # why the list was not read (state unverifiable): script | blocked | cap | failed | scope | layout | dates;
+    # the disclosure checks' coverage rule (checks/documents.py ``coverage``) reads it
+    unread: str | None = None
+    found_by: str = ""          # nav | gk | link | crumb | meta | url (how the column map found it)
 
     def newest(self, not_after: date | None = None) -> ListItem | None:
         """The newest dated item (not after ``not_after``: a future date does not make a column fresh)."""
@@ -106,6 +110,20 @@ def breadcrumb(doc: Any) -> list[tuple[str, str | None]]:
 def _to_item(r: RawItem, page_url: str) -> ListItem:
     return ListItem(title=r.title, url=r.url, date=r.date, date_source=r.date_source, date_text=r.date_text,
                     page_url=page_url, date_hint=r.date_hint)
+
+
+def _failed_code(p: FetchRow) -> str:
+    """The ``Column.unread`` code of a fetch that :func:`_failed` refused."""
+    if p.error_kind in ("blocked", "disallowed", "refused"):
+        return "blocked"
+    if p.purpose == "link":     # checked, not read as a page: over a cap, or outside this site's scope
+        why = p.extra.get("why")
+        return "cap" if why in ("page_cap", "depth_cap") else "scope"
+    return "failed"
+
+
+def _unverifiable(col: Column, code: str, reason: str) -> None:
+    col.state, col.unread, col.reason = "unverifiable", code, reason
 
 
 def _failed(p: FetchRow) -> str | None:
@@ -168,11 +186,11 @@ class ListReader:
             return
         p = self._lookup(col.url)
         if p is None:
-            col.state, col.reason = "unverifiable", "栏目页未抓取（超出抓取范围或页数上限）"
+            _unverifiable(col, "cap", "栏目页未抓取（超出抓取范围或页数上限）")
             return
         why = _failed(p)
         if why:
-            col.state, col.reason = "unverifiable", why
+            _unverifiable(col, _failed_code(p), why)
             return
         page_url = p.final_url or p.url
         text = self.snap.html(p) or ""
@@ -184,10 +202,13 @@ class ListReader:
         doc = parse_html(text)
         items = [_to_item(r, page_url) for r in extract_items(doc, page_url, today=self.today)] if doc is not None \
             else []
+        # [MM-DD] lists under year-header rows: page 2 continues under page 1's last year header
+        carry = year_at_end(doc) if doc is not None else None
         # stored pagination pages: discovered by the crawler for this page, or predicted from its pager
         pager = [self.snap.page(u) for u in script_pagination_urls(text, page_url)]
         extra = [q for q in pager if q is not None] + self.children.get(url_key(page_url), []) + \
             (self.children.get(url_key(col.url), []) if url_key(col.url) != url_key(page_url) else [])
+        extra.sort(key=lambda q: _page_number(q.final_url or q.url))   # list order: year headers carry over
         endpoints = json_list_endpoints(text, page_url)
         json_pages: dict[str, FetchRow | None] = {url_key(u): self.snap.page(u) for u in endpoints}
         seen: set[int] = set()
@@ -204,11 +225,14 @@ class ListReader:
                 json_pages[_script_key(q) if found == "script_api" else url_key(qurl)] = q
                 continue
             col.pages_read.append(qurl)
-            got_items = [_to_item(r, qurl) for r in extract_items(self.snap.html(q) or "", qurl, today=self.today)]
-            if found == "script_api":
-                script_items += got_items      # a Hanweb dataproxy.jsp datastore or an HTML fragment
-            else:
-                items += got_items
+            qdoc = parse_html(self.snap.html(q) or "")
+            if qdoc is None:
+                continue
+            if found == "script_api":          # a Hanweb dataproxy.jsp datastore or an HTML fragment
+                script_items += [_to_item(r, qurl) for r in extract_items(qdoc, qurl, today=self.today)]
+            else:                              # a list page: [MM-DD] year headers carry over from the last one
+                items += [_to_item(r, qurl) for r in extract_items(qdoc, qurl, today=self.today, start_year=carry)]
+                carry = year_at_end(qdoc, carry)
         _catalog_whole(json_pages)
         json_items: list[ListItem] = []
         json_empty = False
@@ -228,7 +252,7 @@ class ListReader:
         if col.items and not any(it.date for it in col.items) and any(it.date_hint for it in col.items):
             # "no visible date" counts as not updated — but these items do show a date we could not read:
             # judging them undated would be a false 栏目不更新
-            col.state, col.reason = "unverifiable", "列表信息显示的日期格式未能识别，需人工核查"
+            _unverifiable(col, "dates", "列表信息显示的日期格式未能识别，需人工核查")
             return
         if col.items:
             col.state, col.reason = "ok", None
@@ -241,25 +265,29 @@ class ListReader:
         if rendered is not None:
             self._read_rendered(col, rendered)
             return
-        templated = bool(_TEMPLATED.search(text)) or bool(re.search(r"<iframe\b", text, re.IGNORECASE))
+        # the list container itself must show it is filled by a script (an empty container with template
+        # markers, data attributes or a list script naming it): a weather iframe or a share script in the
+        # site header says nothing about this column's list (a truly empty column would never be "blank")
+        signal = script_list_signal(text, page_url)
+        templated = signal is not None
         marker = blank_marker(doc, self.markers) if doc is not None else None
         if marker and not templated and not json_unread:
             col.state, col.reason, col.read_via = "blank", f"栏目页显示“{marker}”", "static"
             return
         if json_unread or templated:
-            col.state = "unverifiable"
-            col.reason = "列表由脚本从接口加载，接口数据未能读取" if json_unread else "列表由脚本或内嵌框架生成，未能读取"
+            _unverifiable(col, "script", "列表由脚本从接口加载，接口数据未能读取" if json_unread
+                          else f"列表由脚本或内嵌框架生成（{signal}），未能读取")
             return
         # A column is blank only when it says so (a marker above, or an API answering an empty list).
         # A page showing nothing but the site template is not proof: section landing pages whose links
         # repeat the navigation (互动交流, 政务公开) and lists filled by scripts look the same — a false
         # blank counts towards a veto, so it is "could not verify" with the reason spelled out.
-        if doc is not None and not looks_script_rendered(text) and self.chrome() and \
+        if doc is not None and not templated and self.chrome() and \
                 not self._own_links(doc, page_url) and len(self._own_text(doc, col)) <= self.max_own:
-            col.state, col.reason = "unverifiable", "栏目页除网站模板外无其他内容，且未显示“暂无信息”“共0条”等明确标识" \
-                                                    "（可能为栏目导航页或由脚本加载），需人工核查"
+            _unverifiable(col, "layout", "栏目页除网站模板外无其他内容，且未显示“暂无信息”“共0条”等明确标识"
+                                         "（可能为栏目导航页或由脚本加载），需人工核查")
             return
-        col.state, col.reason = "unverifiable", "未识别出信息列表"
+        _unverifiable(col, "layout", "未识别出信息列表")
 
     def _own_links(self, doc: Any, page_url: str) -> list[str]:
         """Links of the page that the home page does not have (besides itself and its breadcrumb ancestors):
@@ -301,8 +329,12 @@ class ListReader:
         if not stored:
             catalog = self._lookup(col.url.split("#")[0])
             why = "栏目页未抓取（超出抓取范围或页数上限）" if catalog is None else _failed(catalog)
-            col.state = "unverifiable"
-            col.reason = why or f"{label}的列表由脚本从接口加载，该分类的接口数据未抓取"
+            if catalog is None:
+                _unverifiable(col, "cap", why or "")
+            elif why:
+                _unverifiable(col, _failed_code(catalog), why)
+            else:
+                _unverifiable(col, "script", f"{label}的列表由脚本从接口加载，该分类的接口数据未抓取")
             return
         items: list[ListItem] = []
         read_any = False
@@ -315,7 +347,7 @@ class ListReader:
             col.pages_read.append(qurl)
             items += [_to_item(r, qurl) for r in got]
         if not read_any:
-            col.state, col.reason = "unverifiable", f"{label}的接口数据无法解析"
+            _unverifiable(col, "script", f"{label}的接口数据无法解析")
         elif not items:
             col.state, col.reason, col.read_via = "blank", "列表接口返回空列表", "endpoint"
         else:
@@ -323,7 +355,7 @@ class ListReader:
 
     def _json_state(self, col: Column, got: list[RawItem] | None, page_url: str) -> None:
         if got is None:
-            col.state, col.reason = "unverifiable", "列表接口数据无法解析"
+            _unverifiable(col, "script", "列表接口数据无法解析")
         elif not got:
             col.state, col.reason, col.read_via = "blank", "列表接口返回空列表", "endpoint"
         else:
@@ -338,7 +370,7 @@ class ListReader:
             why = {"timeout": "页面脚本在时限内未完成，浏览器已终止",
                    "unavailable": "本机未安装无头浏览器（chromium）",
                    "over_budget": "超出每个网站的渲染页面上限"}.get(status or "", r.error_detail or "浏览器渲染失败")
-            col.state, col.reason = "unverifiable", f"列表由脚本生成，需浏览器渲染：{why}，无法核验"
+            _unverifiable(col, "script", f"列表由脚本生成，需浏览器渲染：{why}，无法核验")
             return
         dom = self.snap.html(r) or ""
         url = r.final_url or r.url
@@ -347,19 +379,28 @@ class ListReader:
         if items:
             col.items, col.state, col.reason, col.read_via = _merge(items), "ok", None, "rendered"
             if not any(it.date for it in col.items) and any(it.date_hint for it in col.items):
-                col.state, col.reason, col.read_via = "unverifiable", "列表信息显示的日期格式未能识别，需人工核查", ""
+                _unverifiable(col, "dates", "列表信息显示的日期格式未能识别，需人工核查")
+                col.read_via = ""
             return
         marker = blank_marker(dom, self.markers)
         if marker:
             col.state, col.reason, col.read_via = "blank", f"浏览器渲染后栏目页显示“{marker}”", "rendered"
             return
-        col.state, col.reason = "unverifiable", "浏览器渲染后仍未识别出信息列表"
+        _unverifiable(col, "layout", "浏览器渲染后仍未识别出信息列表")
 
 
 def _script_key(q: FetchRow) -> str:
     """A script endpoint request's identity: the same dataproxy URL POSTed for another column is another list."""
     form = q.extra.get("form") or {}
     return url_key(q.final_url or q.url) + ("|" + "&".join(f"{k}={v}" for k, v in sorted(form.items())) if form else "")
+
+
+_PAGE_NO = re.compile(r"_(\d+)\.\w+$|[?&](?:page|pageno|pagenum|p|curpage|pn|pageindex)=(\d+)", re.IGNORECASE)
+
+
+def _page_number(url: str) -> int:
+    m = _PAGE_NO.search(url)
+    return int(m.group(1) or m.group(2)) if m else 10**6
 
 
 def _catalog_whole(json_pages: dict[str, FetchRow | None]) -> None:

@@ -202,10 +202,11 @@ class _Builder:
                 else:
                     col.aliases.append(cat)
             if r < old_r and cat:
-                col.evidence, col.name, col.source_url = evidence, name, source
+                col.evidence, col.name, col.source_url, col.found_by = evidence, name, source, rank
                 self.found[key] = (r, col)
             return
-        self.found[key] = (r, Column(category=cat, name=name, url=url, evidence=evidence, source_url=source))
+        self.found[key] = (r, Column(category=cat, name=name, url=url, evidence=evidence, source_url=source,
+                                     found_by=rank))
 
 
 def _build(snap: SiteSnapshot) -> ColumnMap:
@@ -247,7 +248,7 @@ def _build(snap: SiteSnapshot) -> ColumnMap:
             cname = next(v for k, v in p.meta.items() if k.lower() == "columnname")
             cat = cls(cname)
             if cat:
-                b.add(cat, cname, url, f"ColumnName meta: {cname}", "meta", url)
+                b.add(cat, cname, url, f"栏目名称元数据：{cname}", "meta", url)
         if p.extra.get("discovered") in ("pagination", "json_api", "script_api"):
             continue
         hint = _hint_category(url, b.cats)

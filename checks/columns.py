@@ -4,8 +4,10 @@ Rules (国办秘函〔2019〕19号《政府网站与政务新媒体检查指标�
 
 * ``column-<category>`` — the seed's tasks become visible as columns (规划计划 tasks 1-2, 市场准入负面清单 3,
   行政执法 5, 惠民惠农 8-9, 疫情防控 10, 领导信箱 23, 法定主动公开内容 30, 政府公报 33 — portals only, §8 —,
-  基层政务公开标准目录 35 — streets). Which site kinds must have which category is ``required_for`` in
-  ``[columns.<category>]``; a missing column is a finding with the places looked at as evidence.
+  基层政务公开标准目录 35 — streets, and 政府信息公开制度: DOMAIN.md §5 "the 专栏 has four required parts:
+  指南, 制度, 法定主动公开内容, 年报"). Which site kinds must have which category is ``required_for`` in
+  ``[columns.<category>]``; a missing column is a finding with the places looked at as evidence — and
+  only where the catalogue sections that could hold it were read (``checks.documents.coverage``).
 * ``column-blank`` — 单项否决 栏目不更新 (c): ≥ 5 空白栏目 (never any content; "暂无信息", "建设中",
   "维护中", a pager's "共0条记录" count as blank). A column whose list could not be read is 无法核验, never
   blank — nor is a page showing only the site template without such a signal (a section landing page).
@@ -22,16 +24,19 @@ from typing import Any
 from checks.base import Check, home_problem
 from checks.columnlists import newest_by_article
 from checks.columnmap import Column, ColumnMap, categories, column_map
+from checks.documents import PARENT_CATEGORIES, coverage
+from zwgk.labels import KIND_ZH
 from zwgk.model import CheckResult, Finding, Outcome, Severity, unverified
 from zwgk.parsing.dates import cutoff
 from zwgk.parsing.lists import BLANK_MARKERS
 from zwgk.snapshot import SiteSnapshot
 
 PRESENCE = ("plans", "negative-list", "enforcement", "subsidies", "epidemic", "leader-mailbox", "gazette",
-            "standard-catalog", "statutory")
+            "standard-catalog", "statutory", "system")
 _TITLES = {"plans": "规划计划栏目", "negative-list": "市场准入负面清单栏目", "enforcement": "行政执法栏目",
            "subsidies": "惠民惠农栏目", "epidemic": "疫情防控栏目", "leader-mailbox": "领导信箱",
-           "gazette": "政府公报栏目", "standard-catalog": "基层政务公开标准目录", "statutory": "法定主动公开内容栏目"}
+           "gazette": "政府公报栏目", "standard-catalog": "基层政务公开标准目录", "statutory": "法定主动公开内容栏目",
+           "system": "政府信息公开制度栏目"}
 
 
 def label(snap: SiteSnapshot, cat: str | None) -> str:
@@ -66,7 +71,7 @@ def _presence(category: str) -> Check:
                                {"reason": f"rules.toml 未定义栏目类别 {category}"})
         if snap.site.kind not in spec.get("required_for", []):
             return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable",
-                               {"reason": f"{snap.site.kind} 类网站不要求设置{spec.get('label', category)}"})
+                               {"reason": f"{KIND_ZH.get(snap.site.kind, snap.site.kind)}不要求设置{spec.get('label', category)}"})
         problem = home_problem(snap)
         if problem:
             return problem
@@ -78,6 +83,11 @@ def _presence(category: str) -> Check:
                                findings=[column_evidence(snap, c, f"{cid}.found") for c in found])
         if cmap.pages_scanned < int(params["min_pages_scanned"]):
             return unverified(f"{cid}.too_few_pages", label=lab, pages=cmap.pages_scanned)
+        cov = coverage(snap, (), parents=[p for p in PARENT_CATEGORIES if p != category])
+        if not cov.complete:       # the column may sit inside a catalogue section that was not read
+            r = unverified(f"{cid}.unverified", label=lab, reason=cov.reason())
+            r.metrics["unread"] = cov.evidence()
+            return r
         f = Finding(f"{cid}.missing", {"label": lab, "key": category, "looked_at": cmap.looked_at,
                                        "pages": cmap.pages_scanned, "names": "、".join(spec.get("names", [])[:8])},
                     url=None, source_url=cmap.looked_at[0] if cmap.looked_at else snap.site.url,
@@ -94,6 +104,7 @@ def _presence(category: str) -> Check:
             f"{cid}.missing_result": "未发现{label}栏目",
             f"{cid}.missing": "未发现{label}栏目（查看了 {pages} 个页面；同义名称：{names}）",
             f"{cid}.too_few_pages": "仅抓取到 {pages} 个页面，无法核验是否设置{label}栏目",
+            f"{cid}.unverified": "未发现{label}栏目，且{reason}，无法核验",
         },
         defaults={"min_pages_scanned": 2},
         needs=("pages", "links"),

@@ -16,9 +16,10 @@ from urllib.parse import urldefrag
 
 from checks.base import Check
 from checks.columnmap import ListItem, column_map
-from checks.documents import documents
+from checks.documents import coverage, documents
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing.dates import cutoff
+from zwgk.parsing.dockind import is_kind
 from zwgk.snapshot import SiteSnapshot
 
 _JD_WORDS = ("解读", "图解", "一图读懂", "一图看懂", "问答", "答记者问")
@@ -43,8 +44,12 @@ def titles_match(a: str, b: str, ratio: float) -> bool:
     return ca in cb or cb in ca or difflib.SequenceMatcher(None, ca, cb).ratio() >= ratio
 
 
-def _is_jd(title: str) -> bool:
-    return any(w in title for w in _JD_WORDS)
+def _is_jd(title: str, rules: Mapping[str, Any] | None = None, column: str | None = None) -> bool:
+    """A 解读 by its title; with rules, news about a 解读 (召开…解读会, 开展解读进村活动, an item of a
+    动态/要闻 column) is not one."""
+    if not any(w in title for w in _JD_WORDS):
+        return False
+    return rules is None or is_kind("interpretation", title, rules, column=column)
 
 
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
@@ -71,15 +76,19 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     jd: dict[str, str] = {}                                     # url -> title
     for col in cmap.find("interpretation"):
         jd.update({_key(it.url): it.title for it in col.items if it.url})
+    news = {_key(it.url) for s in sites for col in column_map(s).find("news") for it in col.items if it.url}
     for s in sites:
-        jd.update({_key(d.url): d.title for d in documents(s, _JD_WORDS) if _is_jd(d.title) and _key(d.url) not in jd})
+        jd.update({_key(d.url): d.title for d in documents(s, _JD_WORDS)
+                   if _key(d.url) not in jd
+                   and _is_jd(d.title, snap.rules, "news" if _key(d.url) in news else None)})
     # list pages are not a document's 解读 (an article linked as "相关解读" may itself be mapped as a column)
     columns = {_key(c.url) for c in cmap.columns if len(c.items) >= 2}
     any_column = {_key(c.url) for c in cmap.columns}
     if not policy:
-        unread = [c for cat in params["policy_categories"] for c in cmap.find(cat) if c.state == "unverifiable"]
-        if unread:
-            return CheckResult(Outcome.ERROR, "policy-interpretation.unverified", {"reason": unread[0].reason or "栏目无法读取"})
+        cov = coverage(snap, params["policy_categories"])
+        if not cov.complete:       # "no policy documents" only when every policy list was read
+            return CheckResult(Outcome.ERROR, "policy-interpretation.unverified", {"reason": cov.reason()},
+                               metrics={"unread": cov.evidence()})
         return CheckResult(Outcome.NOT_APPLICABLE, "policy-interpretation.no_policy", {"window": params["window"]})
     # which 解读 pages link to a page: read each 解读 page's links once, not once per policy document
     linked_from_jd: dict[str, list[str]] = {}
@@ -91,6 +100,9 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
             linked_from_jd.setdefault(t, []).append(u)
     findings: list[Finding] = []
     linked = checked = 0
+    # "no 解读" is an absence too: judged only when every 解读 list was read
+    jd_cov = coverage(snap, ("interpretation",))
+    jd_unread = 0
     for url, it in policy.items():
         home = locate(url)
         if home is None:
@@ -122,14 +134,20 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
             if match:
                 findings.append(Finding("policy-interpretation.title_only", {"title": it.title}, **ev, observed=match,
                                         expected="原文与解读互相链接"))
+            elif not jd_cov.complete:
+                checked -= 1
+                jd_unread += 1
             else:
                 findings.append(Finding("policy-interpretation.none", {"title": it.title}, **ev, expected="配套解读"))
+    if not checked and jd_unread:
+        return CheckResult(Outcome.ERROR, "policy-interpretation.unverified", {"reason": jd_cov.reason()},
+                           metrics={"unread": jd_cov.evidence()})
     if not checked:
         return CheckResult(Outcome.ERROR, "policy-interpretation.pages_unchecked", {"count": len(policy)})
     share = linked / checked
     target = float(params["target"])
     metrics = {"policy_documents": len(policy), "checked": checked, "linked": linked, "share": round(share, 3),
-               "target": target}
+               "target": target, "no_jd_unverified": jd_unread}
     if share >= target:   # below-target only makes "no 解读" a failure; link faults always are
         for f in findings:
             if f.message_id == "policy-interpretation.none":

@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 
 from checks.base import Check
 from checks.columnmap import Column, ListItem, column_map, places
-from checks.documents import crawl_incomplete, page_text
+from checks.documents import coverage, crawl_incomplete, page_text
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing.dates import ascii_digits, find_dates
+from zwgk.parsing.dockind import excluded
 from zwgk.snapshot import SiteSnapshot
 
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*第?\s*\d{1,4}\s*号"
@@ -96,6 +97,10 @@ def _no_column(snap: SiteSnapshot, prefix: str) -> CheckResult:
     why = crawl_incomplete(snap)
     if why:
         return CheckResult(Outcome.ERROR, f"{prefix}.unverified", {"reason": why})
+    cov = coverage(snap, ())     # the column may sit inside a catalogue that was not read
+    if not cov.complete:
+        return CheckResult(Outcome.ERROR, f"{prefix}.unverified", {"reason": cov.reason()},
+                           metrics={"unread": cov.evidence()})
     where = places(snap, ())
     return CheckResult(Outcome.FAIL, f"{prefix}.missing", {},
                        [Finding(f"{prefix}.missing", {"key": prefix, "looked_at": where.looked_at}, url=snap.site.url,
@@ -124,7 +129,7 @@ def judge_regulations(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckRes
         return CheckResult(Outcome.PASS, "regulations.linked", {"url": linked}, metrics=metrics)
     if col.state == "blank":
         return CheckResult(Outcome.FAIL, "regulations.blank", {"url": col.url},
-                           [Finding("regulations.blank", {"key": "blank"}, url=col.url, anchor=col.name,
+                           [Finding("regulations.blank", {"key": "blank", "url": col.url}, url=col.url, anchor=col.name,
                                     observed=col.reason)], metrics)
     if col.state != "ok":
         return CheckResult(Outcome.ERROR, "regulations.unreadable", {"reason": col.reason or col.state},
@@ -172,7 +177,10 @@ def judge_normative(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResul
                                [Finding("normative.blank", {"url": c.url, "key": "blank"}, Severity.WARN, url=c.url,
                                         anchor=c.name)])
         return CheckResult(Outcome.ERROR, "normative.unreadable", {"reason": c.reason or c.state})
-    items = [it for c in ok for it in c.items][: int(params["max_items"])]
+    # the column vouches for its items, except those whose title says they are something else (the 解读,
+    # 征求意见稿 or 清理结果 of a 规范性文件 listed beside it): those are not judged for 文号/有效性
+    listed = [it for c in ok for it in c.items]
+    items = [it for it in listed if not excluded("normative", it.title, snap.rules)][: int(params["max_items"])]
     findings: list[Finding] = []
     checked = unmarked = 0
     for it in items:
@@ -192,7 +200,8 @@ def judge_normative(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResul
             findings.append(Finding("normative.item", {"title": it.title, "missing": "、".join(missing)},
                                     url=it.url, source_url=it.page_url, anchor=it.title,
                                     observed="缺少：" + "、".join(missing), expected="文号、成文/发布日期、有效性标识"))
-    metrics = {"items": len(items), "checked": checked, "unmarked": unmarked,
+    metrics = {"items": len(items), "not_normative": len(listed) - len([it for it in listed if not excluded(
+        "normative", it.title, snap.rules)]), "checked": checked, "unmarked": unmarked,
                "unmarked_share": round(unmarked / checked, 3) if checked else None}
     if not checked:
         return CheckResult(Outcome.ERROR, "normative.items_unchecked", {"count": len(items)}, metrics=metrics)

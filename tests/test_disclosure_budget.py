@@ -18,7 +18,8 @@ def _snap(items: list[tuple[str, str, str]], *, as_of: str = "2026-06-15T10:00:0
     """items: (title, href, list date) on the 预决算 column page."""
     lis = "".join(f'<li><a href="{BASE}{h}" title="{t}">{t}</a><span>{d}</span></li>' for t, h, d in items)
     all_pages = {BASE: f'<html><body><a href="{BASE}czyjs/">财政预决算</a></body></html>',
-                 BASE + "czyjs/": f'<html><body><ul class="list">{lis}</ul></body></html>'}
+                 BASE + "czyjs/": f'<html><body><ul class="list">{lis}</ul>{"" if lis else "<p>暂无信息</p>"}'
+                                  '</body></html>'}
     all_pages.update(pages or {})
     return make_snapshot(all_pages, as_of=as_of, other_sites=extra_sites,
                          site=site_config("czj", BASE, kind=kind, unit=UNIT, name="区发展和财政局网站"))

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from checks.base import Check, params_for
 from checks.registry import ALL
+from zwgk.labels import KIND_ZH
 from zwgk.model import CheckResult, Finding, Outcome
 from zwgk.rules import Rules
 from zwgk.snapshot import RunView, SiteSnapshot
@@ -99,7 +100,7 @@ def judge_one(check: Check, snap: SiteSnapshot, rules: Rules) -> CheckResult:
         return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable", {"reason": f"不适用于{_KIND_ZH[site.kind]}"})
     if check.own_site_only and site.column_of:
         return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable",
-                           {"reason": f"该单位以栏目形式发布，由所在网站（{site.column_of}）统一核查"})
+                           {"reason": "该单位以栏目形式发布，网站层面的项目由所在网站统一核查"})
     if "pages" in check.needs:
         home = snap.home()
         if home is None or not home.ok or not home.body_hash:
@@ -202,4 +203,4 @@ def judge_run(store: Store, run_id: int, rules: Rules, checks: tuple[Check, ...]
 
 
 _SEVERITY_ORDER = {"fail": 0, "warn": 1, "info": 2}
-_KIND_ZH = {"portal": "门户网站", "department": "部门网站", "street": "街道网站"}
+_KIND_ZH = KIND_ZH   # the one label table (zwgk.labels)

@@ -361,7 +361,7 @@ class Store:
         self.mode = mode
         memory = self.path == ":memory:"
         if not memory and mode != "create" and not Path(self.path).is_file():
-            raise StoreError(f"{self.path}: no such database (check --db)")
+            raise StoreError(f"{self.path}：数据库文件不存在（请检查 --db，no such database）")
         try:
             if not memory and mode == "create":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)

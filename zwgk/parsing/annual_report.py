@@ -18,6 +18,7 @@ HTML; OFD text is read like PDF text, line by line in reading order (:mod:`zwgk.
 from __future__ import annotations
 
 import io
+import math
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -38,6 +39,38 @@ HEADINGS: dict[str, str] = {   # key phrase of each of the six headings (2021 fo
     "五、存在的主要问题及改进情况": r"存在的?主要问题",
     "六、其他需要报告的事项": r"其他需要报告(?:的)?事项",
 }
+_H = list(HEADINGS)
+_NUMBERING = (r"(?:第\s*[一二三四五六七八九十]+\s*部分\s*[、.．:：]?|[一二三四五六七八九十]+\s*[、.．]|"
+              r"[（(]\s*[一二三四五六七八九十]+\s*[)）]\s*[、.．]?|\d{1,2}\s*[、.．](?!\d))")
+_NUMBERED = re.compile(rf"^\s*{_NUMBERING}\s*")
+
+
+def heading_lines(text: str, offsets: list[int] | None = None) -> dict[str, int]:
+    """The six headings as the report's structure shows them: lines that start with a numbering
+    (一、 / （一） / 第一部分 / 1.) followed, within a few characters, by the heading's key phrase — or a short
+    line that is the heading alone — found in order. An opening sentence that names all six parts is
+    not six headings. Returns heading → offset of its line (in ``text``, or the given line ``offsets``)."""
+    out: dict[str, int] = {}
+    lines = text.split("\n")
+    if offsets is None:
+        offsets, pos = [], 0
+        for ln in lines:
+            offsets.append(pos)
+            pos += len(ln) + 1
+    i = 0
+    for h, phrase in HEADINGS.items():
+        rx = re.compile(rf"^.{{0,10}}?(?:{phrase})")
+        for j in range(i, len(lines)):
+            ln = lines[j].strip()
+            m = _NUMBERED.match(ln)
+            rest = ln[m.end():] if m else ln
+            if (m or len(ln) <= 30) and rx.match(rest):
+                out[h] = offsets[j]
+                i = j + 1
+                break
+    return out
+
+
 _MARKERS_2021 = ("本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量", "本年收费金额",
                  "逾期不补正", "逾期未按收费通知")
 _MARKERS_2019 = ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "本年增/减",
@@ -82,11 +115,12 @@ _RESULT_PARTS = ("open", "partial", *(f"deny.{i}" for i in range(1, 9)), *(f"non
                  *(f"reject.{i}" for i in range(1, 6)))
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
 # a table-三 value: a number, or a lone dash/slash that PDF tables print for zero ("—", "/")
-_VALUE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])|(?:(?<=\s)|^)(?:—{1,2}|-{1,2}|－|/|／)(?=\s|$)")
+_VALUE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])|(?:(?<=\s)|^)(?:—{1,2}|-{1,2}|－|/|／|_)(?=\s|$)")
+BLANK = "_"          # a blank cell of a grid (HTML, or a PDF table read with its layout): 0, or an unfilled 总计
 
 
 def _values(text: str) -> list[float]:
-    return [float(x) if x[0].isdigit() else 0.0 for x in _VALUE.findall(text)]
+    return [float(x) if x[0].isdigit() else math.nan if x == BLANK else 0.0 for x in _VALUE.findall(text)]
 _CJK = r"\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
 
 
@@ -114,6 +148,9 @@ class AnnualReport:
     table3_missing: list[str] = field(default_factory=list)    # row keys not found
     table4: list[float] | None = None              # 15 values: 复议, 直接起诉, 复议后起诉 × 5
     text_new_applications: int | None = None       # "收到…申请N件" in the prose
+    heading_at: dict[str, int] = field(default_factory=dict)   # heading → offset of its line in ``text``
+    table3_blank: list[tuple[str, float]] = field(default_factory=list)  # unfilled 总计 cells (where, sum)
+    table4_unread: bool = False                    # section 四 is there but its table could not be read
 
     @property
     def missing_headings(self) -> list[str]:
@@ -131,7 +168,24 @@ def normalise(text: str) -> str:
     text = text.replace("\xa0", " ").replace("\u3000", " ")
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     text = re.sub(r"\s*\n\s*", "\n", text)
-    return re.sub(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])", "", text).strip()
+    # lines are kept: the report's structure (numbered headings at line starts) is read from them
+    return re.sub(rf"(?<=[{_CJK}])[ \t]+(?=[{_CJK}])", "", text).strip()
+
+
+def flatten(text: str) -> tuple[str, list[int]]:
+    """The text on one line, as table rows are read (a label wrapped across lines is one label), with the
+    offset of each of ``text``'s lines in it."""
+    out: list[str] = []
+    offsets: list[int] = []
+    pos = 0
+    cjk = re.compile(rf"[{_CJK}]")
+    for ln in text.split("\n"):
+        sep = "" if not out or (out[-1] and ln and cjk.match(out[-1][-1]) and cjk.match(ln[0])) else " "
+        pos += len(sep)
+        offsets.append(pos)
+        out.append(sep + ln if sep else ln)
+        pos += len(ln)
+    return "".join(out), offsets
 
 
 def _transposed(g: list[list[Any]]) -> bool:
@@ -171,8 +225,8 @@ def _linearise_table(table: Any) -> str:
         if n is not None:
             out.append(_fmt(n))
         elif cell.blank:
-            if seen_content:      # a blank value cell after the row's label: zero
-                out.append("0")
+            if seen_content:      # a blank value cell after the row's label: zero, or an unfilled 总计
+                out.append(BLANK)
             continue
         else:
             out.append(cell.text)
@@ -246,6 +300,77 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(_PAGE_NO.sub("", t) for t in pages)
 
 
+def _layout_row(cells: list[str | None]) -> str:
+    """A PDF table row as the HTML grid rows are linearised: label, then each value cell, a blank one as
+    ``BLANK`` (0, or an unfilled 总计) once the row has content."""
+    out: list[str] = []
+    seen = False
+    for raw in cells:
+        t = re.sub(r"\s+", "", raw or "")
+        n = number(t) if t else None
+        if n is not None:
+            out.append(_fmt(n))
+        elif not t:
+            if seen:
+                out.append(BLANK)
+            continue
+        else:
+            out.append(t)
+        seen = True
+    return " ".join(out)
+
+
+def pdf_layout_text(data: bytes) -> str | None:
+    """The PDF's text with its ruled tables read as grids (pdfplumber): blank cells are kept, which plain
+    text extraction drops (a row of table 三 printing its zeros as blank cells then has too few numbers).
+    Lines and tables in reading order (top to bottom per page). None when pdfplumber is not installed
+    or cannot read the file."""
+    try:
+        import pdfplumber
+    except ImportError:          # optional: plain text extraction still works
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pdfplumber.open(io.BytesIO(data)) as pdf:
+                pages = []
+                for page in pdf.pages[:60]:
+                    # table finding is superlinear in ruling lines: a page drawn with thousands of them
+                    # (hostile or a vector map) is read as text lines only
+                    ruled = len(page.lines) + len(page.rects) + len(page.curves)
+                    tables = page.find_tables() if ruled <= 3000 and len(page.chars) <= 30000 else []
+                    boxes = [t.bbox for t in tables]
+                    blocks: list[tuple[float, str]] = []
+                    for t in tables:
+                        rows = [_layout_row(r) for r in t.extract()]
+                        blocks.append((t.bbox[1], "\n".join(r for r in rows if r)))
+                    for ln in page.extract_text_lines():
+                        mid = (ln["top"] + ln["bottom"]) / 2
+                        if any(b[1] <= mid <= b[3] and ln["x0"] < b[2] and ln["x1"] > b[0] for b in boxes):
+                            continue
+                        blocks.append((ln["top"], ln["text"]))
+                    blocks.sort(key=lambda b: b[0])
+                    pages.append(_PAGE_NO.sub("", "\n".join(t for _, t in blocks)))
+    except Exception:  # noqa: BLE001 - a hostile or damaged PDF: fall back to the plain text reading
+        return None
+    return "\n".join(pages)
+
+
+def parse_pdf(data: bytes, title: str = "") -> AnnualReport:
+    """A PDF report: plain text first; where that loses table 三's grid (rows with blank cells unread),
+    the layout-aware reading (:func:`pdf_layout_text`). Raises :class:`PdfUnreadable`."""
+    rep = parse_text(pdf_text(data), title, "pdf")
+    if rep.table3_complete and rep.table4 is not None:
+        return rep
+    text = pdf_layout_text(data)
+    if not text:
+        return rep
+    grid_rep = parse_text(text, title, "pdf")
+    before = len(rep.table3) + (rep.table4 is not None)
+    after = len(grid_rep.table3) + (grid_rep.table4 is not None)
+    return grid_rep if after > before else rep
+
+
 def ofd_text(data: bytes) -> str:
     """Text of an OFD in reading order, page numbers removed. '' for a scanned (image-only) OFD.
 
@@ -292,14 +417,16 @@ def parse_text(text: str, title: str = "", source: str = "pdf") -> AnnualReport:
 
 def _parse(text: str, title: str, source: str) -> AnnualReport:
     rep = AnnualReport(title=title, title_year=title_year(title), source=source, text=text)
-    flat = text.replace("\n", " ")
-    rep.headings = {h: bool(re.search(p, flat)) for h, p in HEADINGS.items()}
+    flat, offsets = flatten(text)
+    rep.heading_at = heading_lines(text, offsets)
+    rep.headings = {h: h in rep.heading_at for h in HEADINGS}
     has21 = any(m in flat for m in _MARKERS_2021)
     has19 = any(m in flat for m in _MARKERS_2019)
     rep.format = "mixed" if has21 and has19 else "2021" if has21 else "2019" if has19 else None
-    m = re.search(r"(20\d{2})\s*年\s*0?1\s*月\s*0?1\s*日\s*(?:起)?\s*(?:至|到|—|-|～|~)\s*(20\d{2})\s*年\s*12\s*月"
+    # 统计期限: "2025年1月1日起至2025年12月31日止", also with the year once: "2019年1月1日到12月31日"
+    m = re.search(r"(20\d{2})\s*年\s*0?1\s*月\s*0?1\s*日\s*(?:起)?\s*(?:至|到|—|-|～|~)\s*(?:(20\d{2})\s*年\s*)?12\s*月"
                   r"\s*31\s*日", flat)
-    if m and m.group(1) == m.group(2):
+    if m and m.group(2) in (None, m.group(1)):
         rep.stat_year = int(m.group(1))
     _read_table3(rep, flat)
     _read_table4(rep, flat)
@@ -310,12 +437,16 @@ def _parse(text: str, title: str, source: str) -> AnnualReport:
 
 
 def _read_table3(rep: AnnualReport, flat: str) -> None:
-    start = flat.find("本年新收")
+    # the table follows its heading: an opening sentence naming the six parts is not the table
+    after = rep.heading_at.get(_H[2], 0)
+    start = flat.find("本年新收", after)
     if start < 0:
         rep.table3_missing = [k for k, _, kind in _T3 if kind == "row"]
         return
+    end_at = rep.heading_at.get(_H[3])
     end_m = re.search(r"行政复议", flat[start:])
-    region = flat[start: start + end_m.start()] if end_m else flat[start:]
+    end = end_at if end_at is not None and end_at > start else start + end_m.start() if end_m else len(flat)
+    region = flat[start:end]
     found: list[tuple[str, str, int, int]] = []     # key, kind, label start, label end
     pos = 0
     for key, rx, kind in _T3:
@@ -337,20 +468,56 @@ def _read_table3(rep: AnnualReport, flat: str) -> None:
             rep.table3[key] = nums
         else:
             rep.table3_unparsed.append(key)
+    _fill_blank_totals(rep)
+
+
+def _fill_blank_totals(rep: AnnualReport) -> None:
+    """Blank cells of table 三 are 0, except a blank 总计 where the row (or the column) adds up to more:
+    the unit left it unfilled — a warning (未填写), read as the sum, never an arithmetic failure."""
+    t = rep.table3
+
+    def z(v: float) -> float:
+        return 0.0 if math.isnan(v) else v
+
+    total_row = t.get("total")
+    if total_row is not None:           # the （七）总计 row, column by column, from the result rows
+        other = ["other"] if "other" in t else [k for k in ("other.1", "other.2", "other.3") if k in t]
+        parts = [k for k in (*_RESULT_PARTS, *other) if k in t]
+        for c, col in enumerate(APPLICANT_COLUMNS[:6]):
+            if math.isnan(total_row[c]):
+                s = sum(z(t[k][c]) for k in parts)
+                if s > 0:
+                    rep.table3_blank.append((f"表三（七）总计 · {col}", s))
+                total_row[c] = s
+    for key, vals in t.items():         # each row's 总计 column, from its six applicant columns
+        parts6 = [z(v) for v in vals[:6]]
+        if math.isnan(vals[6]):
+            if sum(parts6) > 0:
+                rep.table3_blank.append((f"表三 {_row_name(key)} · 总计", sum(parts6)))
+            vals[6] = sum(parts6)
+        vals[:6] = parts6
 
 
 def _read_table4(rep: AnnualReport, flat: str) -> None:
-    m = re.search(r"行政复议.{0,4}行政诉讼", flat)
-    if not m:
-        return
-    end = re.search(r"存在的?主要问题", flat[m.end():])
-    region = flat[m.end(): m.end() + end.start()] if end else flat[m.end():]
+    start = rep.heading_at.get(_H[3])
+    if start is None:
+        # no heading 四: the table's own caption, but only after table 三 (never the opening sentence)
+        after = flat.find("结转下年度", max(0, flat.find("本年新收")))
+        m = re.search(r"行政复议.{0,4}行政诉讼", flat[max(after, 0):]) if after >= 0 else None
+        if not m:
+            return
+        start = max(after, 0) + m.end()
+    end_at = rep.heading_at.get(_H[4])
+    end_m = re.search(r"存在的?主要问题", flat[start:])
+    end = end_at if end_at is not None and end_at > start else start + end_m.start() if end_m else len(flat)
+    region = flat[start:end]
     last_total = [t.end() for t in re.finditer(r"总\s*计", region)]
-    if not last_total:
-        return
-    nums = [float(x) for x in _NUMBER.findall(region[last_total[-1]:])]
-    if len(nums) >= 15:
+    cell = r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])|(?<!\S)_(?!\S)"
+    nums = [0.0 if x == BLANK else float(x) for x in re.findall(cell, region[last_total[-1]:] if last_total else region)]
+    if len(nums) >= 15 if last_total else len(nums) == 15:    # without a header row: exactly the 15 cells
         rep.table4 = nums[:15]
+    elif _H[3] in rep.heading_at:
+        rep.table4_unread = True
 
 
 # -- arithmetic (DOMAIN.md §7) --------------------------------------------------
@@ -360,7 +527,7 @@ def _eq(a: float, b: float) -> bool:
 
 def arithmetic(rep: AnnualReport, previous: AnnualReport | None = None) -> list[Issue]:
     """A1–A4 (failures) and A5–A7 (warnings) that can be evaluated on what was read."""
-    out: list[Issue] = []
+    out: list[Issue] = [Issue("blank", where, "未填写", _fmt(s)) for where, s in rep.table3_blank]
     t = rep.table3
     for key, vals in t.items():                                        # A2
         if not _eq(vals[6], sum(vals[:6])):

@@ -48,7 +48,9 @@ _CHROME = re.compile(r"(?:^|[\s_-])(?:nav\w*|menu\w*|header|head|top|footer|foot
                      r"yqlj|friend\w*|crumbs?|breadcrumb|position|location|dqwz|share|page|pages|pager|"
                      r"pagination|fenye)(?:$|[\s_-])", re.IGNORECASE)
 _SKIP_TAGS = {"script", "style", "noscript", "template", "select", "option", "textarea"}
-_CONTAINER_TAGS = {"li", "tr", "dd", "dt", "p", "div", "td", "span", "article", "section", "h3", "h4", "h5", "em"}
+# dl: a TRS (avalon template) row is <dl><dd><a …></dd><dd>2026-03-05</dd></dl>, one dl per item
+_CONTAINER_TAGS = {"li", "tr", "dd", "dt", "dl", "p", "div", "td", "span", "article", "section", "h3", "h4", "h5",
+                   "em"}
 _WS = re.compile(r"\s+")
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -152,9 +154,10 @@ def in_chrome(el: Any) -> bool:
     return False
 
 
-def _year_headers(doc: Any) -> dict[Any, int]:
-    """Document-order index of each element → year header in force there (for [MM-DD] lists)."""
-    current: int | None = None
+def _year_headers(doc: Any, start: int | None = None) -> dict[Any, int]:
+    """Document-order index of each element → year header in force there (for [MM-DD] lists).
+    ``start``: the year in force where the page begins (a list's page 2 continues page 1's last year)."""
+    current: int | None = start
     out: dict[Any, int] = {}
     for el in doc.iter():
         if current is not None:
@@ -171,6 +174,20 @@ def _year_headers(doc: Any) -> dict[Any, int]:
             if m:
                 current = int(m.group(1))
     return out
+
+
+def year_at_end(html: str | Any, start: int | None = None) -> int | None:
+    """The year header in force at the end of a list page (its next page continues under it)."""
+    doc = parse_html(html) if isinstance(html, (str, bytes)) else html
+    if doc is None:
+        return start
+    current = start
+    for el in doc.iter():
+        for t in (el.text if el.tag != "a" else None, el.tail):
+            m = _YEAR_HEADER.match(_clean(t)) if t else None
+            if m:
+                current = int(m.group(1))
+    return current
 
 
 def _in_link(node: Any) -> bool:
@@ -254,16 +271,18 @@ def _find_date_node(container: Any, year: int | None, today: date | None,
 
 
 def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
-                year_hint: int | None = None) -> list[list[RawItem]]:
+                year_hint: int | None = None, start_year: int | None = None) -> list[list[RawItem]]:
     """Every repeated group of link items on the page, dated or not, in document order.
 
     ``today`` (the audit date) supplies the year of month-day dates when the
-    page has no year header; ``year_hint`` overrides it.
+    page has no year header; ``year_hint`` overrides it. ``start_year``: the year header in force at the
+    top of the page (carried from the list's previous page). Adjacent blocks with the same row shape
+    (a list split into sibling ``<ul>`` blocks of five) are one group.
     """
     doc = parse_html(html) if isinstance(html, (str, bytes)) else html
     if doc is None:
         return []
-    headers = _year_headers(doc)
+    headers = _year_headers(doc, start_year)
     # keys hold the elements themselves: lxml proxies are recreated on access, so id() of a
     # released proxy can be reused by another element
     groups: dict[tuple[Any, str, str], list[tuple[RawItem, bool]]] = {}
@@ -283,7 +302,9 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
                 break
             c = p
         if c.tag not in _CONTAINER_TAGS and c is not a:
-            c = a if c.tag in ("ul", "ol", "table", "tbody", "dl") else c
+            c = a if c.tag in ("ul", "ol", "table", "tbody") else c
+        if c.tag == "dl" and _has_nested_list(c):
+            c = a
         hdr_year = headers.get(c)
         year = year_hint if year_hint is not None else hdr_year if hdr_year is not None else \
             (today.year if today else None)
@@ -313,7 +334,7 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
         groups[key].append((RawItem(title=title, url=url, date=d, date_text=dtext, date_source=src, date_hint=hint),
                             in_chrome(c)))
     out: list[list[RawItem]] = []
-    for key in order:
+    for key in _merge_blocks(order, groups):
         members = groups[key]
         items = [it for it, _ in members]
         _sequence_years(items)
@@ -322,6 +343,36 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
         elif len(items) >= 2 and not any(ch for _, ch in members) and \
                 sum(len(it.title) for it in items) / len(items) >= 10:
             out.append(items)   # article-like titles without dates: they count as "not updated"
+    return out
+
+
+def _block_shape(key: tuple[Any, str, str]) -> tuple[Any, ...] | None:
+    """What makes two blocks one list: the same grandparent, block tag/class and row tag/class."""
+    parent, tag, cls = key
+    if parent is None or parent.tag not in ("ul", "ol", "table", "tbody", "div", "dl", "section"):
+        return None
+    grand = parent.getparent()
+    if grand is None:
+        return None
+    if parent.tag == "tbody":           # <table><tbody> blocks: the tables are the siblings
+        grand = grand.getparent()
+        if grand is None:
+            return None
+    return (grand, parent.tag, parent.get("class") or "", tag, cls)
+
+
+def _merge_blocks(order: list[tuple[Any, str, str]],
+                  groups: dict[tuple[Any, str, str], list[tuple[RawItem, bool]]]) -> list[tuple[Any, str, str]]:
+    """Consecutive groups whose blocks are siblings of the same shape become one group (the first key)."""
+    out: list[tuple[Any, str, str]] = []
+    last_shape: tuple[Any, ...] | None = None
+    for key in order:
+        shape = _block_shape(key)
+        if out and shape is not None and shape == last_shape and not any(ch for _, ch in groups[key]):
+            groups[out[-1]].extend(groups.pop(key))
+            continue
+        out.append(key)
+        last_shape = shape
     return out
 
 
@@ -348,9 +399,9 @@ def _sequence_years(items: list[RawItem]) -> None:
 
 
 def extract_items(html: str | Any, base_url: str, *, today: date | None = None,
-                  year_hint: int | None = None) -> list[RawItem]:
+                  year_hint: int | None = None, start_year: int | None = None) -> list[RawItem]:
     """The page's main list: the group with the most dated items (ties: more items, earlier)."""
-    groups = item_groups(html, base_url, today=today, year_hint=year_hint)
+    groups = item_groups(html, base_url, today=today, year_hint=year_hint, start_year=start_year)
     if not groups:
         return []
     best = max(groups, key=lambda g: (sum(1 for it in g if it.date), len(g)))
@@ -514,3 +565,137 @@ def items_from_json(data: Any, base_url: str, *, tz: tzinfo = DEFAULT_TZ) -> lis
                     break
         items.append(RawItem(title=title, url=url, date=dt, date_text=raw, date_source=src))
     return items
+
+
+# -- lists filled by scripts: the container's own signal --------------------------------------
+
+_TEMPLATE_MARK = re.compile(r"\{\{.*?\}\}|\{@each\b|<%[=-]?|\$\{\s*\w", re.DOTALL)
+_TEMPLATE_ATTRS = ("v-for", "ng-repeat", "x-for", "v-html", ":key", "wx:for", "th:each")
+_TEMPLATE_TYPES = re.compile(r"text/(?:html|template|x-template|x-tmpl|x-handlebars|x-jsrender|tpl)", re.IGNORECASE)
+# data-* attributes through which list scripts find their container and their endpoint
+_DATA_ATTRS = re.compile(r"^data-(?:url|api|src|source|href|channel|channelid|column|columnid|catid|cat|"
+                         r"category|list|pagesize|load|ajax|tpl|template|nodeid)$", re.IGNORECASE)
+_LOADING_TEXT = re.compile(r"加载中|正在加载|数据加载|loading", re.IGNORECASE)
+# list scripts known from Chinese government CMSs (a script src naming one of these)
+KNOWN_LIST_SCRIPTS = ("gkmlpt", "laypage", "jquery.pagination", "pagination.js", "listajax", "ajaxlist",
+                      "infolist", "articlelist", "newslist", "getlist", "list.js", "xxgk.js", "loadlist",
+                      "dataproxy", "jpage", "avalon")
+_LIST_TOKENS = re.compile(r"list|news|article|content|info|xxgk|gkml|wj|doc|data|item|result|con\b|lb",
+                          re.IGNORECASE)
+
+
+def _main_area(el: Any) -> bool:
+    return not in_chrome(el)
+
+
+@dataclass
+class ScriptList:
+    """A list container the browser fills by a script: why we think so, its id, its endpoint if stated."""
+
+    reason: str
+    container_id: str | None = None
+    endpoint: str | None = None
+
+
+def script_list_container(html: str | bytes, base_url: str = "") -> ScriptList | None:
+    """Why the page's list is filled by a script, judged on the list container itself — or None.
+
+    Signals (DOMAIN.md §9): an element in the page's main area carrying template markup
+    (``{{ }}``, ``v-for``, ``ng-repeat``, a ``<script type="text/html">`` list template); an empty
+    container (no links) that a list script finds by a ``data-url``-like attribute, by its id named in
+    an inline ajax/fetch script, by a 加载中 text, or next to a known list script (gkmlpt, laypage …);
+    an ``<iframe>`` in the main area. Chrome (header, nav, footer: weather widgets, share buttons,
+    statistics scripts) never counts: those say nothing about this page's list. The answer names the
+    container and, where the page says it (``data-url``, an iframe's src), the endpoint — the crawler's
+    script-endpoint discovery starts there.
+    """
+    if not html:
+        return None
+    if isinstance(html, bytes):
+        html = html.decode("utf-8", errors="replace")
+    try:
+        doc = lxml.html.document_fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    scripts = [s for s in doc.iter("script")]
+    inline = "\n".join((s.text or "") for s in scripts if not s.get("src") and not _TEMPLATE_TYPES.search(s.get("type") or ""))
+    ajax = bool(_SCRIPT_HINTS.search(inline))
+    for s in scripts:
+        if _TEMPLATE_TYPES.search(s.get("type") or "") and _main_area(s):
+            body = s.text or ""
+            if re.search(r"<(?:li|tr|dd|a|div)\b", body, re.IGNORECASE) or _TEMPLATE_MARK.search(body):
+                return ScriptList(f"列表模板脚本 {s.get('id') or s.get('type')}", s.get("id"))
+    known = next((src for s in scripts if (src := (s.get("src") or "").lower())
+                  and any(k in src.rsplit("/", 1)[-1] or k in src for k in KNOWN_LIST_SCRIPTS)), None)
+    body = doc.find("body")
+    root = body if body is not None else doc
+    # one pass down (chrome), one pass up (links, text length, template marks): a hostile page with 100,000
+    # nested empty <div>s costs linear time, not one subtree walk per element
+    nodes = [el for el in root.iter() if isinstance(el.tag, str) and el.tag not in _SKIP_TAGS]
+    chrome: dict[Any, bool] = {}
+    for el in nodes:
+        tokens = f"{el.get('class') or ''} {el.get('id') or ''}"
+        own = el.tag in ("nav", "header", "footer") or bool(tokens.strip() and _CHROME.search(tokens))
+        chrome[el] = own or chrome.get(el.getparent(), False)
+    link: dict[Any, bool] = {}
+    http: dict[Any, bool] = {}
+    tlen: dict[Any, int] = {}
+    mark: dict[Any, bool] = {}
+    for el in reversed(nodes):
+        href = (el.get("href") or "").strip() if el.tag == "a" else ""
+        has_link, has_http = bool(href), href.startswith("http")
+        n = len(_WS.sub("", el.text or ""))
+        m = bool(el.text and _TEMPLATE_MARK.search(el.text))
+        for ch in el:
+            if ch in link:
+                has_link, has_http = has_link or link[ch], has_http or http[ch]
+                n += tlen[ch]
+                m = m or mark[ch]
+            if ch.tail:
+                n += len(_WS.sub("", ch.tail))
+                m = m or bool(_TEMPLATE_MARK.search(ch.tail))
+        link[el], http[el], tlen[el], mark[el] = has_link, has_http, min(n, 1_000_000), m
+    referenced = set(re.findall(r"""['"#]([\w\-]{1,80})['"\s.)]""", inline)) if ajax else set()
+
+    def empty(el: Any) -> bool:
+        if link[el] or tlen[el] > 30:
+            return False
+        return tlen[el] <= 10 or len(_LOADING_TEXT.sub("", _WS.sub("", el.text_content() or ""))) <= 10
+
+    for el in nodes:
+        if el.tag == "iframe":
+            if not chrome[el]:
+                src = el.get("src") or ""
+                return ScriptList(f"正文区内嵌框架 {src}".strip(), el.get("id"),
+                                  urljoin(base_url, src) if src and base_url else src or None)
+            continue
+        attrs = {k.lower(): v for k, v in el.attrib.items()}
+        if not chrome[el] and any(a in attrs for a in _TEMPLATE_ATTRS) or (not chrome[el] and any(
+                k.startswith(("v-for", "v-bind", "ng-repeat", "x-for")) for k in attrs)):
+            return ScriptList(f"模板属性（{el.tag}）", el.get("id"))
+        if el.tag not in ("ul", "ol", "div", "dl", "table", "tbody", "section", "article") or chrome[el]:
+            continue
+        if mark[el] and not http[el]:
+            return ScriptList(f"模板标记（{el.tag}）", el.get("id"))
+        if not empty(el):
+            continue
+        data = [k for k in attrs if _DATA_ATTRS.match(k)]
+        if data:
+            raw = (attrs.get(data[0]) or "").strip()
+            endpoint = urljoin(base_url, raw) if raw and base_url and ("/" in raw or "." in raw) else None
+            return ScriptList(f"空列表容器带 {data[0]} 属性", attrs.get("id"), endpoint)
+        ident = attrs.get("id") or ""
+        if ident and ident in referenced:
+            return ScriptList(f"空列表容器 #{ident} 由页面脚本加载", ident)
+        if tlen[el] and _LOADING_TEXT.search(el.text_content() or ""):
+            return ScriptList("空列表容器显示“加载中”", ident or None)
+        tokens = f"{attrs.get('class') or ''} {ident}"
+        if known and _LIST_TOKENS.search(tokens) and len(el) <= 3:
+            return ScriptList(f"空列表容器与列表脚本 {known.rsplit('/', 1)[-1]}", ident or None)
+    return None
+
+
+def script_list_signal(html: str | bytes, base_url: str = "") -> str | None:
+    """Why the page's list is filled by a script (see :func:`script_list_container`), or None."""
+    got = script_list_container(html, base_url)
+    return got.reason if got else None
