@@ -16,14 +16,22 @@ from typing import Any
 
 from checks.base import Check
 from checks.columnmap import places
-from checks.documents import Doc, coverage, crawl_incomplete, is_attachment, portals, unit_documents
+from checks.documents import (
+    Doc,
+    coverage,
+    crawl_incomplete,
+    is_attachment,
+    portals,
+    register_keywords,
+    unit_documents,
+)
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing import annual_report as ar
 from zwgk.parsing import office
 from zwgk.parsing.dockind import is_generic, is_kind
 from zwgk.snapshot import SiteSnapshot
 
-_KEYWORDS = ("年度报告", "年报", "信息公开工作报告")
+_KEYWORDS = register_keywords(("年度报告", "年报", "信息公开工作报告"))
 
 
 def reports(snap: SiteSnapshot) -> dict[int, list[Doc]]:

@@ -20,7 +20,16 @@ from typing import Any
 
 from checks.base import Check
 from checks.columnmap import places
-from checks.documents import Doc, coverage, crawl_incomplete, documents, page_text, portals, unit_documents
+from checks.documents import (
+    Doc,
+    coverage,
+    crawl_incomplete,
+    documents,
+    page_text,
+    portals,
+    register_keywords,
+    unit_documents,
+)
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.parsing.dates import ascii_digits, find_dates
 from zwgk.parsing.dockind import is_kind
@@ -29,6 +38,8 @@ from zwgk.snapshot import SiteSnapshot
 # -- 预决算 ---------------------------------------------------------------------
 _YEAR_KIND = re.compile(r"(?<!\d)(20\d{2})(?!\d)\s*年?\s*度?([^，。；;,\d]{0,24})")
 _EXCLUDE = ("执行情况", "绩效", "审计", "调整")
+
+_DEBT_WORDS = register_keywords(("债务", "债券", "预算"))   # shares documents' one page pass
 
 
 def budget_kinds(text: str) -> set[tuple[int, str]]:
@@ -194,7 +205,7 @@ def judge_debt(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                         and any(k in s.unit for k in params["finance_units"]) and (o := snap.other(s.id))]
     hits: dict[str, Doc] = {}
     for src in sources:
-        for d in documents(src, ("债务", "债券", "预算")):
+        for d in documents(src, _DEBT_WORDS):
             label = re.sub(r"\s+", "", d.label)
             if not re.search(rf"{year}\s*年", label):
                 continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -70,7 +71,9 @@ def _first_heading(tree: object) -> str:
     return ""
 
 
+@lru_cache(maxsize=1 << 16)
 def is_attachment(url: str) -> bool:
+    # memoised: every page's nav and list links are asked again by each keyword set and check
     return urlsplit(url).path.lower().endswith(ATTACHMENT_EXT)
 
 
@@ -92,16 +95,49 @@ def page_date(snap: SiteSnapshot, url: str) -> date | None:
     return d or labelled_date(page_text(snap, url)[:3000])
 
 
+# Keyword sets the checks ask for, registered at import (``register_keywords``): the first
+# ``documents`` call of a snapshot reads every page once for all of them — the page's heading, date,
+# list items (``item_groups``, the judge's dearest call) and attachment links are keyword-independent,
+# so four checks no longer parse and walk the same pages four times.
+_REGISTERED: list[tuple[str, ...]] = [DISCLOSURE_KEYWORDS]
+
+
+def register_keywords(keywords: tuple[str, ...]) -> tuple[str, ...]:
+    """Declare a keyword set a check will pass to :func:`documents` (so it shares the one page pass)."""
+    kw = tuple(keywords)
+    if kw not in _REGISTERED:
+        _REGISTERED.append(kw)
+    return kw
+
+
 def documents(snap: SiteSnapshot, keywords: tuple[str, ...] = DISCLOSURE_KEYWORDS) -> list[Doc]:
     """Documents whose title mentions one of ``keywords`` (computed once per snapshot and keyword set)."""
-    return snap.derived(_documents, tuple(keywords))
+    kw = tuple(keywords)
+    if kw in _REGISTERED:
+        batch = snap.derived(_documents_batch, tuple(_REGISTERED))
+        if batch is not None:
+            return batch[kw]
+    return snap.derived(_documents, kw)
+
+
+def _documents_batch(snap: SiteSnapshot, sets: tuple[tuple[str, ...], ...]) -> dict[tuple[str, ...], list[Doc]] | None:
+    """``_documents`` for every set in one page pass; None if a page breaks it (each set then runs
+    alone, so a hostile page fails only the sets whose keywords it holds, as before)."""
+    try:
+        return _documents_many(snap, sets)
+    except Exception:
+        return None
 
 
 def _documents(snap: SiteSnapshot, keywords: tuple[str, ...]) -> list[Doc]:
-    by_url: dict[str, Doc] = {}
+    return _documents_many(snap, (keywords,))[keywords]
+
+
+def _documents_many(snap: SiteSnapshot, sets: tuple[tuple[str, ...], ...]) -> dict[tuple[str, ...], list[Doc]]:
+    found: dict[tuple[str, ...], dict[str, Doc]] = {kw: {} for kw in sets}
     today = snap.as_of.date()
 
-    def add(doc: Doc) -> None:
+    def add(keywords: tuple[str, ...], by_url: dict[str, Doc], doc: Doc) -> None:
         if not any(k in doc.label for k in keywords):
             return
         old = by_url.get(doc.url)
@@ -116,30 +152,37 @@ def _documents(snap: SiteSnapshot, keywords: tuple[str, ...]) -> list[Doc]:
         if not f.ok or not (f.content_type or "").startswith("text/html"):
             continue
         html = snap.html(f) or ""
-        if not any(k in html for k in keywords):
+        wanted = [kw for kw in sets if any(k in html for k in kw)]
+        if not wanted:
             continue
         url = f.final_url or f.url
         meta = {k.lower(): v for k, v in (f.meta or {}).items()}
-        title = meta.get("articletitle") or f.title or ""
+        page_title = meta.get("articletitle") or f.title or ""
         own_date = page_date(snap, url)
         tree = snap.tree(f)
         heading = _first_heading(tree)
-        if heading and not any(k in title for k in keywords) and any(k in heading for k in keywords):
-            title = heading          # <title> is the site's name: the article's own heading names it
-        add(Doc(title, url, own_date, site_id=snap.site.id, heading=heading))
-        listed: set[str] = set()
         column = columns.get(url_key_of(url))
-        for group in item_groups(tree, url, today=today) if tree is not None else []:
-            for it in group:
-                if it.url:
-                    listed.add(it.url)
-                    add(Doc(it.title, it.url, it.date, url, title, is_attachment(it.url), snap.site.id, column))
-        for ln in snap.links(url):
-            if ln.tag == "a" and ln.target_url not in listed and is_attachment(ln.target_url):
-                # an attachment of an article carries the article's date
-                add(Doc(ln.anchor or ln.target_url.rsplit("/", 1)[-1], ln.target_url, own_date, url, title,
-                        True, snap.site.id))
-    return list(by_url.values())
+        groups = item_groups(tree, url, today=today) if tree is not None else []
+        links = snap.links(url)
+        for keywords in wanted:
+            by_url = found[keywords]
+            title = page_title
+            if heading and not any(k in title for k in keywords) and any(k in heading for k in keywords):
+                title = heading          # <title> is the site's name: the article's own heading names it
+            add(keywords, by_url, Doc(title, url, own_date, site_id=snap.site.id, heading=heading))
+            listed: set[str] = set()
+            for group in groups:
+                for it in group:
+                    if it.url:
+                        listed.add(it.url)
+                        add(keywords, by_url, Doc(it.title, it.url, it.date, url, title, is_attachment(it.url),
+                                                  snap.site.id, column))
+            for ln in links:
+                if ln.tag == "a" and ln.target_url not in listed and is_attachment(ln.target_url):
+                    # an attachment of an article carries the article's date
+                    add(keywords, by_url, Doc(ln.anchor or ln.target_url.rsplit("/", 1)[-1], ln.target_url,
+                                              own_date, url, title, True, snap.site.id))
+    return {kw: list(by_url.values()) for kw, by_url in found.items()}
 
 
 # -- units ----------------------------------------------------------------------

@@ -21,6 +21,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, tzinfo
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
@@ -101,6 +102,10 @@ def parse_html(html: str | bytes) -> Any | None:
                 except ValueError:      # control characters lxml refuses to set back
                     parent.text = _XML_BAD.sub("", prev + tail)
     return doc
+
+
+# item_groups joins every link of every page read: nav, footer and list hrefs repeat site-wide
+_join = lru_cache(maxsize=1 << 16)(urljoin)
 
 
 def _clean(s: str | None) -> str:
@@ -329,7 +334,7 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
         if key not in groups:
             groups[key] = []
             order.append(key)
-        url = urljoin(base_url, href)
+        url = _join(base_url, href)
         hint = d is None and any(_DATE_FRAGMENT.search(t) for t in _own_nodes(c) if len(t) <= 40)
         groups[key].append((RawItem(title=title, url=url, date=d, date_text=dtext, date_source=src, date_hint=hint),
                             in_chrome(c)))
