@@ -179,3 +179,121 @@ def write_evidence(store: Store, model: dict[str, Any], out_dir: Path) -> int:
                 if ev.get("fetch_id") in pages:
                     ev["page"] = pages[ev["fetch_id"]]
     return len(pages)
+
+
+# --- screenshots of the stored snapshots (issue 16 item 7) -------------------------------------
+# One headless Chromium per snapshot: measured at about 2 s each on the 2-core build machine, which
+# is why [reports] max_screenshots keeps the number small and picks the findings that matter most.
+# The browser only ever opens the file:// snapshot (script-free, CSP default-src 'none'); a dead
+# proxy for every scheme, loopback included, is a second wall between it and any live site.
+_SHOT_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
+               "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>", "--hide-scrollbars"]
+SHOT_TIMEOUT = 60.0
+NO_CHROMIUM_NOTE = "本机未安装 Chromium 浏览器，本次未生成证据截图（留存页面不受影响）。"
+
+
+def chromium_path() -> str | None:
+    """The system Chromium (Debian's /usr/bin/chromium or one on PATH), if there is one."""
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+
+
+def screenshot(page: Path, *, timeout: float = SHOT_TIMEOUT, exe: str | None = None) -> Path | None:
+    """A PNG beside a (script-free, offline) snapshot page, or None (no Chromium, timeout, failure).
+
+    The browser runs in its own process group, killed whole on timeout: Chromium's renderer and
+    GPU helpers outlive a killed parent otherwise."""
+    import os
+    import signal
+    import subprocess
+    import tempfile
+
+    exe = exe or chromium_path()
+    if exe is None:
+        return None
+    shot = page.with_suffix(".png")
+    shot.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="zwgk-shot-") as profile:
+        posix = os.name == "posix"
+        proc = subprocess.Popen([exe, *_SHOT_FLAGS, f"--user-data-dir={profile}", "--window-size=1000,1400",
+                                 f"--screenshot={shot}", page.resolve().as_uri()],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=posix)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("screenshot of %s timed out after %ss; browser killed", page.name, timeout)
+            if posix:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            else:
+                proc.kill()
+            proc.wait()
+            shot.unlink(missing_ok=True)
+            return None
+    ok = shot.exists() and shot.stat().st_size > 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return shot if ok else None
+
+
+def screenshot_settings(rules: dict[str, Any] | None) -> tuple[int, float]:
+    """(max_screenshots, per-shot timeout) from rules.toml [reports]; ZWGK_MAX_SCREENSHOTS overrides
+    the number (an operator's switch, and how the test suite keeps runs that need none fast)."""
+    import os
+
+    table = (rules or {}).get("reports") or {}
+    limit = int(table.get("max_screenshots", 10))
+    env = os.environ.get("ZWGK_MAX_SCREENSHOTS", "").strip()
+    if env.isdigit():
+        limit = int(env)
+    return max(0, limit), float(table.get("screenshot_timeout", SHOT_TIMEOUT))
+
+
+def _weight(f: dict[str, Any]) -> tuple[int, float]:
+    """Sort key: 单项否决 first, then the most points; informational findings last."""
+    veto = f.get("level") == "veto" or f.get("veto") is True
+    return (0 if veto else 1, -float(f.get("points") or 0))
+
+
+def write_screenshots(model: dict[str, Any], out_dir: Path, *, limit: int, timeout: float = SHOT_TIMEOUT,
+                      vetoes_only: bool = False) -> int:
+    """Screenshot the stored snapshots (``evidence.page``, written by ``write_evidence``) of the
+    findings that matter most — 单项否决 first, then by points — at most ``limit`` of them, and
+    point those findings' ``evidence.screenshot`` at the PNG. Never opens the live site. Without
+    Chromium nothing is taken and ``model["evidence_note"]`` says so; nothing fails."""
+    chosen: dict[str, tuple[int, float]] = {}
+    for s in model.get("sites", []):
+        for c in s.get("checks", []):
+            for f in c.get("findings", []):
+                page = (f.get("evidence") or {}).get("page")
+                if f.get("severity") != "fail" or f.get("status") == "fixed" or not isinstance(page, str):
+                    continue
+                key = _weight({**f, "veto": c.get("veto")})
+                if vetoes_only and key[0]:
+                    continue
+                chosen[page] = min(chosen.get(page, key), key)
+    if limit <= 0 or not chosen:
+        return 0
+    exe = chromium_path()
+    if exe is None:
+        model["evidence_note"] = NO_CHROMIUM_NOTE
+        return 0
+    shots: dict[str, str] = {}
+    for page in sorted(chosen, key=lambda p: (chosen[p], p))[:limit]:
+        shot = screenshot(Path(out_dir) / page, timeout=timeout, exe=exe)
+        if shot is not None:
+            shots[page] = page[: -len(".html")] + ".png"
+    for s in model.get("sites", []):
+        for c in s.get("checks", []):
+            for f in c.get("findings", []):
+                ev = f.get("evidence") or {}
+                if ev.get("page") in shots:
+                    ev["screenshot"] = shots[ev["page"]]
+    return len(shots)

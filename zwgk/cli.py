@@ -492,31 +492,15 @@ def _evidence(args: argparse.Namespace) -> int:
                 page = out / f["evidence"]["page"]
                 print(f"留存页面：{page}")
                 if args.screenshot:
-                    shot = _screenshot(page)
+                    from reports.evidence import screenshot
+
+                    shot = screenshot(page)
                     print(f"截图：{shot}" if shot else "截图：未找到 Chromium，未截图")
             else:
                 print("该问题没有留存网页内容（依据为抓取统计、域名解析或探测记录）")
         return EXIT_OK
     finally:
         store.close()
-
-
-def _screenshot(page: Path) -> Path | None:
-    """A PNG of a (script-free, offline) snapshot page with the system Chromium, if there is one."""
-    import shutil
-    import subprocess
-    import tempfile
-
-    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if exe is None:
-        return None
-    shot = page.with_suffix(".png")
-    with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                        "--no-first-run", f"--user-data-dir={profile}", "--window-size=1000,1400",
-                        f"--screenshot={shot}", page.resolve().as_uri()],
-                       capture_output=True, timeout=120, check=False)
-    return shot if shot.exists() else None
 
 
 def _review(args: argparse.Namespace) -> int:
