@@ -286,10 +286,17 @@ def write_screenshots(model: dict[str, Any], out_dir: Path, *, limit: int, timeo
         model["evidence_note"] = NO_CHROMIUM_NOTE
         return 0
     shots: dict[str, str] = {}
+    failed = 0
     for page in sorted(chosen, key=lambda p: (chosen[p], p))[:limit]:
         shot = screenshot(Path(out_dir) / page, timeout=timeout, exe=exe)
         if shot is not None:
             shots[page] = page[: -len(".html")] + ".png"
+        else:
+            failed += 1
+            if failed >= 2:       # a browser that hangs twice would hang on the rest: bound the wait
+                log.warning("evidence screenshots stopped after %d failures", failed)
+                model["evidence_note"] = "部分证据截图未能生成（浏览器超时或出错），留存页面不受影响。"
+                break
     for s in model.get("sites", []):
         for c in s.get("checks", []):
             for f in c.get("findings", []):

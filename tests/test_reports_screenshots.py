@@ -120,3 +120,28 @@ def test_reports_table_is_validated(tmp_path: Path) -> None:
         load_rules(bad)
     line = text[: text.index("max_screenshots = -1")].count("\n") + 1
     assert "max_screenshots" in str(err.value) and f"rules.toml:{line}" in str(err.value)
+
+
+@needs_chromium
+def test_a_screenshot_past_its_timeout_is_killed_and_none_is_left(tmp_path: Path) -> None:
+    import time
+
+    from reports.evidence import screenshot
+
+    page = tmp_path / "fetch-1.html"
+    page.write_text("<html><body>" + "<p>留存</p>" * 2000 + "</body></html>", "utf-8")
+    started = time.monotonic()
+    assert screenshot(page, timeout=0.2) is None
+    assert time.monotonic() - started < 10 and not page.with_suffix(".png").exists()
+
+
+@needs_chromium
+def test_a_hanging_browser_stops_the_batch_with_a_note(tmp_path: Path) -> None:
+    (tmp_path / "evidence").mkdir()
+    findings = []
+    for i in range(4):
+        (tmp_path / "evidence" / f"fetch-{i}.html").write_text("<html><body>留存</body></html>", "utf-8")
+        findings.append({"severity": "fail", "level": "veto", "evidence": {"page": f"evidence/fetch-{i}.html"}})
+    model = {"sites": [{"id": "s", "checks": [{"veto": True, "findings": findings}]}]}
+    assert write_screenshots(model, tmp_path, limit=4, timeout=0.05) == 0
+    assert "未能生成" in model["evidence_note"] and not list((tmp_path / "evidence").glob("*.png"))
