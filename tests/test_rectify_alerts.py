@@ -283,6 +283,7 @@ def test_availability_approaching_the_veto_line(model: dict[str, Any]) -> None:
     ('[[webhook]]\nkind = "json"\nurl = "http://x/"\nevents = ["bored"]\n', 4, "unknown event"),
     ('[[contact]]\nunit = "区司法局"\nemail = ["a@b.cn"]\n', None, "[smtp]"),
     ('[smpt]\nhost = "x"\n', 1, "unknown table"),
+    ('[smtp]\nhost = "mail"\nsecurity = "none"\nusername = "u"\npassword_env = "P"\n', 3, "unencrypted"),
 ])
 def test_bad_alerts_toml(tmp_path: Path, text: str, line: int | None, words: str) -> None:
     with pytest.raises(ConfigError) as e:
