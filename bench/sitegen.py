@@ -1,20 +1,40 @@
-"""A synthetic government-style site for the crawl benchmark (DOMAIN.md §9 shapes).
+"""A synthetic government-style site for the benchmarks (DOMAIN.md §9 shapes), any size.
 
-40 columns × 500 TRS-style articles (``/colNN/202103/t20210305_ID.html``), list pages of 20
-items paginated by ``createPageHTML`` only (no ``<a>`` pager), ~80 links per article
-(40-link nav, 20 neighbours, 20 footer links), a PDF on every 100th article, a broken link
-on every 50th, and every 20th article in GBK with only a ``<meta>`` charset. Pages are
-generated from the path, deterministically, so the server holds nothing in memory.
+``COLUMNS`` columns × ``per_column`` TRS-style articles (``/colNN/202103/t20210305_ID.html``),
+list pages of 20 items paginated by ``createPageHTML`` only (no ``<a>`` pager), ~90 links per
+article (40-link nav, 25 neighbours, 25 footer links), a PDF on ~3% of articles, a broken link
+on ~1%, and 30% of articles in GBK with only a ``<meta>`` charset. The first columns carry real
+政务公开 names (政策文件, 部门预算决算, 年度报告 …) and some titles name 预算/决算/年度报告, so the
+column map, list reading and document finding all do their real work. Pages are generated
+from the path, deterministically, so the server holds nothing in memory.
+
+``configure(pages)`` sizes the site (about ``pages`` HTML pages); the default is 20,000 articles.
 """
 from __future__ import annotations
 
-COLUMNS, PER_COLUMN, PER_LIST = 40, 500, 20
-FOOTER = 20
+COLUMNS, PER_LIST, FOOTER, RELATED = 40, 20, 25, 25
+PER_COLUMN = 500
 _FILLER = ("根据《中华人民共和国政府信息公开条例》，现将有关事项公告如下。" * 40)
+_NAMES = ["政策文件", "通知公告", "部门预算决算", "政府信息公开年报", "规划计划", "人事信息", "工作动态",
+          "规范性文件", "政策解读", "行政执法"]
+
+
+def configure(pages: int) -> None:
+    """Size the site to about ``pages`` HTML pages (articles + list pages + a few others)."""
+    global PER_COLUMN
+    PER_COLUMN = max(PER_LIST, round((pages - 1 - FOOTER) / COLUMNS / (1 + 1 / PER_LIST + 0.01)))
+
+
+def _lists() -> int:
+    return -(-PER_COLUMN // PER_LIST)
+
+
+def column_name(c: int) -> str:
+    return _NAMES[c] if c < len(_NAMES) else f"栏目{c:02d}"
 
 
 def nav() -> str:
-    items = "".join(f'<li><a href="/col{c:02d}/index.html">栏目{c:02d}</a></li>' for c in range(COLUMNS))
+    items = "".join(f'<li><a href="/col{c:02d}/index.html">{column_name(c)}</a></li>' for c in range(COLUMNS))
     return f'<div class="nav"><ul>{items}</ul></div>'
 
 
@@ -27,14 +47,26 @@ def footer() -> str:
 _NAV, _FOOTER = nav(), footer()
 
 
-def _doc(title: str, body: str, charset: str = "utf-8", meta_charset: bool = False) -> str:
-    meta = f'<meta http-equiv="Content-Type" content="text/html; charset={charset}">' if meta_charset else ""
-    return (f"<!DOCTYPE html><html><head>{meta}<title>{title}</title><meta name=\"SiteName\" content=\"红海湾\">"
-            f"</head><body>{_NAV}<div class=\"main\">{body}</div>{_FOOTER}</body></html>")
+def _doc(title: str, body: str, charset: str = "utf-8", meta_charset: bool = False, meta: str = "") -> str:
+    cs = f'<meta http-equiv="Content-Type" content="text/html; charset={charset}">' if meta_charset else ""
+    return (f"<!DOCTYPE html><html><head>{cs}<title>{title}</title><meta name=\"SiteName\" content=\"红海湾\">"
+            f"{meta}</head><body>{_NAV}<div class=\"main\">{body}</div>{_FOOTER}</body></html>")
 
 
 def article_url(c: int, i: int) -> str:
     return f"/col{c:02d}/202103/t20210305_{c * PER_COLUMN + i}.html"
+
+
+def article_title(c: int, i: int) -> str:
+    if c == 2:
+        return f"红海湾经济开发区{2015 + i % 8}年部门{'预算' if i % 2 else '决算'}公开（{i}）"
+    if c == 3:
+        return f"红海湾经济开发区{2015 + i % 8}年政府信息公开工作年度报告（{i}）"
+    return f"文章{c}-{i}"
+
+
+def _date(i: int) -> str:
+    return f"2021-03-{1 + i % 28:02d}"
 
 
 def render(path: str) -> tuple[int, bytes, str]:
@@ -54,31 +86,42 @@ def render(path: str) -> tuple[int, bytes, str]:
             return 404, b"not found", "text/html"
         rest = path[7:]
         if rest.startswith("index"):
-            n = 0 if rest == "index.html" else int(rest[6:-5])
-            pages = PER_COLUMN // PER_LIST
+            try:
+                n = 0 if rest == "index.html" else int(rest[6:-5])
+            except ValueError:
+                n = -1
+            pages = _lists()
             if not 0 <= n < pages:
                 return 404, b"not found", "text/html"
-            items = "".join(f'<li><a href=".{article_url(c, i)[6:]}" title="文章{i}">文章{c}-{i}</a>'
-                            f"<span>2021-03-{1 + i % 28:02d}</span></li>"
-                            for i in range(n * PER_LIST, (n + 1) * PER_LIST))
+            items = "".join(f'<li><a href=".{article_url(c, i)[6:]}" title="{article_title(c, i)}">'
+                            f"{article_title(c, i)}</a><span>{_date(i)}</span></li>"
+                            for i in range(n * PER_LIST, min(PER_COLUMN, (n + 1) * PER_LIST)))
             script = f'<script>createPageHTML({pages}, {n}, "index", "html");</script>'
-            return 200, _doc(f"栏目{c}", f"<ul>{items}</ul>{script}").encode(), "text/html; charset=utf-8"
+            meta = f'<meta name="ColumnName" content="{column_name(c)}">'
+            return (200, _doc(column_name(c), f"<ul>{items}</ul>{script}", meta=meta).encode(),
+                    "text/html; charset=utf-8")
         if rest.startswith("202103/t20210305_"):
-            ident = int(rest[17:-5])
+            try:
+                ident = int(rest[17:-5])
+            except ValueError:
+                ident = -1
             i = ident - c * PER_COLUMN
             if not 0 <= i < PER_COLUMN:
                 return 404, _doc("页面不存在", "<p>您访问的页面不存在</p>").encode(), "text/html; charset=utf-8"
             rel = "".join(f'<li><a href="{article_url(c, j % PER_COLUMN)}">相关{j}</a></li>'
-                          for j in range(i + 1, i + 21))
+                          for j in range(i + 1, i + 1 + RELATED))
             extra = ""
-            if i % 100 == 7:
+            if i % 33 == 7:       # ~3% of articles carry an attachment
                 extra += f'<a href="/col{c:02d}/files/att{i}.pdf">附件</a>'
-            if i % 50 == 3:
+            if i % 100 == 3:      # ~1% carry a broken link
                 extra += f'<a href="/col{c:02d}/missing_{i}.html">失效链接</a>'
-            body = f"<h1>文章{c}-{i}</h1><p>发布时间：2021-03-05 10:20</p><p>{_FILLER}</p>{extra}<ul>{rel}</ul>"
-            if i % 20 == 11:
-                return 200, _doc(f"文章{c}-{i}", body, "gb2312", True).encode("gb18030"), "text/html"
-            return 200, _doc(f"文章{c}-{i}", body).encode(), "text/html; charset=utf-8"
+            title = article_title(c, i)
+            body = (f"<h1>{title}</h1><p>发布时间：{_date(i)} 10:20</p><p>{_FILLER}</p>{extra}"
+                    f"<ul>{rel}</ul>")
+            meta = f'<meta name="ArticleTitle" content="{title}"><meta name="PubDate" content="{_date(i)} 10:20">'
+            if i % 10 in (1, 4, 7):   # 30% GBK, charset only in <meta>
+                return (200, _doc(title, body, "gb2312", True, meta=meta).encode("gb18030"), "text/html")
+            return 200, _doc(title, body, meta=meta).encode(), "text/html; charset=utf-8"
         if rest.startswith("files/att"):
             return 200, b"%PDF-1.4\n" + b"0" * 20_000, "application/pdf"
     return 404, _doc("页面不存在", "<p>您访问的页面不存在</p>").encode(), "text/html; charset=utf-8"
@@ -86,6 +129,6 @@ def render(path: str) -> tuple[int, bytes, str]:
 
 def expected_pages() -> int:
     """HTML pages reachable from the home page (home, lists, articles, footer pages, 404 targets)."""
-    lists = COLUMNS * (PER_COLUMN // PER_LIST)
-    broken = COLUMNS * len([i for i in range(PER_COLUMN) if i % 50 == 3])
+    lists = COLUMNS * _lists()
+    broken = COLUMNS * len([i for i in range(PER_COLUMN) if i % 100 == 3])
     return 1 + lists + COLUMNS * PER_COLUMN + FOOTER + broken

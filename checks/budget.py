@@ -104,7 +104,8 @@ def _judge_one(snap: SiteSnapshot, params: Mapping[str, Any], kind: str) -> Chec
                                metrics=metrics)
         where = places(snap, ("budget",), portals(snap))
         return CheckResult(Outcome.FAIL, f"{p}.missing", {"year": year, "found": "、".join(map(str, seen)) or "无"},
-                           [Finding(f"{p}.missing", {"year": year, "key": f"{p}-{year}", "looked_at": where.looked_at},
+                           [Finding(f"{p}.missing", {"year": year, "key": f"{p}-{year}", "looked_at": where.looked_at,
+                                                      "found": "、".join(map(str, seen)) or "无"},
                                     url=where.url, source_url=where.source_url,
                                     observed="已找到年度：" + ("、".join(map(str, seen)) or "无") + "；" + where.observed(),
                                     expected=f"{year}年度{'部门预算' if kind == 'budget' else '部门决算'}")],
@@ -125,7 +126,8 @@ def _judge_one(snap: SiteSnapshot, params: Mapping[str, Any], kind: str) -> Chec
                                                  "due": eff_due.isoformat()},
                                    url=first.url, source_url=first.source_url, anchor=first.title,
                                    observed=first.date.isoformat(), expected=f"≤ {eff_due.isoformat()}"))
-        return CheckResult(Outcome.FAIL, f"{p}.late", {"year": year}, findings, metrics)
+        return CheckResult(Outcome.FAIL, f"{p}.late", {"year": year, "date": first.date.isoformat(),
+                                                       "due": eff_due.isoformat()}, findings, metrics)
     return CheckResult(Outcome.PASS, f"{p}.on_time", {"year": year, "date": first.date.isoformat()},
                        findings, metrics)
 

@@ -17,7 +17,6 @@ Categories (names, url_hints, required_for, cadence) live in rules.toml
 from __future__ import annotations
 
 import re
-import weakref
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -58,21 +57,17 @@ class ColumnMap:
         return [c for c in self.columns if c.category]
 
 
-_PREPARED: dict[int, tuple[Any, dict[str, dict[str, Any]]]] = {}
-
-
 def categories(snap: SiteSnapshot) -> dict[str, dict[str, Any]]:
-    """The [columns.*] tables with their synonyms normalised once (classify runs per anchor:
-    re-normalising ~200 synonyms for each of 20,000 anchors took seconds)."""
+    """The [columns.*] tables with their synonyms normalised once per snapshot (classify runs per
+    anchor: re-normalising ~200 synonyms for each of 20,000 anchors took seconds)."""
+    return snap.derived(_prepare_categories)
+
+
+def _prepare_categories(snap: SiteSnapshot) -> dict[str, dict[str, Any]]:
     cols = snap.rules.get("columns", {}) or {}
-    hit = _PREPARED.get(id(cols))
-    if hit is not None and hit[0] is cols:
-        return hit[1]
-    prepared = {k: {**v, "_names": [n for n in (norm_name(x) for x in v.get("names", [])) if n],
-                    "_exclude": [n for n in (norm_name(x) for x in v.get("exclude", [])) if n]}
-                for k, v in cols.items() if isinstance(v, dict)}
-    _PREPARED[id(cols)] = (cols, prepared)
-    return prepared
+    return {k: {**v, "_names": [n for n in (norm_name(x) for x in v.get("names", [])) if n],
+                "_exclude": [n for n in (norm_name(x) for x in v.get("exclude", [])) if n]}
+            for k, v in cols.items() if isinstance(v, dict)}
 
 
 def classify(text: str, cats: dict[str, dict[str, Any]], *, slack: int = 6, max_len: int = 16) -> str | None:
@@ -253,7 +248,7 @@ def _build(snap: SiteSnapshot) -> ColumnMap:
             cname = next(v for k, v in p.meta.items() if k.lower() == "columnname")
             cat = cls(cname)
             if cat:
-                b.add(cat, cname, url, f"ColumnName meta: {cname}", "meta", url)
+                b.add(cat, cname, url, f"栏目名称元数据：{cname}", "meta", url)
         if p.extra.get("discovered") in ("pagination", "json_api", "script_api"):
             continue
         hint = _hint_category(url, b.cats)
@@ -273,23 +268,10 @@ def _build(snap: SiteSnapshot) -> ColumnMap:
     return cmap
 
 
-_CACHE: weakref.WeakKeyDictionary[SiteSnapshot, ColumnMap | Exception] = weakref.WeakKeyDictionary()
-
-
 def column_map(snap: SiteSnapshot) -> ColumnMap:
-    """The site's column map, built once per snapshot (several checks share it)."""
-    cmap = _CACHE.get(snap)
-    if cmap is None:
-        try:
-            cmap = _build(snap)
-        except Exception as e:
-            # remembered too: a page that breaks the map must not be re-parsed by every check
-            _CACHE[snap] = e
-            raise
-        _CACHE[snap] = cmap
-    if isinstance(cmap, Exception):
-        raise cmap
-    return cmap
+    """The site's column map, built once per snapshot (several checks share it; a page that breaks
+    the map is remembered too, not re-parsed by every check)."""
+    return snap.derived(_build)
 
 
 # -- evidence for "not found" ----------------------------------------------------------------------

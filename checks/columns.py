@@ -25,6 +25,7 @@ from checks.base import Check, home_problem
 from checks.columnlists import newest_by_article
 from checks.columnmap import Column, ColumnMap, categories, column_map
 from checks.documents import PARENT_CATEGORIES, coverage
+from zwgk.labels import KIND_ZH
 from zwgk.model import CheckResult, Finding, Outcome, Severity, unverified
 from zwgk.parsing.dates import cutoff
 from zwgk.parsing.lists import BLANK_MARKERS
@@ -70,7 +71,7 @@ def _presence(category: str) -> Check:
                                {"reason": f"rules.toml 未定义栏目类别 {category}"})
         if snap.site.kind not in spec.get("required_for", []):
             return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable",
-                               {"reason": f"{snap.site.kind} 类网站不要求设置{spec.get('label', category)}"})
+                               {"reason": f"{KIND_ZH.get(snap.site.kind, snap.site.kind)}不要求设置{spec.get('label', category)}"})
         problem = home_problem(snap)
         if problem:
             return problem

@@ -93,10 +93,11 @@ def page_date(snap: SiteSnapshot, url: str) -> date | None:
 
 
 def documents(snap: SiteSnapshot, keywords: tuple[str, ...] = DISCLOSURE_KEYWORDS) -> list[Doc]:
-    """Documents whose title mentions one of ``keywords`` (cached per snapshot and keyword set)."""
-    cache: dict[tuple[str, ...], list[Doc]] = snap.__dict__.setdefault("_disclosure_docs", {})
-    if keywords in cache:
-        return cache[keywords]
+    """Documents whose title mentions one of ``keywords`` (computed once per snapshot and keyword set)."""
+    return snap.derived(_documents, tuple(keywords))
+
+
+def _documents(snap: SiteSnapshot, keywords: tuple[str, ...]) -> list[Doc]:
     by_url: dict[str, Doc] = {}
     today = snap.as_of.date()
 
@@ -138,8 +139,7 @@ def documents(snap: SiteSnapshot, keywords: tuple[str, ...] = DISCLOSURE_KEYWORD
                 # an attachment of an article carries the article's date
                 add(Doc(ln.anchor or ln.target_url.rsplit("/", 1)[-1], ln.target_url, own_date, url, title,
                         True, snap.site.id))
-    cache[keywords] = list(by_url.values())
-    return cache[keywords]
+    return list(by_url.values())
 
 
 # -- units ----------------------------------------------------------------------
@@ -356,19 +356,20 @@ def _read_elsewhere(url: str, snaps: tuple[SiteSnapshot, ...]) -> bool:
 def _capped_links(snap: SiteSnapshot) -> tuple[set[str], dict[str, list[Any]]]:
     """Pages the crawler saw and skipped over a cap: their keys, and the skips by linking page (once per
     snapshot: a site has thousands of link rows and every disclosure check asks)."""
+    return snap.derived(_build_capped_links)
+
+
+def _build_capped_links(snap: SiteSnapshot) -> tuple[set[str], dict[str, list[Any]]]:
     from checks.columnmap import url_key
 
-    hit = snap.__dict__.get("_capped_links")
-    if hit is None:
-        keys: set[str] = set()
-        by_parent: dict[str, list[Any]] = {}
-        for f in snap.fetches("link"):
-            if f.extra.get("why") in ("page_cap", "depth_cap"):
-                keys.add(url_key(f.url))
-                if f.parent_url:
-                    by_parent.setdefault(url_key(f.parent_url), []).append(f)
-        hit = snap.__dict__["_capped_links"] = (keys, by_parent)
-    return hit
+    keys: set[str] = set()
+    by_parent: dict[str, list[Any]] = {}
+    for f in snap.fetches("link"):
+        if f.extra.get("why") in ("page_cap", "depth_cap"):
+            keys.add(url_key(f.url))
+            if f.parent_url:
+                by_parent.setdefault(url_key(f.parent_url), []).append(f)
+    return keys, by_parent
 
 
 _PAGER_URL = re.compile(r"(?:index|list|default)_\d+\.\w+$|[?&](?:page|pageno|pagenum|p|curpage|pn)=\d+", re.IGNORECASE)

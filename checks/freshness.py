@@ -192,11 +192,11 @@ def judge_forged(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         visible = labelled_date(doc.text_content()) if doc is not None else None
         if visible is not None and abs((visible - pub).days) > tol:
             flag("forged-dates.mismatch_page", url, url, title, date=pub.isoformat(), visible=visible.isoformat(),
-                 expected=f"PubDate 与页面显示日期一致（{visible.isoformat()}）")
+                 expected=f"网页元数据发布日期与页面显示日期一致（{visible.isoformat()}）")
         listed = list_dates.get(url.split("#")[0]) or list_dates.get(p.url.split("#")[0])
         if listed is not None and abs((listed[0] - pub).days) > tol:
             flag("forged-dates.mismatch_list", url, listed[1], title, date=pub.isoformat(),
-                 visible=listed[0].isoformat(), expected=f"PubDate 与列表显示日期一致（{listed[0].isoformat()}）")
+                 visible=listed[0].isoformat(), expected=f"网页元数据发布日期与列表显示日期一致（{listed[0].isoformat()}）")
     metrics = {"dates_checked": checked, "flagged": len(findings)}
     if findings:
         return CheckResult(Outcome.MANUAL, "forged-dates.review", {"count": len(findings)}, findings=findings,
@@ -210,9 +210,9 @@ FORGED = Check(
     id="forged-dates", title="发布日期异常（疑似伪造）", judge=judge_forged,
     messages={
         "forged-dates.future": "信息“{title}”的发布日期 {date} 晚于核查日 {today}，疑似伪造发布日期，请人工核查",
-        "forged-dates.future_pubdate": "页面“{title}”的 PubDate {date} 晚于核查日 {today}，疑似伪造发布日期，请人工核查",
-        "forged-dates.mismatch_page": "页面“{title}”的 PubDate {date} 与页面显示的发布日期 {visible} 不一致，请人工核查",
-        "forged-dates.mismatch_list": "页面“{title}”的 PubDate {date} 与栏目列表显示的日期 {visible} 不一致，请人工核查",
+        "forged-dates.future_pubdate": "页面“{title}”的网页元数据发布日期 {date} 晚于核查日 {today}，疑似伪造发布日期，请人工核查",
+        "forged-dates.mismatch_page": "页面“{title}”的网页元数据发布日期 {date} 与页面显示的发布日期 {visible} 不一致，请人工核查",
+        "forged-dates.mismatch_list": "页面“{title}”的网页元数据发布日期 {date} 与栏目列表显示的日期 {visible} 不一致，请人工核查",
         "forged-dates.review": "{count} 处发布日期异常，需人工核查是否伪造",
         "forged-dates.none": "已核对 {count} 个发布日期，未发现异常",
         "forged-dates.nothing": "未读取到任何发布日期，无法核验",

@@ -385,7 +385,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
 
 
 MESSAGES = {
-    "interaction.ok": "近一年有效留言 {recent} 条均在期限内答复（答复用时中位数 {median} 天，P90 {p90} 天）",
+    "interaction.ok": "近一年有效留言 {recent} 条均在期限内答复（答复用时中位数 {median} 天，九成留言在 {p90} 天内答复）",
     "interaction.veto": "{count} 条有效留言超过期限未答复（单项否决：互动回应差）",
     "interaction.overdue": "留言“{title}”（{received}）超过期限答复：{replied}",
     "interaction.unclear_summary": "{count} 条留言超过期限且未见回复时间和办理状态，需人工核查（不作单项否决）",

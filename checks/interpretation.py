@@ -90,6 +90,14 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
             return CheckResult(Outcome.ERROR, "policy-interpretation.unverified", {"reason": cov.reason()},
                                metrics={"unread": cov.evidence()})
         return CheckResult(Outcome.NOT_APPLICABLE, "policy-interpretation.no_policy", {"window": params["window"]})
+    # which 解读 pages link to a page: read each 解读 page's links once, not once per policy document
+    linked_from_jd: dict[str, list[str]] = {}
+    for u in jd:
+        src = locate(u)
+        if src is None:
+            continue
+        for t in dict.fromkeys(_key(ln.target_url) for ln in src.links(u)):
+            linked_from_jd.setdefault(t, []).append(u)
     findings: list[Finding] = []
     linked = checked = 0
     # "no 解读" is an absence too: judged only when every 解读 list was read
@@ -107,8 +115,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                      if _key(ln.target_url) not in columns and (ln.region in (None, "body") or (
                          _key(ln.target_url) in jd and _key(ln.target_url) not in any_column))}
         forward = [u for u, anchor in out_links.items() if u != url and (u in jd or _is_jd(anchor))]
-        backward = [u for u in jd if u != url and (src := locate(u)) is not None
-                    and any(_key(ln.target_url) == url for ln in src.links(u))]
+        backward = [u for u in linked_from_jd.get(url, ()) if u != url]
         both = [u for u in forward if u in backward]
         ev = {"url": url, "anchor": it.title, "source_url": it.page_url}
         if both:

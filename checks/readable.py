@@ -6,7 +6,6 @@ unsafe, not stored) is listed with the reason: checks say what they could not re
 """
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 from zwgk.parsing.doctext import Document, Unreadable, read_document
@@ -32,15 +31,13 @@ class Documents:
     skipped: int                  # stored pages/attachments over the caps: not read, so not judged
 
 
-_CACHE: weakref.WeakKeyDictionary[SiteSnapshot, tuple[tuple[int, int], Documents]] = weakref.WeakKeyDictionary()
-
-
 def readable_documents(snap: SiteSnapshot, max_pages: int, max_attachments: int) -> Documents:
     """Stored pages (canonical order) and attachments (by URL), each within its own cap, so a big
     site's pages never crowd out its attachments — where 公示 lists are usually published."""
-    cached = _CACHE.get(snap)
-    if cached is not None and cached[0] == (max_pages, max_attachments):
-        return cached[1]
+    return snap.derived(_read_all, int(max_pages), int(max_attachments))
+
+
+def _read_all(snap: SiteSnapshot, max_pages: int, max_attachments: int) -> Documents:
     anchors: dict[str, tuple[str, str]] = {}
     for ln in snap.links():
         if ln.anchor and ln.target_url not in anchors:
@@ -76,6 +73,4 @@ def readable_documents(snap: SiteSnapshot, max_pages: int, max_attachments: int)
         except Exception as e:  # a hostile file a parser did not foresee: this document only, not the check
             r.unreadable = f"无法读取（{type(e).__name__}）"
         out.append(r)
-    docs = Documents(out, skipped)
-    _CACHE[snap] = ((max_pages, max_attachments), docs)
-    return docs
+    return Documents(out, skipped)

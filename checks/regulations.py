@@ -129,7 +129,7 @@ def judge_regulations(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckRes
         return CheckResult(Outcome.PASS, "regulations.linked", {"url": linked}, metrics=metrics)
     if col.state == "blank":
         return CheckResult(Outcome.FAIL, "regulations.blank", {"url": col.url},
-                           [Finding("regulations.blank", {"key": "blank"}, url=col.url, anchor=col.name,
+                           [Finding("regulations.blank", {"key": "blank", "url": col.url}, url=col.url, anchor=col.name,
                                     observed=col.reason)], metrics)
     if col.state != "ok":
         return CheckResult(Outcome.ERROR, "regulations.unreadable", {"reason": col.reason or col.state},

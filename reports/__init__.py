@@ -2,7 +2,9 @@
 
     write_reports(model, out_dir, formats=("json", "html", "xlsx", "csv")) -> {format: path}
 
-Files: results.json, findings.csv, 整改清单.xlsx, index.html (+ site-*.html, tasks.html, task-*.html).
+Files: results.json, findings.csv, 整改清单.xlsx, index.html (+ site-*.html, tasks.html, task-*.html),
+通报.html (one self-contained, print-ready A4 page set for sending upward) and evidence/fetch-*.html
+(stored copies of the pages findings are about, written by reports.evidence where the store is at hand).
 """
 from __future__ import annotations
 

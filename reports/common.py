@@ -52,16 +52,60 @@ def finding_rows(model: dict[str, Any], *, include_fixed: bool = True,
     """Current findings (and fixed ones) flattened with their site and check, in report order."""
     rows: list[dict[str, Any]] = []
     for s in model.get("sites", []):
-        titles = {c["check_id"]: c.get("title", c["check_id"]) for c in s.get("checks", [])}
+        titles = {**model.get("labels", {}).get("check", {}),
+                  **{c["check_id"]: c.get("title", c["check_id"]) for c in s.get("checks", [])}}
         current = [f for c in s.get("checks", []) for f in c.get("findings", [])
                    if f.get("severity") in severities]
         fixed = list(s.get("fixed", [])) if include_fixed else []
         for f in current + fixed:
             rows.append({**f, "site_name": s.get("name", s["id"]), "unit": s.get("unit", ""),
-                         "check_title": titles.get(f["check_id"], f["check_id"])})
+                         "check_title": titles.get(f["check_id"], "核查项")})
     rows.sort(key=lambda r: (r["unit"], r["site_id"], STATUS_ORDER.get(r.get("status") or "", 3),
                              r["check_id"]))
     return rows
+
+
+def evidence_page(f: dict[str, Any]) -> str | None:
+    """The report-relative path of the finding's stored-copy snapshot, when one was written."""
+    page = (f.get("evidence") or {}).get("page")
+    return page if isinstance(page, str) and page.startswith("evidence/") else None
+
+
+def live_link_ok(f: dict[str, Any]) -> bool:
+    """May the finding's URL be a clickable link? Never for 外链变异 and other off-site pages:
+    the evidence of a gambling link must not send the office to the gambling site."""
+    ev = f.get("evidence") or {}
+    return not (str(f.get("check_id", "")).startswith("external-links") or ev.get("purpose") == "external")
+
+
+def local_time(iso: str | None, tz: str = "Asia/Shanghai") -> str:
+    """A stored UTC time as the office reads it (Beijing time, to the minute)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if not iso:
+        return ""
+    try:
+        return datetime.fromisoformat(iso).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso[:16]
+
+
+def evidence_text(ev: dict[str, Any] | None) -> str:
+    """证据留存: which stored fetch backs the finding (id, time, answer, body hash)."""
+    if not ev:
+        return "无留存（该项依据抓取统计或域名解析等记录）"
+    answer = f"HTTP {ev['status']}" if ev.get("status") else _error_zh(ev.get("error_kind"))
+    parts = [f"留存编号 {ev.get('fetch_id')}", f"抓取于 {local_time(ev.get('fetched_at'))}", answer]
+    if ev.get("body_hash"):
+        parts.append(f"内容哈希 SHA-256 {str(ev['body_hash'])[:16]}")
+    return "；".join(p for p in parts if p)
+
+
+def _error_zh(kind: str | None) -> str:
+    from zwgk.labels import ERROR_KIND_ZH
+
+    return ERROR_KIND_ZH.get(kind or "", "无应答") if kind else "无应答"
 
 
 def tasks_text(numbers: list[int] | None) -> str:

@@ -17,7 +17,9 @@ _PORT = re.compile(r"(https?://(?:\[[0-9a-fA-F:]+\]|[^/:\s\"']+)):\d+")
 _PROBE_PATH = re.compile(r"zwgk-audit-[0-9a-f]{8,}")   # the crawler's random soft-404 probe path
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?$")
 _VOLATILE_KEYS = {"generator": "<generator>", "rules_hash": "<hash>", "started_at": "<time>",
-                  "finished_at": "<time>", "stats": "<stats>"}
+                  "finished_at": "<time>", "stats": "<stats>",
+                  # evidence of a finding: fetch order, body bytes and sizes carry ports and timing
+                  "fetch_id": "<fetch>", "body_hash": "<hash>", "size": "<size>", "fetched_at": "<time>"}
 
 
 def normalise(value: Any, *, run_ids: dict[int, int] | None = None, key: str | None = None) -> Any:

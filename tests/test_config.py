@@ -163,4 +163,4 @@ def test_second_audit_on_the_same_database_is_refused(tmp_path: Path, capsys: py
     db = tmp_path / "z.sqlite"
     with audit_lock(db):   # as if the scheduler's nightly audit were running
         assert main(["audit", "--sites", str(sites), "--db", str(db)]) == 5
-    assert "another audit is running" in capsys.readouterr().err
+    assert "已有另一次审计正在运行" in capsys.readouterr().err

@@ -71,7 +71,7 @@ def test_url_hint_and_columnname_meta_identify_columns() -> None:
     cmap = column_map(make_snapshot(pages))
     assert [c.url for c in cmap.find("normative-docs")] == [H + "zwgk/gfxwj/"]
     assert "URL /gfxwj/" in cmap.find("normative-docs")[0].evidence
-    assert cmap.find("budget")[0].evidence == "ColumnName meta: 预决算公开"
+    assert cmap.find("budget")[0].evidence == "栏目名称元数据：预决算公开"
 
 
 # -- reading lists ---------------------------------------------------------------------------------

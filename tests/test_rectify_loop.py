@@ -142,8 +142,8 @@ def test_the_loop_on_the_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert links2["deduction"] < links1["deduction"]
         store.close()
         code, out = _run(capsys, "diff", str(audit1), str(audit2), "--db", db)
-        assert "已整改（fixed）: 1\n  [sfj] links（复核通过）" in out
-        assert "已报备（waived）: 1\n  [sfj] links（仍存在）" in out
+        assert "已整改：1 项\n  【红海湾经济开发区司法局】链接可用性（复核通过）：" in out
+        assert "已报备：1 项\n  【红海湾经济开发区司法局】链接可用性（仍存在）：" in out
 
         # 6. a day later the waiver has expired: the finding is back and deducted again
         tomorrow = f"{(today + timedelta(days=1)).isoformat()}T09:00:00+08:00"

@@ -84,11 +84,11 @@ def test_diff_runs(runs: tuple[Store, int, int]) -> None:
 def test_message_text_never_crashes() -> None:
     cat = {"a": "共 {count} 个", "b": "坏模板 {oops", "c": "{0} 位置参数", "d": "{x.attr}"}
     assert message_text("a", {"count": 3}, cat) == "共 3 个"
-    assert message_text("a", {}, cat) == "共 {count} 个"
+    assert message_text("a", {}, cat) == "共 — 个"
     assert message_text("b", {}, cat) == "坏模板 {oops"
     assert message_text("c", {}, cat) == "{0} 位置参数"
     assert message_text("d", {"x": 1}, cat) == "{x.attr}"
-    assert message_text("zz.unknown", {"n": 1}, cat) == "zz.unknown（n=1）"
+    assert message_text("zz.unknown", {"n": 1, "kind": "connect"}, cat) == "核查结果（1，无法连接服务器）"
 
 
 def test_scores_and_tasks_in_model(model: dict[str, Any]) -> None:

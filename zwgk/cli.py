@@ -39,52 +39,110 @@ def _formats(text: str) -> tuple[str, ...]:
     return fmts
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="zwgk", description="政务公开 compliance crawler and auditor.")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+EXIT_CODES_HELP = """退出码（exit codes）：
+  0  完成（发现问题也返回 0：问题是核查结果，不是程序错误）
+  1  程序意外出错（日志中有详细信息，请报告开发人员）
+  2  配置或用法错误（提示中写明文件名和行号，或网站标识和字段）
+  3  核查被中断，可用 zwgk audit --resume 继续
+  4  数据库无法使用（核查编号不存在、数据库文件损坏或无法读取）
+  5  该数据库上已有另一次核查正在运行
+  6  使用 zwgk audit --fail-on 且核查结果命中（核查本身已完成）"""
 
-    a = sub.add_parser("audit", help="crawl, judge, score and report every configured site")
-    a.add_argument("--sites", required=True, help="sites.toml: what is audited")
-    a.add_argument("--rules", help="rules.toml (default: the bundled one)")
-    a.add_argument("--db", default=DEFAULT_DB, help=f"SQLite store (default {DEFAULT_DB})")
-    a.add_argument("--out", help="report folder (default: <reports_dir>/run-<id>)")
-    a.add_argument("--as-of", help="judge as of this date/time (ISO, audit time zone); default now")
-    a.add_argument("--resume", action="store_true", help="continue the newest interrupted run of these sites")
+
+class _ZhFormatter(argparse.RawDescriptionHelpFormatter):
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, prefix="用法（usage）：" if prefix is None else prefix)
+
+
+class ZhParser(argparse.ArgumentParser):
+    """argparse with Chinese headings, -h text and error prefix (argparse's own words are English)."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        kw["add_help"] = False
+        kw["formatter_class"] = _ZhFormatter
+        super().__init__(*args, **kw)
+        self._optionals.title = "选项（options）"
+        self._positionals.title = "参数（arguments）"
+        self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+
+    def error(self, message: str) -> Any:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_CONFIG, f"{self.prog}：用法错误：{message}\n（查看帮助：{self.prog} --help）\n")
+
+
+def _sub(sub: Any, name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help shows what it does, examples and the exit codes, in Chinese."""
+    return sub.add_parser(name, help=summary, description=description,
+                          epilog=f"示例（examples）：\n{examples}\n\n{EXIT_CODES_HELP}")
+
+
+def build_parser() -> ZhParser:
+    p = ZhParser(
+        prog="zwgk",
+        description="政务公开网站核查工具：抓取各单位网站，按规则核查、评分，生成整改清单和报告。\n"
+                    "(政务公开 compliance crawler and auditor.)",
+        epilog="常用示例（examples）：\n"
+               "  zwgk demo                                   运行内置演示区（无需联网）\n"
+               "  zwgk audit --sites sites.toml               核查全部网站并生成报告\n"
+               "  zwgk runs                                   列出已保存的核查\n"
+               "  zwgk report --run 3                         按当前规则重新生成第3次核查的报告\n"
+               "  zwgk diff 2 3                               对比第2次与第3次核查\n"
+               "各子命令的说明：zwgk 子命令 --help\n\n" + EXIT_CODES_HELP)
+    p.add_argument("-v", "--verbose", action="store_true", help="输出调试日志（debug logging）")
+    sub = p.add_subparsers(dest="command", required=True, metavar="子命令", title="子命令（commands）")
+
+    a = _sub(sub, "audit", "抓取、核查、评分并生成报告（crawl, judge, score, report）",
+             "抓取 sites.toml 中的全部网站，逐项核查、评分，生成整改清单（Excel）、网页报告、CSV 和 JSON。",
+             "  zwgk audit --sites sites.toml\n"
+             "  zwgk audit --sites sites.toml --out 报告/2026年11月 --format html,xlsx\n"
+             "  zwgk audit --sites sites.toml --resume        继续上次被中断的核查")
+    a.add_argument("--sites", required=True, help="网站清单文件 sites.toml（核查哪些网站）")
+    a.add_argument("--rules", help="规则文件 rules.toml（默认：内置规则）")
+    a.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库 SQLite 文件（默认 {DEFAULT_DB}）")
+    a.add_argument("--out", help="报告文件夹（默认：<reports_dir>/run-<核查编号>）")
+    a.add_argument("--as-of", help="按此日期/时间核查（ISO 格式，核查所在时区；默认：现在）")
+    a.add_argument("--resume", action="store_true", help="继续这些网站最近一次被中断的核查")
     a.add_argument("--format", type=_formats, default=("json", "html", "xlsx", "csv"),
-                   help="comma-separated: json,html,xlsx,csv")
-    a.add_argument("--no-progress", action="store_true", help="plain log lines even on a terminal")
+                   help="报告格式，逗号分隔：json,html,xlsx,csv（默认全部）")
+    a.add_argument("--no-progress", action="store_true", help="即使在终端中也只输出日志行，不显示进度条")
     a.add_argument("--fail-on", choices=("veto", "new", "any"),
                    help="审计完成后按结果设置退出码 6：veto=出现单项否决，new=有新发现问题，any=有未整改问题（不含已报备）")
 
-    r = sub.add_parser("report", help="re-judge and re-render a stored run (no network)")
-    r.add_argument("--run", type=int, required=True, help="run id (see `zwgk runs`)")
-    r.add_argument("--db", default=DEFAULT_DB)
-    r.add_argument("--rules", help="rules.toml to judge with (default: the bundled one)")
-    r.add_argument("--out", help="report folder")
-    r.add_argument("--format", type=_formats, default=("json", "html", "xlsx", "csv"))
+    r = _sub(sub, "report", "重新核查并生成已保存核查的报告（不联网）",
+             "用保存的抓取内容重新核查、评分并生成报告，不访问网络（规则调整后使用）。",
+             "  zwgk report --run 3\n  zwgk report --run 3 --rules 新规则.toml --out \"D:\\报告\\第3次\"")
+    r.add_argument("--run", type=int, required=True, help="核查编号（见 zwgk runs）")
+    r.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    r.add_argument("--rules", help="用于核查的规则文件（默认：内置规则）")
+    r.add_argument("--out", help="报告文件夹")
+    r.add_argument("--format", type=_formats, default=("json", "html", "xlsx", "csv"),
+                   help="报告格式，逗号分隔：json,html,xlsx,csv")
 
-    ls = sub.add_parser("runs", help="list stored runs")
-    ls.add_argument("--db", default=DEFAULT_DB)
+    ls = _sub(sub, "runs", "列出已保存的核查", "列出数据库中保存的每次核查：编号、状态、时间、页面数。",
+              "  zwgk runs\n  zwgk runs --db 核查.sqlite")
+    ls.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
 
-    d = sub.add_parser("diff", help="new / still open / fixed findings between two runs")
-    d.add_argument("run_a", type=int)
-    d.add_argument("run_b", type=int)
-    d.add_argument("--db", default=DEFAULT_DB)
-    d.add_argument("--rules")
+    d = _sub(sub, "diff", "对比两次核查：新发现 / 仍未整改 / 已整改",
+             "对比两次核查的问题：本次新发现、仍未整改、已整改，以及本次未能复查的问题。",
+             "  zwgk diff 2 3")
+    d.add_argument("run_a", type=int, help="较早的核查编号")
+    d.add_argument("run_b", type=int, help="较新的核查编号")
+    d.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    d.add_argument("--rules", help="规则文件（默认：内置规则）")
 
-    rv = sub.add_parser("review", help="the annual 回头看 review of all 50 tasks")
-    rv.add_argument("--year", type=int, required=True)
-    rv.add_argument("--db", default=DEFAULT_DB)
-    rv.add_argument("--rules")
-    rv.add_argument("--out", default=".", help="folder for review-<year>.xlsx/.html")
+    rv = _sub(sub, "review", "年度“回头看”：50项任务落实情况",
+              "生成某年度全部任务的“回头看”复核表（Excel 和网页）。",
+              "  zwgk review --year 2026 --out 回头看")
+    rv.add_argument("--year", type=int, required=True, help="年度，如 2026")
+    rv.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    rv.add_argument("--rules", help="规则文件（默认：内置规则）")
+    rv.add_argument("--out", default=".", help="review-<年度>.xlsx/.html 的输出文件夹（默认当前文件夹）")
 
-    rq = sub.add_parser(
-        "review-queue", help="需人工核查清单：列出疑似严重错误等待核查项，确认或排除",
-        description="列出一次核查中全部“需人工核查”项（疑似泄露个人信息、用词和领导姓名职务、疑似伪造日期等）"
-                    "及其证据（已脱敏）。确认：该项按规则（rules.toml）计入结果，严重错误为单项否决；"
-                    "排除：该项在本次及以后的核查中不再列出。决定随核查记录保存，重新生成报告（zwgk report）即生效。",
-        epilog="示例：zwgk review-queue；zwgk review-queue confirm 3f2a9c41d0 --reason 附件公开了完整身份证号 --by 张三")
+    rq = _sub(sub, "review-queue", "需人工核查清单：列出疑似严重错误等待核查项，确认或排除",
+              "列出一次核查中全部“需人工核查”项（疑似泄露个人信息、用词和领导姓名职务、疑似伪造日期等）"
+              "及其证据（已脱敏）。确认：该项按规则（rules.toml）计入结果，严重错误为单项否决；"
+              "排除：该项在本次及以后的核查中不再列出。决定随核查记录保存，重新生成报告（zwgk report）即生效。",
+              "  zwgk review-queue\n  zwgk review-queue confirm 3f2a9c41d0 --reason 附件公开了完整身份证号 --by 张三")
     rq.add_argument("action", nargs="?", choices=("list", "confirm", "exclude"), default="list",
                     help="list 列出（默认）；confirm 确认；exclude 排除")
     rq.add_argument("fingerprint", nargs="?", help="待核查项的指纹（列表第一列；至少前6位）")
@@ -98,22 +156,47 @@ def build_parser() -> argparse.ArgumentParser:
     rq.add_argument("--format", choices=("text", "json", "csv"), default="text", help="输出格式：text、json、csv")
     rq.add_argument("--out", help="导出到文件（默认输出到屏幕）")
 
-    dm = sub.add_parser("demo", help="serve the bundled demo district on loopback and audit it")
-    dm.add_argument("--out", default="demo-output", help="folder for the database, sites.toml and reports")
-    dm.add_argument("--today", help="pretend today is this date (YYYY-MM-DD)")
-    dm.add_argument("--serve", action="store_true", help="keep serving after the audit (Ctrl-C stops)")
+    dm = _sub(sub, "demo", "运行内置演示区并核查（仅本机回环地址，无需联网）",
+              "在本机回环地址上启动内置的演示区网站（含预设问题）并完整核查一遍。",
+              "  zwgk demo\n  zwgk demo --out 演示 --today 2026-11-27\n  zwgk demo --serve        核查后继续提供演示网站")
+    dm.add_argument("--out", default="demo-output", help="数据库、sites.toml 和报告的文件夹（默认 demo-output）")
+    dm.add_argument("--today", help="假定今天是此日期（YYYY-MM-DD）")
+    dm.add_argument("--serve", action="store_true", help="核查后继续提供演示网站（Ctrl-C 停止）")
 
-    pr = sub.add_parser("probe", help="one availability probe of every site's home page")
-    pr.add_argument("--sites", required=True)
-    pr.add_argument("--db", default=DEFAULT_DB)
+    ev = _sub(sub, "evidence", "显示或导出某个问题的证据（留存页面、抓取时间、内容哈希）",
+              "按问题指纹（整改清单中隐藏的“指纹”列，可只写前几位）显示该问题的证据包；"
+              "--out 时把留存页面导出为不含脚本的网页，可离线打开。",
+              "  zwgk evidence 9b691cfb\n  zwgk evidence 9b691cfb --run 3 --out 证据")
+    ev.add_argument("finding", help="问题指纹（可只写前几位）")
+    ev.add_argument("--run", type=int, help="核查编号（默认：最近一次完成的核查）")
+    ev.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    ev.add_argument("--rules", help="规则文件（默认：内置规则）")
+    ev.add_argument("--out", help="导出留存页面的文件夹")
+    ev.add_argument("--screenshot", action="store_true",
+                    help="同时用本机 Chromium 为留存页面截图（PNG，离线打开，不访问被核查网站）")
 
-    sc = sub.add_parser("schedule", help="run nightly audits and hourly probes (APScheduler)")
-    sc.add_argument("--sites", required=True)
-    sc.add_argument("--db", default=DEFAULT_DB)
-    sc.add_argument("--rules")
-    sc.add_argument("--log-file")
-    sc.add_argument("--once", action="store_true", help="run one probe round and exit")
-    sc.add_argument("--audit-now", action="store_true", help="also start an audit right away")
+    pr = _sub(sub, "probe", "对每个网站首页做一次可用性探测",
+              "对每个网站首页访问一次并记录结果（可用性核查需要每天至少 20 次探测）。",
+              "  zwgk probe --sites sites.toml")
+    pr.add_argument("--sites", required=True, help="网站清单文件 sites.toml")
+    pr.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+
+    sc = _sub(sub, "schedule", "定时运行：每晚核查、每小时探测（APScheduler）",
+              "常驻运行：按 sites.toml 的 [schedule] 每晚核查、每小时探测可用性。",
+              "  zwgk schedule --sites sites.toml --log-file 定时任务.log\n"
+              "  zwgk schedule --sites sites.toml --once        只探测一轮后退出")
+    sc.add_argument("--sites", required=True, help="网站清单文件 sites.toml")
+    sc.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    sc.add_argument("--rules", help="规则文件（默认：内置规则）")
+    sc.add_argument("--log-file", help="日志文件")
+    sc.add_argument("--once", action="store_true", help="只探测一轮后退出")
+    sc.add_argument("--audit-now", action="store_true", help="启动时立即开始一次核查")
+    it = _sub(sub, "init", "生成起步配置：带注释的 sites.toml 和可修改的 rules.toml",
+              "在指定文件夹（默认当前文件夹）写入带中文注释的 sites.toml 示例和内置规则 rules.toml 的副本；"
+              "已有文件不会被覆盖。",
+              "  zwgk init\n  zwgk init 核查配置\n  zwgk audit --sites 核查配置/sites.toml --rules 核查配置/rules.toml")
+    it.add_argument("folder", nargs="?", default=".", help="写入的文件夹（默认当前文件夹）")
+    it.add_argument("--force", action="store_true", help="覆盖已存在的 sites.toml / rules.toml")
     _rectify_parsers(sub)
     return p
 
@@ -180,10 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except ConfigError as e:
-        print(f"zwgk: configuration error:\n{e}", file=sys.stderr)
+        print(f"zwgk：配置错误：\n{e}", file=sys.stderr)
         return EXIT_CONFIG
     except StoreError as e:
-        print(f"zwgk: {e}", file=sys.stderr)
+        print(f"zwgk：{e}", file=sys.stderr)
         return EXIT_STORE
     except sqlite3.Error as e:   # disk full, read-only database or folder, I/O error while running
         print(f"zwgk: {store_problem(e, getattr(args, 'db', '?'))}{_resume_hint(args)}", file=sys.stderr)
@@ -199,12 +282,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from zwgk.pipeline import AuditBusy
 
         if isinstance(e, AuditBusy):
-            print(f"zwgk: {e}", file=sys.stderr)
+            print(f"zwgk：{e}", file=sys.stderr)
             return EXIT_BUSY
-        logging.getLogger("zwgk").exception("unexpected error")
+        logging.getLogger("zwgk").exception("程序意外出错（unexpected error）")
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("zwgk: interrupted; `zwgk audit --resume` continues the run", file=sys.stderr)
+        print("zwgk：核查已中断，可用 zwgk audit --resume 继续", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
@@ -273,9 +356,18 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_demo(Path(args.out), today=date.fromisoformat(args.today) if args.today else None,
                         keep_serving=args.serve)
+    if args.command == "init":
+        from zwgk.starter import write_starter
+
+        for path in write_starter(Path(args.folder), force=args.force):
+            print(f"已写入：{path}")
+        print("下一步：修改 sites.toml 中的网站，然后运行 zwgk audit --sites sites.toml")
+        return EXIT_OK
+    if args.command == "evidence":
+        return _evidence(args)
     if args.command == "probe":
         for site_id, ok in pipeline.probe_round(args.sites, db_path=args.db):
-            print(f"{site_id}: {'ok' if ok else 'FAILED'}")
+            print(f"{site_id}：{'正常' if ok else '访问失败'}")
         return EXIT_OK
     if args.command in ("waive", "feedback", "recheck", "alerts"):
         from zwgk.rectify.cli import dispatch
@@ -307,26 +399,32 @@ def _fail_on(what: str, model: dict[str, Any] | None) -> int:
 def _print_summary(s: pipeline.AuditSummary) -> None:  # noqa: F821 - imported lazily
     for line in s.summary_lines:
         print(line)
+    from zwgk.demo.run import FORMAT_ZH
+
     for fmt, path in s.report_paths.items():
-        print(f"{fmt}: {path}")
+        print(f"{FORMAT_ZH.get(fmt, fmt)}：{path}")
 
 
 def _runs(db: str) -> int:
     from zwgk.store import Store
 
     store = Store(db, mode="ro")
-    print(f"{'id':>4}  {'status':<12} {'as of':<17} {'finished':<17} {'pages':>6} {'rules':<9} name")
+    status_zh = {"complete": "完成", "interrupted": "已中断", "running": "进行中", "failed": "失败"}
+    print("编号  状态    核查时间          完成时间          页面数  规则      名称")
     for r in store.runs():
         as_of = datetime.fromisoformat(r["as_of"])
         fin = datetime.fromisoformat(r["finished_at"]).astimezone(as_of.tzinfo) if r["finished_at"] else None
         pages = json.loads(r["stats"] or "{}").get("pages", "")
-        print(f"{r['id']:>4}  {r['status']:<12} {as_of:%Y-%m-%d %H:%M}  {fin.strftime('%Y-%m-%d %H:%M') if fin else '':<17}"
+        st = status_zh.get(r["status"], r["status"])
+        print(f"{r['id']:>4}  {st}{' ' * max(0, 8 - 2 * len(st))}{as_of:%Y-%m-%d %H:%M}  "
+              f"{fin.strftime('%Y-%m-%d %H:%M') if fin else '':<17}"
               f" {pages:>6} {(r['rules_hash'] or '')[:8]:<9} {r['audit_name']}")
     store.close()
     return EXIT_OK
 
 
 def _diff(args: argparse.Namespace) -> int:
+    from checks.registry import BY_ID
     from zwgk.results import diff_runs
     from zwgk.rules import load_rules
     from zwgk.store import Store
@@ -335,15 +433,90 @@ def _diff(args: argparse.Namespace) -> int:
     for run_id in (args.run_a, args.run_b):
         store.run(run_id)   # an unknown run id is a StoreError (exit 4), not an empty diff
     d = diff_runs(store, args.run_a, args.run_b, load_rules(args.rules).data)
-    for status, label in (("new", "新发现"), ("open", "仍未整改"), ("fixed", "已整改"), ("waived", "已报备")):
+    names = {**store.run_sites(args.run_a), **store.run_sites(args.run_b)}
+    print(f"第{args.run_b}次核查与第{args.run_a}次核查对比")
+    for status, label in (("new", "新发现"), ("open", "仍未整改"), ("fixed", "已整改"), ("waived", "已报备"),
+                          ("not_rechecked", "本次未能复查")):
         items = d.get(status, [])
-        print(f"{label}（{status}）: {len(items)}")
+        print(f"{label}：{len(items)} 项")
         for f in items:
+            site = names.get(f.get("site_id") or "", {}).get("name", "")
+            check = BY_ID[f["check_id"]].title if f.get("check_id") in BY_ID else "核查项"
             rc = f"（{f['recheck']['result_zh']}）" if f.get("recheck") else ""
-            print(f"  [{f.get('site_id')}] {f.get('check_id')}{rc}: {f.get('text', f.get('message_id'))}"
-                  f"{'  ' + f['url'] if f.get('url') else ''}")
+            print(f"  【{site}】{check}{rc}：{f.get('text', '')}{'  ' + f['url'] if f.get('url') else ''}")
     store.close()
     return EXIT_OK
+
+
+def _evidence(args: argparse.Namespace) -> int:
+    from reports.common import evidence_text, live_link_ok, local_time
+    from reports.evidence import write_evidence
+    from zwgk.results import build_results
+    from zwgk.rules import load_rules
+    from zwgk.store import Store
+
+    store = Store(args.db, mode="ro")
+    try:
+        run_id = args.run
+        if run_id is None:
+            latest = store.latest_run("complete")
+            if latest is None:
+                print("zwgk：数据库中没有已完成的核查", file=sys.stderr)
+                return EXIT_STORE
+            run_id = latest["id"]
+        model = build_results(store, run_id, load_rules(args.rules).data)
+        hits = [(s, c, f) for s in model["sites"] for c in s["checks"] for f in c["findings"]
+                if f["fingerprint"].startswith(args.finding.strip().lower())]
+        if len({f["fingerprint"] for _, _, f in hits}) != 1:
+            why = "未找到该问题" if not hits else f"有 {len(hits)} 个问题以此开头，请多写几位"
+            print(f"zwgk：第{run_id}次核查中{why}：{args.finding}", file=sys.stderr)
+            return EXIT_CONFIG
+        site, check, f = hits[0]
+        ev = f.get("evidence") or {}
+        lines = [f"网站：{site['name']}（{site['unit']}）", f"问题类型：{check['title']}",
+                 f"问题描述：{f['text']}"]
+        lines += [f"实际情况：{f['observed']}"] if f.get("observed") else []
+        lines += [f"应为：{f['expected']}"] if f.get("expected") else []
+        if f.get("url"):
+            lines.append(f"问题地址：{f['url']}" + ("" if live_link_ok(f) else "（外部网站，请勿直接访问，请看留存页面）"))
+        lines += [f"发现页面：{f['source_url']}"] if f.get("source_url") else []
+        lines.append(f"证据留存：{evidence_text(ev or None)}")
+        if ev.get("body_hash"):
+            lines.append(f"内容哈希：SHA-256 {ev['body_hash']}（抓取于 {local_time(ev.get('fetched_at'))}）")
+        lines.append(f"指纹：{f['fingerprint']}（第{run_id}次核查）")
+        print("\n".join(lines))
+        if args.out:
+            out = Path(args.out)
+            model["sites"] = [dict(site, checks=[dict(check, findings=[f])])]
+            if write_evidence(store, model, out) and (f.get("evidence") or {}).get("page"):
+                page = out / f["evidence"]["page"]
+                print(f"留存页面：{page}")
+                if args.screenshot:
+                    shot = _screenshot(page)
+                    print(f"截图：{shot}" if shot else "截图：未找到 Chromium，未截图")
+            else:
+                print("该问题没有留存网页内容（依据为抓取统计、域名解析或探测记录）")
+        return EXIT_OK
+    finally:
+        store.close()
+
+
+def _screenshot(page: Path) -> Path | None:
+    """A PNG of a (script-free, offline) snapshot page with the system Chromium, if there is one."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if exe is None:
+        return None
+    shot = page.with_suffix(".png")
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                        "--no-first-run", f"--user-data-dir={profile}", "--window-size=1000,1400",
+                        f"--screenshot={shot}", page.resolve().as_uri()],
+                       capture_output=True, timeout=120, check=False)
+    return shot if shot.exists() else None
 
 
 def _review(args: argparse.Namespace) -> int:
@@ -355,7 +528,7 @@ def _review(args: argparse.Namespace) -> int:
     review = build_review(store, args.year, load_rules(args.rules).data)
     paths = write_review(review, Path(args.out))
     for fmt, path in paths.items():
-        print(f"{fmt}: {path}")
+        print(f"{ {'xlsx': '回头看复核表（Excel）', 'html': '回头看网页'}.get(fmt, fmt)}：{path}")
     store.close()
     return EXIT_OK
 
@@ -366,7 +539,7 @@ def _review_queue(args: argparse.Namespace) -> int:
     from zwgk.store import Store
 
     if not Path(args.db).exists():
-        print(f"zwgk: {args.db}: no such database", file=sys.stderr)
+        print(f"zwgk：{args.db}：数据库文件不存在", file=sys.stderr)
         return EXIT_STORE
     if args.action != "list" and not args.fingerprint:
         print(f"zwgk review-queue {args.action}: 请给出待核查项的指纹（FINGERPRINT）", file=sys.stderr)

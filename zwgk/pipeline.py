@@ -9,7 +9,6 @@ two for any stored run without the network (after a rules change, or for the
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import sqlite3
 import threading
@@ -37,29 +36,30 @@ class AuditBusy(Exception):
 
 @contextmanager
 def audit_lock(db_path: str | Path) -> Iterator[None]:
-    """One audit per database at a time, across processes (an flock beside the database).
+    """One audit per database at a time, across processes (a lock file beside the database).
 
     Without it a manual ``zwgk audit`` and the scheduler's nightly run could both crawl
     into, or resume, the same run. The lock sits beside the *resolved* database path, so a
-    symlink (or ``./x`` vs ``x``) to the same file takes the same lock.
+    symlink (or ``./x`` vs ``x``) to the same file takes the same lock. ``filelock`` uses flock
+    on POSIX and msvcrt locking on Windows (the clerk's desktop), where ``fcntl`` does not exist.
     """
+    from filelock import FileLock, Timeout
+
     path = Path(str(Path(db_path).resolve()) + ".audit.lock")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        f = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - closed by the with below
+        lock = FileLock(str(path), timeout=0)
+        lock.acquire()
+    except Timeout:
+        raise AuditBusy(f"{db_path}：该数据库上已有另一次审计正在运行（锁文件 {path}）") from None
     except OSError as e:   # a read-only or missing folder: a store problem (exit 4), not a bug
         from zwgk.store import store_problem
 
         raise store_problem(e, str(db_path)) from e
-    with f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise AuditBusy(f"{db_path}: another audit is running on this database ({path})") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @dataclass
@@ -76,8 +76,9 @@ class AuditSummary:
     model: dict[str, Any] | None = None
 
     def line(self) -> str:
-        return (f"run {self.run_id} {self.status}: sites={self.sites} pages={self.pages} "
-                f"findings={self.findings} vetoes={self.vetoes} duration={self.duration_s:.1f}s")
+        status = {"complete": "完成", "interrupted": "已中断", "failed": "失败"}.get(self.status, self.status)
+        return (f"第{self.run_id}次核查{status}：网站 {self.sites} 个，页面 {self.pages} 个，"
+                f"问题 {self.findings} 项，单项否决 {self.vetoes} 个，用时 {self.duration_s:.1f} 秒")
 
 
 def audit(sites_path: str | Path, *, rules_path: str | Path | None = None, db_path: str | Path,
@@ -130,7 +131,7 @@ def _audit(cfg: AuditConfig, rules: Rules, *, db_path: str | Path, out_dir: str 
             store.finish_run(run_id, "interrupted", stats)
             s = AuditSummary(run_id, "interrupted", sites=len(cfg.sites), pages=int(stats.get("pages", 0)),
                              duration_s=time.monotonic() - started)
-            s.summary_lines = [s.line() + " — resume with: zwgk audit --resume"]
+            s.summary_lines = [s.line() + "（继续：zwgk audit --resume）"]
             return s
         store.update_stats(run_id, stats)
         judge_run(store, run_id, rules)
@@ -202,6 +203,10 @@ def _render(store: Store, run_id: int, rules: Rules, out_dir: str | Path,
 
     hooks.before_render(store, run_id)      # waivers (报备) in force for this run
     model = build_results(store, run_id, rules.data)
+    if {"html", "xlsx"} & set(formats):
+        from reports.evidence import write_evidence
+
+        write_evidence(store, model, Path(out_dir))   # stored copies the reports link to
     paths = write_reports(model, Path(out_dir), formats) if formats else {}
     hooks.after_render(store, run_id, paths, model if alerts else None, store.run(run_id)["sites_path"])
     sites = model.get("sites", [])

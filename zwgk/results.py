@@ -17,37 +17,51 @@ import sqlite3
 import string
 import tomllib
 from collections.abc import Mapping
+from datetime import UTC
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from zwgk.labels import (
+    ERROR_KIND_ZH,
+    KIND_ZH,
+    LEVEL_ZH,
+    OUTCOME_ZH,
+    SEVERITY_ZH,
+    STATUS_ZH,
+    zh_text,
+    zh_value,
+)
 from zwgk.model import CheckResult, Finding, Outcome, Severity
 from zwgk.scoring import Scores, SiteResults, rules_data, score_run, task_sites
 from zwgk.store import Store
 
 SCHEMA_VERSION = 1
-STATUS_ZH = {"new": "新发现", "open": "仍未整改", "fixed": "已整改", "waived": "已报备"}
-OUTCOME_ZH = {"pass": "通过", "fail": "不通过", "warn": "提示", "not_applicable": "不适用",
-              "error": "无法核验", "manual": "需人工核查"}
-KIND_ZH = {"portal": "门户网站", "department": "部门网站", "street": "街道网站"}
-SEVERITY_ZH = {"fail": "问题", "warn": "提示", "info": "信息"}
 HISTORY_RUNS = 24   # trend chart: at most this many past runs
 
 
 # -- messages -----------------------------------------------------------------
 
 class _Missing(dict):  # type: ignore[type-arg]
+    """A placeholder the finding did not fill reads as a dash, never as ``{name}`` (issue 16;
+    tests/test_messages_render.py finds such call sites before they ship)."""
     def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+        return "—"
 
 
-def message_text(message_id: str, params: Mapping[str, Any] | None, catalogue: Mapping[str, str]) -> str:
-    """The Chinese text of a message; never raises (a bad template must not crash a report)."""
+def message_text(message_id: str, params: Mapping[str, Any] | None, catalogue: Mapping[str, str],
+                 names: Mapping[str, str] | None = None) -> str:
+    """The Chinese text of a message; never raises (a bad template must not crash a report).
+
+    Parameter values that are internal codes (error kinds, site kinds, site ids given in ``names``,
+    ISO periods) are shown as their Chinese labels (``zwgk.labels``).
+    """
     template = catalogue.get(message_id)
+    shown = {k: zh_value(v, names) for k, v in (params or {}).items()}
     if template is None:
-        extra = "，".join(f"{k}={v}" for k, v in (params or {}).items() if k != "key")
-        return message_id + (f"（{extra}）" if extra else "")
+        extra = "，".join(f"{v}" for k, v in shown.items() if k != "key")
+        return "核查结果" + (f"（{extra}）" if extra else "")
     try:
-        return string.Formatter().vformat(template, (), _Missing(params or {}))
+        return string.Formatter().vformat(template, (), _Missing(shown))
     except (ValueError, IndexError, KeyError, AttributeError, TypeError):
         return template
 
@@ -125,12 +139,57 @@ def _date(iso: str | None) -> str | None:
 # -- building the model ---------------------------------------------------------
 
 def _finding_dict(f: Finding, *, fp: str, site_id: str, check_id: str, cat: Mapping[str, str],
-                  tasks: list[int]) -> dict[str, Any]:
+                  tasks: list[int], names: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {"fingerprint": fp, "site_id": site_id, "check_id": check_id, "message_id": f.message_id,
-            "text": message_text(f.message_id, f.params, cat), "severity": str(f.severity),
-            "url": f.url, "source_url": f.source_url, "anchor": f.anchor, "observed": f.observed,
-            "expected": f.expected, "params": f.params, "tasks": tasks,
+            "text": message_text(f.message_id, f.params, cat, names), "severity": str(f.severity),
+            "url": f.url, "source_url": f.source_url, "anchor": f.anchor,
+            "observed": zh_text(f.observed) if f.observed else f.observed,
+            "expected": zh_text(f.expected) if f.expected else f.expected,
+            "level": {"fail": "deduct", "warn": "hint"}.get(str(f.severity)), "points": None, "evidence": None, "params": f.params, "tasks": tasks,
             "status": None, "first_seen": None, "last_seen": None}
+
+
+_EVIDENCE_PURPOSE = {"page": 0, "home": 0, "attachment": 1, "external": 2, "link": 3, "https": 4, "ipv6": 5}
+
+
+def evidence_index(store: Store, run_id: int, site_id: str) -> dict[str, dict[str, Any]]:
+    """URL → the stored fetch that is the evidence for a finding about it (the page as fetched:
+    fetch id, time, status, body hash). Pages over links, IPv4 over IPv6 answers."""
+    best: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+    for f in store.fetches(run_id, site_id):
+        rank = (_EVIDENCE_PURPOSE.get(f.purpose, 9), 0 if f.family in (None, 4) else 1)
+        ev = {"fetch_id": f.id, "url": f.url, "final_url": f.final_url, "purpose": f.purpose,
+              "fetched_at": f.fetched_at, "status": f.status, "error_kind": f.error_kind,
+              "body_hash": f.body_hash, "content_type": f.content_type, "size": f.size,
+              "encoding": f.encoding, "title": f.title}
+        for url in {f.url, f.final_url} - {None}:
+            if url not in best or rank < best[url][0]:
+                best[url] = (rank, ev)
+    return {u: ev for u, (_, ev) in best.items()}
+
+
+def finding_level(res: CheckResult, f: Finding, vetoed: bool) -> str | None:
+    """级别 of a finding in the 整改清单: veto / deduct / hint / manual (None: evidence only)."""
+    if res.outcome == Outcome.MANUAL:
+        return "manual"
+    if f.severity == Severity.FAIL:
+        return "veto" if vetoed else "deduct"
+    return "hint" if f.severity == Severity.WARN else None
+
+
+def _allocate_points(res: CheckResult, total: float, table: Mapping[str, Any]) -> list[float | None]:
+    """Each failing finding's share of its check's deduction, in the order scoring counts them."""
+    per = float(table.get("per_finding", table.get("points", 0)) or 0)
+    weights = table.get("weights") or {}
+    left, out = total, []
+    for f in res.findings:
+        if f.severity != Severity.FAIL or left <= 0:
+            out.append(0.0 if f.severity == Severity.FAIL else None)
+            continue
+        p = min(left, float(weights.get(f.message_id, per)))
+        out.append(round(p, 2))
+        left -= p
+    return out
 
 
 def _tasks_by_site_check(rules: Mapping[str, Any], sites: Mapping[str, Mapping[str, Any]]
@@ -170,6 +229,7 @@ def build_results(store: Store, run_id: int, rules: Any, *,
     cat, titles = messages or _catalogue()
     task_map = _tasks_by_site_check(rules, site_cfgs)
     by_site = {r.site_id: r for r in site_results}
+    names = {sid: str(cfg.get("name", sid)) for sid, cfg in site_cfgs.items()}
 
     base = baseline_run(store, run_id)
     base_fail: dict[str, dict[str, Any]] = {}
@@ -180,19 +240,30 @@ def build_results(store: Store, run_id: int, rules: Any, *,
                 for f in res.failing:
                     fp = _fingerprint(cid, sid, f)
                     base_fail[fp] = _finding_dict(f, fp=fp, site_id=sid, check_id=cid, cat=cat,
-                                                  tasks=task_map.get((sid, cid), []))
+                                                  tasks=task_map.get((sid, cid), []), names=names)
 
     current: list[dict[str, Any]] = []
     sites_out: list[dict[str, Any]] = []
     for sid, cfg in site_cfgs.items():
         checks_out = []
+        evidence = evidence_index(store, run_id, sid)
         for cid, res in sorted(by_site.get(sid, SiteResults(sid, {})).results.items()):
             fds = [_finding_dict(f, fp=_fingerprint(cid, sid, f), site_id=sid, check_id=cid, cat=cat,
-                                 tasks=task_map.get((sid, cid), [])) for f in res.findings]
+                                 tasks=task_map.get((sid, cid), []), names=names) for f in res.findings]
+            vetoed = cid in scores.sites[sid].vetoes
+            deducted = scores.sites[sid].deductions.get(cid, 0.0)
+            shares = _allocate_points(res, deducted, (rules.get("checks") or {}).get(cid) or {})
+            for f, fd, share in zip(res.findings, fds, shares, strict=True):
+                level = finding_level(res, f, vetoed)
+                if level == "deduct" and not share:
+                    level = "hint"          # failing but not scored (info-level check, no 办事服务)
+                fd.update(level=level, points=share if level == "deduct" else None,
+                          check_title=titles.get(cid, cid),
+                          evidence=evidence.get(f.url or "") or evidence.get(f.source_url or ""))
             current.extend(fds)
             checks_out.append({"check_id": cid, "title": titles.get(cid, cid), "outcome": str(res.outcome),
                                "veto": res.veto, "message_id": res.message_id,
-                               "text": message_text(res.message_id, res.params, cat),
+                               "text": message_text(res.message_id, res.params, cat, names),
                                "params": res.params, "metrics": res.metrics,
                                "deduction": scores.sites[sid].deductions.get(cid, 0.0),
                                "tasks": task_map.get((sid, cid), []), "findings": fds})
@@ -204,6 +275,14 @@ def build_results(store: Store, run_id: int, rules: Any, *,
 
     # new / open / fixed against the baseline, first seen from the whole history
     failing_now = [f for f in current if f["severity"] == Severity.FAIL]
+    # 提示 and 需人工核查 items have no history of their own: new unless the baseline had them
+    base_hints = _baseline_hints(store, base["id"]) if base is not None else set()
+    today_ = _date(run["as_of"])
+    for f in current:
+        if f["severity"] == Severity.WARN:
+            f["status"] = "open" if f["fingerprint"] in base_hints else "new"
+            f["last_seen"] = today_
+            f["first_seen"] = today_ if f["status"] == "new" else None
     history = store.fingerprint_history({f["fingerprint"] for f in failing_now}, before_run=run_id)
     first_runs = {first for first, _ in history.values()}
     as_of = {r["id"]: r["as_of"] for r in store.runs() if r["id"] in first_runs}
@@ -234,7 +313,7 @@ def build_results(store: Store, run_id: int, rules: Any, *,
     for s in sites_out:
         for c in s["checks"]:
             for f in c["findings"]:
-                if f["status"]:
+                if f["status"] and f["severity"] == Severity.FAIL:
                     s["counts"][f["status"]] += 1
         s["counts"]["fixed"] = len(s["fixed"])
 
@@ -279,10 +358,70 @@ def build_results(store: Store, run_id: int, rules: Any, *,
         "tasks": tasks,
         "not_rechecked": not_rechecked,
         "history": site_history(store, run_id, rules),
-        "labels": {"outcome": OUTCOME_ZH, "status": STATUS_ZH, "kind": KIND_ZH, "severity": SEVERITY_ZH},
+        "run_trend": run_trend(store, run_id),
+        "availability": availability_strips(store, run["as_of"],
+                                            [s["id"] for s in sites_out if not s["column_of"]]),
+        "labels": {"outcome": OUTCOME_ZH, "status": STATUS_ZH, "kind": KIND_ZH, "severity": SEVERITY_ZH,
+                   "level": LEVEL_ZH, "error_kind": ERROR_KIND_ZH, "check": dict(titles)},
     }
     annotate(model, rectify, rules)   # 已报备, 整改时限/逾期, units' replies, 复核 results
     return model
+
+
+STRIP_HOURS = 7 * 24
+
+
+def availability_strips(store: Store, as_of: str, site_ids: list[str]) -> dict[str, list[str]]:
+    """Each own site's last week hour by hour, oldest first: ok / fail / blocked / local (every
+    site failed in that hour: the audit machine's outage, never the site's) / none (no probe)."""
+    from datetime import datetime, timedelta
+
+    try:
+        until = datetime.fromisoformat(as_of).astimezone(UTC)
+    except ValueError:
+        return {}
+    since = until - timedelta(hours=STRIP_HOURS)
+    iso = lambda t: t.isoformat(timespec="milliseconds")  # noqa: E731
+    states: dict[str, list[str]] = {}
+    for sid in site_ids:
+        hours = ["none"] * STRIP_HOURS
+        for p in store.probes(sid, iso(since), iso(until)):
+            try:
+                t = datetime.fromisoformat(p["started_at"]).astimezone(UTC)
+            except ValueError:
+                continue
+            i = int((t - since).total_seconds() // 3600)
+            if 0 <= i < STRIP_HOURS:
+                state = "ok" if p["ok"] else ("blocked" if p["error_kind"] == "blocked" else "fail")
+                if hours[i] in ("none", "ok") or state == "fail":
+                    hours[i] = state if hours[i] != "fail" else "fail"
+        states[sid] = hours
+    if len(states) > 1:
+        for i in range(STRIP_HOURS):
+            if all(h[i] == "fail" for h in states.values()):
+                for h in states.values():
+                    h[i] = "local"
+    return states
+
+
+def run_trend(store: Store, run_id: int) -> list[dict[str, Any]]:
+    """Failing findings per comparable run: 新发现 / 仍未整改 / 已整改 against the run before."""
+    runs = comparable_runs(store, run_id)[-(HISTORY_RUNS - 1):] + [store.run(run_id)]
+    out, prev = [], None
+    for r in runs:
+        fps = {_fingerprint(cid, sr.site_id, f) for sr in load_site_results(store, r["id"])
+               for cid, res in sr.results.items() for f in res.failing}
+        new = len(fps - prev) if prev is not None else len(fps)
+        out.append({"run_id": r["id"], "date": _date(r["as_of"]), "new": new,
+                    "open": len(fps & prev) if prev is not None else 0,
+                    "fixed": len(prev - fps) if prev is not None else 0})
+        prev = fps
+    return out
+
+
+def _baseline_hints(store: Store, run_id: int) -> set[str]:
+    return {_fingerprint(cid, sr.site_id, f) for sr in load_site_results(store, run_id)
+            for cid, res in sr.results.items() for f in res.findings if f.severity == Severity.WARN}
 
 
 def site_history(store: Store, run_id: int, rules: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -316,7 +455,8 @@ def diff_runs(store: Store, run_a: int, run_b: int, rules: Any, *,
                 for f in cr.failing:
                     fp = _fingerprint(cid, sid, f)
                     out[fp] = _finding_dict(f, fp=fp, site_id=sid, check_id=cid, cat=cat,
-                                            tasks=task_map.get((sid, cid), []))
+                                            tasks=task_map.get((sid, cid), []),
+                                            names={k: str(v.get("name", k)) for k, v in sites.items()})
         return out, res
 
     a, _ = failing(run_a)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import tomllib
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from checks.base import Check, params_for
 from checks.registry import ALL
+from zwgk.labels import KIND_ZH
 from zwgk.model import CheckResult, Finding, Outcome
 from zwgk.rules import Rules
 from zwgk.snapshot import RunView, SiteSnapshot
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 # Checks that judge stored pages cannot say anything when the home page itself is missing.
 _PAGE_INDEPENDENT = {"pages"}
+MAX_JUDGE_WORKERS = 4      # each worker holds its sites' snapshot indexes
 
 
 @dataclass
@@ -97,7 +100,7 @@ def judge_one(check: Check, snap: SiteSnapshot, rules: Rules) -> CheckResult:
         return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable", {"reason": f"不适用于{_KIND_ZH[site.kind]}"})
     if check.own_site_only and site.column_of:
         return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable",
-                           {"reason": f"该单位以栏目形式发布，由所在网站（{site.column_of}）统一核查"})
+                           {"reason": "该单位以栏目形式发布，网站层面的项目由所在网站统一核查"})
     if "pages" in check.needs:
         home = snap.home()
         if home is None or not home.ok or not home.body_hash:
@@ -123,23 +126,81 @@ def judge_one(check: Check, snap: SiteSnapshot, rules: Rules) -> CheckResult:
     return result
 
 
-def judge_run(store: Store, run_id: int, rules: Rules, checks: tuple[Check, ...] = ALL) -> list[Judgement]:
+def judge_sites(store: Store, run_id: int, rules: Rules, site_ids: list[str],
+                checks: tuple[Check, ...] = ALL) -> list[Judgement]:
+    """Every check × the given sites of a stored run (one snapshot per site, its views shared)."""
     view = RunView(store, run_id, district=district_of(store, run_id), rules=rules.data)
     out: list[Judgement] = []
-    rows = []
-    for site_id in view.sites:
+    for site_id in site_ids:
         snap = view.snapshot(site_id)
         for check in checks:
-            res = judge_one(check, snap, rules)
-            out.append(Judgement(site_id, check.id, res))
-            rows.append((site_id, check.id, str(res.outcome), res.veto,
-                         json.dumps(res.to_dict(), ensure_ascii=False, default=str),
-                         [(fingerprint(check.id, site_id, f), f.message_id, str(f.severity), f.url,
-                           json.dumps(f.to_dict(), ensure_ascii=False, default=str)) for f in res.findings]))
-    store.replace_results(run_id, rows)
-    store.set_run_rules(run_id, rules.text)
+            out.append(Judgement(site_id, check.id, judge_one(check, snap, rules)))
     return out
 
 
+def _judge_in_worker(db_path: str, run_id: int, rules: Rules, site_ids: list[str]) -> list[Judgement]:
+    store = Store(db_path)
+    try:
+        return judge_sites(store, run_id, rules, site_ids)
+    finally:
+        store.close()
+
+
+def _workers(store: Store, run_id: int, site_ids: list[str], checks: tuple[Check, ...]) -> int:
+    """How many processes judge this run: one per core, for runs of several sites stored in a file
+    with the registered checks (test snapshots in memory and ad-hoc check lists stay in-process)."""
+    if checks is not ALL or store.path == ":memory:" or len(site_ids) < 2:
+        return 1
+    return max(1, min(len(site_ids), os.cpu_count() or 1, MAX_JUDGE_WORKERS))
+
+
+def _partition(store: Store, run_id: int, site_ids: list[str], n: int) -> list[list[str]]:
+    """Sites split into ``n`` groups of about equal stored size (largest first to the lightest group)."""
+    sizes = {sid: store.db.execute("SELECT COUNT(*) FROM fetches WHERE run_id=? AND site_id=?",
+                                   (run_id, sid)).fetchone()[0] for sid in site_ids}
+    groups: list[list[str]] = [[] for _ in range(n)]
+    load = [0] * n
+    for sid in sorted(site_ids, key=lambda s: (-sizes[s], s)):
+        i = load.index(min(load))
+        groups[i].append(sid)
+        load[i] += sizes[sid] + 1
+    return [g for g in groups if g]
+
+
+def judge_run(store: Store, run_id: int, rules: Rules, checks: tuple[Check, ...] = ALL) -> list[Judgement]:
+    """Judge every site of a run and store the results (replacing an earlier judgement).
+
+    Sites are independent (a check may read another site's snapshot, never its verdicts), so on a
+    multi-core machine they are judged in parallel processes, each reading the store itself; the
+    results are written by this process in one transaction, in site order whatever finished first."""
+    site_ids = list(store.run_sites(run_id))
+    n = _workers(store, run_id, site_ids, checks)
+    if n == 1:
+        judged = judge_sites(store, run_id, rules, site_ids, checks)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        by_site: dict[str, list[Judgement]] = {}
+        # spawn, not fork: the caller may have threads (the scheduler) and open SQLite handles
+        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_judge_in_worker, store.path, run_id, rules, group)
+                       for group in _partition(store, run_id, site_ids, n)]
+            for fut in futures:
+                for j in fut.result():
+                    by_site.setdefault(j.site_id, []).append(j)
+        judged = [j for sid in site_ids for j in by_site.get(sid, [])]
+    rows = []
+    for j in judged:
+        res = j.result
+        rows.append((j.site_id, j.check_id, str(res.outcome), res.veto,
+                     json.dumps(res.to_dict(), ensure_ascii=False, default=str),
+                     [(fingerprint(j.check_id, j.site_id, f), f.message_id, str(f.severity), f.url,
+                       json.dumps(f.to_dict(), ensure_ascii=False, default=str)) for f in res.findings]))
+    store.replace_results(run_id, rows)
+    store.set_run_rules(run_id, rules.text)
+    return judged
+
+
 _SEVERITY_ORDER = {"fail": 0, "warn": 1, "info": 2}
-_KIND_ZH = {"portal": "门户网站", "department": "部门网站", "street": "街道网站"}
+_KIND_ZH = KIND_ZH   # the one label table (zwgk.labels)

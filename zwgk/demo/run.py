@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from zwgk.config import load_sites
@@ -37,9 +40,9 @@ def run_demo(out: Path, *, today: date | None = None, keep_serving: bool = False
         seed_probe_history(servers.sites_toml, out / "zwgk.sqlite", today=today)
         summary = audit_demo(servers.sites_toml, out, today=today)
         if not quiet:
-            _print(summary, out, len(district.plants))
+            _print(summary, out, district.plants)
         if keep_serving:
-            print(f"serving the demo district; sites file: {servers.sites_toml} (Ctrl-C stops)")
+            print(f"演示网站继续运行中；网站清单：{servers.sites_toml}（按 Ctrl-C 停止）")
             try:
                 while True:
                     time.sleep(3600)
@@ -93,11 +96,84 @@ def audit_demo(sites_toml: Path, out: Path, *, today: date | None = None, **kw: 
     return audit(sites_toml, db_path=out / "zwgk.sqlite", as_of=as_of, progress=False, **kw)  # type: ignore[arg-type]
 
 
-def _print(s: AuditSummary, out: Path, plants: int) -> None:
-    print("红海湾经济开发区 演示审计 (demo district audit)")
+@dataclass
+class PlantTally:
+    """How the audit did against the demo's planted problems (the closing line of ``zwgk demo``)."""
+
+    plants: int
+    found: int
+    missed: list[str]                 # site name · check title of each missed plant
+    fail_plants: int                  # plants that are real problems (expect 不通过)
+    findings_at_plants: int           # failing findings on a (site, check) that has a planted problem
+    elsewhere: dict[str, int]         # check title → failing findings on no planted (site, check)
+
+    def lines(self) -> list[str]:
+        out = [f"演示区预设问题 {self.plants} 个：按预期发现 {self.found} 个，遗漏 {len(self.missed)} 个"
+               + (f"（{'；'.join(self.missed)}）" if self.missed else "")]
+        per = self.findings_at_plants / self.fail_plants if self.fail_plants else 0
+        other = sum(self.elsewhere.values())
+        top = "、".join(f"{t} {n}" for t, n in sorted(self.elsewhere.items(), key=lambda kv: -kv[1])[:4])
+        out.append(f"报告的不通过问题 {self.findings_at_plants + other} 项：{self.findings_at_plants} 项对应"
+                   f" {self.fail_plants} 个预设问题（平均每个 {per:.1f} 项）；{other} 项不在预设清单内"
+                   + (f"（{top}{' 等' if len(self.elsewhere) > 4 else ''}）" if other else ""))
+        return out
+
+
+def _paths(check: dict[str, Any]) -> set[str]:
+    out = set()
+    for f in check.get("findings", []):
+        for key in ("url", "source_url"):
+            if f.get(key):
+                p = urlsplit(f[key])
+                out.add(p.path + (f"?{p.query}" if p.query else ""))
+    return out
+
+
+def tally_plants(plants: list[Any], model: dict[str, Any]) -> PlantTally:
+    """A plant is found when its check says what the plant expects (不通过 / 无法核验 / 需人工核查)
+    and, for a failure with a path, the evidence points at that path (as tests/test_e2e_demo.py)."""
+    checks = {(s["id"], c["check_id"]): c for s in model.get("sites", []) for c in s.get("checks", [])}
+    names = {s["id"]: s.get("name", "") for s in model.get("sites", [])}
+    titles = model.get("labels", {}).get("check", {})
+    found, missed = 0, []
+    for p in plants:
+        c = checks.get((p.site_id, p.check_id)) or {"outcome": None, "findings": []}
+        if p.expect == "fail":
+            ok = c["outcome"] == "fail" and (not p.path or p.path in _paths(c))
+        elif p.expect == "unverified":      # mentioned at its path, and never as a failure
+            at_path = [f for f in c["findings"] if p.path and p.path in _paths({"findings": [f]})]
+            ok = bool(at_path) and all(f.get("severity") != "fail" for f in at_path)
+        elif p.expect == "manual":
+            ok = c["outcome"] == "manual" and (not p.path or p.path in _paths(c))
+        else:
+            ok = c["outcome"] is not None
+        found += ok
+        if not ok:
+            missed.append(f"{names.get(p.site_id, '')}·{titles.get(p.check_id, '核查项')}")
+    planted = {(p.site_id, p.check_id) for p in plants if p.expect == "fail"}
+    at, elsewhere = 0, {}
+    for key, c in checks.items():
+        n = sum(1 for f in c.get("findings", []) if f.get("severity") == "fail")
+        if key in planted:
+            at += n
+        elif n:
+            t = titles.get(key[1], "其他")
+            elsewhere[t] = elsewhere.get(t, 0) + n
+    fail_plants = sum(1 for p in plants if p.expect == "fail")
+    return PlantTally(len(plants), found, missed, fail_plants, at, elsewhere)
+
+
+FORMAT_ZH = {"json": "结果数据（JSON）", "csv": "问题清单（CSV）", "xlsx": "整改清单（Excel）", "html": "网页报告"}
+
+
+def _print(s: AuditSummary, out: Path, plants: list[Any]) -> None:
+    print("红海湾经济开发区 演示核查")
     for line in s.summary_lines:
         print(line)
-    print(f"planted problems in the demo: {plants}; failing findings reported: {s.findings}")
+    if s.model is not None:
+        for line in tally_plants(plants, s.model).lines():
+            print(line)
     for fmt, path in s.report_paths.items():
-        print(f"{fmt}: {path}")
-    print(f"database: {out / 'zwgk.sqlite'}  (re-render: zwgk report --db {out / 'zwgk.sqlite'} --run {s.run_id})")
+        print(f"{FORMAT_ZH.get(fmt, fmt)}：{path}")
+    db = out / "zwgk.sqlite"
+    print(f"数据库：{db}（重新生成报告：zwgk report --db \"{db}\" --run {s.run_id}）")

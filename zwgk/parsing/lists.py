@@ -128,8 +128,17 @@ def _has_nested_list(el: Any) -> bool:
     return any(True for _ in el.iterdescendants("table", "ul", "ol"))
 
 
-def _distinct_hrefs(el: Any) -> int:
-    return len({(a.get("href") or "").split("#")[0] for a in el.iter("a") if a.get("href")})
+def _distinct_hrefs(el: Any, limit: int) -> int:
+    """Distinct link targets under ``el``, counted up to ``limit + 1`` (callers compare with ``limit``:
+    climbing from an item towards <body> each count used to walk the whole subtree)."""
+    seen: set[str] = set()
+    for a in el.iter("a"):
+        href = a.get("href")
+        if href:
+            seen.add(href.split("#")[0])
+            if len(seen) > limit:
+                break
+    return len(seen)
 
 
 def in_chrome(el: Any) -> bool:
@@ -289,7 +298,7 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
         c = a
         for _ in range(6):
             p = c.getparent()
-            if p is None or p.tag in ("body", "html") or _distinct_hrefs(p) > 1:
+            if p is None or p.tag in ("body", "html") or _distinct_hrefs(p, 1) > 1:
                 break
             c = p
         if c.tag not in _CONTAINER_TAGS and c is not a:
@@ -307,7 +316,7 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
             p, hops = c.getparent(), 0
             while p is not None and hops < 3 and p.tag not in _ROW_TAGS:
                 p, hops = p.getparent(), hops + 1
-            if p is not None and hops < 3 and _distinct_hrefs(p) <= 3 and not _has_nested_list(p):
+            if p is not None and hops < 3 and _distinct_hrefs(p, 3) <= 3 and not _has_nested_list(p):
                 c = p
                 d, dtext, src = _find_date(c, year, today, header=year_hint is not None or hdr_year is not None)
         if c in seen_containers:

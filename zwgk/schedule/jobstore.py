@@ -1,12 +1,11 @@
 """The persistent job store, the lock that keeps it to one scheduler, and offline access to it."""
 from __future__ import annotations
 
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -26,26 +25,26 @@ class JobStoreLock:
 
     def __init__(self, settings: Settings) -> None:
         self.path = Path(str(settings.jobs_file) + ".lock")
-        self._file: IO[str] | None = None
+        self.pid_path = Path(str(settings.jobs_file) + ".pid")   # who holds it, for the operator
+        self._lock: Any = None
 
     def acquire(self) -> None:
+        # filelock: flock on POSIX, msvcrt on Windows (fcntl does not exist there)
+        from filelock import FileLock, Timeout
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        f = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held open for the scheduler's life
+        lock = FileLock(str(self.path), timeout=0)
         try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.close()
-            raise SchedulerBusy(f"another scheduler holds {self.path}; not starting a second one") from None
-        f.seek(0)
-        f.truncate()
-        f.write(f"{os.getpid()}\n")
-        f.flush()
-        self._file = f
+            lock.acquire()
+        except Timeout:
+            raise SchedulerBusy(f"已有另一个定时任务进程占用 {self.path}，不再启动第二个") from None
+        self.pid_path.write_text(f"{os.getpid()}\n", "utf-8")
+        self._lock = lock
 
     def release(self) -> None:
-        if self._file is not None:
-            self._file.close()  # closing releases the flock
-            self._file = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 def persistent_jobstore(settings: Settings) -> Any:
