@@ -242,6 +242,18 @@ def read_replies(store: Store, path: str | Path, *, original: str | Path | None 
                                       f"(was {_text(was[h])[:40]!r}, now {_text(v)[:40]!r})")
         owner = values.get(OWNER) if isinstance(values.get(OWNER), str) else None
         unit_state = state if state in UNIT_STATES else None
+        was = orig.get(fp) if orig is not None else None
+        if was is not None:
+            # what the audit wrote itself is not the unit's reply: its 状态 已整改 (a finding the audit saw
+            # fixed) or a prefilled 整改时限 would otherwise be stored as the unit's word
+            if STATE in was and _same(values.get(STATE), was[STATE]):
+                unit_state = None
+            if DEADLINE in was and was[DEADLINE] is not None and _same(values.get(DEADLINE), was[DEADLINE]):
+                deadline = None
+            if OWNER in was and _same(owner, was[OWNER]):
+                owner = None
+            if NOTE in was and _same(note, was[NOTE]):
+                note = None
         if unit_state or deadline or _text(owner) or _text(note):
             result.replies.append(Reply(fp, unit, unit_state, deadline, _text(owner) or None, _text(note) or None,
                                         ref[KEY]))
