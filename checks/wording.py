@@ -20,7 +20,7 @@ from checks.base import Check
 from checks.readable import readable_documents
 from zwgk.lexicon import Lexicon, LexiconError, Match, load_lexicon, match_text
 from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.parsing.privacy import mask_text
+from zwgk.parsing.privacy import masked_window
 from zwgk.snapshot import SiteSnapshot
 
 CHECK_ID = "wording-lexicon"
@@ -54,8 +54,7 @@ def lexicon_for(snap: SiteSnapshot) -> Lexicon:
 
 
 def _context(text: str, m: Match, width: int) -> str:
-    a, b = max(0, m.offset - width), min(len(text), m.offset + len(m.term) + width)
-    return ("…" if a else "") + mask_text(text[a:b]) + ("…" if b < len(text) else "")
+    return masked_window(text, m.offset - width, m.offset + len(m.term) + width)
 
 
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
