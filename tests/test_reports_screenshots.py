@@ -51,7 +51,8 @@ def _rules(limit: int):
 
 
 @needs_chromium
-def test_veto_evidence_is_screenshotted_offline_and_linked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_veto_evidence_is_screenshotted_offline_and_linked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.delenv("ZWGK_MAX_SCREENSHOTS", raising=False)
     with LoopbackServer({"/": Resp(200, "<html>live</html>")}) as live:
         store, r2, veto_fetch, deduct_fetch = _store(live.url("/").rstrip("/"))
@@ -59,6 +60,7 @@ def test_veto_evidence_is_screenshotted_offline_and_linked(tmp_path: Path, monke
         summary = _render(store, r2, _rules(1), out, ("html", "xlsx"))
         requests = list(live.requests)
     assert requests == [], [r.path for r in requests]           # nothing reached the "live" site
+    assert "batch screenshots failed" not in caplog.text            # the one-browser path took it
     shot = out / "evidence" / f"fetch-{veto_fetch}.png"
     data = shot.read_bytes()
     assert data[:8] == PNG and len(data) > 10_000                # a real, non-blank page image
@@ -145,3 +147,17 @@ def test_a_hanging_browser_stops_the_batch_with_a_note(tmp_path: Path) -> None:
     model = {"sites": [{"id": "s", "checks": [{"veto": True, "findings": findings}]}]}
     assert write_screenshots(model, tmp_path, limit=4, timeout=0.05) == 0
     assert "未能生成" in model["evidence_note"] and not list((tmp_path / "evidence").glob("*.png"))
+
+
+@needs_chromium
+def test_one_browser_batch_shoots_every_page(tmp_path: Path) -> None:
+    from reports.evidence import screenshot_batch
+
+    pages = []
+    for i in range(3):
+        pages.append(tmp_path / f"fetch-{i}.html")
+        pages[-1].write_text(f"<html><body><h1>留存页面 {i}</h1>" + "<p>正文</p>" * 50 + "</body></html>", "utf-8")
+    shots = screenshot_batch(pages, timeout=60)
+    assert all(shots[p] == p.with_suffix(".png") for p in pages)
+    images = [p.with_suffix(".png").read_bytes() for p in pages]
+    assert all(b[:8] == PNG and len(b) > 5_000 for b in images) and len(set(images)) == 3   # three pages
