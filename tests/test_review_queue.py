@@ -377,3 +377,20 @@ def test_a_confirmed_typo_deducts_but_only_a_severe_kind_vetoes(db: tuple[Path, 
     rq.decide(store, title["fingerprint"], rq.CONFIRM, reason="陈志远为区党工委书记", by="张三", run_id=run_id)
     assert "wording-lexicon" in build_results(store, run_id, rules)["sites"][0]["score"]["vetoes"]
     store.close()
+
+
+def test_an_attachment_named_after_a_person_is_masked_in_the_finding_urls() -> None:
+    """Review finding: a 名单 named after a 身份证号 put the full number into every report through the
+    finding's URL and title; the privacy check masks them as it masks excerpts."""
+    named = BASE + f"gsgg/{ID1}.xlsx"
+    pages = {BASE: Page(f"<html><body><a href='/gsgg/{ID1}.xlsx'>{ID1}的材料.xlsx</a></body></html>", title="首页"),
+             named: Page(_xlsx(), purpose="attachment", parent_url=BASE,
+                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
+    snap = make_snapshot(pages, site=site_config("portal", BASE),
+                         links=[LinkRow(BASE, named, f"{ID1}的材料.xlsx", "body", "a")],
+                         as_of="2026-11-27T09:00:00+08:00")
+    res = privacy.judge(snap, privacy.DEFAULTS)
+    assert res.outcome == Outcome.MANUAL and res.findings
+    text = json.dumps(res.to_dict(), ensure_ascii=False)
+    _assert_masked(text)
+    assert "4415" in text      # the masked form is still there to find the page
