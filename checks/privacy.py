@@ -53,7 +53,10 @@ def _finding(kind: str, hits: list[Hit], r: Any, params: Mapping[str, Any], toda
     return Finding(
         f"{CHECK_ID}.{kind}",
         {"doc": title, "count": len(hits), "where": first.locator, "excerpt": first.excerpt,
-         "positions": positions, "excerpts": excerpts, "why": first.why, "kind": KIND_ZH[kind], "key": kind},
+         "positions": positions, "excerpts": excerpts, "why": first.why, "kind": KIND_ZH[kind],
+         # the count is part of the identity: 排除 of a page's list must not hide numbers posted
+         # there later (a longer list is a new finding for a person to review)
+         "key": f"{kind}:{len(hits)}"},
         Severity.WARN, url=mask_ids(r.url, today), source_url=mask_ids(r.source_url, today) if r.source_url else None,
         anchor=title[:80],
         observed=f"{KIND_ZH[kind]} {len(hits)} 处：" + "；".join(f"{h.locator} {h.masked}" for h in hits[:5]),

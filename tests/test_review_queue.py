@@ -394,3 +394,32 @@ def test_an_attachment_named_after_a_person_is_masked_in_the_finding_urls() -> N
     text = json.dumps(res.to_dict(), ensure_ascii=False)
     _assert_masked(text)
     assert "4415" in text      # the masked form is still there to find the page
+
+
+def test_an_excluded_list_returns_when_more_numbers_are_posted_on_it(db: tuple[Path, int], tmp_path: Path) -> None:
+    """Review finding: 排除 was keyed by page and kind only, so a real leak added later to an
+    excluded page stayed hidden. A list that grows is a new candidate."""
+    path, run_id = db
+    rules = load_rules().data
+    store = Store(path)
+    leak = next(i for i in rq.queue_items(store, run_id, rules)
+                if i["message_id"] == "privacy-leaks.id" and i["url"].endswith("gsgg/1.html"))
+    rq.decide(store, leak["fingerprint"], rq.EXCLUDE, reason="样例数据", by="李四", run_id=run_id)
+    store.close()
+    grown = dict(PAGES)
+    grown[BASE + "gsgg/1.html"] = Page(
+        "<html><body><h1>2026年10月低保对象公示</h1><table><tr><th>姓名</th><th>身份证号码</th></tr>"
+        f"<tr><td>陈某某</td><td>{ID1}</td></tr><tr><td>林某某</td><td>{ID3}</td></tr></table>"
+        "<p><a href='/gsgg/mingdan.xlsx'>低保名单.xlsx</a></p></body></html>", title="2026年10月低保对象公示",
+        depth=1)
+    store = Store(path)
+    snap = make_snapshot(grown, site=site_config("portal", BASE), links=LINKS, store=store,
+                         as_of="2026-11-28T09:00:00+08:00")
+    later = snap.run.run_id
+    store.db.execute("UPDATE runs SET status='complete', sites_toml=?, sites_path=? WHERE id=?",
+                     ('[audit]\nname = "测试区"\nlexicon = "lexicon.toml"\n', str(tmp_path / "sites.toml"), later))
+    judge_run(store, later, load_rules(), checks=(*privacy.CHECKS, *wording.CHECKS))
+    again = [i for i in rq.queue_items(store, later, rules)
+             if i["message_id"] == "privacy-leaks.id" and i["url"].endswith("gsgg/1.html")]
+    assert len(again) == 1 and again[0]["fingerprint"] != leak["fingerprint"]
+    store.close()
