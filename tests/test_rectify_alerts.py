@@ -283,6 +283,7 @@ def test_availability_approaching_the_veto_line(model: dict[str, Any]) -> None:
     ('[[webhook]]\nkind = "json"\nurl = "http://x/"\nevents = ["bored"]\n', 4, "unknown event"),
     ('[[contact]]\nunit = "区司法局"\nemail = ["a@b.cn"]\n', None, "[smtp]"),
     ('[smpt]\nhost = "x"\n', 1, "unknown table"),
+    ('[smtp]\nhost = "mail"\nsecurity = "none"\nusername = "u"\npassword_env = "P"\n', 3, "unencrypted"),
 ])
 def test_bad_alerts_toml(tmp_path: Path, text: str, line: int | None, words: str) -> None:
     with pytest.raises(ConfigError) as e:
@@ -451,3 +452,21 @@ def test_recheck_webhooks_dry_run_prints_and_sends_nothing(tmp_path: Path) -> No
     send_recheck(store, tmp_path / "sites.toml", "红海湾", 8, 5, RECHECK_OUTCOMES, as_of=date(2026, 3, 9),
                  out=lines.append)
     assert "已逾期" not in "\n".join(lines)
+
+
+def test_a_failing_webhook_never_logs_or_stores_its_token(model: dict[str, Any], tmp_path: Path,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    """httpx names the URL in its error ('... for url http://…?access_token=…'): the token would reach
+    the log and the alerts table, which office staff read."""
+    from zwgk.store import Store
+
+    store, _, _ = sample_store(Store(tmp_path / "a.sqlite"))
+    with LoopbackServer(lambda req: Resp(500, "down"), families=(4,)) as srv:
+        cfg = parse_alert_config(f'[alerts]\nretries = 1\nretry_delay = 0.01\n[[webhook]]\nkind = "dingtalk"\n'
+                                 f'url = "{srv.url("/robot/send?access_token=TOKEN123")}"\n', tmp_path / "alerts.toml")
+        with caplog.at_level("WARNING"):
+            counts = dispatch(model, cfg, store=store, rules=RULES, out=lambda s: None)
+    assert counts["failed"] == 1
+    stored = " ".join(str(v) for r in store.db.execute("SELECT * FROM alerts") for v in tuple(r))
+    assert "500" in stored
+    assert "TOKEN123" not in stored and "TOKEN123" not in caplog.text

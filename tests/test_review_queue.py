@@ -357,3 +357,40 @@ def test_pdf_and_docx_attachments_are_read_with_positions() -> None:
     assert got[("b.docx", "privacy-leaks.id")]["positions"] == ["表格1第2行"]
     assert got[("b.docx", "privacy-leaks.mobile")]["count"] == 1
     _assert_masked(json.dumps([f.to_dict() for f in res.findings], ensure_ascii=False))
+
+
+def test_a_confirmed_typo_deducts_but_only_a_severe_kind_vetoes(db: tuple[Path, int]) -> None:
+    """严重错误 is wrong leader names/titles and politically wrong wording (DOMAIN.md); a confirmed
+    错别字 is a content error that deducts. The queue says so before the person confirms."""
+    path, run_id = db
+    rules = load_rules().data
+    store = Store(path)
+    items = {i["message_id"]: i for i in rq.queue_items(store, run_id, rules)}
+    typo, title = items["wording-lexicon.typo"], items["wording-lexicon.leader_title"]
+    assert typo["on_confirm"] == "扣分" and title["on_confirm"] == "单项否决"
+    rq.decide(store, typo["fingerprint"], rq.CONFIRM, reason="确为错别字", by="张三", run_id=run_id)
+    site = build_results(store, run_id, rules)["sites"][0]
+    checks = {c["check_id"]: c for c in site["checks"]}
+    assert checks["wording-lexicon"]["outcome"] == "fail"
+    assert "wording-lexicon" not in site["score"]["vetoes"]
+    assert {"check_id": "wording-lexicon", "points": 0.5} in site["score"]["deductions"]
+    rq.decide(store, title["fingerprint"], rq.CONFIRM, reason="陈志远为区党工委书记", by="张三", run_id=run_id)
+    assert "wording-lexicon" in build_results(store, run_id, rules)["sites"][0]["score"]["vetoes"]
+    store.close()
+
+
+def test_an_attachment_named_after_a_person_is_masked_in_the_finding_urls() -> None:
+    """Review finding: a 名单 named after a 身份证号 put the full number into every report through the
+    finding's URL and title; the privacy check masks them as it masks excerpts."""
+    named = BASE + f"gsgg/{ID1}.xlsx"
+    pages = {BASE: Page(f"<html><body><a href='/gsgg/{ID1}.xlsx'>{ID1}的材料.xlsx</a></body></html>", title="首页"),
+             named: Page(_xlsx(), purpose="attachment", parent_url=BASE,
+                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
+    snap = make_snapshot(pages, site=site_config("portal", BASE),
+                         links=[LinkRow(BASE, named, f"{ID1}的材料.xlsx", "body", "a")],
+                         as_of="2026-11-27T09:00:00+08:00")
+    res = privacy.judge(snap, privacy.DEFAULTS)
+    assert res.outcome == Outcome.MANUAL and res.findings
+    text = json.dumps(res.to_dict(), ensure_ascii=False)
+    _assert_masked(text)
+    assert "4415" in text      # the masked form is still there to find the page

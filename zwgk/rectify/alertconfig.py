@@ -176,6 +176,10 @@ def parse_alert_config(text: str, path: str | Path, *, units: list[str] | None =
             err("smtp", 0, "security", f"{sec!r} is not one of {', '.join(SECURITY)}")
         if s.get("password_env") and s.get("password_file"):
             err("smtp", 0, "password_file", "give password_env or password_file, not both")
+        if sec == "none" and (s.get("password_env") or s.get("password_file")):
+            # smtplib would send the password in clear over the office network (AUTH without TLS)
+            err("smtp", 0, "security", "a password is never sent over an unencrypted connection: "
+                                       "use security = \"starttls\" or \"ssl\" (or a relay without a password)")
         if isinstance(s.get("username_env"), str):
             s["username"] = os.environ.get(s["username_env"])
         port = s.get("port", 465 if sec == "ssl" else 587)

@@ -171,8 +171,15 @@ def signed_url(url: str, secret: str | None, now_ms: int | None = None) -> str:
 def post_json(url: str, payload: dict[str, Any], timeout: float = 15.0) -> None:
     import httpx
 
-    r = httpx.post(url, json=payload, timeout=timeout)
-    r.raise_for_status()
+    # httpx names the full URL in its errors ("... for url '…?access_token=…'"): the robot's token
+    # would reach the log and the alerts table, so errors carry the status and the masked URL only
+    try:
+        r = httpx.post(url, json=payload, timeout=timeout)
+    except httpx.HTTPError as e:
+        detail = str(e).replace(url, _mask(url)).split("?")[0][:200]
+        raise RuntimeError(f"{type(e).__name__} posting to {_mask(url)}: {detail}") from None
+    if not r.is_success:
+        raise RuntimeError(f"robot answered HTTP {r.status_code} at {_mask(url)}")
     try:   # DingTalk and WeCom answer 200 with {"errcode": n} on failure
         body = r.json()
     except ValueError:
