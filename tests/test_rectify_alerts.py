@@ -333,7 +333,6 @@ def test_contact_for_a_unit_not_in_sites_toml(tmp_path: Path) -> None:
     assert "alerts.toml:5:" in str(e.value) and "'区司法厅' is not a unit in sites.toml" in str(e.value)
 
 
-
 # -- re-check webhooks: the same robots, formats, retries and log as an audit's --------------------
 
 RECHECK_OUTCOMES = [
