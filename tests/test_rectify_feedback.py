@@ -3,6 +3,7 @@ stored replies by fingerprint; every bad input is a clear error naming the cells
 stored; the next report shows the replies and a reply's 整改时限 replaces the default."""
 from __future__ import annotations
 
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -132,8 +133,14 @@ def test_missing_headers_and_not_a_workbook(setup: Any, tmp_path: Path) -> None:
     _expect_error(store, bad, original, "header row lacks 整改时限")
     junk = tmp_path / "junk.xlsx"
     junk.write_text("not a zip", "utf-8")
-    with pytest.raises(FeedbackError, match="not a readable .xlsx workbook"):
+    with pytest.raises(FeedbackError, match="不是可读取的 .xlsx 工作簿"):
         import_feedback(store, junk)
+    # a zip bomb dressed as a returned sheet is refused before openpyxl inflates it
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", b"<a>" + b" " * 40_000_000 + b"</a>")
+    with pytest.raises(FeedbackError, match="压缩炸弹"):
+        import_feedback(store, bomb)
     assert _count(store) == 0
 
 

@@ -99,6 +99,9 @@ def test_the_loop_on_the_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert f"[复核通过] sfj links {fixed_fp}" in out
         assert f"[仍存在] sfj links {other['fingerprint']}" in out
         assert "[dry-run] 邮件 → fzk@sfj.hhw.gov.cn: 【政务公开核查】区司法局 复核批次" in out   # the unit hears back
+        robot = next(ln for ln in out.splitlines() if ln.startswith("[dry-run] dingtalk"))   # and the group robot
+        assert "复核 2 项：复核通过 1，仍存在 1" in robot and "已逾期" not in robot   # the deadlines are ahead
+        assert "复核提醒：已发送 0，失败 0，仅预览 3" in out
         store = Store(db)
         rc = store.db.execute("SELECT * FROM runs WHERE kind='recheck'").fetchone()
         assert rc["parent_run"] == audit1 and rc["status"] == "recheck"

@@ -114,7 +114,7 @@ def text_lines(text: str, prefix: str = "") -> list[Line]:
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
-def _guard_package(data: bytes) -> None:
+def guard_package(data: bytes) -> None:
     """Refuse zip bombs and XML with DTDs/entities before openpyxl parses anything."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -177,7 +177,7 @@ def _sheet_lines(name: str, rows: Iterable[tuple[int, Sequence[object]]], budget
 def xlsx_lines(data: bytes) -> list[Line]:
     """Rows of every sheet (values, never formulas), read-only, within :data:`MAX_SHEET_ROWS` and
     :data:`MAX_CELLS`. Raises :class:`Unreadable`."""
-    _guard_package(data)
+    guard_package(data)
     import openpyxl
 
     try:

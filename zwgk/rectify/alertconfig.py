@@ -27,7 +27,7 @@ carry access tokens, so they may come from the environment too (``url_env``).
     kind = "dingtalk"                # dingtalk | wecom | json
     url_env = "ZWGK_DINGTALK_URL"    # or url = "https://…"
     secret_env = "ZWGK_DINGTALK_SECRET"      # DingTalk 加签 (optional)
-    events = ["veto", "availability", "overdue"]
+    events = ["veto", "availability", "overdue", "recheck"]   # default: all of them
 """
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ from zwgk.config import ConfigError, parse_toml, read_config_text
 from zwgk.tomlpos import Positions, where
 
 ALERTS_FILE = "alerts.toml"
-EVENTS = ("veto", "availability", "overdue")
+# veto/availability: after an audit; overdue: after an audit and after a re-check (items still open
+# past their 整改时限); recheck: a re-check's result summary (复核通过 / 仍存在 / 无法核验 counts)
+EVENTS = ("veto", "availability", "overdue", "recheck")
 WEBHOOK_KINDS = ("dingtalk", "wecom", "json")
 SECURITY = ("ssl", "starttls", "none")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")

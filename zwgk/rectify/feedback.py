@@ -147,13 +147,19 @@ def read_replies(store: Store, path: str | Path, *, original: str | Path | None 
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
+    from zwgk.parsing.doctext import Unreadable, guard_package
+
     path = Path(path)
     try:
+        # a returned file is outside input too: the attachment reader's zip-bomb/DTD guard first
+        guard_package(path.read_bytes())
         wb = load_workbook(path)     # formulas stay formulas: nothing is evaluated
     except FileNotFoundError:
-        raise FeedbackError(f"{path}: file not found") from None
+        raise FeedbackError(f"{path}：文件不存在") from None
+    except Unreadable as e:
+        raise FeedbackError(f"{path}：不是可读取的 .xlsx 工作簿（{e}）") from None
     except Exception as e:           # zip/XML errors of a file that is not an .xlsx workbook
-        raise FeedbackError(f"{path}: not a readable .xlsx workbook: {type(e).__name__}: {e}") from None
+        raise FeedbackError(f"{path}：不是可读取的 .xlsx 工作簿（{type(e).__name__}）") from None
     known = known_fingerprints(store)
     units = _units(store)
     result = ImportResult(path)
