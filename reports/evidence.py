@@ -247,7 +247,7 @@ def screenshot(page: Path, *, timeout: float = SHOT_TIMEOUT, exe: str | None = N
 def screenshot_batch(pages: list[Path], *, timeout: float = SHOT_TIMEOUT, exe: str | None = None
                      ) -> dict[Path, Path | None]:
     """PNGs of several snapshot pages with ONE headless Chromium driven over the DevTools pipe
-    (the crawler's ``crawler.render._Pipe``: no debugging port), ~4× cheaper than a browser per page.
+    (``zwgk.cdp.CdpPipe``, shared with the crawler's renderer: no debugging port), ~4× cheaper than a browser per page.
     ``timeout`` bounds each page; on a timeout or any protocol trouble the browser's process group
     is killed and the remaining pages fall back to ``screenshot`` one by one. POSIX only (fd 3/4)."""
     import os
@@ -285,7 +285,7 @@ async def _drive_batch(exe: str, pages: list[Path], timeout: float, done: dict[P
     import signal
     import tempfile
 
-    from crawler.render import _Pipe
+    from zwgk.cdp import CdpPipe
 
     profile = tempfile.mkdtemp(prefix="zwgk-shot-")
     cmd_r, cmd_w = os.pipe()
@@ -306,7 +306,7 @@ async def _drive_batch(exe: str, pages: list[Path], timeout: float, done: dict[P
         reader = asyncio.StreamReader(limit=64_000_000)
         await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader),
                                                            os.fdopen(res_r, "rb", 0))
-        pipe = _Pipe(cmd_w, reader)
+        pipe = CdpPipe(cmd_w, reader)
         async with asyncio.timeout(timeout):
             target = await pipe.call("Target.createTarget", {"url": "about:blank"})
             sid = (await pipe.call("Target.attachToTarget", {"targetId": target["targetId"],
