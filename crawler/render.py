@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import os
 import shutil
 import signal
@@ -91,6 +90,11 @@ class Renderer:
     async def render(self, url: str) -> Rendered:
         t0 = time.perf_counter()
         out = Rendered(url=url, status="error")
+        try:
+            import fcntl      # POSIX only: the pipe wiring below; the rest of the crawler runs on Windows
+        except ImportError:
+            out.status, out.detail = "unavailable", "本机系统不支持浏览器管道渲染（仅 Linux/macOS）"
+            return out
         profile = tempfile.mkdtemp(prefix="zwgk-render-")
         cmd_r, cmd_w = os.pipe()
         res_r, res_w = os.pipe()
