@@ -91,7 +91,7 @@ class Renderer:
         t0 = time.perf_counter()
         out = Rendered(url=url, status="error")
         try:
-            import fcntl      # POSIX only: the pipe wiring below; the rest of the crawler runs on Windows
+            import fcntl  # POSIX only: the pipe wiring below; the rest of the crawler runs on Windows
         except ImportError:
             out.status, out.detail = "unavailable", "本机系统不支持浏览器管道渲染（仅 Linux/macOS）"
             return out
