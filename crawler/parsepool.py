@@ -26,6 +26,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -50,6 +51,7 @@ class Parsed:
     encoding_rule: str | None
     info: PageInfo | None
     unread: bool | None = None
+    cpu_s: float = 0.0        # CPU seconds a pool worker spent (RUSAGE_CHILDREN never sees them)
 
 
 def decode_and_parse(body: bytes, content_type: str | None, override: str | None, base: str, mode: str,
@@ -68,6 +70,13 @@ def decode_and_parse(body: bytes, content_type: str | None, override: str | None
         from crawler.discovery import looks_unread
         unread = ("jpage" in text and "proxyUrl" in text) or looks_unread(text, base)
     return Parsed(enc, rule, info, unread)
+
+
+def _in_worker(call: partial[Parsed]) -> Parsed:
+    c0 = time.process_time()
+    out = call()
+    out.cpu_s = time.process_time() - c0
+    return out
 
 
 class ParsePool:
@@ -95,8 +104,9 @@ class ParsePool:
         ex = self._executor() if len(body) >= self.inline_max else None
         if ex is not None:
             try:
-                out: Parsed = await asyncio.get_running_loop().run_in_executor(ex, call)
+                out: Parsed = await asyncio.get_running_loop().run_in_executor(ex, _in_worker, call)
                 self.stats["parse.pool"] += 1
+                self.stats["parse.worker_cpu_ms"] += round(out.cpu_s * 1000)
                 return out
             except BrokenProcessPool as e:
                 self._broke(ex, e)
