@@ -104,10 +104,12 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
         # every DNS answer of the run with its rcode: link targets' too (DNS evidence, issue 12)
         for (host, rtype), ans in resolver.done.items():
             ctx.writer.dns(host, rtype, ans.answers, ans.error, ans.rcode, ans.authoritative)
-        ctx.writer.flush()
-        await fetcher.aclose()
-        ctx.parser.close()      # also on a stop request (SIGTERM) or an error: no worker outlives the run
-        ctx.stats.update(ctx.parser.stats)
+        try:
+            ctx.writer.flush()
+            await fetcher.aclose()
+        finally:
+            ctx.parser.close()      # also on a stop request (SIGTERM) or an error: no worker outlives the run
+            ctx.stats.update(ctx.parser.stats)
     ctx.stats["sites"] = len(crawls)
     ctx.stats["elapsed_ms"] = int((time.monotonic() - t0) * 1000)
     ctx.stats["cpu_ms"] = int((time.process_time() - cpu0) * 1000)
