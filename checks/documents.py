@@ -253,7 +253,8 @@ def crawl_incomplete(snap: SiteSnapshot) -> str | None:
 # categories plus the catalogue sections that hold them (政府信息公开 / 法定主动公开内容): a catalogue
 # filled by a script from an endpoint the crawler did not read may hold the budget column itself.
 _UNREAD_WHY = {"script": "列表由脚本生成，未能读取", "blocked": "被拦截或禁止抓取", "cap": "超出抓取页数或深度上限，未抓取",
-               "failed": "栏目页无法访问", "layout": "未识别出信息列表", "dates": "日期格式未能识别"}
+               "failed": "栏目页无法访问", "layout": "未识别出信息列表", "dates": "日期格式未能识别",
+               "scope": "栏目位于本次核查范围以外的网站，未抓取"}
 # Codes that leave a list unread. Not "layout" (the page was read — its links are searched for documents
 # like every stored page's; an article linked as "相关解读" is mapped as a column too) nor "dates" (titles
 # were read). "cap" counts only where the crawler recorded skipping the page (a ``link`` row, page or depth
@@ -315,6 +316,11 @@ def coverage(snap: SiteSnapshot, categories: tuple[str, ...] | list[str],
             if key in seen:
                 continue
             seen.add(key)
+            if col.unread == "scope" and not _read_elsewhere(col.url, (snap, *others)):
+                # the column lives on a host this audit does not crawl (a 预决算 platform, the province's
+                # catalogue): its documents were never read, so they cannot be said to be missing
+                out.append(Unread(col.url, col.name, _UNREAD_WHY["scope"], s.site.id))
+                continue
             if col.state == "unverifiable" and col.unread in _UNREAD_CODES and \
                     (col.unread != "cap" or key in capped or s.page(col.url) is not None):
                 out.append(Unread(col.url, col.name, col.reason or _UNREAD_WHY.get(col.unread, col.unread), s.site.id))
@@ -329,6 +335,22 @@ def coverage(snap: SiteSnapshot, categories: tuple[str, ...] | list[str],
                     out.append(Unread(f.url, col.name, "列表分页" + _UNREAD_WHY["cap"], s.site.id))
                     break
     return Coverage(out)
+
+
+def _read_elsewhere(url: str, snaps: tuple[SiteSnapshot, ...]) -> bool:
+    """The column is on an audited site's host (that site's crawl reads it, and its own checks judge
+    it), or another snapshot consulted here fetched it; False only for a host no audited site has."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower()
+    for info in snaps[0].run.sites.values():
+        if host == info.host or host in {h.split(":")[0].lower() for h in info.hosts}:
+            return True
+    for s in snaps:
+        p = s.page(url)
+        if p is not None and p.purpose in ("page", "home") and p.ok:
+            return True
+    return False
 
 
 def _capped_links(snap: SiteSnapshot) -> tuple[set[str], dict[str, list[Any]]]:

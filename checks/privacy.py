@@ -19,7 +19,7 @@ from typing import Any
 from checks.base import Check
 from checks.readable import readable_documents
 from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.parsing.privacy import Hit, detect
+from zwgk.parsing.privacy import Hit, detect, mask_ids
 from zwgk.snapshot import SiteSnapshot
 
 CHECK_ID = "privacy-leaks"
@@ -43,15 +43,22 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _finding(kind: str, hits: list[Hit], r: Any, params: Mapping[str, Any]) -> Finding:
+def _finding(kind: str, hits: list[Hit], r: Any, params: Mapping[str, Any], today: Any) -> Finding:
+    """One finding per document and kind. Its URLs and title go through ``mask_ids`` too: a 名单
+    attachment is often named after a person (``…4415…021X.xlsx``) and every report shows them."""
     first = hits[0]
+    title = mask_ids(r.title, today)
     positions = [h.locator for h in hits][: int(params["max_positions"])]
     excerpts = [h.excerpt for h in hits][: int(params["max_excerpts"])]
     return Finding(
         f"{CHECK_ID}.{kind}",
-        {"doc": r.title, "count": len(hits), "where": first.locator, "excerpt": first.excerpt,
-         "positions": positions, "excerpts": excerpts, "why": first.why, "kind": KIND_ZH[kind], "key": kind},
-        Severity.WARN, url=r.url, source_url=r.source_url, anchor=r.title[:80],
+        {"doc": title, "count": len(hits), "where": first.locator, "excerpt": first.excerpt,
+         "positions": positions, "excerpts": excerpts, "why": first.why, "kind": KIND_ZH[kind],
+         # the count is part of the identity: 排除 of a page's list must not hide numbers posted
+         # there later (a longer list is a new finding for a person to review)
+         "key": f"{kind}:{len(hits)}"},
+        Severity.WARN, url=mask_ids(r.url, today), source_url=mask_ids(r.source_url, today) if r.source_url else None,
+        anchor=title[:80],
         observed=f"{KIND_ZH[kind]} {len(hits)} 处：" + "；".join(f"{h.locator} {h.masked}" for h in hits[:5]),
         expected="公开前去标识化处理（如 4415**********021X、139****1845），或不公开个人信息")
 
@@ -67,7 +74,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     unreadable: list[dict[str, str]] = []
     for r in docs:
         if r.doc is None:
-            unreadable.append({"url": r.url, "why": r.unreadable or ""})
+            unreadable.append({"url": mask_ids(r.url, today), "why": r.unreadable or ""})
             continue
         if r.attachment:
             read_atts += 1
@@ -78,10 +85,10 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         for h in hits:
             by_kind.setdefault(h.kind, []).append(h)
         if by_kind:
-            per_page.append({"url": r.url, **{METRIC_KEY[k]: len(v) for k, v in by_kind.items()}})
+            per_page.append({"url": mask_ids(r.url, today), **{METRIC_KEY[k]: len(v) for k, v in by_kind.items()}})
         for kind, group in by_kind.items():
             if len(findings) < int(params["max_findings"]):
-                findings.append(_finding(kind, group, r, params))
+                findings.append(_finding(kind, group, r, params, today))
     metrics = {"pages_read": read_pages, "attachments_read": read_atts, "unreadable": len(unreadable),
                "over_cap": read.skipped,
                "unreadable_documents": unreadable[:50], "counts_per_page": per_page,

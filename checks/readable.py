@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zwgk.parsing.doctext import Document, Unreadable, read_document
-from zwgk.parsing.privacy import mask_text
+from zwgk.parsing.privacy import masked_window
 from zwgk.snapshot import SiteSnapshot
 from zwgk.store import FetchRow
 
@@ -53,7 +53,7 @@ def _read_all(snap: SiteSnapshot, max_pages: int, max_attachments: int) -> Docum
         title = (f.title or anchor or url) if not is_att else (anchor or url.rsplit("/", 1)[-1])
         source = (f.parent_url or linked_from) if is_att else url
         # a title or link text may itself hold a number: findings quote it, so it is masked here
-        r = Readable(f, url, mask_text(title[:120]), source, is_att, None)
+        r = Readable(f, url, masked_window(title, 0, 120), source, is_att, None)
         if not f.ok:
             if is_att:
                 r.unreadable = f"下载失败（{f.error_kind or f.status}）"

@@ -20,7 +20,7 @@ from checks.base import Check
 from checks.readable import readable_documents
 from zwgk.lexicon import Lexicon, LexiconError, Match, load_lexicon, match_text
 from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.parsing.privacy import mask_text
+from zwgk.parsing.privacy import masked_window
 from zwgk.snapshot import SiteSnapshot
 
 CHECK_ID = "wording-lexicon"
@@ -38,7 +38,10 @@ MESSAGES = {
     f"{CHECK_ID}.nothing": "没有可读取的页面或附件，无法核验",
 }
 DEFAULTS: dict[str, Any] = {"max_pages": 5000, "max_attachments": 2000, "max_findings": 300,
-                            "context_chars": 20}
+                            "context_chars": 20,
+                            # kinds that are 严重错误 once a person confirms them; a confirmed 错别字 or
+                            # 旧称 is a content error that deducts, never a single-item veto
+                            "veto_kinds": ["leader_title", "leader_name", "sensitive"]}
 
 
 def lexicon_for(snap: SiteSnapshot) -> Lexicon:
@@ -54,8 +57,7 @@ def lexicon_for(snap: SiteSnapshot) -> Lexicon:
 
 
 def _context(text: str, m: Match, width: int) -> str:
-    a, b = max(0, m.offset - width), min(len(text), m.offset + len(m.term) + width)
-    return ("…" if a else "") + mask_text(text[a:b]) + ("…" if b < len(text) else "")
+    return masked_window(text, m.offset - width, m.offset + len(m.term) + width)
 
 
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
@@ -70,6 +72,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     by_line: dict[tuple[str, str, str], Finding] = {}
     read = 0
     width = int(params["context_chars"])
+    veto_kinds = set(params["veto_kinds"])
     for r in docs:
         if r.doc is None:
             continue
@@ -92,7 +95,8 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                     f"{CHECK_ID}.{m.kind}",
                     {"doc": r.title, "term": m.term, "suggestion": m.suggestion, "note": note,
                      "where": line.locator, "context": _context(line.text, m, width), "count": 1,
-                     "kind": KIND_ZH[m.kind], "key": f"{m.kind}:{m.term}", "other_pages": 0, "also": ""},
+                     "kind": KIND_ZH[m.kind], "key": f"{m.kind}:{m.term}", "other_pages": 0, "also": "",
+                     "severe": m.kind in veto_kinds},
                     Severity.WARN, url=r.url, source_url=r.source_url, anchor=r.title[:80],
                     observed=m.term, expected=m.suggestion)
                 by_line[(m.kind, m.term, line.text)] = found[key]

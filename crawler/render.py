@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
-import json
 import os
 import shutil
 import signal
@@ -32,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from zwgk.cdp import CdpPipe
 
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -77,59 +77,6 @@ def resolver_rules(pins: dict[str, list[str]]) -> str:
     return ", ".join(rules)
 
 
-class _Pipe:
-    """CDP over the browser's fd 3 (commands in) / fd 4 (NUL-separated JSON messages out)."""
-
-    def __init__(self, write_fd: int, reader: asyncio.StreamReader):
-        self.write_fd, self.reader = write_fd, reader
-        self._id = 0
-        self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._task = asyncio.ensure_future(self._read())
-
-    async def _read(self) -> None:
-        try:
-            while True:
-                raw = await self.reader.readuntil(b"\0")
-                msg = json.loads(raw[:-1])
-                fut = self._waiting.pop(msg.get("id", -1), None)
-                if fut is not None:
-                    if not fut.done():
-                        fut.set_result(msg)
-                else:
-                    self.events.put_nowait(msg)
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, OSError):
-            for fut in self._waiting.values():
-                if not fut.done():
-                    fut.set_exception(ConnectionError("browser pipe closed"))
-            self.events.put_nowait({"method": "__closed__"})
-
-    def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None
-             ) -> asyncio.Future[dict[str, Any]]:
-        self._id += 1
-        msg: dict[str, Any] = {"id": self._id, "method": method, "params": params or {}}
-        if session:
-            msg["sessionId"] = session
-        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        # answers nobody awaits (Fetch.continueRequest) may fail when the browser is killed: not an error
-        fut.add_done_callback(lambda f: f.cancelled() or f.exception())
-        self._waiting[self._id] = fut
-        os.write(self.write_fd, json.dumps(msg).encode() + b"\0")
-        return fut
-
-    async def call(self, method: str, params: dict[str, Any] | None = None, session: str | None = None
-                   ) -> dict[str, Any]:
-        msg = await self.send(method, params, session)
-        if "error" in msg:
-            raise RuntimeError(f"{method}: {msg['error'].get('message')}")
-        return msg.get("result", {})
-
-    def close(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(OSError):
-            os.close(self.write_fd)
-
-
 class Renderer:
     """Renders one page at a time in a fresh, confined headless Chromium."""
 
@@ -143,6 +90,11 @@ class Renderer:
     async def render(self, url: str) -> Rendered:
         t0 = time.perf_counter()
         out = Rendered(url=url, status="error")
+        try:
+            import fcntl  # POSIX only: the pipe wiring below; the rest of the crawler runs on Windows
+        except ImportError:
+            out.status, out.detail = "unavailable", "本机系统不支持浏览器管道渲染（仅 Linux/macOS）"
+            return out
         profile = tempfile.mkdtemp(prefix="zwgk-render-")
         cmd_r, cmd_w = os.pipe()
         res_r, res_w = os.pipe()
@@ -156,7 +108,7 @@ class Renderer:
                 f"--proxy-server={_DEAD_PROXY}", f"--proxy-bypass-list={hosts};<-loopback>",
                 *( [f"--user-agent={self.user_agent}"] if self.user_agent else []), "about:blank"]
         proc: asyncio.subprocess.Process | None = None
-        pipe: _Pipe | None = None
+        pipe: CdpPipe | None = None
         try:
             proc = await asyncio.create_subprocess_exec(
                 "/bin/bash", "-c", f'exec "$@" 3<&{hi_r} 4>&{hi_w} {hi_r}<&- {hi_w}>&-', "sh", *args,
@@ -170,7 +122,7 @@ class Renderer:
             reader = asyncio.StreamReader(limit=self.max_bytes * 2 + 1_000_000)
             await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(res_r, "rb", 0))
             res_r = -1
-            pipe = _Pipe(cmd_w, reader)
+            pipe = CdpPipe(cmd_w, reader)
             cmd_w = -1
             async with asyncio.timeout(self.timeout):
                 await self._drive(pipe, url, out)
@@ -197,7 +149,7 @@ class Renderer:
             out.elapsed_ms = round((time.perf_counter() - t0) * 1000, 1)
         return out
 
-    async def _drive(self, pipe: _Pipe, url: str, out: Rendered) -> None:
+    async def _drive(self, pipe: CdpPipe, url: str, out: Rendered) -> None:
         target = await pipe.call("Target.createTarget", {"url": "about:blank"})
         att = await pipe.call("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
         sid = att["sessionId"]
@@ -254,7 +206,7 @@ class Renderer:
         with contextlib.suppress(ConnectionError, RuntimeError):
             await asyncio.wait_for(pipe.call("Browser.close"), 1)
 
-    def _on_paused(self, pipe: _Pipe, sid: str, p: dict[str, Any], out: Rendered) -> None:
+    def _on_paused(self, pipe: CdpPipe, sid: str, p: dict[str, Any], out: Rendered) -> None:
         req = p.get("request", {})
         u, rtype = req.get("url", ""), p.get("resourceType", "")
         why = self.allowed(u)

@@ -71,6 +71,12 @@ def evidence_page(f: dict[str, Any]) -> str | None:
     return page if isinstance(page, str) and page.startswith("evidence/") else None
 
 
+def evidence_shot(f: dict[str, Any]) -> str | None:
+    """The report-relative path of the PNG screenshot of the finding's snapshot, when one was taken."""
+    shot = (f.get("evidence") or {}).get("screenshot")
+    return shot if isinstance(shot, str) and shot.startswith("evidence/") and shot.endswith(".png") else None
+
+
 def live_link_ok(f: dict[str, Any]) -> bool:
     """May the finding's URL be a clickable link? Never for 外链变异 and other off-site pages:
     the evidence of a gambling link must not send the office to the gambling site."""

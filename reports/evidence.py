@@ -179,3 +179,234 @@ def write_evidence(store: Store, model: dict[str, Any], out_dir: Path) -> int:
                 if ev.get("fetch_id") in pages:
                     ev["page"] = pages[ev["fetch_id"]]
     return len(pages)
+
+
+# --- screenshots of the stored snapshots (issue 16 item 7) -------------------------------------
+# One headless Chromium for the batch (DevTools pipe): ~1 s to start, then ~0.3 s per page; a
+# browser per page (the fallback, and `zwgk evidence --screenshot`) costs ~2 s each. Either way
+# [reports] max_screenshots keeps the number small and picks the findings that matter most.
+# The browser only ever opens the file:// snapshot (script-free, CSP default-src 'none'); a dead
+# proxy for every scheme, loopback included, is a second wall between it and any live site.
+_SHOT_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
+               "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>", "--hide-scrollbars"]
+SHOT_TIMEOUT = 60.0
+NO_CHROMIUM_NOTE = "本机未安装 Chromium 浏览器，本次未生成证据截图（留存页面不受影响）。"
+
+
+def chromium_path() -> str | None:
+    """The system Chromium (Debian's /usr/bin/chromium or one on PATH), if there is one."""
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+
+
+def screenshot(page: Path, *, timeout: float = SHOT_TIMEOUT, exe: str | None = None) -> Path | None:
+    """A PNG beside a (script-free, offline) snapshot page, or None (no Chromium, timeout, failure).
+
+    The browser runs in its own process group, killed whole on timeout: Chromium's renderer and
+    GPU helpers outlive a killed parent otherwise."""
+    import os
+    import signal
+    import subprocess
+    import tempfile
+
+    exe = exe or chromium_path()
+    if exe is None:
+        return None
+    shot = page.with_suffix(".png")
+    shot.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="zwgk-shot-") as profile:
+        posix = os.name == "posix"
+        proc = subprocess.Popen([exe, *_SHOT_FLAGS, f"--user-data-dir={profile}", "--window-size=1000,1400",
+                                 f"--screenshot={shot}", page.resolve().as_uri()],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=posix)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("screenshot of %s timed out after %ss; browser killed", page.name, timeout)
+            if posix:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            else:
+                proc.kill()
+            proc.wait()
+            shot.unlink(missing_ok=True)
+            return None
+    ok = shot.exists() and shot.stat().st_size > 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return shot if ok else None
+
+
+def screenshot_batch(pages: list[Path], *, timeout: float = SHOT_TIMEOUT, exe: str | None = None
+                     ) -> dict[Path, Path | None]:
+    """PNGs of several snapshot pages with ONE headless Chromium driven over the DevTools pipe
+    (``zwgk.cdp.CdpPipe``, shared with the crawler's renderer: no debugging port), ~4× cheaper than a browser per page.
+    ``timeout`` bounds each page; on a timeout or any protocol trouble the browser's process group
+    is killed and the remaining pages fall back to ``screenshot`` one by one. POSIX only (fd 3/4)."""
+    import os
+
+    exe = exe or chromium_path()
+    if exe is None:
+        return {p: None for p in pages}
+    done: dict[Path, Path | None] = {}
+    failed = 0
+    if os.name == "posix" and pages:
+        import asyncio
+
+        try:
+            asyncio.run(_drive_batch(exe, pages, timeout, done))
+        except Exception:   # the one-browser path is an optimisation: the per-page path still works
+            failed += 1
+            log.warning("batch screenshots failed after %d of %d; one browser per page for the rest",
+                        len(done), len(pages), exc_info=True)
+    for page in pages:
+        if page in done:
+            continue
+        # a browser that failed twice would fail on the rest too: bound the wait at ~2 timeouts
+        done[page] = screenshot(page, timeout=timeout, exe=exe) if failed < 2 else None
+        failed += done[page] is None
+    return done
+
+
+async def _drive_batch(exe: str, pages: list[Path], timeout: float, done: dict[Path, Path | None]) -> None:
+    import asyncio
+    import base64
+    import contextlib
+    import fcntl
+    import os
+    import shutil
+    import signal
+    import tempfile
+
+    from zwgk.cdp import CdpPipe
+
+    profile = tempfile.mkdtemp(prefix="zwgk-shot-")
+    cmd_r, cmd_w = os.pipe()
+    res_r, res_w = os.pipe()
+    hi_r, hi_w = fcntl.fcntl(cmd_r, fcntl.F_DUPFD, 10), fcntl.fcntl(res_w, fcntl.F_DUPFD, 10)
+    os.close(cmd_r)
+    os.close(res_w)
+    proc = pipe = None
+    try:
+        # the browser wants the pipe on fds 3 and 4 (as crawler/render.py wires it)
+        proc = await asyncio.create_subprocess_exec(
+            "/bin/bash", "-c", f'exec "$@" 3<&{hi_r} 4>&{hi_w} {hi_r}<&- {hi_w}>&-', "sh", exe, *_SHOT_FLAGS,
+            "--remote-debugging-pipe", f"--user-data-dir={profile}", "--window-size=1000,1400", "about:blank",
+            pass_fds=(hi_r, hi_w), start_new_session=True, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        os.close(hi_r)
+        os.close(hi_w)
+        reader = asyncio.StreamReader(limit=64_000_000)
+        await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader),
+                                                           os.fdopen(res_r, "rb", 0))
+        pipe = CdpPipe(cmd_w, reader)
+        async with asyncio.timeout(timeout):
+            target = await pipe.call("Target.createTarget", {"url": "about:blank"})
+            sid = (await pipe.call("Target.attachToTarget", {"targetId": target["targetId"],
+                                                            "flatten": True}))["sessionId"]
+            await pipe.call("Page.enable", {}, sid)
+            await pipe.call("Emulation.setDeviceMetricsOverride",
+                            {"width": 1000, "height": 1400, "deviceScaleFactor": 1, "mobile": False}, sid)
+        for page in pages:
+            shot = page.with_suffix(".png")
+            shot.unlink(missing_ok=True)
+            while not pipe.events.empty():
+                pipe.events.get_nowait()
+            async with asyncio.timeout(timeout):
+                await pipe.call("Page.navigate", {"url": page.resolve().as_uri()}, sid)
+                while True:
+                    ev = await pipe.events.get()
+                    if ev.get("method") == "__closed__":
+                        raise ConnectionError("browser exited")
+                    if ev.get("method") == "Page.loadEventFired" and ev.get("sessionId") == sid:
+                        break
+                data = base64.b64decode((await pipe.call("Page.captureScreenshot", {"format": "png"}, sid))["data"])
+            if data[:8] == b"\x89PNG\r\n\x1a\n":
+                shot.write_bytes(data)
+                done[page] = shot
+            else:
+                done[page] = None
+    finally:
+        if pipe is not None:
+            pipe.close()
+        else:
+            with contextlib.suppress(OSError):
+                os.close(cmd_w)
+        if proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)    # the renderer and GPU/zygote children too
+            with contextlib.suppress(TimeoutError, ProcessLookupError):
+                async with asyncio.timeout(5):
+                    await proc.wait()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def screenshot_settings(rules: dict[str, Any] | None) -> tuple[int, float]:
+    """(max_screenshots, per-shot timeout) from rules.toml [reports]; ZWGK_MAX_SCREENSHOTS overrides
+    the number (an operator's switch, and how the test suite keeps runs that need none fast)."""
+    import os
+
+    table = (rules or {}).get("reports") or {}
+    limit = int(table.get("max_screenshots", 10))
+    env = os.environ.get("ZWGK_MAX_SCREENSHOTS", "").strip()
+    if env.isdigit():
+        limit = int(env)
+    return max(0, limit), float(table.get("screenshot_timeout", SHOT_TIMEOUT))
+
+
+def _weight(f: dict[str, Any]) -> tuple[int, float]:
+    """Sort key: 单项否决 first, then the most points; informational findings last."""
+    veto = f.get("level") == "veto" or f.get("veto") is True
+    return (0 if veto else 1, -float(f.get("points") or 0))
+
+
+def write_screenshots(model: dict[str, Any], out_dir: Path, *, limit: int, timeout: float = SHOT_TIMEOUT,
+                      vetoes_only: bool = False) -> int:
+    """Screenshot the stored snapshots (``evidence.page``, written by ``write_evidence``) of the
+    findings that matter most — 单项否决 first, then by points — at most ``limit`` of them, and
+    point those findings' ``evidence.screenshot`` at the PNG. Never opens the live site. Without
+    Chromium nothing is taken and ``model["evidence_note"]`` says so; nothing fails."""
+    chosen: dict[str, tuple[int, float]] = {}
+    for s in model.get("sites", []):
+        for c in s.get("checks", []):
+            for f in c.get("findings", []):
+                page = (f.get("evidence") or {}).get("page")
+                if f.get("severity") != "fail" or f.get("status") == "fixed" or not isinstance(page, str):
+                    continue
+                key = _weight({**f, "veto": c.get("veto")})
+                if vetoes_only and key[0]:
+                    continue
+                chosen[page] = min(chosen.get(page, key), key)
+    if limit <= 0 or not chosen:
+        return 0
+    exe = chromium_path()
+    if exe is None:
+        model["evidence_note"] = NO_CHROMIUM_NOTE
+        return 0
+    shots: dict[str, str] = {}
+    failed = 0
+    order = sorted(chosen, key=lambda p: (chosen[p], p))[:limit]
+    batch = screenshot_batch([Path(out_dir) / p for p in order], timeout=timeout, exe=exe)
+    for page in order:
+        shot = batch[Path(out_dir) / page]
+        if shot is not None:
+            shots[page] = page[: -len(".html")] + ".png"
+        else:
+            failed += 1
+    if failed:
+        log.warning("%d of %d evidence screenshots failed", failed, len(order))
+        model["evidence_note"] = "部分证据截图未能生成（浏览器超时或出错），留存页面不受影响。"
+    for s in model.get("sites", []):
+        for c in s.get("checks", []):
+            for f in c.get("findings", []):
+                ev = f.get("evidence") or {}
+                if ev.get("page") in shots:
+                    ev["screenshot"] = shots[ev["page"]]
+    return len(shots)

@@ -12,7 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from reports.common import live_link_ok, local_time, num, pct, safe_href
+from reports.common import evidence_shot, live_link_ok, local_time, num, pct, safe_href
 
 TEMPLATES = Path(__file__).with_name("templates")
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -24,6 +24,7 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(safe_href=safe_href, num=num, pct=pct, css=css_class, live_ok=live_link_ok,
+                       evidence_shot=evidence_shot,
                        local_time=local_time)
     return env
 

@@ -29,6 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from reports.common import (
     clean_text,
     evidence_page,
+    evidence_shot,
     evidence_text,
     finding_rows,
     is_formula_like,
@@ -256,7 +257,8 @@ def _unit_sheet(ws: Worksheet, unit: str, rows: list[dict[str, Any]], model: dic
             "应为": (f.get("expected") or "", None), "对应任务": (tasks_text(f.get("tasks")), None),
             "证据链接": ("留存页面" if ev_page else (f.get("url") or ""),
                      ev_page or (f.get("url") if live_link_ok(f) else None)),
-            "证据留存": (evidence_text(f.get("evidence")), None),
+            "证据留存": (evidence_text(f.get("evidence")) + (f"；截图 {evidence_shot(f)}" if evidence_shot(f) else ""),
+                     evidence_shot(f)),
             "发现页面": (f.get("source_url") or "", f.get("source_url")),
             "首次发现": (_day(f.get("first_seen")), None), "最近发现": (_day(f.get("last_seen")), None),
             "状态": (status_zh.get(f.get("status") or "", ""), None), "指纹": (f["fingerprint"], None)}

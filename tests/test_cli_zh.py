@@ -2,6 +2,7 @@
 whose names have spaces and Chinese characters — a clerk's "D:\\政务公开 核查\\2026年" (issue 16)."""
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -13,13 +14,34 @@ from zwgk import cli
 from zwgk.labels import ascii_leaks
 from zwgk.store import Store
 
-COMMANDS = ["audit", "report", "runs", "diff", "review", "review-queue", "evidence", "demo", "probe", "schedule"]
+
+def _command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every subcommand and sub-subcommand the parser knows (``waive add``, ``feedback import`` …)."""
+    out: list[tuple[str, ...]] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                out.append((*prefix, name))
+                out += _command_paths(child, (*prefix, name))
+    return out
 
 
-@pytest.mark.parametrize("command", [None, *COMMANDS])
-def test_every_help_is_chinese_with_examples_and_exit_codes(command: str | None,
+COMMANDS = _command_paths(cli.build_parser())
+
+
+def test_the_walk_finds_every_command() -> None:
+    # the parametrised test below covers what the parser has, so a new subcommand cannot slip by
+    for path in [("audit",), ("report",), ("runs",), ("diff",), ("review",), ("review-queue",), ("evidence",),
+                 ("demo",), ("probe",), ("schedule",), ("init",), ("waive",), ("waive", "add"),
+                 ("waive", "list"), ("waive", "revoke"), ("feedback",), ("feedback", "import"), ("recheck",),
+                 ("alerts",)]:
+        assert path in COMMANDS, path
+
+
+@pytest.mark.parametrize("command", [(), *COMMANDS], ids=lambda c: " ".join(c) or "zwgk")
+def test_every_help_is_chinese_with_examples_and_exit_codes(command: tuple[str, ...],
                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main([command, "--help"] if command else ["--help"]) == 0
+    assert cli.main([*command, "--help"]) == 0
     out = capsys.readouterr().out
     assert "用法" in out and "示例" in out and "显示本帮助并退出" in out
     codes = re.findall(r"^\s+([0-9])\s+\S", out.split("退出码", 1)[1], re.M)

@@ -158,3 +158,19 @@ def test_no_jiedu_found_while_the_jiedu_list_is_unread_is_not_a_failure() -> Non
     assert r.outcome == Outcome.ERROR and "政策解读" in r.params["reason"]
     read = _judge(check, _snap(READ_EMPTY, extra={**pages, BASE + "zcjd/": READ_EMPTY}))
     assert read.outcome == Outcome.FAIL and [f.message_id for f in read.findings] == ["policy-interpretation.none"]
+
+
+def test_a_budget_column_on_a_host_not_audited_is_unread_not_missing() -> None:
+    """A department's 预决算公开 menu links to the district's 预决算 platform on another host this audit
+    does not crawl: the crawler checked the link but never read the list, so the budget cannot be said
+    to be missing (a definite 未找到 here is a false finding sent to the unit)."""
+    platform = "http://yjs.example.gov.cn/dept/fgj/"
+    home = (f'<html><body>{HEADER}<div class="nav"><a href="{BASE}">首页</a>'
+            f'<a href="{platform}">预决算公开</a></div>{FILLER}</body></html>')
+    snap = make_snapshot({BASE: home, platform: Page("", status=200, purpose="link", parent_url=BASE)},
+                         as_of="2026-11-27T10:00:00+08:00",
+                         site=site_config("fgj", BASE, kind="department", unit=UNIT, name="区发展改革局网站"))
+    cov = coverage(snap, ("budget",))
+    assert [u.url for u in cov.unread] == [platform] and "核查范围以外" in cov.unread[0].why
+    res = _judge(_by_id(budget, "budget-current-year"), snap)
+    assert res.outcome == Outcome.ERROR and res.outcome != Outcome.FAIL, (res.outcome, res.message_id)

@@ -287,3 +287,23 @@ def test_leader_lexicon_precision_recall(capsys: pytest.CaptureFixture[str]) -> 
         assert got == w, (text, got, w)
     with capsys.disabled():
         print(f"\nleader lexicon: TP {tp} FP {fp} FN {fn} precision {tp / (tp + fp):.3f} recall {tp / (tp + fn):.3f}")
+
+
+def test_excerpt_never_cuts_a_number_into_an_unmasked_piece() -> None:
+    """An excerpt's window may start or end inside another number (a spaced card, a phone number):
+    the piece left would be masked from a different digit on, or fall under 11 digits and show in clear."""
+    from checks.wording import _context
+    from zwgk.lexicon import Match
+    from zwgk.parsing.privacy import masked_window
+
+    spaced = " ".join(C3[i:i + 4] for i in range(0, 19, 4))
+    text = f"银行卡 {spaced} 姓名张三 身份证{ID1}"
+    hits = detect([Line(text, "正文第1行")], title="低保名单", today=TODAY)
+    id_hit = next(h for h in hits if h.kind == "id")
+    assert mask_text(spaced) in id_hit.excerpt        # the whole card, masked as a whole
+    # a title or context window that ends or starts inside a number
+    assert ID1[4:8] not in masked_window(f"公示{ID1}尾", 0, 10)
+    assert M1[3:7] not in masked_window(f"请联系 {M1} 办理", 0, 12)
+    line = M1 + "某" * 11 + "错别字"
+    m = Match(kind="typo", term="错别字", suggestion="", offset=line.index("错别字"))
+    assert M1[3:7] not in _context(line, m, 20)

@@ -283,6 +283,7 @@ def test_availability_approaching_the_veto_line(model: dict[str, Any]) -> None:
     ('[[webhook]]\nkind = "json"\nurl = "http://x/"\nevents = ["bored"]\n', 4, "unknown event"),
     ('[[contact]]\nunit = "区司法局"\nemail = ["a@b.cn"]\n', None, "[smtp]"),
     ('[smpt]\nhost = "x"\n', 1, "unknown table"),
+    ('[smtp]\nhost = "mail"\nsecurity = "none"\nusername = "u"\npassword_env = "P"\n', 3, "unencrypted"),
 ])
 def test_bad_alerts_toml(tmp_path: Path, text: str, line: int | None, words: str) -> None:
     with pytest.raises(ConfigError) as e:
@@ -331,3 +332,140 @@ def test_contact_for_a_unit_not_in_sites_toml(tmp_path: Path) -> None:
         parse_alert_config(text, tmp_path / "alerts.toml", units=["区司法局", "田墘街道办事处"])
     assert "alerts.toml:5:" in str(e.value) and "'区司法厅' is not a unit in sites.toml" in str(e.value)
 
+
+# -- re-check webhooks: the same robots, formats, retries and log as an audit's --------------------
+
+RECHECK_OUTCOMES = [
+    {"result": "passed", "unit": "东洲街道办事处", "site_name": "东洲", "site_id": "dzjd",
+     "text": "空白栏目：栏目0", "deadline": "2026-03-09"},
+    {"result": "open", "unit": "区司法局", "site_name": "司法局", "site_id": "sfj",
+     "text": "失效链接 /fzxc", "deadline": "2026-03-09"},                  # still there, past due
+    {"result": "open", "unit": "区司法局", "site_name": "司法局", "site_id": "sfj",
+     "text": "失效链接 /pfxx", "deadline": "2026-04-30"},                  # still there, not yet due
+    {"result": "unverified", "unit": "东洲街道办事处", "site_name": "东洲", "site_id": "dzjd",
+     "text": "栏目更新不及时", "deadline": "2026-03-01"},                   # could not judge: never overdue
+]
+
+
+def test_recheck_sends_webhooks_summary_and_still_overdue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    from datetime import date
+
+    from zwgk.rectify.alerts import send_recheck
+    from zwgk.store import Store
+
+    got: list[Request] = []
+
+    def receive(req: Request) -> Resp:
+        got.append(req)
+        if req.path.startswith("/down"):
+            return Resp(503, "busy")
+        if req.path.startswith("/flaky") and sum(r.path.startswith("/flaky") for r in got) == 1:
+            return Resp(200, json.dumps({"errcode": 310000, "errmsg": "keywords not in content"}),
+                        {"Content-Type": "application/json"})
+        return Resp(200, json.dumps({"errcode": 0, "errmsg": "ok"}), {"Content-Type": "application/json"})
+
+    with LoopbackServer(receive, families=(4,)) as srv:
+        monkeypatch.setenv("ZWGK_TEST_DING_SECRET", "SEC123")
+        (tmp_path / "alerts.toml").write_text(f"""
+[alerts]
+retries = 2
+retry_delay = 0.01
+
+[[webhook]]
+kind = "dingtalk"
+url = "{srv.url('/robot/send?access_token=t1')}"
+secret_env = "ZWGK_TEST_DING_SECRET"
+
+[[webhook]]
+kind = "wecom"
+url = "{srv.url('/flaky/wecom?key=abc')}"
+events = ["overdue"]
+
+[[webhook]]
+kind = "json"
+url = "{srv.url('/hook')}"
+events = ["recheck"]
+
+[[webhook]]
+kind = "json"
+url = "{srv.url('/vetoes-only')}"
+events = ["veto", "availability"]
+
+[[webhook]]
+kind = "json"
+url = "{srv.url('/down')}"
+events = ["recheck"]
+""", "utf-8")
+        store = Store(":memory:")
+        counts = send_recheck(store, tmp_path / "sites.toml", "红海湾经济开发区", 7, 5, RECHECK_OUTCOMES,
+                              as_of=date(2026, 3, 20), out=lambda s: None)
+    # no mail configured; 3 robots reached (wecom after one errcode answer), /down failed twice,
+    # /vetoes-only asked for nothing a re-check says
+    assert counts == {"sent": 3, "failed": 1, "dry-run": 0}
+    assert not any(r.path.startswith("/vetoes-only") for r in got)
+    assert sum(r.path.startswith("/down") for r in got) == 2 and "attempt 1/2" in caplog.text
+
+    ding = json.loads(next(r for r in got if r.path.startswith("/robot/send")).body)["markdown"]
+    assert ding["title"] == "红海湾经济开发区 复核批次 7（第5次核查的问题）结果"
+    text = ding["text"]
+    assert "复核 4 项：复核通过 1，仍存在 2，无法核验 1" in text
+    assert "区司法局：复核 2 项：复核通过 0，仍存在 2" in text
+    assert "司法局：失效链接 /fzxc（整改时限 2026-03-09，复核仍存在，已逾期）" in text
+    assert "/pfxx（" not in text and "栏目更新不及时（" not in text and "空白栏目：栏目0（" not in text
+
+    wecom = [json.loads(r.body)["markdown"]["content"] for r in got if r.path.startswith("/flaky")]
+    assert len(wecom) == 2                                   # errcode answer, then the retry
+    assert wecom[-1].count("已逾期") == 1 and "复核通过" not in wecom[-1]   # overdue only, as asked
+
+    plain = json.loads(next(r for r in got if r.path == "/hook").body)
+    assert plain["kind"] == "recheck" and plain["run_id"] == 7 and plain["audit_run"] == 5
+    assert plain["counts"] == {"passed": 1, "open": 2, "unverified": 1} and plain["as_of"] == "2026-03-20"
+    assert {e["kind"] for e in plain["events"]} == {"recheck"}
+
+    rows = store.db.execute("SELECT run_id, channel, status, attempts FROM alerts ORDER BY id").fetchall()
+    assert sorted(tuple(r) for r in rows) == sorted([(7, "dingtalk", "sent", 1), (7, "wecom", "sent", 2),
+                                                     (7, "json", "sent", 1), (7, "json", "failed", 2)])
+
+
+def test_recheck_webhooks_dry_run_prints_and_sends_nothing(tmp_path: Path) -> None:
+    from datetime import date
+
+    from zwgk.rectify.alerts import send_recheck
+    from zwgk.store import Store
+
+    port = _free_port()   # nothing listens: a real send would fail, a dry run never tries
+    (tmp_path / "alerts.toml").write_text(f'[alerts]\ndry_run = true\n[[webhook]]\nkind = "wecom"\n'
+                                          f'url = "http://127.0.0.1:{port}/k?key=SECRET"\n', "utf-8")
+    store = Store(":memory:")
+    lines: list[str] = []
+    counts = send_recheck(store, tmp_path / "sites.toml", "红海湾", 7, 5, RECHECK_OUTCOMES,
+                          as_of=date(2026, 3, 20), out=lines.append)
+    assert counts == {"sent": 0, "failed": 0, "dry-run": 1}
+    text = "\n".join(lines)
+    assert "[dry-run] wecom" in text and "仍存在 2" in text and "复核仍存在，已逾期" in text
+    assert "SECRET" not in text
+    assert [tuple(r) for r in store.db.execute("SELECT run_id, status FROM alerts")] == [(7, "dry-run")]
+    # the same items on their deadline day are not overdue yet
+    lines.clear()
+    send_recheck(store, tmp_path / "sites.toml", "红海湾", 8, 5, RECHECK_OUTCOMES, as_of=date(2026, 3, 9),
+                 out=lines.append)
+    assert "已逾期" not in "\n".join(lines)
+
+
+def test_a_failing_webhook_never_logs_or_stores_its_token(model: dict[str, Any], tmp_path: Path,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    """httpx names the URL in its error ('... for url http://…?access_token=…'): the token would reach
+    the log and the alerts table, which office staff read."""
+    from zwgk.store import Store
+
+    store, _, _ = sample_store(Store(tmp_path / "a.sqlite"))
+    with LoopbackServer(lambda req: Resp(500, "down"), families=(4,)) as srv:
+        cfg = parse_alert_config(f'[alerts]\nretries = 1\nretry_delay = 0.01\n[[webhook]]\nkind = "dingtalk"\n'
+                                 f'url = "{srv.url("/robot/send?access_token=TOKEN123")}"\n', tmp_path / "alerts.toml")
+        with caplog.at_level("WARNING"):
+            counts = dispatch(model, cfg, store=store, rules=RULES, out=lambda s: None)
+    assert counts["failed"] == 1
+    stored = " ".join(str(v) for r in store.db.execute("SELECT * FROM alerts") for v in tuple(r))
+    assert "500" in stored
+    assert "TOKEN123" not in stored and "TOKEN123" not in caplog.text

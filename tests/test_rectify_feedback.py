@@ -3,6 +3,7 @@ stored replies by fingerprint; every bad input is a clear error naming the cells
 stored; the next report shows the replies and a reply's 整改时限 replaces the default."""
 from __future__ import annotations
 
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -132,8 +133,14 @@ def test_missing_headers_and_not_a_workbook(setup: Any, tmp_path: Path) -> None:
     _expect_error(store, bad, original, "header row lacks 整改时限")
     junk = tmp_path / "junk.xlsx"
     junk.write_text("not a zip", "utf-8")
-    with pytest.raises(FeedbackError, match="not a readable .xlsx workbook"):
+    with pytest.raises(FeedbackError, match="不是可读取的 .xlsx 工作簿"):
         import_feedback(store, junk)
+    # a zip bomb dressed as a returned sheet is refused before openpyxl inflates it
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", b"<a>" + b" " * 40_000_000 + b"</a>")
+    with pytest.raises(FeedbackError, match="压缩炸弹"):
+        import_feedback(store, bomb)
     assert _count(store) == 0
 
 
@@ -150,3 +157,55 @@ def test_cli_exit_codes(setup: Any, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["feedback", "import", str(good), "--db", db, "--original", str(original)]) == 0
     out = capsys.readouterr().out
     assert "已导入 1 条回复" in out and "zwgk recheck" in out
+
+
+def test_unit_whose_name_is_no_sheet_name_can_reply(tmp_path: Path) -> None:
+    """The writer names a unit's sheet without []:*?/\\' (Excel refuses them) and suffixes a clash
+    (reports/xlsx.py sheet_name); a reply on that sheet belongs to the unit, not to 'another unit's sheet'."""
+    import json
+
+    from reports.xlsx import sheet_name
+
+    store, _, r2 = sample_store(Store(tmp_path / "z.sqlite"))
+    unit = "区委办/区政府办[综合科]"
+    for run_id, cfg in list(store.db.execute("SELECT run_id, config FROM run_sites WHERE site_id='portal'")):
+        c = json.loads(cfg)
+        c["unit"] = unit
+        store.db.execute("UPDATE run_sites SET config=? WHERE run_id=? AND site_id='portal'",
+                         (json.dumps(c, ensure_ascii=False), run_id))
+    store.db.commit()
+    model = build_results(store, r2, RULES, messages=(MESSAGES, TITLES))
+    original = tmp_path / "整改清单.xlsx"
+    write_contract_workbook(model, original)
+    assert sheet_name(unit, {"汇总"}) in load_workbook(original).sheetnames    # as the real writer names it
+    a = _fps(model, "portal")[0]
+    filled = fill(original, tmp_path / "回传.xlsx", {a: {"状态": "已整改", "整改情况说明": "已改正"}})
+    res = import_feedback(store, filled, original=original)
+    assert [r.fingerprint for r in res.replies] == [a] and res.replies[0].unit == unit
+    from zwgk.rectify.feedback import sheet_is_units
+    long = "某" * 40
+    assert sheet_is_units(sheet_name(long, {"汇总", long[:31]}), long)      # a clash suffix
+    assert not sheet_is_units("区司法局", unit) and not sheet_is_units("区委办_区政府办_2", unit)
+
+
+def test_what_the_audit_wrote_itself_is_not_a_reply(tmp_path: Path) -> None:
+    """The writer puts 状态 已整改 on a finding the audit saw fixed; a unit returning its sheet untouched
+    there has not said anything: no reply is stored (it would show as the unit's word and be re-checked)."""
+    store, _, r2 = sample_store(Store(tmp_path / "z.sqlite"))
+    model = build_results(store, r2, RULES, messages=(MESSAGES, TITLES))
+    original = write_contract_workbook(model, tmp_path / "整改清单.xlsx")
+    wb = load_workbook(original)
+    audit_said: list[str] = []
+    for ws in wb.worksheets:
+        hd = {c.value: c.column for c in ws[1] if isinstance(c.value, str)}
+        if "指纹" in hd:
+            for row in ws.iter_rows(min_row=2):
+                row[hd["状态"] - 1].value = "已整改"          # as the audit writes a fixed finding
+                audit_said.append(row[hd["指纹"] - 1].value)
+    wb.save(original)
+    a = _fps(model, "portal")[0]
+    filled = fill(original, tmp_path / "回传.xlsx", {a: {"整改情况说明": "已处理", "状态": "已整改"}})
+    res = import_feedback(store, filled, original=original)
+    assert [r.fingerprint for r in res.replies] == [a]           # only the row the unit wrote in
+    assert res.replies[0].state is None and res.replies[0].note == "已处理"
+    assert marked_for_recheck(store) == set() and len(audit_said) > 3

@@ -99,6 +99,9 @@ def test_the_loop_on_the_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert f"[复核通过] sfj links {fixed_fp}" in out
         assert f"[仍存在] sfj links {other['fingerprint']}" in out
         assert "[dry-run] 邮件 → fzk@sfj.hhw.gov.cn: 【政务公开核查】区司法局 复核批次" in out   # the unit hears back
+        robot = next(ln for ln in out.splitlines() if ln.startswith("[dry-run] dingtalk"))   # and the group robot
+        assert "复核 2 项：复核通过 1，仍存在 1" in robot and "已逾期" not in robot   # the deadlines are ahead
+        assert "复核提醒：已发送 0，失败 0，仅预览 3" in out
         store = Store(db)
         rc = store.db.execute("SELECT * FROM runs WHERE kind='recheck'").fetchone()
         assert rc["parent_run"] == audit1 and rc["status"] == "recheck"
@@ -157,3 +160,31 @@ def test_the_loop_on_the_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]
                                         if f["status"] == "open"}
         store.close()
         _run(capsys, "waive", "list", "--db", db, "--all")
+
+
+def test_recheck_never_passes_a_finding_whose_page_could_not_be_read(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A broken link is found on a page; at the re-check that page answers 503 (or times out), so its
+    links are not read again. The finding is then gone from the check's results, but nothing showed it
+    fixed: 无法核验, never 复核通过 (a unit would be told a problem it still has was closed)."""
+    from urllib.parse import urlsplit
+
+    today = demo_today()
+    as_of = f"{today.isoformat()}T09:00:00+08:00"
+    db = str(tmp_path / "zwgk.sqlite")
+    with serve_district(build_district(today), workdir=tmp_path) as servers:
+        sites = str(servers.sites_toml)
+        code, _ = _run(capsys, "audit", "--sites", sites, "--db", db, "--as-of", as_of, "--no-progress")
+        store = Store(db)
+        audit1 = int(store.db.execute("SELECT MAX(id) FROM runs WHERE kind='audit'").fetchone()[0])
+        model = build_results(store, audit1, load_rules().data)
+        store.close()
+        target = next(f for f in _findings(model, "sfj", "links")
+                      if f.get("source_url") and f["source_url"] != f["url"])
+        page = urlsplit(target["source_url"]).path or "/"
+        servers.servers["sfj"].routes[page] = Resp(503, "维护中")
+        code, out = _run(capsys, "recheck", "--db", db, "--fingerprint", target["fingerprint"],
+                         "--out", str(tmp_path / "recheck"), "--format", "json")
+        assert code == 0, out
+        assert f"[复核通过] sfj links {target['fingerprint']}" not in out
+        assert f"[无法核验] sfj links {target['fingerprint']}" in out, out

@@ -357,3 +357,69 @@ def test_pdf_and_docx_attachments_are_read_with_positions() -> None:
     assert got[("b.docx", "privacy-leaks.id")]["positions"] == ["表格1第2行"]
     assert got[("b.docx", "privacy-leaks.mobile")]["count"] == 1
     _assert_masked(json.dumps([f.to_dict() for f in res.findings], ensure_ascii=False))
+
+
+def test_a_confirmed_typo_deducts_but_only_a_severe_kind_vetoes(db: tuple[Path, int]) -> None:
+    """严重错误 is wrong leader names/titles and politically wrong wording (DOMAIN.md); a confirmed
+    错别字 is a content error that deducts. The queue says so before the person confirms."""
+    path, run_id = db
+    rules = load_rules().data
+    store = Store(path)
+    items = {i["message_id"]: i for i in rq.queue_items(store, run_id, rules)}
+    typo, title = items["wording-lexicon.typo"], items["wording-lexicon.leader_title"]
+    assert typo["on_confirm"] == "扣分" and title["on_confirm"] == "单项否决"
+    rq.decide(store, typo["fingerprint"], rq.CONFIRM, reason="确为错别字", by="张三", run_id=run_id)
+    site = build_results(store, run_id, rules)["sites"][0]
+    checks = {c["check_id"]: c for c in site["checks"]}
+    assert checks["wording-lexicon"]["outcome"] == "fail"
+    assert "wording-lexicon" not in site["score"]["vetoes"]
+    assert {"check_id": "wording-lexicon", "points": 0.5} in site["score"]["deductions"]
+    rq.decide(store, title["fingerprint"], rq.CONFIRM, reason="陈志远为区党工委书记", by="张三", run_id=run_id)
+    assert "wording-lexicon" in build_results(store, run_id, rules)["sites"][0]["score"]["vetoes"]
+    store.close()
+
+
+def test_an_attachment_named_after_a_person_is_masked_in_the_finding_urls() -> None:
+    """Review finding: a 名单 named after a 身份证号 put the full number into every report through the
+    finding's URL and title; the privacy check masks them as it masks excerpts."""
+    named = BASE + f"gsgg/{ID1}.xlsx"
+    pages = {BASE: Page(f"<html><body><a href='/gsgg/{ID1}.xlsx'>{ID1}的材料.xlsx</a></body></html>", title="首页"),
+             named: Page(_xlsx(), purpose="attachment", parent_url=BASE,
+                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
+    snap = make_snapshot(pages, site=site_config("portal", BASE),
+                         links=[LinkRow(BASE, named, f"{ID1}的材料.xlsx", "body", "a")],
+                         as_of="2026-11-27T09:00:00+08:00")
+    res = privacy.judge(snap, privacy.DEFAULTS)
+    assert res.outcome == Outcome.MANUAL and res.findings
+    text = json.dumps(res.to_dict(), ensure_ascii=False)
+    _assert_masked(text)
+    assert "4415" in text      # the masked form is still there to find the page
+
+
+def test_an_excluded_list_returns_when_more_numbers_are_posted_on_it(db: tuple[Path, int], tmp_path: Path) -> None:
+    """Review finding: 排除 was keyed by page and kind only, so a real leak added later to an
+    excluded page stayed hidden. A list that grows is a new candidate."""
+    path, run_id = db
+    rules = load_rules().data
+    store = Store(path)
+    leak = next(i for i in rq.queue_items(store, run_id, rules)
+                if i["message_id"] == "privacy-leaks.id" and i["url"].endswith("gsgg/1.html"))
+    rq.decide(store, leak["fingerprint"], rq.EXCLUDE, reason="样例数据", by="李四", run_id=run_id)
+    store.close()
+    grown = dict(PAGES)
+    grown[BASE + "gsgg/1.html"] = Page(
+        "<html><body><h1>2026年10月低保对象公示</h1><table><tr><th>姓名</th><th>身份证号码</th></tr>"
+        f"<tr><td>陈某某</td><td>{ID1}</td></tr><tr><td>林某某</td><td>{ID3}</td></tr></table>"
+        "<p><a href='/gsgg/mingdan.xlsx'>低保名单.xlsx</a></p></body></html>", title="2026年10月低保对象公示",
+        depth=1)
+    store = Store(path)
+    snap = make_snapshot(grown, site=site_config("portal", BASE), links=LINKS, store=store,
+                         as_of="2026-11-28T09:00:00+08:00")
+    later = snap.run.run_id
+    store.db.execute("UPDATE runs SET status='complete', sites_toml=?, sites_path=? WHERE id=?",
+                     ('[audit]\nname = "测试区"\nlexicon = "lexicon.toml"\n', str(tmp_path / "sites.toml"), later))
+    judge_run(store, later, load_rules(), checks=(*privacy.CHECKS, *wording.CHECKS))
+    again = [i for i in rq.queue_items(store, later, rules)
+             if i["message_id"] == "privacy-leaks.id" and i["url"].endswith("gsgg/1.html")]
+    assert len(again) == 1 and again[0]["fingerprint"] != leak["fingerprint"]
+    store.close()

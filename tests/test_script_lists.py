@@ -425,3 +425,25 @@ def test_hostile_scripts_give_bounded_answers(script: str) -> None:
 def test_request_shapes(js: str, expected: list[tuple[str, str, tuple[tuple[str, str], ...]]]) -> None:
     got = [(r.method, r.url, r.form) for r in find_endpoints(js, {"CAT": "99"}, "http://h/zwgk/")]
     assert got == expected
+
+
+@pytest.mark.parametrize("js", [
+    '$.ajax({url: "/mailbox/submitLetter.do", type: "POST", data: {title: $("#t").val()}});',
+    '$.post("/hdjl/letter.do", {title: t, content: $("#c").val(), phone: p});',   # a 留言 form
+    '$.post("/sms/sendCode.action", {m: mobile});',
+    '$.ajax({url: "/api/addComment", type: "POST", data: {}});',
+    'x.open("POST", "/survey/vote.do");',
+    'axios.post("/user/login.do", {username: u, password: p})',
+    '$.post("/api/del.do", {id: 1});',
+], ids=["submit", "letter-form", "sms", "add-comment", "vote", "login", "delete"])
+def test_requests_that_would_act_on_the_site_are_never_made(js: str) -> None:
+    """The auditor reads lists: a script's 留言 submission, vote, SMS code or login is never POSTed
+    (every one would leave a trace in the office's own systems)."""
+    got = [(r.method, r.url) for r in find_endpoints(js, {}, "http://h/hdjl/")]
+    assert not [g for g in got if g[0] == "POST"], got
+    assert not [u for _, u in got if any(w in u for w in ("submit", "sendCode", "addComment", "vote", "login", "del."))]
+
+
+def test_list_reads_by_post_with_a_search_filter_are_still_made() -> None:
+    js = '$.ajax({url: "/hdjl/letterList.do", type: "POST", data: {pageNo: 1, title: "", columnId: 5}});'
+    assert [(r.method, r.url) for r in find_endpoints(js, {}, "http://h/")] == [("POST", "http://h/hdjl/letterList.do")]

@@ -203,10 +203,20 @@ def build_parser() -> ZhParser:
 
 def _rectify_parsers(sub: Any) -> None:
     """整改闭环 commands (zwgk/rectify/): waive, feedback, recheck, alerts."""
-    w = sub.add_parser("waive", help="报备：登记、查看、撤销问题豁免（不扣分，报告中单列为“已报备”）")
-    wsub = w.add_subparsers(dest="waive_command", required=True, metavar="ACTION")
-    wa = wsub.add_parser("add", help="登记一项报备（按网站 / 检查项 / 问题指纹限定范围）")
-    wa.add_argument("--db", default=DEFAULT_DB, help=f"SQLite 数据库（默认 {DEFAULT_DB}）")
+    w = _sub(sub, "waive", "报备：登记、查看、撤销问题豁免（不扣分，报告中单列为“已报备”）",
+             "登记、查看或撤销报备（豁免）：按网站、检查项或问题指纹限定范围，写明理由、审批人、批准日期和到期日。"
+             "报备范围内的问题不扣分，在报告中单列为“已报备”；到期后自动恢复计分；撤销的报备保留历史。"
+             "也可以在 sites.toml 同目录的 waivers.toml 中登记。",
+             "  zwgk waive add --site sfj --check column-enforcement --reason 本单位无行政执法职能 --approver 张三\n"
+             "  zwgk waive list --all\n"
+             "  zwgk waive revoke 3")
+    wsub = w.add_subparsers(dest="waive_command", required=True, metavar="操作", title="操作（actions）")
+    wa = _sub(wsub, "add", "登记一项报备（按网站 / 检查项 / 问题指纹限定范围）",
+              "登记一项报备：至少给出网站编号、检查项编号或问题指纹之一，以及理由和审批人；下次核查起生效。",
+              "  zwgk waive add --sites sites.toml --site sfj --check column-enforcement \\\n"
+              "      --reason 本单位无行政执法职能 --approver 张三 --expires 2026-12-31\n"
+              "  zwgk waive add --fingerprint 9b691cfb0a1d2e3f4a5b --reason 已报上级备案 --approver 李四")
+    wa.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
     wa.add_argument("--sites", help="sites.toml：用于核对网站编号（建议提供）")
     wa.add_argument("--site", help="网站编号（sites.toml 中的 id）")
     wa.add_argument("--check", help="检查项编号（如 column-enforcement）")
@@ -215,38 +225,59 @@ def _rectify_parsers(sub: Any) -> None:
     wa.add_argument("--approver", required=True, help="审批人")
     wa.add_argument("--date", help="批准日期 YYYY-MM-DD（默认今天）")
     wa.add_argument("--expires", help="到期日 YYYY-MM-DD（含当日；到期后问题自动恢复计分）")
-    wl = wsub.add_parser("list", help="列出报备（默认仅列出未撤销的）")
-    wl.add_argument("--db", default=DEFAULT_DB, help="SQLite 数据库")
+    wl = _sub(wsub, "list", "列出报备（默认仅列出未撤销的）",
+              "列出报备及其状态（有效、已过期、已撤销）；--all 时包括已撤销的报备及其适用过的核查批次。",
+              "  zwgk waive list\n  zwgk waive list --all --db 核查.sqlite")
+    wl.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
     wl.add_argument("--all", action="store_true", help="包括已撤销的报备及其适用过的核查批次")
-    wr = wsub.add_parser("revoke", help="撤销一项报备（保留历史）")
+    wr = _sub(wsub, "revoke", "撤销一项报备（保留历史）",
+              "撤销一项报备：下次核查起相关问题恢复计分；报备记录和适用历史保留。",
+              "  zwgk waive list\n  zwgk waive revoke 3")
     wr.add_argument("id", type=int, help="报备编号（见 zwgk waive list）")
-    wr.add_argument("--db", default=DEFAULT_DB, help="SQLite 数据库")
+    wr.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
 
-    fb = sub.add_parser("feedback", help="导入各单位回传的整改清单")
-    fsub = fb.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
-    fi = fsub.add_parser("import", help="校验并导入回传的整改清单（有任何错误则全部不导入）")
+    fb = _sub(sub, "feedback", "导入各单位回传的整改清单",
+              "导入各单位回传的整改清单（填写了整改时限、责任人、整改情况说明和状态的 Excel 文件）。",
+              "  zwgk feedback import 区司法局-回传.xlsx\n"
+              "  zwgk recheck --marked        导入后复核标为“已整改”“申请复核”的问题")
+    fsub = fb.add_subparsers(dest="feedback_command", required=True, metavar="操作", title="操作（actions）")
+    fi = _sub(fsub, "import", "校验并导入回传的整改清单（有任何错误则全部不导入）",
+              "校验回传的整改清单并按问题指纹保存各单位的回复，之后生成的报告中显示。"
+              "只能填写整改时限、责任人、整改情况说明和状态；改动了其他单元格、填写了公式或有未知指纹时，"
+              "列出有问题的单元格，全部不导入。",
+              "  zwgk feedback import 区司法局-回传.xlsx\n"
+              "  zwgk feedback import \"D:\\回传\\区司法局.xlsx\" --original 报告/run-3/整改清单.xlsx")
     fi.add_argument("file", help="回传的整改清单 .xlsx")
-    fi.add_argument("--db", default=DEFAULT_DB, help="SQLite 数据库")
+    fi.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
     fi.add_argument("--original", help="审计生成的原始整改清单（默认自动查找），用于核对受保护单元格")
 
-    rc = sub.add_parser("recheck", help="复核：只重新抓取所选问题需要的页面并立即重新判定")
-    rc.add_argument("--db", default=DEFAULT_DB, help="SQLite 数据库")
+    rc = _sub(sub, "recheck", "复核：只重新抓取所选问题需要的页面并立即重新判定",
+              "按责任单位、网站、问题指纹或单位回传的标记选择问题，只重新抓取这些问题需要的页面并立即重新判定；"
+              "结果（复核通过 / 仍存在 / 无法核验）写入报告和下次核查对比，并按 alerts.toml 通知单位和政务公开办。",
+              "  zwgk recheck --marked\n"
+              "  zwgk recheck --unit 区司法局 --run 3\n"
+              "  zwgk recheck --fingerprint 9b691cfb0a1d2e3f4a5b --out 复核报告")
+    rc.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
     rc.add_argument("--run", type=int, help="被复核的审计批次（默认最近一次完成的审计）")
     rc.add_argument("--unit", action="append", default=[], help="按责任单位选择问题（可重复）")
     rc.add_argument("--site", action="append", default=[], help="按网站编号选择问题（可重复）")
     rc.add_argument("--fingerprint", action="append", default=[], help="按问题指纹选择（可重复）")
     rc.add_argument("--marked", action="store_true", help="选择单位回传中标为“已整改”或“申请复核”的问题")
-    rc.add_argument("--rules", help="rules.toml（默认内置规则）")
+    rc.add_argument("--rules", help="规则文件 rules.toml（默认：内置规则）")
     rc.add_argument("--as-of", help="复核时间（ISO，默认现在）")
     rc.add_argument("--out", help="带复核结果的报告目录（默认 <报告目录>/run-<批次>-recheck-<复核批次>）")
     rc.add_argument("--format", type=_formats, default=("json", "html", "xlsx", "csv"),
                     help="报告格式，逗号分隔：json,html,xlsx,csv")
 
-    al = sub.add_parser("alerts", help="按 alerts.toml 发送某次核查的提醒（邮件、钉钉/企业微信机器人、JSON）")
-    al.add_argument("--run", type=int, required=True, help="核查批次")
-    al.add_argument("--db", default=DEFAULT_DB, help="SQLite 数据库")
+    al = _sub(sub, "alerts", "按 alerts.toml 发送某次核查的提醒（邮件、钉钉/企业微信机器人、JSON）",
+              "按 sites.toml 同目录的 alerts.toml 发送某次核查的提醒：给各单位的邮件（附本单位整改清单）、"
+              "给政务公开办的汇总，以及钉钉、企业微信机器人和 JSON 推送。发送失败会重试并记录，不影响退出码。",
+              "  zwgk alerts --run 3 --dry-run      只显示将要发送的内容\n"
+              "  zwgk alerts --run 3 --sites 核查配置/sites.toml")
+    al.add_argument("--run", type=int, required=True, help="核查批次（见 zwgk runs）")
+    al.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
     al.add_argument("--sites", help="sites.toml（默认该批次记录的路径），alerts.toml 与其同目录")
-    al.add_argument("--rules", help="rules.toml（默认内置规则）")
+    al.add_argument("--rules", help="规则文件 rules.toml（默认：内置规则）")
     al.add_argument("--dry-run", action="store_true", help="只显示将要发送的内容，不发送")
 
 
@@ -492,31 +523,15 @@ def _evidence(args: argparse.Namespace) -> int:
                 page = out / f["evidence"]["page"]
                 print(f"留存页面：{page}")
                 if args.screenshot:
-                    shot = _screenshot(page)
+                    from reports.evidence import screenshot
+
+                    shot = screenshot(page)
                     print(f"截图：{shot}" if shot else "截图：未找到 Chromium，未截图")
             else:
                 print("该问题没有留存网页内容（依据为抓取统计、域名解析或探测记录）")
         return EXIT_OK
     finally:
         store.close()
-
-
-def _screenshot(page: Path) -> Path | None:
-    """A PNG of a (script-free, offline) snapshot page with the system Chromium, if there is one."""
-    import shutil
-    import subprocess
-    import tempfile
-
-    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if exe is None:
-        return None
-    shot = page.with_suffix(".png")
-    with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                        "--no-first-run", f"--user-data-dir={profile}", "--window-size=1000,1400",
-                        f"--screenshot={shot}", page.resolve().as_uri()],
-                       capture_output=True, timeout=120, check=False)
-    return shot if shot.exists() else None
 
 
 def _review(args: argparse.Namespace) -> int:

@@ -84,8 +84,10 @@ class AuditSummary:
 def audit(sites_path: str | Path, *, rules_path: str | Path | None = None, db_path: str | Path,
           out_dir: str | Path | None = None, as_of: datetime | str | None = None, resume: bool = False,
           stop: threading.Event | None = None, formats: tuple[str, ...] = DEFAULT_FORMATS,
-          progress: bool | None = None) -> AuditSummary:
+          progress: bool | None = None, shots_vetoes_only: bool = False) -> AuditSummary:
     """Crawl every configured site, judge, score and write reports.
+
+    ``shots_vetoes_only``: evidence screenshots only for 单项否决 findings (the demo keeps fast).
 
     With ``resume=True`` the newest unfinished run (running or interrupted) of the
     same sites file is continued instead of starting a new one; nothing it stored is
@@ -98,12 +100,13 @@ def audit(sites_path: str | Path, *, rules_path: str | Path | None = None, db_pa
     validate_inputs(cfg.path, [s["id"] for s in cfg.sites], [s["unit"] for s in cfg.sites])  # waivers/alerts.toml
     with audit_lock(db_path):
         return _audit(cfg, rules, db_path=db_path, out_dir=out_dir, as_of=as_of, resume=resume, stop=stop,
-                      formats=formats, progress=progress, started=started)
+                      formats=formats, progress=progress, started=started, shots_vetoes_only=shots_vetoes_only)
 
 
 def _audit(cfg: AuditConfig, rules: Rules, *, db_path: str | Path, out_dir: str | Path | None,
            as_of: datetime | str | None, resume: bool, stop: threading.Event | None,
-           formats: tuple[str, ...], progress: bool | None, started: float) -> AuditSummary:
+           formats: tuple[str, ...], progress: bool | None, started: float,
+           shots_vetoes_only: bool = False) -> AuditSummary:
     from crawler.run import crawl_run
 
     sites_path = cfg.path
@@ -138,7 +141,7 @@ def _audit(cfg: AuditConfig, rules: Rules, *, db_path: str | Path, out_dir: str 
         # complete before rendering: the reports describe a finished run (re-render with zwgk report)
         store.finish_run(run_id, "complete", stats)
         summary = _render(store, run_id, rules, out_dir or cfg.reports_dir / f"run-{run_id}", formats,
-                          alerts=True)
+                          alerts=True, shots_vetoes_only=shots_vetoes_only)
         summary.status = "complete"
         summary.pages = _stored_pages(store, run_id)   # a resumed run counts what both sessions stored
         summary.duration_s = time.monotonic() - started
@@ -196,7 +199,7 @@ def _stored_reports_dir(run: Any) -> Path:
 
 
 def _render(store: Store, run_id: int, rules: Rules, out_dir: str | Path,
-            formats: tuple[str, ...], alerts: bool = False) -> AuditSummary:
+            formats: tuple[str, ...], alerts: bool = False, shots_vetoes_only: bool = False) -> AuditSummary:
     from reports import write_reports
     from zwgk.rectify import hooks
     from zwgk.results import build_results
@@ -204,9 +207,11 @@ def _render(store: Store, run_id: int, rules: Rules, out_dir: str | Path,
     hooks.before_render(store, run_id)      # waivers (报备) in force for this run
     model = build_results(store, run_id, rules.data)
     if {"html", "xlsx"} & set(formats):
-        from reports.evidence import write_evidence
+        from reports.evidence import screenshot_settings, write_evidence, write_screenshots
 
         write_evidence(store, model, Path(out_dir))   # stored copies the reports link to
+        limit, timeout = screenshot_settings(rules.data)   # PNGs of those copies, never of the live site
+        write_screenshots(model, Path(out_dir), limit=limit, timeout=timeout, vetoes_only=shots_vetoes_only)
     paths = write_reports(model, Path(out_dir), formats) if formats else {}
     hooks.after_render(store, run_id, paths, model if alerts else None, store.run(run_id)["sites_path"])
     sites = model.get("sites", [])

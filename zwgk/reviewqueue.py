@@ -83,7 +83,10 @@ def apply_decisions(store: Store, run_id: int, site_results: list[SiteResults]) 
             res.metrics = {**res.metrics, "review": {"confirmed": confirmed, "excluded": excluded,
                                                      "pending": pending}}
             if confirmed:
-                res.outcome, res.veto = Outcome.FAIL, True
+                # a finding the check marks as not 严重错误 (``severe`` false, e.g. a confirmed 错别字)
+                # fails and deducts but never vetoes; findings without the mark are 严重错误 candidates
+                res.outcome = Outcome.FAIL
+                res.veto = any(f.params.get("severe", True) for f in kept if f.severity == Severity.FAIL)
                 res.message_id = "common.review_confirmed"
                 res.params = {"count": confirmed, "pending": pending}
             elif not kept:
@@ -153,7 +156,8 @@ def queue_items(store: Store, run_id: int, rules: Mapping[str, Any] | None = Non
                 "anchor": f.anchor, "observed": f.observed, "expected": f.expected,
                 "positions": f.params.get("positions") or ([f.params["where"]] if f.params.get("where") else []),
                 "excerpts": f.params.get("excerpts") or ([f.params["context"]] if f.params.get("context") else []),
-                "on_confirm": LEVEL_ZH.get(level, level),
+                "on_confirm": LEVEL_ZH.get("deduct" if level == "veto" and f.params.get("severe") is False
+                                           else level, level),
                 "decided_by": d["decided_by"] if d is not None else None,
                 "reason": d["reason"] if d is not None else None,
                 "decided_at": d["decided_at"] if d is not None else None,

@@ -20,7 +20,9 @@ from zwgk.tomlpos import Positions, where
 LEVELS = ("veto", "deduct", "info", "bonus")   # bonus: 加分 for portals above 80
 SCORING_KEYS = {"level", "veto", "points", "per_finding", "weights", "service"}  # service: a 办事服务 indicator
 TOP_KEYS = {"meta", "scoring", "checks", "columns", "task", "content", "disclosure", "technical",
-            "rectification"}
+            "rectification", "reports"}
+# [reports]: key -> (type, minimum) — evidence screenshots (issue 16 item 7)
+REPORTS_KEYS = {"max_screenshots": (int, 0), "screenshot_timeout": ((int, float), 1)}
 TASK_KEYS = {"number", "group", "requirement", "units", "applies_to", "checks", "manual", "reason"}
 META_KEYS = {"version", "source"}
 # [scoring]: key -> (minimum, minimum allowed?) — every value a finite number (issue 12 item 10)
@@ -92,6 +94,14 @@ def parse_rules(text: str, path: str | Path = "rules.toml", checks: Mapping[str,
             errors.append(f"{where(path, pos, 'meta', 0, key)}: [meta] {key}: unknown key "
                           f"(known: {', '.join(sorted(META_KEYS))})")
     errors += _scoring_errors(_table(data, "scoring"), path, pos, checks)
+    for key, value in _table(data, "reports").items():
+        kind, low = REPORTS_KEYS.get(key, (None, 0))
+        if kind is None:
+            errors.append(f"{where(path, pos, 'reports', 0, key)}: [reports] {key}: unknown key "
+                          f"(known: {', '.join(sorted(REPORTS_KEYS))})")
+        elif isinstance(value, bool) or not isinstance(value, kind) or value < low:
+            errors.append(f"{where(path, pos, 'reports', 0, key)}: [reports] {key}: expected a number ≥ {low}, "
+                          f"got {value!r}")
     for cat, spec in _table(data, "columns").items():
         errors += _column_errors(cat, spec, path, pos)
 

@@ -93,6 +93,7 @@ def seed_probe_history(sites_toml: Path, db: Path, *, today: date | None = None)
 
 def audit_demo(sites_toml: Path, out: Path, *, today: date | None = None, **kw: object) -> AuditSummary:
     as_of = _demo_as_of(today) if today is not None else None
+    kw.setdefault("shots_vetoes_only", True)       # screenshots of its few vetoes only: the demo stays quick
     return audit(sites_toml, db_path=out / "zwgk.sqlite", as_of=as_of, progress=False, **kw)  # type: ignore[arg-type]
 
 

@@ -17,6 +17,7 @@ import io
 import re
 import warnings
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import lxml.html
@@ -113,7 +114,7 @@ def text_lines(text: str, prefix: str = "") -> list[Line]:
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
-def _guard_package(data: bytes) -> None:
+def guard_package(data: bytes) -> None:
     """Refuse zip bombs and XML with DTDs/entities before openpyxl parses anything."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -152,10 +153,31 @@ def _cell_text(v: object) -> str:
     return _clean(str(v)).replace("|", "¦")
 
 
+def _sheet_lines(name: str, rows: Iterable[tuple[int, Sequence[object]]], budget: list[int],
+                 out: list[Line]) -> bool:
+    """Append a sheet's non-empty rows (the first label row is the header of those below it);
+    False once the workbook's cell budget is spent (XLSX and XLS share this reading)."""
+    header: str | None = None
+    for ri, values in rows:
+        texts = [_cell_text(v) for v in values[:200]]
+        budget[0] -= len(texts)
+        if budget[0] < 0:
+            return False
+        while texts and not texts[-1]:
+            texts.pop()
+        if not any(texts):
+            continue
+        text = CELL_SEP.join(texts)
+        if header is None and _is_header(texts) and len([t for t in texts if t]) > 1:
+            header = text
+        out.append(Line(text, f"工作表“{name}”第{ri}行", header))
+    return True
+
+
 def xlsx_lines(data: bytes) -> list[Line]:
     """Rows of every sheet (values, never formulas), read-only, within :data:`MAX_SHEET_ROWS` and
     :data:`MAX_CELLS`. Raises :class:`Unreadable`."""
-    _guard_package(data)
+    guard_package(data)
     import openpyxl
 
     try:
@@ -165,24 +187,12 @@ def xlsx_lines(data: bytes) -> list[Line]:
     except Exception as e:  # openpyxl raises many types on a damaged file
         raise Unreadable(f"XLSX无法读取：{type(e).__name__}") from e
     out: list[Line] = []
-    cells = 0
+    budget = [MAX_CELLS]   # cells left for the whole workbook, shared by its sheets
     try:
         for ws in wb.worksheets:
-            header: str | None = None
-            name = _clean(str(ws.title))[:31]
-            for ri, row in enumerate(ws.iter_rows(values_only=True, max_row=MAX_SHEET_ROWS), start=1):
-                texts = [_cell_text(v) for v in row[:200]]
-                cells += len(texts)
-                if cells > MAX_CELLS:
-                    return out
-                while texts and not texts[-1]:
-                    texts.pop()
-                if not any(texts):
-                    continue
-                text = CELL_SEP.join(texts)
-                if header is None and _is_header(texts) and len([t for t in texts if t]) > 1:
-                    header = text
-                out.append(Line(text, f"工作表“{name}”第{ri}行", header))
+            rows = enumerate(ws.iter_rows(values_only=True, max_row=MAX_SHEET_ROWS), start=1)
+            if not _sheet_lines(_clean(str(ws.title))[:31], rows, budget, out):
+                return out
     except Exception as e:  # a damaged sheet part: what was read so far is not enough to say "clean"
         raise Unreadable(f"XLSX无法读取：{type(e).__name__}") from e
     finally:
@@ -200,25 +210,14 @@ def xls_lines(data: bytes) -> list[Line]:
     except Exception as e:  # xlrd raises XLRDError, struct.error, IndexError … on other or damaged files
         raise Unreadable("DOC/WPS二进制格式或XLS损坏，无法读取") from e
     out: list[Line] = []
-    cells = 0
+    budget = [MAX_CELLS]   # cells left for the whole workbook, shared by its sheets
     try:
         for si in range(min(book.nsheets, 100)):
             sh = book.sheet_by_index(si)
-            header: str | None = None
-            name = _clean(sh.name)[:31]
-            for ri in range(min(sh.nrows, MAX_SHEET_ROWS)):
-                texts = [_cell_text(v) for v in sh.row_values(ri, 0, min(sh.ncols, 200))]
-                cells += len(texts)
-                if cells > MAX_CELLS:
-                    return out
-                while texts and not texts[-1]:
-                    texts.pop()
-                if not any(texts):
-                    continue
-                text = CELL_SEP.join(texts)
-                if header is None and _is_header(texts) and len([t for t in texts if t]) > 1:
-                    header = text
-                out.append(Line(text, f"工作表“{name}”第{ri + 1}行", header))
+            rows = ((ri + 1, sh.row_values(ri, 0, min(sh.ncols, 200)))
+                    for ri in range(min(sh.nrows, MAX_SHEET_ROWS)))
+            if not _sheet_lines(_clean(sh.name)[:31], rows, budget, out):
+                return out
             book.unload_sheet(si)
     except Exception as e:  # a damaged sheet record
         raise Unreadable(f"XLS无法读取：{type(e).__name__}") from e

@@ -215,14 +215,28 @@ def _person_table(line: Line) -> bool:
         and not ("联系人" in h and "姓名" not in h)
 
 
-def _excerpt(text: str, start: int, end: int, width: int = 18) -> str:
-    a, b = max(0, start - width), min(len(text), end + width)
-    # never cut a number in two: a cut run would be masked from a different digit on
-    while a > 0 and (text[a - 1].isdigit() or text[a - 1] in "Xx"):
+def _number_char(text: str, i: int) -> bool:
+    """``text[i]`` belongs to a number run as :data:`_LONG_RUN` reads it (a digit, an X, or one
+    space/dash between digits)."""
+    ch = text[i]
+    if ch.isdigit() or ch in "Xx":
+        return True
+    return ch in " -" and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
+
+
+def masked_window(text: str, a: int, b: int) -> str:
+    """``text[a:b]`` masked, widened so that no number is cut in two: a cut run (``6222 0212 3456 |
+    7890 123``) would be masked from a different digit on, or fall under 11 digits and not be masked."""
+    a, b = max(0, a), min(len(text), b)
+    while 0 < a < len(text) and _number_char(text, a - 1) and _number_char(text, a):
         a -= 1
-    while b < len(text) and (text[b].isdigit() or text[b] in "Xx"):
+    while 0 < b < len(text) and _number_char(text, b - 1) and _number_char(text, b):
         b += 1
     return ("…" if a else "") + mask_text(text[a:b]) + ("…" if b < len(text) else "")
+
+
+def _excerpt(text: str, start: int, end: int, width: int = 18) -> str:
+    return masked_window(text, start - width, end + width)
 
 
 def _registry_labelled(text: str, start: int, personal: tuple[str, ...]) -> bool:

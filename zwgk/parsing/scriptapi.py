@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
@@ -47,6 +48,36 @@ _JPAGE = re.compile(r"\.jpage\s*\(\s*\{", re.IGNORECASE)
 _SCRIPT_SRC = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _INLINE = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.IGNORECASE | re.DOTALL)
 _METHOD = re.compile(r"""\b(?:type|method)\s*:\s*['"](POST|GET)['"]""", re.IGNORECASE)
+
+
+# A page's scripts also make the requests that CHANGE something: a 留言 submitted, a vote, a comment, an SMS
+# code sent, a login. The auditor reads lists only, so a request whose URL or form names such an action is
+# never made (words read from the path's words, camelCase split: /mailbox/submitLetter.do → submit), and a
+# POST carrying what a person types (title, content, phone, captcha …) is a form submission, not a list.
+WRITE_WORDS = frozenset({   # unambiguous verbs only: a list of reports or comments is still read
+    "submit", "save", "add", "insert", "create", "update", "modify", "edit", "delete", "del", "remove", "send",
+    "sms", "login", "logon", "logout", "signin", "signup", "register", "vote", "zan", "dianzan", "upload", "pay",
+    "tijiao", "baocun", "shanchu", "toupiao", "captcha", "verify", "subscribe", "unsubscribe", "reset",
+    "password", "pwd"})
+FORM_FIELDS = frozenset({   # what a person types into a 留言/registration form (a list filter has none)
+    "content", "phone", "tel", "mobile", "email", "realname", "username", "idcard", "sfz", "sfzh", "address",
+    "captcha", "yzm", "verifycode", "checkcode", "vcode", "password", "pwd", "message", "question", "contact"})
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+
+
+def _words(s: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(s)}
+
+
+_KEY = re.compile(r"""['"]?([A-Za-z_$][\w$]*)['"]?\s*:""")
+
+
+def changes_something(url: str, method: str = "GET", form_keys: Iterable[str] = ()) -> bool:
+    """The request would act on the site (submit, vote, send a code …), not read a list: never made.
+    ``form_keys``: every key of the POST's data object, those whose value comes from the page's inputs too."""
+    if _words(urlsplit(url).path) & WRITE_WORDS:
+        return True
+    return method == "POST" and any(k.lower() in FORM_FIELDS for k in form_keys)
 
 
 @dataclass(frozen=True)
@@ -340,7 +371,7 @@ def find_endpoints(script: str, env: dict[str, str], base_url: str, *, source: s
     URLs are resolved against ``base_url`` (the page: a script's relative URLs are the page's)."""
     out: dict[str, EndpointRequest] = {}
 
-    def add(expr: str, how: str, method: str = "GET", form: dict[str, str] | None = None) -> None:
+    def add(expr: str, how: str, method: str = "GET", form: dict[str, str] | None = None, form_text: str = "") -> None:
         val = evaluate(expr, env)
         if val is None or not _accept(val, strict=how == "literal"):
             return
@@ -348,6 +379,8 @@ def find_endpoints(script: str, env: dict[str, str], base_url: str, *, source: s
         if urlsplit(url).scheme not in ("http", "https"):
             return
         req = EndpointRequest(url, method, tuple(sorted((form or {}).items())), source, how)
+        if changes_something(req.url, req.method, {*(form or {}), *_KEY.findall(form_text)}):
+            return
         out.setdefault(req.key, req)
 
     for n, m in enumerate(_CALLS.finditer(script)):
@@ -358,11 +391,12 @@ def find_endpoints(script: str, env: dict[str, str], base_url: str, *, source: s
             continue
         end = _scan(script, start)
         method = "POST" if "post" in m.group(0).lower() else "GET"
-        form = None
+        form, form_text = None, ""
         if method == "POST" and script[end:end + 1] == ",":
             arg_end = _scan(script, end + 1)
-            form = parse_object(script[end + 1:arg_end].strip(), env) or None
-        add(script[start:end], "call", method, form)
+            form_text = script[end + 1:arg_end].strip()
+            form = parse_object(form_text, env) or None
+        add(script[start:end], "call", method, form, form_text)
     for n, m in enumerate(_XHR_OPEN.finditer(script)):
         if n >= MAX_MATCHES:
             break
@@ -378,12 +412,13 @@ def find_endpoints(script: str, env: dict[str, str], base_url: str, *, source: s
         opts = script[lo:hi] if hi > 0 else ""
         meth = _METHOD.search(opts)
         method = meth.group(1).upper() if meth else "GET"
-        form = None
+        form, form_text = None, ""
         dm = re.search(r"\bdata\s*:\s*\{", opts)
         if dm and method == "POST":
             dend = _object_end(opts, dm.end() - 1, MAX_OPTIONS)
-            form = parse_object(opts[dm.end() - 1:dend], env) if dend > 0 else None
-        add(script[m.end():end], "url-key", method, form)
+            form_text = opts[dm.end() - 1:dend] if dend > 0 else ""
+            form = parse_object(form_text, env) if dend > 0 else None
+        add(script[m.end():end], "url-key", method, form, form_text)
     for n, m in enumerate(_STRING_LIT.finditer(script)):
         if len(out) >= limit or n >= MAX_MATCHES * 10:
             break

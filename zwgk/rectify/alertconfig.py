@@ -27,7 +27,7 @@ carry access tokens, so they may come from the environment too (``url_env``).
     kind = "dingtalk"                # dingtalk | wecom | json
     url_env = "ZWGK_DINGTALK_URL"    # or url = "https://…"
     secret_env = "ZWGK_DINGTALK_SECRET"      # DingTalk 加签 (optional)
-    events = ["veto", "availability", "overdue"]
+    events = ["veto", "availability", "overdue", "recheck"]   # default: all of them
 """
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ from zwgk.config import ConfigError, parse_toml, read_config_text
 from zwgk.tomlpos import Positions, where
 
 ALERTS_FILE = "alerts.toml"
-EVENTS = ("veto", "availability", "overdue")
+# veto/availability: after an audit; overdue: after an audit and after a re-check (items still open
+# past their 整改时限); recheck: a re-check's result summary (复核通过 / 仍存在 / 无法核验 counts)
+EVENTS = ("veto", "availability", "overdue", "recheck")
 WEBHOOK_KINDS = ("dingtalk", "wecom", "json")
 SECURITY = ("ssl", "starttls", "none")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -174,6 +176,10 @@ def parse_alert_config(text: str, path: str | Path, *, units: list[str] | None =
             err("smtp", 0, "security", f"{sec!r} is not one of {', '.join(SECURITY)}")
         if s.get("password_env") and s.get("password_file"):
             err("smtp", 0, "password_file", "give password_env or password_file, not both")
+        if sec == "none" and (s.get("password_env") or s.get("password_file")):
+            # smtplib would send the password in clear over the office network (AUTH without TLS)
+            err("smtp", 0, "security", "a password is never sent over an unencrypted connection: "
+                                       "use security = \"starttls\" or \"ssl\" (or a relay without a password)")
         if isinstance(s.get("username_env"), str):
             s["username"] = os.environ.get(s["username_env"])
         port = s.get("port", 465 if sec == "ssl" else 587)

@@ -22,6 +22,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -146,15 +147,15 @@ def mails(model: dict[str, Any], cfg: AlertConfig, evs: list[Event],
 
 # -- webhooks --------------------------------------------------------------------
 
-def webhook_payload(kind: str, title: str, lines: list[str], model: dict[str, Any],
-                    evs: list[Event]) -> dict[str, Any]:
+def webhook_payload(kind: str, title: str, lines: list[str], evs: list[Event],
+                    meta: dict[str, Any]) -> dict[str, Any]:
+    """The robot's markdown, or (json) ``meta`` (run id, as-of, …) with the events as data."""
     text = "\n".join(f"- {ln}" for ln in lines)
     if kind == "dingtalk":
         return {"msgtype": "markdown", "markdown": {"title": title, "text": f"### {title}\n{text}"}}
     if kind == "wecom":
         return {"msgtype": "markdown", "markdown": {"content": f"**{title}**\n{text}"}}
-    return {"title": title, "run_id": model["run"]["id"], "as_of": model["run"]["as_of"],
-            "events": [e.__dict__ for e in evs]}
+    return {"title": title, **meta, "events": [e.__dict__ for e in evs]}
 
 
 def signed_url(url: str, secret: str | None, now_ms: int | None = None) -> str:
@@ -170,8 +171,15 @@ def signed_url(url: str, secret: str | None, now_ms: int | None = None) -> str:
 def post_json(url: str, payload: dict[str, Any], timeout: float = 15.0) -> None:
     import httpx
 
-    r = httpx.post(url, json=payload, timeout=timeout)
-    r.raise_for_status()
+    # httpx names the full URL in its errors ("... for url '…?access_token=…'"): the robot's token
+    # would reach the log and the alerts table, so errors carry the status and the masked URL only
+    try:
+        r = httpx.post(url, json=payload, timeout=timeout)
+    except httpx.HTTPError as e:
+        detail = str(e).replace(url, _mask(url)).split("?")[0][:200]
+        raise RuntimeError(f"{type(e).__name__} posting to {_mask(url)}: {detail}") from None
+    if not r.is_success:
+        raise RuntimeError(f"robot answered HTTP {r.status_code} at {_mask(url)}")
     try:   # DingTalk and WeCom answer 200 with {"errcode": n} on failure
         body = r.json()
     except ValueError:
@@ -251,8 +259,6 @@ def dispatch(model: dict[str, Any], cfg: AlertConfig, *, store: Store | None = N
              report_paths: dict[str, Path] | None = None, rules: dict[str, Any] | None = None,
              dry_run: bool | None = None, out: Callable[[str], None] = print) -> dict[str, int]:
     """Send (or, dry-run, print) every alert for one run; returns counts by status."""
-    import os
-
     dry = cfg.dry_run if dry_run is None else dry_run
     run_id = model["run"]["id"]
     evs = events(model, rules, baseline_vetoes(store, model) if store is not None else None)
@@ -268,12 +274,26 @@ def dispatch(model: dict[str, Any], cfg: AlertConfig, *, store: Store | None = N
             continue
         ok = _attempt(store, run_id, cfg, "smtp", target, m.subject, lambda m=m: send_mail(cfg, m))
         counts["sent" if ok else "failed"] += 1
+    title = f"{model['run'].get('audit_name') or ''} 第{run_id}次核查提醒"
+    send_webhooks(cfg, evs, title, {"run_id": run_id, "as_of": model["run"]["as_of"]},
+                  store=store, run_id=run_id, dry=dry, counts=counts, out=out)
+    return counts
+
+
+def send_webhooks(cfg: AlertConfig, evs: list[Event], title: str, meta: dict[str, Any], *,
+                  store: Store | None, run_id: int, dry: bool, counts: dict[str, int],
+                  out: Callable[[str], None] = print) -> None:
+    """Post each webhook the events it asked for (dry-run: print); adds to ``counts``, never raises.
+
+    Shared by audits and re-checks so both go through the same formats, retries and ``alerts`` log.
+    """
+    import os
+
     for hook in cfg.webhooks:
         wanted = [e for e in evs if e.kind in hook.events]
         if not wanted:
             continue
-        title = f"{model['run'].get('audit_name') or ''} 第{run_id}次核查提醒"
-        payload = webhook_payload(hook.kind, title, [e.text for e in wanted], model, wanted)
+        payload = webhook_payload(hook.kind, title, [e.text for e in wanted], wanted, meta)
         url = hook.resolved_url()
         if url is None:
             log.warning("webhook %s: %s is not set; skipped", hook.name, hook.url_env)
@@ -289,7 +309,6 @@ def dispatch(model: dict[str, Any], cfg: AlertConfig, *, store: Store | None = N
         ok = _attempt(store, run_id, cfg, hook.kind, _mask(url), title,
                       lambda url=url, payload=payload, secret=secret: post_json(signed_url(url, secret), payload))
         counts["sent" if ok else "failed"] += 1
-    return counts
 
 
 def send_for_run(store: Store, run_id: int, model: dict[str, Any], sites_path: str | Path,
@@ -331,16 +350,60 @@ def recheck_mails(cfg: AlertConfig, audit_name: str, recheck_run: int, audit_run
     return out
 
 
+def recheck_events(recheck_run: int, audit_run: int, outcomes: list[dict[str, Any]],
+                   as_of: date | None = None) -> list[Event]:
+    """What a re-check tells the robots: its result summary (overall, then per unit) and the items
+    still open past their 整改时限 on the re-check day.
+
+    Only 仍存在 can be overdue: 无法核验 means the re-check could not judge, and a site is never
+    blamed for what the auditor could not see (it stays as the audit reported it).
+    """
+    from zwgk.rectify.deadlines import is_overdue
+
+    day = as_of or date.today()
+
+    def tally(items: list[dict[str, Any]]) -> str:
+        n = {k: sum(1 for o in items if o["result"] == k) for k in ("passed", "open", "unverified")}
+        return (f"复核 {len(items)} 项：复核通过 {n['passed']}，仍存在 {n['open']}"
+                + (f"，无法核验 {n['unverified']}" if n["unverified"] else ""))
+
+    if not outcomes:
+        return []
+    out = [Event("recheck", "", "", f"复核批次 {recheck_run}（第{audit_run}次核查的问题）{tally(outcomes)}")]
+    for unit in sorted({o.get("unit") or "" for o in outcomes}):
+        mine = [o for o in outcomes if (o.get("unit") or "") == unit]
+        out.append(Event("recheck", "", unit, f"{unit or '未标明单位'}：{tally(mine)}"))
+    for o in outcomes:
+        deadline = o.get("deadline")
+        if o["result"] != "open" or not deadline:
+            continue
+        try:
+            due = date.fromisoformat(str(deadline)[:10])
+        except ValueError:
+            continue
+        if is_overdue(due, day):
+            out.append(Event("overdue", o.get("site_id", ""), o.get("unit") or "",
+                             f"{o['site_name']}：{o['text']}（整改时限 {due}，复核仍存在，已逾期）"))
+    return out
+
+
 def send_recheck(store: Store, sites_path: str | Path, audit_name: str, recheck_run: int, audit_run: int,
-                 outcomes: list[dict[str, Any]], *, out: Callable[[str], None] = print) -> dict[str, int] | None:
-    """Mail the re-check results (dry-run prints them); failures logged, never raised."""
+                 outcomes: list[dict[str, Any]], *, as_of: date | None = None, dry_run: bool | None = None,
+                 out: Callable[[str], None] = print) -> dict[str, int] | None:
+    """Mail the re-check results and post the webhooks (dry-run prints them); failures are logged,
+    retried and stored in ``alerts`` under the re-check run, never raised.
+
+    ``outcomes``: {result, unit, site_name, text, and optionally site_id, deadline}; ``as_of`` is the
+    re-check day (overdue is judged on it).
+    """
     cfg = load_alert_config(sites_path)
     if cfg is None:
         return None
+    dry = cfg.dry_run if dry_run is None else dry_run
     counts = {"sent": 0, "failed": 0, "dry-run": 0}
     for m in recheck_mails(cfg, audit_name, recheck_run, audit_run, outcomes):
         target = ", ".join(m.to)
-        if cfg.dry_run or cfg.smtp is None:
+        if dry or cfg.smtp is None:
             out(f"[dry-run] 邮件 → {target}: {m.subject}")
             for ln in m.body.splitlines():
                 out(f"    {ln}")
@@ -349,5 +412,11 @@ def send_recheck(store: Store, sites_path: str | Path, audit_name: str, recheck_
             continue
         ok = _attempt(store, recheck_run, cfg, "smtp", target, m.subject, lambda m=m: send_mail(cfg, m))
         counts["sent" if ok else "failed"] += 1
+    evs = recheck_events(recheck_run, audit_run, outcomes, as_of)
+    n = {k: sum(1 for o in outcomes if o["result"] == k) for k in ("passed", "open", "unverified")}
+    meta = {"kind": "recheck", "run_id": recheck_run, "audit_run": audit_run,
+            "as_of": (as_of or date.today()).isoformat(), "counts": n}
+    send_webhooks(cfg, evs, f"{audit_name} 复核批次 {recheck_run}（第{audit_run}次核查的问题）结果", meta,
+                  store=store, run_id=recheck_run, dry=dry, counts=counts, out=out)
+    log.info("alerts for re-check run %s: %s", recheck_run, counts)
     return counts
-

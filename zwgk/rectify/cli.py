@@ -169,9 +169,14 @@ def _recheck_alerts(store: Store, audit_run: int, s: Any, model: dict[str, Any])
     for o in s.outcomes:
         site, f = by_fp.get(o.fingerprint, ({"name": o.site_id, "unit": ""}, {"text": o.check_id}))
         outcomes.append({"result": o.result, "unit": site.get("unit", ""), "site_name": site.get("name", o.site_id),
-                         "text": f.get("text", o.check_id)})
+                         "text": f.get("text", o.check_id), "site_id": o.site_id, "deadline": f.get("deadline")})
     try:
-        send_recheck(store, run["sites_path"], run["audit_name"] or "", s.run_id, audit_run, outcomes)
+        # overdue is judged on the re-check's own day (its --as-of), not the audit's
+        day = date.fromisoformat(store.run(s.run_id)["as_of"][:10])
+        counts = send_recheck(store, run["sites_path"], run["audit_name"] or "", s.run_id, audit_run, outcomes,
+                              as_of=day)
+        if counts is not None:
+            print(f"复核提醒：已发送 {counts['sent']}，失败 {counts['failed']}，仅预览 {counts['dry-run']}")
     except Exception:
         logging.getLogger("zwgk.rectify").exception("re-check alerts could not be sent")
 

@@ -13,6 +13,7 @@ when the original workbook the audit wrote is known — edits to protected cells
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -28,6 +29,23 @@ AUDIT_STATES = ("新发现", "仍未整改", "已整改", "已报备")
 UNIT_STATES = ("已整改", "申请复核", "有异议")
 NON_UNIT_SHEETS = ("汇总", "需人工核查")
 MAX_NOTE = 2000
+
+
+# characters Excel refuses in a sheet name: the writer (reports/xlsx.py sheet_name) replaces them by "_"
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\']")
+
+
+def sheet_base(unit: str) -> str:
+    """The sheet name a unit's rows are written under (before a clash suffix ``_2``, ``_3`` …)."""
+    return (_BAD_SHEET_CHARS.sub("_", unit).strip() or "单位")[:31]
+
+
+def sheet_is_units(title: str, unit: str) -> bool:
+    """``title`` is the sheet the writer gave ``unit``: its name made valid for Excel, cut to 31
+    characters, possibly with a clash suffix (two long names sharing their first 31 characters)."""
+    base = sheet_base(unit)
+    m = re.fullmatch(r".*(_\d+)", title)
+    return title == base or (m is not None and title == base[: 31 - len(m.group(1))] + m.group(1))
 
 
 class FeedbackError(ConfigError):
@@ -129,13 +147,19 @@ def read_replies(store: Store, path: str | Path, *, original: str | Path | None 
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
+    from zwgk.parsing.doctext import Unreadable, guard_package
+
     path = Path(path)
     try:
+        # a returned file is outside input too: the attachment reader's zip-bomb/DTD guard first
+        guard_package(path.read_bytes())
         wb = load_workbook(path)     # formulas stay formulas: nothing is evaluated
     except FileNotFoundError:
-        raise FeedbackError(f"{path}: file not found") from None
+        raise FeedbackError(f"{path}：文件不存在") from None
+    except Unreadable as e:
+        raise FeedbackError(f"{path}：不是可读取的 .xlsx 工作簿（{e}）") from None
     except Exception as e:           # zip/XML errors of a file that is not an .xlsx workbook
-        raise FeedbackError(f"{path}: not a readable .xlsx workbook: {type(e).__name__}: {e}") from None
+        raise FeedbackError(f"{path}：不是可读取的 .xlsx 工作簿（{type(e).__name__}）") from None
     known = known_fingerprints(store)
     units = _units(store)
     result = ImportResult(path)
@@ -175,7 +199,7 @@ def read_replies(store: Store, path: str | Path, *, original: str | Path | None 
                 continue
             site_id = known[fp][0]
             unit = units.get(site_id, "")
-            if unit and ws.title != unit[:31]:
+            if unit and not sheet_is_units(ws.title, unit):
                 errors.append(f"{path}!{ref[KEY]}: finding {fp} belongs to {unit}, not to sheet {ws.title}")
             rows.append((fp, {h: c.value for h, c in cells.items()}, ref, unit))
     if not seen and not errors:
@@ -224,6 +248,18 @@ def read_replies(store: Store, path: str | Path, *, original: str | Path | None 
                                       f"(was {_text(was[h])[:40]!r}, now {_text(v)[:40]!r})")
         owner = values.get(OWNER) if isinstance(values.get(OWNER), str) else None
         unit_state = state if state in UNIT_STATES else None
+        was = orig.get(fp) if orig is not None else None
+        if was is not None:
+            # what the audit wrote itself is not the unit's reply: its 状态 已整改 (a finding the audit saw
+            # fixed) or a prefilled 整改时限 would otherwise be stored as the unit's word
+            if STATE in was and _same(values.get(STATE), was[STATE]):
+                unit_state = None
+            if DEADLINE in was and was[DEADLINE] is not None and _same(values.get(DEADLINE), was[DEADLINE]):
+                deadline = None
+            if OWNER in was and _same(owner, was[OWNER]):
+                owner = None
+            if NOTE in was and _same(note, was[NOTE]):
+                note = None
         if unit_state or deadline or _text(owner) or _text(note):
             result.replies.append(Reply(fp, unit, unit_state, deadline, _text(owner) or None, _text(note) or None,
                                         ref[KEY]))

@@ -208,6 +208,20 @@ def _evidence(f: dict[str, Any], snap: Any) -> dict[str, Any]:
     return ev
 
 
+def _unread_source(t: Target, snap: Any) -> dict[str, Any] | None:
+    """Evidence that the page ``t`` was found on was not read again (None when it was)."""
+    if not t.source_url or t.source_url == t.url:
+        return None
+    page = snap.page(t.source_url)
+    if page is not None and page.ok:
+        return None
+    fetch = {"url": t.source_url, "status": page.status if page else None,
+             "error_kind": page.error_kind if page else None, "fetched_at": page.fetched_at if page else None}
+    why = f"HTTP {page.status}" if page is not None and page.status else (page.error_kind if page else "未抓取")
+    return {"reason": f"发现该问题的页面本次未能读取（{why}），无法确认是否已整改", "url": t.source_url,
+            "fetch": fetch}
+
+
 def recheck(store: Store, targets: list[Target], *, audit_run: int, rules: Rules,
             as_of: datetime | None = None) -> RecheckSummary:
     """Run one re-check of ``targets`` (findings of ``audit_run``); stores the run and its results."""
@@ -251,6 +265,10 @@ def recheck(store: Store, targets: list[Target], *, audit_run: int, rules: Rules
             if t.fingerprint in now_failing:
                 outcomes.append(RecheckOutcome(t.fingerprint, t.site_id, t.check_id, "open",
                                                _evidence(now_failing[t.fingerprint].to_dict(), snap)))
+            elif (unread := _unread_source(t, snap)) is not None:
+                # the page the finding was seen on could not be read again: its links and text are
+                # missing from this snapshot, so the finding's absence proves nothing
+                outcomes.append(RecheckOutcome(t.fingerprint, t.site_id, t.check_id, "unverified", unread))
             elif res.outcome in (Outcome.PASS, Outcome.FAIL, Outcome.WARN):
                 ev: dict[str, Any] = {"outcome": str(res.outcome), "message_id": res.message_id}
                 page = snap.page(t.url) if t.url else None

@@ -14,6 +14,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Protection
 from openpyxl.utils import get_column_letter
 
+from zwgk.rectify.feedback import sheet_base
+
 HEADERS = ("序号", "网站", "问题类型", "级别", "扣分", "问题描述", "实际情况", "应为", "对应任务", "证据链接",
            "证据留存", "发现页面", "首次发现", "最近发现", "状态", "整改时限", "责任人", "整改情况说明", "复核结果", "指纹")
 EDITABLE = ("状态", "整改时限", "责任人", "整改情况说明")
@@ -36,7 +38,7 @@ def write_contract_workbook(model: dict[str, Any], path: str | Path,
                 if f.get("severity") == "fail":
                     units.setdefault(s["unit"], []).append((s, c, f))
     for unit, rows in units.items():
-        ws = wb.create_sheet(unit[:31])
+        ws = wb.create_sheet(sheet_base(unit))
         ws.append(list(headers))
         for n, (s, c, f) in enumerate(rows, start=1):
             status = model["labels"]["status"].get(f.get("status") or "", "")

@@ -1,0 +1,5 @@
+"""Suite-wide defaults. Evidence screenshots cost ~2 s of headless Chromium each; only the tests
+about them take any (tests/test_reports_screenshots.py clears this), so every other audit stays fast."""
+import os
+
+os.environ.setdefault("ZWGK_MAX_SCREENSHOTS", "0")
