@@ -91,10 +91,17 @@ class ParsePool:
 
     def _executor(self) -> ProcessPoolExecutor | None:
         if self._ex is None and self.workers > 0 and not self.broken:
-            ctx = multiprocessing.get_context("forkserver")
-            # workers fork from a server that imported the parser once, not from this process
-            ctx.set_forkserver_preload(["crawler.parsepool"])
-            self._ex = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            try:
+                if "forkserver" in multiprocessing.get_all_start_methods():
+                    ctx = multiprocessing.get_context("forkserver")
+                    # workers fork from a server that imported the parser once, not from this process
+                    ctx.set_forkserver_preload(["crawler.parsepool"])
+                else:                   # Windows: no forkserver; spawn re-imports the parser per worker
+                    ctx = multiprocessing.get_context("spawn")
+                self._ex = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            except (OSError, ValueError, NotImplementedError) as e:   # no pool here: parse inline
+                log.warning("parse pool unavailable (%s): parsing inline", e)
+                self.broken = True
         return self._ex
 
     async def parse(self, body: bytes, content_type: str | None, override: str | None, base: str, *,
