@@ -84,6 +84,8 @@ class Discovery:
         """Called for every crawled HTML page; cheap when the page's list is in its HTML."""
         if not self.cfg.discover_scripts or body is None or self.sc.ctx.stop.is_set():
             return
+        if info.unread_hint is False:
+            return      # decided with the page's parse, in a pool worker for large pages
         text = decode(body, row.headers.get("content-type"), self.sc.encoding_override)[0]
         jpage = "jpage" in text and "proxyUrl" in text
         if not jpage and not looks_unread(text, url):

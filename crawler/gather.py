@@ -16,9 +16,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from crawler.decoding import decode
 from crawler.netguard import ip_literal
-from crawler.parse import Link, PageInfo, parse_html
+from crawler.parse import Link, PageInfo
 from crawler.site import SiteCrawl
 from crawler.urls import is_attachment, is_skipped_resource, normalize, origin_of
 from crawler.writer import dumps
@@ -263,9 +262,9 @@ async def ipv6_step(sc: SiteCrawl, home: PageInfo | None) -> None:
     for row, body in got:
         if body is None or not row.ok or (row.content_type or "text/html") not in ("text/html", "application/xhtml+xml"):
             continue
-        text = decode(body, row.headers.get("content-type"), sc.encoding_override)[0]
-        info = parse_html(text, row.final_url or row.url, sc.ctx.hrefs)
-        for ln in info.links:
+        info = (await sc.ctx.parser.parse(body, row.headers.get("content-type"), sc.encoding_override,
+                                          row.final_url or row.url, mode="html", resolver=sc.ctx.hrefs)).info
+        for ln in info.links if info is not None else ():
             if ln.tag == "a" and ln.url not in seen and sc.scope.contains(ln.url) and not is_skipped_resource(ln.url):
                 l3.setdefault(ln.url, None)
     await asyncio.gather(*(pinned(u, 3, False) for u in _spread(list(l3), cfg.ipv6_l3_sample)))

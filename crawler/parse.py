@@ -65,6 +65,9 @@ class PageInfo:
     # elsewhere): the target URL and how ("meta" | "script"); the target is also one of ``links``
     redirect: str | None = None
     redirect_via: str | None = None
+    # False: crawler/discovery.py need not read this page's scripts (computed with the parse, off the
+    # event loop, crawler/parsepool.py); None: not computed, discovery decides itself
+    unread_hint: bool | None = None
 
 
 def _own_region(el: Any) -> str | None:

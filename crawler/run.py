@@ -23,6 +23,7 @@ from crawler.dns import Resolver
 from crawler.fetcher import Fetcher
 from crawler.netguard import AddressPolicy
 from crawler.parse import parse_html
+from crawler.parsepool import ParsePool
 from crawler.progress import Progress
 from crawler.recheck import recheck_step
 from crawler.robots import RobotsCache
@@ -79,7 +80,8 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
         if spec.delay is not None:
             fetcher.set_site_delay(urlsplit(spec.url).netloc, spec.delay)
     ctx = RunCtx(store, run_id, settings.network, settings.crawl, fetcher, policy,
-                 RobotsCache(fetcher, settings.crawl.robots_token), Writer(store, run_id), stop)
+                 RobotsCache(fetcher, settings.crawl.robots_token), Writer(store, run_id), stop,
+                 parser=ParsePool())    # workers start with the first large page (crawler/parsepool.py)
     states = store.site_states(run_id)
     crawls = {s.id: SiteCrawl(ctx, s, by_id[s.id]) for s in specs if states.get(s.id) != "done"}
     t0, cpu0 = time.monotonic(), time.process_time()
@@ -102,8 +104,12 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
         # every DNS answer of the run with its rcode: link targets' too (DNS evidence, issue 12)
         for (host, rtype), ans in resolver.done.items():
             ctx.writer.dns(host, rtype, ans.answers, ans.error, ans.rcode, ans.authoritative)
-        ctx.writer.flush()
-        await fetcher.aclose()
+        try:
+            ctx.writer.flush()
+            await fetcher.aclose()
+        finally:
+            ctx.parser.close()      # also on a stop request (SIGTERM) or an error: no worker outlives the run
+            ctx.stats.update(ctx.parser.stats)
     ctx.stats["sites"] = len(crawls)
     ctx.stats["elapsed_ms"] = int((time.monotonic() - t0) * 1000)
     ctx.stats["cpu_ms"] = int((time.process_time() - cpu0) * 1000)

@@ -19,11 +19,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.config import CrawlConfig, NetworkConfig, SiteSpec
-from crawler.decoding import decode
 from crawler.discovery import Discovery
 from crawler.fetcher import Fetcher, Result, _header_safe
 from crawler.netguard import AddressPolicy, ip_literal
-from crawler.parse import PageInfo, parse_html
+from crawler.parse import PageInfo
+from crawler.parsepool import ParsePool
 from crawler.robots import RobotsCache
 from crawler.urls import Resolver as HrefResolver
 from crawler.urls import Scope, TrapGuard, is_attachment, is_skipped_resource, normalize, origin_of
@@ -49,6 +49,7 @@ class RunCtx:
     stop: threading.Event
     stats: Counter[str] = field(default_factory=Counter)
     hrefs: HrefResolver = field(default_factory=HrefResolver)
+    parser: ParsePool = field(default_factory=lambda: ParsePool(workers=0))   # crawl_run gives it workers
 
 
 class SiteCrawl:
@@ -349,11 +350,22 @@ class SiteCrawl:
                 and extra.get("discovered") not in _API_FOUND:
             row.purpose = purpose = "attachment"  # a page URL that serves a PDF is an attachment
         if body is not None and (is_html or purpose in ("page", "home") or ct in _JSON_TYPES):
-            text, row.encoding, row.encoding_rule = decode(body, res.headers.get("content-type"),
-                                                           self.encoding_override)
             want_parse = parse if parse is not None else purpose in ("home", "page")
+            mode = ""
             if is_html and (want_parse or purpose in ("link", "soft404", "external")):
-                info = parse_html(text, res.final_url or url, ctx.hrefs, max_discovered=cfg.max_pagination)
+                mode = "html"
+            elif want_parse and (ct in _JSON_TYPES or extra.get("discovered") in _API_FOUND):
+                mode = "json"
+            # a crawled page's script-filled-list test (crawler/discovery.py) runs with its parse
+            hint = (mode != "" and want_parse and purpose == "page" and cfg.discover_scripts
+                    and extra.get("discovered") not in _API_FOUND)
+            # off the event loop when large (crawler/parsepool.py); the same code path either way
+            parsed = await ctx.parser.parse(body, res.headers.get("content-type"), self.encoding_override,
+                                            res.final_url or url, mode=mode, max_discovered=cfg.max_pagination,
+                                            hint=hint, resolver=ctx.hrefs)
+            row.encoding, row.encoding_rule = parsed.encoding, parsed.encoding_rule
+            info = parsed.info
+            if info is not None and mode == "html":
                 row.title, row.meta, row.dates = info.title, info.meta, info.dates
                 if info.error:
                     extra["parse_error"] = info.error
@@ -361,10 +373,8 @@ class SiteCrawl:
                     if want_parse and not self.scope.contains(res.final_url or url):
                         extra["left_scope"] = True
                     info = None
-            elif want_parse and (ct in _JSON_TYPES or extra.get("discovered") in _API_FOUND):
-                info = PageInfo(links=[], pagination=[], json_api=[])
-                from crawler.gather import json_urls  # small helper shared with gathering
-                info.links = json_urls(text, res.final_url or url)
+            if info is not None:
+                info.unread_hint = parsed.unread
         if info is not None and len(info.links) > cfg.max_links_per_page:
             # bounded work: the first links in document order are kept (nav and body come first)
             extra["links_dropped"] = len(info.links) - cfg.max_links_per_page
