@@ -22,7 +22,8 @@ def test_tally_counts_found_missed_and_findings_per_plant() -> None:
     assert (t.plants, t.found, t.missed) == (3, 2, ["甲网站·链接可用性"])
     assert (t.fail_plants, t.findings_at_plants, t.elsewhere) == (2, 2, {"HTTPS安全访问": 1})
     first, second = t.lines()
-    assert first == "演示区预设问题 3 个：按预期发现 2 个，遗漏 1 个（甲网站·链接可用性）"
+    assert first == ("演示区预设问题 3 个：按预期发现 2 个，遗漏 1 个（甲网站·链接可用性）"
+                     "；其中 2 个应判不通过，1 个应为无法核验、需人工核查或通过")
     assert second.startswith("报告的不通过问题 3 项：2 项对应 2 个预设问题（平均每个 1.0 项）；1 项不在预设清单内")
 
 

@@ -109,8 +109,10 @@ class PlantTally:
     elsewhere: dict[str, int]         # check title → failing findings on no planted (site, check)
 
     def lines(self) -> list[str]:
+        others = self.plants - self.fail_plants   # planted for a person or as compliant references
         out = [f"演示区预设问题 {self.plants} 个：按预期发现 {self.found} 个，遗漏 {len(self.missed)} 个"
-               + (f"（{'；'.join(self.missed)}）" if self.missed else "")]
+               + (f"（{'；'.join(self.missed)}）" if self.missed else "")
+               + (f"；其中 {self.fail_plants} 个应判不通过，{others} 个应为无法核验、需人工核查或通过" if others else "")]
         per = self.findings_at_plants / self.fail_plants if self.fail_plants else 0
         other = sum(self.elsewhere.values())
         top = "、".join(f"{t} {n}" for t, n in sorted(self.elsewhere.items(), key=lambda kv: -kv[1])[:4])
