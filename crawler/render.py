@@ -23,15 +23,13 @@ import asyncio
 import contextlib
 import os
 import shutil
-import signal
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from zwgk.cdp import CdpPipe
+from zwgk.cdp import CdpPipe, launch
 
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -90,63 +88,22 @@ class Renderer:
     async def render(self, url: str) -> Rendered:
         t0 = time.perf_counter()
         out = Rendered(url=url, status="error")
+        args = [*FLAGS, f"--host-resolver-rules={resolver_rules(self.pins)}",
+                f"--proxy-server={_DEAD_PROXY}", f"--proxy-bypass-list={';'.join(self.pins)};<-loopback>",
+                *([f"--user-agent={self.user_agent}"] if self.user_agent else [])]
         try:
-            import fcntl  # POSIX only: the pipe wiring below; the rest of the crawler runs on Windows
-        except ImportError:
-            out.status, out.detail = "unavailable", "本机系统不支持浏览器管道渲染（仅 Linux/macOS）"
-            return out
-        profile = tempfile.mkdtemp(prefix="zwgk-render-")
-        cmd_r, cmd_w = os.pipe()
-        res_r, res_w = os.pipe()
-        # the browser wants the pipe on fds 3 and 4: move ours above them, bash wires them up (dash takes one-digit fds only)
-        hi_r, hi_w = fcntl.fcntl(cmd_r, fcntl.F_DUPFD, 10), fcntl.fcntl(res_w, fcntl.F_DUPFD, 10)
-        os.close(cmd_r)
-        os.close(res_w)
-        hosts = ";".join(self.pins)
-        args = [self.chromium, *FLAGS, "--remote-debugging-pipe", f"--user-data-dir={profile}",
-                f"--host-resolver-rules={resolver_rules(self.pins)}",
-                f"--proxy-server={_DEAD_PROXY}", f"--proxy-bypass-list={hosts};<-loopback>",
-                *( [f"--user-agent={self.user_agent}"] if self.user_agent else []), "about:blank"]
-        proc: asyncio.subprocess.Process | None = None
-        pipe: CdpPipe | None = None
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                "/bin/bash", "-c", f'exec "$@" 3<&{hi_r} 4>&{hi_w} {hi_r}<&- {hi_w}>&-', "sh", *args,
-                pass_fds=(hi_r, hi_w), start_new_session=True,
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL)
-            os.close(hi_r)
-            os.close(hi_w)
-            hi_r = hi_w = -1
-            loop = asyncio.get_running_loop()
-            reader = asyncio.StreamReader(limit=self.max_bytes * 2 + 1_000_000)
-            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(res_r, "rb", 0))
-            res_r = -1
-            pipe = CdpPipe(cmd_w, reader)
-            cmd_w = -1
-            async with asyncio.timeout(self.timeout):
+            async with launch(self.chromium, args, reader_limit=self.max_bytes * 2 + 1_000_000,
+                              prefix="zwgk-render-") as pipe, asyncio.timeout(self.timeout):
                 await self._drive(pipe, url, out)
+        except ImportError:   # no fcntl: the browser pipe needs POSIX; the rest of the crawler runs on Windows
+            out.status, out.detail = "unavailable", "本机系统不支持浏览器管道渲染（仅 Linux/macOS）"
         except TimeoutError:
             out.status, out.detail = "timeout", f"页面在{self.timeout:g}秒内未完成加载（脚本未结束或网络未空闲），已终止浏览器"
             out.dom = None
         except (OSError, RuntimeError, ConnectionError, ValueError) as e:
             out.status, out.detail = "error", f"{type(e).__name__}: {e}"[:300]
             out.dom = None
-        finally:
-            if pipe is not None:
-                pipe.close()
-            for fd in (cmd_w, res_r, hi_r, hi_w):
-                if fd >= 0:
-                    with contextlib.suppress(OSError):
-                        os.close(fd)
-            if proc is not None:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)   # the renderer and GPU/zygote children too
-                with contextlib.suppress(TimeoutError, ProcessLookupError):
-                    async with asyncio.timeout(5):
-                        await proc.wait()
-            shutil.rmtree(profile, ignore_errors=True)
-            out.elapsed_ms = round((time.perf_counter() - t0) * 1000, 1)
+        out.elapsed_ms = round((time.perf_counter() - t0) * 1000, 1)
         return out
 
     async def _drive(self, pipe: CdpPipe, url: str, out: Rendered) -> None:

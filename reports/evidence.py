@@ -278,35 +278,11 @@ def screenshot_batch(pages: list[Path], *, timeout: float = SHOT_TIMEOUT, exe: s
 async def _drive_batch(exe: str, pages: list[Path], timeout: float, done: dict[Path, Path | None]) -> None:
     import asyncio
     import base64
-    import contextlib
-    import fcntl
-    import os
-    import shutil
-    import signal
-    import tempfile
 
-    from zwgk.cdp import CdpPipe
+    from zwgk.cdp import launch
 
-    profile = tempfile.mkdtemp(prefix="zwgk-shot-")
-    cmd_r, cmd_w = os.pipe()
-    res_r, res_w = os.pipe()
-    hi_r, hi_w = fcntl.fcntl(cmd_r, fcntl.F_DUPFD, 10), fcntl.fcntl(res_w, fcntl.F_DUPFD, 10)
-    os.close(cmd_r)
-    os.close(res_w)
-    proc = pipe = None
-    try:
-        # the browser wants the pipe on fds 3 and 4 (as crawler/render.py wires it)
-        proc = await asyncio.create_subprocess_exec(
-            "/bin/bash", "-c", f'exec "$@" 3<&{hi_r} 4>&{hi_w} {hi_r}<&- {hi_w}>&-', "sh", exe, *_SHOT_FLAGS,
-            "--remote-debugging-pipe", f"--user-data-dir={profile}", "--window-size=1000,1400", "about:blank",
-            pass_fds=(hi_r, hi_w), start_new_session=True, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-        os.close(hi_r)
-        os.close(hi_w)
-        reader = asyncio.StreamReader(limit=64_000_000)
-        await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader),
-                                                           os.fdopen(res_r, "rb", 0))
-        pipe = CdpPipe(cmd_w, reader)
+    async with launch(exe, [*_SHOT_FLAGS, "--window-size=1000,1400"], reader_limit=64_000_000,
+                      prefix="zwgk-shot-") as pipe:
         async with asyncio.timeout(timeout):
             target = await pipe.call("Target.createTarget", {"url": "about:blank"})
             sid = (await pipe.call("Target.attachToTarget", {"targetId": target["targetId"],
@@ -333,19 +309,6 @@ async def _drive_batch(exe: str, pages: list[Path], timeout: float, done: dict[P
                 done[page] = shot
             else:
                 done[page] = None
-    finally:
-        if pipe is not None:
-            pipe.close()
-        else:
-            with contextlib.suppress(OSError):
-                os.close(cmd_w)
-        if proc is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)    # the renderer and GPU/zygote children too
-            with contextlib.suppress(TimeoutError, ProcessLookupError):
-                async with asyncio.timeout(5):
-                    await proc.wait()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def screenshot_settings(rules: dict[str, Any] | None) -> tuple[int, float]:

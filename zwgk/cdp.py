@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+from collections.abc import AsyncIterator
 from typing import Any
 
 
@@ -64,3 +65,59 @@ class CdpPipe:
         self._task.cancel()
         with contextlib.suppress(OSError):
             os.close(self.write_fd)
+
+
+@contextlib.asynccontextmanager
+async def launch(exe: str, flags: list[str], *, reader_limit: int, prefix: str = "zwgk-cdp-"
+                 ) -> AsyncIterator[CdpPipe]:
+    """Start ``exe`` with ``--remote-debugging-pipe`` and a fresh profile; yield its pipe.
+
+    On leaving, however it is left (timeout, error, cancellation), the browser's whole process
+    group is killed and the profile removed. POSIX only (the pipe must sit on fds 3 and 4):
+    ``ImportError`` elsewhere, for the caller to report as unavailable.
+    """
+    import fcntl
+    import shutil
+    import signal
+    import tempfile
+
+    profile = tempfile.mkdtemp(prefix=prefix)
+    cmd_r, cmd_w = os.pipe()
+    res_r, res_w = os.pipe()
+    # the browser wants the pipe on fds 3 and 4: move ours above them, bash wires them up
+    # (dash takes one-digit fds only)
+    hi_r, hi_w = fcntl.fcntl(cmd_r, fcntl.F_DUPFD, 10), fcntl.fcntl(res_w, fcntl.F_DUPFD, 10)
+    os.close(cmd_r)
+    os.close(res_w)
+    proc: asyncio.subprocess.Process | None = None
+    pipe: CdpPipe | None = None
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            "/bin/bash", "-c", f'exec "$@" 3<&{hi_r} 4>&{hi_w} {hi_r}<&- {hi_w}>&-', "sh", exe, *flags,
+            "--remote-debugging-pipe", f"--user-data-dir={profile}", "about:blank",
+            pass_fds=(hi_r, hi_w), start_new_session=True, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        os.close(hi_r)
+        os.close(hi_w)
+        hi_r = hi_w = -1
+        reader = asyncio.StreamReader(limit=reader_limit)
+        await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader),
+                                                           os.fdopen(res_r, "rb", 0))
+        res_r = -1
+        pipe = CdpPipe(cmd_w, reader)
+        cmd_w = -1
+        yield pipe
+    finally:
+        if pipe is not None:
+            pipe.close()
+        for fd in (cmd_w, res_r, hi_r, hi_w):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        if proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)   # the renderer and GPU/zygote children too
+            with contextlib.suppress(TimeoutError, ProcessLookupError):
+                async with asyncio.timeout(5):
+                    await proc.wait()
+        shutil.rmtree(profile, ignore_errors=True)
