@@ -76,6 +76,10 @@ def _sub(sub: Any, name: str, summary: str, description: str, examples: str) -> 
                           epilog=f"示例（examples）：\n{examples}\n\n{EXIT_CODES_HELP}")
 
 
+def _db_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+
+
 def build_parser() -> ZhParser:
     p = ZhParser(
         prog="zwgk",
@@ -112,7 +116,7 @@ def build_parser() -> ZhParser:
              "用保存的抓取内容重新核查、评分并生成报告，不访问网络（规则调整后使用）。",
              "  zwgk report --run 3\n  zwgk report --run 3 --rules 新规则.toml --out \"D:\\报告\\第3次\"")
     r.add_argument("--run", type=int, required=True, help="核查编号（见 zwgk runs）")
-    r.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    _db_arg(r)
     r.add_argument("--rules", help="用于核查的规则文件（默认：内置规则）")
     r.add_argument("--out", help="报告文件夹")
     r.add_argument("--format", type=_formats, default=("json", "html", "xlsx", "csv"),
@@ -120,21 +124,21 @@ def build_parser() -> ZhParser:
 
     ls = _sub(sub, "runs", "列出已保存的核查", "列出数据库中保存的每次核查：编号、状态、时间、页面数。",
               "  zwgk runs\n  zwgk runs --db 核查.sqlite")
-    ls.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    _db_arg(ls)
 
     d = _sub(sub, "diff", "对比两次核查：新发现 / 仍未整改 / 已整改",
              "对比两次核查的问题：本次新发现、仍未整改、已整改，以及本次未能复查的问题。",
              "  zwgk diff 2 3")
     d.add_argument("run_a", type=int, help="较早的核查编号")
     d.add_argument("run_b", type=int, help="较新的核查编号")
-    d.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    _db_arg(d)
     d.add_argument("--rules", help="规则文件（默认：内置规则）")
 
     rv = _sub(sub, "review", "年度“回头看”：50项任务落实情况",
               "生成某年度全部任务的“回头看”复核表（Excel 和网页）。",
               "  zwgk review --year 2026 --out 回头看")
     rv.add_argument("--year", type=int, required=True, help="年度，如 2026")
-    rv.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    _db_arg(rv)
     rv.add_argument("--rules", help="规则文件（默认：内置规则）")
     rv.add_argument("--out", default=".", help="review-<年度>.xlsx/.html 的输出文件夹（默认当前文件夹）")
 
@@ -146,7 +150,7 @@ def build_parser() -> ZhParser:
     rq.add_argument("action", nargs="?", choices=("list", "confirm", "exclude"), default="list",
                     help="list 列出（默认）；confirm 确认；exclude 排除")
     rq.add_argument("fingerprint", nargs="?", help="待核查项的指纹（列表第一列；至少前6位）")
-    rq.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    _db_arg(rq)
     rq.add_argument("--run", type=int, help="核查编号（默认：最近一次完成的核查）")
     rq.add_argument("--rules", help="rules.toml（默认：内置规则），用于显示确认后的计分层级")
     rq.add_argument("--reason", default="", help="确认或排除的理由（必填）")
@@ -169,7 +173,7 @@ def build_parser() -> ZhParser:
               "  zwgk evidence 9b691cfb\n  zwgk evidence 9b691cfb --run 3 --out 证据")
     ev.add_argument("finding", help="问题指纹（可只写前几位）")
     ev.add_argument("--run", type=int, help="核查编号（默认：最近一次完成的核查）")
-    ev.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    _db_arg(ev)
     ev.add_argument("--rules", help="规则文件（默认：内置规则）")
     ev.add_argument("--out", help="导出留存页面的文件夹")
     ev.add_argument("--screenshot", action="store_true",
@@ -179,14 +183,14 @@ def build_parser() -> ZhParser:
               "对每个网站首页访问一次并记录结果（可用性核查需要每天至少 20 次探测）。",
               "  zwgk probe --sites sites.toml")
     pr.add_argument("--sites", required=True, help="网站清单文件 sites.toml")
-    pr.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    _db_arg(pr)
 
     sc = _sub(sub, "schedule", "定时运行：每晚核查、每小时探测（APScheduler）",
               "常驻运行：按 sites.toml 的 [schedule] 每晚核查、每小时探测可用性。",
               "  zwgk schedule --sites sites.toml --log-file 定时任务.log\n"
               "  zwgk schedule --sites sites.toml --once        只探测一轮后退出")
     sc.add_argument("--sites", required=True, help="网站清单文件 sites.toml")
-    sc.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    _db_arg(sc)
     sc.add_argument("--rules", help="规则文件（默认：内置规则）")
     sc.add_argument("--log-file", help="日志文件")
     sc.add_argument("--once", action="store_true", help="只探测一轮后退出")
@@ -216,7 +220,7 @@ def _rectify_parsers(sub: Any) -> None:
               "  zwgk waive add --sites sites.toml --site sfj --check column-enforcement \\\n"
               "      --reason 本单位无行政执法职能 --approver 张三 --expires 2026-12-31\n"
               "  zwgk waive add --fingerprint 9b691cfb0a1d2e3f4a5b --reason 已报上级备案 --approver 李四")
-    wa.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    _db_arg(wa)
     wa.add_argument("--sites", help="sites.toml：用于核对网站编号（建议提供）")
     wa.add_argument("--site", help="网站编号（sites.toml 中的 id）")
     wa.add_argument("--check", help="检查项编号（如 column-enforcement）")
@@ -228,13 +232,13 @@ def _rectify_parsers(sub: Any) -> None:
     wl = _sub(wsub, "list", "列出报备（默认仅列出未撤销的）",
               "列出报备及其状态（有效、已过期、已撤销）；--all 时包括已撤销的报备及其适用过的核查批次。",
               "  zwgk waive list\n  zwgk waive list --all --db 核查.sqlite")
-    wl.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    _db_arg(wl)
     wl.add_argument("--all", action="store_true", help="包括已撤销的报备及其适用过的核查批次")
     wr = _sub(wsub, "revoke", "撤销一项报备（保留历史）",
               "撤销一项报备：下次核查起相关问题恢复计分；报备记录和适用历史保留。",
               "  zwgk waive list\n  zwgk waive revoke 3")
     wr.add_argument("id", type=int, help="报备编号（见 zwgk waive list）")
-    wr.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    _db_arg(wr)
 
     fb = _sub(sub, "feedback", "导入各单位回传的整改清单",
               "导入各单位回传的整改清单（填写了整改时限、责任人、整改情况说明和状态的 Excel 文件）。",
@@ -248,7 +252,7 @@ def _rectify_parsers(sub: Any) -> None:
               "  zwgk feedback import 区司法局-回传.xlsx\n"
               "  zwgk feedback import \"D:\\回传\\区司法局.xlsx\" --original 报告/run-3/整改清单.xlsx")
     fi.add_argument("file", help="回传的整改清单 .xlsx")
-    fi.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    _db_arg(fi)
     fi.add_argument("--original", help="审计生成的原始整改清单（默认自动查找），用于核对受保护单元格")
 
     rc = _sub(sub, "recheck", "复核：只重新抓取所选问题需要的页面并立即重新判定",
@@ -257,7 +261,7 @@ def _rectify_parsers(sub: Any) -> None:
               "  zwgk recheck --marked\n"
               "  zwgk recheck --unit 区司法局 --run 3\n"
               "  zwgk recheck --fingerprint 9b691cfb0a1d2e3f4a5b --out 复核报告")
-    rc.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    _db_arg(rc)
     rc.add_argument("--run", type=int, help="被复核的审计批次（默认最近一次完成的审计）")
     rc.add_argument("--unit", action="append", default=[], help="按责任单位选择问题（可重复）")
     rc.add_argument("--site", action="append", default=[], help="按网站编号选择问题（可重复）")
@@ -275,7 +279,7 @@ def _rectify_parsers(sub: Any) -> None:
               "  zwgk alerts --run 3 --dry-run      只显示将要发送的内容\n"
               "  zwgk alerts --run 3 --sites 核查配置/sites.toml")
     al.add_argument("--run", type=int, required=True, help="核查批次（见 zwgk runs）")
-    al.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    _db_arg(al)
     al.add_argument("--sites", help="sites.toml（默认该批次记录的路径），alerts.toml 与其同目录")
     al.add_argument("--rules", help="规则文件 rules.toml（默认：内置规则）")
     al.add_argument("--dry-run", action="store_true", help="只显示将要发送的内容，不发送")
