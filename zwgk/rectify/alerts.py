@@ -20,7 +20,7 @@ import smtplib
 import ssl
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
@@ -263,7 +263,19 @@ def dispatch(model: dict[str, Any], cfg: AlertConfig, *, store: Store | None = N
     run_id = model["run"]["id"]
     evs = events(model, rules, baseline_vetoes(store, model) if store is not None else None)
     counts = {"sent": 0, "failed": 0, "dry-run": 0}
-    for m in mails(model, cfg, evs, report_paths or {}):
+    send_mails(cfg, mails(model, cfg, evs, report_paths or {}), store=store, run_id=run_id, dry=dry,
+               counts=counts, out=out)
+    title = f"{model['run'].get('audit_name') or ''} 第{run_id}次核查提醒"
+    send_webhooks(cfg, evs, title, {"run_id": run_id, "as_of": model["run"]["as_of"]},
+                  store=store, run_id=run_id, dry=dry, counts=counts, out=out)
+    return counts
+
+
+def send_mails(cfg: AlertConfig, items: Iterable[Mail], *, store: Store | None, run_id: int, dry: bool,
+               counts: dict[str, int], out: Callable[[str], None] = print) -> None:
+    """Send each mail (dry-run or no SMTP configured: print it); adds to ``counts``, never raises.
+    Shared by audits and re-checks, like :func:`send_webhooks`."""
+    for m in items:
         target = ", ".join(m.to)
         if dry or cfg.smtp is None:
             out(f"[dry-run] 邮件 → {target}: {m.subject}（附件 {', '.join(n for n, _ in m.attachments) or '无'}）")
@@ -274,10 +286,6 @@ def dispatch(model: dict[str, Any], cfg: AlertConfig, *, store: Store | None = N
             continue
         ok = _attempt(store, run_id, cfg, "smtp", target, m.subject, lambda m=m: send_mail(cfg, m))
         counts["sent" if ok else "failed"] += 1
-    title = f"{model['run'].get('audit_name') or ''} 第{run_id}次核查提醒"
-    send_webhooks(cfg, evs, title, {"run_id": run_id, "as_of": model["run"]["as_of"]},
-                  store=store, run_id=run_id, dry=dry, counts=counts, out=out)
-    return counts
 
 
 def send_webhooks(cfg: AlertConfig, evs: list[Event], title: str, meta: dict[str, Any], *,
@@ -401,17 +409,8 @@ def send_recheck(store: Store, sites_path: str | Path, audit_name: str, recheck_
         return None
     dry = cfg.dry_run if dry_run is None else dry_run
     counts = {"sent": 0, "failed": 0, "dry-run": 0}
-    for m in recheck_mails(cfg, audit_name, recheck_run, audit_run, outcomes):
-        target = ", ".join(m.to)
-        if dry or cfg.smtp is None:
-            out(f"[dry-run] 邮件 → {target}: {m.subject}")
-            for ln in m.body.splitlines():
-                out(f"    {ln}")
-            _log(store, recheck_run, "smtp", target, m.subject, "dry-run", 0, None)
-            counts["dry-run"] += 1
-            continue
-        ok = _attempt(store, recheck_run, cfg, "smtp", target, m.subject, lambda m=m: send_mail(cfg, m))
-        counts["sent" if ok else "failed"] += 1
+    send_mails(cfg, recheck_mails(cfg, audit_name, recheck_run, audit_run, outcomes), store=store,
+               run_id=recheck_run, dry=dry, counts=counts, out=out)
     evs = recheck_events(recheck_run, audit_run, outcomes, as_of)
     n = {k: sum(1 for o in outcomes if o["result"] == k) for k in ("passed", "open", "unverified")}
     meta = {"kind": "recheck", "run_id": recheck_run, "audit_run": audit_run,
