@@ -63,7 +63,7 @@ def test_good_config_loads_with_defaults() -> None:
     pytest.param(GOOD.replace('timezone = "Asia/Shanghai"', 'timezone = "Mars/Base"'),
                  "sites.toml:3: [audit] timezone: unknown time zone", id="bad-timezone"),
     pytest.param(GOOD.replace('[audit]\nname = "测试区"', '[audit]'), "missing required key 'name'", id="no-name"),
-    pytest.param(GOOD + '[schedule]\naudit_cron = "every night"\n', "audit_cron: 'every night' is not a crontab",
+    pytest.param(GOOD + '[schedule]\naudit_cron = "every night"\n', "audit_cron: 'every night' 不是有效的 crontab",
                  id="bad-cron"),
     pytest.param(GOOD.replace('url = "http://www.test.gov.cn/jd/"', 'url = "http://other.gov.cn/jd/"'),
                  "a column of 'portal' must be on its host", id="column-other-host"),

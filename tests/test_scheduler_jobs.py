@@ -1,7 +1,8 @@
-"""scheduler.py with a fake pipeline: overlap, misfire, restart, stop and the `latest` pointer.
+"""zwgk.schedule with a fake pipeline: overlap, misfire, restart, stop and the `latest` pointer.
 
 The fake audit sleeps (checking `stop`) so that timing guarantees can be observed in a few
-seconds; the real pipeline is exercised in test_scheduler_pipeline.py.
+seconds; the real pipeline is exercised in test_scheduler_pipeline.py. The fake is passed in
+(``AuditScheduler(settings, pipeline)``, ``audit_job(..., pipeline=)``, ``main(argv, pipeline=)``).
 """
 from __future__ import annotations
 
@@ -18,8 +19,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import scheduler
-from scheduler import AUDIT_JOB, PROBE_JOB, SUMMARY_JOB, AuditScheduler, Settings
+from zwgk.schedule import cli, jobs
+from zwgk.schedule.cron import crontab_weekdays
+from zwgk.schedule.jobs import STOP, audit_job
+from zwgk.schedule.jobstore import SchedulerBusy, offline_jobs
+from zwgk.schedule.service import (
+    AUDIT_JOB,
+    PROBE_JOB,
+    PROBES_PER_DAY_REQUIRED,
+    SUMMARY_JOB,
+    AuditScheduler,
+)
+from zwgk.schedule.settings import Settings
 
 TZ = ZoneInfo("Asia/Shanghai")
 SITES = """\
@@ -108,16 +119,14 @@ def sites(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakePipeline:
-    f = FakePipeline()
-    monkeypatch.setattr(scheduler, "PIPELINE", f)
-    return f
+def fake() -> FakePipeline:
+    return FakePipeline()
 
 
 @pytest.fixture(autouse=True)
 def _info_logs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
-    scheduler.STOP.clear()  # a stopped scheduler leaves it set, as a stopping process would
+    STOP.clear()  # a stopped scheduler leaves it set, as a stopping process would
 
 
 def settings(sites: Path, **kw: Any) -> Settings:
@@ -127,12 +136,12 @@ def settings(sites: Path, **kw: Any) -> Settings:
 
 
 @pytest.fixture
-def running() -> Any:
-    """Start AuditSchedulers; whatever a test leaves running is stopped."""
+def running(fake: FakePipeline) -> Any:
+    """Start AuditSchedulers on the fake pipeline; whatever a test leaves running is stopped."""
     started: list[AuditScheduler] = []
 
     def start(s: Settings, **kw: Any) -> AuditScheduler:
-        a = AuditScheduler(s)
+        a = AuditScheduler(s, fake)
         a.start(**kw)
         started.append(a)
         return a
@@ -154,13 +163,13 @@ def wait_for(cond: Any, timeout: float = 5.0) -> bool:
 
 def stored_jobs(s: Settings) -> dict[str, Any]:
     """The persisted jobs as a fresh process would see them."""
-    with scheduler.offline_jobs(s) as sched:
+    with offline_jobs(s) as sched:
         return {j.id: j for j in sched.get_jobs()}
 
 
 def set_next_run(s: Settings, job_id: str, when: datetime) -> None:
     """Simulate time passing while the machine is off: the stored job became due at `when`."""
-    with scheduler.offline_jobs(s) as sched:
+    with offline_jobs(s) as sched:
         sched.modify_job(job_id, next_run_time=when)
 
 
@@ -218,7 +227,7 @@ def test_a_run_missed_while_off_for_days_runs_once_after_restart(
     time.sleep(0.3)
     a.stop()
     assert len(fake.calls) == 1 and fake.calls[0].resume is False
-    assert "while the scheduler was down" in caplog.text
+    assert "当时定时任务未运行，现在补做" in caplog.text
     # Coalesced: the next run is tomorrow's, not one of the other missed days.
     assert stored_jobs(s)[AUDIT_JOB].next_run_time == last_due + timedelta(days=1)
     # A further restart does not run it again.
@@ -258,7 +267,7 @@ def test_changed_times_take_effect_at_restart_and_unconfigured_jobs_go(
     running(s).stop()
     jobs = stored_jobs(s)
     assert set(jobs) == {AUDIT_JOB, PROBE_JOB, SUMMARY_JOB}
-    assert jobs[AUDIT_JOB].func_ref == "scheduler:audit_job"
+    assert jobs[AUDIT_JOB].func_ref == "zwgk.schedule.jobs:audit_job"
     assert jobs[AUDIT_JOB].kwargs == {"sites_path": str(sites), "db_path": s.db_path, "rules_path": None}
     assert (jobs[AUDIT_JOB].next_run_time.hour, jobs[AUDIT_JOB].next_run_time.minute) == (2, 0)
     assert jobs[SUMMARY_JOB].next_run_time.strftime("%a %H:%M") == "Mon 08:00"  # crontab 1 = Monday
@@ -287,8 +296,8 @@ def test_a_second_scheduler_on_the_same_database_is_refused(
         sites: Path, fake: FakePipeline, running: Any) -> None:
     s = settings(sites)
     running(s)
-    with pytest.raises(scheduler.SchedulerBusy):
-        AuditScheduler(s).start()
+    with pytest.raises(SchedulerBusy):
+        AuditScheduler(s, fake).start()
 
 
 # -- stopping ---------------------------------------------------------------------------------
@@ -322,7 +331,7 @@ def test_a_nightly_audit_queued_when_stopping_stays_due(
     assert wait_for(lambda: bool(fake.calls))
     a.stop()
     assert [c.resume for c in fake.calls] == [True]
-    assert "still due" in caplog.text
+    assert "下次启动时仍按" in caplog.text
     assert stored_jobs(s)[AUDIT_JOB].next_run_time == due
     fake.duration = 0.1
     running(s)
@@ -333,10 +342,10 @@ def test_a_nightly_audit_queued_when_stopping_stays_due(
 # -- reports and probes -----------------------------------------------------------------------
 
 def test_a_complete_audit_moves_latest(sites: Path, fake: FakePipeline) -> None:
-    assert scheduler.audit_job(str(sites), str(sites.parent / "db")) == "complete"
+    assert audit_job(str(sites), str(sites.parent / "db"), pipeline=fake) == "complete"
     latest = sites.parent / "reports" / "latest"
     assert latest.is_symlink() and os.readlink(latest) == "run-101"
-    assert scheduler.audit_job(str(sites), str(sites.parent / "db")) == "complete"
+    assert audit_job(str(sites), str(sites.parent / "db"), pipeline=fake) == "complete"
     assert os.readlink(latest) == "run-102" and (latest / "report.json").exists()
 
 
@@ -346,24 +355,24 @@ def test_latest_txt_where_symlinks_fail(sites: Path, fake: FakePipeline,
         raise OSError("symlinks not supported")
 
     monkeypatch.setattr(os, "symlink", no_symlink)
-    scheduler.audit_job(str(sites), str(sites.parent / "db"))
+    audit_job(str(sites), str(sites.parent / "db"), pipeline=fake)
     reports = sites.parent / "reports"
     assert (reports / "latest.txt").read_text("utf-8") == "run-101\n"
     assert sorted(p.name for p in reports.iterdir()) == ["latest.txt", "run-101"]
 
 
 def test_an_interrupted_audit_leaves_latest_alone(sites: Path, fake: FakePipeline) -> None:
-    scheduler.STOP.clear()
-    scheduler.audit_job(str(sites), str(sites.parent / "db"))
+    STOP.clear()
+    audit_job(str(sites), str(sites.parent / "db"), pipeline=fake)
     fake.duration = 5
 
     def interrupt() -> None:
         time.sleep(0.2)
-        scheduler.STOP.set()
+        STOP.set()
 
     threading.Thread(target=interrupt).start()
-    assert scheduler.audit_job(str(sites), str(sites.parent / "db")) == "interrupted"
-    scheduler.STOP.clear()
+    assert audit_job(str(sites), str(sites.parent / "db"), pipeline=fake) == "interrupted"
+    STOP.clear()
     assert os.readlink(sites.parent / "reports" / "latest") == "run-101"
 
 
@@ -379,31 +388,32 @@ def test_probes_run_at_the_configured_interval(sites: Path, fake: FakePipeline, 
 def test_main_once_runs_one_probe_round_and_logs_to_the_file(
         sites: Path, fake: FakePipeline, tmp_path: Path) -> None:
     log_file = tmp_path / "logs" / "scheduler.log"
-    rc = scheduler.main(["--sites", str(sites), "--db", str(tmp_path / "z.sqlite"),
-                         "--log-file", str(log_file), "--once"])
+    rc = cli.main(["--sites", str(sites), "--db", str(tmp_path / "z.sqlite"),
+                   "--log-file", str(log_file), "--once"], pipeline=fake)
     assert rc == 0 and len(fake.probes) == 1
-    assert "probe round: 1/2 sites up, down: other" in log_file.read_text("utf-8")
+    assert "可用性探测：1/2 个网站正常，无法访问：other" in log_file.read_text("utf-8")
     assert not any(getattr(h, "baseFilename", None) == str(log_file) for h in logging.getLogger().handlers)
 
 
 def test_main_reports_a_bad_schedule_as_a_configuration_error(sites: Path, tmp_path: Path) -> None:
     sites.write_text(SITES.replace("[[site]]", '[schedule]\naudit_cron = "0 2 * *"\n\n[[site]]'), "utf-8")
-    rc = scheduler.main(["--sites", str(sites), "--db", str(tmp_path / "z.sqlite"),
-                         "--log-file", str(tmp_path / "s.log"), "--once"])
-    assert rc == scheduler.EXIT_CONFIG
-    assert "audit_cron" in (tmp_path / "s.log").read_text("utf-8")
+    rc = cli.main(["--sites", str(sites), "--db", str(tmp_path / "z.sqlite"),
+                   "--log-file", str(tmp_path / "s.log"), "--once"], pipeline=FakePipeline())
+    assert rc == cli.EXIT_CONFIG
+    text = (tmp_path / "s.log").read_text("utf-8")
+    assert "配置错误" in text and "audit_cron" in text and "不是有效的 crontab 表达式" in text
 
 
 def test_settings_from_sites_toml_defaults_meet_the_probe_rubric(sites: Path) -> None:
     s = Settings.load(sites, db_path=sites.parent / "z.sqlite")
     assert (s.audit_cron, s.timezone, s.summary_cron) == ("0 2 * * *", "Asia/Shanghai", None)
-    assert s.probes_per_day >= scheduler.PROBES_PER_DAY_REQUIRED
+    assert s.probes_per_day >= PROBES_PER_DAY_REQUIRED
     assert s.jobs_file == sites.parent / "z.jobs.sqlite"
     sites.write_text(SITES.replace("[[site]]", "[schedule]\nprobe_interval_minutes = 90\n"
                                    'summary_cron = "0 8 1 * *"\n\n[[site]]'), "utf-8")
     s = Settings.load(sites, db_path=sites.parent / "z.sqlite")
     assert s.probe_interval_s == 5400 and s.summary_cron == "0 8 1 * *"
-    assert s.probes_per_day < scheduler.PROBES_PER_DAY_REQUIRED
+    assert s.probes_per_day < PROBES_PER_DAY_REQUIRED
 
 
 @pytest.mark.parametrize(("field", "expected"), [
@@ -422,6 +432,58 @@ def test_settings_from_sites_toml_defaults_meet_the_probe_rubric(sites: Path) ->
 def test_crontab_weekdays_keep_crontab_meaning(field: str, expected: str | None) -> None:
     if expected is None:
         with pytest.raises(ValueError):
-            scheduler.crontab_weekdays(field)
+            crontab_weekdays(field)
     else:
-        assert scheduler.crontab_weekdays(field) == expected
+        assert crontab_weekdays(field) == expected
+
+
+# -- job references: new ones never name the shim, old job stores keep working -----------------
+
+def test_a_job_store_written_with_the_old_scheduler_references_keeps_its_due_run(
+        sites: Path, fake: FakePipeline, running: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """The previous release stored ``scheduler:audit_job``: such a store still loads, its missed
+    audit still runs once (with the scheduler's pipeline), and the references are rewritten."""
+    s = settings(sites)
+    due = (datetime.now(TZ) - timedelta(minutes=5)).replace(microsecond=0)
+    with offline_jobs(s) as sched:   # what a store written by the old release contains
+        sched.add_job("scheduler:audit_job", "cron", hour=2, minute=0, id=AUDIT_JOB, name="nightly audit",
+                      kwargs={"sites_path": str(sites), "db_path": s.db_path, "rules_path": None},
+                      executor="audit", misfire_grace_time=s.audit_grace_s, next_run_time=due)
+        sched.add_job("scheduler:probe_job", "interval", hours=1, id=PROBE_JOB, name="availability probes",
+                      kwargs={"sites_path": str(sites), "db_path": s.db_path})
+    assert stored_jobs(s)[AUDIT_JOB].func_ref == "scheduler:audit_job"
+    a = running(s)
+    assert wait_for(lambda: len(fake.calls) == 1 and fake.calls[0].end, timeout=5)
+    a.stop()
+    assert [c.status for c in fake.calls] == ["complete"]
+    assert "无法读取" not in caplog.text, "the old job was unreadable and replaced: its due run was lost"
+    jobs_now = stored_jobs(s)
+    assert {j.func_ref for j in jobs_now.values()} == {"zwgk.schedule.jobs:audit_job",
+                                                      "zwgk.schedule.jobs:probe_job"}
+    assert jobs_now[AUDIT_JOB].next_run_time > datetime.now(TZ)
+
+
+def test_the_shim_re_exports_the_very_job_functions() -> None:
+    import scheduler
+
+    assert scheduler.audit_job is jobs.audit_job and scheduler.probe_job is jobs.probe_job
+    assert scheduler.summary_job is jobs.summary_job and scheduler.STOP is jobs.STOP
+    assert scheduler.main is cli.main
+
+
+def test_the_scheduler_package_never_imports_the_shim() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, zwgk.cli, zwgk.schedule.cli, zwgk.schedule.service, zwgk.schedule.jobs\n"
+            "print('scheduler' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(Path(__file__).resolve().parents[1]))
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_jobs_without_a_pipeline_given_call_zwgk_pipeline() -> None:
+    from zwgk import pipeline
+
+    assert jobs.default_pipeline() is pipeline
+    assert AuditScheduler(Settings(sites_path="s.toml", db_path="z.sqlite")).pipeline is pipeline

@@ -1,4 +1,5 @@
-"""scheduler.py driving the real pipeline against loopback sites: probe rate, SIGTERM and resume.
+"""zwgk.schedule (and the scheduler.py entry point) driving the real pipeline against loopback
+sites: probe rate, SIGTERM and resume.
 
 The sites are served by zwgk.loopback (HTTP on 127.0.0.1, DNS on 127.0.0.1): no other network.
 """
@@ -18,10 +19,10 @@ from typing import Any
 
 import pytest
 
-import scheduler
-from scheduler import AuditScheduler, Settings
 from zwgk.loopback.dns import DNSServer
 from zwgk.loopback.http import LoopbackServer, Request, Resp
+from zwgk.schedule.service import PROBES_PER_DAY_REQUIRED, AuditScheduler
+from zwgk.schedule.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTS = ("www.a.gov.cn", "www.b.gov.cn")
@@ -102,10 +103,9 @@ checks = ["availability"]
 
 
 @pytest.fixture
-def real_pipeline(tmp_path_factory: pytest.TempPathFactory, servers: Any,
-                  monkeypatch: pytest.MonkeyPatch) -> Any:
-    """zwgk.pipeline itself; skipped only while its own imports are still being wired up."""
-    monkeypatch.setattr(scheduler, "PIPELINE", "zwgk.pipeline")
+def real_pipeline(tmp_path_factory: pytest.TempPathFactory, servers: Any) -> Any:
+    """zwgk.pipeline itself (the scheduler's default); skipped only while its own imports are
+    still being wired up."""
     from zwgk import pipeline
 
     tmp = tmp_path_factory.mktemp("wiring")
@@ -134,7 +134,7 @@ def test_probes_are_stored_at_the_configured_rate(tmp_path: Path, servers: Any, 
     db = tmp_path / "zwgk.sqlite"
     s = Settings.load(sites, db_path=db)
     s = Settings(**{**s.__dict__, "probe_interval_s": 0.4, "probe_jitter_s": 0})
-    a = AuditScheduler(s)
+    a = AuditScheduler(s, real_pipeline)
     a.start()
     try:
         time.sleep(3.0)
@@ -145,14 +145,13 @@ def test_probes_are_stored_at_the_configured_rate(tmp_path: Path, servers: Any, 
     assert set(per_site) == {"s0", "s1"}
     assert all(4 <= n <= 7 for n in per_site.values()), per_site
     assert rows(db, "SELECT COUNT(*) FROM probes WHERE ok=0") == [(0,)]
-    assert "probe round: 2/2 sites up" in caplog.text
+    assert "可用性探测：2/2 个网站正常" in caplog.text
     # The default configuration meets the rubric's ≥ 20 probes a day per site.
-    assert Settings.load(sites, db_path=db).probes_per_day >= scheduler.PROBES_PER_DAY_REQUIRED
+    assert Settings.load(sites, db_path=db).probes_per_day >= PROBES_PER_DAY_REQUIRED
 
 
 def start_scheduler(sites: Path, db: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    env.pop("ZWGK_SCHEDULER_PIPELINE", None)
     return subprocess.Popen([sys.executable, str(REPO / "scheduler.py"), "--sites", str(sites), "--db", str(db),
                              "--log-file", str(log), *extra], env=env, cwd=str(sites.parent),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -190,7 +189,7 @@ def test_sigterm_mid_audit_leaves_a_resumable_run_that_the_next_start_completes(
     stored_pages = rows(db, pages)
     assert 3 <= len(stored_pages) < N_PAGES, "the crawl was not stopped mid-way"
     text = log.read_text("utf-8")
-    assert "SIGTERM received" in text and "audit summary: run=1 status=interrupted" in text
+    assert "收到 SIGTERM" in text and "核查小结 run=1 status=interrupted（已中断）" in text
 
     # The next start resumes run 1 by itself (audit(resume=True)) and completes it.
     proc = start_scheduler(sites, db, log, "--rules", str(rules))
@@ -211,5 +210,5 @@ def test_sigterm_mid_audit_leaves_a_resumable_run_that_the_next_start_completes(
     latest = tmp_path / "reports" / "latest"
     assert os.readlink(latest) == "run-1" and any(latest.iterdir())
     text = log.read_text("utf-8")
-    assert "run 1 was left unfinished; resuming it now" in text
-    assert "audit summary: run=1 status=complete sites=1" in text
+    assert "第1次核查未完成，现在继续" in text
+    assert "核查小结 run=1 status=complete（已完成）：网站 1 个" in text

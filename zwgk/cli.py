@@ -409,7 +409,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return dispatch(args)
     if args.command == "schedule":
-        import scheduler
+        from zwgk.schedule.cli import main as schedule_main
 
         argv = ["--sites", args.sites, "--db", args.db]
         argv += ["--rules", args.rules] if args.rules else []
@@ -417,7 +417,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         argv += ["--once"] if args.once else []
         argv += ["--audit-now"] if args.audit_now else []
         argv += ["-v"] if args.verbose else []
-        return scheduler.main(argv)
+        return schedule_main(argv)
     raise AssertionError(args.command)
 
 

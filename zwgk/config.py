@@ -391,5 +391,5 @@ def _cron_problem(expr: str) -> str | None:
     try:
         CronTrigger.from_crontab(expr)
     except ValueError as e:
-        return f"{expr!r} is not a crontab expression (minute hour day month weekday): {e}"
+        return f"{expr!r} 不是有效的 crontab 表达式（分 时 日 月 星期）：{e}"
     return None

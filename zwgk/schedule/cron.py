@@ -19,7 +19,7 @@ def cron_trigger(expr: str, tz: ZoneInfo) -> Any:
     if len(fields) == 5:
         fields = ["0", *fields]
     if len(fields) != 6:
-        raise ValueError(f"{expr!r}: expected 5 crontab fields (minute hour day month weekday)")
+        raise ValueError(f"{expr!r}：crontab 表达式应有 5 个字段（分 时 日 月 星期）")
     second, minute, hour, day, month, dow = fields
     return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
                        day_of_week=crontab_weekdays(dow), timezone=tz)
@@ -41,7 +41,7 @@ def crontab_weekdays(field: str) -> str:
             lo = _weekday(rng)
             hi = 6 if step_s else lo
         if hi < lo or step < 1:
-            raise ValueError(f"weekday field {field!r}: bad range {part!r}")
+            raise ValueError(f"星期字段 {field!r}：范围 {part!r} 不正确")
         days.update(d % 7 for d in range(lo, hi + 1, step))
     return ",".join(_DAYS[d] for d in sorted(days))
 
@@ -53,4 +53,4 @@ def _weekday(token: str, end: bool = False) -> int:
     if token[:3] in _DAYS:
         n = _DAYS.index(token[:3])
         return 7 if end and n == 0 else n  # "mon-sun" reaches Sunday
-    raise ValueError(f"{token!r} is not a weekday")
+    raise ValueError(f"{token!r} 不是星期几（0–7 或 mon–sun）")

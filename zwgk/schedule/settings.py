@@ -42,7 +42,7 @@ class Settings:
             if expr:
                 cron_trigger(expr, ZoneInfo(settings.timezone))
         if settings.probe_interval_s <= 0:
-            raise ValueError(f"probe_interval_minutes must be positive (got {sch['probe_interval_minutes']})")
+            raise ValueError(f"probe_interval_minutes 必须大于 0（现为 {sch['probe_interval_minutes']}）")
         return settings
 
     @property
