@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import lxml.etree
 from jinja2 import Environment, StrictUndefined
 
 from core.labels import ERROR_KIND_ZH, PURPOSE_ZH
@@ -86,16 +87,81 @@ def _env() -> Environment:
 
 
 def visible_text(html: str) -> tuple[str, str]:
-    """(title, visible text) of a page: scripts, styles and templates dropped, whitespace tidied."""
-    from bs4 import BeautifulSoup
+    """(title, visible text) of a page: scripts, styles and templates dropped, whitespace tidied.
 
-    soup = BeautifulSoup(html, "lxml")
-    for tag in soup(["script", "style", "noscript", "template", "iframe", "object", "embed"]):
-        tag.decompose()
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    text = soup.get_text("\n")
+    libxml2's HTML parser (lxml, as everywhere else) reads the hostile page in recover mode and
+    reports its events to ``_TextOnly``; no tree is built, so nothing the page nests or leaves
+    open costs more than a counter. The page is fed as UTF-8 bytes with that encoding fixed: an XML
+    declaration or a <meta charset> inside it cannot change how it is read.
+    """
+    if not html.strip():
+        return "", ""
+    target = _TextOnly()
+    parser = lxml.etree.HTMLParser(target=target, encoding="utf-8", recover=True)   # one per call
+    try:
+        parser.feed(html.encode("utf-8", "replace"))   # "replace": lone surrogates cannot be encoded
+        parser.close()
+    except lxml.etree.LxmlError:                         # nothing parseable (e.g. only NUL bytes)
+        pass
+    text = "\n".join(target.strings)
     text = _LINES.sub("\n\n", "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines()))
-    return title[:300], text.strip()
+    return " ".join(target.title)[:300], text.strip()
+
+
+_HIDDEN = frozenset({"script", "style", "noscript", "template", "iframe", "object", "embed"})
+
+
+class _TextOnly:
+    """lxml parser target: the page's text nodes in order, one string per run of character data
+    (a whitespace-only run becomes one newline or space), outside hidden elements; comments and
+    processing instructions are not text. Text after </html> is kept, as a browser shows it."""
+
+    def __init__(self) -> None:
+        self.strings: list[str] = []
+        self.title: list[str] = []     # stripped strings of the first visible <title>
+        self._pending: list[str] = []
+        self._hidden = 0               # depth inside script/style/...
+        self._in_title = False
+        self._title_done = False
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        s = "".join(self._pending)
+        self._pending = []
+        if self._hidden:
+            return
+        if not s.strip():
+            s = "\n" if "\n" in s else " "
+        elif self._in_title:
+            self.title.append(s.strip())
+        self.strings.append(s)
+
+    def start(self, tag: str, attrib: Any) -> None:
+        self._flush()
+        if tag in _HIDDEN:
+            self._hidden += 1
+        elif tag == "title" and not self._hidden and not self._title_done:
+            self._in_title = True
+
+    def end(self, tag: str) -> None:
+        self._flush()
+        if tag in _HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag == "title" and self._in_title:
+            self._in_title, self._title_done = False, True
+
+    def data(self, text: str) -> None:
+        self._pending.append(text)
+
+    def comment(self, text: str) -> None:
+        self._flush()
+
+    def pi(self, target: str, data: str | None = None) -> None:
+        self._flush()
+
+    def close(self) -> None:
+        self._flush()
 
 
 def attachment_text(data: bytes, url: str) -> str:
