@@ -16,9 +16,9 @@ as they did then (re-judging old runs gives the same results).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 _STATE_ZH = {True: "正常", False: "不可用", None: "未能确认"}
 
@@ -43,7 +43,13 @@ class AuditorNetwork:
                 "text": self.summary_zh(), "details": dict(self.details)}
 
 
-def _family(rows: list[Mapping[str, Any]], proven: bool) -> tuple[bool | None, str]:
+class SelfcheckRow(Protocol):
+    """A stored self-check row as read back: a ``sqlite3.Row`` or a plain dict (tests)."""
+
+    def __getitem__(self, key: str) -> Any: ...
+
+
+def _family(rows: list[SelfcheckRow], proven: bool) -> tuple[bool | None, str]:
     """A family works when any reference connected or the run itself got an answer over it; it
     does not when some reference resolved but no connection succeeded; else unknown."""
     ok = [r for r in rows if r["ok"]]
@@ -57,14 +63,14 @@ def _family(rows: list[Mapping[str, Any]], proven: bool) -> tuple[bool | None, s
     return None, "参考目标均未能解析，无法测试" if rows else "未配置参考目标"
 
 
-def judge_network(selfcheck: Iterable[Mapping[str, Any]], *, ipv4_answered: bool, ipv6_answered: bool,
+def judge_network(selfcheck: Iterable[SelfcheckRow], *, ipv4_answered: bool, ipv6_answered: bool,
                   outside_resolved: bool) -> AuditorNetwork:
     """``*_answered``: some fetch of the run got an HTTP answer over that family;
     ``outside_resolved``: some name outside the audited sites resolved during the run."""
     rows = list(selfcheck)
     if not rows:
         return AuditorNetwork()
-    by_kind: dict[str, list[Mapping[str, Any]]] = {}
+    by_kind: dict[str, list[SelfcheckRow]] = {}
     for r in rows:
         by_kind.setdefault(str(r["kind"]), []).append(r)
     details: dict[str, str] = {}

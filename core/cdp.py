@@ -59,7 +59,8 @@ class CdpPipe:
         msg = await self.send(method, params, session)
         if "error" in msg:
             raise RuntimeError(f"{method}: {msg['error'].get('message')}")
-        return msg.get("result", {})
+        result: dict[str, Any] = msg.get("result", {})
+        return result
 
     def close(self) -> None:
         self._task.cancel()

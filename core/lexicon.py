@@ -32,6 +32,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.tomlpos import Positions, where
 
@@ -100,7 +101,7 @@ def parse_lexicon(text: str, path: str | Path = "lexicon.toml") -> Lexicon:
                               f"{sorted(bad)[0]!r} (known: {', '.join(sorted(_KEYS[top]))})")
                 continue
 
-            def need(key: str, entry: dict = entry, i: int = i, top: str = top) -> str:
+            def need(key: str, entry: dict[str, Any] = entry, i: int = i, top: str = top) -> str:
                 v = entry.get(key)
                 if not isinstance(v, str) or not v.strip():
                     errors.append(f"{where(path, pos, top, i, key)}: [[{top}]] #{i + 1}: {key} must be a "

@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urldefrag, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -58,7 +58,7 @@ def _key(url: str) -> str:
     return urldefrag(url)[0] if "#" in url else url
 
 
-class Lookups(Counter):
+class Lookups(Counter[str]):
     """Rows the snapshot handed to checks (or scanned for them), by kind: ``fetch``, ``link``,
     ``page`` (one-page lookups), ``tree``/``body`` (pages read). The regression guard judges
     snapshots of two sizes and fails when these grow faster than the site."""
@@ -158,7 +158,7 @@ class SiteSnapshot:
             self._derived[key] = hit
         if isinstance(hit, _Failed):
             raise hit.error
-        return hit
+        return cast(T, hit)
 
     # -- fetches ------------------------------------------------------------
     @cached_property

@@ -130,6 +130,7 @@ def parse_xml(raw: bytes, name: str = "XML") -> ET.Element:
     """Parse one member with defusedxml, refusing any DTD (billion laughs, external entities).
     The text is decoded here, so a declared legacy charset cannot make expat misread it; a DTD
     hidden behind UTF-16 is still a DTD to the parser, which is where the refusal happens."""
+    codecs: tuple[str, ...]
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         codecs = ("utf-16",)
     else:
@@ -143,7 +144,8 @@ def parse_xml(raw: bytes, name: str = "XML") -> ET.Element:
     else:
         raise OfficeUnreadable(f"{name} 编码无法识别")
     try:
-        return SafeET.fromstring(text, forbid_dtd=True)   # str input: expat ignores the declared encoding
+        root: ET.Element = SafeET.fromstring(text, forbid_dtd=True)   # str: expat ignores the declared encoding
+        return root
     except DefusedXmlException as e:
         raise OfficeUnreadable(f"{name} 含DTD/实体声明，已拒绝") from e
     except (ET.ParseError, ValueError) as e:

@@ -322,16 +322,16 @@ def detect_line(line: Line, *, recipient_page: bool, today: date | None = None) 
         if _registry_labelled(text, start, CARD_LABELS):
             continue
         header = _column_header(line, start)
-        labelled = _label_before(text, start, CARD_LABELS, window=20)
+        card_label = _label_before(text, start, CARD_LABELS, window=20)
         if header:
             card_col = any(w in header for w in CARD_LABELS)
             if not (card_col or in_person_row) or any(w in header for w in ("编号", "单号", "代码")):
                 continue
             why = f"名单表格“{header.strip()[:10]}”列"
-        elif labelled is not None:
+        elif card_label is not None:
             if OFFICIAL_HOLDER.search(text):
                 continue                       # an office's own account, published for payments
-            why = f"标签“{labelled[1]}”"
+            why = f"标签“{card_label[1]}”"
         elif row_like:
             why = "名单行"
         else:

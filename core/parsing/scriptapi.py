@@ -178,7 +178,7 @@ def _object_end(text: str, i: int, limit: int = MAX_CONFIG_TEXT) -> int:
 
 def _unquote(s: str) -> str:
     try:
-        return json.loads('"' + s.replace('"', '\\"').replace("\\'", "'") + '"')
+        return str(json.loads('"' + s.replace('"', '\\"').replace("\\'", "'") + '"'))
     except ValueError:
         return s
 
@@ -343,9 +343,9 @@ def page_config(html: str, scripts: str = "") -> dict[str, str]:
         raw = text[m.end():end].strip()
         if not raw or raw.startswith(("{", "function", "[", "new ", "(")):
             continue
-        v = evaluate(raw, env)
-        if v is not None and len(v) <= 300:
-            env.setdefault(m.group(1), v)
+        value = evaluate(raw, env)
+        if value is not None and len(value) <= 300:
+            env.setdefault(m.group(1), value)
     for m in _DATA_ATTR.finditer(html or ""):
         name = re.sub(r"-([a-z])", lambda x: x.group(1).upper(), m.group(1).lower())
         env.setdefault(name, m.group(2))
