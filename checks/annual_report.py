@@ -1,6 +1,6 @@
 """政府信息公开工作年度报告 (task 42).
 
-Rules (DOMAIN.md §7): 《中华人民共和国政府信息公开条例》(2019) 第四十九条 — departments publish
+Rules (docs/DOMAIN.md §7): 《中华人民共和国政府信息公开条例》(2019) 第四十九条 — departments publish
 the previous year's report by Jan 31, the government's own report by Mar 31 (both configurable);
 format 国办公开办函〔2021〕30号 for reports on 2021 and later (it replaced the 2019 trial format
 国办公开办函〔2019〕60号): six headings, tables 二/三/四. Arithmetic A1–A4 are failures, A5–A7

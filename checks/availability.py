@@ -1,6 +1,6 @@
 """站点无法访问 (availability) — a 单项否决 item of the national rubric.
 
-Rule (DOMAIN.md §2; 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》, 单项否决 "站点无法访问"):
+Rule (docs/DOMAIN.md §2; 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》, 单项否决 "站点无法访问"):
 the home page is monitored for one week with at least 20 probes a day; a probe fails when the
 home page has not loaded after 15 s; a failure ratio of 5% or more vetoes the site.
 

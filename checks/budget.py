@@ -1,6 +1,6 @@
 """预决算 per unit (task 6) and 地方政府债务 (task 7).
 
-Rules (DOMAIN.md §6): 预算法 第十四条 and 预算法实施条例 (2020) 第六条 — every department and its
+Rules (docs/DOMAIN.md §6): 预算法 第十四条 and 预算法实施条例 (2020) 第六条 — every department and its
 units publish the 部门预算 and 部门决算 within 20 days of the 批复; the 批复 date is rarely on the
 site, so due dates are a configurable calendar (budget 04-30, final accounts 09-30) unless a page
 states its 批复 date (due = 批复 + ``approval_days``). Disclosures stay up permanently (财预〔2016〕143号

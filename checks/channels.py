@@ -1,6 +1,6 @@
 """Channels (tasks 19, 21-24, 36-38) and the 政府信息公开指南.
 
-Rules (DOMAIN.md §5, §8): 《中华人民共和国政府信息公开条例》(2019, 国务院令第711号) 第二十九条 —
+Rules (docs/DOMAIN.md §5, §8): 《中华人民共和国政府信息公开条例》(2019, 国务院令第711号) 第二十九条 —
 依申请公开 by an online form or a downloadable 申请表; 国办秘函〔2019〕19号 — a working
 consultation channel (领导信箱/市长信箱); 国办发〔2020〕53号 — hotlines merged into 12345.
 The 指南 must reflect the 2019 条例 (第三十三条: reply within 20 working days); a 指南 that still

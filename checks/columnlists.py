@@ -1,6 +1,6 @@
 """Reading a column's list from the stored crawl: its items, dates and state (ok, blank, could not verify).
 
-The column map (``columnmap.py``) finds the columns; this module reads each one. Rules: DOMAIN.md §9
+The column map (``columnmap.py``) finds the columns; this module reads each one. Rules: docs/DOMAIN.md §9
 (TRS script pagination, JSON-rendered gkmlpt lists, GBK table layouts) and §2 (国办秘函〔2019〕19号:
 栏目不更新 / 空白栏目). A column is "blank" only when it says so (暂无信息, 共0条, an API answering an
 empty list); a list that could not be read is "could not verify", never "blank". Reading uses the

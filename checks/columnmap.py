@@ -1,7 +1,7 @@
 """The column map: which 政务公开 columns a site has, and what their lists say.
 
 Shared by the content checks (``columns.py``, ``freshness.py``) and the
-disclosure checks. Rules: DOMAIN.md §5 (names vary — match by synonyms, by
+disclosure checks. Rules: docs/DOMAIN.md §5 (names vary — match by synonyms, by
 breadcrumb, by ``ColumnName`` meta and by URL patterns), §9 (TRS script
 pagination, JSON-rendered gkmlpt lists, GBK table layouts) and §2 (国办秘函〔2019〕19号:
 栏目不更新 / 空白栏目 — a column whose list could not be read is "could not

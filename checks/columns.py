@@ -1,11 +1,11 @@
 """Column checks: required columns present, blank columns, stale columns.
 
-Rules (国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》, DOMAIN.md §2, §5, §8):
+Rules (国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》, docs/DOMAIN.md §2, §5, §8):
 
 * ``column-<category>`` — the seed's tasks become visible as columns (规划计划 tasks 1-2, 市场准入负面清单 3,
   行政执法 5, 惠民惠农 8-9, 疫情防控 10, 领导信箱 23, 法定主动公开内容 30, 政府公报 33 — portals only, §8 —,
-  基层政务公开标准目录 35 — streets, and 政府信息公开制度: DOMAIN.md §5 "the 专栏 has four required parts:
-  指南, 制度, 法定主动公开内容, 年报"). Which site kinds must have which category is ``required_for`` in
+  基层政务公开标准目录 35 — streets, and 政府信息公开制度: docs/DOMAIN.md §5, the 专栏's four required parts:
+  指南, 制度, 法定主动公开内容, 年报). Which site kinds must have which category is ``required_for`` in
   ``[columns.<category>]``; a missing column is a finding with the places looked at as evidence — and
   only where the catalogue sections that could hold it were read (``checks.documents.coverage``).
 * ``column-blank`` — 单项否决 栏目不更新 (c): ≥ 5 空白栏目 (never any content; "暂无信息", "建设中",

@@ -4,8 +4,9 @@ A document is found by its title (a page title, a list item, an attachment's anc
 attachment named "附件1" the linking page's title) mentioning a keyword; the budget, annual-report,
 interpretation, regulations and channels checks read these. Whose document it is (this unit's,
 another unit's, the portal's unified platform) is decided from the names in the title.
-``crawl_incomplete`` says when absence proves nothing (DOMAIN.md: never "missing" on a crawl that
-did not finish).
+``crawl_incomplete`` says when absence proves nothing (never "missing" on a crawl that did not
+finish: docs/CONTRACTS.md "Absence is judged against coverage"; docs/DOMAIN.md §9: "could not
+verify", never "blank").
 """
 from __future__ import annotations
 
@@ -291,7 +292,7 @@ def crawl_incomplete(snap: SiteSnapshot) -> str | None:
 
 
 # -- coverage: absence is judged only against what was read ----------------------------------------
-# DOMAIN.md principle "absence is judged only against coverage": a document may be declared missing
+# CONTRACTS.md principle "absence is judged only against coverage": a document may be declared missing
 # only when every list where it could be was read. Candidate lists are the columns of the document's
 # categories plus the catalogue sections that hold them (政府信息公开 / 法定主动公开内容): a catalogue
 # filled by a script from an endpoint the crawler did not read may hold the budget column itself.

@@ -1,6 +1,6 @@
 """Home-page freshness and forged publication dates.
 
-Rules (国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》, DOMAIN.md §2, §3):
+Rules (国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》, docs/DOMAIN.md §2, §3):
 
 * ``homepage-freshness`` — 单项否决 首页不更新: no new item on the home page for 2 weeks (configurable
   ``cadence``). If the home page is only navigation, its second-level pages are judged instead; an

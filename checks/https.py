@@ -1,6 +1,6 @@
 """HTTPS: availability, certificate, HTTP→HTTPS redirect, mixed content (informational by default).
 
-Rule (DOMAIN.md §2-§3): the national rubric (国办秘函〔2019〕19号) scores 安全防护 under
+Rule (docs/DOMAIN.md §2-§3): the national rubric (国办秘函〔2019〕19号) scores 安全防护 under
 功能设计 and 政府网站发展指引 (国办发〔2017〕47号, 安全防护) asks sites to adopt HTTPS; no
 national 单项否决 hangs on it, so ``rules.toml`` ships it as ``level = "info"`` — a district may
 raise it to ``deduct``.

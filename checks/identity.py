@@ -1,6 +1,6 @@
 """Site identity (网站标识): footer elements, 网站标识码 consistency, domain rules.
 
-Rule (DOMAIN.md §3; 政府网站发展指引, 国办发〔2017〕47号, 网站标识 and 底部功能区; 国办秘函〔2019〕19号
+Rule (docs/DOMAIN.md §3; 政府网站发展指引, 国办发〔2017〕47号, 网站标识 and 底部功能区; 国办秘函〔2019〕19号
 功能设计 扣分 items 域名, 网站标识, "我为政府网站找错"): the footer shows the 党政机关网站标识
 (a link to bszs.conac.cn, often injected by a script from dcs.conac.cn), 网站主办单位, 联系方式,
 网站标识码, ICP备案编号 linked to beian.miit.gov.cn, and 公安机关备案号 linked to

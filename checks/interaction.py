@@ -1,6 +1,6 @@
 """互动回应 (tasks 21-24): message boards, reply lag, the 3-month veto.
 
-Rules (DOMAIN.md §2, §8): 国办秘函〔2019〕19号 单项否决 "互动回应差" — a valid message received in
+Rules (docs/DOMAIN.md §2, §8): 国办秘函〔2019〕19号 单项否决 "互动回应差" — a valid message received in
 the past year and left unanswered for more than 3 months is a veto (calendar months, configurable);
 median and P90 reply lag are reported. Boards are read without knowing the CMS, in three layouts:
 a table list with 留言时间/回复时间 header cells; repeated blocks (li/div) each carrying labelled

@@ -1,6 +1,6 @@
 """政策解读 linkage (tasks 13-15).
 
-Rules (DOMAIN.md §5): 国办发〔2016〕80号 (全面推进政务公开工作实施细则) and 《汕尾市政策文件解读机制》
+Rules (docs/DOMAIN.md §5): 国办发〔2016〕80号 (全面推进政务公开工作实施细则) and 《汕尾市政策文件解读机制》
 (task 15) — every policy document has a 解读 published with it, and the two pages link to each
 other (原文 ↔ 解读). A 解读 that can only be matched by title, with no link either way, is a
 finding; the share of documents linked both ways is reported against ``target``. Policy pages not

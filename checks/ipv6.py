@@ -1,6 +1,6 @@
 """IPv6 support degree (IPv6支持度) — seed task 32 "县级以上政府门户网站全部支持互联网协议第6版".
 
-Rule (DOMAIN.md §4): what the national IPv6 monitoring platform (国家IPv6发展监测平台, 网站IPv6支持度
+Rule (docs/DOMAIN.md §4): what the national IPv6 monitoring platform (国家IPv6发展监测平台, 网站IPv6支持度
 监测) measures for a website — AAAA record for the host; authoritative name servers reachable
 over IPv6; the home page reachable over IPv6; the home page the same over IPv4 and IPv6; the
 share of second-level (links on the home page) and third-level (links on those pages) internal

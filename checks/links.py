@@ -1,6 +1,6 @@
 """链接可用性 (broken links) and 外链变异 (outbound links now showing illegal content).
 
-Rules (DOMAIN.md §2, §8, §9; 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》):
+Rules (docs/DOMAIN.md §2, §8, §9; 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》):
 
 * ``links`` — 扣分 item 链接可用性: broken links are counted separately for the home page and
   for other pages, home-page ones weighing more (per-message weights in rules.toml). Attachments
@@ -100,7 +100,7 @@ def transient(row: FetchRow) -> bool:
 
 @dataclass
 class Soft404:
-    """Recognises 200 answers that are really "page not found" (DOMAIN.md §9)."""
+    """Recognises 200 answers that are really "page not found" (docs/DOMAIN.md §9)."""
 
     phrases: tuple[str, ...]
     threshold: float

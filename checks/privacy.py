@@ -2,7 +2,7 @@
 
 Rules: 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》 单项否决 严重错误 (leaked secrets or personal
 information); 《政府信息公开条例》 第十五条 and 《个人信息保护法》: published lists (低保, 补贴, 拆迁, 处罚)
-must not expose a full 居民身份证号, phone number or bank account (DOMAIN.md "严重错误 and personal
+must not expose a full 居民身份证号, phone number or bank account (docs/DOMAIN.md "严重错误 and personal
 information"). Detectors: :mod:`core.parsing.privacy` (GB 11643 check digit and birth date, mobile
 numbers in a person context, Luhn-valid bank cards in a card/person context).
 

@@ -27,14 +27,14 @@ from checks.base import COMMON_MESSAGES, Check
 _FAMILIES: list[list[Check]] = [
     # what the audit could see (information only)
     coverage.CHECKS,
-    # technical (DOMAIN.md §2-§4); template = the reference check, 政府网站工作年度报表
+    # technical (docs/DOMAIN.md §2-§4); template = the reference check, 政府网站工作年度报表
     availability.CHECKS, ipv6.CHECKS, links.CHECKS, https.CHECKS, identity.CHECKS, template.CHECKS,
-    # content: column map, blank/stale columns, home-page freshness (DOMAIN.md §2, §5, §9)
+    # content: column map, blank/stale columns, home-page freshness (docs/DOMAIN.md §2, §5, §9)
     columns.CHECKS, freshness.CHECKS,
-    # disclosure: 预决算, 年报, 规章/规范性文件, 解读, 互动, channels (DOMAIN.md §5-§8)
+    # disclosure: 预决算, 年报, 规章/规范性文件, 解读, 互动, channels (docs/DOMAIN.md §5-§8)
     budget.CHECKS, annual_report.CHECKS, regulations.CHECKS, interpretation.CHECKS, interaction.CHECKS,
     channels.CHECKS,
-    # 严重错误 candidates for a person (需人工核查): personal data, wording and leaders (DOMAIN.md §2)
+    # 严重错误 candidates for a person (需人工核查): personal data, wording and leaders (docs/DOMAIN.md §2)
     privacy.CHECKS, wording.CHECKS,
 ]
 

@@ -1,6 +1,6 @@
 """规章 (task 26) and 行政规范性文件 (task 27) in the 政府信息公开 专栏.
 
-Rules (DOMAIN.md §5): 国务院办公厅关于全面推进规章集中统一公开 (task 26) — the 专栏 shows all
+Rules (docs/DOMAIN.md §5): 国务院办公厅关于全面推进规章集中统一公开 (task 26) — the 专栏 shows all
 current-valid 规章 with title, 题注 (公布/修订/施行 time and 文号) and text; a district has no
 rule-making power, so its 规章 column links to the city's or province's collection.
 国办发〔2018〕37号 / 国办发〔2019〕39号 and task 27 — each 行政规范性文件 carries a 文号 (or uniform

@@ -1,6 +1,6 @@
 """Reference check — copy this module to add one. Judges 《政府网站工作年度报表》 on the home page.
 
-Rule: 国办函〔2018〕12号 (关于加强政府网站信息内容建设的意见 / 年度报表 practice, DOMAIN.md §3):
+Rule: 国办函〔2018〕12号 (关于加强政府网站信息内容建设的意见 / 年度报表 practice, docs/DOMAIN.md §3):
 by **Jan 31** each year every government website publishes its 《政府网站工作年度报表》 for the
 previous year *prominently on its home page*. Mapped to task 28 (平台建设) in ``rules.toml``.
 

@@ -1,7 +1,7 @@
 """Wording in published pages and attachments against the lexicon (需人工核查; confirmed → 严重错误 veto).
 
 Rule: 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》 单项否决 严重错误 — wrong names or titles of
-leaders, politically wrong expressions (DOMAIN.md "严重错误 and personal information"); 错别字 and
+leaders, politically wrong expressions (docs/DOMAIN.md "严重错误 and personal information"); 错别字 and
 outdated terms are listed for the same reviewer. The lexicon is data (:mod:`core.lexicon`): the bundled
 ``core/lexicon.toml`` or the audit's own file (``[audit] lexicon`` in sites.toml, relative to it), which
 holds the office's current leaders and their titles.

@@ -1,6 +1,6 @@
 """The wording lexicon: 错别字, outdated terms, sensitive expressions and the office's leaders. Pure.
 
-Rule (国办秘函〔2019〕19号 检查指标, 单项否决 严重错误; DOMAIN.md "严重错误 and personal information"):
+Rule (国办秘函〔2019〕19号 检查指标, 单项否决 严重错误; docs/DOMAIN.md "严重错误 and personal information"):
 wrong names or titles of leaders and politically wrong expressions are 严重错误. A machine only
 proposes candidates (需人工核查); a person confirms before anything is scored.
 

@@ -1,6 +1,6 @@
 """Scoring: stored check results + rules.toml → site, unit and task verdicts. Pure.
 
-The frame is the national inspection rubric (国办秘函〔2019〕19号, DOMAIN.md §2):
+The frame is the national inspection rubric (国办秘函〔2019〕19号, docs/DOMAIN.md §2):
 
 * any 单项否决 hit → the site is 不合格 and nothing else is scored (score 0);
 * otherwise 100 minus each check's deductions, each capped at the check's ``points``;

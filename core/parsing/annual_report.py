@@ -1,4 +1,4 @@
-"""Read a 政府信息公开工作年度报告 from HTML, PDF, DOCX or OFD (DOMAIN.md §7).
+"""Read a 政府信息公开工作年度报告 from HTML, PDF, DOCX or OFD (docs/DOMAIN.md §7).
 
 Format: 国办公开办函〔2021〕30号 (reports on 2021 and later) replaced the 2019
 trial format (国办公开办函〔2019〕60号). Both share table 三's rows and applicant
@@ -520,7 +520,7 @@ def _read_table4(rep: AnnualReport, flat: str) -> None:
         rep.table4_unread = True
 
 
-# -- arithmetic (DOMAIN.md §7) --------------------------------------------------
+# -- arithmetic (docs/DOMAIN.md §7) --------------------------------------------------
 def _eq(a: float, b: float) -> bool:
     return abs(a - b) < 1e-6
 

@@ -1,4 +1,4 @@
-"""Dates as Chinese government sites print them (DOMAIN.md §9, §3).
+"""Dates as Chinese government sites print them (docs/DOMAIN.md §9, §3).
 
 Forms handled: ``2021-03-05``, ``2021/3/5``, ``2021.03.05``, ``2021年3月5日``,
 ``二〇二一年三月五日``, ``发布时间：2021-03-05 10:20``, month-day only (``[03-05]``,

@@ -1,4 +1,4 @@
-"""What a document IS, from its title, its column and its first heading (issue 14, DOMAIN.md §5-§7).
+"""What a document IS, from its title, its column and its first heading (issue 14, docs/DOMAIN.md §5-§7).
 
 Title words alone mislead: ``关于做好2026年部门预算编制工作的通知`` mentions 部门预算 but is an internal
 notice; ``2025年法治政府建设年度报告`` is an annual report of another kind; ``区司法局召开《条例》解读会``

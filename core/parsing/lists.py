@@ -1,4 +1,4 @@
-"""Read the item list of a column page without knowing its CMS (DOMAIN.md §9).
+"""Read the item list of a column page without knowing its CMS (docs/DOMAIN.md §9).
 
 A list item is recognised by structure, not by class names: the largest
 single-link container around an ``<a>`` (``li``, ``tr``, ``dd``, ``div`` …),
@@ -605,7 +605,7 @@ class ScriptList:
 def script_list_container(html: str | bytes, base_url: str = "") -> ScriptList | None:
     """Why the page's list is filled by a script, judged on the list container itself — or None.
 
-    Signals (DOMAIN.md §9): an element in the page's main area carrying template markup
+    Signals (docs/DOMAIN.md §9): an element in the page's main area carrying template markup
     (``{{ }}``, ``v-for``, ``ng-repeat``, a ``<script type="text/html">`` list template); an empty
     container (no links) that a list script finds by a ``data-url``-like attribute, by its id named in
     an inline ajax/fetch script, by a 加载中 text, or next to a known list script (gkmlpt, laypage …);

@@ -4,7 +4,7 @@ Shared by the crawler (which fetches what these return and stores it with
 ``extra.discovered = "pagination" | "json_api"``) and the column checks (which
 look those pages up in the snapshot). Pure text functions, no I/O.
 
-Why scripts matter (DOMAIN.md §9): TRS WCM writes its pager with
+Why scripts matter (docs/DOMAIN.md §9): TRS WCM writes its pager with
 ``createPageHTML(totalPages, current, "index", "html")`` so ``index_1.html`` …
 are linked by no ``<a>``; provincial platforms (gkmlpt) render the list in the
 browser from a JSON API and the HTML container is empty. A crawler that sees

@@ -1,6 +1,6 @@
 """Personal data in published text: 居民身份证号, mainland mobile numbers, bank card numbers. Pure.
 
-Rules (DOMAIN.md "严重错误 and personal information"; 《政府信息公开条例》 第十五条, 《个人信息保护法》):
+Rules (docs/DOMAIN.md "严重错误 and personal information"; 《政府信息公开条例》 第十五条, 《个人信息保护法》):
 published lists (低保, 补贴, 拆迁, 处罚) must not expose a full 身份证号, phone number or bank account.
 A machine only proposes candidates for a person (需人工核查); these detectors aim at precision first,
 because every candidate costs a reviewer's time, and the labelled set in

@@ -1,6 +1,6 @@
 """Where a script-rendered page gets its list from: endpoint requests read out of the page's own scripts.
 
-Many 信息公开 pages ship an empty list container and fill it in the browser (DOMAIN.md §9): a JSON
+Many 信息公开 pages ship an empty list container and fill it in the browser (docs/DOMAIN.md §9): a JSON
 file named only inside the site's ``.js``, a JSONP ``callback(...)`` answer, an API URL assembled from
 an inline config object (``window.__APP_CONFIG__ = {apiBase, siteId, catId}``, ``var SID = '…'``), or
 Hanweb's ``jpage`` which POSTs ``dataproxy.jsp?startrecord=…&endrecord=…&perpage=…`` with the column's
