@@ -32,3 +32,16 @@ def test_stop_gives_the_crawl_time_to_checkpoint() -> None:
     assert int(svc["TimeoutStopSec"]) >= 60
     assert svc["Restart"] == "on-failure"  # a clean stop (exit 0) is not undone
     assert unit()["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_the_scheduler_command_line_speaks_chinese() -> None:
+    """`python scheduler.py --help` is read by the office like `zwgk schedule --help`."""
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        scheduler.build_parser().parse_args(["--help"])
+    text = out.getvalue()
+    assert "用法" in text and "显示本帮助并退出" in text and "只做一轮可用性探测" in text
+    assert "show this help" not in text and "usage:" not in text

@@ -25,6 +25,7 @@ from typing import Any
 
 from core.store import StoreError, store_problem
 from zwgk.config import ConfigError
+from zwgk.zhparse import ZhParser
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_STORE, EXIT_BUSY = 0, 1, 2, 3, 4, 5
 EXIT_FINDINGS = 6   # --fail-on matched: for cron users who want a non-zero status
@@ -47,27 +48,6 @@ EXIT_CODES_HELP = """退出码（exit codes）：
   4  数据库无法使用（核查编号不存在、数据库文件损坏或无法读取）
   5  该数据库上已有另一次核查正在运行
   6  使用 zwgk audit --fail-on 且核查结果命中（核查本身已完成）"""
-
-
-class _ZhFormatter(argparse.RawDescriptionHelpFormatter):
-    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
-        super().add_usage(usage, actions, groups, prefix="用法（usage）：" if prefix is None else prefix)
-
-
-class ZhParser(argparse.ArgumentParser):
-    """argparse with Chinese headings, -h text and error prefix (argparse's own words are English)."""
-
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        kw["add_help"] = False
-        kw["formatter_class"] = _ZhFormatter
-        super().__init__(*args, **kw)
-        self._optionals.title = "选项（options）"
-        self._positionals.title = "参数（arguments）"
-        self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
-
-    def error(self, message: str) -> Any:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_CONFIG, f"{self.prog}：用法错误：{message}\n（查看帮助：{self.prog} --help）\n")
 
 
 def _sub(sub: Any, name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:

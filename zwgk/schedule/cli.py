@@ -7,7 +7,6 @@ and its run stays resumable), a second one exits at once.
 """
 from __future__ import annotations
 
-import argparse
 import logging
 import logging.handlers
 import os
@@ -23,6 +22,7 @@ from zwgk.schedule.jobs import STOP, Pipeline, probe_job
 from zwgk.schedule.jobstore import SchedulerBusy
 from zwgk.schedule.service import AuditScheduler
 from zwgk.schedule.settings import Settings
+from zwgk.zhparse import ZhParser
 
 log = logging.getLogger("zwgk.scheduler")
 
@@ -99,8 +99,8 @@ def logging_to(log_file: str | Path | None, verbose: bool = False) -> Iterator[N
         quiet.setLevel(old_quiet)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="zwgk schedule", description=DESCRIPTION)
+def build_parser() -> ZhParser:
+    p = ZhParser(prog="zwgk schedule", description=DESCRIPTION)
     p.add_argument("--sites", required=True, help="网站配置 sites.toml；其中 [schedule] 表规定运行时间")
     p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite 数据库（默认 {DEFAULT_DB}）")
     p.add_argument("--rules", help="规则文件 rules.toml（默认：内置规则）")
