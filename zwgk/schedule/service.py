@@ -57,7 +57,7 @@ class _BoundJob:
         return str(self._job)
 
 
-class PipelineExecutor(ThreadPoolExecutor):  # type: ignore[misc]
+class PipelineExecutor(ThreadPoolExecutor):
     """A thread pool that runs each job with this scheduler's pipeline.
 
     The job store holds only text references and strings; the pipeline (a module, a test's
