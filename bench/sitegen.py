@@ -1,4 +1,4 @@
-"""A synthetic government-style site for the benchmarks (DOMAIN.md §9 shapes), any size.
+"""A synthetic government-style site for the benchmarks (docs/DOMAIN.md §9 shapes), any size.
 
 ``COLUMNS`` columns × ``per_column`` TRS-style articles (``/colNN/202103/t20210305_ID.html``),
 list pages of 20 items paginated by ``createPageHTML`` only (no ``<a>`` pager), ~90 links per

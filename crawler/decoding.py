@@ -6,7 +6,7 @@ A page *labelled* UTF-8 (HTTP or meta) whose bytes are not UTF-8 but read cleanl
 a mislabelled GBK page — common when a CMS template is UTF-8 and the content is not: it is
 decoded as GB18030 and the rule says ``mismatch`` so the report can name it.
 GBK, GB2312, CP936 and their aliases are read as **GB18030**, a strict superset, because
-old ASP/JSP government sites (DOMAIN.md §9) label GBK pages "gb2312" and use characters
+old ASP/JSP government sites (docs/DOMAIN.md §9) label GBK pages "gb2312" and use characters
 outside it. An HTTP ``charset=iso-8859-1`` is Tomcat's and IIS's default, not a statement
 about a Chinese page: it is treated as absent so the page's own ``<meta>`` decides.
 """

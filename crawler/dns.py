@@ -1,7 +1,7 @@
 """Our own DNS: dnspython against the configured [network] nameservers (or a static map).
 
 The crawler never lets the OS resolve a name: the answers are evidence (AAAA and NS
-records for the IPv6 task, DOMAIN.md §4) and the SSRF policy must judge the very address
+records for the IPv6 task, docs/DOMAIN.md §4) and the SSRF policy must judge the very address
 that is connected to (``crawler.netguard``). Lookups are cached and coalesced per run.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from crawler.netguard import ip_literal
 _LOCALHOST = {"A": ["127.0.0.1"], "AAAA": ["::1"]}
 
 
-# What a failed lookup proves (DOMAIN.md: never blame a site for the auditor's own trouble).
+# What a failed lookup proves (README: never blame a site for the auditor's own trouble).
 # ``nxdomain`` (the zone says the name does not exist) and ``noanswer`` (NODATA: the name exists
 # but has no record of that type) are answers about the name. ``refused``, ``servfail``,
 # ``timeout`` and ``error`` are answers about the resolver path: they prove nothing about the site.

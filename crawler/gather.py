@@ -1,5 +1,5 @@
 """Site-level evidence gathered besides the crawl: DNS, robots.txt, sitemap, soft 404, HTTPS
-certificate and the IPv6 levels (DOMAIN.md §4; docs/CONTRACTS.md "What the crawler stores").
+certificate and the IPv6 levels (docs/DOMAIN.md §4; docs/CONTRACTS.md "What the crawler stores").
 
 Each step writes all its rows at its end, in one batch, so a step interrupted by SIGKILL
 or a stop request leaves nothing half-done and simply runs again on resume. Column sites
@@ -51,7 +51,7 @@ async def dns_step(sc: SiteCrawl) -> None:
 
 
 async def resource_dns_step(sc: SiteCrawl, info: PageInfo) -> None:
-    """A/AAAA of every host embedding resources in the home page (IPv6 "天窗", DOMAIN.md §4)."""
+    """A/AAAA of every host embedding resources in the home page (IPv6 "天窗", docs/DOMAIN.md §4)."""
     res, w = sc.ctx.fetcher.resolver, sc.ctx.writer
     hosts = {(urlsplit(ln.url).hostname or "").lower() for ln in info.links
              if ln.tag in ("img", "script", "link", "iframe")}
@@ -63,7 +63,7 @@ async def resource_dns_step(sc: SiteCrawl, info: PageInfo) -> None:
 
 async def home_step(sc: SiteCrawl) -> tuple[FetchRow, PageInfo | None]:
     """The site's one ``home`` row. A home page that is only a redirect shell (a meta refresh or a
-    literal ``location.href = '…'`` script, DOMAIN.md §9) is followed once, like an HTTP redirect:
+    literal ``location.href = '…'`` script, docs/DOMAIN.md §9) is followed once, like an HTTP redirect:
     the row keeps ``url`` = the start URL, gets the target as ``final_url`` and the target's body and
     links, and records the shell in ``extra.shell``. Targets outside the site are not followed (the
     shell stays the home page and its checks say "could not verify")."""

@@ -8,7 +8,7 @@ Malformed HTML never raises out of :func:`parse_html` (the error is returned ins
 Region of a link (docs/CONTRACTS.md ``links.region``): ``footer`` if inside ``<footer>`` or an
 element whose id/class contains foot/bottom/dibu/copyright; else ``nav`` if inside ``<nav>``,
 ``<header>`` or an element whose id/class contains nav/menu/daohang/dh; else ``body``.
-Footer wins over nav: a "footnav" block is still the footer (底部功能区, DOMAIN.md §3).
+Footer wins over nav: a "footnav" block is still the footer (底部功能区, docs/DOMAIN.md §3).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Headless Chromium as the last resort for a list only a browser fills (issue 15, DOMAIN.md §9).
+"""Headless Chromium as the last resort for a list only a browser fills (issue 15, docs/DOMAIN.md §9).
 
 Why the DevTools protocol over ``--remote-debugging-pipe`` and not playwright or a websocket client:
 the pipe opens no debugging port (any local process could drive a browser listening on loopback),

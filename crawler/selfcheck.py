@@ -1,6 +1,6 @@
 """The auditor checks itself first: its own resolver and its IPv4 / IPv6 reachability.
 
-A site must never be blamed for the auditor's own trouble (DOMAIN.md; issue 12): from an office
+A site must never be blamed for the auditor's own trouble (README; issue 12): from an office
 without IPv6 every site with an AAAA record would look like 假IPv6, and a resolver that cannot
 answer names outside the intranet makes every external link look dead. So before a run crawls
 anything it asks its resolver for a few reference names and opens a TCP connection to reference

@@ -1,4 +1,4 @@
-"""Column map, presence, blank and stale columns (国办秘函〔2019〕19号 栏目不更新 (a)(b)(c), DOMAIN.md §2, §5, §9)."""
+"""Column map, presence, blank and stale columns (国办秘函〔2019〕19号 栏目不更新 (a)(b)(c), docs/DOMAIN.md §2, §5, §9)."""
 from __future__ import annotations
 
 from typing import Any
@@ -79,7 +79,7 @@ def test_url_hint_and_columnname_meta_identify_columns() -> None:
 def test_script_written_pagination_is_followed() -> None:
     first = dated("2026-06-10", "2026-05-01").replace(
         "</ul>", "</ul><script>createPageHTML(2, 0, \"index\", \"html\");</script>")
-    # index_1.html is linked by no <a>: only the script says it exists (DOMAIN.md §9)
+    # index_1.html is linked by no <a>: only the script says it exists (docs/DOMAIN.md §9)
     snap = make_snapshot({H: home({"工作动态": "/c0/"}), H + "c0/": first,
                           H + "c0/index_1.html": Page(body=dated("2025-01-02", start=10))}, site=site_config(url=H))
     col = column_map(snap).find("news")[0]

@@ -1,4 +1,4 @@
-"""Home-page freshness (单项否决 首页不更新) and forged-date review (国办秘函〔2019〕19号, DOMAIN.md §2, §3)."""
+"""Home-page freshness (单项否决 首页不更新) and forged-date review (国办秘函〔2019〕19号, docs/DOMAIN.md §2, §3)."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""Guangdong gkmlpt 信息公开目录 (DOMAIN.md §9): the catalog page spells no API URL.
+"""Guangdong gkmlpt 信息公开目录 (docs/DOMAIN.md §9): the catalog page spells no API URL.
 
 Real catalogs (``<base>/gkmlpt/index``) carry the site id in an inline config (``SID: '755325'``) and
 their categories as URL fragments (``#1234``); the browser asks ``<base>/gkmlpt/api/all/<id>?page=1&sid=

@@ -1,4 +1,4 @@
-"""Date forms (DOMAIN.md §9) and list pagination / JSON endpoint discovery (TRS, gkmlpt)."""
+"""Date forms (docs/DOMAIN.md §9) and list pagination / JSON endpoint discovery (TRS, gkmlpt)."""
 from __future__ import annotations
 
 from datetime import date

@@ -1,4 +1,4 @@
-"""The labelled date-extraction set: ≥ 30 list pages across CMS styles (DOMAIN.md §9).
+"""The labelled date-extraction set: ≥ 30 list pages across CMS styles (docs/DOMAIN.md §9).
 
 Each page's expected value is the newest date of its main list. The set covers TRS WCM (UTF-8,
 ul/li, script pager, a newer 热点 sidebar to ignore), old ASP (GBK/GB2312 table layouts, [MM-DD]

@@ -360,7 +360,7 @@ def test_pdf_and_docx_attachments_are_read_with_positions() -> None:
 
 
 def test_a_confirmed_typo_deducts_but_only_a_severe_kind_vetoes(db: tuple[Path, int]) -> None:
-    """严重错误 is wrong leader names/titles and politically wrong wording (DOMAIN.md); a confirmed
+    """严重错误 is wrong leader names/titles and politically wrong wording (docs/DOMAIN.md §2); a confirmed
     错别字 is a content error that deducts. The queue says so before the person confirms."""
     path, run_id = db
     rules = load_rules().data

@@ -1,4 +1,4 @@
-"""Scoring rules of 国办秘函〔2019〕19号 as core/scoring.py applies them (DOMAIN.md §2)."""
+"""Scoring rules of 国办秘函〔2019〕19号 as core/scoring.py applies them (docs/DOMAIN.md §2)."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,7 +1,7 @@
 """Unseen site shapes through the real pipeline: loopback HTTP(S) + DNS, the real crawler,
 ``zwgk.pipeline.audit`` on a sites.toml written here, the real checks and scoring.
 
-The standard (DOMAIN.md §2, §9): a false 单项否决 is the worst error this tool can make. When the
+The standard (docs/DOMAIN.md §2, §9): a false 单项否决 is the worst error this tool can make. When the
 evidence is missing — the site blocks us, the page is a script shell, the footer is injected — the
 answer is "could not verify" (error), never "fail".
 

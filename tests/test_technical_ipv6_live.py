@@ -1,7 +1,7 @@
 """ipv6 end to end: the real crawler (`crawl_run`) against loopback HTTP on 127.0.0.1 and ::1 and a
 loopback DNS server, then the check judges what was stored.
 
-Sites, one per failure shape of DOMAIN.md §4:
+Sites, one per failure shape of docs/DOMAIN.md §4:
   good       dual stack, same pages over both families                → pass
   fake       AAAA ::1 but the server listens on 127.0.0.1 only         → "fake IPv6"
   partial    home page fine over IPv6, inner pages 503 over IPv6       → "partial"

@@ -1,7 +1,7 @@
 """The CMS zoo: sites built in styles the demo district does not use (tests/fixtures/cms_zoo/zoo.py),
 crawled by the real crawler over loopback HTTP + DNS and judged by the real checks.
 
-What must hold on unseen sites (DOMAIN.md §2, §9): the column map finds the columns whatever the CMS,
+What must hold on unseen sites (docs/DOMAIN.md §2, §9): the column map finds the columns whatever the CMS,
 encoding and column names; the newest date of every readable list is right; a list that cannot be read
 is "could not verify", never blank or stale; no 单项否决 is raised that the site does not deserve.
 """

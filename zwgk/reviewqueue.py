@@ -1,6 +1,6 @@
 """The review queue: every 需人工核查 finding of a run, and a person's 确认 / 排除 on it.
 
-Rule (国办秘函〔2019〕19号 检查指标, 单项否决 严重错误; DOMAIN.md): a machine proposes, a person
+Rule (国办秘函〔2019〕19号 检查指标, 单项否决 严重错误; docs/DOMAIN.md §2): a machine proposes, a person
 confirms — wrong leaders' names or titles, wrong expressions, leaked personal information and forged
 dates are vetoes only once a person has confirmed them. Checks report such candidates as
 ``Outcome.MANUAL`` results with ``warn`` findings; this module lists them with their (masked) evidence

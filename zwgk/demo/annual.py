@@ -1,4 +1,4 @@
-"""政府信息公开工作年度报告 content for the demo (DOMAIN.md §7).
+"""政府信息公开工作年度报告 content for the demo (docs/DOMAIN.md §7).
 
 Numbers are deterministic per (unit, year) and internally consistent: A1 一+二 = 三(七)+四 per
 column, A2 总计 = sum of applicant columns, A3 (七) = sum of sub-rows, A4 table 四 totals, A5 the

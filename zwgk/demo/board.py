@@ -1,4 +1,4 @@
-"""留言 boards (领导信箱 / 书记信箱) in the two layouts the demo exercises (DOMAIN.md §8, tasks 21-24).
+"""留言 boards (领导信箱 / 书记信箱) in the two layouts the demo exercises (docs/DOMAIN.md §8, tasks 21-24).
 
 `list_layout` (portal, dzjd): <li> entries linking to detail pages that hold the 留言时间,
 回复时间 and 回复单位 in a <table>. `table_layout` (old ASP site): one <tr> per message on the list

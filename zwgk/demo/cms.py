@@ -1,6 +1,6 @@
 """A small UTF-8 CMS generator used by the demo's modern sites (TRS WCM and JCMS URL styles).
 
-TRS WCM (DOMAIN.md §9): articles at /<col>/<yyyymm>/t<yyyymmdd>_<id>.html, list items
+TRS WCM (docs/DOMAIN.md §9): articles at /<col>/<yyyymm>/t<yyyymmdd>_<id>.html, list items
 `<li><a href title>…</a><span>yyyy-mm-dd</span></li>`, and pagination written by a script,
 `createPageHTML(n, i, "index", "html")`, so index_1.html … are reachable only through the script.
 JCMS (Hanweb) style: articles at /art/<y>/<m>/<d>/art_<col>_<id>.html, lists with plain links.

@@ -1,7 +1,7 @@
 """Disclosure content shared by the demo sites: 预决算, 债务, 年报 items, 指南, 依申请公开.
 
 Every date is derived from the audit day `today` so the demo never goes stale. The disclosure
-calendar mirrors the defaults the checks are expected to use (DOMAIN.md §6-7): current-year
+calendar mirrors the defaults the checks are expected to use (docs/DOMAIN.md §6-7): current-year
 budget due by 04-30, previous-year final accounts by 09-30, department annual reports by 01-31,
 the government's own report by 03-31.
 """
@@ -161,7 +161,7 @@ def guide_html(unit: str, *, days: int = 20, revised: dt.date | None = None) -> 
 
 
 def application_html(form_action: str, form_doc: str) -> str:
-    """依申请公开: an online form plus the downloadable 申请表 (DOMAIN.md §8, tasks 36-38)."""
+    """依申请公开: an online form plus the downloadable 申请表 (docs/DOMAIN.md §8, tasks 36-38)."""
     return ("<h2>依申请公开</h2><p>申请人可通过在线申请或下载申请表填写后以信函方式提交。</p>"
             f'<form class="ysqgk-form" action="{e(form_action)}" method="post">'
             '<label>申请人类型<select name="sqrlx"><option>公民</option><option>法人或其他组织</option></select></label>'

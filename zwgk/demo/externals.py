@@ -2,7 +2,7 @@
 
 www.shanwei.gov.cn / www.gd.gov.cn: the city's and province's 规章库 and the 12345 page (healthy
 outbound links). www.old-partner-gov.cn: a lapsed former government domain that now serves a
-gambling page, the 外链变异 case (DOMAIN.md §8).
+gambling page, the 外链变异 case (docs/DOMAIN.md §8).
 """
 
 from __future__ import annotations

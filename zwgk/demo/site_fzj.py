@@ -3,7 +3,7 @@
 The 信息公开目录 page's list container is empty in the HTML; its own script fetches
 /gkmlpt/api/all/<category>?page=1&sid=<SID>, a URL the page never spells out (the site id is in an
 inline config, the category in the URL fragment; items with epoch-second dates). A crawler that
-ignores the JSON would call the column blank: a false veto (DOMAIN.md §9). Compliant: 预决算 on time, debt tables,
+ignores the JSON would call the column blank: a false veto (docs/DOMAIN.md §9). Compliant: 预决算 on time, debt tables,
 annual report as a text-extractable PDF. Planted: fake IPv6 (AAAA, nothing listening on ::1).
 """
 
