@@ -42,7 +42,7 @@ def reports(snap: SiteSnapshot) -> dict[int, list[Doc]]:
         # an attachment named "附件1.pdf" speaks through its page's title
         title = d.title if ar.is_report_title(d.title) else \
             d.context if is_generic(d.title) and ar.is_report_title(d.context) else ""
-        if title and not is_kind("annual-report", title, snap.rules, column=d.column, heading=d.heading):
+        if title and not is_kind("annual-report", title, snap.vocabulary.doc_kinds, column=d.column, heading=d.heading):
             continue
         year = ar.title_year(title) if title else None
         if year:

@@ -87,7 +87,7 @@ def _found(snap: SiteSnapshot, kind: str) -> dict[int, list[Doc]]:
         own = budget_kinds(d.title)
         text = d.title if own else d.label
         for y, k in own or budget_kinds(d.label):
-            if k == kind and is_kind(k, text if own else d.title, snap.rules, context=d.context, column=d.column,
+            if k == kind and is_kind(k, text if own else d.title, snap.vocabulary.doc_kinds, context=d.context, column=d.column,
                                      heading=d.heading):
                 by_year.setdefault(y, []).append(d)
     return by_year

@@ -38,6 +38,25 @@ _FAMILIES: list[list[Check]] = [
     privacy.CHECKS, wording.CHECKS,
 ]
 
+# Message ids renamed so that each starts with its check's id (issue 11 item 5): old id -> new id.
+# Results stored by older runs, and weights in their stored rules, still name the old ids; readers
+# map them through this table (``current_message_id``), and finding fingerprints keep using the old
+# ids (``fingerprint_message_id``) so a finding's 整改 history, waivers and reviews carry over.
+MESSAGE_ALIASES: dict[str, str] = {}
+_LEGACY_IDS: dict[str, str] = {new: old for old, new in MESSAGE_ALIASES.items()}
+
+
+def current_message_id(message_id: str) -> str:
+    """The id a message has now (old stored ids mapped to their renamed ones)."""
+    return MESSAGE_ALIASES.get(message_id, message_id)
+
+
+def fingerprint_message_id(message_id: str) -> str:
+    """The id a finding's fingerprint is built from: the first id the message had, so renaming a
+    message never turns an open finding into a 'fixed' one plus a 'new' one."""
+    return _LEGACY_IDS.get(message_id, message_id)
+
+
 ALL: tuple[Check, ...] = tuple(c for fam in _FAMILIES for c in fam)
 BY_ID: dict[str, Check] = {c.id: c for c in ALL}
 

@@ -180,7 +180,7 @@ def judge_normative(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResul
     # the column vouches for its items, except those whose title says they are something else (the 解读,
     # 征求意见稿 or 清理结果 of a 规范性文件 listed beside it): those are not judged for 文号/有效性
     listed = [it for c in ok for it in c.items]
-    items = [it for it in listed if not excluded("normative", it.title, snap.rules)][: int(params["max_items"])]
+    items = [it for it in listed if not excluded("normative", it.title, snap.vocabulary.doc_kinds)][: int(params["max_items"])]
     findings: list[Finding] = []
     checked = unmarked = 0
     for it in items:
@@ -201,7 +201,7 @@ def judge_normative(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResul
                                     url=it.url, source_url=it.page_url, anchor=it.title,
                                     observed="缺少：" + "、".join(missing), expected="文号、成文/发布日期、有效性标识"))
     metrics = {"items": len(items), "not_normative": len(listed) - len([it for it in listed if not excluded(
-        "normative", it.title, snap.rules)]), "checked": checked, "unmarked": unmarked,
+        "normative", it.title, snap.vocabulary.doc_kinds)]), "checked": checked, "unmarked": unmarked,
                "unmarked_share": round(unmarked / checked, 3) if checked else None}
     if not checked:
         return CheckResult(Outcome.ERROR, "normative.items_unchecked", {"count": len(items)}, metrics=metrics)

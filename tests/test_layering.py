@@ -35,7 +35,7 @@ def test_checks_do_no_network_io(path: Path) -> None:
 
 def test_rules_load_against_the_registry() -> None:
     rules = load_rules(ROOT / "rules.toml")
-    assert sorted(t["number"] for t in rules.tasks) == list(range(1, 51))
+    assert sorted(t.number for t in rules.tasks) == list(range(1, 51))
 
 
 def test_every_registered_check_is_used_by_a_task() -> None:
