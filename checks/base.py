@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.model import CheckResult, unverified
+from core.rules import Rules
 
 if TYPE_CHECKING:
     from core.snapshot import SiteSnapshot
@@ -55,8 +56,9 @@ def home_problem(snap: SiteSnapshot) -> CheckResult | None:
 
 
 def params_for(check: Check, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Defaults declared by the check, overridden by ``[checks.<id>]`` in rules.toml."""
-    merged = dict(check.defaults)
-    if overrides:
-        merged.update({k: v for k, v in overrides.items() if k in check.defaults})
-    return merged
+    """Defaults declared by the check, overridden by a ``[checks.<id>]`` table — merged by
+    :meth:`core.rules.Rules.from_data`, the one place rules defaults are applied (the runner reads
+    ``rules.check(id).params``; this is for judging one check by hand, e.g. in a test)."""
+    rules = Rules.from_data({"checks": {check.id: dict(overrides or {})}},
+                            param_defaults={check.id: check.defaults})
+    return dict(rules.check(check.id).params)
