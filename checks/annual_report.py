@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from checks.base import Check
+from checks.base import Check, own_messages
 from checks.columnmap import places
 from checks.documents import (
     Doc,
@@ -235,13 +235,9 @@ MESSAGES = {
 }
 
 
-def _messages(prefix: str) -> dict[str, str]:
-    """Each check declares only its own (namespaced) messages."""
-    return {k: v for k, v in MESSAGES.items() if k.split(".")[0] == prefix}
-
 
 CHECKS: list[Check] = [
-    Check("annual-report", "政府信息公开工作年度报告（任务42）", judge, _messages("annual-report"),
+    Check("annual-report", "政府信息公开工作年度报告（任务42）", judge, own_messages("annual-report", MESSAGES),
           {"due_department": "01-31", "due_government": "03-31", "format_2021_from": 2021, "min_cjk_chars": 50,
            "where": ["annual-report"]},
           doc="上年度年报按时公开（部门1月31日、政府3月31日），六个部分、2021格式、表三表四勾稽关系（PDF/DOCX/OFD可读）"),

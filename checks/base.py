@@ -45,6 +45,12 @@ class Check:
     doc: str = ""                             # one line for the README table
 
 
+def own_messages(check_id: str, table: Mapping[str, str]) -> dict[str, str]:
+    """The messages of one check out of a module's shared table: those whose id starts with
+    ``<check_id>.`` (a module with several checks keeps one table; each declares only its own)."""
+    return {k: v for k, v in table.items() if k.split(".", 1)[0] == check_id}
+
+
 def home_problem(snap: SiteSnapshot) -> CheckResult | None:
     """'Could not verify' when the home page was not fetched or failed: the site cannot be judged."""
     home = snap.home()

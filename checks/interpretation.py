@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urldefrag
 
-from checks.base import Check
+from checks.base import Check, own_messages
 from checks.columnmap import ListItem, column_map
 from checks.documents import coverage, documents, register_keywords
 from core.model import CheckResult, Finding, Outcome, Severity
@@ -171,13 +171,9 @@ MESSAGES = {
 }
 
 
-def _messages(prefix: str) -> dict[str, str]:
-    """Each check declares only its own (namespaced) messages."""
-    return {k: v for k, v in MESSAGES.items() if k.split(".")[0] == prefix}
-
 
 CHECKS: list[Check] = [
-    Check("policy-interpretation", "政策解读与原文关联（任务13-15）", judge, _messages("policy-interpretation"),
+    Check("policy-interpretation", "政策解读与原文关联（任务13-15）", judge, own_messages("policy-interpretation", MESSAGES),
           {"window": "P12M", "target": 0.8, "title_similarity": 0.8,
            "policy_categories": ["policy", "normative-docs"]},
           doc="近12个月政策文件均有解读且原文与解读互相链接；仅标题相符不链接计为问题"),

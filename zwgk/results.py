@@ -18,6 +18,7 @@ from datetime import UTC
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from checks.registry import with_current_ids
 from core.labels import (
     ERROR_KIND_ZH,
     KIND_ZH,
@@ -48,7 +49,7 @@ def load_site_results(store: Store, run_id: int) -> list[SiteResults]:
     by_site: dict[str, dict[str, CheckResult]] = {}
     for row in store.results(run_id):
         try:
-            res = CheckResult.from_dict(json.loads(row["data"]))
+            res = with_current_ids(CheckResult.from_dict(json.loads(row["data"])))
         except (ValueError, KeyError, TypeError):
             res = CheckResult(Outcome.ERROR, "common.crashed", {"error": "stored result unreadable"})
         by_site.setdefault(row["site_id"], {})[row["check_id"]] = res

@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from checks.registry import with_current_ids
 from core.model import CheckResult, Outcome, Severity
 from core.parsing.privacy import mask_ids, mask_text
 from core.rules import Rules
@@ -134,7 +135,7 @@ def queue_items(store: Store, run_id: int, rules: Rules | None = None, *,
         if row["outcome"] != str(Outcome.MANUAL):
             continue
         try:
-            res = CheckResult.from_dict(json.loads(row["data"]))
+            res = with_current_ids(CheckResult.from_dict(json.loads(row["data"])))
         except (ValueError, KeyError, TypeError):
             continue
         sid, cid = row["site_id"], row["check_id"]
