@@ -174,3 +174,17 @@ def test_no_import_cycles_between_files() -> None:
             visit(m, [m])
     cycles = [c for c in cycles if tuple(c) not in KNOWN_CYCLES]
     assert not cycles, "import cycles:\n" + "\n".join(" → ".join(c) for c in cycles)
+
+
+# A view derived from a snapshot is cached by ``snap.derived`` only (docs/CONTRACTS.md "A check"):
+# a module-level dict keyed by snapshot (or its id) outlives the run and mixes runs up.
+_OTHER_CACHES = re.compile(r"WeakKeyDictionary|WeakValueDictionary|\bid\(\s*snap|snap\.__dict__|"
+                           r"setattr\(\s*snap|snap\._[a-z_]+\s*=")
+
+
+@pytest.mark.parametrize("path", sorted([*(ROOT / "checks").glob("*.py"), ROOT / "core" / "snapshot.py"]),
+                         ids=lambda p: p.name)
+def test_derived_views_have_one_cache(path: Path) -> None:
+    hits = [f"{path.name}:{i}: {line.strip()}" for i, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+            if _OTHER_CACHES.search(line)]
+    assert not hits, f"cache derived views with snap.derived(build, *args): {hits}"
