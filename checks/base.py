@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.model import CheckResult, unverified
-from core.rules import Rules
+from core.rules import SITE_KINDS, Rules
 
 if TYPE_CHECKING:
     from core.snapshot import SiteSnapshot
 
-SITE_KINDS = ("portal", "department", "street")
 
 # Messages every check may use; the runner emits some of them itself.
 COMMON_MESSAGES: dict[str, str] = {
