@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.rules import Rules
 from core.store import Store
 from zwgk.config import AuditConfig, load_sites
-from zwgk.rules import Rules, load_rules
+from zwgk.rules import load_rules
 from zwgk.runner import judge_run
 
 log = logging.getLogger(__name__)

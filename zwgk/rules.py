@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from core.rules import DEADLINE_DAYS, CheckRule, Rules, Task  # noqa: F401  (the types, re-exported)
+from core.rules import DEADLINE_DAYS, Rules
 from core.tomlpos import Positions, where
 from zwgk.config import SITE_KINDS, ConfigError, parse_toml, read_config_text
 
@@ -26,7 +26,7 @@ SCORING_KEYS = {"level", "veto", "points", "per_finding", "weights", "service"} 
 TOP_KEYS = {"meta", "scoring", "checks", "columns", "task", "content", "disclosure", "technical",
             "rectification", "reports"}
 # [reports]: key -> (type, minimum) — evidence screenshots (issue 16 item 7)
-REPORTS_KEYS = {"max_screenshots": (int, 0), "screenshot_timeout": ((int, float), 1)}
+REPORTS_KEYS: dict[str, tuple[type | tuple[type, ...], int]] = {"max_screenshots": (int, 0), "screenshot_timeout": ((int, float), 1)}
 TASK_KEYS = {"number", "group", "requirement", "units", "applies_to", "checks", "manual", "reason"}
 META_KEYS = {"version", "source"}
 # [scoring]: key -> (minimum, minimum allowed?) — every value a finite number (issue 12 item 10)
@@ -77,7 +77,8 @@ def parse_rules(text: str, path: str | Path = "rules.toml", checks: Mapping[str,
         if kind is None:
             errors.append(f"{where(path, pos, 'reports', 0, key)}: [reports] {key}: unknown key "
                           f"(known: {', '.join(sorted(REPORTS_KEYS))})")
-        elif isinstance(value, bool) or not isinstance(value, kind) or value < low:
+        elif isinstance(value, bool) or not isinstance(value, kind) or not isinstance(value, (int, float)) \
+                or value < low:
             errors.append(f"{where(path, pos, 'reports', 0, key)}: [reports] {key}: expected a number ≥ {low}, "
                           f"got {value!r}")
     for cat, spec in _table(data, "columns").items():

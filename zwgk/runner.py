@@ -19,9 +19,9 @@ from checks.base import Check
 from checks.registry import ALL, fingerprint_message_id
 from core.labels import KIND_ZH
 from core.model import CheckResult, Finding, Outcome
+from core.rules import Rules
 from core.snapshot import RunView, SiteSnapshot
 from core.store import Store
-from zwgk.rules import Rules
 
 log = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.model import Outcome, Severity
+from core.rules import Rules
 from core.store import FetchRow, Store, StoreError, utcnow
-from zwgk.rules import Rules
 
 log = logging.getLogger(__name__)
 _REFETCH_PURPOSES = ("home", "page", "link", "attachment", "external", "soft404")
