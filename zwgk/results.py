@@ -58,17 +58,9 @@ def load_site_results(store: Store, run_id: int) -> list[SiteResults]:
 
 
 def _run_rules(run: sqlite3.Row, fallback: Rules | None) -> Rules | None:
-    """The rules stored with a run, read through the same loader as a rules file (``fallback`` when
-    none were stored or they no longer load)."""
-    from zwgk.config import ConfigError
-    from zwgk.rules import parse_rules
+    from zwgk.rules import stored_rules  # the rules stored with the run, through the one loader
 
-    if not run["rules_toml"]:
-        return fallback
-    try:
-        return parse_rules(run["rules_toml"], f"run {run['id']} rules.toml")
-    except ConfigError:
-        return fallback
+    return stored_rules(run, fallback)
 
 
 def _same_sites(a: sqlite3.Row, b: sqlite3.Row) -> bool:

@@ -52,6 +52,18 @@ def load_rules(path: str | Path | None = None, checks: Mapping[str, Any] | None 
     return parse_rules(read_config_text(path), path, checks)
 
 
+def stored_rules(run: Any, fallback: Rules | None = None) -> Rules | None:
+    """The rules a stored run was judged with (its ``rules_toml``), read through this loader;
+    ``fallback`` when none were stored or they no longer load (a check since removed)."""
+    text = run["rules_toml"]
+    if not text:
+        return fallback
+    try:
+        return parse_rules(text, f"run {run['id']} rules.toml")
+    except ConfigError:
+        return fallback
+
+
 def parse_rules(text: str, path: str | Path = "rules.toml", checks: Mapping[str, Any] | None = None) -> Rules:
     """Parse and validate. ``checks`` is the registry (id -> Check); default: checks.registry.BY_ID."""
     from checks.registry import MESSAGE_ALIASES

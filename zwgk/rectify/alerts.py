@@ -325,14 +325,9 @@ def send_for_run(store: Store, run_id: int, model: dict[str, Any], sites_path: s
     cfg = load_alert_config(sites_path)
     if cfg is None:
         return None
-    from zwgk.config import ConfigError
-    from zwgk.rules import parse_rules
+    from zwgk.rules import stored_rules
 
-    text = store.run(run_id)["rules_toml"] or ""
-    try:   # the rules the run was judged with, read through the one loader
-        rules = parse_rules(text, f"run {run_id} rules.toml") if text else None
-    except ConfigError:
-        rules = None
+    rules = stored_rules(store.run(run_id))   # the rules the run was judged with
     counts = dispatch(model, cfg, store=store, report_paths=report_paths, rules=rules, dry_run=dry_run)
     log.info("alerts for run %s: %s", run_id, counts)
     return counts
