@@ -16,7 +16,6 @@ import errno
 import json
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -24,11 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from zwgk.config import ConfigError
-from zwgk.store import StoreError, store_problem
+from zwgk.store import DB_ERRORS, StoreError, display_url, store_exists, store_problem
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_STORE, EXIT_BUSY = 0, 1, 2, 3, 4, 5
 EXIT_FINDINGS = 6   # --fail-on matched: for cron users who want a non-zero status
 DEFAULT_DB = "zwgk.sqlite"
+DB_HELP = (f"核查数据库：SQLite 文件路径，或 PostgreSQL 地址 postgresql://用户@主机:端口/库名"
+           f"（默认：sites.toml 中 [store] url，否则 {DEFAULT_DB}）")
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -77,7 +78,7 @@ def _sub(sub: Any, name: str, summary: str, description: str, examples: str) -> 
 
 
 def _db_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    parser.add_argument("--db", default=None, help=DB_HELP)
 
 
 def build_parser() -> ZhParser:
@@ -102,7 +103,7 @@ def build_parser() -> ZhParser:
              "  zwgk audit --sites sites.toml --resume        继续上次被中断的核查")
     a.add_argument("--sites", required=True, help="网站清单文件 sites.toml（核查哪些网站）")
     a.add_argument("--rules", help="规则文件 rules.toml（默认：内置规则）")
-    a.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库 SQLite 文件（默认 {DEFAULT_DB}）")
+    a.add_argument("--db", default=None, help=DB_HELP)
     a.add_argument("--out", help="报告文件夹（默认：<reports_dir>/run-<核查编号>）")
     a.add_argument("--as-of", help="按此日期/时间核查（ISO 格式，核查所在时区；默认：现在）")
     a.add_argument("--resume", action="store_true", help="继续这些网站最近一次被中断的核查")
@@ -303,8 +304,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as e:
         print(f"zwgk：{e}", file=sys.stderr)
         return EXIT_STORE
-    except sqlite3.Error as e:   # disk full, read-only database or folder, I/O error while running
-        print(f"zwgk: {store_problem(e, getattr(args, 'db', '?'))}{_resume_hint(args)}", file=sys.stderr)
+    except DB_ERRORS as e:   # disk full, read-only database or folder, I/O error, server gone while running
+        print(f"zwgk: {store_problem(e, display_url(str(getattr(args, 'db', '?'))))}{_resume_hint(args)}",
+              file=sys.stderr)
         return EXIT_STORE
     except OSError as e:
         if e.errno not in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
@@ -359,10 +361,28 @@ def _check_out(text: str | None) -> None:
         raise ConfigError(f"--out: {text}: {parent} is not writable")
 
 
+def _resolve_db(given: str | None, sites: str | None) -> str:
+    """``--db`` as given; else the sites file's ``[store] url``; else the default SQLite file."""
+    from zwgk.config import load_sites, store_url_problem
+
+    if given is not None:
+        problem = store_url_problem(given)
+        if problem:
+            raise ConfigError(f"--db: {given!r}: {problem}")
+        return given
+    if sites:
+        url = load_sites(sites).store_url     # validated with file:line (exit 2) like every other key
+        if url:
+            return url
+    return DEFAULT_DB
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from zwgk import pipeline
 
     _check_as_of(getattr(args, "as_of", None))
+    if hasattr(args, "db"):
+        args.db = _resolve_db(args.db, getattr(args, "sites", None))
     if args.command in ("audit", "report", "review"):
         _check_out(args.out)
     if args.command == "audit":
@@ -557,7 +577,7 @@ def _review_queue(args: argparse.Namespace) -> int:
     from zwgk.rules import load_rules
     from zwgk.store import Store
 
-    if not Path(args.db).exists():
+    if not store_exists(args.db):
         print(f"zwgk：{args.db}：数据库文件不存在", file=sys.stderr)
         return EXIT_STORE
     if args.action != "list" and not args.fingerprint:

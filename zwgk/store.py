@@ -346,11 +346,12 @@ def store_problem(e: BaseException, path: str) -> StoreError:
     state = str(getattr(e, "sqlstate", "") or "")
     if state == "53100":
         why = "数据库服务器磁盘已满（disk full）"
+    elif state in ("28000", "28P01", "3D000") or "password authentication failed" in low \
+            or ("database" in low and "does not exist" in low) or ("role" in low and "does not exist" in low):
+        why = "数据库登录失败或数据库不存在"
     elif state.startswith("08") or "connection refused" in low or "could not connect" in low \
             or "connection failed" in low:
         why = "无法连接数据库服务器（connection failed）"
-    elif state in ("28000", "28P01", "3D000"):
-        why = "数据库登录失败或数据库不存在"
     elif state == "25006":
         why = "数据库为只读（read-only）"
     elif "disk is full" in low or "no space" in low or getattr(e, "errno", None) == 28 or name == "SQLITE_FULL":
