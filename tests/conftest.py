@@ -5,4 +5,4 @@ import os
 os.environ.setdefault("ZWGK_MAX_SCREENSHOTS", "0")
 
 # A real PostgreSQL server for the store tests on both engines (tests/pgserver.py)
-from pgserver import pg_server, pg_url  # noqa: E402, F401
+from pgserver import pg_server, pg_url, store_target  # noqa: E402, F401

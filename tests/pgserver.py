@@ -131,3 +131,11 @@ def pg_server() -> Iterator[PgServer]:
 def pg_url(pg_server: PgServer) -> str:
     """A fresh, empty database on the session's server."""
     return pg_server.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store to open, once per engine: an SQLite path, then a fresh PostgreSQL database URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "zwgk.sqlite")
+    return str(request.getfixturevalue("pg_url"))

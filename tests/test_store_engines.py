@@ -17,11 +17,9 @@ from zwgk.store import MIGRATIONS, FetchRow, LinkRow, Store, StoreError, open_st
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "zwgk.sqlite")
-    return str(request.getfixturevalue("pg_url"))
+@pytest.fixture
+def target(store_target: str) -> str:
+    return store_target
 
 
 @pytest.fixture
@@ -271,3 +269,27 @@ def test_claims_on_sqlite_and_release(tmp_path: Path) -> None:
         assert s.claimed_sites() == set()
     finally:
         s.close()
+
+
+# -- the demo district audited into PostgreSQL: the same results as the golden (SQLite) run ----------
+
+def test_demo_audit_on_postgresql_matches_sqlite_golden(pg_url: str, tmp_path: Path) -> None:
+    from test_golden_demo import GOLDEN, GOLDEN_DAY
+
+    from reports.golden import assert_golden
+    from zwgk.demo.district import build_district
+    from zwgk.demo.run import _demo_as_of, seed_probe_history
+    from zwgk.demo.serve import serve_district
+    from zwgk.pipeline import audit, rejudge
+
+    with serve_district(build_district(GOLDEN_DAY), workdir=tmp_path) as servers:
+        seed_probe_history(servers.sites_toml, pg_url, today=GOLDEN_DAY)    # type: ignore[arg-type]
+        summary = audit(servers.sites_toml, db_path=pg_url, as_of=_demo_as_of(GOLDEN_DAY), progress=False,
+                        formats=("json",), shots_vetoes_only=True, out_dir=tmp_path / "out")
+    assert summary.status == "complete" and summary.pages > 50
+    model = json.loads(summary.report_paths["json"].read_text("utf-8"))
+    assert_golden(model, GOLDEN)          # the same verdicts, scores and evidence as the SQLite audit
+    # and re-judged from PostgreSQL alone, without the servers
+    again = rejudge(summary.run_id, db_path=pg_url, out_dir=tmp_path / "again", formats=("json",))
+    assert_golden(json.loads(again.report_paths["json"].read_text("utf-8")), GOLDEN)
+    assert not (tmp_path / "out").with_suffix(".audit.lock").exists()

@@ -71,6 +71,16 @@ class ZhParser(argparse.ArgumentParser):
         self.exit(EXIT_CONFIG, f"{self.prog}：用法错误：{message}\n（查看帮助：{self.prog} --help）\n")
 
 
+def _nonneg_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} 不是整数") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} 不能为负数")
+    return n
+
+
 def _sub(sub: Any, name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
     """A subcommand whose --help shows what it does, examples and the exit codes, in Chinese."""
     return sub.add_parser(name, help=summary, description=description,
@@ -126,6 +136,19 @@ def build_parser() -> ZhParser:
     ls = _sub(sub, "runs", "列出已保存的核查", "列出数据库中保存的每次核查：编号、状态、时间、页面数。",
               "  zwgk runs\n  zwgk runs --db 核查.sqlite")
     _db_arg(ls)
+
+    pr = _sub(sub, "prune", "清理旧核查的抓取数据（保留问题记录与整改记录）",
+              "删除旧核查批次的抓取记录、链接、域名解析、待抓队列，以及不再被引用的网页正文。\n"
+              "最近一次完成的核查、最近 N 次核查和保留天数内的核查不清理；核查结果与问题记录、人工核查决定、\n"
+              "报备、整改反馈、复核记录和提醒记录始终保留（对比、后续核查和“回头看”要用）。",
+              "  zwgk prune --keep-runs 10 --keep-days 90 --dry-run   先看将清理什么\n"
+              "  zwgk prune --keep-runs 10 --keep-days 90\n"
+              "  zwgk prune --keep-runs 3 --db postgresql://zwgk@db.example:5432/zwgk")
+    pr.add_argument("--keep-runs", type=_nonneg_int, metavar="N", help="保留最近 N 次核查")
+    pr.add_argument("--keep-days", type=_nonneg_int, metavar="D", help="保留最近 D 天内开始的核查")
+    pr.add_argument("--dry-run", action="store_true", help="只显示将清理的内容，不删除")
+    pr.add_argument("--vacuum", action="store_true", help="清理后压缩数据库文件（SQLite 归还磁盘空间；较慢）")
+    _db_arg(pr)
 
     d = _sub(sub, "diff", "对比两次核查：新发现 / 仍未整改 / 已整改",
              "对比两次核查的问题：本次新发现、仍未整改、已整改，以及本次未能复查的问题。",
@@ -400,6 +423,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "runs":
         return _runs(args.db)
+    if args.command == "prune":
+        return _prune(args)
     if args.command == "diff":
         return _diff(args)
     if args.command == "review":
@@ -470,12 +495,34 @@ def _runs(db: str) -> int:
         as_of = datetime.fromisoformat(r["as_of"])
         fin = datetime.fromisoformat(r["finished_at"]).astimezone(as_of.tzinfo) if r["finished_at"] else None
         pages = json.loads(r["stats"] or "{}").get("pages", "")
-        st = status_zh.get(r["status"], r["status"])
+        st = status_zh.get(r["status"], r["status"]) + ("·已清理" if r["pruned_at"] else "")
         print(f"{r['id']:>4}  {st}{' ' * max(0, 8 - 2 * len(st))}{as_of:%Y-%m-%d %H:%M}  "
               f"{fin.strftime('%Y-%m-%d %H:%M') if fin else '':<17}"
               f" {pages:>6} {(r['rules_hash'] or '')[:8]:<9} {r['audit_name']}")
     store.close()
     return EXIT_OK
+
+
+def _prune(args: argparse.Namespace) -> int:
+    from zwgk.store import Store
+
+    if args.keep_runs is None and args.keep_days is None:
+        print("zwgk prune：请给出 --keep-runs 或 --keep-days（保留哪些核查）", file=sys.stderr)
+        return EXIT_CONFIG
+    store = Store(args.db, mode="rw")
+    try:
+        plan = store.prune_plan(keep_runs=args.keep_runs, keep_days=args.keep_days)
+        if not args.dry_run:
+            before = store.size_bytes()
+            plan = store.prune(plan, vacuum=args.vacuum)
+            after = store.size_bytes()
+        print("\n".join(plan.lines(dry_run=args.dry_run)))
+        if not args.dry_run:
+            print(f"数据库大小：{before / 1e6:.1f} MB → {after / 1e6:.1f} MB"
+                  + ("" if args.vacuum or store.engine != "sqlite" else "（空间将被复用；加 --vacuum 可归还磁盘）"))
+        return EXIT_OK
+    finally:
+        store.close()
 
 
 def _diff(args: argparse.Namespace) -> int:

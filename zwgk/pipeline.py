@@ -173,9 +173,12 @@ def rejudge(run_id: int, *, db_path: str | Path, rules_path: str | Path | None =
     store = Store(db_path, mode="rw")      # never creates a database for a mistyped --db
     try:
         run = store.run(run_id)
+        from zwgk.store import StoreError
         if "kind" in run.keys() and run["kind"] == "recheck":   # keeps only what it re-fetched (zwgk/rectify)
-            from zwgk.store import StoreError
             raise StoreError(f"run {run_id} is a re-check of run {run['parent_run']}: re-render that run instead")
+        if run["pruned_at"]:     # its pages are gone: re-judging would call everything 无法核验
+            raise StoreError(f"第{run_id}次核查的抓取数据已于 {run['pruned_at'][:10]} 清理（zwgk prune），不能重新核查；"
+                             "其核查结果仍用于对比和回头看")
         out = Path(out_dir) if out_dir else _stored_reports_dir(run) / f"run-{run_id}"
         judge_run(store, run_id, rules)
         summary = _render(store, run_id, rules, out, formats)

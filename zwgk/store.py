@@ -258,8 +258,8 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
-    # 6: retention (zwgk prune): a pruned run keeps its runs row (status 'pruned'), findings and
-    # everything the rectification loop refers to; this records when its crawl artifacts went
+    # 6: retention (zwgk prune): a pruned run keeps its runs row, results, findings and everything
+    # the rectification loop and 回头看 refer to; this records when its crawl artifacts went
     """
     ALTER TABLE runs ADD COLUMN pruned_at TEXT;
     """,
@@ -563,6 +563,81 @@ class Store:
     def unlock(self, run_id: int, name: str) -> None:
         self.release_site(run_id, "\x00" + name)
 
+    # -- retention (zwgk prune) ---------------------------------------------
+    def prune_plan(self, *, keep_runs: int | None, keep_days: float | None,
+                   now: datetime | None = None) -> PrunePlan:
+        """Which runs' crawl artifacts ``prune`` would delete, and how many rows and bodies that is.
+
+        A run is kept when it is one of the newest ``keep_runs`` runs, or started within
+        ``keep_days``, or is the newest complete audit, or is still running (on PostgreSQL
+        another machine may be crawling it). Already pruned runs are not counted again.
+        """
+        now = now or datetime.now(UTC)
+        runs = self.runs()
+        newest = [int(r["id"]) for r in runs][-keep_runs:] if keep_runs else []
+        latest = self.db.execute("SELECT MAX(id) FROM runs WHERE status='complete'").fetchone()[0]
+        keep: set[int] = set(newest) | ({int(latest)} if latest is not None else set())
+        victims: list[dict[str, Any]] = []
+        for r in runs:
+            rid = int(r["id"])
+            started = datetime.fromisoformat(r["started_at"])
+            recent = keep_days is not None and (now - started).total_seconds() < keep_days * 86400
+            if rid in keep or recent or r["status"] == "running" or r["pruned_at"]:
+                continue
+            victims.append({"id": rid, "as_of": r["as_of"], "status": r["status"], "kind": r["kind"],
+                            "audit_name": r["audit_name"]})
+        counts: dict[str, int] = {}
+        ids = [v["id"] for v in victims]
+        for table in PRUNED_TABLES:
+            counts[table] = sum(self._count(table, i) for i in ids)
+        n, raw, stored = self._orphan_bodies(ids)
+        return PrunePlan(victims, counts, n, raw, stored)
+
+    def _count(self, table: str, run_id: int) -> int:
+        return int(self.db.execute(f"SELECT COUNT(*) FROM {table} WHERE run_id=?", (run_id,)).fetchone()[0])
+
+    def _orphan_bodies(self, run_ids: list[int]) -> tuple[int, int, int]:
+        """(count, raw bytes, stored bytes) of bodies that no fetch would refer to once these runs go."""
+        q = "SELECT COUNT(*), SUM(size), SUM(LENGTH(data)) FROM bodies WHERE " + self._unreferenced(run_ids)
+        row = self.db.execute(q, run_ids).fetchone()
+        return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+
+    def _unreferenced(self, run_ids: list[int]) -> str:
+        """WHERE clause on ``bodies``: no fetch (outside ``run_ids``) refers to it. No index on
+        fetches.body_hash (it would cost every page ~80 bytes): SQLite hashes an uncorrelated
+        NOT IN once; PostgreSQL plans NOT EXISTS as a hash anti-join."""
+        other = f" AND f.run_id NOT IN ({','.join('?' * len(run_ids))})" if run_ids else ""
+        if self.engine == "postgresql":
+            return f"NOT EXISTS (SELECT 1 FROM fetches f WHERE f.body_hash=bodies.hash{other})"
+        return f"hash NOT IN (SELECT f.body_hash FROM fetches f WHERE f.body_hash IS NOT NULL{other})"
+
+    def prune(self, plan: PrunePlan, *, vacuum: bool = False) -> PrunePlan:
+        """Delete the planned runs' crawl artifacts (one transaction per run), then every body no
+        fetch refers to any more. Kept: the runs rows (``pruned_at`` set), results and findings
+        (the 回头看 ledger, diffs and first-seen dates read them), review decisions, waivers,
+        feedback, re-checks, alerts, report paths, probes: what later runs and the rectification
+        loop refer to. A pruned run can no longer be re-judged. Returns what was removed."""
+        done: dict[str, int] = dict.fromkeys(PRUNED_TABLES, 0)
+        for v in plan.runs:
+            with self.transaction():
+                row = self.db.execute("SELECT status, pruned_at FROM runs WHERE id=?", (v["id"],)).fetchone()
+                if row is None or row[0] == "running" or row[1]:
+                    continue        # resumed or pruned by another process meanwhile
+                for table in PRUNED_TABLES:
+                    cur = self.db.execute(f"DELETE FROM {table} WHERE run_id=?", (v["id"],))
+                    done[table] += max(0, int(cur.rowcount))
+                self.db.execute("UPDATE runs SET pruned_at=? WHERE id=?", (utcnow(), v["id"]))
+        with self.transaction():
+            if self.engine == "postgresql":
+                # a crawler that found a body already stored must not lose it between its
+                # "already there" and its fetch row: writers of bodies wait for the sweep
+                self.db.execute("LOCK TABLE bodies IN SHARE ROW EXCLUSIVE MODE")
+            n, raw, stored = self._orphan_bodies([])
+            self.db.execute("DELETE FROM bodies WHERE " + self._unreferenced([]))
+        if vacuum:
+            self.db.execute("VACUUM")
+        return PrunePlan(plan.runs, done, n, raw, stored)
+
     # -- runs ---------------------------------------------------------------
     def begin_run(self, *, as_of: str, audit_name: str, sites_path: str, sites_toml: str,
                   rules_toml: str, site_configs: dict[str, dict[str, Any]]) -> int:
@@ -841,6 +916,38 @@ class Store:
         if up_to_run is None:
             return list(self.db.execute("SELECT * FROM review_decisions ORDER BY id"))
         return list(self.db.execute("SELECT * FROM review_decisions WHERE run_id<=? ORDER BY id", (up_to_run,)))
+
+
+# per-run crawl artifacts ``prune`` deletes; judgements (results, findings) stay for 回头看 and diffs
+PRUNED_TABLES = ("fetches", "links", "dns", "frontier", "selfcheck")
+
+
+@dataclass
+class PrunePlan:
+    runs: list[dict[str, Any]]          # id, as_of, status, kind, audit_name of each pruned run
+    rows: dict[str, int]                # table -> rows
+    bodies: int                         # bodies no kept fetch refers to
+    body_bytes: int                     # their size uncompressed
+    body_stored_bytes: int              # and as stored (zlib)
+
+    def lines(self, *, dry_run: bool) -> list[str]:
+        """What was (or would be) removed, in Chinese for the office staff."""
+        verb = "将清理" if dry_run else "已清理"
+        if not self.runs and not self.bodies:
+            return ["没有需要清理的核查批次（最近一次完成的核查和保留期内的核查不清理）。"]
+        out = [f"{verb} {len(self.runs)} 次核查的抓取数据：" if self.runs else f"{verb}无主正文："]
+        zh = {"complete": "完成", "interrupted": "已中断", "failed": "失败", "recheck": "复核"}
+        for r in self.runs:
+            out.append(f"  第{r['id']}次核查（{str(r['as_of'])[:10]}，{zh.get(r['status'], r['status'])}）"
+                       f" {r['audit_name'] or ''}")
+        names = {"fetches": "抓取记录", "links": "链接", "dns": "域名解析", "frontier": "待抓队列",
+                 "selfcheck": "自检"}
+        out.append("  " + "，".join(f"{names[t]} {n} 条" for t, n in self.rows.items()))
+        out.append(f"  不再被引用的网页正文 {self.bodies} 个（原始 {self.body_bytes / 1e6:.1f} MB，"
+                   f"压缩存储 {self.body_stored_bytes / 1e6:.1f} MB）")
+        out.append("保留：核查结果与问题记录（对比、回头看要用）、人工核查决定、报备、整改反馈、复核记录、"
+                   "提醒记录、报告路径、可用性探测；已清理的核查不能再重新核查（zwgk report）。")
+        return out
 
 
 def open_store(target: str | Path = ":memory:", *, mode: str = "create") -> Store:
