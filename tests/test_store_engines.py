@@ -273,23 +273,60 @@ def test_claims_on_sqlite_and_release(tmp_path: Path) -> None:
 
 # -- the demo district audited into PostgreSQL: the same results as the golden (SQLite) run ----------
 
-def test_demo_audit_on_postgresql_matches_sqlite_golden(pg_url: str, tmp_path: Path) -> None:
+def test_demo_audit_on_postgresql_matches_sqlite_golden(pg_url: str, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """``[store] url`` in sites.toml sends ``zwgk audit`` (no --db) to PostgreSQL; its verdicts equal the
+    SQLite golden; then every other command works on that store by ``--db URL``."""
     from test_golden_demo import GOLDEN, GOLDEN_DAY
 
     from reports.golden import assert_golden
+    from zwgk import cli
     from zwgk.demo.district import build_district
     from zwgk.demo.run import _demo_as_of, seed_probe_history
     from zwgk.demo.serve import serve_district
-    from zwgk.pipeline import audit, rejudge
+    from zwgk.rectify.feedback import known_fingerprints
 
+    def zwgk(*argv: str) -> tuple[int, str]:
+        rc = cli.main(list(argv))
+        got = capsys.readouterr()
+        return rc, got.out + got.err
+
+    out = tmp_path / "out"
     with serve_district(build_district(GOLDEN_DAY), workdir=tmp_path) as servers:
-        seed_probe_history(servers.sites_toml, pg_url, today=GOLDEN_DAY)    # type: ignore[arg-type]
-        summary = audit(servers.sites_toml, db_path=pg_url, as_of=_demo_as_of(GOLDEN_DAY), progress=False,
-                        formats=("json",), shots_vetoes_only=True, out_dir=tmp_path / "out")
-    assert summary.status == "complete" and summary.pages > 50
-    model = json.loads(summary.report_paths["json"].read_text("utf-8"))
-    assert_golden(model, GOLDEN)          # the same verdicts, scores and evidence as the SQLite audit
-    # and re-judged from PostgreSQL alone, without the servers
-    again = rejudge(summary.run_id, db_path=pg_url, out_dir=tmp_path / "again", formats=("json",))
-    assert_golden(json.loads(again.report_paths["json"].read_text("utf-8")), GOLDEN)
-    assert not (tmp_path / "out").with_suffix(".audit.lock").exists()
+        sites = servers.sites_toml
+        sites.write_text(sites.read_text("utf-8") + f'\n[store]\nurl = "{pg_url}"\n', "utf-8")
+        seed_probe_history(sites, pg_url, today=GOLDEN_DAY)    # type: ignore[arg-type]
+        rc, text = zwgk("audit", "--sites", str(sites), "--as-of", _demo_as_of(GOLDEN_DAY).isoformat(),
+                        "--out", str(out), "--format", "json", "--no-progress")
+        assert rc == 0, text
+        assert not list(tmp_path.glob("*.sqlite")) and not Path("zwgk.sqlite").exists()   # nothing went to SQLite
+        assert_golden(json.loads((out / "results.json").read_text("utf-8")) if (out / "results.json").exists()
+                      else json.loads(next(out.glob("*.json")).read_text("utf-8")), GOLDEN)
+        s = Store(pg_url, mode="ro")
+        run_id = int(s.latest_run("complete")["id"])
+        fail = next(f for f in s.findings(run_id) if f["severity"] == "fail")
+        assert known_fingerprints(s)[fail["fingerprint"]][2] == run_id
+        s.close()
+        assert zwgk("probe", "--sites", str(sites))[0] == 0
+    # re-judged from PostgreSQL alone, without the servers
+    rc, text = zwgk("report", "--run", str(run_id), "--db", pg_url, "--out", str(tmp_path / "again"),
+                    "--format", "json")
+    assert rc == 0, text
+    assert_golden(json.loads(next((tmp_path / "again").glob("*.json")).read_text("utf-8")), GOLDEN)
+    # a re-check (copies the run's artifacts, re-fetches, keeps only the fresh rows): the servers are
+    # gone, so the page cannot be read — 无法核验 or 仍存在, never 复核通过
+    rc, text = zwgk("recheck", "--fingerprint", fail["fingerprint"], "--db", pg_url, "--run", str(run_id),
+                    "--out", str(tmp_path / "rc"))
+    assert rc == 0, text
+    s = Store(pg_url, mode="ro")
+    rechecks = s.db.execute("SELECT result, audit_run FROM rechecks").fetchall()
+    assert [tuple(r) for r in rechecks] in ([("unverified", run_id)], [("open", run_id)])
+    s.close()
+    for argv in (("runs",), ("diff", str(run_id), str(run_id)), ("review", "--year", "2026", "--out",
+                 str(tmp_path / "hkt")), ("review-queue",), ("evidence", fail["fingerprint"][:12]),
+                 ("waive", "add", "--site", fail["site_id"], "--check", fail["check_id"], "--reason", "测试报备",
+                  "--approver", "张三"), ("waive", "list", "--all"), ("prune", "--keep-runs", "5", "--dry-run")):
+        rc, text = zwgk(*argv, "--db", pg_url)
+        assert rc == 0, (argv, text)
+    rc, text = zwgk("alerts", "--run", str(run_id), "--db", pg_url, "--dry-run")
+    assert rc == 2 and "alerts.toml" in text          # the demo configures no alerts: said, not crashed
