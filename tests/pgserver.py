@@ -3,8 +3,8 @@ postgres on 127.0.0.1 at a free port with its unix socket in that folder, stoppe
 
 Used as a pytest plugin (tests/conftest.py): ``pg_server`` (session) and ``pg_url`` (a fresh
 database per test). Without PostgreSQL binaries the tests skip with the reason — except in CI
-(``CI=true``), where a missing server is a failure, not a silent skip. Run as root (CI
-containers), the server runs as an unprivileged user: postgres refuses to run as root.
+(``CI=true``, or ``ZWGK_REQUIRE_PG=1`` as .ci/run sets), where a missing server is a failure, not a
+silent skip. Run as root (CI containers), the server runs as ``nobody``: postgres refuses root.
 """
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ class PgServer:
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
+    if os.environ.get("CI", "").lower() == "true" or os.environ.get("ZWGK_REQUIRE_PG") == "1":
         pytest.fail(f"PostgreSQL is required in CI: {reason}", pytrace=False)
     pytest.skip(f"PostgreSQL not available: {reason}")
 

@@ -330,3 +330,17 @@ def test_demo_audit_on_postgresql_matches_sqlite_golden(pg_url: str, tmp_path: P
         assert rc == 0, (argv, text)
     rc, text = zwgk("alerts", "--run", str(run_id), "--db", pg_url, "--dry-run")
     assert rc == 2 and "alerts.toml" in text          # the demo configures no alerts: said, not crashed
+
+
+def test_missing_postgresql_skips_locally_but_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pgserver import _unavailable
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("ZWGK_REQUIRE_PG", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="PostgreSQL not available: no initdb"):
+        _unavailable("no initdb")
+    for var, value in (("CI", "true"), ("ZWGK_REQUIRE_PG", "1")):
+        monkeypatch.setenv(var, value)
+        with pytest.raises(pytest.fail.Exception, match="required in CI"):
+            _unavailable("no initdb")
+        monkeypatch.delenv(var)
