@@ -174,8 +174,8 @@ def resumable_run(settings: Settings) -> int | None:
     if fn is not None:
         return fn(settings.sites_path, db_path=settings.db_path)
     # Until the pipeline exposes this publicly, ask its own helper so the two never disagree.
+    from core.store import Store, store_exists
     from zwgk.config import load_sites
-    from zwgk.store import Store, store_exists
 
     if not store_exists(settings.db_path):
         return None
@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from zwgk.store import is_url
+    from core.store import is_url
 
     log_file = args.log_file or (Path(args.sites).with_name("zwgk.scheduler.log") if is_url(args.db)
                                  else Path(args.db).with_suffix(".scheduler.log"))

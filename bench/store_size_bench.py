@@ -78,7 +78,7 @@ def table_bytes(store: object) -> dict[str, int]:
 
 
 def measure(target: str) -> tuple[int, dict[str, int]]:
-    from zwgk.store import Store
+    from core.store import Store
 
     s = Store(target, mode="rw")
     try:
@@ -92,8 +92,8 @@ def measure(target: str) -> tuple[int, dict[str, int]]:
 
 
 def bench_engine(engine: str, target: str, sites: Path) -> list[str]:
+    from core.store import Store
     from zwgk.pipeline import audit
-    from zwgk.store import Store
 
     Store(target).close()                  # the empty schema: the baseline
     size0, tables0 = measure(target)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from zwgk.store import MIGRATIONS, FetchRow, LinkRow, Store, StoreError, open_store
+from core.store import MIGRATIONS, FetchRow, LinkRow, Store, StoreError, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -214,7 +214,7 @@ def test_previous_release_sqlite_upgrades_in_place(tmp_path: Path) -> None:
 
 _HOLDER = """
 import sys, time
-from zwgk.store import Store
+from core.store import Store
 s = Store(sys.argv[1])
 print("claimed" if s.claim_site(int(sys.argv[2]), sys.argv[3]) else "busy", flush=True)
 sys.stdin.readline()
@@ -278,8 +278,8 @@ def test_demo_audit_on_postgresql_matches_sqlite_golden(pg_url: str, tmp_path: P
     """``[store] url`` in sites.toml sends ``zwgk audit`` (no --db) to PostgreSQL; its verdicts equal the
     SQLite golden; then every other command works on that store by ``--db URL``."""
     from test_golden_demo import GOLDEN, GOLDEN_DAY
+    from testkit.golden import assert_golden
 
-    from reports.golden import assert_golden
     from zwgk import cli
     from zwgk.demo.district import build_district
     from zwgk.demo.run import _demo_as_of, seed_probe_history

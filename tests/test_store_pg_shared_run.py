@@ -13,9 +13,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from core.store import Store
 from zwgk.loopback.dns import DNSServer
 from zwgk.loopback.http import LoopbackServer, Request, Resp
-from zwgk.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTS = [f"www.s{i}.gov.cn" for i in range(4)]
@@ -24,7 +24,7 @@ N_LISTS, N_ARTICLES = 4, 12          # per site: 1 home + 4 lists + 48 articles
 CRAWL_CHILD = """
 import asyncio, json, sys
 from crawler import crawl_run
-from zwgk.store import Store
+from core.store import Store
 a = json.loads(sys.argv[1])
 store = Store(a["db"])
 taken = set()

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.store import FetchRow, LinkRow, Store, StoreError
 from zwgk import cli
-from zwgk.store import FetchRow, LinkRow, Store, StoreError
 
 SHARED = b"<html>same page every run</html>"
 

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.store import DB_ERRORS, Store, is_url, store_exists
 from zwgk.config import AuditConfig, load_sites
 from zwgk.rules import Rules, load_rules
 from zwgk.runner import judge_run
-from zwgk.store import DB_ERRORS, Store, is_url, store_exists
 
 log = logging.getLogger(__name__)
 DEFAULT_FORMATS = ("json", "html", "xlsx", "csv")
@@ -59,7 +59,7 @@ def audit_lock(db_path: str | Path) -> Iterator[None]:
     except Timeout:
         raise AuditBusy(f"{db_path}：该数据库上已有另一次审计正在运行（锁文件 {path}）") from None
     except OSError as e:   # a read-only or missing folder: a store problem (exit 4), not a bug
-        from zwgk.store import store_problem
+        from core.store import store_problem
 
         raise store_problem(e, str(db_path)) from e
     try:
@@ -173,7 +173,7 @@ def rejudge(run_id: int, *, db_path: str | Path, rules_path: str | Path | None =
     store = Store(db_path, mode="rw")      # never creates a database for a mistyped --db
     try:
         run = store.run(run_id)
-        from zwgk.store import StoreError
+        from core.store import StoreError
         if "kind" in run.keys() and run["kind"] == "recheck":   # keeps only what it re-fetched (zwgk/rectify)
             raise StoreError(f"run {run_id} is a re-check of run {run['parent_run']}: re-render that run instead")
         if run["pruned_at"]:     # its pages are gone: re-judging would call everything 无法核验

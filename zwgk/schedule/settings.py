@@ -30,7 +30,7 @@ class Settings:
 
         cfg = load_sites(sites_path)
         sch = cfg.schedule
-        from zwgk.store import is_url
+        from core.store import is_url
 
         db = str(db_path) if is_url(str(db_path)) else str(Path(db_path).resolve())
         settings = cls(sites_path=str(Path(sites_path).resolve()), db_path=db,
@@ -56,7 +56,7 @@ class Settings:
         # With a PostgreSQL store (a URL) the job file sits beside the sites file.
         if self.jobs_path:
             return Path(self.jobs_path)
-        from zwgk.store import is_url
+        from core.store import is_url
 
         if is_url(self.db_path):
             return Path(self.sites_path).with_name("zwgk.jobs.sqlite")
