@@ -701,8 +701,9 @@ class Store:
                 self.db.execute("SELECT site_id, state FROM run_sites WHERE run_id=?", (run_id,))}
 
     # -- bodies -------------------------------------------------------------
-    def save_body(self, data: bytes) -> str:
-        h = sha256(data)
+    def save_body(self, data: bytes, *, digest: str | None = None) -> str:
+        """Store a body once per content hash; ``digest``: its sha256 when the caller has it already."""
+        h = digest or sha256(data)
         self.db.execute("INSERT INTO bodies (hash, size, data) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING",
                         (h, len(data), zlib.compress(data, 6)))
         return h
