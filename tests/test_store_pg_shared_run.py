@@ -133,6 +133,9 @@ def test_killed_audit_process_is_taken_over_and_the_run_judged_once(pg_url: str,
                 assert time.monotonic() < deadline and a.poll() is None, "a finished or never started"
                 time.sleep(0.05)
             run_id = int(run["id"])
+            # a new audit of the same sites while a crawls them is refused, as the SQLite file lock would
+            c = subprocess.run([*zwgk, *argv], env=_env(), capture_output=True, text=True, timeout=120)
+            assert c.returncode == 5 and "--resume" in c.stderr, c.stderr[-2000:]
             # b joins the same run: every site is claimed by a, so b waits
             b = subprocess.Popen([*zwgk, *argv, "--resume"], env=_env(), stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)
