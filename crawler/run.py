@@ -59,12 +59,18 @@ async def _policy(settings: CrawlSettings, specs: list[SiteSpec], resolver: Reso
 
 async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], network: dict[str, Any],
                     crawl: dict[str, Any], *, resume: bool = False, stop: threading.Event | None = None,
-                    progress: bool | None = None, taken: set[str] | None = None) -> dict[str, int]:
+                    progress: bool | None = None, taken: set[str] | None = None,
+                    only: set[str] | None = None) -> dict[str, int]:
     """Crawl every site of a run; returns flat namespaced counters ("fetch.ok", "pages", ...).
 
     Marks run_sites state crawling/done. When ``stop`` is set: takes no new URLs, lets the
     requests in flight finish, commits, and returns with the frontier kept for a resume.
     ``resume`` is accepted for clarity; the stored frontier is always honoured.
+
+    Several processes may share a run (PostgreSQL): a site is crawled only by the process that
+    claims it (``Store.claim_site``); ``only`` limits this call to some sites (a per-site task —
+    ``sites`` must still list all of the run's sites, for the 集约化 exclusions); ``taken`` lists
+    sites this process already crawled (not retried) and is filled with what this call crawls.
     """
     settings = CrawlSettings.from_mapping(network, crawl)
     specs = with_exclusions([SiteSpec.from_config(s, settings.crawl) for s in sites])
@@ -85,8 +91,9 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
     # a site another process holds (PostgreSQL, several workers on one run) is left to it
     # ``taken``: sites this process already crawled in an earlier call (not retried), filled with this call's
     before = set(taken or ())
-    busy = {s.id for s in specs if states.get(s.id) != "done" and s.id not in before
-            and not store.claim_site(run_id, s.id)} | before
+    others = {s.id for s in specs if only is not None and s.id not in only}
+    busy = {s.id for s in specs if states.get(s.id) != "done" and s.id not in before | others
+            and not store.claim_site(run_id, s.id)} | before | others
     crawls = {s.id: SiteCrawl(ctx, s, by_id[s.id]) for s in specs if states.get(s.id) != "done" and s.id not in busy}
     if taken is not None:
         taken.update(crawls)      # the caller waits only for the sites other processes hold
