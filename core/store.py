@@ -1,9 +1,11 @@
 """All SQL lives here: schema, numbered migrations, reads and batched writes.
 
-SQLite in WAL mode, one file per deployment (``--db``). Every row is keyed by
-run so old runs can be re-judged and re-rendered without the network. Bodies
-are stored once per content hash, zlib-compressed. Keeping SQL in this one
-module is what would let a server database replace SQLite later.
+Two engines behind one API: SQLite in WAL mode, one file per deployment (the default ``--db``),
+or PostgreSQL (``--db postgresql://…``, ``[store] url``) shared by several processes and machines;
+``core/store_pg.py`` bridges the few dialect differences. Every row is keyed by run so old runs
+can be re-judged and re-rendered without the network. Bodies are stored once per content hash,
+zlib-compressed. SQL outside this module is written in the engines' common subset (``?``
+parameters, ``ON CONFLICT``), or moved in here.
 """
 from __future__ import annotations
 
@@ -446,8 +448,8 @@ class Store:
         try:
             done = {r[0] for r in self.db.execute("SELECT version FROM schema_migrations")}
         except DB_ERRORS:
-            if self.engine == "postgresql":
-                self.db.execute("ROLLBACK") if self.db.in_transaction else None
+            if self.engine == "postgresql" and self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise StoreError(f"{self.display}: not a zwgk database (no schema_migrations table)") from None
         if len(done) < len(MIGRATIONS):
             if self.engine == "postgresql" and self.mode == "rw":
