@@ -357,6 +357,7 @@ def test_rectification_sql_on_both_engines(store: Store) -> None:
     later = _run(store)
     store.replace_results(later, [("b", "c2", "fail", False, "{}", [("fp1", "m", "fail", None, "{}")])])
     assert store.failing_fingerprints() == {"fp1": ("b", "c2", later)}          # the newest run's site/check
+    time.sleep(0.01)                 # the copies' fetched_at (ms) must be before the re-check's start
     rc = _run(store)
     store.copy_run_artifacts(audit, rc, ("fetches", "links", "dns", "selfcheck"), kind="recheck")
     assert store.run(rc)["kind"] == "recheck" and store.run(rc)["parent_run"] == audit
