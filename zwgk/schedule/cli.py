@@ -102,9 +102,11 @@ def logging_to(log_file: str | Path | None, verbose: bool = False) -> Iterator[N
 def build_parser() -> ZhParser:
     p = ZhParser(prog="zwgk schedule", description=DESCRIPTION)
     p.add_argument("--sites", required=True, help="网站配置 sites.toml；其中 [schedule] 表规定运行时间")
-    p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite 数据库（默认 {DEFAULT_DB}）")
+    p.add_argument("--db", default=DEFAULT_DB,
+                   help=f"数据库：SQLite 文件或 postgresql://用户@主机:端口/库名（默认 {DEFAULT_DB}）")
     p.add_argument("--rules", help="规则文件 rules.toml（默认：内置规则）")
-    p.add_argument("--log-file", help="滚动日志文件（默认：数据库旁的 <数据库名>.scheduler.log）")
+    p.add_argument("--log-file", help="滚动日志文件（默认：数据库旁的 <数据库名>.scheduler.log；"
+                                      "PostgreSQL 数据库时为 sites.toml 旁的 zwgk.scheduler.log）")
     p.add_argument("--once", action="store_true", help="只做一轮可用性探测后退出（供 cron 使用）")
     p.add_argument("--audit-now", action="store_true", help="启动后立即再做一次核查")
     p.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
@@ -114,7 +116,10 @@ def build_parser() -> ZhParser:
 def main(argv: list[str] | None = None, *, pipeline: Pipeline | None = None) -> int:
     """The process entry point; ``pipeline`` is what the jobs call (default ``zwgk.pipeline``)."""
     args = build_parser().parse_args(argv)
-    log_file = args.log_file or Path(args.db).with_suffix(".scheduler.log")
+    from core.store import is_url
+
+    log_file = args.log_file or (Path(args.sites).with_name("zwgk.scheduler.log") if is_url(args.db)
+                                 else Path(args.db).with_suffix(".scheduler.log"))
     with logging_to(log_file, args.verbose):
         from zwgk.config import ConfigError
 
