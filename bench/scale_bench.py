@@ -17,6 +17,7 @@ largest size's stored run. ``uptime``'s load is printed with every figure: the 2
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -220,6 +221,7 @@ def main() -> None:
     ap.add_argument("--rejudge", action="store_true", help="re-judge the largest size's run (zwgk report)")
     ap.add_argument("--cap", type=float, default=None, help="kill an audit still running after this many s")
     ap.add_argument("--no-bare", action="store_true")
+    ap.add_argument("--keep", help="work in this directory and keep the stored runs (for re-judge profiling)")
     ap.add_argument("--child", choices=["audit", "bare", "rejudge"])
     ap.add_argument("--serve")
     ap.add_argument("--port", type=int)
@@ -245,11 +247,13 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB,"
           f" python {sys.version.split()[0]}; concurrency {a.concurrency}, politeness delay 0", flush=True)
     last: tuple[str, int] | None = None
-    with tempfile.TemporaryDirectory(prefix="zwgk-scale-") as tmp:
+    if a.keep:
+        Path(a.keep).mkdir(parents=True, exist_ok=True)
+    with (contextlib.nullcontext(a.keep) if a.keep else tempfile.TemporaryDirectory(prefix="zwgk-scale-")) as tmp:
         for n in (int(x) for x in a.sizes.split(",")):
             sitegen.configure(n)
             work = Path(tmp) / f"n{n}"
-            work.mkdir()
+            work.mkdir(exist_ok=True)
             port_file = work / "port"
             server = subprocess.Popen([sys.executable, __file__, "--serve", str(port_file), "--pages", str(n)])
             try:

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import lxml.html
 
 from zwgk.auditor import AuditorNetwork, judge_network
+from zwgk.parsing.linkrewrite import rewrite_links
 from zwgk.store import FetchRow, LinkRow, Store
 
 
@@ -252,9 +253,10 @@ class SiteSnapshot:
             try:
                 doc = lxml.html.document_fromstring(text, base_url=base)
                 # = doc.make_links_absolute(base, resolve_base_href=True, handle_failures="ignore"),
-                # with urljoin memoised: nav and footer hrefs repeat on every page of a site
+                # with urljoin memoised (nav and footer hrefs repeat on every page of a site) and
+                # only the elements that can carry a link visited (zwgk/parsing/linkrewrite.py)
                 doc.resolve_base_href()
-                doc.rewrite_links(lambda href, base=base: self._absolute(base, href))
+                rewrite_links(doc, lambda href, base=base: self._absolute(base, href))
             except (ValueError, lxml.etree.ParserError):
                 doc = None
         self._trees[key] = doc
