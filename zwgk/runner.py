@@ -139,6 +139,9 @@ def judge_sites(store: Store, run_id: int, rules: Rules, site_ids: list[str],
 
 
 def _judge_in_worker(db_path: str, run_id: int, rules: Rules, site_ids: list[str]) -> list[Judgement]:
+    import checks.documents
+
+    checks.documents._IN_WORKER = True     # the sites already take every core: no page pool inside
     store = Store(db_path)
     try:
         return judge_sites(store, run_id, rules, site_ids)
