@@ -138,8 +138,8 @@ def _documents_many(snap: SiteSnapshot, sets: tuple[tuple[str, ...], ...]) -> di
     found: dict[tuple[str, ...], dict[str, Doc]] = {kw: {} for kw in sets}
     today = snap.as_of.date()
     columns = _column_of_pages(snap)
-    pages = [f for f in snap.pages() if f.ok and (f.content_type or "").startswith("text/html")]
-    per_page = _pooled_pages(snap, pages, sets, today, columns)
+    pages = _html_pages(snap)
+    per_page = _pooled_pages(snap, pages, sets, columns)
     if per_page is None:
         per_page = (_page_docs(snap, f, sets, today, columns, None) for f in pages)
     # merged in page order whoever read the page: the first listing of a document wins, as before
@@ -217,9 +217,30 @@ _IN_WORKER = False          # a judge worker (runner) or a page worker: never st
 _WORKER: dict[str, Any] = {}
 
 
-def _pooled_pages(snap: SiteSnapshot, pages: list[FetchRow], sets: tuple[tuple[str, ...], ...], today: date,
-                  columns: dict[str, str]) -> list[list[tuple[int, Doc]]] | None:
-    """Per-page results read by a process pool, in page order; None when the pass stays in-process."""
+class _PagePass:
+    """A page pass running in a pool: its futures in page order, collected once."""
+
+    def __init__(self, sets: tuple[tuple[str, ...], ...], pool: Any, futures: list[Any], pages: int):
+        self.sets, self.pool, self.futures, self.pages = sets, pool, futures, pages
+
+    def collect(self) -> list[list[tuple[int, Doc]]]:
+        try:
+            return [page for fut in self.futures for page in fut.result()]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _html_pages(snap: SiteSnapshot) -> list[FetchRow]:
+    return [f for f in snap.pages() if f.ok and (f.content_type or "").startswith("text/html")]
+
+
+def _start_pass(snap: SiteSnapshot, pages: list[FetchRow], sets: tuple[tuple[str, ...], ...],
+                columns: dict[str, str]) -> _PagePass | None:
+    """The page pass submitted to a new pool (None when it stays in-process: small site, one core,
+    a store in memory, inside a judge worker)."""
     import os
 
     workers = min(os.cpu_count() or 1, 4)
@@ -230,20 +251,62 @@ def _pooled_pages(snap: SiteSnapshot, pages: list[FetchRow], sets: tuple[tuple[s
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    chunks = [pages[i:i + POOL_CHUNK] for i in range(0, len(pages), POOL_CHUNK)]
-    tasks = []
-    for chunk in chunks:
-        tasks.append(([f.id for f in chunk], [_attachment_links(snap, f.final_url or f.url) for f in chunk]))
+    tasks = [([f.id for f in chunk], [_attachment_links(snap, f.final_url or f.url) for f in chunk])
+             for chunk in (pages[i:i + POOL_CHUNK] for i in range(0, len(pages), POOL_CHUNK))]
     # spawn, not fork: the judge may run under the scheduler's threads, with SQLite handles open
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_worker_init,
-                             initargs=(path, snap.run.run_id, snap.site.id, snap.run.district,
-                                       snap.run.rules, sets, today, columns)) as pool:
-        out: list[list[tuple[int, Doc]]] = []
-        for part in pool.map(_worker_chunk, tasks):
-            out.extend(part)
-    snap.lookups["tree"] += len(pages)   # the pages were read (by the workers)
-    return out
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init,
+                               initargs=(path, snap.run.run_id, snap.site.id, snap.run.district,
+                                         snap.run.rules, sets, snap.as_of.date(), columns))
+    try:
+        futures = [pool.submit(_worker_chunk, t) for t in tasks]
+    except Exception:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    snap.lookups["tree"] += len(pages)   # the pages are read (by the workers)
+    return _PagePass(sets, pool, futures, len(pages))
+
+
+def _pooled_pages(snap: SiteSnapshot, pages: list[FetchRow], sets: tuple[tuple[str, ...], ...],
+                  columns: dict[str, str]) -> list[list[tuple[int, Doc]]] | None:
+    """Per-page results read by a process pool, in page order (the one :func:`start_page_pass`
+    started, if it read these sets); None when the pass stays in-process."""
+    started = _STARTED.pop(id(snap), None)
+    if started is not None:
+        if started[0] is snap and started[1].sets == sets:
+            return started[1].collect()
+        started[1].close()
+    running = _start_pass(snap, pages, sets, columns)
+    return running.collect() if running is not None else None
+
+
+_STARTED: dict[int, tuple[SiteSnapshot, _PagePass]] = {}
+
+
+def start_page_pass(snap: SiteSnapshot) -> None:
+    """Start the documents page pass of a large site in worker processes now, so that the judge's
+    other checks run in this process meanwhile (the runner calls this before judging a site, and
+    :func:`finish_page_pass` after). Nothing happens for a site the pass would read in-process, and
+    a column map that fails is left for the checks to report."""
+    if id(snap) in _STARTED or _IN_WORKER:
+        return
+    pages = _html_pages(snap)
+    if len(pages) < POOL_MIN_PAGES:
+        return
+    try:
+        columns = _column_of_pages(snap)
+        running = _start_pass(snap, pages, tuple(_REGISTERED), columns)
+    except Exception:
+        return      # the checks meet the same failure themselves and say so
+    if running is not None:
+        _STARTED[id(snap)] = (snap, running)
+
+
+def finish_page_pass(snap: SiteSnapshot) -> None:
+    """Stop a pass no check collected (every documents check not applicable to the site)."""
+    started = _STARTED.pop(id(snap), None)
+    if started is not None:
+        started[1].close()
 
 
 def _worker_init(path: str, run_id: int, site_id: str, district: dict[str, Any], rules: dict[str, Any],

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from checks.base import Check, params_for
+from checks.documents import finish_page_pass, start_page_pass
 from checks.registry import ALL
 from zwgk.labels import KIND_ZH
 from zwgk.model import CheckResult, Finding, Outcome
@@ -133,8 +134,13 @@ def judge_sites(store: Store, run_id: int, rules: Rules, site_ids: list[str],
     out: list[Judgement] = []
     for site_id in site_ids:
         snap = view.snapshot(site_id)
-        for check in checks:
-            out.append(Judgement(site_id, check.id, judge_one(check, snap, rules)))
+        if checks is ALL:
+            start_page_pass(snap)    # a large site's documents are read on the other cores meanwhile
+        try:
+            for check in checks:
+                out.append(Judgement(site_id, check.id, judge_one(check, snap, rules)))
+        finally:
+            finish_page_pass(snap)
     return out
 
 

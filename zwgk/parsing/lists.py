@@ -301,6 +301,8 @@ def _find_date_own(container: Any, year: int | None, today: date | None,
     if got[0] is not None:
         return got[0], got[1], got[2], None
     own = _own_nodes(container)
+    if not own:         # a bare link item (nav, footer): nothing outside the link to read
+        return None, None, "", own
     for t in own:
         if len(t) <= 60:
             d = _labelled_date(t)      # "来源：区政府办 发布时间：2026-03-05 09:30"
