@@ -16,10 +16,10 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from zwgk.parsing.dates import ascii_digits, labelled_date, parse_date
-from zwgk.parsing.lists import item_groups
-from zwgk.snapshot import SiteSnapshot
-from zwgk.store import FetchRow, LinkRow
+from core.parsing.dates import ascii_digits, labelled_date, parse_date
+from core.parsing.lists import item_groups
+from core.snapshot import SiteSnapshot
+from core.store import FetchRow, LinkRow
 
 ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip", ".rar", ".et")
 DISCLOSURE_KEYWORDS = ("预算", "决算", "年度报告", "年报", "债务", "债券")
@@ -312,8 +312,8 @@ def finish_page_pass(snap: SiteSnapshot) -> None:
 def _worker_init(path: str, run_id: int, site_id: str, district: dict[str, Any], rules: dict[str, Any],
                  sets: tuple[tuple[str, ...], ...], today: date, columns: dict[str, str]) -> None:
     global _IN_WORKER
-    from zwgk.snapshot import RunView
-    from zwgk.store import Store
+    from core.snapshot import RunView
+    from core.store import Store
 
     _IN_WORKER = True
     snap = RunView(Store(path, mode="ro"), run_id, district=district, rules=rules).snapshot(site_id)

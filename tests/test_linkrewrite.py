@@ -1,4 +1,4 @@
-"""The judge's link rewriter (zwgk/parsing/linkrewrite.py) must equal lxml's ``rewrite_links``:
+"""The judge's link rewriter (core/parsing/linkrewrite.py) must equal lxml's ``rewrite_links``:
 the same links in the same order and the same rewritten tree, on real fixture pages and on the
 shapes lxml treats specially (object codebase/archive, meta refresh, param ref, CSS url()/@import,
 xlink:href, <base>-less relative links, hostile nesting)."""
@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 import lxml.html
 import pytest
 
-from zwgk.parsing.linkrewrite import iterlinks, rewrite_links
+from core.parsing.linkrewrite import iterlinks, rewrite_links
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "http://www.example.gov.cn/col01/sub/index.html"

@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 
 import lxml.html
 
-from zwgk.auditor import AuditorNetwork, judge_network
-from zwgk.parsing.linkrewrite import rewrite_links
-from zwgk.store import FetchRow, LinkRow, Store
+from core.auditor import AuditorNetwork, judge_network
+from core.parsing.linkrewrite import rewrite_links
+from core.store import FetchRow, LinkRow, Store
 
 
 @dataclass(frozen=True)
@@ -254,7 +254,7 @@ class SiteSnapshot:
                 doc = lxml.html.document_fromstring(text, base_url=base)
                 # = doc.make_links_absolute(base, resolve_base_href=True, handle_failures="ignore"),
                 # with urljoin memoised (nav and footer hrefs repeat on every page of a site) and
-                # only the elements that can carry a link visited (zwgk/parsing/linkrewrite.py)
+                # only the elements that can carry a link visited (core/parsing/linkrewrite.py)
                 doc.resolve_base_href()
                 rewrite_links(doc, lambda href, base=base: self._absolute(base, href))
             except (ValueError, lxml.etree.ParserError):
