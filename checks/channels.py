@@ -20,8 +20,21 @@ from core.snapshot import SiteSnapshot
 
 
 def _links(snap: SiteSnapshot) -> list[tuple[str, str]]:
-    """(target, anchor text without whitespace) of every link on the site."""
-    return [(ln.target_url, re.sub(r"\s+", "", ln.anchor or "")) for ln in snap.links()]
+    """(target, anchor text without whitespace) of every link on the site (once per snapshot: three
+    searches read it, callers only iterate)."""
+    return snap.derived(_link_anchors)
+
+
+def _link_anchors(snap: SiteSnapshot) -> list[tuple[str, str]]:
+    squeezed: dict[str, str] = {}      # anchors repeat on every page (nav, footer)
+    out = []
+    for ln in snap.links():
+        anchor = ln.anchor or ""
+        s = squeezed.get(anchor)
+        if s is None:
+            s = squeezed[anchor] = re.sub(r"\s+", "", anchor)
+        out.append((ln.target_url, s))
+    return out
 
 
 def _application(snap: SiteSnapshot, params: Mapping[str, Any]) -> str | None:

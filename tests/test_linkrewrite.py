@@ -73,3 +73,25 @@ def test_a_link_the_function_drops_is_removed_like_lxml() -> None:
     rewrite_links(ours, lambda h: None)
     assert lxml.html.tostring(ours) == lxml.html.tostring(theirs)
     assert b"href" not in lxml.html.tostring(ours)
+
+
+def test_snapshot_text_equals_the_trees_text() -> None:
+    """``SiteSnapshot.text`` skips link rewriting only where it cannot change the words."""
+    from testkit.snapshots import make_snapshot
+
+    root = "http://www.example.gov.cn/"
+    pages = {
+        root: "<html><body><p>发布时间：2026-03-05</p><a href='a.html'>a</a></body></html>",
+        root + "css.html": "<html><head><style>.x{background:url(img/2026-03-05.png)}</style></head>"
+                           "<body>时间：<span>2026-03-06</span></body></html>",
+        root + "imp.html": "<html><head><style>@import \"s.css\";</style></head><body>日期 2026-03-07</body></html>",
+        root + "base.html": "<html><head><base href='http://[bad/'></head><body>发布日期：2026-03-08</body></html>",
+        root + "base2.html": "<html><head><base href='/other/'></head><body>x<a href='b.html'>b</a></body></html>",
+        root + "empty.html": "   ",
+    }
+    snap = make_snapshot(pages)
+    for url in pages:
+        want = snap.tree(url)
+        snap._trees.clear()        # text() must not lean on the tree cache
+        assert snap.text(url) == (want.text_content() if want is not None else None), url
+    assert snap.text(root + "css.html") is not None and "http://www.example.gov.cn/img/" in snap.text(root + "css.html")
