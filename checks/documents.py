@@ -139,12 +139,14 @@ def _documents_many(snap: SiteSnapshot, sets: tuple[tuple[str, ...], ...]) -> di
     today = snap.as_of.date()
     columns = _column_of_pages(snap)
     pages = _html_pages(snap)
-    per_page = _pooled_pages(snap, pages, sets, columns)
+    per_page = _pooled_pages(snap, pages, sets)
     if per_page is None:
-        per_page = (_page_docs(snap, f, sets, today, columns, None) for f in pages)
+        per_page = (_page_docs(snap, f, sets, today, None) for f in pages)
     # merged in page order whoever read the page: the first listing of a document wins, as before
     for adds in per_page:
-        for i, doc in adds:
+        for i, doc, listed in adds:
+            if listed:       # a list item: the category of the column whose list page shows it
+                doc.column = columns.get(url_key_of(doc.source_url or ""))
             _add(sets[i], found[sets[i]], doc)
     return {kw: list(by_url.values()) for kw, by_url in found.items()}
 
@@ -161,10 +163,11 @@ def _add(keywords: tuple[str, ...], by_url: dict[str, Doc], doc: Doc) -> None:
 
 
 def _page_docs(snap: SiteSnapshot, f: FetchRow, sets: tuple[tuple[str, ...], ...], today: date,
-               columns: dict[str, str], attachments: list[LinkRow] | None) -> list[tuple[int, Doc]]:
-    """The documents one page shows, as ``(keyword set index, doc)`` in the order they are merged:
-    the page itself, its list items, then its attachment links not in a list. ``attachments``: the
-    page's stored ``<a>`` links to attachments (read from the snapshot when None)."""
+               attachments: list[LinkRow] | None) -> list[tuple[int, Doc, bool]]:
+    """The documents one page shows, as ``(keyword set index, doc, is a list item)`` in the order they
+    are merged: the page itself, its list items (their column is set by the merge: the column map
+    need not exist yet when a worker reads the page), then its attachment links not in a list.
+    ``attachments``: the page's stored ``<a>`` links to attachments (read from the snapshot if None)."""
     html = snap.html(f) or ""
     wanted = [i for i, kw in enumerate(sets) if any(k in html for k in kw)]
     if not wanted:
@@ -175,29 +178,28 @@ def _page_docs(snap: SiteSnapshot, f: FetchRow, sets: tuple[tuple[str, ...], ...
     own_date = page_date(snap, url)
     tree = snap.tree(f)
     heading = _first_heading(tree)
-    column = columns.get(url_key_of(url))
     groups = item_groups(tree, url, today=today) if tree is not None else []
     if attachments is None:
         attachments = _attachment_links(snap, url)
-    out: list[tuple[int, Doc]] = []
+    out: list[tuple[int, Doc, bool]] = []
     for i in wanted:
         keywords = sets[i]
         title = page_title
         if heading and not any(k in title for k in keywords) and any(k in heading for k in keywords):
             title = heading          # <title> is the site's name: the article's own heading names it
-        out.append((i, Doc(title, url, own_date, site_id=snap.site.id, heading=heading)))
+        out.append((i, Doc(title, url, own_date, site_id=snap.site.id, heading=heading), False))
         listed: set[str] = set()
         for group in groups:
             for it in group:
                 if it.url:
                     listed.add(it.url)
                     out.append((i, Doc(it.title, it.url, it.date, url, title, is_attachment(it.url),
-                                       snap.site.id, column)))
+                                       snap.site.id), True))
         for ln in attachments:
             if ln.target_url not in listed:
                 # an attachment of an article carries the article's date
                 out.append((i, Doc(ln.anchor or ln.target_url.rsplit("/", 1)[-1], ln.target_url,
-                                   own_date, url, title, True, snap.site.id)))
+                                   own_date, url, title, True, snap.site.id), False))
     return out
 
 
@@ -223,7 +225,7 @@ class _PagePass:
     def __init__(self, sets: tuple[tuple[str, ...], ...], pool: Any, futures: list[Any], pages: int):
         self.sets, self.pool, self.futures, self.pages = sets, pool, futures, pages
 
-    def collect(self) -> list[list[tuple[int, Doc]]]:
+    def collect(self) -> list[list[tuple[int, Doc, bool]]]:
         try:
             return [page for fut in self.futures for page in fut.result()]
         finally:
@@ -238,7 +240,7 @@ def _html_pages(snap: SiteSnapshot) -> list[FetchRow]:
 
 
 def _start_pass(snap: SiteSnapshot, pages: list[FetchRow], sets: tuple[tuple[str, ...], ...],
-                columns: dict[str, str]) -> _PagePass | None:
+                ) -> _PagePass | None:
     """The page pass submitted to a new pool (None when it stays in-process: small site, one core,
     a store in memory, inside a judge worker)."""
     import os
@@ -257,7 +259,7 @@ def _start_pass(snap: SiteSnapshot, pages: list[FetchRow], sets: tuple[tuple[str
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_worker_init,
                                initargs=(path, snap.run.run_id, snap.site.id, snap.run.district,
-                                         snap.run.rules, sets, snap.as_of.date(), columns))
+                                         snap.run.rules, sets, snap.as_of.date()))
     try:
         futures = [pool.submit(_worker_chunk, t) for t in tasks]
     except Exception:
@@ -268,7 +270,7 @@ def _start_pass(snap: SiteSnapshot, pages: list[FetchRow], sets: tuple[tuple[str
 
 
 def _pooled_pages(snap: SiteSnapshot, pages: list[FetchRow], sets: tuple[tuple[str, ...], ...],
-                  columns: dict[str, str]) -> list[list[tuple[int, Doc]]] | None:
+                  ) -> list[list[tuple[int, Doc, bool]]] | None:
     """Per-page results read by a process pool, in page order (the one :func:`start_page_pass`
     started, if it read these sets); None when the pass stays in-process."""
     started = _STARTED.pop(id(snap), None)
@@ -276,7 +278,7 @@ def _pooled_pages(snap: SiteSnapshot, pages: list[FetchRow], sets: tuple[tuple[s
         if started[0] is snap and started[1].sets == sets:
             return started[1].collect()
         started[1].close()
-    running = _start_pass(snap, pages, sets, columns)
+    running = _start_pass(snap, pages, sets)
     return running.collect() if running is not None else None
 
 
@@ -286,16 +288,16 @@ _STARTED: dict[int, tuple[SiteSnapshot, _PagePass]] = {}
 def start_page_pass(snap: SiteSnapshot) -> None:
     """Start the documents page pass of a large site in worker processes now, so that the judge's
     other checks run in this process meanwhile (the runner calls this before judging a site, and
-    :func:`finish_page_pass` after). Nothing happens for a site the pass would read in-process, and
-    a column map that fails is left for the checks to report."""
+    :func:`finish_page_pass` after): before the column map even, which the list items' column
+    categories are set from when the results are merged. Nothing happens for a site the pass would
+    read in-process; a failure to start is left for the documents checks to meet themselves."""
     if id(snap) in _STARTED or _IN_WORKER:
         return
     pages = _html_pages(snap)
     if len(pages) < POOL_MIN_PAGES:
         return
     try:
-        columns = _column_of_pages(snap)
-        running = _start_pass(snap, pages, tuple(_REGISTERED), columns)
+        running = _start_pass(snap, pages, tuple(_REGISTERED))
     except Exception:
         return      # the checks meet the same failure themselves and say so
     if running is not None:
@@ -310,20 +312,20 @@ def finish_page_pass(snap: SiteSnapshot) -> None:
 
 
 def _worker_init(path: str, run_id: int, site_id: str, district: dict[str, Any], rules: dict[str, Any],
-                 sets: tuple[tuple[str, ...], ...], today: date, columns: dict[str, str]) -> None:
+                 sets: tuple[tuple[str, ...], ...], today: date) -> None:
     global _IN_WORKER
     from core.snapshot import RunView
     from core.store import Store
 
     _IN_WORKER = True
     snap = RunView(Store(path, mode="ro"), run_id, district=district, rules=rules).snapshot(site_id)
-    _WORKER.update(snap=snap, rows={f.id: f for f in snap.pages()}, sets=sets, today=today, columns=columns)
+    _WORKER.update(snap=snap, rows={f.id: f for f in snap.pages()}, sets=sets, today=today)
 
 
-def _worker_chunk(task: tuple[list[int], list[list[LinkRow]]]) -> list[list[tuple[int, Doc]]]:
+def _worker_chunk(task: tuple[list[int], list[list[LinkRow]]]) -> list[list[tuple[int, Doc, bool]]]:
     w = _WORKER
     ids, attachments = task
-    return [_page_docs(w["snap"], w["rows"][i], w["sets"], w["today"], w["columns"], att)
+    return [_page_docs(w["snap"], w["rows"][i], w["sets"], w["today"], att)
             for i, att in zip(ids, attachments, strict=True)]
 
 
