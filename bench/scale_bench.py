@@ -11,8 +11,10 @@ processes are measured one after the other on the same site:
 ``--rejudge`` then runs ``zwgk report --run ID`` (re-judge + re-render, no network) on the
 largest size's stored run. ``uptime``'s load is printed with every figure: the 2 cores are shared.
 ``--cap S`` kills an audit that is still running after S seconds and says which stage it was in.
+``--keep DIR`` works in DIR and keeps the stored runs (``DIR/n<size>/bench.sqlite``) for profiling
+the judge on them later without crawling again.
 
-    .venv/bin/python bench/scale_bench.py [--sizes 1000,5000,20000] [--rejudge] [--cap 900]
+    .venv/bin/python bench/scale_bench.py [--sizes 1000,5000,20000] [--rejudge] [--cap 900] [--keep DIR]
 """
 from __future__ import annotations
 
