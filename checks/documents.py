@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from core.parsing.dates import ascii_digits, labelled_date, parse_date
 from core.parsing.lists import item_groups
+from core.rules import Vocabulary
 from core.snapshot import SiteSnapshot
 from core.store import FetchRow, LinkRow
 
@@ -259,7 +260,7 @@ def _start_pass(snap: SiteSnapshot, pages: list[FetchRow], sets: tuple[tuple[str
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_worker_init,
                                initargs=(path, snap.run.run_id, snap.site.id, snap.run.district,
-                                         snap.run.rules, sets, snap.as_of.date()))
+                                         snap.run.vocabulary, sets, snap.as_of.date()))
     try:
         futures = [pool.submit(_worker_chunk, t) for t in tasks]
     except Exception:
@@ -273,16 +274,24 @@ def _pooled_pages(snap: SiteSnapshot, pages: list[FetchRow], sets: tuple[tuple[s
                   ) -> list[list[tuple[int, Doc, bool]]] | None:
     """Per-page results read by a process pool, in page order (the one :func:`start_page_pass`
     started, if it read these sets); None when the pass stays in-process."""
-    started = _STARTED.pop(id(snap), None)
+    slot = snap.derived(_pass_slot)
+    started, slot.running = slot.running, None
     if started is not None:
-        if started[0] is snap and started[1].sets == sets:
-            return started[1].collect()
-        started[1].close()
+        if started.sets == sets:
+            return started.collect()
+        started.close()
     running = _start_pass(snap, pages, sets)
     return running.collect() if running is not None else None
 
 
-_STARTED: dict[int, tuple[SiteSnapshot, _PagePass]] = {}
+class _PassSlot:
+    """Where :func:`start_page_pass` leaves a snapshot's running pass for its first documents check."""
+
+    running: _PagePass | None = None
+
+
+def _pass_slot(snap: SiteSnapshot) -> _PassSlot:
+    return _PassSlot()
 
 
 def start_page_pass(snap: SiteSnapshot) -> None:
@@ -291,7 +300,8 @@ def start_page_pass(snap: SiteSnapshot) -> None:
     :func:`finish_page_pass` after): before the column map even, which the list items' column
     categories are set from when the results are merged. Nothing happens for a site the pass would
     read in-process; a failure to start is left for the documents checks to meet themselves."""
-    if id(snap) in _STARTED or _IN_WORKER:
+    slot = snap.derived(_pass_slot)
+    if slot.running is not None or _IN_WORKER:
         return
     pages = _html_pages(snap)
     if len(pages) < POOL_MIN_PAGES:
@@ -300,25 +310,25 @@ def start_page_pass(snap: SiteSnapshot) -> None:
         running = _start_pass(snap, pages, tuple(_REGISTERED))
     except Exception:
         return      # the checks meet the same failure themselves and say so
-    if running is not None:
-        _STARTED[id(snap)] = (snap, running)
+    slot.running = running
 
 
 def finish_page_pass(snap: SiteSnapshot) -> None:
     """Stop a pass no check collected (every documents check not applicable to the site)."""
-    started = _STARTED.pop(id(snap), None)
+    slot = snap.derived(_pass_slot)
+    started, slot.running = slot.running, None
     if started is not None:
-        started[1].close()
+        started.close()
 
 
-def _worker_init(path: str, run_id: int, site_id: str, district: dict[str, Any], rules: dict[str, Any],
+def _worker_init(path: str, run_id: int, site_id: str, district: dict[str, Any], vocabulary: Vocabulary,
                  sets: tuple[tuple[str, ...], ...], today: date) -> None:
     global _IN_WORKER
     from core.snapshot import RunView
     from core.store import Store
 
     _IN_WORKER = True
-    snap = RunView(Store(path, mode="ro"), run_id, district=district, rules=rules).snapshot(site_id)
+    snap = RunView(Store(path, mode="ro"), run_id, district=district, vocabulary=vocabulary).snapshot(site_id)
     _WORKER.update(snap=snap, rows={f.id: f for f in snap.pages()}, sets=sets, today=today)
 
 

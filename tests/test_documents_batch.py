@@ -46,12 +46,12 @@ def test_page_pass_in_worker_processes_equals_one_process(tmp_path: Path, monkey
     assert sum(len(v) for v in want.values()) > 0
     early = synthetic(3, Store(str(tmp_path / "early.sqlite")))
     dm.start_page_pass(early)
-    assert id(early) in dm._STARTED                           # really handed to the pool
+    assert early.derived(dm._pass_slot).running is not None   # really handed to the pool
     assert dm._documents_many(early, sets) == want
-    assert id(early) not in dm._STARTED
+    assert early.derived(dm._pass_slot).running is None
     on_demand = synthetic(3, Store(str(tmp_path / "demand.sqlite")))
     assert dm._documents_many(on_demand, sets) == want
     unused = synthetic(3, Store(str(tmp_path / "unused.sqlite")))
     dm.start_page_pass(unused)
     dm.finish_page_pass(unused)                               # no documents check asked: stopped
-    assert id(unused) not in dm._STARTED
+    assert unused.derived(dm._pass_slot).running is None
