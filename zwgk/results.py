@@ -1,7 +1,9 @@
-"""The one results model: a judged run → a JSON-ready dict (run → site → check → finding).
+"""The one results model: a judged run → ``core.report.AuditReport`` (run → site → check → finding).
 
-Every writer in ``reports/`` (JSON, CSV, Excel, HTML) is a view of this dict and reads nothing
-else, so the files can never disagree. The schema is ``reports/schema.json`` (``schema_version``).
+Every writer in ``reports/`` (JSON, CSV, Excel, HTML) is a view of that object and reads nothing
+else, so the files can never disagree. Its JSON shape is ``reports/schema.json`` (``schema_version``):
+``build_report(...).to_dict() == build_results(...)``. (The model is assembled as that JSON shape —
+the rectification loop's ``annotate`` adds its sparse keys to it — and read into the types once.)
 
 Run comparison (what the reviewing office works from): each failing finding is keyed by the
 runner's stable fingerprint and compared with the *baseline* — the previous complete run of the
@@ -30,6 +32,7 @@ from core.labels import (
     zh_text,
 )
 from core.model import CheckResult, Finding, Outcome, Severity
+from core.report import AuditReport
 from core.scoring import Scores, SiteResults, rules_data, score_run, task_sites
 from core.store import Store
 from zwgk.messages import _catalogue, message_text
@@ -168,12 +171,19 @@ def _site_score_dict(sc: Scores, sid: str) -> dict[str, Any]:
             "deductions": [{"check_id": c, "points": p} for c, p in sorted(s.deductions.items())]}
 
 
-def build_results(store: Store, run_id: int, rules: Any, *,
-                  messages: tuple[dict[str, str], dict[str, str]] | None = None) -> dict[str, Any]:
-    """The results model of one judged run (see ``reports/schema.json``).
+def build_report(store: Store, run_id: int, rules: Any, *,
+                 messages: tuple[dict[str, str], dict[str, str]] | None = None) -> AuditReport:
+    """The results model of one judged run, typed: what every writer in ``reports/`` takes.
 
     ``messages`` = (message catalogue, check titles) overrides the registry's (tests, fixtures).
     """
+    return AuditReport.from_dict(build_results(store, run_id, rules, messages=messages))
+
+
+def build_results(store: Store, run_id: int, rules: Any, *,
+                  messages: tuple[dict[str, str], dict[str, str]] | None = None) -> dict[str, Any]:
+    """The results model of one judged run as JSON data (``reports/schema.json``; the typed
+    ``build_report`` reads this)."""
     from zwgk.rectify.state import annotate, load_state
 
     rules = rules_data(rules)
