@@ -20,8 +20,8 @@ import pytest
 from pypdf import PdfReader
 from testkit.sample import MESSAGES, RULES, TITLES, sample_store
 
-from core.store import FetchRow, Store
 from core.report import AuditReport
+from core.store import FetchRow, Store
 from reports import write_reports
 from reports.evidence import write_evidence
 from zwgk.loopback.http import LoopbackServer, Resp
