@@ -33,20 +33,20 @@ DEFAULT_DB = "zwgk.sqlite"
 
 def _formats(text: str) -> tuple[str, ...]:
     """``--format json,html``: names from the report registry (``reports.registry.WRITERS``)."""
-    from reports.registry import FORMATS
+    from reports.registry import WRITERS
 
     fmts = tuple(f.strip() for f in text.split(",") if f.strip())
-    bad = [f for f in fmts if f not in FORMATS]
+    bad = [f for f in fmts if f not in WRITERS]
     if bad:
-        raise argparse.ArgumentTypeError(f"unknown format(s) {', '.join(bad)} ({', '.join(FORMATS)})")
+        raise argparse.ArgumentTypeError(f"unknown format(s) {', '.join(bad)} ({', '.join(WRITERS)})")
     return fmts
 
 
 def _format_arg(p: argparse.ArgumentParser, all_default: str = "") -> None:
-    from reports.registry import DEFAULT_FORMATS, FORMATS
+    from reports.registry import DEFAULT_FORMATS, WRITERS
 
     p.add_argument("--format", type=_formats, default=DEFAULT_FORMATS,
-                   help=f"报告格式，逗号分隔：{','.join(FORMATS)}{all_default}")
+                   help=f"报告格式，逗号分隔：{','.join(WRITERS)}{all_default}")
 
 
 EXIT_CODES_HELP = """退出码（exit codes）：
