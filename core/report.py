@@ -65,9 +65,10 @@ class _Node:
                 continue
             value = data[f.name]
             node = cls._nested.get(f.name)
-            if node is not None and value is not None:
-                value = (tuple(node.from_dict(v) for v in value) if isinstance(value, list | tuple)
-                         else node.from_dict(value))
+            if node is not None and value is not None:    # (nodes already built are kept)
+                value = (tuple(v if isinstance(v, node) else node.from_dict(v) for v in value)
+                         if isinstance(value, list | tuple)
+                         else value if isinstance(value, node) else node.from_dict(value))
             elif isinstance(value, list):
                 value = tuple(value)
             kw[f.name] = value
@@ -361,3 +362,63 @@ class AuditReport(_Node):
             return f.replace(evidence=ev.replace(page=page, screenshot=shot or ev.screenshot))
 
         return self.map_findings(add)
+
+
+# -- the annual 回头看 ledger (zwgk/ledger.py builds it, reports/review.py renders it) -------------
+
+@dataclass(frozen=True, kw_only=True)
+class LedgerRun(_Node):
+    id: int
+    as_of: str
+    rules_hash: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskStatusPoint(_Node):
+    """A task's status in one run of the year."""
+
+    run_id: int
+    date: str
+    status: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LedgerTask(_Node):
+    """One row of the ledger: a seed task with what the year's runs found about it."""
+
+    number: int
+    group: str = ""
+    requirement: str = ""
+    units_text: tuple[str, ...] = ()
+    checks: tuple[str, ...] = ()
+    manual: bool = False
+    reason: str = ""
+    status: str = "无法核验"          # the newest run's (需人工核查 for manual tasks)
+    statuses: tuple[TaskStatusPoint, ...] = ()
+    runs: int = 0
+    pass_rate: float | None = None    # units passed / units judged over the year
+    short_units: tuple[str, ...] = ()
+    first_seen: str | None = None
+    last_seen: str | None = None
+    open: int = 0
+    fixed: int = 0
+    note: str = ""                    # the reviewer's column, left empty
+    group_span: int = 0               # rows the 工作任务 cell spans (0: merged into the row above)
+
+    _nested: ClassVar[dict[str, type[_Node]]] = {"statuses": TaskStatusPoint}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewLedger(_Node):
+    """The annual 回头看 ledger (seed tasks 49–50) of one year's complete runs."""
+
+    schema_version: int = 1
+    kind: str = "review"
+    year: int
+    generator: str = ""
+    audit_name: str = ""
+    runs: tuple[LedgerRun, ...] = ()
+    summary: Mapping[str, int] = field(default_factory=dict)   # status → number of tasks
+    tasks: tuple[LedgerTask, ...] = ()
+
+    _nested: ClassVar[dict[str, type[_Node]]] = {"runs": LedgerRun, "tasks": LedgerTask}
