@@ -46,6 +46,7 @@ class _Node:
     """to_dict/from_dict by field order; ``_nested`` names the fields holding nodes (or lists of them)."""
 
     _nested: ClassVar[dict[str, type[_Node]]] = {}
+    _nested_maps: ClassVar[dict[str, type[_Node]]] = {}    # fields: key → list of nodes
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -65,7 +66,11 @@ class _Node:
                 continue
             value = data[f.name]
             node = cls._nested.get(f.name)
-            if node is not None and value is not None:    # (nodes already built are kept)
+            per_key = cls._nested_maps.get(f.name)
+            if per_key is not None and isinstance(value, Mapping):
+                value = {k: tuple(v if isinstance(v, per_key) else per_key.from_dict(v) for v in vs)
+                         for k, vs in value.items()}
+            elif node is not None and value is not None:    # (nodes already built are kept)
                 value = (tuple(v if isinstance(v, node) else node.from_dict(v) for v in value)
                          if isinstance(value, list | tuple)
                          else value if isinstance(value, node) else node.from_dict(value))
@@ -216,6 +221,18 @@ class SiteReport(_Node):
 # -- run-level parts ----------------------------------------------------------------------------
 
 @dataclass(frozen=True, kw_only=True)
+class SelfCheck(_Node):
+    """The auditor's own network self-check of the run (``core.auditor.AuditorNetwork.as_dict``)."""
+
+    ran: bool = False
+    dns: bool | None = None
+    ipv4: bool | None = None
+    ipv6: bool | None = None
+    text: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunInfo(_Node):
     id: int
     status: str = "complete"
@@ -227,13 +244,24 @@ class RunInfo(_Node):
     rules_version: str = ""
     scored_with_stored_rules: bool = False
     stats: Mapping[str, Any] = field(default_factory=dict)
-    selfcheck: Mapping[str, Any] = field(default_factory=dict)   # core.auditor: dns/ipv4/ipv6, text
+    selfcheck: SelfCheck = field(default_factory=SelfCheck)
+
+    _nested: ClassVar[dict[str, type[_Node]]] = {"selfcheck": SelfCheck}
 
 
 @dataclass(frozen=True, kw_only=True)
 class Baseline(_Node):
     id: int
     as_of: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FindingCounts(_Node):
+    fail: int = 0             # failing findings now
+    new: int = 0
+    open: int = 0
+    fixed: int = 0
+    not_rechecked: int = 0    # baseline findings whose check could not be judged this run
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -244,8 +272,31 @@ class Summary(_Node):
     unverified_sites: int = 0
     sites: int = 0
     own_sites: int = 0
-    findings: Mapping[str, int] = field(default_factory=dict)   # fail/new/open/fixed/not_rechecked
+    findings: FindingCounts = field(default_factory=FindingCounts)
     tasks: Mapping[str, int] = field(default_factory=dict)      # task status → number of tasks
+
+    _nested: ClassVar[dict[str, type[_Node]]] = {"findings": FindingCounts}
+
+
+@dataclass(frozen=True, kw_only=True)
+class HistoryPoint(_Node):
+    """A site's score in one comparable run (scored with that run's stored rules)."""
+
+    run_id: int
+    date: str | None = None
+    score: float | None = None
+    verdict: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrendPoint(_Node):
+    """Failing findings of one comparable run against the run before."""
+
+    run_id: int
+    date: str | None = None
+    new: int = 0
+    open: int = 0
+    fixed: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -310,8 +361,8 @@ class AuditReport(_Node):
     units: tuple[UnitReport, ...] = ()
     tasks: tuple[TaskReport, ...] = ()
     not_rechecked: tuple[FindingReport, ...] = ()
-    history: Mapping[str, Any] = field(default_factory=dict)       # site id → [{run_id, date, score, verdict}]
-    run_trend: tuple[Mapping[str, Any], ...] = ()                  # [{run_id, date, new, open, fixed}]
+    history: Mapping[str, tuple[HistoryPoint, ...]] = field(default_factory=dict)   # site id → oldest first
+    run_trend: tuple[TrendPoint, ...] = ()
     availability: Mapping[str, Any] = field(default_factory=dict)  # site id → 168 hourly states
     labels: Mapping[str, Any] = field(default_factory=dict)        # code → 中文, check id → title
     waived: tuple[FindingReport, ...] | None = _sparse()
@@ -320,7 +371,9 @@ class AuditReport(_Node):
 
     _nested: ClassVar[dict[str, type[_Node]]] = {
         "run": RunInfo, "baseline": Baseline, "summary": Summary, "sites": SiteReport,
-        "units": UnitReport, "tasks": TaskReport, "not_rechecked": FindingReport, "waived": FindingReport}
+        "units": UnitReport, "tasks": TaskReport, "not_rechecked": FindingReport, "waived": FindingReport,
+        "run_trend": TrendPoint}
+    _nested_maps: ClassVar[dict[str, type[_Node]]] = {"history": HistoryPoint}
 
     def site(self, site_id: str) -> SiteReport | None:
         return next((s for s in self.sites if s.id == site_id), None)

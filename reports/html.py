@@ -14,7 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from core.report import AuditReport, CheckReport, SiteReport, UnitReport
+from core.report import AuditReport, CheckReport, HistoryPoint, SiteReport, TrendPoint, UnitReport
 from reports.base import WriteContext
 from reports.common import evidence_shot, live_link_ok, local_time, num, pct, safe_href
 
@@ -74,11 +74,21 @@ class UnitLine:
         return getattr(self.unit_report, name)
 
 
-def trend_chart(series: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], *, width: int = 720, height: int = 260,
+@dataclass(frozen=True)
+class VetoLine:
+    """A 单项否决 in the 通报: whose site, which check, what it said."""
+
+    unit: str
+    site: str
+    title: str
+    text: str
+
+
+def trend_chart(series: Sequence[tuple[str, Sequence[HistoryPoint]]], *, width: int = 720, height: int = 260,
                 small: bool = False, fail_below: float = 60) -> dict[str, Any]:
     """Coordinates for an inline SVG line chart of scores (0–100; bonus above 100 clipped)."""
     left, right, top, bottom = (2, width - 2, 3, height - 3) if small else (40, width - 12, 10, height - 22)
-    dates = sorted({p["date"] for _, pts in series for p in pts if p.get("date")})
+    dates = sorted({p.date for _, pts in series for p in pts if p.date})
     if not dates:
         return {"series": []}
     step = (right - left) / max(1, len(dates) - 1)
@@ -89,9 +99,9 @@ def trend_chart(series: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], *, wi
 
     out = []
     for i, (name, pts) in enumerate(series):
-        dots = [{"x": round(xs[p["date"]], 1), "y": y(p["score"]),
-                 "label": f"{p['date']}：{p['score']:.1f}分（{p.get('verdict', '')}）"}
-                for p in pts if p.get("date") and p.get("score") is not None]
+        dots = [{"x": round(xs[p.date], 1), "y": y(p.score),
+                 "label": f"{p.date}：{p.score:.1f}分（{p.verdict}）"}
+                for p in pts if p.date and p.score is not None]
         if dots:
             out.append({"name": name, "color": PALETTE[i % len(PALETTE)], "dots": dots,
                         "points": " ".join(f"{d['x']},{d['y']}" for d in dots)})
@@ -187,12 +197,12 @@ def availability_chart(strips: Mapping[str, Sequence[str]], names: Mapping[str, 
             "row_ys": [top + i * (rh + 6) for i in range(len(rows))]}
 
 
-def runs_chart(trend: Sequence[Mapping[str, Any]], width: int = 720, height: int = 200) -> dict[str, Any] | None:
+def runs_chart(trend: Sequence[TrendPoint], width: int = 720, height: int = 200) -> dict[str, Any] | None:
     """新发现 / 仍未整改 / 已整改 per run as stacked bars; None for a single run (no empty frame)."""
     if len(trend) < 2:
         return None
     left, bottom, top = 40, height - 24, 10
-    top_val = max(max(t["new"] + t["open"] + t["fixed"] for t in trend), 1)
+    top_val = max(max(t.new + t.open + t.fixed for t in trend), 1)
     step = (width - left - 10) / len(trend)
     bw = min(40.0, step * 0.6)
     bars = []
@@ -201,11 +211,12 @@ def runs_chart(trend: Sequence[Mapping[str, Any]], width: int = 720, height: int
         parts = []
         for key, color, label in (("open", "#f2c14e", "仍未整改"), ("new", "#d9534f", "新发现"),
                                   ("fixed", "#3a9d5d", "已整改")):
-            h = t[key] / top_val * (bottom - top)
+            n = getattr(t, key)
+            h = n / top_val * (bottom - top)
             y -= h
-            if t[key]:
-                parts.append({"y": round(y, 1), "h": round(h, 1), "color": color, "title": f"{t['date']} {label} {t[key]}"})
-        bars.append({"x": round(x, 1), "w": round(bw, 1), "parts": parts, "label": (t["date"] or "")[5:],
+            if n:
+                parts.append({"y": round(y, 1), "h": round(h, 1), "color": color, "title": f"{t.date} {label} {n}"})
+        bars.append({"x": round(x, 1), "w": round(bw, 1), "parts": parts, "label": (t.date or "")[5:],
                      "cx": round(x + bw / 2, 1)})
     return {"bars": bars, "width": width, "height": height, "bottom": bottom, "left": left, "max": top_val,
             "top": top}
@@ -220,7 +231,7 @@ def tongbao_view(report: AuditReport, sites: Sequence[SiteView]) -> dict[str, An
     for s in sites:
         for c in s.checks:
             if c.check_id in s.score.vetoes:
-                vetoes.append({"unit": s.unit, "site": s.name, "title": c.title, "text": c.text})
+                vetoes.append(VetoLine(s.unit, s.name, c.title, c.text))
     ranked = _by_score(sites)
     units = []
     for u in report.units:
@@ -253,21 +264,21 @@ def write_html(report: AuditReport, out_dir: Path, fail_below: float = 60) -> Pa
     check_titles = {c.check_id: c.title for s in sites for c in s.checks}
     view = []
     for s in sites:
-        h = history.get(s.id, [])
+        h = history.get(s.id, ())
         view.append(SiteView(s, sorted(s.checks, key=_check_order), pages[s.id],
                              spark=trend_chart([(s.name, h)], width=120, height=32, small=True),
                              chart=trend_chart([(s.name, h)])))
     own = [v for v in view if not v.column_of]
-    chart = trend_chart([(s.name, history.get(s.id, [])) for s in own])
+    chart = trend_chart([(s.name, history.get(s.id, ())) for s in own])
     strips = report.availability or {}
     as_of = report.run.as_of or ""
     charts = {"rank": rank_chart(own, fail_below), "heat": heatmap(report),
               "avail": availability_chart(strips, names, as_of) if strips else None,
-              "runs": runs_chart(report.run_trend or []),
-              "multi_run": len({p["date"] for h in history.values() for p in h}) > 1}
+              "runs": runs_chart(report.run_trend),
+              "multi_run": len({p.date for h in history.values() for p in h}) > 1}
     for v in view:
         v.avail = availability_chart({v.id: strips[v.id]}, names, as_of) if v.id in strips else None
-        v.multi_run = len(history.get(v.id, [])) > 1
+        v.multi_run = len(history.get(v.id, ())) > 1
     common = {"model": report, "pages": pages, "names": names, "check_titles": check_titles, "charts": charts}
     (out_dir / "index.html").write_text(env.get_template("index.html.j2").render(
         sites=view, chart=chart, **common), "utf-8")

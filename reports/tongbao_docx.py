@@ -67,15 +67,15 @@ def write_tongbao_docx(report: AuditReport, view: dict[str, Any], path: Path) ->
                         rn.font.size = Pt(10.5)
 
     doc.add_heading("一、总体情况", level=2)
-    fixed = (f"，其中新发现{s.findings['new']}项、仍未整改{s.findings['open']}项，"
-             f"上次发现的问题已整改{s.findings['fixed']}项") if report.baseline else ""
+    fixed = (f"，其中新发现{s.findings.new}项、仍未整改{s.findings.open}项，"
+             f"上次发现的问题已整改{s.findings.fixed}项") if report.baseline else ""
     para(f"本次共核查网站（栏目）{s.sites}个，其中自有网站{s.own_sites}个。自有网站平均得分"
          f"{num(s.district_score)}分，合格率{pct(s.pass_rate)}；{s.veto_count}个网站存在单项否决问题。"
-         f"共发现不通过问题{s.findings.get('fail', 0)}项{fixed}。")
+         f"共发现不通过问题{s.findings.fail}项{fixed}。")
     doc.add_heading("二、单项否决情况", level=2)
     if view["vetoes"]:
         table(["序号", "单位", "网站", "否决项", "主要问题"],
-              [[i, v["unit"], v["site"], v["title"], v["text"]] for i, v in enumerate(view["vetoes"], start=1)])
+              [[i, v.unit, v.site, v.title, v.text] for i, v in enumerate(view["vetoes"], start=1)])
     else:
         para("本次核查未发现单项否决问题。")
     doc.add_heading("三、网站得分排名", level=2)

@@ -181,10 +181,8 @@ def _summary(ws: Worksheet, report: AuditReport) -> None:
         ("区域平均得分", summ.district_score, "0.0"), ("网站合格率", summ.pass_rate, "0.0%"),
         ("单项否决网站数", summ.veto_count, None),
         ("无法核验网站数（不计入合格率）", summ.unverified_sites, None),
-        ("核查方网络自检", (run.selfcheck or {}).get("text", ""), None),
-        ("问题数（新发现/仍未整改/已整改）",
-         f"{summ.findings.get('new', 0)} / {summ.findings.get('open', 0)} / {summ.findings.get('fixed', 0)}",
-         None),
+        ("核查方网络自检", run.selfcheck.text, None),
+        ("问题数（新发现/仍未整改/已整改）", f"{summ.findings.new} / {summ.findings.open} / {summ.findings.fixed}", None),
         ("规则版本", f"{run.rules_version}（{(run.rules_hash or '')[:12]}）", None)]
     ws.cell(row=1, column=1, value="政务公开网站核查整改清单（汇总）").font = Font(bold=True, size=14)
     for i, (k, v, fmt) in enumerate(info, start=2):
