@@ -23,6 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from core.report import AuditReport
 from core.store import StoreError, store_problem
 from zwgk.config import ConfigError
 
@@ -379,7 +380,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         _print_summary(s)
         if s.status == "interrupted":
             return EXIT_INTERRUPTED
-        return _fail_on(args.fail_on, s.model) if args.fail_on else EXIT_OK
+        return _fail_on(args.fail_on, s.report) if args.fail_on else EXIT_OK
     if args.command == "report":
         s = pipeline.rejudge(args.run, db_path=args.db, rules_path=args.rules, out_dir=args.out,
                              formats=args.format)
@@ -428,11 +429,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-def _fail_on(what: str, model: dict[str, Any] | None) -> int:
+def _fail_on(what: str, report: AuditReport | None) -> int:
     """Exit 6 when the finished audit found what --fail-on names (waived findings never count)."""
-    f = (model or {}).get("summary", {}).get("findings", {})
-    hit = {"veto": bool((model or {}).get("summary", {}).get("veto_count")),
-           "new": bool(f.get("new")), "any": bool(f.get("new") or f.get("open"))}[what]
+    if report is None:
+        return EXIT_OK
+    f = report.summary.findings
+    hit = {"veto": bool(report.summary.veto_count), "new": bool(f.new), "any": bool(f.new or f.open)}[what]
     if hit:
         print(f"--fail-on {what}: 命中，退出码 {EXIT_FINDINGS}", file=sys.stderr)
     return EXIT_FINDINGS if hit else EXIT_OK

@@ -298,7 +298,9 @@ def recheck_report(store: Store, audit_run: int, rules: Rules, out_dir: str | Pa
                    formats: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Path]]:
     """The audit's reports again, now carrying the re-check results (复核通过 / 仍存在)."""
     from reports import write_reports
-    from zwgk.results import build_results
+    from reports.base import WriteContext
+    from zwgk.results import build_report
 
-    model = build_results(store, audit_run, rules.data)
-    return model, write_reports(model, Path(out_dir), formats)
+    report = build_report(store, audit_run, rules.data)
+    paths = write_reports(report, Path(out_dir), formats, WriteContext(rules=rules.data, store=store))
+    return report.to_dict(), paths
