@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from reports.base import WriteContext, Writer
 
 
-def _lazy(target: str) -> Writer:
+def _lazy(target: str, label: str) -> Writer:
+    """The writer ``module:function``, imported on its first call; ``label`` names the format for
+    the office (printed beside the file the run wrote)."""
     module, _, name = target.partition(":")
 
     def write(report: AuditReport, out_dir: Path, ctx: WriteContext, /) -> list[Path]:
@@ -24,14 +26,20 @@ def _lazy(target: str) -> Writer:
         return fn(report, out_dir, ctx)
 
     write.__qualname__ = write.__name__ = target
+    write.label = label  # type: ignore[attr-defined]
     return write
 
 
 WRITERS: dict[str, Writer] = {
-    "json": _lazy("reports.flat:json_format"),       # results.json: the model itself (schema.json)
-    "csv": _lazy("reports.flat:csv_format"),         # findings.csv
-    "xlsx": _lazy("reports.xlsx:xlsx_format"),       # 整改清单.xlsx
-    "html": _lazy("reports.html:html_format"),       # index.html, site-*.html, tasks, 通报.html (+ .docx)
+    "json": _lazy("reports.flat:json_format", "结果数据（JSON）"),    # results.json: the model (schema.json)
+    "csv": _lazy("reports.flat:csv_format", "问题清单（CSV）"),       # findings.csv
+    "xlsx": _lazy("reports.xlsx:xlsx_format", "整改清单（Excel）"),   # 整改清单.xlsx
+    "html": _lazy("reports.html:html_format", "网页报告"),           # index.html, site/task pages, 通报.html (+ .docx)
 }
 FORMATS: tuple[str, ...] = tuple(WRITERS)
 DEFAULT_FORMATS: tuple[str, ...] = FORMATS    # what `zwgk audit` writes unless --format says otherwise
+
+
+def format_label(name: str) -> str:
+    """The Chinese name of a format (its name when the writer has none)."""
+    return str(getattr(WRITERS.get(name), "label", name))

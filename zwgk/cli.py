@@ -443,10 +443,10 @@ def _fail_on(what: str, report: AuditReport | None) -> int:
 def _print_summary(s: pipeline.AuditSummary) -> None:  # noqa: F821 - imported lazily
     for line in s.summary_lines:
         print(line)
-    from zwgk.demo.run import FORMAT_ZH
+    from reports.registry import format_label
 
     for fmt, path in s.report_paths.items():
-        print(f"{FORMAT_ZH.get(fmt, fmt)}：{path}")
+        print(f"{format_label(fmt)}：{path}")
 
 
 def _runs(db: str) -> int:
