@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.report import AuditReport, Evidence, FindingReport, SiteReport
+from core.report import AuditReport, Evidence, FindingReport
 
 # Excel/LibreOffice run a cell starting with these as a formula (CSV injection, OWASP);
 # tab and CR are included because some importers strip them and then see the formula.
@@ -44,10 +44,6 @@ def safe_href(url: Any) -> str | None:
     except ValueError:
         return None
     return url.strip() if scheme in ("http", "https") else None
-
-
-def site_index(report: AuditReport) -> dict[str, SiteReport]:
-    return {s.id: s for s in report.sites}
 
 
 @dataclass(frozen=True, slots=True)
