@@ -17,7 +17,7 @@ from testkit.sample import MESSAGES, RULES, TITLES, sample_store
 from core.report import AuditReport, CheckReport, Evidence, FindingReport, RunInfo, SiteReport
 from reports import write_reports
 from reports.base import WriteContext
-from reports.registry import DEFAULT_FORMATS, FORMATS, WRITERS, format_label
+from reports.registry import DEFAULT_FORMATS, FORMATS, WRITERS, format_label, needs_evidence
 from zwgk import pipeline
 from zwgk.cli import _formats, build_parser
 from zwgk.results import build_report, build_results
@@ -70,6 +70,7 @@ def test_every_registered_writer_runs_on_the_sample_run(tmp_path: Path) -> None:
     ctx = WriteContext(rules=RULES, store=store)
     assert FORMATS == tuple(WRITERS) and set(DEFAULT_FORMATS) <= set(WRITERS)
     assert all(format_label(name) != name for name in WRITERS)      # each has its Chinese name
+    assert needs_evidence(["html"]) and needs_evidence(["xlsx"]) and not needs_evidence(["json", "csv"])
     for name, write in WRITERS.items():
         out = tmp_path / name
         out.mkdir()

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from core.report import AuditReport
 from core.store import Store
-from reports.registry import DEFAULT_FORMATS
+from reports.registry import DEFAULT_FORMATS, needs_evidence
 from zwgk.config import AuditConfig, load_sites
 from zwgk.rules import Rules, load_rules
 from zwgk.runner import judge_run
@@ -209,7 +209,7 @@ def _render(store: Store, run_id: int, rules: Rules, out_dir: str | Path,
 
     hooks.before_render(store, run_id)      # waivers (报备) in force for this run
     report = build_report(store, run_id, rules.data)
-    if {"html", "xlsx"} & set(formats):
+    if needs_evidence(formats):
         from reports.evidence import screenshot_settings, write_evidence, write_screenshots
 
         report, _ = write_evidence(store, report, Path(out_dir))   # stored copies the reports link to
