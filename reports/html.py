@@ -225,7 +225,16 @@ def runs_chart(trend: Sequence[TrendPoint], width: int = 720, height: int = 200)
 TONGBAO = "通报.html"
 
 
-def tongbao_view(report: AuditReport, sites: Sequence[SiteView]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TongbaoView:
+    """What the one-file 通报 (and 通报.docx) show beyond the model."""
+
+    vetoes: list[VetoLine]
+    ranked: list[SiteView]
+    units: list[UnitLine]
+
+
+def tongbao_view(report: AuditReport, sites: Sequence[SiteView]) -> TongbaoView:
     """What the one-file 通报 needs beyond the model: vetoes, ranking, per-unit counts by 级别."""
     vetoes = []
     for s in sites:
@@ -244,7 +253,7 @@ def tongbao_view(report: AuditReport, sites: Sequence[SiteView]) -> dict[str, An
                             levels[f.level] += 1
         units.append(UnitLine(u, **levels))
     units.sort(key=lambda u: (-u.veto, u.score if u.score is not None else 101, u.unit))
-    return {"vetoes": vetoes, "ranked": ranked, "units": units}
+    return TongbaoView(vetoes, ranked, units)
 
 
 _OUTCOME_ORDER = {"fail": 0, "error": 1, "warn": 2, "manual": 3, "pass": 4, "not_applicable": 5}
@@ -287,7 +296,8 @@ def write_html(report: AuditReport, out_dir: Path, fail_below: float = 60) -> Pa
         (out_dir / sv.page).write_text(tpl.render(site=sv, **common), "utf-8")
     (out_dir / "tasks.html").write_text(env.get_template("tasks.html.j2").render(**common), "utf-8")
     tb = tongbao_view(report, view)
-    (out_dir / TONGBAO).write_text(env.get_template("tongbao.html.j2").render(**tb, **common), "utf-8")
+    (out_dir / TONGBAO).write_text(env.get_template("tongbao.html.j2").render(
+        vetoes=tb.vetoes, ranked=tb.ranked, units=tb.units, **common), "utf-8")
     from reports.tongbao_docx import TONGBAO_DOCX, docx_available, write_tongbao_docx
 
     if docx_available():        # optional extra: the same 通报 as an editable Word file

@@ -6,9 +6,12 @@ counts, 整改要求. Optional: written only when python-docx is installed (extr
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.report import AuditReport
+
+if TYPE_CHECKING:
+    from reports.html import TongbaoView
 from reports.common import clean_text, num, pct
 
 TONGBAO_DOCX = "通报.docx"
@@ -22,7 +25,7 @@ def docx_available() -> bool:
     return True
 
 
-def write_tongbao_docx(report: AuditReport, view: dict[str, Any], path: Path) -> Path:
+def write_tongbao_docx(report: AuditReport, view: TongbaoView, path: Path) -> Path:
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -73,20 +76,20 @@ def write_tongbao_docx(report: AuditReport, view: dict[str, Any], path: Path) ->
          f"{num(s.district_score)}分，合格率{pct(s.pass_rate)}；{s.veto_count}个网站存在单项否决问题。"
          f"共发现不通过问题{s.findings.fail}项{fixed}。")
     doc.add_heading("二、单项否决情况", level=2)
-    if view["vetoes"]:
+    if view.vetoes:
         table(["序号", "单位", "网站", "否决项", "主要问题"],
-              [[i, v.unit, v.site, v.title, v.text] for i, v in enumerate(view["vetoes"], start=1)])
+              [[i, v.unit, v.site, v.title, v.text] for i, v in enumerate(view.vetoes, start=1)])
     else:
         para("本次核查未发现单项否决问题。")
     doc.add_heading("三、网站得分排名", level=2)
     table(["排名", "网站", "单位", "类型", "得分", "结论"],
           [[i, x.name, x.unit, report.label("kind", x.kind) + ("（栏目）" if x.column_of else ""),
             num(x.score.score), x.score.verdict + ("（单项否决）" if x.score.vetoed else "")]
-           for i, x in enumerate(view["ranked"], start=1)])
+           for i, x in enumerate(view.ranked, start=1)])
     doc.add_heading("四、各单位问题情况", level=2)
     table(["单位", "得分（最低）", "结论", "单项否决问题", "扣分问题", "提示", "需人工核查"],
           [[u.unit, num(u.score), u.verdict, u.veto, u.deduct, u.hint, u.manual]
-           for u in view["units"]])
+           for u in view.units])
     doc.add_heading("五、整改要求", level=2)
     para("请各单位对照《整改清单》逐项整改，单项否决问题优先整改；在清单中填写整改时限、责任人和整改情况说明后报送，"
          "复核时逐项核验。对核查结论有异议的，请在“状态”栏选择“有异议”并说明理由，附相关证明材料。")
