@@ -111,3 +111,60 @@ def test_adding_a_format_is_one_entry(tmp_path: Path, monkeypatch: pytest.Monkey
     store, _, r2 = sample_store()
     paths = write_reports(build_report(store, r2, RULES, messages=(MESSAGES, TITLES)), tmp_path, ("txt",))
     assert "红海湾经济开发区门户网站：合格" in paths["txt"].read_text("utf-8")
+
+
+# results.json's key order as the writers have always written it (byte-identical files): the
+# dataclass field order must stay this; sparse keys appear only when set, in this order
+KEYS = {
+    "top": ["schema_version", "generator", "run", "baseline", "summary", "sites", "units", "tasks", "not_rechecked",
+            "history", "run_trend", "availability", "labels", "waived", "rectification"],
+    "run": ["id", "status", "as_of", "started_at", "finished_at", "audit_name", "rules_hash", "rules_version",
+            "scored_with_stored_rules", "stats", "selfcheck"],
+    "summary": ["district_score", "pass_rate", "veto_count", "unverified_sites", "sites", "own_sites", "findings",
+                "tasks"],
+    "site": ["id", "name", "unit", "kind", "url", "column_of", "score", "checks", "fixed", "counts", "waived"],
+    "score": ["score", "verdict", "reason", "vetoed", "vetoes", "base", "bonus", "no_service", "deductions"],
+    "check": ["check_id", "title", "outcome", "veto", "message_id", "text", "params", "metrics", "deduction", "tasks",
+              "findings"],
+    "finding": ["fingerprint", "site_id", "check_id", "message_id", "text", "severity", "url", "source_url", "anchor",
+                "observed", "expected", "level", "points", "evidence", "params", "tasks", "status", "first_seen",
+                "last_seen", "check_title", "waiver", "feedback", "recheck", "deadline", "deadline_source", "overdue"],
+    "unit": ["unit", "site_ids", "verdict", "score", "counts", "waived"],
+}
+SPARSE = {"check_title", "waiver", "feedback", "recheck", "deadline", "deadline_source", "overdue"}
+
+
+def test_results_json_key_order_with_the_rectification_loop() -> None:
+    from zwgk.rectify import hooks
+    from zwgk.rectify.waivers import parse_waivers, sync_file
+
+    store, _, r2 = sample_store()
+    m = build_results(store, r2, RULES, messages=(MESSAGES, TITLES))
+    fps = [f["fingerprint"] for s in m["sites"] for c in s["checks"] for f in c["findings"] if f["severity"] == "fail"]
+    waiver = ('[[waiver]]\nsite = "dzjd"\ncheck = "column-blank"\nreason = "栏目已并入门户专栏"\n'
+              'approver = "区政务公开办 张三"\ndate = 2026-05-20\nexpires = 2026-06-30\n')
+    sync_file(store, parse_waivers(waiver, "waivers.toml", site_ids=["portal", "sfj", "dzjd", "tqjd"],
+                                   check_ids=["column-blank"]), "file:w")
+    store.db.execute("INSERT INTO feedback (fingerprint, state, deadline, owner, note, unit, source_file, imported_at)"
+                     " VALUES (?, '已整改', '2026-07-01', '李四', '已修复', 'u', '/x.xlsx', '2026-06-02T00:00:00+00:00')",
+                     (fps[0],))
+    store.db.execute("INSERT INTO rechecks (run_id, audit_run, fingerprint, site_id, check_id, result, evidence,"
+                     " checked_at) VALUES (?, ?, ?, 'portal', 'links', 'passed', '{}', '2026-06-03T00:00:00+00:00')",
+                     (r2, r2, fps[0]))
+    store.db.commit()
+    hooks.before_render(store, r2)
+    m = build_results(store, r2, RULES, messages=(MESSAGES, TITLES))
+    assert list(m) == KEYS["top"] and list(m["run"]) == KEYS["run"] and list(m["summary"]) == KEYS["summary"]
+    assert list(m["summary"]["findings"]) == ["fail", "new", "open", "fixed", "not_rechecked"]
+    assert all(list(u) == KEYS["unit"] for u in m["units"])
+    seen: set[str] = set()
+    for s in m["sites"]:
+        assert list(s) == KEYS["site"] and list(s["score"]) == KEYS["score"]
+        for c in s["checks"]:
+            assert list(c) == KEYS["check"]
+            for f in [*c["findings"], *s["fixed"], *s["waived"]]:
+                assert list(f) == [k for k in KEYS["finding"] if k in f]
+                assert set(KEYS["finding"]) - SPARSE <= set(f)
+                seen |= set(f) & SPARSE
+    assert seen == SPARSE           # the scenario shows every sparse key at least once
+    assert AuditReport.from_dict(json.loads(_dump(m))).to_dict() == m
