@@ -75,7 +75,7 @@ class AuditSummary:
     report_paths: dict[str, Path] = field(default_factory=dict)
     summary_lines: list[str] = field(default_factory=list)
     report: AuditReport | None = None
-    model: dict[str, Any] | None = None      # report.to_dict(): the results.json shape (alerts, demo tally)
+    model: dict[str, Any] | None = None      # report.to_dict(): the results.json shape (demo tally)
 
     def line(self) -> str:
         status = {"complete": "完成", "interrupted": "已中断", "failed": "失败"}.get(self.status, self.status)
@@ -218,12 +218,11 @@ def _render(store: Store, run_id: int, rules: Rules, out_dir: str | Path,
                                       vetoes_only=shots_vetoes_only)
     ctx = WriteContext(rules=rules.data, store=store)
     paths = write_reports(report, Path(out_dir), formats, ctx) if formats else {}
-    model = report.to_dict()
-    hooks.after_render(store, run_id, paths, model if alerts else None, store.run(run_id)["sites_path"])
+    hooks.after_render(store, run_id, paths, report if alerts else None, store.run(run_id)["sites_path"])
     findings = sum(1 for _, _, f in report.findings() if f.severity == "fail")
     vetoes = sum(1 for s in report.sites if s.score.vetoed)
     summary = AuditSummary(run_id, "complete", sites=len(report.sites), findings=findings, vetoes=vetoes,
-                           report_paths=paths, report=report, model=model)
+                           report_paths=paths, report=report, model=report.to_dict())
     summary.summary_lines = _summary_lines(report)
     return summary
 

@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.model import Outcome, Severity
+from core.report import AuditReport
 from core.store import FetchRow, Store, StoreError, utcnow
 from zwgk.rules import Rules
 
@@ -295,12 +296,11 @@ def recheck(store: Store, targets: list[Target], *, audit_run: int, rules: Rules
 
 
 def recheck_report(store: Store, audit_run: int, rules: Rules, out_dir: str | Path,
-                   formats: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Path]]:
+                   formats: tuple[str, ...]) -> tuple[AuditReport, dict[str, Path]]:
     """The audit's reports again, now carrying the re-check results (复核通过 / 仍存在)."""
     from reports import write_reports
     from reports.base import WriteContext
     from zwgk.results import build_report
 
     report = build_report(store, audit_run, rules.data)
-    paths = write_reports(report, Path(out_dir), formats, WriteContext(rules=rules.data, store=store))
-    return report.to_dict(), paths
+    return report, write_reports(report, Path(out_dir), formats, WriteContext(rules=rules.data, store=store))
