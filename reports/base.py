@@ -5,13 +5,13 @@ it writes its files into ``out_dir`` (created by the caller) and returns them, t
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from core.report import AuditReport
+    from core.rules import Rules
     from core.store import Store
 
 
@@ -20,12 +20,12 @@ class WriteContext:
     """What a writer may need beyond the report: the rules it was scored with (e.g. the pass line
     ``[scoring] fail_below``) and the run's store when one is at hand (None: render the model only)."""
 
-    rules: Mapping[str, Any] = field(default_factory=dict)
+    rules: Rules | None = None
     store: Store | None = None
 
     @property
     def fail_below(self) -> float:
-        return float((self.rules.get("scoring") or {}).get("fail_below", 60))
+        return self.rules.scoring.fail_below if self.rules is not None else 60.0
 
 
 class Writer(Protocol):

@@ -22,10 +22,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.report import AuditReport
+from core.rules import Rules
 from core.store import Store
 from reports.registry import DEFAULT_FORMATS, needs_evidence
 from zwgk.config import AuditConfig, load_sites
-from zwgk.rules import Rules, load_rules
+from zwgk.rules import load_rules
 from zwgk.runner import judge_run
 
 log = logging.getLogger(__name__)
@@ -208,15 +209,15 @@ def _render(store: Store, run_id: int, rules: Rules, out_dir: str | Path,
     from zwgk.results import build_report
 
     hooks.before_render(store, run_id)      # waivers (报备) in force for this run
-    report = build_report(store, run_id, rules.data)
+    report = build_report(store, run_id, rules)
     if needs_evidence(formats):
         from reports.evidence import screenshot_settings, write_evidence, write_screenshots
 
         report, _ = write_evidence(store, report, Path(out_dir))   # stored copies the reports link to
-        limit, timeout = screenshot_settings(rules.data)   # PNGs of those copies, never of the live site
+        limit, timeout = screenshot_settings(rules.reports)   # PNGs of those copies, never of the live site
         report, _ = write_screenshots(report, Path(out_dir), limit=limit, timeout=timeout,
                                       vetoes_only=shots_vetoes_only)
-    ctx = WriteContext(rules=rules.data, store=store)
+    ctx = WriteContext(rules=rules, store=store)
     paths = write_reports(report, Path(out_dir), formats, ctx) if formats else {}
     hooks.after_render(store, run_id, paths, report if alerts else None, store.run(run_id)["sites_path"])
     findings = sum(1 for _, _, f in report.findings() if f.severity == "fail")
@@ -282,7 +283,7 @@ def summary_report(sites_path: str | Path, *, db_path: str | Path, rules_path: s
         since = datetime.fromisoformat(newest["as_of"]) - timedelta(days=days)
         window = [r for r in runs if datetime.fromisoformat(r["as_of"]) >= since]
         oldest = window[0] if len(window) > 1 else None
-        diff = diff_runs(store, int(oldest["id"]), int(newest["id"]), rules.data) if oldest else {}
+        diff = diff_runs(store, int(oldest["id"]), int(newest["id"]), rules) if oldest else {}
     finally:
         store.close()
     stamp = datetime.now(UTC).astimezone(ZoneInfo(cfg.timezone)).date().isoformat()

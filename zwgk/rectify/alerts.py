@@ -20,7 +20,7 @@ import smtplib
 import ssl
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from core.report import AuditReport
+from core.rules import Rectification, Rules
 from core.store import Store, utcnow
 from zwgk.rectify.alertconfig import AlertConfig, load_alert_config
 
@@ -53,14 +54,14 @@ class Mail:
 
 # -- what happened -------------------------------------------------------------
 
-def events(report: AuditReport, rules: Mapping[str, Any] | None = None,
+def events(report: AuditReport, rules: Rules | None = None,
            baseline_vetoes: set[tuple[str, str]] | None = None) -> list[Event]:
     """New vetoes, availability near the veto line, overdue findings — from the results model.
 
     A veto is new when the baseline run did not veto the site by the same check
     (``baseline_vetoes``: (site id, check id)); without that, when one of its findings is new.
     """
-    warn = float(((rules or {}).get("rectification") or {}).get("availability_warn", 0.04))
+    warn = (rules.rectification if rules is not None else Rectification()).availability_warn
     out: list[Event] = []
     for s in report.sites:
         vetoes = set(s.score.vetoes)
@@ -254,7 +255,7 @@ def baseline_vetoes(store: Store, report: AuditReport) -> set[tuple[str, str]] |
 
 
 def dispatch(report: AuditReport, cfg: AlertConfig, *, store: Store | None = None,
-             report_paths: dict[str, Path] | None = None, rules: Mapping[str, Any] | None = None,
+             report_paths: dict[str, Path] | None = None, rules: Rules | None = None,
              dry_run: bool | None = None, out: Callable[[str], None] = print) -> dict[str, int]:
     """Send (or, dry-run, print) every alert for one run; returns counts by status."""
     dry = cfg.dry_run if dry_run is None else dry_run
@@ -322,12 +323,9 @@ def send_for_run(store: Store, run_id: int, report: AuditReport, sites_path: str
     cfg = load_alert_config(sites_path)
     if cfg is None:
         return None
-    import tomllib
+    from zwgk.rules import stored_rules
 
-    try:
-        rules = tomllib.loads(store.run(run_id)["rules_toml"] or "")
-    except tomllib.TOMLDecodeError:
-        rules = {}
+    rules = stored_rules(store.run(run_id))   # the rules the run was judged with
     counts = dispatch(report, cfg, store=store, report_paths=report_paths, rules=rules, dry_run=dry_run)
     log.info("alerts for run %s: %s", run_id, counts)
     return counts

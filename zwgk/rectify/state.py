@@ -14,13 +14,13 @@ failing finding of the report (``core.report.AuditReport``; it returns the annot
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from core.model import Finding
 from core.report import AuditReport, FindingReport
+from core.rules import Rules
 from core.store import Store
 from zwgk.rectify.deadlines import default_deadline, is_overdue, level_of
 from zwgk.rectify.waivers import Waiver, run_waivers
@@ -73,7 +73,7 @@ def load_state(store: Store, run_id: int) -> RunState:
     return RunState(run_waivers(store, run_id), latest_feedback(store), latest_rechecks(store, run_id))
 
 
-def annotate(report: AuditReport, state: RunState, rules: Mapping[str, Any]) -> AuditReport:
+def annotate(report: AuditReport, state: RunState, rules: Rules) -> AuditReport:
     """The report with waiver / feedback / deadline / recheck on its failing findings."""
     today = date.fromisoformat(report.run.as_of[:10])
     waived_all: list[FindingReport] = []
