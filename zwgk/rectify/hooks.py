@@ -49,10 +49,7 @@ def before_render(store: Store, run_id: int, sites_path: str | Path | None = Non
 def after_render(store: Store, run_id: int, report_paths: dict[str, Path], report: AuditReport | None,
                  sites_path: str | Path | None) -> None:
     """Record where the reports went; send the run's alerts when ``report`` is given (audits only)."""
-    with store.transaction():
-        for fmt, p in report_paths.items():
-            store.db.execute("INSERT OR REPLACE INTO run_reports (run_id, format, path) VALUES (?, ?, ?)",
-                             (run_id, fmt, str(Path(p).resolve())))
+    store.set_report_paths(run_id, {fmt: str(Path(p).resolve()) for fmt, p in report_paths.items()})
     if report is None or not sites_path:
         return
     try:
