@@ -16,27 +16,39 @@ import errno
 import json
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from core.store import StoreError, store_problem
+from core.report import AuditReport
+from core.store import DB_ERRORS, StoreError, display_url, store_exists, store_problem
 from zwgk.config import ConfigError
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_STORE, EXIT_BUSY = 0, 1, 2, 3, 4, 5
 EXIT_FINDINGS = 6   # --fail-on matched: for cron users who want a non-zero status
 DEFAULT_DB = "zwgk.sqlite"
+DB_HELP = (f"核查数据库：SQLite 文件路径，或 PostgreSQL 地址 postgresql://用户@主机:端口/库名"
+           f"（默认：sites.toml 中 [store] url，否则 {DEFAULT_DB}）")
 
 
 def _formats(text: str) -> tuple[str, ...]:
+    """``--format json,html``: names from the report registry (``reports.registry.WRITERS``)."""
+    from reports.registry import WRITERS
+
     fmts = tuple(f.strip() for f in text.split(",") if f.strip())
-    bad = [f for f in fmts if f not in ("json", "html", "xlsx", "csv")]
+    bad = [f for f in fmts if f not in WRITERS]
     if bad:
-        raise argparse.ArgumentTypeError(f"unknown format(s) {', '.join(bad)} (json, html, xlsx, csv)")
+        raise argparse.ArgumentTypeError(f"unknown format(s) {', '.join(bad)} ({', '.join(WRITERS)})")
     return fmts
+
+
+def _format_arg(p: argparse.ArgumentParser, all_default: str = "") -> None:
+    from reports.registry import DEFAULT_FORMATS, WRITERS
+
+    p.add_argument("--format", type=_formats, default=DEFAULT_FORMATS,
+                   help=f"报告格式，逗号分隔：{','.join(WRITERS)}{all_default}")
 
 
 EXIT_CODES_HELP = """退出码（exit codes）：
@@ -70,6 +82,16 @@ class ZhParser(argparse.ArgumentParser):
         self.exit(EXIT_CONFIG, f"{self.prog}：用法错误：{message}\n（查看帮助：{self.prog} --help）\n")
 
 
+def _nonneg_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} 不是整数") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} 不能为负数")
+    return n
+
+
 def _sub(sub: Any, name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
     """A subcommand whose --help shows what it does, examples and the exit codes, in Chinese."""
     return sub.add_parser(name, help=summary, description=description,
@@ -77,7 +99,7 @@ def _sub(sub: Any, name: str, summary: str, description: str, examples: str) -> 
 
 
 def _db_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    parser.add_argument("--db", default=None, help=DB_HELP)
 
 
 def build_parser() -> ZhParser:
@@ -102,12 +124,11 @@ def build_parser() -> ZhParser:
              "  zwgk audit --sites sites.toml --resume        继续上次被中断的核查")
     a.add_argument("--sites", required=True, help="网站清单文件 sites.toml（核查哪些网站）")
     a.add_argument("--rules", help="规则文件 rules.toml（默认：内置规则）")
-    a.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库 SQLite 文件（默认 {DEFAULT_DB}）")
+    a.add_argument("--db", default=None, help=DB_HELP)
     a.add_argument("--out", help="报告文件夹（默认：<reports_dir>/run-<核查编号>）")
     a.add_argument("--as-of", help="按此日期/时间核查（ISO 格式，核查所在时区；默认：现在）")
     a.add_argument("--resume", action="store_true", help="继续这些网站最近一次被中断的核查")
-    a.add_argument("--format", type=_formats, default=("json", "html", "xlsx", "csv"),
-                   help="报告格式，逗号分隔：json,html,xlsx,csv（默认全部）")
+    _format_arg(a, "（默认全部）")
     a.add_argument("--no-progress", action="store_true", help="即使在终端中也只输出日志行，不显示进度条")
     a.add_argument("--fail-on", choices=("veto", "new", "any"),
                    help="审计完成后按结果设置退出码 6：veto=出现单项否决，new=有新发现问题，any=有未整改问题（不含已报备）")
@@ -119,12 +140,24 @@ def build_parser() -> ZhParser:
     _db_arg(r)
     r.add_argument("--rules", help="用于核查的规则文件（默认：内置规则）")
     r.add_argument("--out", help="报告文件夹")
-    r.add_argument("--format", type=_formats, default=("json", "html", "xlsx", "csv"),
-                   help="报告格式，逗号分隔：json,html,xlsx,csv")
+    _format_arg(r)
 
     ls = _sub(sub, "runs", "列出已保存的核查", "列出数据库中保存的每次核查：编号、状态、时间、页面数。",
               "  zwgk runs\n  zwgk runs --db 核查.sqlite")
     _db_arg(ls)
+
+    pr = _sub(sub, "prune", "清理旧核查的抓取数据（保留问题记录与整改记录）",
+              "删除旧核查批次的抓取记录、链接、域名解析、待抓队列，以及不再被引用的网页正文。\n"
+              "最近一次完成的核查、最近 N 次核查和保留天数内的核查不清理；核查结果与问题记录、人工核查决定、\n"
+              "报备、整改反馈、复核记录和提醒记录始终保留（对比、后续核查和“回头看”要用）。",
+              "  zwgk prune --keep-runs 10 --keep-days 90 --dry-run   先看将清理什么\n"
+              "  zwgk prune --keep-runs 10 --keep-days 90\n"
+              "  zwgk prune --keep-runs 3 --db postgresql://zwgk@db.example:5432/zwgk")
+    pr.add_argument("--keep-runs", type=_nonneg_int, metavar="N", help="保留最近 N 次核查")
+    pr.add_argument("--keep-days", type=_nonneg_int, metavar="D", help="保留最近 D 天内开始的核查")
+    pr.add_argument("--dry-run", action="store_true", help="只显示将清理的内容，不删除")
+    pr.add_argument("--vacuum", action="store_true", help="清理后压缩数据库文件（SQLite 归还磁盘空间；较慢）")
+    _db_arg(pr)
 
     d = _sub(sub, "diff", "对比两次核查：新发现 / 仍未整改 / 已整改",
              "对比两次核查的问题：本次新发现、仍未整改、已整改，以及本次未能复查的问题。",
@@ -270,8 +303,7 @@ def _rectify_parsers(sub: Any) -> None:
     rc.add_argument("--rules", help="规则文件 rules.toml（默认：内置规则）")
     rc.add_argument("--as-of", help="复核时间（ISO，默认现在）")
     rc.add_argument("--out", help="带复核结果的报告目录（默认 <报告目录>/run-<批次>-recheck-<复核批次>）")
-    rc.add_argument("--format", type=_formats, default=("json", "html", "xlsx", "csv"),
-                    help="报告格式，逗号分隔：json,html,xlsx,csv")
+    _format_arg(rc)
 
     al = _sub(sub, "alerts", "按 alerts.toml 发送某次核查的提醒（邮件、钉钉/企业微信机器人、JSON）",
               "按 sites.toml 同目录的 alerts.toml 发送某次核查的提醒：给各单位的邮件（附本单位整改清单）、"
@@ -303,8 +335,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as e:
         print(f"zwgk：{e}", file=sys.stderr)
         return EXIT_STORE
-    except sqlite3.Error as e:   # disk full, read-only database or folder, I/O error while running
-        print(f"zwgk: {store_problem(e, getattr(args, 'db', '?'))}{_resume_hint(args)}", file=sys.stderr)
+    except DB_ERRORS as e:   # disk full, read-only database or folder, I/O error, server gone while running
+        print(f"zwgk: {store_problem(e, display_url(str(getattr(args, 'db', '?'))))}{_resume_hint(args)}",
+              file=sys.stderr)
         return EXIT_STORE
     except OSError as e:
         if e.errno not in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
@@ -359,10 +392,28 @@ def _check_out(text: str | None) -> None:
         raise ConfigError(f"--out: {text}: {parent} is not writable")
 
 
+def _resolve_db(given: str | None, sites: str | None) -> str:
+    """``--db`` as given; else the sites file's ``[store] url``; else the default SQLite file."""
+    from zwgk.config import load_sites, store_url_problem
+
+    if given is not None:
+        problem = store_url_problem(given)
+        if problem:
+            raise ConfigError(f"--db: {given!r}: {problem}")
+        return given
+    if sites:
+        url = load_sites(sites).store_url     # validated with file:line (exit 2) like every other key
+        if url:
+            return url
+    return DEFAULT_DB
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from zwgk import pipeline
 
     _check_as_of(getattr(args, "as_of", None))
+    if hasattr(args, "db"):
+        args.db = _resolve_db(args.db, getattr(args, "sites", None))
     if args.command in ("audit", "report", "review"):
         _check_out(args.out)
     if args.command == "audit":
@@ -372,7 +423,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         _print_summary(s)
         if s.status == "interrupted":
             return EXIT_INTERRUPTED
-        return _fail_on(args.fail_on, s.model) if args.fail_on else EXIT_OK
+        return _fail_on(args.fail_on, s.report) if args.fail_on else EXIT_OK
     if args.command == "report":
         s = pipeline.rejudge(args.run, db_path=args.db, rules_path=args.rules, out_dir=args.out,
                              formats=args.format)
@@ -380,6 +431,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "runs":
         return _runs(args.db)
+    if args.command == "prune":
+        return _prune(args)
     if args.command == "diff":
         return _diff(args)
     if args.command == "review":
@@ -421,11 +474,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-def _fail_on(what: str, model: dict[str, Any] | None) -> int:
+def _fail_on(what: str, report: AuditReport | None) -> int:
     """Exit 6 when the finished audit found what --fail-on names (waived findings never count)."""
-    f = (model or {}).get("summary", {}).get("findings", {})
-    hit = {"veto": bool((model or {}).get("summary", {}).get("veto_count")),
-           "new": bool(f.get("new")), "any": bool(f.get("new") or f.get("open"))}[what]
+    if report is None:
+        return EXIT_OK
+    f = report.summary.findings
+    hit = {"veto": bool(report.summary.veto_count), "new": bool(f.new), "any": bool(f.new or f.open)}[what]
     if hit:
         print(f"--fail-on {what}: 命中，退出码 {EXIT_FINDINGS}", file=sys.stderr)
     return EXIT_FINDINGS if hit else EXIT_OK
@@ -434,10 +488,10 @@ def _fail_on(what: str, model: dict[str, Any] | None) -> int:
 def _print_summary(s: pipeline.AuditSummary) -> None:  # noqa: F821 - imported lazily
     for line in s.summary_lines:
         print(line)
-    from zwgk.demo.run import FORMAT_ZH
+    from reports.registry import format_label
 
     for fmt, path in s.report_paths.items():
-        print(f"{FORMAT_ZH.get(fmt, fmt)}：{path}")
+        print(f"{format_label(fmt)}：{path}")
 
 
 def _runs(db: str) -> int:
@@ -450,12 +504,34 @@ def _runs(db: str) -> int:
         as_of = datetime.fromisoformat(r["as_of"])
         fin = datetime.fromisoformat(r["finished_at"]).astimezone(as_of.tzinfo) if r["finished_at"] else None
         pages = json.loads(r["stats"] or "{}").get("pages", "")
-        st = status_zh.get(r["status"], r["status"])
+        st = status_zh.get(r["status"], r["status"]) + ("·已清理" if r["pruned_at"] else "")
         print(f"{r['id']:>4}  {st}{' ' * max(0, 8 - 2 * len(st))}{as_of:%Y-%m-%d %H:%M}  "
               f"{fin.strftime('%Y-%m-%d %H:%M') if fin else '':<17}"
               f" {pages:>6} {(r['rules_hash'] or '')[:8]:<9} {r['audit_name']}")
     store.close()
     return EXIT_OK
+
+
+def _prune(args: argparse.Namespace) -> int:
+    from core.store import Store
+
+    if args.keep_runs is None and args.keep_days is None:
+        print("zwgk prune：请给出 --keep-runs 或 --keep-days（保留哪些核查）", file=sys.stderr)
+        return EXIT_CONFIG
+    store = Store(args.db, mode="rw")
+    try:
+        plan = store.prune_plan(keep_runs=args.keep_runs, keep_days=args.keep_days)
+        if not args.dry_run:
+            before = store.size_bytes()
+            plan = store.prune(plan, vacuum=args.vacuum)
+            after = store.size_bytes()
+        print("\n".join(plan.lines(dry_run=args.dry_run)))
+        if not args.dry_run:
+            print(f"数据库大小：{before / 1e6:.1f} MB → {after / 1e6:.1f} MB"
+                  + ("" if args.vacuum or store.engine != "sqlite" else "（空间将被复用；加 --vacuum 可归还磁盘）"))
+        return EXIT_OK
+    finally:
+        store.close()
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -487,7 +563,7 @@ def _evidence(args: argparse.Namespace) -> int:
     from core.store import Store
     from reports.common import evidence_text, live_link_ok, local_time
     from reports.evidence import write_evidence
-    from zwgk.results import build_results
+    from zwgk.results import build_report
     from zwgk.rules import load_rules
 
     store = Store(args.db, mode="ro")
@@ -499,32 +575,34 @@ def _evidence(args: argparse.Namespace) -> int:
                 print("zwgk：数据库中没有已完成的核查", file=sys.stderr)
                 return EXIT_STORE
             run_id = latest["id"]
-        model = build_results(store, run_id, load_rules(args.rules))
-        hits = [(s, c, f) for s in model["sites"] for c in s["checks"] for f in c["findings"]
-                if f["fingerprint"].startswith(args.finding.strip().lower())]
-        if len({f["fingerprint"] for _, _, f in hits}) != 1:
+        report = build_report(store, run_id, load_rules(args.rules))
+        hits = [(s, c, f) for s, c, f in report.findings()
+                if f.fingerprint.startswith(args.finding.strip().lower())]
+        if len({f.fingerprint for _, _, f in hits}) != 1:
             why = "未找到该问题" if not hits else f"有 {len(hits)} 个问题以此开头，请多写几位"
             print(f"zwgk：第{run_id}次核查中{why}：{args.finding}", file=sys.stderr)
             return EXIT_CONFIG
         site, check, f = hits[0]
-        ev = f.get("evidence") or {}
-        lines = [f"网站：{site['name']}（{site['unit']}）", f"问题类型：{check['title']}",
-                 f"问题描述：{f['text']}"]
-        lines += [f"实际情况：{f['observed']}"] if f.get("observed") else []
-        lines += [f"应为：{f['expected']}"] if f.get("expected") else []
-        if f.get("url"):
-            lines.append(f"问题地址：{f['url']}" + ("" if live_link_ok(f) else "（外部网站，请勿直接访问，请看留存页面）"))
-        lines += [f"发现页面：{f['source_url']}"] if f.get("source_url") else []
-        lines.append(f"证据留存：{evidence_text(ev or None)}")
-        if ev.get("body_hash"):
-            lines.append(f"内容哈希：SHA-256 {ev['body_hash']}（抓取于 {local_time(ev.get('fetched_at'))}）")
-        lines.append(f"指纹：{f['fingerprint']}（第{run_id}次核查）")
+        ev = f.evidence
+        lines = [f"网站：{site.name}（{site.unit}）", f"问题类型：{check.title}",
+                 f"问题描述：{f.text}"]
+        lines += [f"实际情况：{f.observed}"] if f.observed else []
+        lines += [f"应为：{f.expected}"] if f.expected else []
+        if f.url:
+            lines.append(f"问题地址：{f.url}" + ("" if live_link_ok(f) else "（外部网站，请勿直接访问，请看留存页面）"))
+        lines += [f"发现页面：{f.source_url}"] if f.source_url else []
+        lines.append(f"证据留存：{evidence_text(ev)}")
+        if ev is not None and ev.body_hash:
+            lines.append(f"内容哈希：SHA-256 {ev.body_hash}（抓取于 {local_time(ev.fetched_at)}）")
+        lines.append(f"指纹：{f.fingerprint}（第{run_id}次核查）")
         print("\n".join(lines))
         if args.out:
             out = Path(args.out)
-            model["sites"] = [dict(site, checks=[dict(check, findings=[f])])]
-            if write_evidence(store, model, out) and (f.get("evidence") or {}).get("page"):
-                page = out / f["evidence"]["page"]
+            one = report.replace(sites=(site.replace(checks=(check.replace(findings=(f,)),)),))
+            one, written = write_evidence(store, one, out)
+            shown = next(x for _, _, x in one.findings())
+            if written and shown.evidence is not None and shown.evidence.page:
+                page = out / shown.evidence.page
                 print(f"留存页面：{page}")
                 if args.screenshot:
                     from reports.evidence import screenshot
@@ -558,7 +636,7 @@ def _review_queue(args: argparse.Namespace) -> int:
     from zwgk import reviewqueue as rq
     from zwgk.rules import load_rules
 
-    if not Path(args.db).exists():
+    if not store_exists(args.db):
         print(f"zwgk：{args.db}：数据库文件不存在", file=sys.stderr)
         return EXIT_STORE
     if args.action != "list" and not args.fingerprint:
