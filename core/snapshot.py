@@ -258,7 +258,7 @@ class SiteSnapshot:
                 # with urljoin memoised (nav and footer hrefs repeat on every page of a site) and
                 # only the elements that can carry a link visited (core/parsing/linkrewrite.py)
                 doc.resolve_base_href()
-                rewrite_links(doc, lambda href, base=base: self._absolute(base, href))
+                rewrite_links(doc, lambda href: self._absolute(base, href))   # called here, base fixed
             except (ValueError, lxml.etree.ParserError):
                 doc = None
         self._trees[key] = doc
@@ -285,7 +285,7 @@ class SiteSnapshot:
                 return None
             if not _TEXT_MAY_CHANGE(doc):
                 self.lookups["tree"] += 1
-                return doc.text_content()
+                return cast(str, doc.text_content())
         doc = self.tree(rec)
         return doc.text_content() if doc is not None else None
 

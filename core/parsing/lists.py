@@ -290,7 +290,7 @@ def _split_date(nodes: list[str]) -> tuple[date, str] | None:
 
 def _find_date(container: Any, year: int | None, today: date | None,
                header: bool) -> tuple[date | None, str | None, str]:
-    return _find_date_own(container, year, today, header)[:3]   # type: ignore[return-value]
+    return _find_date_own(container, year, today, header)[:3]
 
 
 def _find_date_own(container: Any, year: int | None, today: date | None,
