@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.model import CheckResult, unverified
+from core.site import SITE_KINDS
 
 if TYPE_CHECKING:
     from core.snapshot import SiteSnapshot
-
-SITE_KINDS = ("portal", "department", "street")
 
 # Messages every check may use; the runner emits some of them itself.
 COMMON_MESSAGES: dict[str, str] = {

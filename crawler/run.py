@@ -12,10 +12,11 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.site import Site
 from core.store import Store, StoreError
 from crawler import gather
 from crawler.config import CrawlSettings, SiteSpec
@@ -58,7 +59,7 @@ async def _policy(settings: CrawlSettings, specs: list[SiteSpec], resolver: Reso
     return policy
 
 
-async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], network: dict[str, Any],
+async def crawl_run(store: Store, run_id: int, sites: Sequence[Site], network: dict[str, Any],
                     crawl: dict[str, Any], *, resume: bool = False, stop: threading.Event | None = None,
                     progress: bool | None = None) -> dict[str, int]:
     """Crawl every site of a run; returns flat namespaced counters ("fetch.ok", "pages", ...).
@@ -68,10 +69,9 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
     ``resume`` is accepted for clarity; the stored frontier is always honoured.
     """
     settings = CrawlSettings.from_mapping(network, crawl)
-    specs = with_exclusions([SiteSpec.from_config(s, settings.crawl) for s in sites])
+    specs = with_exclusions([SiteSpec.of(s, settings.crawl) for s in sites])
     # httpx logs every request at INFO: 20,000 lines a night drown the progress lines
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
-    by_id = {str(s["id"]): s for s in sites}
     stop = stop or threading.Event()
     resolver = Resolver(settings.network)
     policy = await _policy(settings, specs, resolver)
@@ -83,7 +83,7 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
                  RobotsCache(fetcher, settings.crawl.robots_token), Writer(store, run_id), stop,
                  parser=ParsePool())    # workers start with the first large page (crawler/parsepool.py)
     states = store.site_states(run_id)
-    crawls = {s.id: SiteCrawl(ctx, s, by_id[s.id]) for s in specs if states.get(s.id) != "done"}
+    crawls = {s.id: SiteCrawl(ctx, s) for s in specs if states.get(s.id) != "done"}
     t0, cpu0 = time.monotonic(), time.process_time()
     try:
         # the auditor checks itself first (resolver, IPv4, IPv6); a resumed run keeps its first answer
@@ -210,7 +210,7 @@ def _stored_home(sc: SiteCrawl):  # type: ignore[no-untyped-def]
     return parse_html(text, rows[0].final_url or rows[0].url, sc.ctx.hrefs)
 
 
-async def probe_sites(store: Store, sites: list[dict[str, Any]], network: dict[str, Any],
+async def probe_sites(store: Store, sites: Sequence[Site], network: dict[str, Any],
                       crawl: dict[str, Any], run_id: int | None = None) -> list[tuple[str, bool]]:
     """One availability probe of each own site's home page (国办秘函〔2019〕19号: a probe fails
     when the home page has not loaded after 15 s), stored with :meth:`Store.add_probe`.
@@ -218,7 +218,7 @@ async def probe_sites(store: Store, sites: list[dict[str, Any]], network: dict[s
     With a ``run_id``, sites that already have a probe for that run are not probed again.
     """
     settings = CrawlSettings.from_mapping(network, crawl)
-    specs = [SiteSpec.from_config(s, settings.crawl) for s in sites]
+    specs = [SiteSpec.of(s, settings.crawl) for s in sites]
     specs = [s for s in specs if not s.is_column
              and not (run_id is not None and store.has_probe(run_id, s.id))]
     resolver = Resolver(settings.network)

@@ -53,10 +53,10 @@ class RunCtx:
 
 
 class SiteCrawl:
-    def __init__(self, ctx: RunCtx, spec: SiteSpec, overrides: dict[str, Any]):
+    def __init__(self, ctx: RunCtx, spec: SiteSpec):
         self.ctx, self.spec = ctx, spec
         self.cfg = ctx.cfg
-        self.encoding_override: str | None = overrides.get("encoding")
+        self.encoding_override: str | None = spec.encoding
         self.scope = Scope(spec.url, spec.hosts, column=spec.is_column, exclude=spec.exclude)
         self.traps = TrapGuard(self.cfg.max_query_variants)
         self.start = normalize(spec.url) or spec.url

@@ -23,6 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from core.site import stored_sites
 from core.store import StoreError, store_problem
 from zwgk.config import ConfigError
 
@@ -468,14 +469,14 @@ def _diff(args: argparse.Namespace) -> int:
     for run_id in (args.run_a, args.run_b):
         store.run(run_id)   # an unknown run id is a StoreError (exit 4), not an empty diff
     d = diff_runs(store, args.run_a, args.run_b, load_rules(args.rules).data)
-    names = {**store.run_sites(args.run_a), **store.run_sites(args.run_b)}
+    names = {sid: s.name for run in (args.run_a, args.run_b) for sid, s in stored_sites(store, run).items()}
     print(f"第{args.run_b}次核查与第{args.run_a}次核查对比")
     for status, label in (("new", "新发现"), ("open", "仍未整改"), ("fixed", "已整改"), ("waived", "已报备"),
                           ("not_rechecked", "本次未能复查")):
         items = d.get(status, [])
         print(f"{label}：{len(items)} 项")
         for f in items:
-            site = names.get(f.get("site_id") or "", {}).get("name", "")
+            site = names.get(f.get("site_id") or "", "")
             check = BY_ID[f["check_id"]].title if f.get("check_id") in BY_ID else "核查项"
             rc = f"（{f['recheck']['result_zh']}）" if f.get("recheck") else ""
             print(f"  【{site}】{check}{rc}：{f.get('text', '')}{'  ' + f['url'] if f.get('url') else ''}")

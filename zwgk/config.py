@@ -17,9 +17,11 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.site import SITE_KINDS, Site
 from core.tomlpos import Positions, where
+from crawler.config import parse_nameserver
 
-SITE_KINDS = ("portal", "department", "street")
+__all__ = ["SITE_KINDS", "AuditConfig", "ConfigError", "Site", "load_sites", "parse_nameserver", "parse_sites"]
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 # key -> (types, required)
@@ -119,7 +121,7 @@ class AuditConfig:
     network: dict[str, Any]
     crawl: dict[str, Any]
     schedule: dict[str, Any]
-    sites: list[dict[str, Any]] = field(default_factory=list)
+    sites: list[Site] = field(default_factory=list)     # built once here, stored with the run as-is
 
     @property
     def timezone(self) -> str:
@@ -130,8 +132,8 @@ class AuditConfig:
         d = Path(self.audit["reports_dir"])
         return d if d.is_absolute() else self.path.parent / d
 
-    def site(self, site_id: str) -> dict[str, Any]:
-        return next(s for s in self.sites if s["id"] == site_id)
+    def site(self, site_id: str) -> Site:
+        return next(s for s in self.sites if s.id == site_id)
 
 
 def read_config_text(path: Path) -> str:
@@ -313,7 +315,7 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
     if errors:
         raise ConfigError("\n".join(errors))
     return AuditConfig(path=path, text=text, audit=audit, network=network, crawl=crawl,
-                       schedule=schedule, sites=sites)
+                       schedule=schedule, sites=[Site.from_dict(s) for s in sites])
 
 
 def _table(data: dict[str, Any], name: str, err: Any) -> dict[str, Any]:
@@ -369,20 +371,6 @@ def _target_ok(spec: str, *, names_only: bool) -> bool:
         if not _HOSTNAME.match(host):
             return False
     return port is None or (port.isdigit() and 0 < int(port) < 65536)
-
-
-def parse_nameserver(spec: str) -> tuple[str, int] | None:
-    """"1.2.3.4", "1.2.3.4:53", "::1", "[::1]:5353" -> (ip, port)."""
-    m = re.fullmatch(r"\[([0-9a-fA-F:.]+)\](?::(\d+))?", spec)
-    host, port = (m.group(1), m.group(2)) if m else (spec, None)
-    if not m and spec.count(":") == 1:
-        host, port = spec.split(":")
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    p = int(port) if port else 53
-    return (host, p) if 0 < p < 65536 else None
 
 
 def _cron_problem(expr: str) -> str | None:

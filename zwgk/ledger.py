@@ -9,6 +9,7 @@ from typing import Any
 
 from core.model import Outcome
 from core.scoring import T_PASS, T_UNVERIFIED, rules_data, score_run, task_sites
+from core.site import stored_sites
 from core.store import Store
 from zwgk.results import _fingerprint, _version, load_site_results
 
@@ -23,7 +24,7 @@ def build_review(store: Store, year: int, rules: Any) -> dict[str, Any]:
         for t in rules.get("task", [])}
     for i, run in enumerate(runs):
         last = i == len(runs) - 1
-        sites = store.run_sites(run["id"])
+        sites = stored_sites(store, run["id"])
         results = load_site_results(store, run["id"])
         by_site = {r.site_id: r for r in results}
         scores = score_run(results, rules, sites)

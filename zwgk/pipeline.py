@@ -97,7 +97,7 @@ def audit(sites_path: str | Path, *, rules_path: str | Path | None = None, db_pa
     cfg = load_sites(sites_path)     # all validated before anything is stored or fetched
     rules = load_rules(rules_path)
     from zwgk.rectify.hooks import validate_inputs
-    validate_inputs(cfg.path, [s["id"] for s in cfg.sites], [s["unit"] for s in cfg.sites])  # waivers/alerts.toml
+    validate_inputs(cfg.path, [s.id for s in cfg.sites], [s.unit for s in cfg.sites])  # waivers/alerts.toml
     with audit_lock(db_path):
         return _audit(cfg, rules, db_path=db_path, out_dir=out_dir, as_of=as_of, resume=resume, stop=stop,
                       formats=formats, progress=progress, started=started, shots_vetoes_only=shots_vetoes_only)
@@ -116,7 +116,7 @@ def _audit(cfg: AuditConfig, rules: Rules, *, db_path: str | Path, out_dir: str 
         if run_id is None:
             run_id = store.begin_run(as_of=_as_of(as_of, cfg).isoformat(), audit_name=cfg.audit["name"],
                                      sites_path=str(Path(sites_path).resolve()), sites_toml=cfg.text,
-                                     rules_toml=rules.text, site_configs={s["id"]: s for s in cfg.sites})
+                                     rules_toml=rules.text, site_configs={s.id: s.to_dict() for s in cfg.sites})
             resume = False
         else:
             store.set_run_status(run_id, "running")

@@ -31,6 +31,7 @@ from core.labels import (
 )
 from core.model import CheckResult, Finding, Outcome, Severity
 from core.scoring import Scores, SiteResults, rules_data, score_run, task_sites
+from core.site import Site, stored_sites
 from core.store import Store
 from zwgk.messages import _catalogue, message_text
 
@@ -148,7 +149,7 @@ def _allocate_points(res: CheckResult, total: float, table: Mapping[str, Any]) -
     return out
 
 
-def _tasks_by_site_check(rules: Mapping[str, Any], sites: Mapping[str, Mapping[str, Any]]
+def _tasks_by_site_check(rules: Mapping[str, Any], sites: Mapping[str, Site]
                          ) -> dict[tuple[str, str], list[int]]:
     out: dict[tuple[str, str], list[int]] = {}
     for t in rules.get("task", []):
@@ -178,14 +179,14 @@ def build_results(store: Store, run_id: int, rules: Any, *,
 
     rules = rules_data(rules)
     run = store.run(run_id)
-    site_cfgs = store.run_sites(run_id)
+    site_cfgs = stored_sites(store, run_id)
     site_results = load_site_results(store, run_id)
     rectify = load_state(store, run_id)    # waivers in force for this run, replies, re-checks
     scores = score_run(site_results, rules, site_cfgs, waived=rectify.is_waived)
     cat, titles = messages or _catalogue()
     task_map = _tasks_by_site_check(rules, site_cfgs)
     by_site = {r.site_id: r for r in site_results}
-    names = {sid: str(cfg.get("name", sid)) for sid, cfg in site_cfgs.items()}
+    names = {sid: cfg.name for sid, cfg in site_cfgs.items()}
 
     base = baseline_run(store, run_id)
     base_fail: dict[str, dict[str, Any]] = {}
@@ -223,9 +224,9 @@ def build_results(store: Store, run_id: int, rules: Any, *,
                                "params": res.params, "metrics": res.metrics,
                                "deduction": scores.sites[sid].deductions.get(cid, 0.0),
                                "tasks": task_map.get((sid, cid), []), "findings": fds})
-        sites_out.append({"id": sid, "name": cfg.get("name", sid), "unit": cfg.get("unit", ""),
-                          "kind": cfg.get("kind", ""), "url": cfg.get("url", ""),
-                          "column_of": cfg.get("column_of"), "score": _site_score_dict(scores, sid),
+        sites_out.append({"id": sid, "name": cfg.name, "unit": cfg.unit,
+                          "kind": cfg.kind, "url": cfg.url,
+                          "column_of": cfg.column_of, "score": _site_score_dict(scores, sid),
                           "checks": checks_out, "fixed": [],
                           "counts": {"new": 0, "open": 0, "fixed": 0}})
 
@@ -388,7 +389,7 @@ def site_history(store: Store, run_id: int, rules: Mapping[str, Any]) -> dict[st
         from zwgk.rectify.state import load_state
 
         sc = score_run(load_site_results(store, r["id"]), _run_rules(r, rules) if r["id"] != run_id else rules,
-                       store.run_sites(r["id"]), waived=load_state(store, r["id"]).is_waived)
+                       stored_sites(store, r["id"]), waived=load_state(store, r["id"]).is_waived)
         for sid, s in sc.sites.items():
             out.setdefault(sid, []).append({"run_id": r["id"], "date": _date(r["as_of"]), "score": s.score,
                                             "verdict": s.verdict})
@@ -402,7 +403,7 @@ def diff_runs(store: Store, run_a: int, run_b: int, rules: Any, *,
     rules = rules_data(rules)
 
     def failing(run_id: int) -> tuple[dict[str, dict[str, Any]], dict[str, SiteResults]]:
-        sites = store.run_sites(run_id)
+        sites = stored_sites(store, run_id)
         task_map = _tasks_by_site_check(rules, sites)
         res = {r.site_id: r for r in load_site_results(store, run_id)}
         out = {}
@@ -412,7 +413,7 @@ def diff_runs(store: Store, run_a: int, run_b: int, rules: Any, *,
                     fp = _fingerprint(cid, sid, f)
                     out[fp] = _finding_dict(f, fp=fp, site_id=sid, check_id=cid, cat=cat,
                                             tasks=task_map.get((sid, cid), []),
-                                            names={k: str(v.get("name", k)) for k, v in sites.items()})
+                                            names={k: v.name for k, v in sites.items()})
         return out, res
 
     a, _ = failing(run_a)

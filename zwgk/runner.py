@@ -97,7 +97,7 @@ def home_reason(home: Any) -> str:
 def judge_one(check: Check, snap: SiteSnapshot, rules: Rules) -> CheckResult:
     site = snap.site
     if site.kind not in check.kinds:
-        return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable", {"reason": f"不适用于{_KIND_ZH[site.kind]}"})
+        return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable", {"reason": f"不适用于{KIND_ZH[site.kind]}"})
     if check.own_site_only and site.column_of:
         return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable",
                            {"reason": "该单位以栏目形式发布，网站层面的项目由所在网站统一核查"})
@@ -203,4 +203,3 @@ def judge_run(store: Store, run_id: int, rules: Rules, checks: tuple[Check, ...]
 
 
 _SEVERITY_ORDER = {"fail": 0, "warn": 1, "info": 2}
-_KIND_ZH = KIND_ZH   # the one label table (core.labels)
