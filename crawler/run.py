@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.model import Purpose
 from core.site import Site
 from core.store import Store, StoreError
 from crawler import gather
@@ -152,7 +153,7 @@ async def crawl_site(sc: SiteCrawl) -> None:
     await gather.dns_step(sc)
     await gather.robots_step(sc)
     home = None
-    if not sc.done["home"]:
+    if not sc.done[Purpose.HOME]:
         if ctx.stop.is_set():
             return
         sc.seen.add(sc.start)
@@ -170,14 +171,14 @@ async def crawl_site(sc: SiteCrawl) -> None:
     steps = []
     if not spec.is_column and not ctx.stop.is_set():
         await gather.sitemap_step(sc)
-        steps = [_guarded(sc, "soft404", gather.soft404_step(sc)), _guarded(sc, "https", gather.https_step(sc)),
-                 _guarded(sc, "ipv6", gather.ipv6_step(sc, home))]
+        steps = [_guarded(sc, Purpose.SOFT404, gather.soft404_step(sc)), _guarded(sc, Purpose.HTTPS, gather.https_step(sc)),
+                 _guarded(sc, Purpose.IPV6, gather.ipv6_step(sc, home))]
         if home is not None:
             steps.append(_guarded(sc, "resource_dns", gather.resource_dns_step(sc, home)))
     workers = max(2, ctx.cfg.per_host_concurrency) + 2
     await asyncio.gather(sc.work(workers), *steps)
     # lists no static read or script endpoint gave: headless rendering, once the site's crawl has drained
-    await _guarded(sc, "render", sc.discovery.render_pending())
+    await _guarded(sc, Purpose.RENDER, sc.discovery.render_pending())
     await sc.work(workers)          # the links of rendered lists (returns at once when nothing is queued)
     ctx.writer.flush()
     if ctx.cfg.recheck and not ctx.stop.is_set():
@@ -200,7 +201,7 @@ async def _guarded(sc: SiteCrawl, name: str, step: Awaitable[None]) -> None:
 
 def _stored_home(sc: SiteCrawl):  # type: ignore[no-untyped-def]
     """The home page of a resumed site, parsed again from the stored body (no network)."""
-    rows = sc.ctx.store.fetches(sc.ctx.run_id, sc.spec.id, "home")
+    rows = sc.ctx.store.fetches(sc.ctx.run_id, sc.spec.id, Purpose.HOME)
     if not rows or not rows[0].body_hash:
         return None
     body = sc.ctx.store.body(rows[0].body_hash)
