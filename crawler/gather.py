@@ -83,7 +83,7 @@ async def home_step(sc: SiteCrawl) -> tuple[FetchRow, PageInfo | None]:
             for u in (target, row2.final_url):
                 if u and u not in sc.seen:
                     sc.seen.add(u)     # the shell's target is the home page: not crawled again
-                    ctx.writer.add(sc.spec.id, (u, 0, sc.start, "done", "page", "home shell target", "{}",
+                    ctx.writer.add(sc.spec.id, (u, 0, sc.start, "done", Purpose.PAGE, "home shell target", "{}",
                                                 sc._next_seq()))
             row, body, info = row2, body2, info2
         else:
@@ -151,7 +151,7 @@ async def sitemap_step(sc: SiteCrawl) -> None:
     for u in found[: sc.spec.max_pages]:
         n = normalize(u)
         if n and sc.scope.contains(n) and not is_skipped_resource(n):
-            sc.enqueue(n, 1, None, "attachment" if is_attachment(n) else "page", {"discovered": "sitemap"})
+            sc.enqueue(n, 1, None, Purpose.ATTACHMENT if is_attachment(n) else Purpose.PAGE, {"discovered": "sitemap"})
     for row, body in rows:  # written with the enqueued URLs, in one batch
         sc.ctx.writer.fetch(row, body)
 

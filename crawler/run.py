@@ -159,7 +159,7 @@ async def crawl_site(sc: SiteCrawl) -> None:
         sc.seen.add(sc.start)
         sc.pages_taken += 1
         row, home = await gather.home_step(sc)
-        ctx.writer.add(spec.id, (sc.start, 0, None, "done", "home", None, "{}", 0))
+        ctx.writer.add(spec.id, (sc.start, 0, None, "done", Purpose.HOME, None, "{}", 0))
         if home is not None:
             dropped = sc.enqueue_links(home, row.final_url or sc.start, 0)
             if dropped:   # the row is still in the writer's batch

@@ -121,8 +121,8 @@ class SiteCrawl:
         seq = self._seq
         self._seq += 1
         ex = dumps(extra or {})
-        reason = self.traps.reason(url) if kind in ("page", "link") else None
-        if reason is None and kind == "external":
+        reason = self.traps.reason(url) if kind in (Purpose.PAGE, Purpose.LINK) else None
+        if reason is None and kind == Purpose.EXTERNAL:
             host = urlsplit(url).netloc
             if (urlsplit(url).hostname or "") in self.cfg.skip_hosts:
                 reason = "skip_hosts"          # never fetched: the links check reports it as not checked
@@ -143,7 +143,7 @@ class SiteCrawl:
                 # Never fetched: stored as skipped with the reason, and as a refused check row
                 # so the link checks see it (docs/CONTRACTS.md error_kind "refused").
                 self.ctx.writer.fetch(FetchRow(self.ctx.run_id, self.spec.id,
-                                               "external" if kind == "external" else "link", url,
+                                               Purpose.EXTERNAL if kind == Purpose.EXTERNAL else Purpose.LINK, url,
                                                error_kind=ErrorKind.REFUSED, error_detail=f"{lit}: {why}",
                                                depth=depth, parent_url=parent))
                 self.ctx.stats["fetch.error.refused"] += 1
@@ -153,7 +153,7 @@ class SiteCrawl:
         if reason:
             self.ctx.stats["skipped." + reason.split(":")[0].replace(" ", "_")] += 1
             return True   # stored as skipped, with its reason
-        heapq.heappush(self._heap, (0 if kind == "page" else 1, depth, seq, url, kind, parent, ex))
+        heapq.heappush(self._heap, (0 if kind == Purpose.PAGE else 1, depth, seq, url, kind, parent, ex))
         self.counts["queued"] += 1
         self._wake.set()
         return True
@@ -171,28 +171,28 @@ class SiteCrawl:
                 if is_skipped_resource(url):
                     continue
                 if is_attachment(url):
-                    ok = self.enqueue(url, depth + 1, page_url, "attachment")
+                    ok = self.enqueue(url, depth + 1, page_url, Purpose.ATTACHMENT)
                 elif depth + 1 > self.spec.max_depth:
                     # "why" tells checks a page exists that was not read (absence proves nothing)
-                    ok = self.enqueue(url, depth + 1, page_url, "link", {"why": "depth_cap"})
+                    ok = self.enqueue(url, depth + 1, page_url, Purpose.LINK, {"why": "depth_cap"})
                 else:
-                    ok = self.enqueue(url, depth + 1, page_url, "page")
+                    ok = self.enqueue(url, depth + 1, page_url, Purpose.PAGE)
             elif self.scope.same_host(url):
                 # a column's link elsewhere on its host, or a host site's link into a column site
                 # configured on its own (that channel's pages are judged there, not here)
                 why = "other_site" if self.scope.owned_by_other(url) else "out_of_column"
-                ok = self.enqueue(url, depth + 1, page_url, "link", {"why": why})
+                ok = self.enqueue(url, depth + 1, page_url, Purpose.LINK, {"why": why})
             elif self.cfg.check_external:
-                ok = self.enqueue(url, depth + 1, page_url, "external")
+                ok = self.enqueue(url, depth + 1, page_url, Purpose.EXTERNAL)
             else:
                 continue
             dropped += not ok
         for url in info.pagination:
             if self.scope.contains(url):
-                dropped += not self.enqueue(url, depth, page_url, "page", {"discovered": "pagination"})
+                dropped += not self.enqueue(url, depth, page_url, Purpose.PAGE, {"discovered": "pagination"})
         for url in info.json_api:
             if self.scope.same_host(url) or not self.spec.is_column:
-                dropped += not self.enqueue(url, depth, page_url, "page", {"discovered": "json_api"})
+                dropped += not self.enqueue(url, depth, page_url, Purpose.PAGE, {"discovered": "json_api"})
         return dropped
 
     def _pop(self) -> tuple[int, int, int, str, str, str | None, str] | None:
@@ -260,7 +260,7 @@ class SiteCrawl:
         self.ctx.writer.mark(self.spec.id, url, "done")
         if info is not None and row.final_url and row.final_url != url and row.final_url not in self.seen:
             self.seen.add(row.final_url)  # the redirect target is this page: do not fetch it twice
-            self.ctx.writer.add(self.spec.id, (row.final_url, depth, url, "done", "page", "redirect target",
+            self.ctx.writer.add(self.spec.id, (row.final_url, depth, url, "done", Purpose.PAGE, "redirect target",
                                                "{}", self._next_seq()))
         if info is not None:
             dropped = self.enqueue_links(info, row.final_url or url, depth)
