@@ -58,4 +58,7 @@ _UNKNOWN = Handling(robots=True)
 def handling(purpose: str) -> Handling:
     """The handling of a purpose (a stored row's string included; a value this version does not
     know — a newer database — gets the most cautious handling: robots obeyed, nothing kept)."""
-    return PURPOSES.get(purpose, _UNKNOWN)  # type: ignore[call-overload]
+    try:
+        return PURPOSES[Purpose(purpose)]
+    except ValueError:
+        return _UNKNOWN
