@@ -160,7 +160,7 @@ def crawl_from_mapping(m: dict[str, Any]) -> CrawlConfig:
         raise ConfigError(f"[crawl]: unknown keys {sorted(unknown)}")
     kw: dict[str, Any] = {}
     for k, v in m.items():
-        default = fields[k].default
+        default: Any = fields[k].default
         if isinstance(default, tuple):
             kw[k] = tuple(str(x).lower() for x in (v if isinstance(v, (list, tuple)) else [v]))
             continue

@@ -69,7 +69,7 @@ class Result:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None
     redirects: list[str] = field(default_factory=list)
-    error_kind: str | None = None
+    error_kind: ErrorKind | None = None      # the closed set, documented in core.model
     error_detail: str | None = None
     elapsed_ms: float | None = None
     size: int | None = None

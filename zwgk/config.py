@@ -310,8 +310,8 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
         except (CrawlerConfigError, ValueError, TypeError) as e:
             msg = str(e)
             table = "network" if msg.startswith("[network]") else "crawl"
-            key = next((k for k in (network if table == "network" else crawl) if k in msg), None)
-            errors.append(f"{where(path, pos, table, 0, key)}: {msg}")
+            bad = next((k for k in (network if table == "network" else crawl) if k in msg), None)
+            errors.append(f"{where(path, pos, table, 0, bad)}: {msg}")
     if errors:
         raise ConfigError("\n".join(errors))
     return AuditConfig(path=path, text=text, audit=audit, network=network, crawl=crawl,
