@@ -295,7 +295,7 @@ class SiteCrawl:
         when it is to be crawled further.
         """
         ctx, cfg = self.ctx, self.cfg
-        purpose = Purpose(purpose)
+        purpose = purpose if isinstance(purpose, Purpose) else Purpose(purpose)
         how = PURPOSES[purpose]
         extra = dict(extra or {})
         row = FetchRow(ctx.run_id, self.spec.id, purpose, url, family=family, depth=depth, parent_url=parent,
