@@ -177,3 +177,11 @@ def test_no_stage_reads_site_fields_as_strings() -> None:
                 if _STRING_READ.search(line) and not any(rel == r and frag in line for r, frag in _RESULTS_MODEL):
                     hits.append(f"{rel}:{n}: {line.strip()}")
     assert not hits, "read the core.site.Site attributes instead:\n" + "\n".join(hits)
+
+
+def test_the_loader_accepts_exactly_the_site_fields() -> None:
+    from zwgk.config import SITE_KEYS
+
+    # a key sites.toml accepts but Site drops (or the reverse) would be lost between loader and stages
+    assert set(SITE_KEYS) == {f.name for f in dataclasses.fields(Site)}
+    assert {k for k, (_, required) in SITE_KEYS.items() if required} == {"id", "name", "url", "unit", "kind"}
