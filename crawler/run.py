@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Sequence
@@ -18,7 +17,7 @@ from urllib.parse import urlsplit
 
 from core.model import Purpose
 from core.site import Site
-from core.store import Store, StoreError
+from core.store import DB_ERRORS, Store, StoreError
 from crawler import gather
 from crawler.config import CrawlSettings, SiteSpec
 from crawler.decoding import decode
@@ -37,7 +36,7 @@ from crawler.writer import Writer
 
 log = logging.getLogger("zwgk.crawler")
 # A full disk or a read-only database is not one site's trouble: it ends the run (exit 4, resumable).
-_STORE_ERRORS = (sqlite3.Error, StoreError)
+_STORE_ERRORS = (*DB_ERRORS, StoreError)
 
 
 async def _policy(settings: CrawlSettings, specs: list[SiteSpec], resolver: Resolver) -> AddressPolicy:
@@ -62,12 +61,18 @@ async def _policy(settings: CrawlSettings, specs: list[SiteSpec], resolver: Reso
 
 async def crawl_run(store: Store, run_id: int, sites: Sequence[Site], network: dict[str, Any],
                     crawl: dict[str, Any], *, resume: bool = False, stop: threading.Event | None = None,
-                    progress: bool | None = None) -> dict[str, int]:
+                    progress: bool | None = None, taken: set[str] | None = None,
+                    only: set[str] | None = None) -> dict[str, int]:
     """Crawl every site of a run; returns flat namespaced counters ("fetch.ok", "pages", ...).
 
     Marks run_sites state crawling/done. When ``stop`` is set: takes no new URLs, lets the
     requests in flight finish, commits, and returns with the frontier kept for a resume.
     ``resume`` is accepted for clarity; the stored frontier is always honoured.
+
+    Several processes may share a run (PostgreSQL): a site is crawled only by the process that
+    claims it (``Store.claim_site``); ``only`` limits this call to some sites (a per-site task —
+    ``sites`` must still list all of the run's sites, for the 集约化 exclusions); ``taken`` lists
+    sites this process already crawled (not retried) and is filled with what this call crawls.
     """
     settings = CrawlSettings.from_mapping(network, crawl)
     specs = with_exclusions([SiteSpec.of(s, settings.crawl) for s in sites])
@@ -84,7 +89,15 @@ async def crawl_run(store: Store, run_id: int, sites: Sequence[Site], network: d
                  RobotsCache(fetcher, settings.crawl.robots_token), Writer(store, run_id), stop,
                  parser=ParsePool())    # workers start with the first large page (crawler/parsepool.py)
     states = store.site_states(run_id)
-    crawls = {s.id: SiteCrawl(ctx, s) for s in specs if states.get(s.id) != "done"}
+    # a site another process holds (PostgreSQL, several workers on one run) is left to it
+    # ``taken``: sites this process already crawled in an earlier call (not retried), filled with this call's
+    before = set(taken or ())
+    others = {s.id for s in specs if only is not None and s.id not in only}
+    busy = {s.id for s in specs if states.get(s.id) != "done" and s.id not in before | others
+            and not store.claim_site(run_id, s.id)} | before | others
+    crawls = {s.id: SiteCrawl(ctx, s) for s in specs if states.get(s.id) != "done" and s.id not in busy}
+    if taken is not None:
+        taken.update(crawls)      # the caller waits only for the sites other processes hold
     t0, cpu0 = time.monotonic(), time.process_time()
     try:
         # the auditor checks itself first (resolver, IPv4, IPv6); a resumed run keeps its first answer
@@ -92,7 +105,7 @@ async def crawl_run(store: Store, run_id: int, sites: Sequence[Site], network: d
             for p in await run_selfcheck(resolver, settings.network, settings.crawl.connect_timeout):
                 store.add_selfcheck(run_id, p.kind, p.target, p.ok, p.detail, p.elapsed_ms)
         # the audit's own availability probe, one per own site per run (resume: not repeated)
-        todo = [s for s in specs if not s.is_column and not store.has_probe(run_id, s.id)]
+        todo = [s for s in specs if not s.is_column and s.id not in busy and not store.has_probe(run_id, s.id)]
         probes = await asyncio.gather(*(fetcher.fetch(s.url, timeout=settings.crawl.probe_timeout, retries=0,
                                                       polite=False) for s in todo))
         for s, r in zip(todo, probes, strict=True):
@@ -111,6 +124,11 @@ async def crawl_run(store: Store, run_id: int, sites: Sequence[Site], network: d
         finally:
             ctx.parser.close()      # also on a stop request (SIGTERM) or an error: no worker outlives the run
             ctx.stats.update(ctx.parser.stats)
+            for sid in crawls:
+                try:
+                    store.release_site(run_id, sid)
+                except _STORE_ERRORS:
+                    pass     # the connection is gone: so are its claims
     ctx.stats["sites"] = len(crawls)
     ctx.stats["elapsed_ms"] = int((time.monotonic() - t0) * 1000)
     ctx.stats["cpu_ms"] = int((time.process_time() - cpu0) * 1000)
@@ -192,7 +210,7 @@ async def _guarded(sc: SiteCrawl, name: str, step: Awaitable[None]) -> None:
     """A bug in one gathering step must not lose the crawl: logged, counted, crawl goes on."""
     try:
         await step
-    except sqlite3.Error:
+    except DB_ERRORS:
         raise   # the store itself failed (disk full, read-only): stop the run, it stays resumable
     except Exception:
         log.exception("site %s: %s step failed", sc.spec.id, name)

@@ -90,11 +90,7 @@ def _text(v: Any) -> str:
 
 def known_fingerprints(store: Store) -> dict[str, tuple[str, str, int]]:
     """fingerprint -> (site id, check id, newest run) of every failing finding ever stored."""
-    out: dict[str, tuple[str, str, int]] = {}
-    for r in store.db.execute("SELECT fingerprint, site_id, check_id, MAX(run_id) FROM findings "
-                              "WHERE severity='fail' GROUP BY fingerprint"):
-        out[r[0]] = (r[1], r[2], r[3])
-    return out
+    return store.failing_fingerprints()
 
 
 def _units(store: Store) -> dict[str, str]:
