@@ -12,7 +12,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,8 +60,14 @@ async def _policy(settings: CrawlSettings, specs: list[SiteSpec], resolver: Reso
 
 async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], network: dict[str, Any],
                     crawl: dict[str, Any], *, resume: bool = False, stop: threading.Event | None = None,
-                    progress: bool | None = None) -> dict[str, int]:
+                    progress: bool | None = None, only: Collection[str] | None = None,
+                    shared: Any = None) -> dict[str, int]:
     """Crawl every site of a run; returns flat namespaced counters ("fetch.ok", "pages", ...).
+
+    ``only`` (the distributed workers, zwgk/distributed/): crawl and probe just these sites of
+    ``sites`` — the others still define the exclusions (集约化 channels under a host site's path).
+    An empty ``only`` does the run's self-check and nothing else. ``shared``: a cross-process
+    politeness limiter (crawler.fetcher.SharedLimiter) every host slot also consults.
 
     Marks run_sites state crawling/done. When ``stop`` is set: takes no new URLs, lets the
     requests in flight finish, commits, and returns with the frontier kept for a resume.
@@ -75,7 +81,7 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
     stop = stop or threading.Event()
     resolver = Resolver(settings.network)
     policy = await _policy(settings, specs, resolver)
-    fetcher = Fetcher(settings.network, settings.crawl, policy, resolver)
+    fetcher = Fetcher(settings.network, settings.crawl, policy, resolver, shared=shared)
     for spec in specs:
         if spec.delay is not None:
             fetcher.set_site_delay(urlsplit(spec.url).netloc, spec.delay)
@@ -83,7 +89,8 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
                  RobotsCache(fetcher, settings.crawl.robots_token), Writer(store, run_id), stop,
                  parser=ParsePool())    # workers start with the first large page (crawler/parsepool.py)
     states = store.site_states(run_id)
-    crawls = {s.id: SiteCrawl(ctx, s, by_id[s.id]) for s in specs if states.get(s.id) != "done"}
+    mine = [s for s in specs if only is None or s.id in only]
+    crawls = {s.id: SiteCrawl(ctx, s, by_id[s.id]) for s in mine if states.get(s.id) != "done"}
     t0, cpu0 = time.monotonic(), time.process_time()
     try:
         # the auditor checks itself first (resolver, IPv4, IPv6); a resumed run keeps its first answer
@@ -91,7 +98,7 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
             for p in await run_selfcheck(resolver, settings.network, settings.crawl.connect_timeout):
                 store.add_selfcheck(run_id, p.kind, p.target, p.ok, p.detail, p.elapsed_ms)
         # the audit's own availability probe, one per own site per run (resume: not repeated)
-        todo = [s for s in specs if not s.is_column and not store.has_probe(run_id, s.id)]
+        todo = [s for s in mine if not s.is_column and not store.has_probe(run_id, s.id)]
         probes = await asyncio.gather(*(fetcher.fetch(s.url, timeout=settings.crawl.probe_timeout, retries=0,
                                                       polite=False) for s in todo))
         for s, r in zip(todo, probes, strict=True):

@@ -190,6 +190,13 @@ def judge_run(store: Store, run_id: int, rules: Rules, checks: tuple[Check, ...]
                 for j in fut.result():
                     by_site.setdefault(j.site_id, []).append(j)
         judged = [j for sid in site_ids for j in by_site.get(sid, [])]
+    store_judgements(store, run_id, rules, judged)
+    return judged
+
+
+def store_judgements(store: Store, run_id: int, rules: Rules, judged: list[Judgement],
+                     site_ids: list[str] | None = None) -> None:
+    """Store judgements (all of the run's, or replacing only ``site_ids``'s) and the rules used."""
     rows = []
     for j in judged:
         res = j.result
@@ -197,9 +204,8 @@ def judge_run(store: Store, run_id: int, rules: Rules, checks: tuple[Check, ...]
                      json.dumps(res.to_dict(), ensure_ascii=False, default=str),
                      [(fingerprint(j.check_id, j.site_id, f), f.message_id, str(f.severity), f.url,
                        json.dumps(f.to_dict(), ensure_ascii=False, default=str)) for f in res.findings]))
-    store.replace_results(run_id, rows)
+    store.replace_results(run_id, rows, site_ids=site_ids)
     store.set_run_rules(run_id, rules.text)
-    return judged
 
 
 _SEVERITY_ORDER = {"fail": 0, "warn": 1, "info": 2}
