@@ -61,13 +61,15 @@ async def _policy(settings: CrawlSettings, specs: list[SiteSpec], resolver: Reso
 async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], network: dict[str, Any],
                     crawl: dict[str, Any], *, resume: bool = False, stop: threading.Event | None = None,
                     progress: bool | None = None, only: Collection[str] | None = None,
-                    shared: Any = None) -> dict[str, int]:
+                    shared: Any = None, parse_workers: int | None = None) -> dict[str, int]:
     """Crawl every site of a run; returns flat namespaced counters ("fetch.ok", "pages", ...).
 
     ``only`` (the distributed workers, zwgk/distributed/): crawl and probe just these sites of
     ``sites`` — the others still define the exclusions (集约化 channels under a host site's path).
     An empty ``only`` does the run's self-check and nothing else. ``shared``: a cross-process
     politeness limiter (crawler.fetcher.SharedLimiter) every host slot also consults.
+    ``parse_workers``: the parse pool's size (None: one per core; 0: inline — a distributed worker
+    is already one process per core, and a pool per site task would start processes per site).
 
     Marks run_sites state crawling/done. When ``stop`` is set: takes no new URLs, lets the
     requests in flight finish, commits, and returns with the frontier kept for a resume.
@@ -87,7 +89,7 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
             fetcher.set_site_delay(urlsplit(spec.url).netloc, spec.delay)
     ctx = RunCtx(store, run_id, settings.network, settings.crawl, fetcher, policy,
                  RobotsCache(fetcher, settings.crawl.robots_token), Writer(store, run_id), stop,
-                 parser=ParsePool())    # workers start with the first large page (crawler/parsepool.py)
+                 parser=ParsePool(parse_workers))    # workers start with the first large page (crawler/parsepool.py)
     states = store.site_states(run_id)
     mine = [s for s in specs if only is None or s.id in only]
     crawls = {s.id: SiteCrawl(ctx, s, by_id[s.id]) for s in mine if states.get(s.id) != "done"}
@@ -147,6 +149,7 @@ async def _site_guarded(sc: SiteCrawl) -> None:
     except Exception:
         log.exception("site %s: crawl failed", sc.spec.id)
         sc.ctx.stats["crawler.error.site"] += 1
+        sc.counts["failed"] = 1
         sc.ctx.writer.flush()
 
 
@@ -171,6 +174,8 @@ async def crawl_site(sc: SiteCrawl) -> None:
             if dropped:   # the row is still in the writer's batch
                 row.extra["frontier_dropped"] = dropped
         sc.home_result = row
+        if not (row.ok and row.body_hash):
+            sc.counts["failed"] = 1           # a line of its own in the summary progress display
     else:
         home = _stored_home(sc)
     ctx.writer.flush()
@@ -192,6 +197,7 @@ async def crawl_site(sc: SiteCrawl) -> None:
         ctx.writer.flush()
     if not ctx.stop.is_set():
         st.set_site_state(ctx.run_id, spec.id, "done")
+        sc.counts["done"] = 1                 # the summary progress display counts finished sites
 
 
 async def _guarded(sc: SiteCrawl, name: str, step: Awaitable[None]) -> None:
