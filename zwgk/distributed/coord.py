@@ -17,6 +17,8 @@ Keys expire a week after the run's last change.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import threading
 import time
 import uuid
@@ -60,7 +62,8 @@ class Coordinator:
     @contextmanager
     def lease(self, unit: str) -> Iterator[bool]:
         """Hold ``unit`` while the block runs (True), or yield False when another execution holds it."""
-        k, token = self.key("lease", unit), uuid.uuid4().hex
+        # who holds it, readable in Redis (host:pid), and unique per execution
+        k, token = self.key("lease", unit), f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         if not self.r.set(k, token, nx=True, px=self.ttl_ms):
             yield False
             return
@@ -82,8 +85,15 @@ class Coordinator:
             t.join()
             self._release(keys=[k], args=[token])
 
-    def lease_holder(self, unit: str) -> bool:
-        return bool(self.r.exists(self.key("lease", unit)))
+    def holders(self) -> dict[str, str]:
+        """unit -> "host:pid:token" of every lease held now."""
+        prefix = self.key("lease", "")
+        out = {}
+        for k in self.r.scan_iter(match=prefix + "*"):
+            v = self.r.get(k)
+            if v is not None:
+                out[k.decode()[len(prefix):]] = v.decode()
+        return out
 
     # -- claims -----------------------------------------------------------------------------------
     def claim(self, what: str, task_id: str) -> bool:

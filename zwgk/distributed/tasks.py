@@ -36,7 +36,11 @@ def configure(broker: str | None = None) -> Celery:
     t = Timings.from_env()
     app.conf.update(
         broker_url=broker_url(broker),
-        broker_transport_options={"visibility_timeout": int(t.visibility_timeout)},
+        # a worker sweeps for expired unacknowledged tasks every few seconds (kombu's default is
+        # 10 s × every 10th call), so a killed worker's site is re-delivered soon after the timeout
+        broker_transport_options={"visibility_timeout": int(t.visibility_timeout),
+                                  "unacked_restore_interval": max(1, min(10, int(t.visibility_timeout / 4))),
+                                  "unacked_restore_throttle": 1},
         broker_connection_retry_on_startup=True,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
