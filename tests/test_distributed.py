@@ -175,6 +175,11 @@ def test_distributed_audit_with_a_killed_worker_equals_one_process(
     from zwgk.distributed.coord import Coordinator
     from zwgk.distributed.submit import submit, watch
 
+    t0 = time.monotonic()
+
+    def phase(what: str) -> None:   # shown with -s: where the test's time goes
+        print(f"[{time.monotonic() - t0:6.1f} s] {what}", flush=True)
+
     server, info = district.start(30, 40, tmp_path)
     workers: list[subprocess.Popen[bytes]] = []
     try:
@@ -182,6 +187,7 @@ def test_distributed_audit_with_a_killed_worker_equals_one_process(
         one = pipeline.audit(sites, db_path=tmp_path / "one.sqlite", out_dir=tmp_path / "one", as_of=AS_OF,
                              formats=("json",), progress=False)
         assert one.status == "complete" and one.sites == 30
+        phase("one-process audit done")
 
         db = str(tmp_path / "shared.sqlite")
         env = {**os.environ, "ZWGK_BROKER": redis_url, "ZWGK_VISIBILITY_TIMEOUT": "8", "ZWGK_LEASE_TTL": "3",
@@ -211,11 +217,13 @@ def test_distributed_audit_with_a_killed_worker_equals_one_process(
             time.sleep(0.02)
         victim.send_signal(signal.SIGKILL)
         victim.wait()
+        phase(f"worker 0 killed while crawling {killed_site}")
         partial = _pages(db, run_id).get(killed_site, 0)
 
         state = watch(run_id, db_path=db, broker=redis_url, interval=1, timeout=150, emit=lambda _: None)
         logs = "".join((tmp_path / f"worker{i}.log").read_text("utf-8", "replace")[-3000:] for i in range(2))
         assert state.get("status") == "complete", logs
+        phase("distributed run complete")
 
         assert _duplicates(db, run_id) == [], "a page was stored twice"
         assert _duplicates(str(tmp_path / "one.sqlite"), one.run_id) == []
