@@ -174,8 +174,8 @@ def resumable_run(settings: Settings) -> int | None:
     if fn is not None:
         return fn(settings.sites_path, db_path=settings.db_path)
     # Until the pipeline exposes this publicly, ask its own helper so the two never disagree.
+    from core.store import Store
     from zwgk.config import load_sites
-    from zwgk.store import Store
 
     if not Path(settings.db_path).exists():
         return None

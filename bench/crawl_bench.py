@@ -52,8 +52,8 @@ def _usage() -> dict[str, float]:
 
 
 def run_crawler(port: int, concurrency: int, max_pages: int, db: str) -> dict[str, float]:
+    from core.store import Store
     from crawler import crawl_run
-    from zwgk.store import Store
 
     site = {"id": "bench", "name": "基准站", "unit": "办", "kind": "portal", "url": f"http://{HOST}:{port}/"}
     net = {"static_hosts": {HOST: ["127.0.0.1"]}, "allow_private": True}

@@ -16,11 +16,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))   # testkit
+
+from testkit.snapshots import Page, make_snapshot, site_config  # noqa: E402
 
 from checks import annual_report, budget, channels, columns, interpretation, regulations  # noqa: E402
 from checks.base import params_for  # noqa: E402
 from checks.columnmap import column_map  # noqa: E402
-from zwgk.testing import Page, make_snapshot, site_config  # noqa: E402
 
 BASE = "http://bench.example.gov.cn/"
 NAMES = ["财政预决算", "政府信息公开年报", "政策文件", "政策解读", "规范性文件", "工作动态", "通知公告", "人事任免",

@@ -24,8 +24,8 @@ HOST = "www.many.gov.cn"
 
 
 def child(port: int, db: str) -> None:
+    from core.store import Store
     from crawler import crawl_run
-    from zwgk.store import Store
 
     site = {"id": "many", "name": "十万链接站", "unit": "办", "kind": "portal", "url": f"http://{HOST}:{port}/"}
     net = {"static_hosts": {HOST: ["127.0.0.1"]}, "allow_private": True}

@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from core.store import FetchRow, LinkRow, Store
 from zwgk.rectify.recheck import _begin, _keep_only_fresh
 from zwgk.rules import load_rules
-from zwgk.store import FetchRow, LinkRow, Store
 
 
 def main() -> None:

@@ -17,10 +17,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))   # testkit: the stored sample run
+
+from testkit.sample import MESSAGES, RULES, TITLES, sample_store  # noqa: E402
 
 from reports.flat import write_csv, write_json  # noqa: E402
 from reports.html import write_html  # noqa: E402
-from reports.sample import MESSAGES, RULES, TITLES, sample_store  # noqa: E402
 from reports.xlsx import write_xlsx  # noqa: E402
 from zwgk.results import build_results  # noqa: E402
 

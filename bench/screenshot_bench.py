@@ -7,14 +7,18 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from reports.evidence import chromium_path, write_evidence, write_screenshots
-from reports.sample import sample_store
-from zwgk.results import evidence_index
-from zwgk.store import FetchRow
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))   # testkit
+
+from testkit.sample import sample_store  # noqa: E402
+
+from core.store import FetchRow  # noqa: E402
+from reports.evidence import chromium_path, write_evidence, write_screenshots  # noqa: E402
+from zwgk.results import evidence_index  # noqa: E402
 
 
 def main() -> None:

@@ -57,9 +57,9 @@ def main() -> None:
     args = ap.parse_args()
 
     from checks import privacy, wording
+    from core.store import FetchRow, Store
     from zwgk.rules import load_rules
     from zwgk.runner import judge_run
-    from zwgk.store import FetchRow, Store
 
     base = "http://www.bench.gov.cn/"
     with tempfile.TemporaryDirectory() as tmp:

@@ -4,7 +4,7 @@ Rules (DOMAIN.md §7): 《中华人民共和国政府信息公开条例》(2019)
 the previous year's report by Jan 31, the government's own report by Mar 31 (both configurable);
 format 国办公开办函〔2021〕30号 for reports on 2021 and later (it replaced the 2019 trial format
 国办公开办函〔2019〕60号): six headings, tables 二/三/四. Arithmetic A1–A4 are failures, A5–A7
-warnings. A PDF report is read with pypdf, a DOCX or OFD one with :mod:`zwgk.parsing.office`
+warnings. A PDF report is read with pypdf, a DOCX or OFD one with :mod:`core.parsing.office`
 (standard library; DTDs, zip bombs refused); binary DOC/WPS, a scanned PDF/OFD, an unstored,
 unreadable or refused file → content could not be verified (never a failure).
 """
@@ -25,11 +25,11 @@ from checks.documents import (
     register_keywords,
     unit_documents,
 )
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.parsing import annual_report as ar
-from zwgk.parsing import office
-from zwgk.parsing.dockind import is_generic, is_kind
-from zwgk.snapshot import SiteSnapshot
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.parsing import annual_report as ar
+from core.parsing import office
+from core.parsing.dockind import is_generic, is_kind
+from core.snapshot import SiteSnapshot
 
 _KEYWORDS = register_keywords(("年度报告", "年报", "信息公开工作报告"))
 

@@ -27,8 +27,8 @@ from typing import Any
 
 from checks.base import Check
 from checks.links import DNS_DEFINITE, DNS_UNSURE, dns_kind_of
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.snapshot import SiteSnapshot
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.snapshot import SiteSnapshot
 
 # Error kinds that mean "we were not let in / did not ask", not "the site is down".
 _NOT_JUDGED = frozenset({"blocked", "disallowed", "refused"})

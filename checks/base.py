@@ -1,7 +1,7 @@
 """How a check is declared.
 
 A check is a small frozen declaration plus a pure ``judge(snap, params)``:
-it reads the stored crawl through a :class:`zwgk.snapshot.SiteSnapshot` and
+it reads the stored crawl through a :class:`core.snapshot.SiteSnapshot` and
 never does network I/O (``tests/test_layering.py`` enforces that no module in
 ``checks/`` imports httpx, dns, socket or asyncio).
 
@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from zwgk.model import CheckResult, unverified
+from core.model import CheckResult, unverified
 
 if TYPE_CHECKING:
-    from zwgk.snapshot import SiteSnapshot
+    from core.snapshot import SiteSnapshot
 
 SITE_KINDS = ("portal", "department", "street")
 

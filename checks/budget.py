@@ -30,10 +30,10 @@ from checks.documents import (
     register_keywords,
     unit_documents,
 )
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.parsing.dates import ascii_digits, find_dates
-from zwgk.parsing.dockind import is_kind
-from zwgk.snapshot import SiteSnapshot
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.parsing.dates import ascii_digits, find_dates
+from core.parsing.dockind import is_kind
+from core.snapshot import SiteSnapshot
 
 # -- 预决算 ---------------------------------------------------------------------
 _YEAR_KIND = re.compile(r"(?<!\d)(20\d{2})(?!\d)\s*年?\s*度?([^，。；;,\d]{0,24})")
@@ -81,7 +81,7 @@ def _md(spec: str, year: int) -> date:
 def _found(snap: SiteSnapshot, kind: str) -> dict[int, list[Doc]]:
     """This unit's 部门预算/决算 by year. The year and kind come from the title (an attachment named
     "附件1.xls" from its page's title); whether the document IS one (not an 编制通知, a 绩效自评, a
-    三公 说明 alone, a 转发) is rules.toml's ``[disclosure.kinds]`` (zwgk/parsing/dockind.py)."""
+    三公 说明 alone, a 转发) is rules.toml's ``[disclosure.kinds]`` (core/parsing/dockind.py)."""
     by_year: dict[int, list[Doc]] = {}
     for d in unit_documents(snap):
         own = budget_kinds(d.title)

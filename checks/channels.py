@@ -15,8 +15,8 @@ from typing import Any
 from checks.base import Check
 from checks.columnmap import column_map, places
 from checks.documents import coverage, crawl_incomplete, is_attachment, page_text
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.snapshot import SiteSnapshot
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.snapshot import SiteSnapshot
 
 
 def _links(snap: SiteSnapshot) -> list[tuple[str, str]]:

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from zwgk.parsing.lists import (
+from core.parsing.lists import (
     BLANK_MARKERS,
     CRUMB_LABEL,
     RawItem,
@@ -27,14 +27,14 @@ from zwgk.parsing.lists import (
     script_list_signal,
     year_at_end,
 )
-from zwgk.parsing.pagination import (
+from core.parsing.pagination import (
     gkmlpt_api_category,
     gkmlpt_route,
     json_list_endpoints,
     script_pagination_urls,
 )
-from zwgk.snapshot import SiteSnapshot
-from zwgk.store import FetchRow
+from core.snapshot import SiteSnapshot
+from core.store import FetchRow
 
 _PUNCT = re.compile(r"[\s\u3000\xa0·•>»|｜/\\、:：\-—_()（）\[\]【】<>《》\"'“”]+")
 _INDEX = re.compile(r"/(?:index|default|list)(?:_\d+)?\.(?:s?html?|jsp|aspx?|php)$", re.IGNORECASE)
@@ -444,7 +444,7 @@ def article_dates(snap: Any, urls: list[str | None], today: date) -> tuple[dict[
     发布时间/发布日期 on the page. Returns ({url: date}, number of item pages that were stored);
     a page that was never fetched proves nothing (the caller says "could not verify").
     """
-    from zwgk.parsing.dates import labelled_date, parse_date
+    from core.parsing.dates import labelled_date, parse_date
 
     found: dict[str, date] = {}
     fetched = 0

@@ -22,9 +22,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from checks.columnlists import Column, ListItem, ListReader, norm_name, url_key
-from zwgk.parsing.pagination import gkmlpt_route
-from zwgk.snapshot import SiteSnapshot
-from zwgk.store import FetchRow
+from core.parsing.pagination import gkmlpt_route
+from core.snapshot import SiteSnapshot
+from core.store import FetchRow
 
 # The column vocabulary lives in columnlists.py; checks import it from here with the map.
 __all__ = ["GK_SECTION", "Column", "ColumnMap", "ListItem", "Places", "categories", "classify", "column_map",
@@ -121,7 +121,7 @@ def _anchors(snap: SiteSnapshot, pages: list[FetchRow]) -> list[tuple[str, str, 
             for ln in snap.links() if (ln.tag or "a") == "a"]
     if rows:
         return rows
-    from zwgk.parsing.lists import in_chrome
+    from core.parsing.lists import in_chrome
     out = []
     for p in pages:
         doc = snap.tree(p)
@@ -143,7 +143,7 @@ def _gkmlpt_route_anchors(snap: SiteSnapshot, pages: list[FetchRow]) -> list[tup
     """Links to gkmlpt catalog categories (``…/gkmlpt/index#1234``, ``#1234`` on the catalog) with their
     route kept: the crawler's links drop fragments (``#1234`` hrefs are not stored at all), which would
     make every category the catalog itself. Each category is its own column, read from its own JSON."""
-    from zwgk.parsing.lists import in_chrome
+    from core.parsing.lists import in_chrome
     out = []
     for p in pages:
         if p.extra.get("discovered") or "json" in (p.content_type or "").lower():

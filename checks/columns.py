@@ -25,11 +25,11 @@ from checks.base import Check, home_problem
 from checks.columnlists import newest_by_article
 from checks.columnmap import Column, ColumnMap, categories, column_map
 from checks.documents import PARENT_CATEGORIES, coverage
-from zwgk.labels import KIND_ZH
-from zwgk.model import CheckResult, Finding, Outcome, Severity, unverified
-from zwgk.parsing.dates import cutoff
-from zwgk.parsing.lists import BLANK_MARKERS
-from zwgk.snapshot import SiteSnapshot
+from core.labels import KIND_ZH
+from core.model import CheckResult, Finding, Outcome, Severity, unverified
+from core.parsing.dates import cutoff
+from core.parsing.lists import BLANK_MARKERS
+from core.snapshot import SiteSnapshot
 
 PRESENCE = ("plans", "negative-list", "enforcement", "subsidies", "epidemic", "leader-mailbox", "gazette",
             "standard-catalog", "statutory", "system")

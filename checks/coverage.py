@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from checks.base import Check
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.snapshot import SiteSnapshot
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.snapshot import SiteSnapshot
 
 MESSAGES = {
     "crawl-coverage.ok": "已抓取{pages}个页面并据此核查（被拦截{blocked}个，超出抓取上限未读{capped}个）",

@@ -16,9 +16,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from zwgk.parsing.dates import ascii_digits, labelled_date, parse_date
-from zwgk.parsing.lists import item_groups
-from zwgk.snapshot import SiteSnapshot
+from core.parsing.dates import ascii_digits, labelled_date, parse_date
+from core.parsing.lists import item_groups
+from core.snapshot import SiteSnapshot
 
 ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip", ".rar", ".et")
 DISCLOSURE_KEYWORDS = ("预算", "决算", "年度报告", "年报", "债务", "债券")

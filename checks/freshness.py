@@ -18,12 +18,12 @@ from urllib.parse import urlsplit
 from checks.base import Check, home_problem
 from checks.columnlists import newest_by_article
 from checks.columnmap import column_map
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.parsing.dates import cutoff, labelled_date, parse_date
-from zwgk.parsing.lists import RawItem, item_groups, items_from_json, looks_script_rendered
-from zwgk.parsing.pagination import json_list_endpoints
-from zwgk.snapshot import SiteSnapshot
-from zwgk.store import FetchRow
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.parsing.dates import cutoff, labelled_date, parse_date
+from core.parsing.lists import RawItem, item_groups, items_from_json, looks_script_rendered
+from core.parsing.pagination import json_list_endpoints
+from core.snapshot import SiteSnapshot
+from core.store import FetchRow
 
 
 def _page_items(snap: SiteSnapshot, p: FetchRow) -> tuple[list[RawItem], bool]:

@@ -22,9 +22,9 @@ import lxml.etree
 import lxml.html
 
 from checks.base import Check
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.snapshot import SiteSnapshot
-from zwgk.store import FetchRow
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.snapshot import SiteSnapshot
+from core.store import FetchRow
 
 _EMBED = ("img", "script", "link", "iframe")
 

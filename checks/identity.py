@@ -21,8 +21,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from checks.base import Check, home_problem
 from checks.links import norm_text, visible_text
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.snapshot import SiteSnapshot
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.snapshot import SiteSnapshot
 
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _ICP = re.compile(rf"([{_PROVINCES}])\s*ICP\s*备\s*(\d{{6,10}})\s*号(?:\s*-\s*\d+)?", re.IGNORECASE)

@@ -17,12 +17,12 @@ from typing import Any
 from urllib.parse import urljoin
 
 from checks.base import Check
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.parsing.dates import add_months, parse_date
-from zwgk.parsing.lists import load_json
-from zwgk.parsing.pagination import gkmlpt_api_category
-from zwgk.parsing.tables import grid, own_rows
-from zwgk.snapshot import SiteSnapshot
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.parsing.dates import add_months, parse_date
+from core.parsing.lists import load_json
+from core.parsing.pagination import gkmlpt_api_category
+from core.parsing.tables import grid, own_rows
+from core.snapshot import SiteSnapshot
 
 RECEIVED = r"留言时间|留言日期|提问时间|来信时间|来信日期|咨询时间|写信时间|提交时间|投诉时间|信件时间|提问日期|咨询日期"
 REPLIED = r"回复时间|回复日期|答复时间|答复日期|办结时间|办结日期|处理时间|反馈时间|回复于"

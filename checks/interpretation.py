@@ -17,10 +17,10 @@ from urllib.parse import urldefrag
 from checks.base import Check
 from checks.columnmap import ListItem, column_map
 from checks.documents import coverage, documents, register_keywords
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.parsing.dates import cutoff
-from zwgk.parsing.dockind import is_kind
-from zwgk.snapshot import SiteSnapshot
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.parsing.dates import cutoff
+from core.parsing.dockind import is_kind
+from core.snapshot import SiteSnapshot
 
 _JD_WORDS = register_keywords(("解读", "图解", "一图读懂", "一图看懂", "问答", "答记者问"))
 _NOISE = re.compile(r"政策解读|解读|图解|一图读懂|一图看懂|问答|答记者问|关于印发|关于|的通知|的通告|的意见|的公告|"

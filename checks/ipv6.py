@@ -24,9 +24,9 @@ from urllib.parse import urldefrag, urlsplit
 
 from checks.base import Check
 from checks.links import classify, dns_reason, similarity, visible_text
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.snapshot import SiteSnapshot
-from zwgk.store import FetchRow
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.snapshot import SiteSnapshot
+from core.store import FetchRow
 
 _EPS = 1e-9
 _NO_RECORD = ("nxdomain", "noanswer")       # a definite "no such record"

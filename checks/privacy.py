@@ -3,7 +3,7 @@
 Rules: 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》 单项否决 严重错误 (leaked secrets or personal
 information); 《政府信息公开条例》 第十五条 and 《个人信息保护法》: published lists (低保, 补贴, 拆迁, 处罚)
 must not expose a full 居民身份证号, phone number or bank account (DOMAIN.md "严重错误 and personal
-information"). Detectors: :mod:`zwgk.parsing.privacy` (GB 11643 check digit and birth date, mobile
+information"). Detectors: :mod:`core.parsing.privacy` (GB 11643 check digit and birth date, mobile
 numbers in a person context, Luhn-valid bank cards in a card/person context).
 
 A machine never vetoes on this by itself: candidates are ``Outcome.MANUAL`` with ``warn`` findings, one
@@ -18,9 +18,9 @@ from typing import Any
 
 from checks.base import Check
 from checks.readable import readable_documents
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.parsing.privacy import Hit, detect, mask_ids
-from zwgk.snapshot import SiteSnapshot
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.parsing.privacy import Hit, detect, mask_ids
+from core.snapshot import SiteSnapshot
 
 CHECK_ID = "privacy-leaks"
 KIND_ZH = {"id": "居民身份证号", "mobile": "手机号码", "bank": "银行卡号"}

@@ -1,17 +1,17 @@
 """The stored documents of a site that checks reading wording share: pages and readable attachments.
 
 Read once per snapshot (``privacy-leaks`` and ``wording-lexicon`` both use it) through
-:mod:`zwgk.parsing.doctext`. An attachment that cannot be read (binary DOC/XLS, damaged, refused as
+:mod:`core.parsing.doctext`. An attachment that cannot be read (binary DOC/XLS, damaged, refused as
 unsafe, not stored) is listed with the reason: checks say what they could not read, never "clean".
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zwgk.parsing.doctext import Document, Unreadable, read_document
-from zwgk.parsing.privacy import masked_window
-from zwgk.snapshot import SiteSnapshot
-from zwgk.store import FetchRow
+from core.parsing.doctext import Document, Unreadable, read_document
+from core.parsing.privacy import masked_window
+from core.snapshot import SiteSnapshot
+from core.store import FetchRow
 
 
 @dataclass

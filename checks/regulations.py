@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 from checks.base import Check
 from checks.columnmap import Column, ListItem, column_map, places
 from checks.documents import coverage, crawl_incomplete, page_text
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.parsing.dates import ascii_digits, find_dates
-from zwgk.parsing.dockind import excluded
-from zwgk.snapshot import SiteSnapshot
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.parsing.dates import ascii_digits, find_dates
+from core.parsing.dockind import excluded
+from core.snapshot import SiteSnapshot
 
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*第?\s*\d{1,4}\s*号"
                         r"|令\s*(?:第\s*)?\d{1,4}\s*号|第\s*\d{1,4}\s*号令"

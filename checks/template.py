@@ -23,7 +23,7 @@ How a check is built (every hook, in the order the runner uses them):
    as a column of another site is judged on that site), and what stored data it ``needs``.
    The runner handles not-applicable, a missing home page and exceptions (→ ``error``).
 5. Register the module in ``checks/registry.py``, map the check to its tasks in ``rules.toml``,
-   write a table-driven test over ``zwgk.testing.make_snapshot`` and run
+   write a table-driven test over ``testkit.snapshots.make_snapshot`` and run
    ``python -m zwgk.docs`` to update the README table.
 """
 from __future__ import annotations
@@ -34,8 +34,8 @@ from datetime import date
 from typing import Any
 
 from checks.base import Check
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.snapshot import SiteSnapshot
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.snapshot import SiteSnapshot
 
 CHECK_ID = "website-annual-form"
 

@@ -2,8 +2,8 @@
 
 Rule: 国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》 单项否决 严重错误 — wrong names or titles of
 leaders, politically wrong expressions (DOMAIN.md "严重错误 and personal information"); 错别字 and
-outdated terms are listed for the same reviewer. The lexicon is data (:mod:`zwgk.lexicon`): the bundled
-``zwgk/lexicon.toml`` or the audit's own file (``[audit] lexicon`` in sites.toml, relative to it), which
+outdated terms are listed for the same reviewer. The lexicon is data (:mod:`core.lexicon`): the bundled
+``core/lexicon.toml`` or the audit's own file (``[audit] lexicon`` in sites.toml, relative to it), which
 holds the office's current leaders and their titles.
 
 Every match is a candidate for a person (``Outcome.MANUAL``, ``warn`` findings with the context):
@@ -18,10 +18,10 @@ from typing import Any
 
 from checks.base import Check
 from checks.readable import readable_documents
-from zwgk.lexicon import Lexicon, LexiconError, Match, load_lexicon, match_text
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.parsing.privacy import masked_window
-from zwgk.snapshot import SiteSnapshot
+from core.lexicon import Lexicon, LexiconError, Match, load_lexicon, match_text
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.parsing.privacy import masked_window
+from core.snapshot import SiteSnapshot
 
 CHECK_ID = "wording-lexicon"
 KIND_ZH = {"typo": "错别字", "outdated": "旧称", "sensitive": "不规范表述", "leader_title": "领导职务",

@@ -3,7 +3,7 @@
 For a crawled page whose list container is empty or a template (``looks_unread``), the crawler
 1. fetches the same-site scripts the page loads (``[crawl] max_scripts`` per site, each at most
    ``script_max_bytes``; stored as ``script`` rows so a run can be re-judged offline),
-2. reads the requests they make (``zwgk.parsing.scriptapi``: fetch/$.ajax/$.get/axios calls, ``url:`` keys,
+2. reads the requests they make (``core.parsing.scriptapi``: fetch/$.ajax/$.get/axios calls, ``url:`` keys,
    JSON literals, the page's config objects substituted; Hanweb ``jpage`` → ``dataproxy.jsp`` POSTs),
 3. fetches them through the ordinary crawler path — same scope, robots, politeness and SSRF guard —
    as ``page`` rows with ``extra.discovered = "script_api"`` and ``parent_url`` = the page (the column
@@ -21,11 +21,8 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from crawler.decoding import decode
-from crawler.netguard import ip_literal
-from crawler.render import Renderer, find_chromium, site_gate
-from zwgk.parsing.lists import extract_items, items_from_json, load_json, looks_script_rendered
-from zwgk.parsing.scriptapi import (
+from core.parsing.lists import extract_items, items_from_json, load_json, looks_script_rendered
+from core.parsing.scriptapi import (
     EndpointRequest,
     find_endpoints,
     hanweb_requests,
@@ -35,7 +32,10 @@ from zwgk.parsing.scriptapi import (
     page_config,
     script_urls,
 )
-from zwgk.store import FetchRow
+from core.store import FetchRow
+from crawler.decoding import decode
+from crawler.netguard import ip_literal
+from crawler.render import Renderer, find_chromium, site_gate
 
 if TYPE_CHECKING:
     from crawler.parse import PageInfo

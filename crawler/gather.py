@@ -8,51 +8,18 @@ or a stop request leaves nothing half-done and simply runs again on resume. Colu
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 import secrets
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 
+from core.store import FetchRow, LinkRow
 from crawler.netguard import ip_literal
-from crawler.parse import Link, PageInfo
+from crawler.parse import PageInfo, json_urls
 from crawler.site import SiteCrawl
 from crawler.urls import is_attachment, is_skipped_resource, normalize, origin_of
 from crawler.writer import dumps
-from zwgk.store import FetchRow, LinkRow
-
-_JSONP = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.DOTALL)
-_PAGEISH = re.compile(r"\.(?:s?html?|jsp|php|aspx?)(?:$|[?#])|/t\d{8}_", re.IGNORECASE)
-
-
-def json_urls(text: str, base: str, cap: int = 500) -> list[Link]:
-    """Article URLs inside a JSON (or JSONP) list answer, e.g. a gkmlpt 信息公开目录 API."""
-    try:
-        data: Any = json.loads(text)
-    except (ValueError, RecursionError):   # RecursionError: hostile nesting ([[[[…]]]] 100k deep)
-        m = _JSONP.match(text)
-        try:
-            data = json.loads(m.group(1)) if m else None
-        except (ValueError, RecursionError):
-            data = None
-    out: dict[str, Link] = {}
-    stack = [data]
-    while stack and len(out) < cap:
-        v = stack.pop()
-        if isinstance(v, dict):
-            title = next((v[k] for k in ("title", "name", "biaoti", "TITLE") if isinstance(v.get(k), str)), None)
-            for x in v.values():
-                if isinstance(x, str) and _PAGEISH.search(x) and (x.startswith(("http", "/", "./", "../"))):
-                    u = normalize(urljoin(base, x))
-                    if u and u not in out:
-                        out[u] = Link(u, title, "body", "a")
-                elif isinstance(x, (dict, list)):
-                    stack.append(x)
-        elif isinstance(v, list):
-            stack.extend(reversed(v))
-    return list(out.values())
 
 
 def _spread(items: list[str], n: int) -> list[str]:

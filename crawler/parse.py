@@ -12,17 +12,19 @@ Footer wins over nav: a "footnav" block is still the footer (底部功能区, DO
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 import lxml.etree
 import lxml.html
 
+from core.parsing.dates import find_dates
+from core.parsing.lists import expand_datastores
+from core.parsing.pagination import gkmlpt_endpoints, json_list_endpoints, script_pagination_urls
 from crawler.urls import Resolver, normalize, origin_of
-from zwgk.parsing.dates import find_dates
-from zwgk.parsing.lists import expand_datastores
-from zwgk.parsing.pagination import gkmlpt_endpoints, json_list_endpoints, script_pagination_urls
 
 _FOOT = re.compile(r"foot|bottom|dibu|copyright")
 _NAV = re.compile(r"nav|menu|daohang|(?:^|[\s_\-])dh")
@@ -244,3 +246,35 @@ def _shell_target(doc: Any, base: str, origin: str, resolver: Resolver) -> tuple
             if url:
                 return url, "script"
     return None
+
+
+_JSONP = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.DOTALL)
+_PAGEISH = re.compile(r"\.(?:s?html?|jsp|php|aspx?)(?:$|[?#])|/t\d{8}_", re.IGNORECASE)
+
+
+def json_urls(text: str, base: str, cap: int = 500) -> list[Link]:
+    """Article URLs inside a JSON (or JSONP) list answer, e.g. a gkmlpt 信息公开目录 API."""
+    try:
+        data: Any = json.loads(text)
+    except (ValueError, RecursionError):   # RecursionError: hostile nesting ([[[[…]]]] 100k deep)
+        m = _JSONP.match(text)
+        try:
+            data = json.loads(m.group(1)) if m else None
+        except (ValueError, RecursionError):
+            data = None
+    out: dict[str, Link] = {}
+    stack = [data]
+    while stack and len(out) < cap:
+        v = stack.pop()
+        if isinstance(v, dict):
+            title = next((v[k] for k in ("title", "name", "biaoti", "TITLE") if isinstance(v.get(k), str)), None)
+            for x in v.values():
+                if isinstance(x, str) and _PAGEISH.search(x) and (x.startswith(("http", "/", "./", "../"))):
+                    u = normalize(urljoin(base, x))
+                    if u and u not in out:
+                        out[u] = Link(u, title, "body", "a")
+                elif isinstance(x, (dict, list)):
+                    stack.append(x)
+        elif isinstance(v, list):
+            stack.extend(reversed(v))
+    return list(out.values())

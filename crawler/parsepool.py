@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from crawler.decoding import decode
-from crawler.parse import PageInfo, parse_html
+from crawler.parse import PageInfo, json_urls, parse_html
 from crawler.urls import Resolver
 
 log = logging.getLogger("zwgk.crawler")
@@ -63,7 +63,6 @@ def decode_and_parse(body: bytes, content_type: str | None, override: str | None
     if mode == "html":
         info = parse_html(text, base, resolver or _RESOLVER, max_discovered=max_discovered)
     elif mode == "json":
-        from crawler.gather import json_urls  # crawler.gather imports crawler.site: imported late
         info = PageInfo(links=json_urls(text, base), pagination=[], json_api=[])
     unread = None
     if hint:

@@ -16,8 +16,8 @@ import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.store import FetchRow, LinkRow
 from crawler.site import SiteCrawl
-from zwgk.store import FetchRow, LinkRow
 
 RECHECK_PURPOSES = ("page", "link", "attachment", "external")
 _KEEP_EXTRA = ("why", "discovered", "robots_disallowed")

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Collection
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.store import Store, StoreError
 from crawler import gather
 from crawler.config import CrawlSettings, SiteSpec
 from crawler.decoding import decode
@@ -31,7 +32,6 @@ from crawler.selfcheck import run_selfcheck
 from crawler.site import RunCtx, SiteCrawl
 from crawler.urls import Scope
 from crawler.writer import Writer
-from zwgk.store import Store, StoreError
 
 log = logging.getLogger("zwgk.crawler")
 # A full disk or a read-only database is not one site's trouble: it ends the run (exit 4, resumable).

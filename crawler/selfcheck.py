@@ -5,7 +5,7 @@ without IPv6 every site with an AAAA record would look like 假IPv6, and a resol
 answer names outside the intranet makes every external link look dead. So before a run crawls
 anything it asks its resolver for a few reference names and opens a TCP connection to reference
 targets over each address family. The answers are stored per run (``selfcheck`` table); the
-checks decide what they mean (``zwgk/auditor.py``), the crawler only gathers.
+checks decide what they mean (``core/auditor.py``), the crawler only gathers.
 
 Targets come from ``[network] selfcheck_names / selfcheck_ipv4 / selfcheck_ipv6`` in sites.toml
 (defaults in ``crawler/config.py``: well-known national sites). They are configuration, not site

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.store import FetchRow, LinkRow, Store
 from crawler.config import CrawlConfig, NetworkConfig, SiteSpec
 from crawler.discovery import Discovery
 from crawler.fetcher import Fetcher, Result, _header_safe
@@ -28,7 +29,6 @@ from crawler.robots import RobotsCache
 from crawler.urls import Resolver as HrefResolver
 from crawler.urls import Scope, TrapGuard, is_attachment, is_skipped_resource, normalize, origin_of
 from crawler.writer import Writer, dumps
-from zwgk.store import FetchRow, LinkRow, Store
 
 log = logging.getLogger("zwgk.crawler")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")

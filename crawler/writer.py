@@ -13,7 +13,7 @@ import json
 import time
 from collections import defaultdict
 
-from zwgk.store import FetchRow, LinkRow, Store
+from core.store import FetchRow, LinkRow, Store
 
 FrontierRow = tuple[str, int, str | None, str, str, str | None, str, int]
 

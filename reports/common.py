@@ -109,7 +109,7 @@ def evidence_text(ev: dict[str, Any] | None) -> str:
 
 
 def _error_zh(kind: str | None) -> str:
-    from zwgk.labels import ERROR_KIND_ZH
+    from core.labels import ERROR_KIND_ZH
 
     return ERROR_KIND_ZH.get(kind or "", "无应答") if kind else "无应答"
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from jinja2 import Environment, StrictUndefined
 
+from core.labels import ERROR_KIND_ZH, PURPOSE_ZH
+from core.store import Store
 from reports.common import local_time
-from zwgk.labels import ERROR_KIND_ZH, PURPOSE_ZH
-from zwgk.store import Store
 
 log = logging.getLogger(__name__)
 TEXT_LIMIT = 60_000          # characters of visible text shown (a snapshot is read, not archived)
@@ -99,8 +99,8 @@ def visible_text(html: str) -> tuple[str, str]:
 
 
 def attachment_text(data: bytes, url: str) -> str:
-    from zwgk.parsing import office
-    from zwgk.parsing.annual_report import pdf_text
+    from core.parsing import office
+    from core.parsing.annual_report import pdf_text
 
     try:
         kind = office.kind(data, url)
@@ -247,7 +247,7 @@ def screenshot(page: Path, *, timeout: float = SHOT_TIMEOUT, exe: str | None = N
 def screenshot_batch(pages: list[Path], *, timeout: float = SHOT_TIMEOUT, exe: str | None = None
                      ) -> dict[Path, Path | None]:
     """PNGs of several snapshot pages with ONE headless Chromium driven over the DevTools pipe
-    (``zwgk.cdp.CdpPipe``, shared with the crawler's renderer: no debugging port), ~4× cheaper than a browser per page.
+    (``core.cdp.CdpPipe``, shared with the crawler's renderer: no debugging port), ~4× cheaper than a browser per page.
     ``timeout`` bounds each page; on a timeout or any protocol trouble the browser's process group
     is killed and the remaining pages fall back to ``screenshot`` one by one. POSIX only (fd 3/4)."""
     import os
@@ -279,7 +279,7 @@ async def _drive_batch(exe: str, pages: list[Path], timeout: float, done: dict[P
     import asyncio
     import base64
 
-    from zwgk.cdp import launch
+    from core.cdp import launch
 
     async with launch(exe, [*_SHOT_FLAGS, "--window-size=1000,1400"], reader_limit=64_000_000,
                       prefix="zwgk-shot-") as pipe:

@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from testkit.snapshots import Page, make_snapshot, site_config
 
 from checks import annual_report as AR
 from checks.base import params_for
-from zwgk.model import Outcome, Severity
-from zwgk.parsing import annual_report as ar
-from zwgk.testing import Page, make_snapshot, site_config
+from core.model import Outcome, Severity
+from core.parsing import annual_report as ar
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "disclosure"))
 import reportgen as rg  # noqa: E402

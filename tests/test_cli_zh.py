@@ -8,11 +8,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from testkit.sample import sample_store
 
-from reports.sample import sample_store
+from core.labels import ascii_leaks
+from core.store import Store
 from zwgk import cli
-from zwgk.labels import ascii_leaks
-from zwgk.store import Store
 
 
 def _command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -101,7 +101,7 @@ def test_missing_database_is_exit_4_in_chinese(folder: Path, capsys: pytest.Capt
 def test_evidence_command_prints_and_exports_the_pack(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from zwgk.store import FetchRow
+    from core.store import FetchRow
 
     db = folder / "核查 数据.sqlite"
     assert cli.main(["report", "--run", "2", "--db", str(db), "--out", str(folder / "r"), "--format", "json"]) == 0

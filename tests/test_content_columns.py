@@ -4,12 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from testkit.snapshots import Page, make_snapshot, repo_rules, site_config
 
 from checks.base import params_for
 from checks.columnmap import categories, classify, column_map
 from checks.columns import CHECKS
-from zwgk.model import Outcome
-from zwgk.testing import Page, make_snapshot, repo_rules, site_config
+from core.model import Outcome
 
 H = "http://www.example.gov.cn/"
 BY_ID = {c.id: c for c in CHECKS}

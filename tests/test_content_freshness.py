@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from testkit.snapshots import Page, make_snapshot, repo_rules, site_config
 
 from checks.base import params_for
 from checks.freshness import CHECKS
-from zwgk.model import Outcome
-from zwgk.testing import Page, make_snapshot, repo_rules, site_config
+from core.model import Outcome
 
 H = "http://www.example.gov.cn/"
 BY_ID = {c.id: c for c in CHECKS}

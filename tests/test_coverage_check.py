@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import pytest
+from testkit.snapshots import Page, make_snapshot
 
 from checks.base import params_for
 from checks.coverage import CHECKS
-from zwgk.model import Outcome
+from core.model import Outcome
 from zwgk.rules import load_rules
 from zwgk.runner import judge_one
-from zwgk.testing import Page, make_snapshot
 
 CHECK = CHECKS[0]
 HOME = "http://www.example.gov.cn/"
@@ -55,7 +55,7 @@ def test_bounded_work_is_reported() -> None:
 
 
 def test_recovered_page_is_judged_by_its_second_attempt() -> None:
-    from zwgk.store import FetchRow
+    from core.store import FetchRow
 
     snap = make_snapshot({HOME: "<p>首页</p>", HOME + "a.html": Page("", status=None, error_kind="timeout")})
     snap.run.store.add_fetch(FetchRow(snap.run.run_id, snap.site.id, "page", HOME + "a.html", status=200,

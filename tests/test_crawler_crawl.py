@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from core.store import FetchRow, Store
 from crawler import crawl_run, probe_sites
 from zwgk.loopback.dns import DNSServer
 from zwgk.loopback.http import LoopbackServer, Request, Resp
-from zwgk.store import FetchRow, Store
 
 HOST = "www.hhw.gov.cn"
 H = {"Content-Type": "text/html; charset=utf-8"}

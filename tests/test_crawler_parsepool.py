@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 import crawler.run
+from core.store import Store
 from crawler import crawl_run
 from crawler.parsepool import ParsePool, decode_and_parse
 from zwgk.loopback.dns import DNSServer
 from zwgk.loopback.http import LoopbackServer, Request, Resp
-from zwgk.store import Store
 
 HOST = "www.pool.gov.cn"
 N = 30          # articles

@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+from core.store import Store
 from crawler import crawl_run
 from zwgk.loopback.dns import DNSServer
 from zwgk.loopback.http import LoopbackServer, Request, Resp
-from zwgk.store import Store
 
 HOST = "www.hhw.gov.cn"
 N_LISTS, N_ARTICLES = 10, 30  # 1 home + 10 lists + 300 articles
@@ -22,7 +22,7 @@ N_LISTS, N_ARTICLES = 10, 30  # 1 home + 10 lists + 300 articles
 CHILD = """
 import asyncio, json, sys
 from crawler import crawl_run
-from zwgk.store import Store
+from core.store import Store
 a = json.loads(sys.argv[1])
 store = Store(a["db"])
 asyncio.run(crawl_run(store, a["run"], a["sites"], a["net"], a["crawl"], progress=False))

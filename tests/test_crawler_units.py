@@ -7,8 +7,7 @@ import pytest
 
 from crawler.config import ConfigError, CrawlSettings, SiteSpec
 from crawler.decoding import decode
-from crawler.gather import json_urls
-from crawler.parse import parse_html
+from crawler.parse import json_urls, parse_html
 from crawler.urls import Resolver, Scope, TrapGuard, normalize
 
 

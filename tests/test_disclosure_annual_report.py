@@ -8,13 +8,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "disclosure"))
 import reportgen as rg
+from testkit.snapshots import Page, make_snapshot, site_config
 
 from checks import annual_report as A
 from checks.base import params_for
-from zwgk.model import Outcome, Severity
-from zwgk.parsing import annual_report as ar
-from zwgk.parsing.tables import tables_from_html, text_grid
-from zwgk.testing import Page, make_snapshot, site_config
+from core.model import Outcome, Severity
+from core.parsing import annual_report as ar
+from core.parsing.tables import tables_from_html, text_grid
 
 UNIT = "区发展和财政局"
 BASE = "http://fgj.example.gov.cn/"

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from testkit.snapshots import Page, make_snapshot, site_config
 
 from checks import budget as B
 from checks.base import params_for
-from zwgk.model import Outcome, Severity
-from zwgk.testing import Page, make_snapshot, site_config
+from core.model import Outcome, Severity
 
 BASE = "http://czj.example.gov.cn/"
 UNIT = "区发展和财政局"

@@ -8,13 +8,13 @@ weather iframe and a statistics script on every page, as real portals do: they a
 from __future__ import annotations
 
 import pytest
+from testkit.snapshots import Page, make_snapshot, site_config
 
 from checks import annual_report, budget, channels, columns, interpretation, regulations
 from checks.base import params_for
 from checks.documents import coverage
-from zwgk.model import Outcome
-from zwgk.store import FetchRow
-from zwgk.testing import Page, make_snapshot, site_config
+from core.model import Outcome
+from core.store import FetchRow
 
 BASE = "http://fgj.example.gov.cn/"
 UNIT = "区发展改革局"

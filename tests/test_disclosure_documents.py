@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 from test_disclosure_interaction import links_of
+from testkit.snapshots import Page, make_snapshot, site_config
 
 from checks import interpretation as J
 from checks import regulations as R
 from checks.base import params_for
-from zwgk.model import Outcome, Severity
-from zwgk.testing import Page, make_snapshot, site_config
+from core.model import Outcome, Severity
 
 BASE = "http://www.example.gov.cn/"
 NAV = (f'<nav><a href="{BASE}zcwj/">政策文件</a><a href="{BASE}zcjd/">政策解读</a>'

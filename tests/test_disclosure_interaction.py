@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import lxml.html
 import pytest
+from testkit.snapshots import Page, make_snapshot, site_config
 
 from checks import channels as C
 from checks import interaction as I
 from checks.base import params_for
-from zwgk.model import Outcome
-from zwgk.store import LinkRow
-from zwgk.testing import Page, make_snapshot, site_config
+from core.model import Outcome
+from core.store import LinkRow
 
 BASE = "http://www.example.gov.cn/"
 HOME = f'<html><body><nav><a href="{BASE}hdjl/">互动交流</a></nav></body></html>'

@@ -6,13 +6,13 @@ Every case here failed on the code before issue 14 (see the report for which).
 from __future__ import annotations
 
 import pytest
+from testkit.snapshots import Page, make_snapshot, site_config
 
 from checks import annual_report as A
 from checks import budget as B
 from checks import interpretation as J
 from checks.base import params_for
-from zwgk.model import Outcome
-from zwgk.testing import Page, make_snapshot, site_config
+from core.model import Outcome
 
 BASE = "http://sfj.example.gov.cn/"
 UNIT = "区司法局"

@@ -4,14 +4,15 @@ from __future__ import annotations
 import pytest
 
 from checks.base import params_for
-from zwgk.model import Outcome
+from core.model import Outcome
 
 
 def test_a_column_unit_is_served_by_its_portals_regulations_column() -> None:
     """Task 26 publishes 规章 through the portal's 专栏: a street published as a portal column passes
     when the portal's 规章 column does, and fails like any street when it does not."""
+    from testkit.snapshots import make_snapshot, site_config
+
     from checks.regulations import CHECKS as REG
-    from zwgk.testing import make_snapshot, site_config
 
     portal_url = "http://www.example.gov.cn/"
     col = site_config("jd", portal_url + "jd/", kind="street", unit="某街道办事处", column_of="portal")
@@ -19,7 +20,7 @@ def test_a_column_unit_is_served_by_its_portals_regulations_column() -> None:
                     portal_url + "zwgk/gz/": '<html><body><h2>规章</h2><ul><li><a href="http://www.shanwei.gov.cn/gzk/">'
                                              '汕尾市人民政府规章库</a></li></ul></body></html>'}
     check = next(c for c in REG if c.id == "regulations-column")
-    from zwgk.store import LinkRow
+    from core.store import LinkRow
 
     links = {"portal": [LinkRow(portal_url, portal_url + "zwgk/gz/", "规章", "nav"),
                         LinkRow(portal_url + "zwgk/gz/", "http://www.shanwei.gov.cn/gzk/", "汕尾市人民政府规章库", "body")]}
@@ -35,9 +36,10 @@ def test_a_column_unit_is_served_by_its_portals_regulations_column() -> None:
 
 
 def test_a_column_unit_uses_its_portals_application_channel() -> None:
+    from testkit.snapshots import make_snapshot, site_config
+
     from checks.channels import CHECKS as CH
-    from zwgk.store import LinkRow
-    from zwgk.testing import make_snapshot, site_config
+    from core.store import LinkRow
 
     portal_url = "http://www.example.gov.cn/"
     col = site_config("jd", portal_url + "jd/", kind="street", unit="某街道办事处", column_of="portal")

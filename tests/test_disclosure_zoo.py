@@ -16,6 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "disclosure_zoo"))
 import forms as F
 from test_disclosure_interaction import links_of
+from testkit.snapshots import Page, make_snapshot, site_config
 
 from checks import annual_report as A
 from checks import budget as B
@@ -23,10 +24,9 @@ from checks import interaction as I
 from checks import interpretation as J
 from checks import regulations as R
 from checks.base import params_for
-from zwgk.model import Outcome
-from zwgk.parsing import annual_report as ar
-from zwgk.store import LinkRow
-from zwgk.testing import Page, make_snapshot, site_config
+from core.model import Outcome
+from core.parsing import annual_report as ar
+from core.store import LinkRow
 
 DISTRICT = {"name": "红海湾经济开发区", "timezone": "Asia/Shanghai"}
 SFJ = "http://sfj.example.gov.cn/"

@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from testkit.snapshots import repo_rules
 
-from zwgk.parsing.dockind import classify, is_generic, is_kind
-from zwgk.testing import repo_rules
+from core.parsing.dockind import classify, is_generic, is_kind
 
 SET = Path(__file__).parent / "fixtures" / "doc_kinds.tsv"
 THRESHOLD = 0.95

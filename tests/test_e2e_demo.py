@@ -17,12 +17,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from core.store import Store
 from zwgk.demo.district import build_district
 from zwgk.demo.run import DEMO_OUTAGE_HOURS, audit_demo, demo_today, seed_probe_history
 from zwgk.demo.serve import serve_district
 from zwgk.loopback.http import Resp
 from zwgk.pipeline import AuditSummary, rejudge
-from zwgk.store import Store
 
 
 @dataclass

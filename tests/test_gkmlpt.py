@@ -11,23 +11,23 @@ import json
 from typing import Any
 
 import pytest
+from testkit.snapshots import Page, make_snapshot, site_config
 
 from checks.base import params_for
 from checks.columnmap import column_map
 from checks.columns import CHECKS
-from crawler.parse import parse_html as crawl_parse
-from crawler.urls import Resolver, normalize
-from zwgk.model import Outcome
-from zwgk.parsing.lists import items_from_json
-from zwgk.parsing.pagination import (
+from core.model import Outcome
+from core.parsing.lists import items_from_json
+from core.parsing.pagination import (
     gkmlpt_api_category,
     gkmlpt_endpoints,
     gkmlpt_route,
     gkmlpt_sid,
     json_list_endpoints,
 )
-from zwgk.store import LinkRow
-from zwgk.testing import Page, make_snapshot, site_config
+from core.store import LinkRow
+from crawler.parse import parse_html as crawl_parse
+from crawler.urls import Resolver, normalize
 
 H = "http://www.example.gov.cn/"
 CATALOG = H + "gkmlpt/index"
@@ -240,7 +240,7 @@ def test_catalog_json_is_not_a_message_board() -> None:
 @pytest.mark.parametrize("key", ["url", "post_url"])
 def test_crawler_follows_article_urls_of_the_json(key: str) -> None:
     """gkmlpt article URLs carry the category as a fragment (``post_3123456.html#2882``)."""
-    from crawler.gather import json_urls
+    from crawler.parse import json_urls
     body = json.dumps({"total": 1, "articles": [{"title": "关于印发某某办法的通知", "first_publish_time": EPOCH,
                                                  key: H + "gkmlpt/content/3/3123/post_3123456.html#2882"}]},
                       ensure_ascii=False)

@@ -2,7 +2,7 @@
 
 The demo's content is a pure function of the date, so auditing it "as of" a fixed day must
 give the same results model every time, on any machine (ports, run ids, timestamps and rules
-hashes are masked by reports.golden). A change in any check's verdict shows up here as a diff
+hashes are masked by testkit.golden). A change in any check's verdict shows up here as a diff
 to review; accept an intended one with ZWGK_UPDATE_GOLDEN=1.
 """
 from __future__ import annotations
@@ -11,7 +11,8 @@ import json
 from datetime import date
 from pathlib import Path
 
-from reports.golden import assert_golden
+from testkit.golden import assert_golden
+
 from zwgk.demo.district import build_district
 from zwgk.demo.run import audit_demo, seed_probe_history
 from zwgk.demo.serve import serve_district

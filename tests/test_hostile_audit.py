@@ -32,10 +32,10 @@ from typing import Any, Self
 
 import pytest
 
+from core.store import FetchRow, Store
 from zwgk import cli
 from zwgk.loopback.dns import DNSServer
 from zwgk.loopback.http import LoopbackServer, Request, Resp
-from zwgk.store import FetchRow, Store
 
 HOST = "www.hostile.gov.cn"          # the hostile site
 SLOW = "www.slow.gov.cn"             # a well-behaved but slow site (SIGKILL + resume)

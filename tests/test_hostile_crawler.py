@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 
+from core.store import FetchRow, Store
 from crawler.config import CrawlSettings
 from crawler.fetcher import MAX_RETRIES, MAX_TIMEOUT_S, Fetcher, HostSlot
 from crawler.netguard import AddressPolicy, classify
 from zwgk import cli, pipeline
 from zwgk.loopback.dns import DNSServer
 from zwgk.loopback.http import LoopbackServer, Request, Resp
-from zwgk.store import FetchRow, Store
 
 H = {"Content-Type": "text/html; charset=utf-8"}
 JS = "www.jsredir.gov.cn"          # robots.txt → 302 javascript:void(0); home links to hostile targets

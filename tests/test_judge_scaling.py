@@ -14,15 +14,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from testkit.snapshots import Page, make_snapshot, site_config
 
 from checks.registry import ALL
+from core.snapshot import SiteSnapshot
+from core.store import LinkRow
 from crawler.parse import parse_html
 from crawler.urls import Resolver, origin_of
 from zwgk.rules import load_rules
 from zwgk.runner import judge_one
-from zwgk.snapshot import SiteSnapshot
-from zwgk.store import LinkRow
-from zwgk.testing import Page, make_snapshot, site_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import sitegen  # noqa: E402

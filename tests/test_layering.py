@@ -86,3 +86,92 @@ def test_default_rules_ship_inside_the_package() -> None:
     assert packaged.read_bytes() == (ROOT / "rules.toml").read_bytes()
     pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
     assert re.search(r'"\*"\s*=\s*\[[^\]]*"\*\.toml"', pyproject), "package-data must include *.toml"
+
+
+# -- the layers (issue 11): core ◄─ crawler / checks / reports ◄─ zwgk (application) ------------
+IN_HOUSE = {"core", "crawler", "checks", "reports", "zwgk", "scheduler"}
+ALLOWED = {                      # package -> in-house packages it may import (besides itself)
+    "core": set(),
+    "crawler": {"core"},
+    "checks": {"core"},
+    "reports": {"core"},
+}
+
+
+def _in_house_imports(path: Path, *, typing_only: bool = True) -> set[str]:
+    """Every in-house module a file imports, at module level or lazily inside a function
+    (``typing_only=False``: leaving out imports under ``if TYPE_CHECKING:``, which never run)."""
+    tree = ast.parse(path.read_text("utf-8"))
+    skip: set[int] = set()
+    if not typing_only:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                skip.update(id(n) for b in node.body for n in ast.walk(b))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return {n for n in names if n.split(".")[0] in IN_HOUSE}
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for pkg in ("core", "crawler", "checks", "reports", "zwgk"):
+        for path in sorted((ROOT / pkg).rglob("*.py")):
+            rel = path.relative_to(ROOT).with_suffix("")
+            name = ".".join(p for p in rel.parts if p != "__init__")
+            found[name] = path
+    found["scheduler"] = ROOT / "scheduler.py"
+    return found
+
+
+@pytest.mark.parametrize("pkg", sorted(ALLOWED))
+def test_lower_layers_import_nothing_above_them(pkg: str) -> None:
+    bad = []
+    for path in sorted((ROOT / pkg).rglob("*.py")):
+        for name in _in_house_imports(path):
+            top = name.split(".")[0]
+            if top != pkg and top not in ALLOWED[pkg]:
+                bad.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not bad, "imports up the layers:\n" + "\n".join(bad)
+
+
+# Being removed (issue 11 item 5): scheduler.py becomes a thin shim over zwgk/schedule/.
+KNOWN_CYCLES = {("scheduler", "zwgk.schedule.service", "scheduler")}
+
+
+def test_no_import_cycles_between_files() -> None:
+    """No two in-house files import each other, directly or round a longer loop."""
+    mods = _modules()
+
+    def resolve(name: str) -> str | None:
+        while name and name not in mods:      # `from core.parsing import office` names a package
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph = {m: {t for n in _in_house_imports(p, typing_only=False) if (t := resolve(n)) and t != m}
+             for m, p in mods.items()}
+    # a package's __init__ importing its own submodules is not a cycle worth reporting
+    for m in graph:
+        graph[m] = {t for t in graph[m] if not (t.startswith(m + ".") and mods[m].name == "__init__.py")}
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(m: str, stack: list[str]) -> None:
+        state[m] = 1
+        for t in sorted(graph[m]):
+            if state.get(t) == 1:
+                cycles.append(stack[stack.index(t):] + [t] if t in stack else [m, t])
+            elif t not in state:
+                visit(t, stack + [t])
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])
+    cycles = [c for c in cycles if tuple(c) not in KNOWN_CYCLES]
+    assert not cycles, "import cycles:\n" + "\n".join(" → ".join(c) for c in cycles)

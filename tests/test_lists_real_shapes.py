@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from testkit.snapshots import Page, make_snapshot, site_config
 
 from checks.columnmap import categories, classify, column_map
-from zwgk.parsing.lists import extract_items, script_list_signal
-from zwgk.testing import Page, make_snapshot, site_config
+from core.parsing.lists import extract_items, script_list_signal
 
 BASE = "http://www.example.gov.cn/"
 TODAY = date(2026, 11, 27)
@@ -153,7 +153,7 @@ def test_system_column_found_with_its_evidence() -> None:
 
 
 def test_script_list_container_names_the_endpoint_it_states() -> None:
-    from zwgk.parsing.lists import script_list_container
+    from core.parsing.lists import script_list_container
 
     got = script_list_container(f'<html><body>{HEADER}<div class="main"><div id="xxgk" '
                                 'data-url="/api/xxgk/list?cat=12&amp;page=1"></div></div></body></html>', BASE + "xxgk/")

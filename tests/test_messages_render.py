@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from checks.registry import BY_ID, catalogue
-from zwgk.labels import ERROR_KIND_ZH, KIND_ZH, ascii_leaks, zh_text, zh_value
+from core.labels import ERROR_KIND_ZH, KIND_ZH, ascii_leaks, zh_text, zh_value
 from zwgk.results import message_text
 
 ROOT = Path(__file__).resolve().parent.parent

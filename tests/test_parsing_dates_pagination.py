@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from zwgk.parsing.dates import cutoff, date_only, find_dates, labelled_date, parse_date
-from zwgk.parsing.pagination import json_list_endpoints, script_pagination_urls
+from core.parsing.dates import cutoff, date_only, find_dates, labelled_date, parse_date
+from core.parsing.pagination import json_list_endpoints, script_pagination_urls
 
 D = date(2021, 3, 5)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from zwgk.parsing.lists import extract_items, items_from_json
-from zwgk.parsing.pagination import json_list_endpoints
+from core.parsing.lists import extract_items, items_from_json
+from core.parsing.pagination import json_list_endpoints
 
 HERE = Path(__file__).parent / "fixtures" / "listpages"
 MANIFEST = tomllib.loads((HERE / "manifest.toml").read_text("utf-8"))

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from zwgk.parsing.lists import extract_items
+from core.parsing.lists import extract_items
 
 TODAY = date(2026, 11, 27)
 BASE = "http://tqjd.example.gov.cn/List.asp?ClassID=14"

@@ -1,4 +1,4 @@
-"""DOCX and OFD reading (zwgk.parsing.office) and the annual-report check on such attachments.
+"""DOCX and OFD reading (core.parsing.office) and the annual-report check on such attachments.
 
 The files are built here with zipfile — minimal but valid packages: a DOCX whose tables are the
 official report tables converted cell by cell (rowspan → w:vMerge restart/continue, colspan →
@@ -19,15 +19,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "disclosure"))
 import reportgen as rg
+from testkit.snapshots import Page, make_snapshot, site_config
 
 from checks import annual_report as A
 from checks.base import params_for
-from zwgk.model import Outcome, Severity
-from zwgk.parsing import annual_report as ar
-from zwgk.parsing import office
-from zwgk.parsing.tables import grid, tables_from_html, text_grid
-from zwgk.store import LinkRow
-from zwgk.testing import Page, make_snapshot, site_config
+from core.model import Outcome, Severity
+from core.parsing import annual_report as ar
+from core.parsing import office
+from core.parsing.tables import grid, tables_from_html, text_grid
+from core.store import LinkRow
 
 UNIT = "区发展和财政局"
 BASE = "http://fgj.example.gov.cn/"

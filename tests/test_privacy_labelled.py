@@ -1,4 +1,4 @@
-"""Labelled set for the personal-data detectors (zwgk.parsing.privacy) and the leader lexicon.
+"""Labelled set for the personal-data detectors (core.parsing.privacy) and the leader lexicon.
 
 Each snippet is real-shaped — 低保/补贴 公示 tables, 处罚决定书, notices with an office's contact line,
 tables flattened by a PDF text layer, XLSX 名单 attachments — and lists the numbers a person should be
@@ -19,9 +19,9 @@ from datetime import date
 import openpyxl
 import pytest
 
-from zwgk.lexicon import Leader, Lexicon, match_text
-from zwgk.parsing.doctext import html_lines, read_document, text_lines
-from zwgk.parsing.privacy import Line, detect, mask_number, mask_text
+from core.lexicon import Leader, Lexicon, match_text
+from core.parsing.doctext import html_lines, read_document, text_lines
+from core.parsing.privacy import Line, detect, mask_number, mask_text
 
 TODAY = date(2026, 11, 27)
 
@@ -293,8 +293,8 @@ def test_excerpt_never_cuts_a_number_into_an_unmasked_piece() -> None:
     """An excerpt's window may start or end inside another number (a spaced card, a phone number):
     the piece left would be masked from a different digit on, or fall under 11 digits and show in clear."""
     from checks.wording import _context
-    from zwgk.lexicon import Match
-    from zwgk.parsing.privacy import masked_window
+    from core.lexicon import Match
+    from core.parsing.privacy import masked_window
 
     spaced = " ".join(C3[i:i + 4] for i in range(0, 19, 4))
     text = f"银行卡 {spaced} 姓名张三 身份证{ID1}"

@@ -19,8 +19,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from openpyxl import Workbook, load_workbook
+from testkit.sample import MESSAGES, RULES, TITLES, sample_store
 
-from reports.sample import MESSAGES, RULES, TITLES, sample_store
 from zwgk.config import ConfigError
 from zwgk.loopback.http import LoopbackServer, Request, Resp
 from zwgk.loopback.tls import make_ca
@@ -159,7 +159,7 @@ def test_mails_reach_units_and_office_with_their_own_sheet(smtp: tuple[Inbox, in
 
 def test_unreachable_mail_server_is_retried_logged_and_not_raised(model: dict[str, Any], tmp_path: Path,
                                                                    caplog: pytest.LogCaptureFixture) -> None:
-    from zwgk.store import Store
+    from core.store import Store
 
     store = Store(":memory:")
     port = _free_port()     # nothing listens there: connection refused
@@ -296,8 +296,8 @@ def test_bad_alerts_toml(tmp_path: Path, text: str, line: int | None, words: str
 
 @pytest.mark.parametrize("smtp", ["none"], indirect=True)
 def test_recheck_results_are_mailed_to_the_unit_and_the_office(smtp: tuple[Inbox, int, str], tmp_path: Path) -> None:
+    from core.store import Store
     from zwgk.rectify.alerts import send_recheck
-    from zwgk.store import Store
 
     inbox, port, mode = smtp
     _config(tmp_path, port, mode)            # writes alerts.toml next to the (notional) sites.toml
@@ -351,8 +351,8 @@ def test_recheck_sends_webhooks_summary_and_still_overdue(tmp_path: Path, monkey
                                                           caplog: pytest.LogCaptureFixture) -> None:
     from datetime import date
 
+    from core.store import Store
     from zwgk.rectify.alerts import send_recheck
-    from zwgk.store import Store
 
     got: list[Request] = []
 
@@ -431,8 +431,8 @@ events = ["recheck"]
 def test_recheck_webhooks_dry_run_prints_and_sends_nothing(tmp_path: Path) -> None:
     from datetime import date
 
+    from core.store import Store
     from zwgk.rectify.alerts import send_recheck
-    from zwgk.store import Store
 
     port = _free_port()   # nothing listens: a real send would fail, a dry run never tries
     (tmp_path / "alerts.toml").write_text(f'[alerts]\ndry_run = true\n[[webhook]]\nkind = "wecom"\n'
@@ -457,7 +457,7 @@ def test_a_failing_webhook_never_logs_or_stores_its_token(model: dict[str, Any],
                                                           caplog: pytest.LogCaptureFixture) -> None:
     """httpx names the URL in its error ('... for url http://…?access_token=…'): the token would reach
     the log and the alerts table, which office staff read."""
-    from zwgk.store import Store
+    from core.store import Store
 
     store, _, _ = sample_store(Store(tmp_path / "a.sqlite"))
     with LoopbackServer(lambda req: Resp(500, "down"), families=(4,)) as srv:

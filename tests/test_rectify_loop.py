@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from core.store import Store
 from zwgk.cli import main
 from zwgk.demo.district import build_district
 from zwgk.demo.run import demo_today, seed_probe_history
@@ -19,7 +20,6 @@ from zwgk.loopback.http import Resp
 from zwgk.rectify.testing import fill, write_contract_workbook
 from zwgk.results import build_results
 from zwgk.rules import load_rules
-from zwgk.store import Store
 
 FIXED_PATH = "/col/col1010/index.html"   # sfj's planted broken home-page link (the unit fixes it)
 TRANSCRIPT: list[str] = []

@@ -1,9 +1,10 @@
 """Choosing what a targeted re-check takes (the loop test runs the re-check itself on the demo)."""
 from __future__ import annotations
 
-from reports.sample import sample_store
+from testkit.sample import sample_store
+
+from core.store import Store, utcnow
 from zwgk.rectify.recheck import latest_audit_run, select_targets
-from zwgk.store import Store, utcnow
 
 
 def _reply(store: Store, fp: str, state: str) -> None:

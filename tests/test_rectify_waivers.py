@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testkit.sample import MESSAGES, RULES, TITLES, sample_store
 
-from reports.sample import MESSAGES, RULES, TITLES, sample_store
+from core.store import Store
 from zwgk.cli import main
 from zwgk.config import ConfigError
 from zwgk.rectify import hooks
 from zwgk.rectify.waivers import Waiver, add_waiver, parse_waivers, revoke_waiver, sync_file, waiver_history
 from zwgk.results import build_results
-from zwgk.store import Store
 
 SITE_IDS = ["portal", "sfj", "dzjd", "tqjd"]
 CHECK_IDS = ["links", "column-blank", "ipv6", "availability"]

@@ -6,9 +6,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from testkit.sample import MESSAGES, RULES, TITLES, sample_store
 
 from reports import write_reports
-from reports.sample import MESSAGES, RULES, TITLES, sample_store
 from zwgk.results import build_results
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -11,10 +11,10 @@ from typing import Any
 
 import openpyxl
 import pytest
+from testkit.sample import FORMULA_TITLE, MESSAGES, RULES, SCRIPT_TITLE, TITLES, sample_store
 
 from reports import write_reports
 from reports.common import csv_safe, safe_href
-from reports.sample import FORMULA_TITLE, MESSAGES, RULES, SCRIPT_TITLE, TITLES, sample_store
 from reports.xlsx import UNIT_HEADER, sheet_name
 from zwgk.results import build_results
 

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testkit.golden import assert_golden, normalise_model
+from testkit.sample import MESSAGES, RULES, SITES, TITLES, sample_store, store_run
 
-from reports.golden import assert_golden, normalise_model
-from reports.sample import MESSAGES, RULES, SITES, TITLES, sample_store, store_run
+from core.store import Store
 from zwgk.results import build_results, diff_runs, message_text
-from zwgk.store import Store
 
 GOLDEN = Path(__file__).parent / "golden"
 SCHEMA = json.loads((Path(__file__).parents[1] / "reports" / "schema.json").read_text("utf-8"))

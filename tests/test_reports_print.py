@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from testkit.sample import MESSAGES, RULES, TITLES, sample_store
 
+from core.store import FetchRow, Store
 from reports import write_reports
 from reports.evidence import write_evidence
-from reports.sample import MESSAGES, RULES, TITLES, sample_store
 from zwgk.loopback.http import LoopbackServer, Resp
 from zwgk.results import build_results
-from zwgk.store import FetchRow, Store
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")

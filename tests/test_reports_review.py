@@ -7,9 +7,10 @@ from typing import Any
 
 import openpyxl
 import pytest
+from testkit.sample import RULES, sample_store, store_run
 
-from reports.review import REVIEW_HEADER, build_review, write_review
-from reports.sample import RULES, sample_store, store_run
+from reports.review import REVIEW_HEADER, write_review
+from zwgk.ledger import build_review
 
 REPO_RULES = Path(__file__).parents[1] / "rules.toml"
 

@@ -11,13 +11,13 @@ import os
 from pathlib import Path
 
 import pytest
+from testkit.sample import sample_store
 
+from core.store import FetchRow, Store
 from reports.evidence import chromium_path, screenshot_settings, write_screenshots
-from reports.sample import sample_store
 from zwgk.loopback.http import LoopbackServer, Resp
 from zwgk.pipeline import _render
 from zwgk.rules import load_rules
-from zwgk.store import FetchRow, Store
 
 CHROMIUM = chromium_path()
 needs_chromium = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),

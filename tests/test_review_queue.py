@@ -14,20 +14,20 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from testkit.snapshots import Page, make_snapshot, site_config
 
 from checks import privacy, wording
+from core.lexicon import LexiconError, parse_lexicon
+from core.model import Outcome
+from core.parsing.doctext import Unreadable, xls_lines, xlsx_lines
+from core.store import LinkRow, Store
 from reports import write_reports
 from zwgk import reviewqueue as rq
 from zwgk.cli import main
 from zwgk.config import ConfigError, parse_sites
-from zwgk.lexicon import LexiconError, parse_lexicon
-from zwgk.model import Outcome
-from zwgk.parsing.doctext import Unreadable, xls_lines, xlsx_lines
 from zwgk.results import build_results
 from zwgk.rules import load_rules
 from zwgk.runner import judge_run
-from zwgk.store import LinkRow, Store
-from zwgk.testing import Page, make_snapshot, site_config
 
 BASE = "http://www.hhw.gov.cn/"
 

@@ -1,12 +1,12 @@
-"""Scoring rules of 国办秘函〔2019〕19号 as zwgk/scoring.py applies them (DOMAIN.md §2)."""
+"""Scoring rules of 国办秘函〔2019〕19号 as core/scoring.py applies them (DOMAIN.md §2)."""
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.scoring import SiteResults, score_run, score_site, task_sites, task_status, unit_group, unit_key
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.scoring import SiteResults, score_run, score_site, task_sites, task_status, unit_group, unit_key
 
 RULES: dict[str, Any] = {
     "scoring": {"full_marks": 100, "fail_below": 60, "bonus_above": 80, "bonus_cap": 30,

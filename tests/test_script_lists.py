@@ -19,12 +19,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from testkit.snapshots import repo_rules
 
 from checks.columnlists import Column, ListReader
-from crawler import crawl_run
-from zwgk.loopback.dns import DNSServer
-from zwgk.loopback.http import LoopbackServer, Request, Resp
-from zwgk.parsing.scriptapi import (
+from core.parsing.scriptapi import (
     evaluate,
     find_endpoints,
     hanweb_requests,
@@ -32,9 +30,11 @@ from zwgk.parsing.scriptapi import (
     next_page_url,
     page_config,
 )
-from zwgk.snapshot import RunView
-from zwgk.store import Store
-from zwgk.testing import repo_rules
+from core.snapshot import RunView
+from core.store import Store
+from crawler import crawl_run
+from zwgk.loopback.dns import DNSServer
+from zwgk.loopback.http import LoopbackServer, Request, Resp
 
 HOST = "www.jsl.gov.cn"
 EVIL = "evil.example.com"

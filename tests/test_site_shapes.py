@@ -29,16 +29,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from testkit.snapshots import make_snapshot, repo_rules
 
 from checks.availability import CHECKS as AVAILABILITY
 from checks.base import params_for
 from checks.identity import CHECKS as IDENTITY
+from core.model import Outcome
+from core.store import Store
 from zwgk import pipeline
 from zwgk.loopback import DNSServer, IPv6Unavailable, LoopbackServer, Request, Resp
 from zwgk.loopback.tls import TLSLoopbackServer, make_ca, server_context
-from zwgk.model import Outcome
-from zwgk.store import Store
-from zwgk.testing import make_snapshot, repo_rules
 
 ZONE = "shapes.gov.cn"
 H = {"Content-Type": "text/html; charset=utf-8"}
@@ -402,7 +402,7 @@ def test_footer_loaded_by_script_is_could_not_verify(audited: dict[str, Any]) ->
     ("粤ICP备05012345号-1", None, True),
 ], ids=["标识码-full", "识别码", "标识码-short", "icp-linked", "icp-unlinked", "icp-suffix-unlinked"])
 def test_footer_text_variants(footer: str, code: str | None, unlinked: bool) -> None:
-    from zwgk.testing import make_snapshot, repo_rules
+    from testkit.snapshots import make_snapshot, repo_rules
 
     base = ("<div id='footer'>主办单位：汕尾市测试局 联系电话：0660-3212345 "
             "<span id='_ideConac'><script src='https://dcs.conac.cn/js/33/000/0000/60429971/CA330000000604299710002.js'>"
@@ -413,7 +413,7 @@ def test_footer_text_variants(footer: str, code: str | None, unlinked: bool) -> 
         base += "<a href='https://beian.miit.gov.cn/'>粤ICP备05012345号-1</a>"
     else:
         base += f" 网站标识码：{CODE}"
-    from zwgk.testing import site_config
+    from testkit.snapshots import site_config
 
     url = site_config()["url"]
     snap = make_snapshot({url: f"<html><body><p>{TEXT}</p>{base}</body></html>"})
@@ -429,7 +429,7 @@ def test_footer_text_variants(footer: str, code: str | None, unlinked: bool) -> 
 # -- 4. availability ----------------------------------------------------------------------------------
 def _probes_judge(rows: list[tuple[bool, int | None, str | None]]) -> Any:
     from checks.base import params_for
-    from zwgk.store import Store
+    from core.store import Store
 
     as_of = "2024-06-01T10:00:00+08:00"
     until = datetime.fromisoformat(as_of).astimezone(UTC)

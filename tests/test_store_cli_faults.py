@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
+from core.store import Store
 from zwgk import cli
 from zwgk.loopback.dns import DNSServer
 from zwgk.loopback.http import LoopbackServer, Request, Resp
 from zwgk.pipeline import audit_lock
-from zwgk.store import Store
 
 HOST = "www.faults.gov.cn"
 REPO = Path(__file__).resolve().parent.parent
@@ -174,7 +174,7 @@ def test_unusable_database_folder_exits_4(tmp_path: Path, env: Any, capsys: pyte
 
 def test_read_only_database_write_is_named(tmp_path: Path) -> None:
     """A write refused because the database is read-only gets a message that says so (exit 4 path)."""
-    from zwgk.store import store_problem
+    from core.store import store_problem
 
     db = tmp_path / "z.sqlite"
     Store(db).close()

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from testkit.snapshots import make_snapshot, repo_rules
 
 from checks.availability import CHECKS
 from checks.base import params_for
-from zwgk.model import Outcome
-from zwgk.store import Store
-from zwgk.testing import make_snapshot, repo_rules
+from core.model import Outcome
+from core.store import Store
 
 CHECK = CHECKS[0]
 AS_OF = "2026-06-15T10:00:00+08:00"
@@ -103,7 +103,7 @@ def _hourly(start: str, hours: int, down: set[int]) -> list[tuple[str, bool]]:
 ])
 def test_simultaneous_failure_of_every_site_is_not_a_veto(others_down: int, outcome: Outcome) -> None:
     """A night when the audit machine lost its uplink must not veto every site in the district."""
-    from zwgk.testing import site_config
+    from testkit.snapshots import site_config
 
     check = CHECK
     start, down = "2026-06-08T02:00:00+00:00", set(range(10, 20))        # 10 of 168 hours: 5.95%

@@ -4,12 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from testkit.snapshots import Page, make_snapshot, repo_rules, site_config
 
 from checks.base import params_for
 from checks.https import CHECKS, _parse_time
-from zwgk.model import Outcome, Severity
-from zwgk.store import LinkRow
-from zwgk.testing import Page, make_snapshot, repo_rules, site_config
+from core.model import Outcome, Severity
+from core.store import LinkRow
 
 CHECK = CHECKS[0]
 HOST = "www.example.gov.cn"

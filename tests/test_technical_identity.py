@@ -4,11 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from testkit.snapshots import Page, make_snapshot, site_config
 
 from checks.base import params_for
 from checks.identity import CHECKS, _region_prefix
-from zwgk.model import Outcome, Severity
-from zwgk.testing import Page, make_snapshot, site_config
+from core.model import Outcome, Severity
 
 CHECK = CHECKS[0]
 HOME = "http://www.example.gov.cn/"

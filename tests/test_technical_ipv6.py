@@ -4,13 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from testkit.snapshots import make_snapshot, repo_rules
 
 from checks.base import params_for
 from checks.ipv6 import CHECKS
-from zwgk.model import Outcome, Severity
-from zwgk.snapshot import RunView
-from zwgk.store import FetchRow, LinkRow, Store
-from zwgk.testing import make_snapshot, repo_rules
+from core.model import Outcome, Severity
+from core.snapshot import RunView
+from core.store import FetchRow, LinkRow, Store
 
 CHECK = CHECKS[0]
 HOST = "www.example.gov.cn"

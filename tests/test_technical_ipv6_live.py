@@ -16,15 +16,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from testkit.snapshots import repo_rules
 
 from checks.base import params_for
 from checks.ipv6 import CHECKS
+from core.model import CheckResult, Outcome
+from core.snapshot import RunView
+from core.store import Store
 from crawler.run import crawl_run
 from zwgk.loopback import DNSServer, IPv6Unavailable, LoopbackServer, Request, Resp
-from zwgk.model import CheckResult, Outcome
-from zwgk.snapshot import RunView
-from zwgk.store import Store
-from zwgk.testing import repo_rules
 
 CHECK = CHECKS[0]
 ZONE = "hhw.gov.cn"

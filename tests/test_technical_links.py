@@ -4,12 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from testkit.snapshots import Page, make_snapshot, repo_rules
 
 from checks.base import params_for
 from checks.links import CHECKS, similarity
-from zwgk.model import Outcome, Severity
-from zwgk.store import FetchRow, LinkRow
-from zwgk.testing import Page, make_snapshot, repo_rules
+from core.model import Outcome, Severity
+from core.store import FetchRow, LinkRow
 
 LINKS, EXTERNAL = CHECKS
 HOME = "http://www.example.gov.cn/"
@@ -151,7 +151,7 @@ def test_unrequestable_targets_are_unchecked_not_broken(kind: str) -> None:
 
 def test_redirect_loop_is_named_a_loop() -> None:
     from checks.links import classify
-    from zwgk.store import FetchRow as Row
+    from core.store import FetchRow as Row
 
     row = Row(1, "s1", "link", T, error_kind="too_many_redirects", error_detail=f"redirect loop back to {T}")
     assert classify(row) == ("broken", "重定向循环")
@@ -282,7 +282,7 @@ def test_only_government_links_out_is_a_pass_not_unverifiable(target: str) -> No
 
 def _with_selfcheck(rows: list[tuple[str, str, bool, str]], target: str, page: Page):
     """links judged on a run whose auditor self-check stored ``rows`` (kind, target, ok, detail)."""
-    from zwgk.snapshot import RunView
+    from core.snapshot import RunView
 
     pages: dict[str, Page | str] = {HOME: TEMPLATE.format(title="首页", main="要闻"), HOME + "ok.html": ARTICLE,
                                     target: page}

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from testkit.snapshots import Page, make_snapshot
 
 from checks.base import params_for
 from checks.template import CHECKS, _target_year
-from zwgk.model import Outcome
-from zwgk.testing import Page, make_snapshot
+from core.model import Outcome
 
 CHECK = CHECKS[0]
 HOME = "http://www.example.gov.cn/"

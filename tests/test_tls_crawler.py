@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from core.store import FetchRow, Store
 from crawler.run import crawl_run
 from zwgk.loopback import DNSServer, LoopbackServer, Resp
 from zwgk.loopback.tls import TLSLoopbackServer, make_ca, self_signed, server_context
-from zwgk.store import FetchRow, Store
 
 GOOD, EXPIRED, SELF, REDIR = "good.hhw.gov.cn", "expired.hhw.gov.cn", "self.hhw.gov.cn", "redir.hhw.gov.cn"
 HOME = Resp(body="<html><head><title>首页</title></head><body><p>政务公开</p></body></html>")

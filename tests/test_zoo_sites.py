@@ -18,10 +18,10 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "cms_zoo"))
 
 import run_zoo
 import zoo
+from testkit.snapshots import repo_rules
 
 from checks.columnmap import Column, classify, column_map
-from zwgk.model import Outcome
-from zwgk.testing import repo_rules
+from core.model import Outcome
 
 SITES = zoo.all_sites()
 VETO_CHECKS = ("column-blank", "column-stale", "homepage-freshness")

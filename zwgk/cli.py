@@ -23,8 +23,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from core.store import StoreError, store_problem
 from zwgk.config import ConfigError
-from zwgk.store import StoreError, store_problem
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_STORE, EXIT_BUSY = 0, 1, 2, 3, 4, 5
 EXIT_FINDINGS = 6   # --fail-on matched: for cron users who want a non-zero status
@@ -456,7 +456,7 @@ def _print_summary(s: pipeline.AuditSummary) -> None:  # noqa: F821 - imported l
 
 
 def _runs(db: str) -> int:
-    from zwgk.store import Store
+    from core.store import Store
 
     store = Store(db, mode="ro")
     status_zh = {"complete": "完成", "interrupted": "已中断", "running": "进行中", "failed": "失败"}
@@ -475,9 +475,9 @@ def _runs(db: str) -> int:
 
 def _diff(args: argparse.Namespace) -> int:
     from checks.registry import BY_ID
+    from core.store import Store
     from zwgk.results import diff_runs
     from zwgk.rules import load_rules
-    from zwgk.store import Store
 
     store = Store(args.db, mode="ro")
     for run_id in (args.run_a, args.run_b):
@@ -499,11 +499,11 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _evidence(args: argparse.Namespace) -> int:
+    from core.store import Store
     from reports.common import evidence_text, live_link_ok, local_time
     from reports.evidence import write_evidence
     from zwgk.results import build_results
     from zwgk.rules import load_rules
-    from zwgk.store import Store
 
     store = Store(args.db, mode="ro")
     try:
@@ -554,9 +554,10 @@ def _evidence(args: argparse.Namespace) -> int:
 
 
 def _review(args: argparse.Namespace) -> int:
-    from reports.review import build_review, write_review
+    from core.store import Store
+    from reports.review import write_review
+    from zwgk.ledger import build_review
     from zwgk.rules import load_rules
-    from zwgk.store import Store
 
     store = Store(args.db, mode="ro")
     review = build_review(store, args.year, load_rules(args.rules).data)
@@ -568,9 +569,9 @@ def _review(args: argparse.Namespace) -> int:
 
 
 def _review_queue(args: argparse.Namespace) -> int:
+    from core.store import Store
     from zwgk import reviewqueue as rq
     from zwgk.rules import load_rules
-    from zwgk.store import Store
 
     if not Path(args.db).exists():
         print(f"zwgk：{args.db}：数据库文件不存在", file=sys.stderr)

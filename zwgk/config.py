@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from zwgk.tomlpos import Positions, where
+from core.tomlpos import Positions, where
 
 SITE_KINDS = ("portal", "department", "street")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -186,7 +186,7 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
         err("audit", 0, "region_code", f"{rc!r} is not a 行政区划代码 prefix (2-6 digits)")
     lx = audit.get("lexicon")
     if isinstance(lx, str):     # the wording lexicon must be usable before anything is crawled
-        from zwgk.lexicon import LexiconError, load_lexicon
+        from core.lexicon import LexiconError, load_lexicon
         try:
             load_lexicon(Path(lx) if Path(lx).is_absolute() else path.parent / lx)
         except LexiconError as e:

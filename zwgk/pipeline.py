@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.store import Store
 from zwgk.config import AuditConfig, load_sites
 from zwgk.rules import Rules, load_rules
 from zwgk.runner import judge_run
-from zwgk.store import Store
 
 log = logging.getLogger(__name__)
 DEFAULT_FORMATS = ("json", "html", "xlsx", "csv")
@@ -53,7 +53,7 @@ def audit_lock(db_path: str | Path) -> Iterator[None]:
     except Timeout:
         raise AuditBusy(f"{db_path}：该数据库上已有另一次审计正在运行（锁文件 {path}）") from None
     except OSError as e:   # a read-only or missing folder: a store problem (exit 4), not a bug
-        from zwgk.store import store_problem
+        from core.store import store_problem
 
         raise store_problem(e, str(db_path)) from e
     try:
@@ -172,7 +172,7 @@ def rejudge(run_id: int, *, db_path: str | Path, rules_path: str | Path | None =
     try:
         run = store.run(run_id)
         if "kind" in run.keys() and run["kind"] == "recheck":   # keeps only what it re-fetched (zwgk/rectify)
-            from zwgk.store import StoreError
+            from core.store import StoreError
             raise StoreError(f"run {run_id} is a re-check of run {run['parent_run']}: re-render that run instead")
         out = Path(out_dir) if out_dir else _stored_reports_dir(run) / f"run-{run_id}"
         judge_run(store, run_id, rules)

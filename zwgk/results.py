@@ -14,14 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import string
 import tomllib
 from collections.abc import Mapping
 from datetime import UTC
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from zwgk.labels import (
+from core.labels import (
     ERROR_KIND_ZH,
     KIND_ZH,
     LEVEL_ZH,
@@ -29,57 +28,14 @@ from zwgk.labels import (
     SEVERITY_ZH,
     STATUS_ZH,
     zh_text,
-    zh_value,
 )
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.scoring import Scores, SiteResults, rules_data, score_run, task_sites
-from zwgk.store import Store
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.scoring import Scores, SiteResults, rules_data, score_run, task_sites
+from core.store import Store
+from zwgk.messages import _catalogue, message_text
 
 SCHEMA_VERSION = 1
 HISTORY_RUNS = 24   # trend chart: at most this many past runs
-
-
-# -- messages -----------------------------------------------------------------
-
-class _Missing(dict):  # type: ignore[type-arg]
-    """A placeholder the finding did not fill reads as a dash, never as ``{name}`` (issue 16;
-    tests/test_messages_render.py finds such call sites before they ship)."""
-    def __missing__(self, key: str) -> str:
-        return "—"
-
-
-def message_text(message_id: str, params: Mapping[str, Any] | None, catalogue: Mapping[str, str],
-                 names: Mapping[str, str] | None = None) -> str:
-    """The Chinese text of a message; never raises (a bad template must not crash a report).
-
-    Parameter values that are internal codes (error kinds, site kinds, site ids given in ``names``,
-    ISO periods) are shown as their Chinese labels (``zwgk.labels``).
-    """
-    template = catalogue.get(message_id)
-    shown = {k: zh_value(v, names) for k, v in (params or {}).items()}
-    if template is None:
-        extra = "，".join(f"{v}" for k, v in shown.items() if k != "key")
-        return "核查结果" + (f"（{extra}）" if extra else "")
-    try:
-        return string.Formatter().vformat(template, (), _Missing(shown))
-    except (ValueError, IndexError, KeyError, AttributeError, TypeError):
-        return template
-
-
-def _catalogue() -> tuple[dict[str, str], dict[str, str]]:
-    """(message catalogue, check id → Chinese title); degrade to the common messages on errors."""
-    try:
-        from checks.base import COMMON_MESSAGES
-        from checks.registry import BY_ID, catalogue
-    except ImportError:  # pragma: no cover - registry always importable in the package
-        return {}, {}
-    try:
-        cat = catalogue()
-    except ValueError:
-        cat = dict(COMMON_MESSAGES)
-        for c in BY_ID.values():
-            cat.update(c.messages)
-    return cat, {cid: c.title for cid, c in BY_ID.items()}
 
 
 def _fingerprint(check_id: str, site_id: str, f: Finding) -> str:
@@ -489,7 +445,7 @@ def diff_runs(store: Store, run_a: int, run_b: int, rules: Any, *,
 
 def _auditor(store: Store, run_id: int) -> dict[str, Any]:
     """The auditor's self-check of this run, as the reports state it (issue 12 item 6)."""
-    from zwgk.auditor import judge_network
+    from core.auditor import judge_network
 
     return judge_network(store.selfcheck(run_id), ipv4_answered=store.family_answered(run_id, 4),
                          ipv6_answered=store.family_answered(run_id, 6),

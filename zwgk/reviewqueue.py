@@ -24,10 +24,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from zwgk.model import CheckResult, Outcome, Severity
-from zwgk.parsing.privacy import mask_ids, mask_text
-from zwgk.scoring import SiteResults
-from zwgk.store import Store, StoreError
+from core.model import CheckResult, Outcome, Severity
+from core.parsing.privacy import mask_ids, mask_text
+from core.scoring import SiteResults
+from core.store import Store, StoreError
+from zwgk.messages import _catalogue, message_text
 
 CONFIRM, EXCLUDE = "confirm", "exclude"
 STATUS_ZH = {"pending": "待核查", CONFIRM: "已确认", EXCLUDE: "已排除"}
@@ -123,8 +124,6 @@ def _safe(value: Any, key: str = "") -> Any:
 def queue_items(store: Store, run_id: int, rules: Mapping[str, Any] | None = None, *,
                 include_decided: bool = False) -> list[dict[str, Any]]:
     """Every 需人工核查 finding of ``run_id`` with its evidence and review status."""
-    from zwgk.results import _catalogue, message_text
-
     store.run(run_id)  # StoreError for an unknown run
     cat, titles = _catalogue()
     checks_rules = (rules or {}).get("checks") or {}

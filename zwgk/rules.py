@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.tomlpos import Positions, where
 from zwgk.config import SITE_KINDS, ConfigError, parse_toml, read_config_text
-from zwgk.tomlpos import Positions, where
 
 LEVELS = ("veto", "deduct", "info", "bonus")   # bonus: 加分 for portals above 80
 SCORING_KEYS = {"level", "veto", "points", "per_finding", "weights", "service"}  # service: a 办事服务 indicator

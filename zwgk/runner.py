@@ -17,11 +17,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from checks.base import Check, params_for
 from checks.registry import ALL
-from zwgk.labels import KIND_ZH
-from zwgk.model import CheckResult, Finding, Outcome
+from core.labels import KIND_ZH
+from core.model import CheckResult, Finding, Outcome
+from core.snapshot import RunView, SiteSnapshot
+from core.store import Store
 from zwgk.rules import Rules
-from zwgk.snapshot import RunView, SiteSnapshot
-from zwgk.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -209,4 +209,4 @@ def store_judgements(store: Store, run_id: int, rules: Rules, judged: list[Judge
 
 
 _SEVERITY_ORDER = {"fail": 0, "warn": 1, "info": 2}
-_KIND_ZH = KIND_ZH   # the one label table (zwgk.labels)
+_KIND_ZH = KIND_ZH   # the one label table (core.labels)

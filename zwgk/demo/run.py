@@ -11,9 +11,9 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from core.store import Store
 from zwgk.config import load_sites
 from zwgk.pipeline import AuditSummary, audit
-from zwgk.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from zwgk.lexicon import DEFAULT_PATH
+from core.lexicon import DEFAULT_PATH
 
 LEADERS = [("陈志远", ["区党工委书记"]), ("林海涛", ["区党工委副书记", "管委会主任"])]
 RELIEF = [("陈某某", "441502", "19560318", "031", "13826601234", 3, 1500),

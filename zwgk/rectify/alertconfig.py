@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.tomlpos import Positions, where
 from zwgk.config import ConfigError, parse_toml, read_config_text
-from zwgk.tomlpos import Positions, where
 
 ALERTS_FILE = "alerts.toml"
 # veto/availability: after an audit; overdue: after an audit and after a re-check (items still open

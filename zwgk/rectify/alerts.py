@@ -27,8 +27,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from core.store import Store, utcnow
 from zwgk.rectify.alertconfig import AlertConfig, load_alert_config
-from zwgk.store import Store, utcnow
 
 log = logging.getLogger(__name__)
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")

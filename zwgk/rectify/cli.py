@@ -10,8 +10,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from core.store import Store, StoreError
 from zwgk.config import ConfigError
-from zwgk.store import Store, StoreError
 
 EXIT_OK, EXIT_CONFIG, EXIT_STORE = 0, 2, 4
 

@@ -19,8 +19,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from core.store import Store, utcnow
 from zwgk.config import ConfigError
-from zwgk.store import Store, utcnow
 
 KEY, STATE, DEADLINE, OWNER, NOTE = "指纹", "状态", "整改时限", "责任人", "整改情况说明"
 EDITABLE = (STATE, DEADLINE, OWNER, NOTE)
@@ -147,7 +147,7 @@ def read_replies(store: Store, path: str | Path, *, original: str | Path | None 
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
-    from zwgk.parsing.doctext import Unreadable, guard_package
+    from core.parsing.doctext import Unreadable, guard_package
 
     path = Path(path)
     try:

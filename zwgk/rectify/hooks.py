@@ -14,8 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from core.store import Store
 from zwgk.rectify.waivers import known_check_ids, load_waivers_file, record_run, sync_file, waivers_path
-from zwgk.store import Store
 
 log = logging.getLogger(__name__)
 

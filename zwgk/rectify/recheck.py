@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from zwgk.model import Outcome, Severity
+from core.model import Outcome, Severity
+from core.store import FetchRow, Store, StoreError, utcnow
 from zwgk.rules import Rules
-from zwgk.store import FetchRow, Store, StoreError, utcnow
 
 log = logging.getLogger(__name__)
 _REFETCH_PURPOSES = ("home", "page", "link", "attachment", "external", "soft404")
@@ -226,9 +226,9 @@ def recheck(store: Store, targets: list[Target], *, audit_run: int, rules: Rules
             as_of: datetime | None = None) -> RecheckSummary:
     """Run one re-check of ``targets`` (findings of ``audit_run``); stores the run and its results."""
     from checks.registry import BY_ID
+    from core.snapshot import RunView
     from zwgk.config import parse_sites
     from zwgk.runner import district_of, fingerprint, judge_one
-    from zwgk.snapshot import RunView
 
     audit = store.run(audit_run)
     cfg = parse_sites(audit["sites_toml"], audit["sites_path"] or "sites.toml")

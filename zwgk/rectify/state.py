@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from zwgk.model import Finding
+from core.model import Finding
+from core.store import Store
 from zwgk.rectify.deadlines import default_deadline, is_overdue, level_of
 from zwgk.rectify.waivers import Waiver, run_waivers
-from zwgk.store import Store
 
 RECHECK_ZH = {"passed": "复核通过", "open": "仍存在", "unverified": "无法核验"}
 WAIVED_ZH = "已报备"

@@ -7,7 +7,7 @@ the waivers in force on the run's date are recorded with the run (``run_waivers`
 old run shows the waivers it was judged with, and an expired waiver simply is not in force on the
 next run, so its finding returns by itself.
 
-A waived finding is not deducted and does not veto (``zwgk/scoring.py``); reports still list it,
+A waived finding is not deducted and does not veto (``core/scoring.py``); reports still list it,
 as 已报备, in its own section.
 """
 from __future__ import annotations
@@ -20,9 +20,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from core.store import Store, utcnow
+from core.tomlpos import Positions, where
 from zwgk.config import ConfigError, parse_toml, read_config_text
-from zwgk.store import Store, utcnow
-from zwgk.tomlpos import Positions, where
 
 WAIVERS_FILE = "waivers.toml"
 FINGERPRINT = re.compile(r"^[0-9a-f]{20}$")

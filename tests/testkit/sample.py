@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from zwgk.model import CheckResult, Finding, Outcome, Severity
-from zwgk.store import Store
+from core.model import CheckResult, Finding, Outcome, Severity
+from core.store import Store
 
 SCRIPT_TITLE = '<script>alert("xss")</script>通知公告'
 FORMULA_TITLE = '=HYPERLINK("http://evil.example/","点击领取")'

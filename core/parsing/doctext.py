@@ -1,6 +1,6 @@
 """Readable text of a stored page or attachment as located lines, for checks that read wording. Pure.
 
-HTML pages and DOCX (via :func:`zwgk.parsing.office.docx_html`) keep their tables: each row becomes one
+HTML pages and DOCX (via :func:`core.parsing.office.docx_html`) keep their tables: each row becomes one
 line with cells joined by ``" | "`` and remembers its table's header row, so a detector can tell a
 "联系电话" column of a 低保 list from an office's contact line, and two adjacent cells never merge into
 one long digit run. PDF (pypdf) and OFD give lines per page; XLSX sheets are read with openpyxl in
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import lxml.html
 
-from zwgk.parsing import office
-from zwgk.parsing.privacy import CELL_SEP, Line
+from core.parsing import office
+from core.parsing.privacy import CELL_SEP, Line
 
 MAX_XLSX_INFLATED = 30_000_000   # bytes of XML an XLSX may inflate to
 MAX_SHEET_ROWS = 20_000          # rows read per sheet

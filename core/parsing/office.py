@@ -7,7 +7,7 @@ Both are ZIP packages of XML:
   paragraphs ``w:p`` (text in ``w:t``) and tables ``w:tbl/w:tr/w:tc``. :func:`docx_html`
   rewrites the body as HTML, tables as ``<table>`` markup with ``colspan`` (``w:gridSpan``)
   and ``rowspan`` (``w:vMerge`` restart/continue), so the HTML grid reader
-  (:mod:`zwgk.parsing.tables`) reads them exactly like a web page's tables.
+  (:mod:`core.parsing.tables`) reads them exactly like a web page's tables.
 - **OFD** (GB/T 33190-2016): ``OFD.xml`` → ``DocBody/DocRoot`` (Document.xml) →
   ``Pages/Page/@BaseLoc`` (each page's Content.xml) → ``TextObject/TextCode``.
   :func:`ofd_text` places every TextCode on the page (TextObject ``Boundary`` origin + ``CTM``

@@ -4,7 +4,7 @@ Rule (国办秘函〔2019〕19号 检查指标, 单项否决 严重错误; DOMAI
 wrong names or titles of leaders and politically wrong expressions are 严重错误. A machine only
 proposes candidates (需人工核查); a person confirms before anything is scored.
 
-The bundled ``zwgk/lexicon.toml`` holds common mistakes of government writing; an audit replaces it
+The bundled ``core/lexicon.toml`` holds common mistakes of government writing; an audit replaces it
 with its own file through ``[audit] lexicon = "path"`` in sites.toml (relative to that file) — the
 office's list of current leaders lives there. Format::
 
@@ -33,7 +33,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zwgk.tomlpos import Positions, where
+from core.tomlpos import Positions, where
 
 DEFAULT_PATH = Path(__file__).with_name("lexicon.toml")
 # title words recognised before or after a leader's name (longest first when matching)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from zwgk.model import CheckResult, Finding, Outcome, Severity
+from core.model import CheckResult, Finding, Outcome, Severity
 
 # (site id, check id, finding) -> True when a waiver (报备) in force covers the finding
 WaivedFn = Callable[[str, str, Finding], bool]

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from zwgk.parsing.dates import ascii_digits
+from core.parsing.dates import ascii_digits
 
 _GENERIC = re.compile(r"^(?:附件\s*\d*|附\s*件|正文|全文|下载|点击下载|原文|pdf|PDF|文件下载|查看|详情|"
                       r"[\w\-]{1,40})(?:[:：])?(?:\.(?:pdf|docx?|xlsx?|wps|ofd|zip|rar|et))?$")

@@ -5,7 +5,7 @@ trial format (国办公开办函〔2019〕60号). Both share table 三's rows an
 columns; they differ in table 二's columns and in 三(六)'s sub-rows.
 
 How tables are read: HTML tables are resolved into real grids
-(:mod:`zwgk.parsing.tables`) and linearised row by row — each spanned cell once,
+(:mod:`core.parsing.tables`) and linearised row by row — each spanned cell once,
 a blank value cell as ``0`` — which makes them look like PDF text. Then one
 reader serves both: the official row labels are located in order, and a row's
 values are the numbers between its label and the next label. A row whose
@@ -13,7 +13,7 @@ number count is not the expected one is *unparsed*, never guessed, so a layout
 we do not understand yields "could not verify", not a false arithmetic failure.
 
 DOCX tables are rewritten as HTML tables (rowspan/colspan from w:vMerge/w:gridSpan) and read as
-HTML; OFD text is read like PDF text, line by line in reading order (:mod:`zwgk.parsing.office`).
+HTML; OFD text is read like PDF text, line by line in reading order (:mod:`core.parsing.office`).
 """
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ from typing import Any
 
 import lxml.html
 
-from zwgk.parsing import office
-from zwgk.parsing.dates import ascii_digits
-from zwgk.parsing.tables import grid, number
+from core.parsing import office
+from core.parsing.dates import ascii_digits
+from core.parsing.tables import grid, number
 
 APPLICANT_COLUMNS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")
 HEADINGS: dict[str, str] = {   # key phrase of each of the six headings (2021 format)
@@ -374,7 +374,7 @@ def parse_pdf(data: bytes, title: str = "") -> AnnualReport:
 def ofd_text(data: bytes) -> str:
     """Text of an OFD in reading order, page numbers removed. '' for a scanned (image-only) OFD.
 
-    Raises :class:`zwgk.parsing.office.OfficeUnreadable` (damaged, or refused as unsafe).
+    Raises :class:`core.parsing.office.OfficeUnreadable` (damaged, or refused as unsafe).
     """
     return "\n".join(_PAGE_NO.sub("", t) for t in office.ofd_pages(data))
 
@@ -407,7 +407,7 @@ def parse_html(html: str, title: str = "", source: str = "html") -> AnnualReport
 
 
 def parse_docx(data: bytes, title: str = "") -> AnnualReport:
-    """Raises :class:`zwgk.parsing.office.OfficeUnreadable`."""
+    """Raises :class:`core.parsing.office.OfficeUnreadable`."""
     return parse_html(office.docx_html(data), title, "docx")
 
 

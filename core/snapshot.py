@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 
 import lxml.html
 
-from zwgk.auditor import AuditorNetwork, judge_network
-from zwgk.store import FetchRow, LinkRow, Store
+from core.auditor import AuditorNetwork, judge_network
+from core.store import FetchRow, LinkRow, Store
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from urllib.parse import urljoin
 
 import lxml.html
 
-from zwgk.parsing.dates import DEFAULT_TZ, date_only, labelled_date, parse_date
+from core.parsing.dates import DEFAULT_TZ, date_only, labelled_date, parse_date
 
 BLANK_MARKERS = ("暂无信息", "暂无数据", "暂无内容", "暂无记录", "暂无文章", "暂无相关", "没有相关信息", "无相关信息",
                  "建设中", "正在建设", "维护中", "正在维护", "敬请期待", "没有记录", "暂无",

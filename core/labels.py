@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-# What a check or a site judged as (zwgk.model.Outcome).
+# What a check or a site judged as (core.model.Outcome).
 OUTCOME_ZH = {"pass": "通过", "fail": "不通过", "warn": "提示", "not_applicable": "不适用",
               "error": "无法核验", "manual": "需人工核查"}
 # Site kinds of sites.toml.

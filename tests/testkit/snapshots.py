@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from zwgk.snapshot import RunView, SiteSnapshot
-from zwgk.store import FetchRow, LinkRow, Store
+from core.snapshot import RunView, SiteSnapshot
+from core.store import FetchRow, LinkRow, Store
 
 
 @dataclass
@@ -97,7 +97,7 @@ def repo_rules() -> dict[str, Any]:
     import tomllib
     from pathlib import Path
 
-    path = Path(__file__).resolve().parent.parent / "rules.toml"
+    path = Path(__file__).resolve().parents[2] / "rules.toml"
     return tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
 
 
