@@ -129,7 +129,7 @@ def test_shared_politeness_holds_across_workers(redis_url: str) -> None:
 
 # -- the whole audit -------------------------------------------------------------------------------
 def _verdicts(db: str, run_id: int) -> dict[tuple[str, str], tuple[str, bool, tuple[str, ...]]]:
-    from zwgk.store import Store
+    from core.store import Store
 
     store = Store(db)
     try:
@@ -143,7 +143,7 @@ def _verdicts(db: str, run_id: int) -> dict[tuple[str, str], tuple[str, bool, tu
 
 
 def _pages(db: str, run_id: int) -> dict[str, int]:
-    from zwgk.store import Store
+    from core.store import Store
 
     store = Store(db)
     try:
@@ -155,7 +155,7 @@ def _pages(db: str, run_id: int) -> dict[str, int]:
 
 
 def _duplicates(db: str, run_id: int) -> list[tuple[Any, ...]]:
-    from zwgk.store import Store
+    from core.store import Store
 
     store = Store(db)
     try:

@@ -69,7 +69,7 @@ def _retry_later(task: Task) -> None:
 
 
 def open_store(db: str) -> Any:
-    from zwgk.store import Store
+    from core.store import Store
 
     return Store(db)
 
