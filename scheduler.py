@@ -174,10 +174,10 @@ def resumable_run(settings: Settings) -> int | None:
     if fn is not None:
         return fn(settings.sites_path, db_path=settings.db_path)
     # Until the pipeline exposes this publicly, ask its own helper so the two never disagree.
-    from core.store import Store
+    from core.store import Store, store_exists
     from zwgk.config import load_sites
 
-    if not Path(settings.db_path).exists():
+    if not store_exists(settings.db_path):
         return None
     store = Store(settings.db_path)
     try:
@@ -259,7 +259,8 @@ def logging_to(log_file: str | Path | None, verbose: bool = False) -> Iterator[N
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="zwgk schedule", description=__doc__.split("\n\n")[0])
     p.add_argument("--sites", required=True, help="sites.toml; its [schedule] table sets the times")
-    p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite store (default {DEFAULT_DB})")
+    p.add_argument("--db", default=DEFAULT_DB,
+                   help=f"store: an SQLite file or postgresql://user@host:port/db (default {DEFAULT_DB})")
     p.add_argument("--rules", help="rules.toml (default: the bundled rules)")
     p.add_argument("--log-file", help="rotating log file (default: <db stem>.scheduler.log beside the db)")
     p.add_argument("--once", action="store_true", help="run one probe round and exit (for cron)")
@@ -270,7 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    log_file = args.log_file or Path(args.db).with_suffix(".scheduler.log")
+    from core.store import is_url
+
+    log_file = args.log_file or (Path(args.sites).with_name("zwgk.scheduler.log") if is_url(args.db)
+                                 else Path(args.db).with_suffix(".scheduler.log"))
     with logging_to(log_file, args.verbose):
         from zwgk.config import ConfigError
 

@@ -18,6 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from zwgk.store_pg import PgConnection, PgError, advisory_key, ddl, display_url, is_url
+
+# What a failing store raises, on either engine: callers catch these, never sqlite3.Error alone.
+DB_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, PgError)
+_MIGRATION_LOCK = 0x7A77676B   # "zwgk": the advisory lock key migrations take on PostgreSQL
+
 MIGRATIONS: list[str] = [
     # 1: the initial schema
     """
@@ -252,6 +258,11 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
+    # 6: retention (zwgk prune): a pruned run keeps its runs row, results, findings and everything
+    # the rectification loop and 回头看 refer to; this records when its crawl artifacts went
+    """
+    ALTER TABLE runs ADD COLUMN pruned_at TEXT;
+    """,
 ]
 
 
@@ -332,7 +343,18 @@ def store_problem(e: BaseException, path: str) -> StoreError:
     text = str(e)
     low = text.lower()
     name = str(getattr(e, "sqlite_errorname", ""))
-    if "disk is full" in low or "no space" in low or getattr(e, "errno", None) == 28 or name == "SQLITE_FULL":
+    state = str(getattr(e, "sqlstate", "") or "")
+    if state == "53100":
+        why = "数据库服务器磁盘已满（disk full）"
+    elif state in ("28000", "28P01", "3D000") or "password authentication failed" in low \
+            or ("database" in low and "does not exist" in low) or ("role" in low and "does not exist" in low):
+        why = "数据库登录失败或数据库不存在"
+    elif state.startswith("08") or "connection refused" in low or "could not connect" in low \
+            or "connection failed" in low:
+        why = "无法连接数据库服务器（connection failed）"
+    elif state == "25006":
+        why = "数据库为只读（read-only）"
+    elif "disk is full" in low or "no space" in low or getattr(e, "errno", None) == 28 or name == "SQLITE_FULL":
         why = "磁盘已满（disk full）"
     elif name.startswith("SQLITE_IOERR") or "disk i/o error" in low:
         why = "磁盘写入失败（磁盘已满、超出文件大小限制或I/O错误）"
@@ -346,12 +368,14 @@ def store_problem(e: BaseException, path: str) -> StoreError:
 
 
 class Store:
-    """A handle on one SQLite file. Not shared across threads.
+    """A handle on one store: an SQLite file (the default) or a PostgreSQL database (a URL).
 
-    ``mode``: ``"create"`` (audit, probe, schedule: the file and its folder are created),
-    ``"rw"`` (must exist: ``zwgk report`` stores its re-judgement) or ``"ro"`` (must exist, opened
-    read-only: ``runs``, ``diff``, ``review``). A missing file in ``rw``/``ro`` is a StoreError
-    naming the path — a mistyped ``--db`` never leaves an empty database behind.
+    ``target``: a path (SQLite, ``":memory:"`` for tests) or ``postgresql://user@host:port/db``.
+    ``mode``: ``"create"`` (audit, probe, schedule: the file and its folder, or the schema, are
+    created), ``"rw"`` (must exist: ``zwgk report`` stores its re-judgement) or ``"ro"`` (must exist,
+    opened read-only: ``runs``, ``diff``, ``review``). A missing file in ``rw``/``ro`` is a StoreError
+    naming the path — a mistyped ``--db`` never leaves an empty database behind; on PostgreSQL a
+    database without the zwgk schema is refused the same way. Not shared across threads.
     """
 
     def __init__(self, path: str | Path = ":memory:", *, mode: str = "create"):
@@ -359,6 +383,20 @@ class Store:
             raise ValueError(mode)
         self.path = str(path)
         self.mode = mode
+        self.engine = "postgresql" if is_url(self.path) else "sqlite"
+        self._claims: set[tuple[int, str]] = set()
+        if self.engine == "postgresql":
+            self._open_pg()
+        else:
+            self._open_sqlite()
+
+    @property
+    def display(self) -> str:
+        """The store's name for messages: the path, or the URL without its password."""
+        return display_url(self.path)
+
+    def _open_sqlite(self) -> None:
+        mode = self.mode
         memory = self.path == ":memory:"
         if not memory and mode != "create" and not Path(self.path).is_file():
             raise StoreError(f"{self.path}：数据库文件不存在（请检查 --db，no such database）")
@@ -366,7 +404,7 @@ class Store:
             if not memory and mode == "create":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             target = self.path if memory else f"file:{Path(self.path).resolve().as_uri()[7:]}?mode={mode.replace('create', 'rwc')}"
-            self.db = sqlite3.connect(target, timeout=30, isolation_level=None, uri=not memory)
+            self.db: Any = sqlite3.connect(target, timeout=30, isolation_level=None, uri=not memory)
         except (sqlite3.Error, OSError) as e:
             raise store_problem(e, self.path) from e
         self.db.row_factory = sqlite3.Row
@@ -386,18 +424,42 @@ class Store:
             self.db.close()
             raise StoreError(f"{self.path}: cannot use this file as the zwgk database: {e}") from e
 
+    def _open_pg(self) -> None:
+        try:
+            self.db = PgConnection(self.path, read_only=self.mode == "ro")
+        except PgError as e:
+            raise store_problem(e, self.display) from e
+        try:
+            if self.mode == "create":
+                self._migrate()
+            else:
+                self._check_schema()
+        except PgError as e:
+            self.db.close()
+            raise store_problem(e, self.display) from e
+        except BaseException:
+            self.db.close()
+            raise
+
     def _check_schema(self) -> None:
-        """Read-only: the schema must be current; an older database is upgraded once, in place."""
+        """``rw``/``ro``: the schema must be there; an older one is upgraded once, in place."""
         try:
             done = {r[0] for r in self.db.execute("SELECT version FROM schema_migrations")}
-        except sqlite3.OperationalError:
-            raise StoreError(f"{self.path}: not a zwgk database (no schema_migrations table)") from None
+        except DB_ERRORS:
+            if self.engine == "postgresql":
+                self.db.execute("ROLLBACK") if self.db.in_transaction else None
+            raise StoreError(f"{self.display}: not a zwgk database (no schema_migrations table)") from None
         if len(done) < len(MIGRATIONS):
+            if self.engine == "postgresql" and self.mode == "rw":
+                self._migrate()
+                return
             upgrade = Store(self.path, mode="rw")   # the file exists: nothing is created
             upgrade.close()
 
     # -- schema -------------------------------------------------------------
     def _migrate(self) -> None:
+        """Apply the numbered migrations not yet applied, each in its own transaction. On PostgreSQL a
+        transaction-scoped advisory lock makes workers starting together migrate one after another."""
         self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
                         "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
         done = {r[0] for r in self.db.execute("SELECT version FROM schema_migrations")}
@@ -405,16 +467,20 @@ class Store:
             if version in done:
                 continue
             with self.transaction():
+                if self.engine == "postgresql":
+                    self.db.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+                    if self.db.execute("SELECT 1 FROM schema_migrations WHERE version=?", (version,)).fetchone():
+                        continue     # another process applied it while we waited
                 for stmt in _split_sql(sql):
-                    self.db.execute(stmt)
+                    self.db.execute(ddl(stmt) if self.engine == "postgresql" else stmt)
                 self.db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, utcnow()))
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Any]:
         if self.db.in_transaction:
             yield self.db
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("BEGIN IMMEDIATE" if self.engine == "sqlite" else "BEGIN")
         try:
             yield self.db
         except BaseException:
@@ -424,7 +490,153 @@ class Store:
             self.db.execute("COMMIT")
 
     def close(self) -> None:
+        self._claims.clear()        # PostgreSQL drops a session's advisory locks with the connection
         self.db.close()
+
+    # -- schema questions (both engines) -------------------------------------
+    def has_table(self, name: str) -> bool:
+        if self.engine == "postgresql":
+            q = "SELECT 1 FROM information_schema.tables WHERE table_schema=current_schema() AND table_name=?"
+        else:
+            q = "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?"
+        return self.db.execute(q, (name,)).fetchone() is not None
+
+    def table_columns(self, table: str) -> list[str]:
+        """The table's columns in order (a later migration's included); PostgreSQL's explicit
+        ``rowid`` (SQLite's is implicit) is left out: it is never copied or written."""
+        if self.engine == "postgresql":
+            rows = self.db.execute("SELECT column_name FROM information_schema.columns WHERE"
+                                   " table_schema=current_schema() AND table_name=? ORDER BY ordinal_position",
+                                   (table,))
+            return [r[0] for r in rows if r[0] != "rowid"]
+        if not table.isidentifier():
+            raise ValueError(table)
+        return [r[1] for r in self.db.execute(f"PRAGMA table_info({table})")]
+
+    def size_bytes(self) -> int:
+        """The store's size on disk: the SQLite file with its WAL, or the PostgreSQL database."""
+        if self.engine == "postgresql":
+            return int(self.db.execute("SELECT pg_database_size(current_database())").fetchone()[0])
+        if self.path == ":memory:":
+            pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+            return int(pages) * int(self.db.execute("PRAGMA page_size").fetchone()[0])
+        return sum(p.stat().st_size for p in (Path(self.path), Path(self.path + "-wal")) if p.exists())
+
+    # -- per-site claims: several processes on one run (PostgreSQL) ----------
+    def claim_site(self, run_id: int, site_id: str) -> bool:
+        """Take the right to crawl one site of a run; False when another process holds it.
+
+        PostgreSQL: a session advisory lock on (run, site) — no global lock, so processes on
+        several machines crawl different sites of one run; a process that dies (SIGKILL, lost
+        machine) loses its connection and with it its claims, so another can take the site over
+        and resume it from the stored frontier. SQLite: one process per database already holds
+        the file lock (pipeline.audit_lock), so a claim always succeeds. Claims are re-entrant
+        for the same Store; release with :meth:`release_site` or :meth:`close`.
+        """
+        key = (int(run_id), str(site_id))
+        if key in self._claims:
+            return True
+        if self.engine == "postgresql":
+            got = self.db.execute("SELECT pg_try_advisory_lock(?, ?)", advisory_key(run_id, site_id)).fetchone()[0]
+            if not got:
+                return False
+        self._claims.add(key)
+        return True
+
+    def release_site(self, run_id: int, site_id: str) -> None:
+        key = (int(run_id), str(site_id))
+        if key not in self._claims:
+            return
+        self._claims.discard(key)
+        if self.engine == "postgresql":
+            self.db.execute("SELECT pg_advisory_unlock(?, ?)", advisory_key(run_id, site_id))
+
+    def claimed_sites(self) -> set[tuple[int, str]]:
+        """(run, site) pairs this Store holds."""
+        return set(self._claims)
+
+    def try_lock(self, run_id: int, name: str) -> bool:
+        """A named per-run lock (e.g. "judge": one process judges and reports a run), held until
+        :meth:`unlock` or close. SQLite: always granted (the audit file lock already serialises)."""
+        return self.claim_site(run_id, "\x00" + name)
+
+    def unlock(self, run_id: int, name: str) -> None:
+        self.release_site(run_id, "\x00" + name)
+
+    # -- retention (zwgk prune) ---------------------------------------------
+    def prune_plan(self, *, keep_runs: int | None, keep_days: float | None,
+                   now: datetime | None = None) -> PrunePlan:
+        """Which runs' crawl artifacts ``prune`` would delete, and how many rows and bodies that is.
+
+        A run is kept when it is one of the newest ``keep_runs`` runs, or started within
+        ``keep_days``, or is the newest complete audit, or is still running (on PostgreSQL
+        another machine may be crawling it). Already pruned runs are not counted again.
+        """
+        now = now or datetime.now(UTC)
+        runs = self.runs()
+        newest = [int(r["id"]) for r in runs][-keep_runs:] if keep_runs else []
+        latest = self.db.execute("SELECT MAX(id) FROM runs WHERE status='complete'").fetchone()[0]
+        keep: set[int] = set(newest) | ({int(latest)} if latest is not None else set())
+        victims: list[dict[str, Any]] = []
+        for r in runs:
+            rid = int(r["id"])
+            started = datetime.fromisoformat(r["started_at"])
+            recent = keep_days is not None and (now - started).total_seconds() < keep_days * 86400
+            if rid in keep or recent or r["status"] == "running" or r["pruned_at"]:
+                continue
+            victims.append({"id": rid, "as_of": r["as_of"], "status": r["status"], "kind": r["kind"],
+                            "audit_name": r["audit_name"]})
+        counts: dict[str, int] = {}
+        ids = [v["id"] for v in victims]
+        for table in PRUNED_TABLES:
+            counts[table] = sum(self._count(table, i) for i in ids)
+        n, raw, stored = self._orphan_bodies(ids)
+        return PrunePlan(victims, counts, n, raw, stored)
+
+    def _count(self, table: str, run_id: int) -> int:
+        return int(self.db.execute(f"SELECT COUNT(*) FROM {table} WHERE run_id=?", (run_id,)).fetchone()[0])
+
+    def _orphan_bodies(self, run_ids: list[int]) -> tuple[int, int, int]:
+        """(count, raw bytes, stored bytes) of bodies that no fetch would refer to once these runs go."""
+        q = "SELECT COUNT(*), SUM(size), SUM(LENGTH(data)) FROM bodies WHERE " + self._unreferenced(run_ids)
+        row = self.db.execute(q, run_ids).fetchone()
+        return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+
+    def _unreferenced(self, run_ids: list[int]) -> str:
+        """WHERE clause on ``bodies``: no fetch (outside ``run_ids``) refers to it. No index on
+        fetches.body_hash (it would cost every page ~80 bytes): SQLite hashes an uncorrelated
+        NOT IN once; PostgreSQL plans NOT EXISTS as a hash anti-join."""
+        other = f" AND f.run_id NOT IN ({','.join('?' * len(run_ids))})" if run_ids else ""
+        if self.engine == "postgresql":
+            return f"NOT EXISTS (SELECT 1 FROM fetches f WHERE f.body_hash=bodies.hash{other})"
+        return f"hash NOT IN (SELECT f.body_hash FROM fetches f WHERE f.body_hash IS NOT NULL{other})"
+
+    def prune(self, plan: PrunePlan, *, vacuum: bool = False) -> PrunePlan:
+        """Delete the planned runs' crawl artifacts (one transaction per run), then every body no
+        fetch refers to any more. Kept: the runs rows (``pruned_at`` set), results and findings
+        (the 回头看 ledger, diffs and first-seen dates read them), review decisions, waivers,
+        feedback, re-checks, alerts, report paths, probes: what later runs and the rectification
+        loop refer to. A pruned run can no longer be re-judged. Returns what was removed."""
+        done: dict[str, int] = dict.fromkeys(PRUNED_TABLES, 0)
+        for v in plan.runs:
+            with self.transaction():
+                row = self.db.execute("SELECT status, pruned_at FROM runs WHERE id=?", (v["id"],)).fetchone()
+                if row is None or row[0] == "running" or row[1]:
+                    continue        # resumed or pruned by another process meanwhile
+                for table in PRUNED_TABLES:
+                    cur = self.db.execute(f"DELETE FROM {table} WHERE run_id=?", (v["id"],))
+                    done[table] += max(0, int(cur.rowcount))
+                self.db.execute("UPDATE runs SET pruned_at=? WHERE id=?", (utcnow(), v["id"]))
+        with self.transaction():
+            if self.engine == "postgresql":
+                # a crawler that found a body already stored must not lose it between its
+                # "already there" and its fetch row: writers of bodies wait for the sweep
+                self.db.execute("LOCK TABLE bodies IN SHARE ROW EXCLUSIVE MODE")
+            n, raw, stored = self._orphan_bodies([])
+            self.db.execute("DELETE FROM bodies WHERE " + self._unreferenced([]))
+        if vacuum:
+            self.db.execute("VACUUM")
+        return PrunePlan(plan.runs, done, n, raw, stored)
 
     # -- runs ---------------------------------------------------------------
     def begin_run(self, *, as_of: str, audit_name: str, sites_path: str, sites_toml: str,
@@ -491,7 +703,7 @@ class Store:
     # -- bodies -------------------------------------------------------------
     def save_body(self, data: bytes) -> str:
         h = sha256(data)
-        self.db.execute("INSERT OR IGNORE INTO bodies (hash, size, data) VALUES (?, ?, ?)",
+        self.db.execute("INSERT INTO bodies (hash, size, data) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING",
                         (h, len(data), zlib.compress(data, 6)))
         return h
 
@@ -546,8 +758,12 @@ class Store:
 
     def iter_links(self, run_id: int, site_id: str) -> Iterator[tuple[str, str, str | None, str | None, str | None]]:
         """(source, target, anchor, region, tag) of a site's links in stored order, streamed."""
-        yield from self.db.execute("SELECT source_url, target_url, anchor, region, tag FROM links"
-                                   " WHERE run_id=? AND site_id=? ORDER BY rowid", (run_id, site_id))
+        q = ("SELECT source_url, target_url, anchor, region, tag FROM links"
+             " WHERE run_id=? AND site_id=? ORDER BY rowid")
+        if self.engine == "postgresql":
+            yield from (tuple(r) for r in self.db.stream(q, (run_id, site_id)))   # type: ignore[misc]
+        else:
+            yield from self.db.execute(q, (run_id, site_id))
 
     def dns(self, run_id: int) -> dict[tuple[str, str], tuple[list[str], str | None]]:
         return {(r["host"], r["rtype"]): (json.loads(r["answers"]), r["error"])
@@ -563,7 +779,10 @@ class Store:
     def add_selfcheck(self, run_id: int, kind: str, target: str, ok: bool, detail: str | None,
                       elapsed_ms: float | None) -> None:
         with self.transaction():
-            self.db.execute("INSERT OR REPLACE INTO selfcheck VALUES (?, ?, ?, ?, ?, ?, ?)",
+            self.db.execute("INSERT INTO selfcheck (run_id, kind, target, ok, detail, elapsed_ms, checked_at)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, kind, target) DO UPDATE SET"
+                            " ok=excluded.ok, detail=excluded.detail, elapsed_ms=excluded.elapsed_ms,"
+                            " checked_at=excluded.checked_at",
                             (run_id, kind, target, int(ok), detail, elapsed_ms, utcnow()))
 
     def family_answered(self, run_id: int, family: int) -> bool:
@@ -600,8 +819,8 @@ class Store:
                      rows: Iterable[tuple[str, int, str | None, str, str, str | None, str, int]]) -> None:
         """rows: (url, depth, parent_url, state, kind, reason, extra_json, seq); existing URLs kept."""
         self.db.executemany(
-            "INSERT OR IGNORE INTO frontier (run_id, site_id, url, depth, parent_url, state, kind, reason,"
-            " extra, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO frontier (run_id, site_id, url, depth, parent_url, state, kind, reason,"
+            " extra, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, site_id, url) DO NOTHING",
             [(run_id, site_id, *r) for r in rows])
 
     def frontier_mark(self, run_id: int, site_id: str, marks: Iterable[tuple[str, str, str | None]]) -> None:
@@ -611,7 +830,7 @@ class Store:
 
     def frontier(self, run_id: int, site_id: str) -> list[sqlite3.Row]:
         return list(self.db.execute("SELECT url, depth, parent_url, state, kind, reason, extra, seq"
-                                    " FROM frontier WHERE run_id=? AND site_id=? ORDER BY seq, rowid",
+                                    " FROM frontier WHERE run_id=? AND site_id=? ORDER BY seq IS NOT NULL, seq, rowid",
                                     (run_id, site_id)))
 
     def fetch_summary(self, run_id: int, site_id: str) -> list[tuple[str, str, int | None]]:
@@ -656,7 +875,8 @@ class Store:
                     self.db.execute("DELETE FROM results WHERE run_id=? AND site_id=?", (run_id, sid))
                     self.db.execute("DELETE FROM findings WHERE run_id=? AND site_id=?", (run_id, sid))
             for site_id, check_id, outcome, veto, data, findings in rows:
-                self.db.execute("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?)",
+                self.db.execute("INSERT INTO results (run_id, site_id, check_id, outcome, veto, data)"
+                                " VALUES (?, ?, ?, ?, ?, ?)",
                                 (run_id, site_id, check_id, outcome, int(veto), data))
                 self.db.executemany(
                     "INSERT INTO findings (run_id, site_id, check_id, fingerprint, message_id, severity,"
@@ -702,6 +922,48 @@ class Store:
         if up_to_run is None:
             return list(self.db.execute("SELECT * FROM review_decisions ORDER BY id"))
         return list(self.db.execute("SELECT * FROM review_decisions WHERE run_id<=? ORDER BY id", (up_to_run,)))
+
+
+# per-run crawl artifacts ``prune`` deletes; judgements (results, findings) stay for 回头看 and diffs
+PRUNED_TABLES = ("fetches", "links", "dns", "frontier", "selfcheck")
+
+
+@dataclass
+class PrunePlan:
+    runs: list[dict[str, Any]]          # id, as_of, status, kind, audit_name of each pruned run
+    rows: dict[str, int]                # table -> rows
+    bodies: int                         # bodies no kept fetch refers to
+    body_bytes: int                     # their size uncompressed
+    body_stored_bytes: int              # and as stored (zlib)
+
+    def lines(self, *, dry_run: bool) -> list[str]:
+        """What was (or would be) removed, in Chinese for the office staff."""
+        verb = "将清理" if dry_run else "已清理"
+        if not self.runs and not self.bodies:
+            return ["没有需要清理的核查批次（最近一次完成的核查和保留期内的核查不清理）。"]
+        out = [f"{verb} {len(self.runs)} 次核查的抓取数据：" if self.runs else f"{verb}无主正文："]
+        zh = {"complete": "完成", "interrupted": "已中断", "failed": "失败", "recheck": "复核"}
+        for r in self.runs:
+            out.append(f"  第{r['id']}次核查（{str(r['as_of'])[:10]}，{zh.get(r['status'], r['status'])}）"
+                       f" {r['audit_name'] or ''}")
+        names = {"fetches": "抓取记录", "links": "链接", "dns": "域名解析", "frontier": "待抓队列",
+                 "selfcheck": "自检"}
+        out.append("  " + "，".join(f"{names[t]} {n} 条" for t, n in self.rows.items()))
+        out.append(f"  不再被引用的网页正文 {self.bodies} 个（原始 {self.body_bytes / 1e6:.1f} MB，"
+                   f"压缩存储 {self.body_stored_bytes / 1e6:.1f} MB）")
+        out.append("保留：核查结果与问题记录（对比、回头看要用）、人工核查决定、报备、整改反馈、复核记录、"
+                   "提醒记录、报告路径、可用性探测；已清理的核查不能再重新核查（zwgk report）。")
+        return out
+
+
+def open_store(target: str | Path = ":memory:", *, mode: str = "create") -> Store:
+    """The store a ``--db`` value or ``[store] url`` names: a ``postgresql://`` URL or an SQLite path."""
+    return Store(target, mode=mode)
+
+
+def store_exists(target: str | Path) -> bool:
+    """Whether there is something to open without creating it: an SQLite file; a URL is always tried."""
+    return is_url(str(target)) or Path(target).exists()
 
 
 def _split_sql(script: str) -> list[str]:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Collection
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.store import Store, StoreError
+from core.store import DB_ERRORS, Store, StoreError
 from crawler import gather
 from crawler.config import CrawlSettings, SiteSpec
 from crawler.decoding import decode
@@ -35,7 +34,7 @@ from crawler.writer import Writer
 
 log = logging.getLogger("zwgk.crawler")
 # A full disk or a read-only database is not one site's trouble: it ends the run (exit 4, resumable).
-_STORE_ERRORS = (sqlite3.Error, StoreError)
+_STORE_ERRORS = (*DB_ERRORS, StoreError)
 
 
 async def _policy(settings: CrawlSettings, specs: list[SiteSpec], resolver: Resolver) -> AddressPolicy:
@@ -60,8 +59,9 @@ async def _policy(settings: CrawlSettings, specs: list[SiteSpec], resolver: Reso
 
 async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], network: dict[str, Any],
                     crawl: dict[str, Any], *, resume: bool = False, stop: threading.Event | None = None,
-                    progress: bool | None = None, only: Collection[str] | None = None,
-                    shared: Any = None, parse_workers: int | None = None) -> dict[str, int]:
+                    progress: bool | None = None, taken: set[str] | None = None,
+                    only: Collection[str] | None = None, shared: Any = None,
+                    parse_workers: int | None = None) -> dict[str, int]:
     """Crawl every site of a run; returns flat namespaced counters ("fetch.ok", "pages", ...).
 
     ``only`` (the distributed workers, zwgk/distributed/): crawl and probe just these sites of
@@ -92,7 +92,14 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
                  parser=ParsePool(parse_workers))    # workers start with the first large page (crawler/parsepool.py)
     states = store.site_states(run_id)
     mine = [s for s in specs if only is None or s.id in only]
-    crawls = {s.id: SiteCrawl(ctx, s, by_id[s.id]) for s in mine if states.get(s.id) != "done"}
+    # a site another process holds (PostgreSQL, several workers on one run) is left to it
+    # ``taken``: sites this process already crawled in an earlier call (not retried), filled with this call's
+    before = set(taken or ())
+    busy = {s.id for s in mine if states.get(s.id) != "done" and s.id not in before
+            and not store.claim_site(run_id, s.id)} | before
+    crawls = {s.id: SiteCrawl(ctx, s, by_id[s.id]) for s in mine if states.get(s.id) != "done" and s.id not in busy}
+    if taken is not None:
+        taken.update(crawls)      # the caller waits only for the sites other processes hold
     t0, cpu0 = time.monotonic(), time.process_time()
     try:
         # the auditor checks itself first (resolver, IPv4, IPv6); a resumed run keeps its first answer
@@ -100,7 +107,7 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
             for p in await run_selfcheck(resolver, settings.network, settings.crawl.connect_timeout):
                 store.add_selfcheck(run_id, p.kind, p.target, p.ok, p.detail, p.elapsed_ms)
         # the audit's own availability probe, one per own site per run (resume: not repeated)
-        todo = [s for s in mine if not s.is_column and not store.has_probe(run_id, s.id)]
+        todo = [s for s in mine if not s.is_column and s.id not in busy and not store.has_probe(run_id, s.id)]
         probes = await asyncio.gather(*(fetcher.fetch(s.url, timeout=settings.crawl.probe_timeout, retries=0,
                                                       polite=False) for s in todo))
         for s, r in zip(todo, probes, strict=True):
@@ -119,6 +126,11 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
         finally:
             ctx.parser.close()      # also on a stop request (SIGTERM) or an error: no worker outlives the run
             ctx.stats.update(ctx.parser.stats)
+            for sid in crawls:
+                try:
+                    store.release_site(run_id, sid)
+                except _STORE_ERRORS:
+                    pass     # the connection is gone: so are its claims
     ctx.stats["sites"] = len(crawls)
     ctx.stats["elapsed_ms"] = int((time.monotonic() - t0) * 1000)
     ctx.stats["cpu_ms"] = int((time.process_time() - cpu0) * 1000)
@@ -204,7 +216,7 @@ async def _guarded(sc: SiteCrawl, name: str, step: Awaitable[None]) -> None:
     """A bug in one gathering step must not lose the crawl: logged, counted, crawl goes on."""
     try:
         await step
-    except sqlite3.Error:
+    except DB_ERRORS:
         raise   # the store itself failed (disk full, read-only): stop the run, it stays resumable
     except Exception:
         log.exception("site %s: %s step failed", sc.spec.id, name)

@@ -129,7 +129,7 @@ def test_shared_politeness_holds_across_workers(redis_url: str) -> None:
 
 # -- the whole audit -------------------------------------------------------------------------------
 def _verdicts(db: str, run_id: int) -> dict[tuple[str, str], tuple[str, bool, tuple[str, ...]]]:
-    from core.store import Store
+    from core.store import open_store as Store
 
     store = Store(db)
     try:
@@ -143,7 +143,7 @@ def _verdicts(db: str, run_id: int) -> dict[tuple[str, str], tuple[str, bool, tu
 
 
 def _pages(db: str, run_id: int) -> dict[str, int]:
-    from core.store import Store
+    from core.store import open_store as Store
 
     store = Store(db)
     try:
@@ -155,7 +155,7 @@ def _pages(db: str, run_id: int) -> dict[str, int]:
 
 
 def _duplicates(db: str, run_id: int) -> list[tuple[Any, ...]]:
-    from core.store import Store
+    from core.store import open_store as Store
 
     store = Store(db)
     try:
@@ -167,7 +167,8 @@ def _duplicates(db: str, run_id: int) -> list[tuple[Any, ...]]:
 
 
 def test_distributed_audit_with_a_killed_worker_equals_one_process(
-        redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        redis_url: str, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared store is a real PostgreSQL (tests/pgserver.py); the reference run is SQLite."""
     import district
 
     from zwgk import pipeline
@@ -189,7 +190,7 @@ def test_distributed_audit_with_a_killed_worker_equals_one_process(
         assert one.status == "complete" and one.sites == 30
         phase("one-process audit done")
 
-        db = str(tmp_path / "shared.sqlite")
+        db = pg_url
         env = {**os.environ, "ZWGK_BROKER": redis_url, "ZWGK_VISIBILITY_TIMEOUT": "8", "ZWGK_LEASE_TTL": "3",
                "PYTHONPATH": str(ROOT)}
         for k in ("ZWGK_VISIBILITY_TIMEOUT", "ZWGK_LEASE_TTL"):

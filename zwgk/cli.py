@@ -16,19 +16,20 @@ import errno
 import json
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from core.store import StoreError, store_problem
+from core.store import DB_ERRORS, StoreError, display_url, store_exists, store_problem
 from zwgk.config import ConfigError
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_STORE, EXIT_BUSY = 0, 1, 2, 3, 4, 5
 EXIT_FINDINGS = 6   # --fail-on matched: for cron users who want a non-zero status
 DEFAULT_DB = "zwgk.sqlite"
+DB_HELP = (f"核查数据库：SQLite 文件路径，或 PostgreSQL 地址 postgresql://用户@主机:端口/库名"
+           f"（默认：sites.toml 中 [store] url，否则 {DEFAULT_DB}）")
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -70,6 +71,16 @@ class ZhParser(argparse.ArgumentParser):
         self.exit(EXIT_CONFIG, f"{self.prog}：用法错误：{message}\n（查看帮助：{self.prog} --help）\n")
 
 
+def _nonneg_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} 不是整数") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} 不能为负数")
+    return n
+
+
 def _sub(sub: Any, name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
     """A subcommand whose --help shows what it does, examples and the exit codes, in Chinese."""
     return sub.add_parser(name, help=summary, description=description,
@@ -77,7 +88,7 @@ def _sub(sub: Any, name: str, summary: str, description: str, examples: str) -> 
 
 
 def _db_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库（默认 {DEFAULT_DB}）")
+    parser.add_argument("--db", default=None, help=DB_HELP)
 
 
 def build_parser() -> ZhParser:
@@ -102,7 +113,7 @@ def build_parser() -> ZhParser:
              "  zwgk audit --sites sites.toml --resume        继续上次被中断的核查")
     a.add_argument("--sites", required=True, help="网站清单文件 sites.toml（核查哪些网站）")
     a.add_argument("--rules", help="规则文件 rules.toml（默认：内置规则）")
-    a.add_argument("--db", default=DEFAULT_DB, help=f"核查数据库 SQLite 文件（默认 {DEFAULT_DB}）")
+    a.add_argument("--db", default=None, help=DB_HELP)
     a.add_argument("--out", help="报告文件夹（默认：<reports_dir>/run-<核查编号>）")
     a.add_argument("--as-of", help="按此日期/时间核查（ISO 格式，核查所在时区；默认：现在）")
     a.add_argument("--resume", action="store_true", help="继续这些网站最近一次被中断的核查")
@@ -133,6 +144,19 @@ def build_parser() -> ZhParser:
     ls = _sub(sub, "runs", "列出已保存的核查", "列出数据库中保存的每次核查：编号、状态、时间、页面数。",
               "  zwgk runs\n  zwgk runs --db 核查.sqlite")
     _db_arg(ls)
+
+    pr = _sub(sub, "prune", "清理旧核查的抓取数据（保留问题记录与整改记录）",
+              "删除旧核查批次的抓取记录、链接、域名解析、待抓队列，以及不再被引用的网页正文。\n"
+              "最近一次完成的核查、最近 N 次核查和保留天数内的核查不清理；核查结果与问题记录、人工核查决定、\n"
+              "报备、整改反馈、复核记录和提醒记录始终保留（对比、后续核查和“回头看”要用）。",
+              "  zwgk prune --keep-runs 10 --keep-days 90 --dry-run   先看将清理什么\n"
+              "  zwgk prune --keep-runs 10 --keep-days 90\n"
+              "  zwgk prune --keep-runs 3 --db postgresql://zwgk@db.example:5432/zwgk")
+    pr.add_argument("--keep-runs", type=_nonneg_int, metavar="N", help="保留最近 N 次核查")
+    pr.add_argument("--keep-days", type=_nonneg_int, metavar="D", help="保留最近 D 天内开始的核查")
+    pr.add_argument("--dry-run", action="store_true", help="只显示将清理的内容，不删除")
+    pr.add_argument("--vacuum", action="store_true", help="清理后压缩数据库文件（SQLite 归还磁盘空间；较慢）")
+    _db_arg(pr)
 
     d = _sub(sub, "diff", "对比两次核查：新发现 / 仍未整改 / 已整改",
              "对比两次核查的问题：本次新发现、仍未整改、已整改，以及本次未能复查的问题。",
@@ -311,8 +335,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as e:
         print(f"zwgk：{e}", file=sys.stderr)
         return EXIT_STORE
-    except sqlite3.Error as e:   # disk full, read-only database or folder, I/O error while running
-        print(f"zwgk: {store_problem(e, getattr(args, 'db', '?'))}{_resume_hint(args)}", file=sys.stderr)
+    except DB_ERRORS as e:   # disk full, read-only database or folder, I/O error, server gone while running
+        print(f"zwgk: {store_problem(e, display_url(str(getattr(args, 'db', '?'))))}{_resume_hint(args)}",
+              file=sys.stderr)
         return EXIT_STORE
     except OSError as e:
         if e.errno not in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
@@ -370,10 +395,28 @@ def _check_out(text: str | None) -> None:
         raise ConfigError(f"--out: {text}: {parent} is not writable")
 
 
+def _resolve_db(given: str | None, sites: str | None) -> str:
+    """``--db`` as given; else the sites file's ``[store] url``; else the default SQLite file."""
+    from zwgk.config import load_sites, store_url_problem
+
+    if given is not None:
+        problem = store_url_problem(given)
+        if problem:
+            raise ConfigError(f"--db: {given!r}: {problem}")
+        return given
+    if sites:
+        url = load_sites(sites).store_url     # validated with file:line (exit 2) like every other key
+        if url:
+            return url
+    return DEFAULT_DB
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from zwgk import pipeline
 
     _check_as_of(getattr(args, "as_of", None))
+    if hasattr(args, "db"):
+        args.db = _resolve_db(args.db, getattr(args, "sites", None))
     if args.command in ("audit", "report", "review", "enqueue"):
         _check_out(args.out)
     if args.command in ("enqueue", "worker") or (args.command == "audit" and args.distributed):
@@ -395,6 +438,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "runs":
         return _runs(args.db)
+    if args.command == "prune":
+        return _prune(args)
     if args.command == "diff":
         return _diff(args)
     if args.command == "review":
@@ -465,12 +510,34 @@ def _runs(db: str) -> int:
         as_of = datetime.fromisoformat(r["as_of"])
         fin = datetime.fromisoformat(r["finished_at"]).astimezone(as_of.tzinfo) if r["finished_at"] else None
         pages = json.loads(r["stats"] or "{}").get("pages", "")
-        st = status_zh.get(r["status"], r["status"])
+        st = status_zh.get(r["status"], r["status"]) + ("·已清理" if r["pruned_at"] else "")
         print(f"{r['id']:>4}  {st}{' ' * max(0, 8 - 2 * len(st))}{as_of:%Y-%m-%d %H:%M}  "
               f"{fin.strftime('%Y-%m-%d %H:%M') if fin else '':<17}"
               f" {pages:>6} {(r['rules_hash'] or '')[:8]:<9} {r['audit_name']}")
     store.close()
     return EXIT_OK
+
+
+def _prune(args: argparse.Namespace) -> int:
+    from core.store import Store
+
+    if args.keep_runs is None and args.keep_days is None:
+        print("zwgk prune：请给出 --keep-runs 或 --keep-days（保留哪些核查）", file=sys.stderr)
+        return EXIT_CONFIG
+    store = Store(args.db, mode="rw")
+    try:
+        plan = store.prune_plan(keep_runs=args.keep_runs, keep_days=args.keep_days)
+        if not args.dry_run:
+            before = store.size_bytes()
+            plan = store.prune(plan, vacuum=args.vacuum)
+            after = store.size_bytes()
+        print("\n".join(plan.lines(dry_run=args.dry_run)))
+        if not args.dry_run:
+            print(f"数据库大小：{before / 1e6:.1f} MB → {after / 1e6:.1f} MB"
+                  + ("" if args.vacuum or store.engine != "sqlite" else "（空间将被复用；加 --vacuum 可归还磁盘）"))
+        return EXIT_OK
+    finally:
+        store.close()
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -573,7 +640,7 @@ def _review_queue(args: argparse.Namespace) -> int:
     from zwgk import reviewqueue as rq
     from zwgk.rules import load_rules
 
-    if not Path(args.db).exists():
+    if not store_exists(args.db):
         print(f"zwgk：{args.db}：数据库文件不存在", file=sys.stderr)
         return EXIT_STORE
     if args.action != "list" and not args.fingerprint:

@@ -64,7 +64,8 @@ SITE_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
     "max_pages": ((int,), False), "max_depth": ((int,), False), "column_of": ((str,), False),
     "services": ((bool,), False), "delay": ((int, float), False), "encoding": ((str,), False),
 }
-TOP_KEYS = ("audit", "network", "crawl", "schedule", "site")
+TOP_KEYS = ("audit", "network", "crawl", "schedule", "store", "site")
+STORE_KEYS: dict[str, tuple[type, ...]] = {"url": (str,)}   # [store] url: postgresql://… or an SQLite path
 
 # Ranges of numbers (issue 12 item 10): (minimum, maximum, minimum allowed?). NaN and ±inf are never
 # allowed. Timeouts must be positive (0 would fail every request; inf hangs); retries and the DNS
@@ -120,6 +121,7 @@ class AuditConfig:
     crawl: dict[str, Any]
     schedule: dict[str, Any]
     sites: list[dict[str, Any]] = field(default_factory=list)
+    store_url: str | None = None     # [store] url, an SQLite path already made relative to the sites file
 
     @property
     def timezone(self) -> str:
@@ -248,6 +250,16 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
             err("schedule", 0, k, problem)
     schedule = {**SCHEDULE_DEFAULTS, **schedule}
 
+    store = _table(data, "store", err)
+    _check_keys(store, "store", 0, STORE_KEYS, [], err)
+    store_url = None
+    if isinstance(store.get("url"), str):
+        problem = store_url_problem(store["url"])
+        if problem:
+            err("store", 0, "url", problem)
+        else:
+            store_url = resolve_store(store["url"], path.parent)
+
     raw_sites = data.get("site", [])
     if not isinstance(raw_sites, list) or not raw_sites:
         errors.append(f"{path}: no [[site]] entries: nothing to audit")
@@ -313,7 +325,7 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
     if errors:
         raise ConfigError("\n".join(errors))
     return AuditConfig(path=path, text=text, audit=audit, network=network, crawl=crawl,
-                       schedule=schedule, sites=sites)
+                       schedule=schedule, sites=sites, store_url=store_url)
 
 
 def _table(data: dict[str, Any], name: str, err: Any) -> dict[str, Any]:
@@ -334,6 +346,34 @@ def _check_keys(table: dict[str, Any], name: str, index: int, types: dict[str, t
     for k in required:
         if k not in table:
             err(name, index, None, f"missing required key {k!r}")
+
+
+def store_url_problem(value: str) -> str | None:
+    """What is wrong with a ``[store] url`` / ``--db`` value, or None. A URL must be PostgreSQL's
+    (``postgresql://user@host:port/dbname``); anything without ``://`` is an SQLite file path."""
+    from urllib.parse import urlsplit
+
+    if not value.strip() or _CONTROL.search(value):
+        return "must be a postgresql:// URL or an SQLite file path"
+    if "://" not in value:
+        return None
+    u = urlsplit(value)
+    if u.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
+        return f"{u.scheme}:// is not supported (use postgresql://user@host:port/dbname or an SQLite path)"
+    if not u.path.strip("/"):
+        return "the URL names no database (postgresql://user@host:port/dbname)"
+    try:
+        u.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return "the URL's port is not a number 1-65535"
+    return None
+
+
+def resolve_store(value: str, base: Path) -> str:
+    """A ``[store] url`` as the Store opens it: URLs as given, a relative SQLite path from ``base``."""
+    if "://" in value or Path(value).is_absolute():
+        return value
+    return str(base / value)
 
 
 def url_problem(url: str) -> str | None:

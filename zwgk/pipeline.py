@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.store import Store
+from core.store import DB_ERRORS, Store, is_url, store_exists
 from zwgk.config import AuditConfig, load_sites
 from zwgk.rules import Rules, load_rules
 from zwgk.runner import judge_run
@@ -42,8 +41,15 @@ def audit_lock(db_path: str | Path) -> Iterator[None]:
     into, or resume, the same run. The lock sits beside the *resolved* database path, so a
     symlink (or ``./x`` vs ``x``) to the same file takes the same lock. ``filelock`` uses flock
     on POSIX and msvcrt locking on Windows (the clerk's desktop), where ``fcntl`` does not exist.
+
+    A PostgreSQL store takes no global lock: processes (on several machines) share a run by
+    claiming its sites one by one (``Store.claim_site``, advisory locks) and one of them judges.
     """
     from filelock import FileLock, Timeout
+
+    if is_url(str(db_path)):
+        yield
+        return
 
     path = Path(str(Path(db_path).resolve()) + ".audit.lock")
     try:
@@ -119,12 +125,14 @@ def _audit(cfg: AuditConfig, rules: Rules, *, db_path: str | Path, out_dir: str 
             store.set_run_status(run_id, "running")
             log.info("resuming run %s", run_id)
         try:
+            taken: set[str] = set()
             stats = asyncio.run(crawl_run(store, run_id, cfg.sites, cfg.network, cfg.crawl,
-                                          resume=resume, stop=stop, progress=progress))
+                                          resume=resume, stop=stop, progress=progress, taken=taken))
+            stats = _crawl_shared_sites(store, run_id, cfg, stats, stop, progress, taken)
         except BaseException:
             try:   # best effort: a full disk may refuse this too; a 'running' run resumes as well
                 store.finish_run(run_id, "interrupted")
-            except sqlite3.Error:
+            except DB_ERRORS:
                 log.warning("run %s: could not mark it interrupted; `zwgk audit --resume` continues it", run_id)
             raise
         if stop is not None and stop.is_set():
@@ -132,6 +140,12 @@ def _audit(cfg: AuditConfig, rules: Rules, *, db_path: str | Path, out_dir: str 
             s = AuditSummary(run_id, "interrupted", sites=len(cfg.sites), pages=int(stats.get("pages", 0)),
                              duration_s=time.monotonic() - started)
             s.summary_lines = [s.line() + "（继续：zwgk audit --resume）"]
+            return s
+        if not store.try_lock(run_id, "judge") or store.run(run_id)["status"] == "complete":
+            # PostgreSQL: another process sharing this run judges and reports it
+            s = AuditSummary(run_id, "complete", sites=len(cfg.sites), pages=_stored_pages(store, run_id),
+                             duration_s=time.monotonic() - started)
+            s.summary_lines = [s.line() + "（评分与报告由同一批次的另一进程完成）"]
             return s
         store.update_stats(run_id, stats)
         judge_run(store, run_id, rules)
@@ -171,9 +185,12 @@ def rejudge(run_id: int, *, db_path: str | Path, rules_path: str | Path | None =
     store = Store(db_path, mode="rw")      # never creates a database for a mistyped --db
     try:
         run = store.run(run_id)
+        from core.store import StoreError
         if "kind" in run.keys() and run["kind"] == "recheck":   # keeps only what it re-fetched (zwgk/rectify)
-            from core.store import StoreError
             raise StoreError(f"run {run_id} is a re-check of run {run['parent_run']}: re-render that run instead")
+        if run["pruned_at"]:     # its pages are gone: re-judging would call everything 无法核验
+            raise StoreError(f"第{run_id}次核查的抓取数据已于 {run['pruned_at'][:10]} 清理（zwgk prune），不能重新核查；"
+                             "其核查结果仍用于对比和回头看")
         out = Path(out_dir) if out_dir else _stored_reports_dir(run) / f"run-{run_id}"
         judge_run(store, run_id, rules)
         summary = _render(store, run_id, rules, out, formats)
@@ -259,7 +276,7 @@ def _as_of(as_of: datetime | str | None, cfg: AuditConfig) -> datetime:
 
 def resumable_run(sites_path: str | Path, *, db_path: str | Path) -> int | None:
     """The run ``audit(resume=True)`` would continue for this sites file, or None."""
-    if not Path(db_path).exists():
+    if not store_exists(db_path):
         return None
     store = Store(db_path)
     try:
@@ -311,6 +328,29 @@ def summary_report(sites_path: str | Path, *, db_path: str | Path, rules_path: s
     js.write_text(json.dumps({"date": stamp, "run_a": oldest["id"] if oldest else None, "run_b": newest["id"],
                               "counts": counts, "diff": diff}, ensure_ascii=False, indent=1, default=str), "utf-8")
     return [txt, js]
+
+
+def _crawl_shared_sites(store: Store, run_id: int, cfg: AuditConfig, stats: dict[str, int],
+                        stop: threading.Event | None, progress: bool | None, taken: set[str]) -> dict[str, int]:
+    """PostgreSQL: wait while other processes crawl the sites they claimed; take over any site
+    whose claim is released unfinished (its process died: the connection, and the lock, went).
+    A site this process crawled itself is not retried (a site's own failure is judged as stored)."""
+    from crawler.run import crawl_run
+
+    while store.engine == "postgresql" and not (stop is not None and stop.is_set()):
+        left = [sid for sid, st in store.site_states(run_id).items() if st != "done" and sid not in taken]
+        if not left:
+            break
+        time.sleep(_SHARED_POLL_S)
+        more = asyncio.run(crawl_run(store, run_id, cfg.sites, cfg.network, cfg.crawl, resume=True, stop=stop,
+                                     progress=progress, taken=taken))
+        for k, v in more.items():
+            if k not in ("elapsed_ms", "cpu_ms", "sites"):
+                stats[k] = stats.get(k, 0) + v
+    return stats
+
+
+_SHARED_POLL_S = 2.0
 
 
 def _stored_pages(store: Store, run_id: int) -> int:

@@ -69,9 +69,9 @@ def _retry_later(task: Task) -> None:
 
 
 def open_store(db: str) -> Any:
-    from core.store import Store
+    from core.store import open_store as store
 
-    return Store(db)
+    return store(db)
 
 
 def _run_config(store: Any, run_id: int) -> Any:
@@ -131,17 +131,22 @@ def crawl(self: Task, job: dict[str, Any], site_id: str) -> None:
                 cfg = _run_config(store, run_id)
                 if store.site_states(run_id).get(site_id) != "done":
                     limiter = _limiter(cfg)
+                    taken: set[str] = set()
 
                     async def go() -> dict[str, int]:
                         try:
                             return await crawl_run(store, run_id, cfg.sites, cfg.network, cfg.crawl,
-                                                   only={site_id}, progress=False, shared=limiter,
+                                                   only={site_id}, taken=taken, progress=False, shared=limiter,
                                                    parse_workers=0)
                         finally:
                             await limiter.aclose()
 
                     t0 = time.monotonic()
                     stats = asyncio.run(go())
+                    if site_id not in taken:
+                        # another process holds the store's claim on the site (PostgreSQL: e.g. a
+                        # `zwgk audit --resume` sharing the run): come back when it may be done
+                        _retry_later(self)
                     stats["polite.shared_wait_ms"] = int(limiter.waited_s * 1000)
                     log.info("run %s site %s crawled in %.1f s", run_id, site_id, time.monotonic() - t0)
                     co.site_stats(site_id, stats)

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from core.store import Store, StoreError
+from core.store import Store, StoreError, store_exists
 from zwgk.config import ConfigError
 
 EXIT_OK, EXIT_CONFIG, EXIT_STORE = 0, 2, 4
@@ -29,7 +29,7 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def _open(db: str) -> Store:
-    if not Path(db).exists():
+    if not store_exists(db):
         raise StoreError(f"{db}: no such database")
     return Store(db)
 

@@ -50,7 +50,8 @@ def after_render(store: Store, run_id: int, report_paths: dict[str, Path], model
                  sites_path: str | Path | None) -> None:
     with store.transaction():
         for fmt, p in report_paths.items():
-            store.db.execute("INSERT OR REPLACE INTO run_reports (run_id, format, path) VALUES (?, ?, ?)",
+            store.db.execute("INSERT INTO run_reports (run_id, format, path) VALUES (?, ?, ?)"
+                             " ON CONFLICT (run_id, format) DO UPDATE SET path=excluded.path",
                              (run_id, fmt, str(Path(p).resolve())))
     if model is None or not sites_path:
         return

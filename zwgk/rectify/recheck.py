@@ -117,12 +117,14 @@ def _begin(store: Store, audit_run: int, rules: Rules, as_of: datetime) -> int:
         # every site's stored artifacts: checks may look at another site (a column's host, the finance unit);
         # columns read from the schema, so a later migration's columns are copied too
         for table in _COPIED:
-            cols = [r[1] for r in store.db.execute(f"PRAGMA table_info({table})") if r[1] not in ("run_id", "id")]
+            every = store.table_columns(table)
+            cols = [c for c in every if c not in ("run_id", "id")]
             if not cols:
                 continue
             names = ", ".join(cols)
-            store.db.execute(f"INSERT INTO {table} (run_id, {names}) SELECT ?, {names} FROM {table} WHERE run_id=?",
-                             (run_id, audit_run))
+            order = "id" if "id" in every else "rowid"    # stored order kept (links are read in it)
+            store.db.execute(f"INSERT INTO {table} (run_id, {names}) SELECT ?, {names} FROM {table} WHERE run_id=?"
+                             f" ORDER BY {order}", (run_id, audit_run))
         store.db.execute("UPDATE run_sites SET state='done' WHERE run_id=?", (run_id,))
     return run_id
 
@@ -188,15 +190,12 @@ def _keep_only_fresh(store: Store, run_id: int) -> None:
     """Drop the copied artifacts once judged: a re-check run keeps what it fetched (its evidence), its
     results and verdicts — a small run, not a second copy of the audit (20,000 pages × 80 links)."""
     with store.transaction():
-        fresh = [r[0] for r in store.db.execute("SELECT url FROM fetches WHERE run_id=? AND fetched_at>=?",
-                                                (run_id, store.run(run_id)["started_at"]))]
         store.db.execute("DELETE FROM fetches WHERE run_id=? AND fetched_at<?", (run_id, store.run(run_id)["started_at"]))
-        store.db.execute("CREATE TEMP TABLE IF NOT EXISTS _fresh (url TEXT PRIMARY KEY)")
-        store.db.execute("DELETE FROM _fresh")
-        store.db.executemany("INSERT OR IGNORE INTO _fresh VALUES (?)", [(u,) for u in fresh])
-        store.db.execute("DELETE FROM links WHERE run_id=? AND source_url NOT IN (SELECT url FROM _fresh)", (run_id,))
+        # the fetches left are the fresh ones: their links stay
+        store.db.execute("DELETE FROM links WHERE run_id=? AND source_url NOT IN"
+                         " (SELECT url FROM fetches WHERE run_id=?)", (run_id, run_id))
         for table in _COPIED[2:]:
-            if store.db.execute("SELECT 1 FROM sqlite_master WHERE name=?", (table,)).fetchone():
+            if store.has_table(table):
                 store.db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
 
 
@@ -282,8 +281,11 @@ def recheck(store: Store, targets: list[Target], *, audit_run: int, rules: Rules
                                                 "params": res.params}))
         with store.transaction():
             for o in outcomes:
-                store.db.execute("INSERT OR REPLACE INTO rechecks (run_id, audit_run, fingerprint, site_id, check_id,"
-                                 " result, evidence, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                store.db.execute("INSERT INTO rechecks (run_id, audit_run, fingerprint, site_id, check_id,"
+                                 " result, evidence, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                                 " ON CONFLICT (run_id, fingerprint) DO UPDATE SET audit_run=excluded.audit_run,"
+                                 " site_id=excluded.site_id, check_id=excluded.check_id, result=excluded.result,"
+                                 " evidence=excluded.evidence, checked_at=excluded.checked_at",
                                  (run_id, audit_run, o.fingerprint, o.site_id, o.check_id, o.result,
                                   json.dumps(o.evidence, ensure_ascii=False, default=str), utcnow()))
         _keep_only_fresh(store, run_id)

@@ -44,7 +44,7 @@ class RunState:
 
 
 def _tables(store: Store) -> bool:
-    return store.db.execute("SELECT 1 FROM sqlite_master WHERE name='rechecks'").fetchone() is not None
+    return store.has_table("rechecks")
 
 
 def latest_feedback(store: Store) -> dict[str, dict[str, Any]]:

@@ -30,7 +30,10 @@ class Settings:
 
         cfg = load_sites(sites_path)
         sch = cfg.schedule
-        settings = cls(sites_path=str(Path(sites_path).resolve()), db_path=str(Path(db_path).resolve()),
+        from core.store import is_url
+
+        db = str(db_path) if is_url(str(db_path)) else str(Path(db_path).resolve())
+        settings = cls(sites_path=str(Path(sites_path).resolve()), db_path=db,
                    rules_path=str(Path(rules_path).resolve()) if rules_path else None,
                    timezone=cfg.timezone, audit_cron=str(sch["audit_cron"]),
                    probe_interval_s=float(sch["probe_interval_minutes"]) * 60,
@@ -50,7 +53,14 @@ class Settings:
         # A sibling file, not the store itself: the crawler holds write transactions on the store
         # for seconds at a time (SQLAlchemy's sqlite driver would give up with "database is
         # locked"), and store.py owns that file's schema and migrations.
-        return Path(self.jobs_path) if self.jobs_path else Path(self.db_path).with_suffix(".jobs.sqlite")
+        # With a PostgreSQL store (a URL) the job file sits beside the sites file.
+        if self.jobs_path:
+            return Path(self.jobs_path)
+        from core.store import is_url
+
+        if is_url(self.db_path):
+            return Path(self.sites_path).with_name("zwgk.jobs.sqlite")
+        return Path(self.db_path).with_suffix(".jobs.sqlite")
 
     @property
     def probes_per_day(self) -> float:
