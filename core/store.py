@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from zwgk.store_pg import PgConnection, PgError, advisory_key, ddl, display_url, is_url
+from core.store_pg import PgConnection, PgError, advisory_key, ddl, display_url, is_url
 
 # What a failing store raises, on either engine: callers catch these, never sqlite3.Error alone.
 DB_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, PgError)
