@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from core.store import open_store as Store
 from tests.realservers import redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +130,6 @@ def test_shared_politeness_holds_across_workers(redis_url: str) -> None:
 
 # -- the whole audit -------------------------------------------------------------------------------
 def _verdicts(db: str, run_id: int) -> dict[tuple[str, str], tuple[str, bool, tuple[str, ...]]]:
-    from core.store import open_store as Store
 
     store = Store(db)
     try:
@@ -143,7 +143,6 @@ def _verdicts(db: str, run_id: int) -> dict[tuple[str, str], tuple[str, bool, tu
 
 
 def _pages(db: str, run_id: int) -> dict[str, int]:
-    from core.store import open_store as Store
 
     store = Store(db)
     try:
@@ -155,7 +154,6 @@ def _pages(db: str, run_id: int) -> dict[str, int]:
 
 
 def _duplicates(db: str, run_id: int) -> list[tuple[Any, ...]]:
-    from core.store import open_store as Store
 
     store = Store(db)
     try:
@@ -248,3 +246,57 @@ def test_distributed_audit_with_a_killed_worker_equals_one_process(
                     w.kill()
                     w.wait()
         district.stop(server)
+
+
+# -- the scheduler enqueues instead of running -----------------------------------------------------
+def _small_sites(tmp_path: Path, schedule: str) -> Path:
+    p = tmp_path / "sites.toml"
+    p.write_text(f"""[audit]
+name = "调度测试区"
+
+[schedule]
+{schedule}
+
+[[site]]
+id = "portal"
+name = "门户网站"
+url = "http://www.example.gov.cn/"
+unit = "区政府办公室"
+kind = "portal"
+""", "utf-8")
+    return p
+
+
+@pytest.mark.parametrize("schedule, key", [
+    ('distributed = "yes"', "distributed"),
+    ('distributed = true\nbroker = "http://mq:6379"', "broker"),
+])
+def test_schedule_distributed_settings_are_validated(tmp_path: Path, schedule: str, key: str) -> None:
+    from zwgk.config import ConfigError, load_sites
+
+    with pytest.raises(ConfigError) as e:
+        load_sites(_small_sites(tmp_path, schedule))
+    assert "sites.toml:" in str(e.value) and key in str(e.value)
+
+
+def test_scheduler_enqueues_the_nightly_audit_when_distributed(redis_url: str, tmp_path: Path) -> None:
+    import scheduler
+    from zwgk.schedule.service import AUDIT_JOB, AuditScheduler
+    from zwgk.schedule.settings import Settings
+
+    sites = _small_sites(tmp_path, f'distributed = true\nbroker = "{redis_url}"')
+    settings = Settings.load(sites, db_path=tmp_path / "z.sqlite")
+    assert settings.distributed and settings.broker == redis_url
+    spec = AuditScheduler(settings)._specs()[AUDIT_JOB]
+    assert spec["kwargs"]["distributed"] is True and spec["kwargs"]["broker"] == redis_url
+    r = _client(redis_url)
+    before = r.llen("zwgk")
+    assert scheduler.audit_job(**spec["kwargs"]) == "enqueued"
+    assert r.llen("zwgk") == before + 1                 # the run's start task waits for a worker
+    store = Store(str(tmp_path / "z.sqlite"))
+    try:
+        runs = store.runs()
+        assert len(runs) == 1 and runs[0]["status"] == "running"   # stored, not crawled here
+        assert not store.fetches(runs[0]["id"])
+    finally:
+        store.close()
