@@ -300,3 +300,49 @@ def test_scheduler_enqueues_the_nightly_audit_when_distributed(redis_url: str, t
         assert not store.fetches(runs[0]["id"])
     finally:
         store.close()
+
+
+# -- operations ----------------------------------------------------------------------------------
+def test_large_runs_show_a_summary_and_only_failed_sites(caplog: pytest.LogCaptureFixture) -> None:
+    """Above 20 sites: one summary line (sites done, pages, rate, ETA) and a line per failed site, once."""
+    import logging
+    from collections import Counter
+    from dataclasses import dataclass, field
+
+    from crawler.progress import Progress, summary_line
+
+    @dataclass
+    class Site:
+        counts: Counter[str] = field(default_factory=Counter)
+
+    sites = {f"u{i:03d}": Site(Counter(pages=10, done=1 if i < 10 else 0)) for i in range(40)}
+    sites["u033"].counts.update(failed=1, errors=3)
+
+    async def run() -> None:
+        async with Progress(sites, enabled=False, interval=0.01):
+            await asyncio.sleep(0.05)
+
+    with caplog.at_level(logging.INFO, logger="zwgk.crawler"):
+        asyncio.run(run())
+    lines = [r.getMessage() for r in caplog.records]
+    assert not any(line.startswith("crawl u0") and "pages," in line and "queued" in line for line in lines)
+    assert [line for line in lines if "u033" in line] == ["crawl u033: failed (3 errors)"]   # once, not per tick
+    summary = [line for line in lines if line.startswith("crawl: ")]
+    assert summary and summary[-1].startswith("crawl: 10/40 sites done, 400 pages,") and "ETA" in summary[-1]
+    assert summary_line(10, 40, 400, 60.0).endswith("ETA 180 s") or "ETA 3 min" in summary_line(10, 40, 400, 60.0)
+    assert summary_line(40, 40, 400, 60.0).endswith("done")
+
+
+def test_worker_unit_runs_a_command_the_cli_accepts() -> None:
+    import shlex
+
+    from zwgk.cli import build_parser
+
+    unit = (ROOT / "deploy" / "zwgk-worker@.service").read_text("utf-8")
+    line = next(x for x in unit.replace("\\\n", " ").splitlines() if x.startswith("ExecStart="))
+    argv = shlex.split(line.split("=", 1)[1].replace("%i", "1").replace("%H", "host"))
+    assert argv[0].endswith("/zwgk") and argv[1] == "worker"
+    args = build_parser().parse_args(argv[1:])
+    assert args.concurrency == 1 and args.name == "worker1@host"
+    env = (ROOT / "deploy" / "zwgk-distributed.env").read_text("utf-8")
+    assert "ZWGK_BROKER=redis://" in env and "ZWGK_VISIBILITY_TIMEOUT=" in env
