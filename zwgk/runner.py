@@ -154,7 +154,7 @@ def _workers(store: Store, run_id: int, site_ids: list[str], checks: tuple[Check
     return max(1, min(len(site_ids), os.cpu_count() or 1, MAX_JUDGE_WORKERS))
 
 
-def _partition(store: Store, run_id: int, site_ids: list[str], n: int) -> list[list[str]]:
+def partition(store: Store, run_id: int, site_ids: list[str], n: int) -> list[list[str]]:
     """Sites split into ``n`` groups of about equal stored size (largest first to the lightest group)."""
     sizes = {sid: store.db.execute("SELECT COUNT(*) FROM fetches WHERE run_id=? AND site_id=?",
                                    (run_id, sid)).fetchone()[0] for sid in site_ids}
@@ -185,7 +185,7 @@ def judge_run(store: Store, run_id: int, rules: Rules, checks: tuple[Check, ...]
         # spawn, not fork: the caller may have threads (the scheduler) and open SQLite handles
         with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(_judge_in_worker, store.path, run_id, rules, group)
-                       for group in _partition(store, run_id, site_ids, n)]
+                       for group in partition(store, run_id, site_ids, n)]
             for fut in futures:
                 for j in fut.result():
                     by_site.setdefault(j.site_id, []).append(j)

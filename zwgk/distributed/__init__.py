@@ -3,7 +3,8 @@
     zwgk audit --distributed  ──►  run in the store, start task on the broker
     start task                ──►  auditor self-check, one crawl task per site
     crawl task (per site)     ──►  crawl_run(only={site}) into the shared store
-    last site crawled         ──►  one judge task per site (checks may read other sites' pages)
+    last site crawled         ──►  one judge task per worker's share of sites (checks may read
+                                   other sites' pages, so judging waits for every crawl)
     last site judged          ──►  exactly one party scores and writes the reports
 
 Every step is idempotent and resumable: tasks are acknowledged late, so a worker killed mid-site

@@ -17,7 +17,10 @@ Why the worker settings (``configure``):
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import os
+import socket
 import time
 from contextlib import suppress
 from typing import Any
@@ -156,6 +159,7 @@ def crawl(self: Task, job: dict[str, Any], site_id: str) -> None:
             finally:
                 store.close()
             co.mark("crawled", site_id)
+            co.mark("workers", f"{socket.gethostname()}:{os.getpid()}")
     _after_crawl(self, job, co)
 
 
@@ -173,32 +177,51 @@ def _after_crawl(task: Task, job: dict[str, Any], co: Coordinator) -> None:
     if total and co.count("crawled") >= total and co.claim("judge-fanout", task.request.id or "local"):
         # every site is crawled: checks may now read any site's pages (column_of, shared DNS, the
         # run's IPv6 answers), so judging starts only here. Re-sent after a crash: judge is idempotent.
-        for sid in co.meta().get("site_ids", []):
-            if not co.is_marked("judged", sid):
-                judge.delay(job, sid)
+        for group in _judge_groups(job, co):
+            judge.delay(job, group)
+
+
+def _judge_groups(job: dict[str, Any], co: Coordinator) -> list[list[str]]:
+    """The sites in as many groups as workers crawled this run, of about equal stored size.
+
+    Not one task per site: a unit's 预决算/年报 may be published on any site of the run (a finance
+    bureau's, the portal's platform), so judging one site reads every site's documents — a cost
+    paid once per *task* (the views are shared within one). One group per worker pays it once per
+    worker, as the one-process judge pays it once per judge process."""
+    from zwgk.runner import partition
+
+    todo = [sid for sid in co.meta().get("site_ids", []) if not co.is_marked("judged", sid)]
+    n = max(1, min(len(todo), co.count("workers") or 1))
+    store = open_store(job["db"])
+    try:
+        return partition(store, int(job["run_id"]), todo, n) if todo else []
+    finally:
+        store.close()
 
 
 # -- judge ------------------------------------------------------------------------------------------
 @app.task(bind=True, name="zwgk.judge")
-def judge(self: Task, job: dict[str, Any], site_id: str) -> None:
-    """Every check on one site, stored in place of any earlier judgement of that site."""
+def judge(self: Task, job: dict[str, Any], site_ids: list[str]) -> None:
+    """Every check on a group of sites, stored in place of any earlier judgement of those sites."""
     from zwgk.rules import parse_rules
     from zwgk.runner import judge_sites, store_judgements
 
     co = _coord(job)
     run_id = int(job["run_id"])
-    if not co.is_marked("judged", site_id):
-        with co.lease(f"judge:{site_id}") as mine:
+    todo = [sid for sid in site_ids if not co.is_marked("judged", sid)]
+    if todo:
+        unit = "judge:" + hashlib.sha1("\n".join(sorted(site_ids)).encode()).hexdigest()[:16]
+        with co.lease(unit) as mine:
             if not mine:
                 _retry_later(self)
             store = open_store(job["db"])
             try:
                 rules = parse_rules(store.run(run_id)["rules_toml"] or "", "rules.toml")
-                store_judgements(store, run_id, rules, judge_sites(store, run_id, rules, [site_id]),
-                                 site_ids=[site_id])
+                store_judgements(store, run_id, rules, judge_sites(store, run_id, rules, todo), site_ids=todo)
             finally:
                 store.close()
-            co.mark("judged", site_id)
+            for sid in todo:
+                co.mark("judged", sid)
     total = int(co.meta().get("sites", 0))
     if total and co.count("judged") >= total and co.claim("final", self.request.id or "local"):
         _final(self, job, co)
