@@ -93,7 +93,7 @@ def single(sites: Path, db: str, tmp: Path) -> tuple[int, dict[str, Any]]:
 
 
 def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: float | None,
-                label: str) -> tuple[int, dict[str, Any]]:
+                label: str, concurrency: int) -> tuple[int, dict[str, Any]]:
     from zwgk.distributed.coord import Coordinator
 
     env = {**os.environ, "ZWGK_BROKER": broker, "ZWGK_MAX_SCREENSHOTS": "0", "ZWGK_VISIBILITY_TIMEOUT": "30",
@@ -104,8 +104,11 @@ def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: f
 
     def worker(i: int) -> subprocess.Popen[bytes]:
         with open(logs / f"worker{i}.log", "wb") as log:
-            return subprocess.Popen([zwgk(), "worker", "--name", f"{label}{i}@bench"], env=env,
-                                    stdout=log, stderr=subprocess.STDOUT)
+            # its own process group: the kill takes the worker and its pool's children, as a
+            # crashed machine or `systemctl kill -s KILL` does
+            return subprocess.Popen([zwgk(), "worker", "--name", f"{label}{i}@bench", "--concurrency",
+                                     str(concurrency)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
 
     load0, t0, c0 = load(), time.perf_counter(), child_cpu()
     workers = [worker(i) for i in range(n)]
@@ -117,14 +120,16 @@ def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: f
     run_id = int(out.stdout.split("第", 1)[1].split("次", 1)[0])
     import redis
 
-    co = Coordinator(redis.Redis.from_url(broker), run_id)
+    from zwgk.distributed.coord import store_scope
+
+    co = Coordinator(redis.Redis.from_url(broker), run_id, scope=store_scope(db))
     total = int(co.meta()["sites"])
     killed: dict[str, Any] = {}
     while co.finish_state() is None:
         if kill_at is not None and not killed and co.count("crawled") >= kill_at * total:
             victim = workers[0]
             holding = [u for u, h in co.holders().items() if h.split(":")[1] == str(victim.pid)]
-            victim.send_signal(signal.SIGKILL)
+            os.killpg(victim.pid, signal.SIGKILL)
             victim.wait()
             killed = {"at_s": round(time.perf_counter() - t0, 1), "crawled": co.count("crawled"), "holding": holding}
             workers[0] = worker(n)            # a fresh worker takes its place (systemd Restart=always)
@@ -142,7 +147,7 @@ def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: f
             w.wait()
     cpu = child_cpu() - c0
     res = {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "load_before": load0, "load_after": load(),
-           "workers": n, "polite_wait_s": round(co.stats().get("polite.shared_wait_ms", 0) / 1000, 1)}
+           "workers": n, "concurrency": concurrency, "polite_wait_s": round(co.stats().get("polite.shared_wait_ms", 0) / 1000, 1)}
     if killed:
         res["killed"] = killed
     return run_id, res
@@ -153,6 +158,8 @@ def main() -> None:
     ap.add_argument("--sites", type=int, default=200)
     ap.add_argument("--pages", type=int, default=200)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--concurrency", type=int, default=3,
+                    help="site tasks at once per worker (prefork children): a crawl waits on the network")
     ap.add_argument("--kill-at", type=float, default=0.3)
     ap.add_argument("--skip-single", action="store_true")
     ap.add_argument("--skip-clean", action="store_true", help="only the run with a killed worker")
@@ -191,7 +198,7 @@ def main() -> None:
                 if label == "distributed" and a.skip_clean:
                     continue
                 db = pg.new_database(label)
-                run_id, res = distributed(sites, db, broker, tmp, a.workers, kill, label)
+                run_id, res = distributed(sites, db, broker, tmp, a.workers, kill, label, a.concurrency)
                 got = pages(db, run_id)
                 res.update(pages=sum(got.values()), duplicated=duplicates(db, run_id))
                 if ref_pages:

@@ -88,12 +88,15 @@ def test_lease_of_a_killed_worker_expires(redis_url: str) -> None:
 
 
 def test_claim_is_the_first_task_and_its_redelivery(redis_url: str) -> None:
-    from zwgk.distributed.coord import Coordinator
+    from zwgk.distributed.coord import Coordinator, store_scope
 
     co = Coordinator(_client(redis_url), 903)
     assert co.claim("final", "task-a")
     assert not co.claim("final", "task-b")     # exactly one party writes the reports
     assert co.claim("final", "task-a")         # ... and it may finish after a crash (same task id)
+    other_store = Coordinator(_client(redis_url), 903, scope=store_scope("postgresql://zwgk:pw@db2/zwgk"))
+    assert other_store.claim("final", "task-b")       # run 903 of another database is another run
+    assert store_scope("postgresql://zwgk:secret@db/zwgk") == store_scope("postgresql://zwgk:other@db/zwgk")
 
 
 def test_shared_politeness_holds_across_workers(redis_url: str) -> None:
@@ -171,7 +174,6 @@ def test_distributed_audit_with_a_killed_worker_equals_one_process(
 
     from zwgk import pipeline
     from zwgk.distributed import tasks
-    from zwgk.distributed.coord import Coordinator
     from zwgk.distributed.submit import submit, watch
 
     t0 = time.monotonic()
@@ -200,7 +202,7 @@ def test_distributed_audit_with_a_killed_worker_equals_one_process(
                                                 cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT))
         run_id = submit(sites, rules_path=None, db_path=db, out_dir=str(tmp_path / "dist"), as_of=AS_OF,
                         formats=("json",), broker=redis_url)
-        co = Coordinator(tasks.redis_client(), run_id)
+        co = tasks._coord({"run_id": run_id, "db": db})
 
         # kill worker 0 while it holds a site's crawl lease and has stored part of that site
         victim, killed_site = workers[0], None

@@ -12,10 +12,12 @@ The store holds what was crawled and judged; Redis holds who is working on it ri
   any other task leaves it alone — so the reports are written by exactly one party;
 - sets of sites crawled and judged, per-site crawl counters and failures (for the progress lines).
 
-Keys expire a week after the run's last change.
+Keys are ``zwgk:<store>:run:<id>:…`` — run ids restart at 1 in every database, and one broker
+may serve several stores (a district each) — and expire a week after the run's last change.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -34,16 +36,29 @@ _RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPI
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
 
+def store_scope(db: str) -> str:
+    """A short, stable name for a store (its URL without the password, or its file's path)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if "://" in db:
+        p = urlsplit(db)
+        host = p.hostname or ""
+        netloc = f"{p.username or ''}@{host}:{p.port or ''}"
+        db = urlunsplit((p.scheme, netloc, p.path, "", ""))
+    return hashlib.sha1(db.encode()).hexdigest()[:12]
+
+
 class Coordinator:
-    def __init__(self, client: redis.Redis, run_id: int, lease_ttl: float = 60.0):
+    def __init__(self, client: redis.Redis, run_id: int, lease_ttl: float = 60.0, scope: str = "default"):
         self.r = client
         self.run_id = run_id
+        self.scope = scope
         self.ttl_ms = max(1000, int(lease_ttl * 1000))
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
 
     def key(self, *parts: str) -> str:
-        return ":".join(("zwgk", "run", str(self.run_id), *parts))
+        return ":".join(("zwgk", self.scope, "run", str(self.run_id), *parts))
 
     def _touch(self, *keys: str) -> None:
         for k in keys:
@@ -131,6 +146,15 @@ class Coordinator:
                 if isinstance(v, int | float) and name not in ("elapsed_ms",):
                     out[name] = out.get(name, 0) + int(v)
         return out
+
+    def machine(self, name: str, cores: int) -> None:
+        """A machine whose workers crawled this run, with its core count (sizes the judge's split)."""
+        k = self.key("machines")
+        self.r.hset(k, name, cores)
+        self._touch(k)
+
+    def cores(self) -> int:
+        return sum(int(v) for v in self.r.hvals(self.key("machines")))
 
     def failed(self, site_id: str, reason: str) -> None:
         k = self.key("failed")

@@ -23,20 +23,24 @@ from contextlib import asynccontextmanager
 
 import redis.asyncio as aredis
 
-# KEYS: holders zset, next-start key. ARGV: n, delay ms, hold ms, token.
-# Returns -1 when the key is full (retry), else the ms to wait before starting (place taken).
+# KEYS: holders zset and next-start key of each limit (server, hostname). ARGV: n, delay ms, hold
+# ms, token. All or nothing: -1 when any key is full (retry), else the place is taken on every key
+# and the result is the ms to wait before starting (the latest of the keys' next starts).
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return -1 end
-local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
-local start = math.max(now, nxt)
-local delay = tonumber(ARGV[2])
-local hold = tonumber(ARGV[3])
-if delay > 0 then redis.call('SET', KEYS[2], start + delay, 'PX', delay + hold) end
-redis.call('ZADD', KEYS[1], now + hold + (start - now), ARGV[4])
-redis.call('PEXPIRE', KEYS[1], hold + (start - now) + 1000)
+local n, delay, hold = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local start = now
+for i = 1, #KEYS, 2 do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+  if redis.call('ZCARD', KEYS[i]) >= n then return -1 end
+  start = math.max(start, tonumber(redis.call('GET', KEYS[i + 1]) or '0'))
+end
+for i = 1, #KEYS, 2 do
+  if delay > 0 then redis.call('SET', KEYS[i + 1], start + delay, 'PX', delay + hold) end
+  redis.call('ZADD', KEYS[i], start + hold, ARGV[4])
+  redis.call('PEXPIRE', KEYS[i], start - now + hold + 1000)
+end
 return start - now
 """
 POLL_S = 0.02       # a full key is asked again after 20-40 ms
@@ -53,6 +57,7 @@ class RedisLimiter:
         self._client: aredis.Redis | None = None
         self._script: object | None = None
         self.waited_s = 0.0      # time spent waiting for the cluster (reported in the crawl stats)
+        self._pending: set[asyncio.Future[None]] = set()     # releases in flight
 
     def _redis(self) -> aredis.Redis:
         # created in the running loop: an asyncio client is bound to the loop of its first use
@@ -62,17 +67,19 @@ class RedisLimiter:
         return self._client
 
     async def aclose(self) -> None:
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
         if self._client is not None:
             await self._client.aclose()
             self._client = None
 
-    async def _take(self, key: str, n: int, delay: float, token: str) -> None:
+    async def _take(self, keys: list[str], n: int, delay: float, token: str) -> None:
         self._redis()
+        names = [f"{self.prefix}:{k}:{part}" for k in keys for part in ("holders", "next")]
         loop = asyncio.get_running_loop()
         t0 = loop.time()
         while True:
-            wait_ms = await self._script(keys=[f"{self.prefix}:{key}:holders", f"{self.prefix}:{key}:next"],  # type: ignore[operator]
-                                         args=[max(1, n), int(delay * 1000), self.hold_ms, token])
+            wait_ms = await self._script(keys=names, args=[max(1, n), int(delay * 1000), self.hold_ms, token])  # type: ignore[operator]
             if wait_ms >= 0:
                 if wait_ms:
                     await asyncio.sleep(wait_ms / 1000)
@@ -80,22 +87,25 @@ class RedisLimiter:
             await asyncio.sleep(POLL_S * (1 + random.random()))
         self.waited_s += loop.time() - t0
 
-    async def _give(self, key: str, token: str) -> None:
-        await self._redis().zrem(f"{self.prefix}:{key}:holders", token)
+    async def _give(self, keys: list[str], token: str) -> None:
+        try:
+            pipe = self._redis().pipeline(transaction=False)
+            for k in keys:
+                pipe.zrem(f"{self.prefix}:{k}:holders", token)
+            await pipe.execute()
+        except Exception:  # noqa: BLE001 - an unreleased place expires after hold_s
+            pass
 
     @asynccontextmanager
     async def hold(self, key: str, hostname: str, n: int, delay: float) -> AsyncIterator[None]:
         token = uuid.uuid4().hex
-        keys = [key] + ([f"host:{hostname.lower()}"] if hostname and f"host:{hostname.lower()}" != key else [])
-        taken: list[str] = []
+        host = f"host:{hostname.lower()}" if hostname else ""
+        keys = [key] + ([host] if host and host != key else [])
+        await self._take(keys, n, delay, token)      # one round trip for both limits
         try:
-            for k in keys:          # always server, then hostname: no two holders wait on each other crosswise
-                await self._take(k, n, delay, token)
-                taken.append(k)
             yield
         finally:
-            for k in taken:
-                try:
-                    await asyncio.shield(self._give(k, token))
-                except Exception:  # noqa: BLE001 - an unreleased place expires after hold_s
-                    pass
+            # released off the request's path: the next request of this worker need not wait for it
+            task = asyncio.ensure_future(self._give(keys, token))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)

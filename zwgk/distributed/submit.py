@@ -67,7 +67,7 @@ def watch(run_id: int, *, db_path: str, broker: str | None = None, interval: flo
     from zwgk.distributed import tasks
 
     tasks.configure(broker)
-    co = tasks._coord({"run_id": run_id})
+    co = tasks._coord({"run_id": run_id, "db": _portable_db(db_path)})
     t0 = time.monotonic()
     started = float(co.meta().get("started", time.time()))
     total = int(co.meta().get("sites", 0))

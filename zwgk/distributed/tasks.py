@@ -28,7 +28,7 @@ from typing import Any
 import redis
 from celery import Celery, Task
 
-from zwgk.distributed.coord import Coordinator
+from zwgk.distributed.coord import Coordinator, store_scope
 from zwgk.distributed.settings import Timings, broker_url
 
 log = logging.getLogger("zwgk.distributed")
@@ -62,7 +62,7 @@ def redis_client() -> redis.Redis:
 
 
 def _coord(job: dict[str, Any]) -> Coordinator:
-    return Coordinator(redis_client(), int(job["run_id"]), Timings.from_env().lease_ttl)
+    return Coordinator(redis_client(), int(job["run_id"]), Timings.from_env().lease_ttl, store_scope(job["db"]))
 
 
 def _retry_later(task: Task) -> None:
@@ -159,7 +159,7 @@ def crawl(self: Task, job: dict[str, Any], site_id: str) -> None:
             finally:
                 store.close()
             co.mark("crawled", site_id)
-            co.mark("workers", f"{socket.gethostname()}:{os.getpid()}")
+            co.machine(socket.gethostname(), os.cpu_count() or 1)
     _after_crawl(self, job, co)
 
 
@@ -182,16 +182,17 @@ def _after_crawl(task: Task, job: dict[str, Any], co: Coordinator) -> None:
 
 
 def _judge_groups(job: dict[str, Any], co: Coordinator) -> list[list[str]]:
-    """The sites in as many groups as workers crawled this run, of about equal stored size.
+    """The sites in as many groups as the machines that crawled this run have cores, of about
+    equal stored size.
 
     Not one task per site: a unit's 预决算/年报 may be published on any site of the run (a finance
     bureau's, the portal's platform), so judging one site reads every site's documents — a cost
-    paid once per *task* (the views are shared within one). One group per worker pays it once per
-    worker, as the one-process judge pays it once per judge process."""
+    paid once per *task* (the views are shared within one). One group per core pays it once per
+    core, as the one-process judge pays it once per judge process (zwgk/runner.py)."""
     from zwgk.runner import partition
 
     todo = [sid for sid in co.meta().get("site_ids", []) if not co.is_marked("judged", sid)]
-    n = max(1, min(len(todo), co.count("workers") or 1))
+    n = max(1, min(len(todo), co.cores() or 1))
     store = open_store(job["db"])
     try:
         return partition(store, int(job["run_id"]), todo, n) if todo else []
