@@ -348,3 +348,16 @@ def test_worker_unit_runs_a_command_the_cli_accepts() -> None:
     assert args.concurrency == 1 and args.name == "worker1@host"
     env = (ROOT / "deploy" / "zwgk-distributed.env").read_text("utf-8")
     assert "ZWGK_BROKER=redis://" in env and "ZWGK_VISIBILITY_TIMEOUT=" in env
+
+
+def test_enqueue_without_a_broker_is_exit_4_and_stores_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.realservers import free_port
+    from zwgk.cli import main
+
+    sites = _small_sites(tmp_path, "")
+    db = tmp_path / "z.sqlite"
+    code = main(["audit", "--sites", str(sites), "--db", str(db), "--distributed",
+                 "--broker", f"redis://127.0.0.1:{free_port()}/0"])
+    assert code == 4
+    assert "Redis" in capsys.readouterr().err
+    assert not db.exists()
