@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from testkit.sample import MESSAGES, RULES, TITLES, sample_store
+from testkit.workbooks import HEADERS, fill, write_contract_workbook
 
 from core.store import Store
 from zwgk.cli import main
 from zwgk.rectify.feedback import FeedbackError, import_feedback, marked_for_recheck
-from zwgk.rectify.testing import HEADERS, fill, write_contract_workbook
 from zwgk.results import build_results
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testkit.workbooks import fill, write_contract_workbook
 
 from core.store import Store
 from zwgk.cli import main
@@ -17,7 +18,6 @@ from zwgk.demo.district import build_district
 from zwgk.demo.run import demo_today, seed_probe_history
 from zwgk.demo.serve import serve_district
 from zwgk.loopback.http import Resp
-from zwgk.rectify.testing import fill, write_contract_workbook
 from zwgk.results import build_results
 from zwgk.rules import load_rules
 
