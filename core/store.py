@@ -1,9 +1,11 @@
 """All SQL lives here: schema, numbered migrations, reads and batched writes.
 
-SQLite in WAL mode, one file per deployment (``--db``). Every row is keyed by
-run so old runs can be re-judged and re-rendered without the network. Bodies
-are stored once per content hash, zlib-compressed. Keeping SQL in this one
-module is what would let a server database replace SQLite later.
+Two engines behind one API: SQLite in WAL mode, one file per deployment (the default ``--db``),
+or PostgreSQL (``--db postgresql://…``, ``[store] url``) shared by several processes and machines;
+``core/store_pg.py`` bridges the few dialect differences. Every row is keyed by run so old runs
+can be re-judged and re-rendered without the network. Bodies are stored once per content hash,
+zlib-compressed. SQL outside this module is written in the engines' common subset (``?``
+parameters, ``ON CONFLICT``), or moved in here.
 """
 from __future__ import annotations
 
@@ -446,8 +448,8 @@ class Store:
         try:
             done = {r[0] for r in self.db.execute("SELECT version FROM schema_migrations")}
         except DB_ERRORS:
-            if self.engine == "postgresql":
-                self.db.execute("ROLLBACK") if self.db.in_transaction else None
+            if self.engine == "postgresql" and self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise StoreError(f"{self.display}: not a zwgk database (no schema_migrations table)") from None
         if len(done) < len(MIGRATIONS):
             if self.engine == "postgresql" and self.mode == "rw":
@@ -701,8 +703,9 @@ class Store:
                 self.db.execute("SELECT site_id, state FROM run_sites WHERE run_id=?", (run_id,))}
 
     # -- bodies -------------------------------------------------------------
-    def save_body(self, data: bytes) -> str:
-        h = sha256(data)
+    def save_body(self, data: bytes, *, digest: str | None = None) -> str:
+        """Store a body once per content hash; ``digest``: its sha256 when the caller has it already."""
+        h = digest or sha256(data)
         self.db.execute("INSERT INTO bodies (hash, size, data) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING",
                         (h, len(data), zlib.compress(data, 6)))
         return h
@@ -905,6 +908,65 @@ class Store:
             for fp, first, last in self.db.execute(q, [before_run, *chunk]):
                 out[fp] = (first, last)
         return out
+
+    # -- the rectification loop's SQL that differs between engines (zwgk/rectify/) --------
+    def copy_run_artifacts(self, from_run: int, to_run: int, tables: Iterable[str], *, kind: str) -> None:
+        """Start ``to_run`` (of ``kind``, child of ``from_run``) with copies of ``from_run``'s rows of
+        ``tables``, its sites marked done. Columns are read from the schema, so a later migration's
+        columns are copied too; stored order is kept (links are read in it)."""
+        with self.transaction():
+            self.db.execute("UPDATE runs SET kind=?, parent_run=? WHERE id=?", (kind, from_run, to_run))
+            for table in tables:
+                every = self.table_columns(table)
+                cols = [c for c in every if c not in ("run_id", "id")]
+                if not cols:
+                    continue
+                names = ", ".join(cols)
+                order = "id" if "id" in every else "rowid"
+                self.db.execute(f"INSERT INTO {table} (run_id, {names}) SELECT ?, {names} FROM {table}"
+                                f" WHERE run_id=? ORDER BY {order}", (to_run, from_run))
+            self.db.execute("UPDATE run_sites SET state='done' WHERE run_id=?", (to_run,))
+
+    def drop_copied_artifacts(self, run_id: int, other_tables: Iterable[str]) -> None:
+        """Keep only what ``run_id`` fetched itself (fetched_at ≥ its start) and those pages' links;
+        delete its rows of ``other_tables``."""
+        with self.transaction():
+            started = self.run(run_id)["started_at"]
+            self.db.execute("DELETE FROM fetches WHERE run_id=? AND fetched_at<?", (run_id, started))
+            self.db.execute("DELETE FROM links WHERE run_id=? AND source_url NOT IN"
+                            " (SELECT url FROM fetches WHERE run_id=?)", (run_id, run_id))
+            for table in other_tables:
+                if self.has_table(table):
+                    self.db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
+
+    def save_rechecks(self, run_id: int, audit_run: int, rows: Iterable[tuple[str, str, str, str, str]]) -> None:
+        """rows: (fingerprint, site_id, check_id, result, evidence_json); a repeated fingerprint replaces."""
+        now = utcnow()
+        with self.transaction():
+            for fp, site_id, check_id, result, evidence in rows:
+                self.db.execute(
+                    "INSERT INTO rechecks (run_id, audit_run, fingerprint, site_id, check_id, result, evidence,"
+                    " checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, fingerprint) DO UPDATE SET"
+                    " audit_run=excluded.audit_run, site_id=excluded.site_id, check_id=excluded.check_id,"
+                    " result=excluded.result, evidence=excluded.evidence, checked_at=excluded.checked_at",
+                    (run_id, audit_run, fp, site_id, check_id, result, evidence, now))
+
+    def failing_fingerprints(self) -> dict[str, tuple[str, str, int]]:
+        """fingerprint -> (site id, check id, newest run) of every failing finding ever stored."""
+        out: dict[str, tuple[str, str, int]] = {}
+        for r in self.db.execute("SELECT f.fingerprint, f.site_id, f.check_id, f.run_id FROM findings f JOIN"
+                                 " (SELECT fingerprint, MAX(run_id) AS newest FROM findings WHERE severity='fail'"
+                                 " GROUP BY fingerprint) m ON f.fingerprint=m.fingerprint AND f.run_id=m.newest"
+                                 " WHERE f.severity='fail' ORDER BY f.id"):
+            out[r[0]] = (r[1], r[2], int(r[3]))
+        return out
+
+    def set_report_paths(self, run_id: int, paths: dict[str, str]) -> None:
+        """Where a run's report files were written (format -> path); a re-render replaces."""
+        with self.transaction():
+            for fmt, path in paths.items():
+                self.db.execute("INSERT INTO run_reports (run_id, format, path) VALUES (?, ?, ?)"
+                                " ON CONFLICT (run_id, format) DO UPDATE SET path=excluded.path", (run_id, fmt, path))
 
     # -- review queue decisions (owner: zwgk/reviewqueue.py) -----------------
     def add_review_decision(self, *, fingerprint: str, decision: str, reason: str, decided_by: str, run_id: int,

@@ -64,9 +64,7 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
                     parse_workers: int | None = None) -> dict[str, int]:
     """Crawl every site of a run; returns flat namespaced counters ("fetch.ok", "pages", ...).
 
-    ``only`` (the distributed workers, zwgk/distributed/): crawl and probe just these sites of
-    ``sites`` — the others still define the exclusions (集约化 channels under a host site's path).
-    An empty ``only`` does the run's self-check and nothing else. ``shared``: a cross-process
+    An empty ``only`` (see below) does the run's self-check and nothing else. ``shared``: a cross-process
     politeness limiter (crawler.fetcher.SharedLimiter) every host slot also consults.
     ``parse_workers``: the parse pool's size (None: one per core; 0: inline — a distributed worker
     is already one process per core, and a pool per site task would start processes per site).
@@ -74,6 +72,11 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
     Marks run_sites state crawling/done. When ``stop`` is set: takes no new URLs, lets the
     requests in flight finish, commits, and returns with the frontier kept for a resume.
     ``resume`` is accepted for clarity; the stored frontier is always honoured.
+
+    Several processes may share a run (PostgreSQL): a site is crawled only by the process that
+    claims it (``Store.claim_site``); ``only`` limits this call to some sites (a per-site task —
+    ``sites`` must still list all of the run's sites, for the 集约化 exclusions); ``taken`` lists
+    sites this process already crawled (not retried) and is filled with what this call crawls.
     """
     settings = CrawlSettings.from_mapping(network, crawl)
     specs = with_exclusions([SiteSpec.from_config(s, settings.crawl) for s in sites])

@@ -13,7 +13,7 @@ import json
 import time
 from collections import defaultdict
 
-from core.store import FetchRow, LinkRow, Store
+from core.store import FetchRow, LinkRow, Store, sha256
 
 FrontierRow = tuple[str, int, str | None, str, str, str | None, str, int]
 
@@ -57,10 +57,16 @@ class Writer:
         if not (self._fetches or self._links or self._adds or self._marks or self._dns):
             return
         st = self.store
+        # Rows several processes may write at once (PostgreSQL: bodies shared by sites, DNS answers of
+        # shared hosts) are written in one global order — bodies by hash first, DNS by name last — so
+        # two writers' transactions can wait for each other but never deadlock.
+        hashed = [(sha256(body), body, row) for row, body in self._fetches if body is not None]
         with st.transaction():
-            for row, body in self._fetches:
-                if body is not None:
-                    row.body_hash = st.save_body(body)
+            for h, body in sorted({h: b for h, b, _ in hashed}.items()):
+                st.save_body(body, digest=h)
+            for h, _, row in hashed:
+                row.body_hash = h
+            for row, _ in self._fetches:
                 st.add_fetch(row)
             for site, links in self._links.items():
                 st.add_links(self.run_id, site, links)
@@ -68,7 +74,7 @@ class Writer:
                 st.frontier_add(self.run_id, site, adds)
             for site, marks in self._marks.items():
                 st.frontier_mark(self.run_id, site, marks)
-            for host, rtype, answers, error, rcode, aa in self._dns:
+            for host, rtype, answers, error, rcode, aa in sorted(self._dns, key=lambda d: (d[0], d[1])):
                 st.add_dns(self.run_id, host, rtype, answers, error, rcode, aa)
         self._fetches.clear()
         self._links.clear()

@@ -61,3 +61,23 @@ def test_cli_db_password_never_printed(capsys: pytest.CaptureFixture[str], pg_se
     assert main(["runs", "--db", url]) == 4
     err = capsys.readouterr().err
     assert "s3cret" not in err and "数据库登录失败或数据库不存在" in err
+
+
+def test_schedule_once_with_a_postgresql_store(pg_url: str, tmp_path: Path) -> None:
+    """``zwgk schedule --db URL --once``: its log and job file go beside sites.toml, the probe row to PostgreSQL."""
+    import scheduler
+    from core.store import Store
+    from zwgk.schedule.settings import Settings
+
+    sites = tmp_path / "sites.toml"
+    sites.write_text(GOOD.replace('nameservers = ["127.0.0.1:5353"]', 'allow_private = true\n'
+                                  'static_hosts = { "www.test.gov.cn" = ["127.0.0.1"] }'), "utf-8")
+    settings = Settings.load(sites, db_path=pg_url)
+    assert settings.db_path == pg_url and settings.jobs_file == tmp_path / "zwgk.jobs.sqlite"
+    assert scheduler.main(["--sites", str(sites), "--db", pg_url, "--once"]) == 0
+    assert (tmp_path / "zwgk.scheduler.log").exists()
+    s = Store(pg_url, mode="ro")
+    try:
+        assert [r[0] for r in s.db.execute("SELECT site_id FROM probes")] == ["portal"]   # the column: not probed
+    finally:
+        s.close()

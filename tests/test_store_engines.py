@@ -279,6 +279,7 @@ def test_demo_audit_on_postgresql_matches_sqlite_golden(pg_url: str, tmp_path: P
     SQLite golden; then every other command works on that store by ``--db URL``."""
     from reports.golden import assert_golden
     from test_golden_demo import GOLDEN, GOLDEN_DAY
+    from testkit.golden import assert_golden
 
     from zwgk import cli
     from zwgk.demo.district import build_district
@@ -344,3 +345,34 @@ def test_missing_postgresql_skips_locally_but_fails_in_ci(monkeypatch: pytest.Mo
         with pytest.raises(pytest.fail.Exception, match="required in CI"):
             _unavailable("no initdb")
         monkeypatch.delenv(var)
+
+
+def test_rectification_sql_on_both_engines(store: Store) -> None:
+    """The rectify loop's statements that differ between engines live in Store methods."""
+    audit = _run(store)
+    with store.transaction():
+        store.add_fetch(FetchRow(audit, "a", "page", "http://a/1", status=200))
+        store.add_links(audit, "a", [LinkRow("http://a/1", "http://a/9"), LinkRow("http://a/2", "http://a/8")])
+        store.add_dns(audit, "a", "A", ["127.0.0.1"])
+    store.replace_results(audit, [("a", "c1", "fail", False, "{}", [("fp1", "m", "fail", None, "{}")])])
+    later = _run(store)
+    store.replace_results(later, [("b", "c2", "fail", False, "{}", [("fp1", "m", "fail", None, "{}")])])
+    assert store.failing_fingerprints() == {"fp1": ("b", "c2", later)}          # the newest run's site/check
+    rc = _run(store)
+    store.copy_run_artifacts(audit, rc, ("fetches", "links", "dns", "selfcheck"), kind="recheck")
+    assert store.run(rc)["kind"] == "recheck" and store.run(rc)["parent_run"] == audit
+    assert [ln.target_url for ln in store.links(rc, "a")] == ["http://a/9", "http://a/8"]
+    assert set(store.site_states(rc).values()) == {"done"}
+    time.sleep(0.01)
+    store.add_fetch(FetchRow(rc, "a", "page", "http://a/2", status=200))    # re-fetched by the re-check
+    store.drop_copied_artifacts(rc, ("dns", "selfcheck"))
+    assert [f.url for f in store.fetches(rc)] == ["http://a/2"]
+    assert [ln.target_url for ln in store.links(rc, "a")] == ["http://a/8"] and store.dns(rc) == {}
+    store.save_rechecks(rc, audit, [("fp1", "a", "c1", "open", "{}")])
+    store.save_rechecks(rc, audit, [("fp1", "a", "c1", "passed", '{"x": 1}')])
+    assert [tuple(r) for r in store.db.execute("SELECT fingerprint, result, evidence FROM rechecks")] == \
+        [("fp1", "passed", '{"x": 1}')]
+    store.set_report_paths(audit, {"json": "/r/a.json", "xlsx": "/r/a.xlsx"})
+    store.set_report_paths(audit, {"json": "/r/b.json"})
+    assert dict(tuple(r) for r in store.db.execute("SELECT format, path FROM run_reports")) == \
+        {"json": "/r/b.json", "xlsx": "/r/a.xlsx"}

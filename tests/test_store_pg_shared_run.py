@@ -28,7 +28,8 @@ from core.store import Store
 a = json.loads(sys.argv[1])
 store = Store(a["db"])
 taken = set()
-asyncio.run(crawl_run(store, a["run"], a["sites"], a["net"], a["crawl"], progress=False, taken=taken))
+only = set(a["only"]) if a.get("only") else None
+asyncio.run(crawl_run(store, a["run"], a["sites"], a["net"], a["crawl"], progress=False, taken=taken, only=only))
 print(json.dumps(sorted(taken)), flush=True)
 """
 
@@ -73,18 +74,19 @@ def test_two_processes_crawl_different_sites_of_one_run_at_once(pg_url: str) -> 
                               rules_toml="", site_configs={s["id"]: s for s in sites})
         net = {"nameservers": [dns.address], "allow_private": True}
 
-        def start(subset: list[dict[str, str]]) -> subprocess.Popen[str]:
-            args = json.dumps({"db": pg_url, "run": run, "sites": subset, "net": net, "crawl": NET_CRAWL})
+        def start(only: list[str] | None = None) -> subprocess.Popen[str]:
+            args = json.dumps({"db": pg_url, "run": run, "sites": sites, "net": net, "crawl": NET_CRAWL,
+                               "only": only})
             return subprocess.Popen([sys.executable, "-c", CRAWL_CHILD, args], env=_env(), stdout=subprocess.PIPE,
                                     text=True)
 
-        b = start(sites[2:])               # a worker given two sites
+        b = start(["s2", "s3"])            # a per-site worker given two sites (all listed, for exclusions)
         try:
             deadline = time.monotonic() + 30
             while {st for sid, st in store.site_states(run).items() if sid in ("s2", "s3")} != {"crawling"}:
                 assert time.monotonic() < deadline and b.poll() is None, "b never started crawling"
                 time.sleep(0.05)
-            a = start(sites)                  # a process given all four: it must leave s2, s3 to b
+            a = start()                       # a process given all four: it must leave s2, s3 to b
             out_a, _ = a.communicate(timeout=120)
             out_b, _ = b.communicate(timeout=120)
         finally:
@@ -133,6 +135,9 @@ def test_killed_audit_process_is_taken_over_and_the_run_judged_once(pg_url: str,
                 assert time.monotonic() < deadline and a.poll() is None, "a finished or never started"
                 time.sleep(0.05)
             run_id = int(run["id"])
+            # a new audit of the same sites while a crawls them is refused, as the SQLite file lock would
+            c = subprocess.run([*zwgk, *argv], env=_env(), capture_output=True, text=True, timeout=120)
+            assert c.returncode == 5 and "--resume" in c.stderr, c.stderr[-2000:]
             # b joins the same run: every site is claimed by a, so b waits
             b = subprocess.Popen([*zwgk, *argv, "--resume"], env=_env(), stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)

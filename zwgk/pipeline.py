@@ -117,6 +117,8 @@ def _audit(cfg: AuditConfig, rules: Rules, *, db_path: str | Path, out_dir: str 
 
     store = Store(db_path)
     try:
+        if not resume:
+            _refuse_if_crawled_elsewhere(store, cfg)
         run_id = _resumable_run(store, cfg) if resume else None
         if run_id is None:
             run_id = new_run(store, cfg, rules, as_of)
@@ -328,6 +330,23 @@ def summary_report(sites_path: str | Path, *, db_path: str | Path, rules_path: s
     js.write_text(json.dumps({"date": stamp, "run_a": oldest["id"] if oldest else None, "run_b": newest["id"],
                               "counts": counts, "diff": diff}, ensure_ascii=False, indent=1, default=str), "utf-8")
     return [txt, js]
+
+
+def _refuse_if_crawled_elsewhere(store: Store, cfg: AuditConfig) -> None:
+    """PostgreSQL: a new audit of sites another process is crawling right now (the nightly run) is
+    refused like the SQLite file lock refuses it (exit 5); ``--resume`` joins that run instead."""
+    if store.engine != "postgresql":
+        return
+    run_id = _resumable_run(store, cfg)
+    if run_id is None or store.run(run_id)["status"] != "running":
+        return
+    for sid, state in store.site_states(run_id).items():
+        if state == "done":
+            continue
+        if not store.claim_site(run_id, sid):
+            raise AuditBusy(f"{store.display}：第{run_id}次核查正由另一进程进行（网站 {sid}）；"
+                            "加 --resume 可加入该批次共同核查")
+        store.release_site(run_id, sid)
 
 
 def _crawl_shared_sites(store: Store, run_id: int, cfg: AuditConfig, stats: dict[str, int],

@@ -89,14 +89,7 @@ def _text(v: Any) -> str:
 
 def known_fingerprints(store: Store) -> dict[str, tuple[str, str, int]]:
     """fingerprint -> (site id, check id, newest run) of every failing finding ever stored."""
-    out: dict[str, tuple[str, str, int]] = {}
-    # the site/check of each fingerprint's newest failing row (portable: no bare columns beside MAX)
-    for r in store.db.execute("SELECT f.fingerprint, f.site_id, f.check_id, f.run_id FROM findings f JOIN"
-                              " (SELECT fingerprint, MAX(run_id) AS newest FROM findings WHERE severity='fail'"
-                              " GROUP BY fingerprint) m ON f.fingerprint=m.fingerprint AND f.run_id=m.newest"
-                              " WHERE f.severity='fail' ORDER BY f.id"):
-        out[r[0]] = (r[1], r[2], r[3])
-    return out
+    return store.failing_fingerprints()
 
 
 def _units(store: Store) -> dict[str, str]:

@@ -48,11 +48,7 @@ def before_render(store: Store, run_id: int, sites_path: str | Path | None = Non
 
 def after_render(store: Store, run_id: int, report_paths: dict[str, Path], model: dict[str, Any] | None,
                  sites_path: str | Path | None) -> None:
-    with store.transaction():
-        for fmt, p in report_paths.items():
-            store.db.execute("INSERT INTO run_reports (run_id, format, path) VALUES (?, ?, ?)"
-                             " ON CONFLICT (run_id, format) DO UPDATE SET path=excluded.path",
-                             (run_id, fmt, str(Path(p).resolve())))
+    store.set_report_paths(run_id, {fmt: str(Path(p).resolve()) for fmt, p in report_paths.items()})
     if model is None or not sites_path:
         return
     try:

@@ -29,7 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.model import Outcome, Severity
-from core.store import FetchRow, Store, StoreError, utcnow
+from core.store import FetchRow, Store, StoreError
 from zwgk.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -112,20 +112,8 @@ def _begin(store: Store, audit_run: int, rules: Rules, as_of: datetime) -> int:
     run_id = store.begin_run(as_of=as_of.isoformat(), audit_name=audit["audit_name"],
                              sites_path=audit["sites_path"], sites_toml=audit["sites_toml"],
                              rules_toml=rules.text, site_configs=store.run_sites(audit_run))
-    with store.transaction():
-        store.db.execute("UPDATE runs SET kind='recheck', parent_run=? WHERE id=?", (audit_run, run_id))
-        # every site's stored artifacts: checks may look at another site (a column's host, the finance unit);
-        # columns read from the schema, so a later migration's columns are copied too
-        for table in _COPIED:
-            every = store.table_columns(table)
-            cols = [c for c in every if c not in ("run_id", "id")]
-            if not cols:
-                continue
-            names = ", ".join(cols)
-            order = "id" if "id" in every else "rowid"    # stored order kept (links are read in it)
-            store.db.execute(f"INSERT INTO {table} (run_id, {names}) SELECT ?, {names} FROM {table} WHERE run_id=?"
-                             f" ORDER BY {order}", (run_id, audit_run))
-        store.db.execute("UPDATE run_sites SET state='done' WHERE run_id=?", (run_id,))
+    # every site's stored artifacts: checks may look at another site (a column's host, the finance unit)
+    store.copy_run_artifacts(audit_run, run_id, _COPIED, kind="recheck")
     return run_id
 
 
@@ -189,14 +177,7 @@ async def _refetch(store: Store, run_id: int, needed: dict[str, list[FetchRow]],
 def _keep_only_fresh(store: Store, run_id: int) -> None:
     """Drop the copied artifacts once judged: a re-check run keeps what it fetched (its evidence), its
     results and verdicts — a small run, not a second copy of the audit (20,000 pages × 80 links)."""
-    with store.transaction():
-        store.db.execute("DELETE FROM fetches WHERE run_id=? AND fetched_at<?", (run_id, store.run(run_id)["started_at"]))
-        # the fetches left are the fresh ones: their links stay
-        store.db.execute("DELETE FROM links WHERE run_id=? AND source_url NOT IN"
-                         " (SELECT url FROM fetches WHERE run_id=?)", (run_id, run_id))
-        for table in _COPIED[2:]:
-            if store.has_table(table):
-                store.db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
+    store.drop_copied_artifacts(run_id, _COPIED[2:])
 
 
 def _evidence(f: dict[str, Any], snap: Any) -> dict[str, Any]:
@@ -279,15 +260,9 @@ def recheck(store: Store, targets: list[Target], *, audit_run: int, rules: Rules
                 outcomes.append(RecheckOutcome(t.fingerprint, t.site_id, t.check_id, "unverified",
                                                {"outcome": str(res.outcome), "message_id": res.message_id,
                                                 "params": res.params}))
-        with store.transaction():
-            for o in outcomes:
-                store.db.execute("INSERT INTO rechecks (run_id, audit_run, fingerprint, site_id, check_id,"
-                                 " result, evidence, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                                 " ON CONFLICT (run_id, fingerprint) DO UPDATE SET audit_run=excluded.audit_run,"
-                                 " site_id=excluded.site_id, check_id=excluded.check_id, result=excluded.result,"
-                                 " evidence=excluded.evidence, checked_at=excluded.checked_at",
-                                 (run_id, audit_run, o.fingerprint, o.site_id, o.check_id, o.result,
-                                  json.dumps(o.evidence, ensure_ascii=False, default=str), utcnow()))
+        store.save_rechecks(run_id, audit_run, [(o.fingerprint, o.site_id, o.check_id, o.result,
+                                                 json.dumps(o.evidence, ensure_ascii=False, default=str))
+                                                for o in outcomes])
         _keep_only_fresh(store, run_id)
         store.finish_run(run_id, "recheck", {"refetched": refetched, "findings": len(targets)})
     except BaseException:
