@@ -277,7 +277,6 @@ def test_demo_audit_on_postgresql_matches_sqlite_golden(pg_url: str, tmp_path: P
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     """``[store] url`` in sites.toml sends ``zwgk audit`` (no --db) to PostgreSQL; its verdicts equal the
     SQLite golden; then every other command works on that store by ``--db URL``."""
-    from reports.golden import assert_golden
     from test_golden_demo import GOLDEN, GOLDEN_DAY
     from testkit.golden import assert_golden
 
