@@ -128,7 +128,7 @@ def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: f
     while co.finish_state() is None:
         if kill_at is not None and not killed and co.count("crawled") >= kill_at * total:
             victim = workers[0]
-            holding = [u for u, h in co.holders().items() if h.split(":")[1] == str(victim.pid)]
+            holding = [u for u, h in co.holders().items() if _in_group(h.split(":")[1], victim.pid)]
             os.killpg(victim.pid, signal.SIGKILL)
             victim.wait()
             killed = {"at_s": round(time.perf_counter() - t0, 1), "crawled": co.count("crawled"), "holding": holding}
@@ -151,6 +151,14 @@ def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: f
     if killed:
         res["killed"] = killed
     return run_id, res
+
+
+def _in_group(pid: str, group: int) -> bool:
+    """Whether a lease holder's process belongs to the worker's process group (pool children do)."""
+    try:
+        return os.getpgid(int(pid)) == group
+    except (ValueError, ProcessLookupError, PermissionError):
+        return False
 
 
 def main() -> None:
