@@ -33,6 +33,11 @@ from zwgk.distributed.settings import Timings, broker_url
 
 log = logging.getLogger("zwgk.distributed")
 app = Celery("zwgk")
+# What reaches a task is the infrastructure's trouble (a site's own trouble is data, and a bug in one
+# site's crawl is caught per site by crawl_run): the store or broker briefly away. Try again with
+# backoff (5 s doubling to 5 min, ~1 h in all) rather than leave the run waiting for a site forever.
+_RETRY: dict[str, Any] = {"autoretry_for": (Exception,), "retry_backoff": 5, "retry_backoff_max": 300,
+                          "retry_jitter": True, "max_retries": 15}
 
 
 def configure(broker: str | None = None) -> Celery:
@@ -92,7 +97,7 @@ def _limiter(cfg: Any) -> Any:
 
 
 # -- start ------------------------------------------------------------------------------------------
-@app.task(bind=True, name="zwgk.start")
+@app.task(bind=True, name="zwgk.start", **_RETRY)
 def start(self: Task, job: dict[str, Any]) -> None:
     """The auditor's self-check (once per run), then one crawl task per site not yet crawled."""
     from crawler.run import crawl_run
@@ -118,7 +123,7 @@ def start(self: Task, job: dict[str, Any]) -> None:
 
 
 # -- crawl ------------------------------------------------------------------------------------------
-@app.task(bind=True, name="zwgk.crawl")
+@app.task(bind=True, name="zwgk.crawl", **_RETRY)
 def crawl(self: Task, job: dict[str, Any], site_id: str) -> None:
     """Crawl one site (resuming from its stored frontier); the last site crawled starts judging."""
     from crawler.run import crawl_run
@@ -201,7 +206,7 @@ def _judge_groups(job: dict[str, Any], co: Coordinator) -> list[list[str]]:
 
 
 # -- judge ------------------------------------------------------------------------------------------
-@app.task(bind=True, name="zwgk.judge")
+@app.task(bind=True, name="zwgk.judge", **_RETRY)
 def judge(self: Task, job: dict[str, Any], site_ids: list[str]) -> None:
     """Every check on a group of sites, stored in place of any earlier judgement of those sites."""
     from zwgk.rules import parse_rules
