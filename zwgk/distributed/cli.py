@@ -36,6 +36,11 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "worker":
         return run_worker(broker=args.broker, concurrency=args.concurrency,
                           loglevel="DEBUG" if args.verbose else "INFO", hostname=args.name)
+    if args.command == "audit" and (args.resume or args.fail_on):
+        from zwgk.config import ConfigError
+
+        raise ConfigError("--distributed 不能与 --resume / --fail-on 同用：分布式核查中断后由工作进程自动继续，"
+                          "结果用 zwgk runs / zwgk report 查看")
     run_id = submit(args.sites, rules_path=args.rules, db_path=args.db, out_dir=args.out, as_of=args.as_of,
                     formats=args.format, broker=args.broker)
     print(f"第{run_id}次核查已放入消息队列（分布式核查；zwgk worker 执行）")
