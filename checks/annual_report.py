@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from checks.base import Check
+from checks.base import Check, own_messages
 from checks.columnmap import places
 from checks.documents import (
     Doc,
@@ -42,7 +42,7 @@ def reports(snap: SiteSnapshot) -> dict[int, list[Doc]]:
         # an attachment named "附件1.pdf" speaks through its page's title
         title = d.title if ar.is_report_title(d.title) else \
             d.context if is_generic(d.title) and ar.is_report_title(d.context) else ""
-        if title and not is_kind("annual-report", title, snap.rules, column=d.column, heading=d.heading):
+        if title and not is_kind("annual-report", title, snap.vocabulary.doc_kinds, column=d.column, heading=d.heading):
             continue
         year = ar.title_year(title) if title else None
         if year:
@@ -235,13 +235,9 @@ MESSAGES = {
 }
 
 
-def _messages(prefix: str) -> dict[str, str]:
-    """Each check declares only its own (namespaced) messages."""
-    return {k: v for k, v in MESSAGES.items() if k.split(".")[0] == prefix}
-
 
 CHECKS: list[Check] = [
-    Check("annual-report", "政府信息公开工作年度报告（任务42）", judge, _messages("annual-report"),
+    Check("annual-report", "政府信息公开工作年度报告（任务42）", judge, own_messages("annual-report", MESSAGES),
           {"due_department": "01-31", "due_government": "03-31", "format_2021_from": 2021, "min_cjk_chars": 50,
            "where": ["annual-report"]},
           doc="上年度年报按时公开（部门1月31日、政府3月31日），六个部分、2021格式、表三表四勾稽关系（PDF/DOCX/OFD可读）"),

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.model import CheckResult, unverified
+from core.rules import SITE_KINDS, Rules
 
 if TYPE_CHECKING:
     from core.snapshot import SiteSnapshot
 
-SITE_KINDS = ("portal", "department", "street")
 
 # Messages every check may use; the runner emits some of them itself.
 COMMON_MESSAGES: dict[str, str] = {
@@ -44,6 +44,12 @@ class Check:
     doc: str = ""                             # one line for the README table
 
 
+def own_messages(check_id: str, table: Mapping[str, str]) -> dict[str, str]:
+    """The messages of one check out of a module's shared table: those whose id starts with
+    ``<check_id>.`` (a module with several checks keeps one table; each declares only its own)."""
+    return {k: v for k, v in table.items() if k.split(".", 1)[0] == check_id}
+
+
 def home_problem(snap: SiteSnapshot) -> CheckResult | None:
     """'Could not verify' when the home page was not fetched or failed: the site cannot be judged."""
     home = snap.home()
@@ -55,8 +61,9 @@ def home_problem(snap: SiteSnapshot) -> CheckResult | None:
 
 
 def params_for(check: Check, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Defaults declared by the check, overridden by ``[checks.<id>]`` in rules.toml."""
-    merged = dict(check.defaults)
-    if overrides:
-        merged.update({k: v for k, v in overrides.items() if k in check.defaults})
-    return merged
+    """Defaults declared by the check, overridden by a ``[checks.<id>]`` table — merged by
+    :meth:`core.rules.Rules.from_data`, the one place rules defaults are applied (the runner reads
+    ``rules.check(id).params``; this is for judging one check by hand, e.g. in a test)."""
+    rules = Rules.from_data({"checks": {check.id: dict(overrides or {})}},
+                            param_defaults={check.id: check.defaults})
+    return dict(rules.check(check.id).params)

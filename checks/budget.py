@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from checks.base import Check
+from checks.base import Check, own_messages
 from checks.columnmap import places
 from checks.documents import (
     Doc,
@@ -87,14 +87,15 @@ def _found(snap: SiteSnapshot, kind: str) -> dict[int, list[Doc]]:
         own = budget_kinds(d.title)
         text = d.title if own else d.label
         for y, k in own or budget_kinds(d.label):
-            if k == kind and is_kind(k, text if own else d.title, snap.rules, context=d.context, column=d.column,
+            if k == kind and is_kind(k, text if own else d.title, snap.vocabulary.doc_kinds, context=d.context, column=d.column,
                                      heading=d.heading):
                 by_year.setdefault(y, []).append(d)
     return by_year
 
 
 def _judge_one(snap: SiteSnapshot, params: Mapping[str, Any], kind: str) -> CheckResult:
-    p = "budget" if kind == "budget" else "final"
+    p = "budget" if kind == "budget" else "final"        # the finding key (fingerprints) keeps the short word
+    m = "budget-current-year" if kind == "budget" else "final-accounts"   # message ids: the check's id
     today = snap.as_of.date()
     offset = 0 if kind == "budget" else 1          # final accounts are about the previous year
     year = today.year - offset
@@ -107,15 +108,15 @@ def _judge_one(snap: SiteSnapshot, params: Mapping[str, Any], kind: str) -> Chec
     if not docs:
         seen = sorted(by_year)
         if not seen and (why := crawl_incomplete(snap)):
-            return CheckResult(Outcome.ERROR, f"{p}.unverified", {"year": year, "reason": why}, metrics=metrics)
+            return CheckResult(Outcome.ERROR, f"{m}.unverified", {"year": year, "reason": why}, metrics=metrics)
         cov = coverage(snap, params["where"], portals(snap))
         if not cov.complete:        # absence is judged only against lists that were read
             metrics["unread"] = cov.evidence()
-            return CheckResult(Outcome.ERROR, f"{p}.unverified", {"year": year, "reason": cov.reason()},
+            return CheckResult(Outcome.ERROR, f"{m}.unverified", {"year": year, "reason": cov.reason()},
                                metrics=metrics)
         where = places(snap, ("budget",), portals(snap))
-        return CheckResult(Outcome.FAIL, f"{p}.missing", {"year": year, "found": "、".join(map(str, seen)) or "无"},
-                           [Finding(f"{p}.missing", {"year": year, "key": f"{p}-{year}", "looked_at": where.looked_at,
+        return CheckResult(Outcome.FAIL, f"{m}.missing", {"year": year, "found": "、".join(map(str, seen)) or "无"},
+                           [Finding(f"{m}.missing", {"year": year, "key": f"{p}-{year}", "looked_at": where.looked_at,
                                                       "found": "、".join(map(str, seen)) or "无"},
                                     url=where.url, source_url=where.source_url,
                                     observed="已找到年度：" + ("、".join(map(str, seen)) or "无") + "；" + where.observed(),
@@ -124,22 +125,22 @@ def _judge_one(snap: SiteSnapshot, params: Mapping[str, Any], kind: str) -> Chec
     first = docs[0]
     findings = _tables_present(snap, docs, params["tables"], p)
     if first.date is None:
-        findings.append(Finding(f"{p}.undated", {"year": year}, Severity.WARN, url=first.url,
+        findings.append(Finding(f"{m}.undated", {"year": year}, Severity.WARN, url=first.url,
                                 source_url=first.source_url, anchor=first.title))
-        return CheckResult(Outcome.PASS, f"{p}.present", {"year": year}, findings, metrics)
+        return CheckResult(Outcome.PASS, f"{m}.present", {"year": year}, findings, metrics)
     text = page_text(snap, first.url) if not first.is_attachment else ""
     approved = approval_date(text, year, today)
     eff_due = approved + timedelta(days=int(params["approval_days"])) if approved else due
     metrics.update(published=first.date.isoformat(), approved=approved and approved.isoformat(),
                    effective_due=eff_due.isoformat())
     if first.date > eff_due:
-        findings.insert(0, Finding(f"{p}.late", {"year": year, "date": first.date.isoformat(),
+        findings.insert(0, Finding(f"{m}.late", {"year": year, "date": first.date.isoformat(),
                                                  "due": eff_due.isoformat()},
                                    url=first.url, source_url=first.source_url, anchor=first.title,
                                    observed=first.date.isoformat(), expected=f"≤ {eff_due.isoformat()}"))
-        return CheckResult(Outcome.FAIL, f"{p}.late", {"year": year, "date": first.date.isoformat(),
+        return CheckResult(Outcome.FAIL, f"{m}.late", {"year": year, "date": first.date.isoformat(),
                                                        "due": eff_due.isoformat()}, findings, metrics)
-    return CheckResult(Outcome.PASS, f"{p}.on_time", {"year": year, "date": first.date.isoformat()},
+    return CheckResult(Outcome.PASS, f"{m}.on_time", {"year": year, "date": first.date.isoformat()},
                        findings, metrics)
 
 
@@ -155,7 +156,8 @@ def _tables_present(snap: SiteSnapshot, docs: list[Doc], names: list[str], p: st
         text = _norm_table(page_text(snap, d.url))
         present = [n for n in names if _norm_table(n) and _norm_table(n) in text]
         missing = [n for n in names if n not in present]
-        return [Finding(f"{p}.tables", {"present": "、".join(present) or "无", "missing": "、".join(missing) or "无",
+        check_id = "budget-current-year" if p == "budget" else "final-accounts"
+        return [Finding(f"{check_id}.tables", {"present": "、".join(present) or "无", "missing": "、".join(missing) or "无",
                                         "key": f"{p}-tables"}, Severity.INFO, url=d.url)]
     return []
 
@@ -223,19 +225,19 @@ def judge_debt(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     missing = [k for k in params["kinds"] if k not in hits]
     metrics = {"year": year, "found": {k: d.url for k, d in hits.items()}}
     if missing and not hits and (why := crawl_incomplete(snap)):
-        return CheckResult(Outcome.ERROR, "debt.unverified", {"year": year, "reason": why}, metrics=metrics)
+        return CheckResult(Outcome.ERROR, "debt-disclosure.unverified", {"year": year, "reason": why}, metrics=metrics)
     cov = coverage(snap, params["where"], sources[1:]) if missing else None
     if cov is not None and not cov.complete:
         metrics["unread"] = cov.evidence()
-        return CheckResult(Outcome.ERROR, "debt.unverified", {"year": year, "reason": cov.reason()}, metrics=metrics)
+        return CheckResult(Outcome.ERROR, "debt-disclosure.unverified", {"year": year, "reason": cov.reason()}, metrics=metrics)
     if missing:
         where = places(snap, ("debt", "budget"), sources[1:])
-        return CheckResult(Outcome.FAIL, "debt.missing", {"year": year, "kinds": "、".join(missing)},
-                           [Finding("debt.missing_kind", {"year": year, "kind": k, "key": k,
+        return CheckResult(Outcome.FAIL, "debt-disclosure.missing", {"year": year, "kinds": "、".join(missing)},
+                           [Finding("debt-disclosure.missing_kind", {"year": year, "kind": k, "key": k,
                                                           "looked_at": where.looked_at},
                                     url=where.url, source_url=where.source_url, observed=where.observed(),
                                     expected=f"{year}年{k}信息") for k in missing], metrics)
-    return CheckResult(Outcome.PASS, "debt.ok", {"year": year}, metrics=metrics)
+    return CheckResult(Outcome.PASS, "debt-disclosure.ok", {"year": year}, metrics=metrics)
 
 
 _FINAL_TABLES = ["收入支出决算总表", "收入决算表", "支出决算表", "财政拨款收入支出决算总表",
@@ -245,47 +247,43 @@ _BUDGET_TABLES = ["收支预算总表", "收入预算表", "支出预算表", "�
                   "一般公共预算基本支出表", "“三公”经费支出表", "政府性基金预算支出表", "国有资本经营预算支出表"]
 
 MESSAGES = {
-    "budget.on_time": "{year}年度部门预算已按时公开（{date}）",
-    "budget.present": "{year}年度部门预算已公开（未能确定公开日期）",
-    "budget.undated": "{year}年度部门预算未能确定公开日期，无法核验是否按时",
-    "budget.late": "{year}年度部门预算公开晚于期限（公开 {date}，期限 {due}）",
-    "budget.missing": "未找到{year}年度部门预算（已找到：{found}）",
-    "budget.unverified": "未找到{year}年度部门预算，且{reason}，无法核验",
-    "budget.tables": "预算公开表格：已有 {present}；未见 {missing}",
-    "final.on_time": "{year}年度部门决算已按时公开（{date}）",
-    "final.present": "{year}年度部门决算已公开（未能确定公开日期）",
-    "final.undated": "{year}年度部门决算未能确定公开日期，无法核验是否按时",
-    "final.late": "{year}年度部门决算公开晚于期限（公开 {date}，期限 {due}）",
-    "final.missing": "未找到{year}年度部门决算（已找到年度：{found}）",
-    "final.unverified": "未找到{year}年度部门决算，且{reason}，无法核验",
-    "final.tables": "决算公开表格：已有 {present}；未见 {missing}",
+    "budget-current-year.on_time": "{year}年度部门预算已按时公开（{date}）",
+    "budget-current-year.present": "{year}年度部门预算已公开（未能确定公开日期）",
+    "budget-current-year.undated": "{year}年度部门预算未能确定公开日期，无法核验是否按时",
+    "budget-current-year.late": "{year}年度部门预算公开晚于期限（公开 {date}，期限 {due}）",
+    "budget-current-year.missing": "未找到{year}年度部门预算（已找到：{found}）",
+    "budget-current-year.unverified": "未找到{year}年度部门预算，且{reason}，无法核验",
+    "budget-current-year.tables": "预算公开表格：已有 {present}；未见 {missing}",
+    "final-accounts.on_time": "{year}年度部门决算已按时公开（{date}）",
+    "final-accounts.present": "{year}年度部门决算已公开（未能确定公开日期）",
+    "final-accounts.undated": "{year}年度部门决算未能确定公开日期，无法核验是否按时",
+    "final-accounts.late": "{year}年度部门决算公开晚于期限（公开 {date}，期限 {due}）",
+    "final-accounts.missing": "未找到{year}年度部门决算（已找到年度：{found}）",
+    "final-accounts.unverified": "未找到{year}年度部门决算，且{reason}，无法核验",
+    "final-accounts.tables": "决算公开表格：已有 {present}；未见 {missing}",
     "budget-history.ok": "近{years}年的部门预决算均可查阅",
     "budget-history.gaps": "往年预决算缺失 {count} 项",
     "budget-history.missing": "未找到{year}年度{kind}（预决算公开后应长期保留）",
     "budget-history.unverified": "无法核验往年预决算：{reason}",
-    "debt.ok": "{year}年地方政府债务限额余额、发行、还本付息信息均已公开",
-    "debt.missing": "未找到{year}年地方政府债务信息：{kinds}",
-    "debt.missing_kind": "未找到{year}年“{kind}”信息",
-    "debt.unverified": "未找到{year}年债务信息，且{reason}，无法核验",
+    "debt-disclosure.ok": "{year}年地方政府债务限额余额、发行、还本付息信息均已公开",
+    "debt-disclosure.missing": "未找到{year}年地方政府债务信息：{kinds}",
+    "debt-disclosure.missing_kind": "未找到{year}年“{kind}”信息",
+    "debt-disclosure.unverified": "未找到{year}年债务信息，且{reason}，无法核验",
 }
 
 
-def _messages(prefix: str) -> dict[str, str]:
-    """Each check declares only its own (namespaced) messages."""
-    return {k: v for k, v in MESSAGES.items() if k.split(".")[0] == prefix}
-
 
 CHECKS: list[Check] = [
-    Check("budget-current-year", "部门预算按时公开（任务6）", judge_budget, _messages("budget"),
+    Check("budget-current-year", "部门预算按时公开（任务6）", judge_budget, own_messages("budget-current-year", MESSAGES),
           {"due": "04-30", "approval_days": 20, "tables": _BUDGET_TABLES, "where": ["budget"]},
           doc="当年部门预算已公开且不晚于期限（默认4月30日；页面载明批复日期时为批复后20日）"),
-    Check("final-accounts", "部门决算按时公开（任务6）", judge_final, _messages("final"),
+    Check("final-accounts", "部门决算按时公开（任务6）", judge_final, own_messages("final-accounts", MESSAGES),
           {"due": "09-30", "approval_days": 20, "tables": _FINAL_TABLES, "where": ["budget"]},
           doc="上年度部门决算已公开且不晚于期限（默认9月30日；批复后20日）；HTML决算列出标准表格"),
-    Check("budget-history", "往年预决算可查阅（任务6）", judge_history, _messages("budget-history"),
+    Check("budget-history", "往年预决算可查阅（任务6）", judge_history, own_messages("budget-history", MESSAGES),
           {"years": 3, "since": 2017, "budget_due": "04-30", "final_due": "09-30", "where": ["budget"]},
           doc="往年部门预算、决算仍可查阅（年数可配置）"),
-    Check("debt-disclosure", "地方政府债务信息公开（任务7）", judge_debt, _messages("debt"),
+    Check("debt-disclosure", "地方政府债务信息公开（任务7）", judge_debt, own_messages("debt-disclosure", MESSAGES),
           {"due": "04-30", "finance_units": ["财政"], "where": ["debt", "budget"],
            "kinds": {"债务限额及余额": ["限额", "余额"], "债券发行": ["发行"], "还本付息": ["还本", "付息", "偿还"]}},
           kinds=("portal",), doc="门户网站或财政部门网站公开当年债务限额余额、发行、还本付息信息"),

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from checks.base import Check
+from checks.base import Check, own_messages
 from checks.columnmap import column_map, places
 from checks.documents import coverage, crawl_incomplete, is_attachment, page_text
 from core.model import CheckResult, Finding, Outcome, Severity
@@ -62,14 +62,14 @@ def judge_channels(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult
     missing = [k for k, v in wanted.items() if not v]
     metrics = {k: v for k, v in wanted.items()}
     if not missing:
-        return CheckResult(Outcome.PASS, "application.ok", {"channels": "、".join(names[k] for k in wanted)},
+        return CheckResult(Outcome.PASS, "application-channel.ok", {"channels": "、".join(names[k] for k in wanted)},
                            metrics=metrics)
     cov = coverage(snap, ("application",)) if "application" in missing else None
     if why := crawl_incomplete(snap) or (cov.reason() if cov is not None and not cov.complete else None):
-        return CheckResult(Outcome.ERROR, "application.unverified",
+        return CheckResult(Outcome.ERROR, "application-channel.unverified",
                            {"missing": "、".join(names[k] for k in missing), "reason": why}, metrics=metrics)
-    return CheckResult(Outcome.FAIL, "application.missing", {"missing": "、".join(names[k] for k in missing)},
-                       [Finding("application.missing_one", {"channel": names[k], "key": k}, url=snap.site.url)
+    return CheckResult(Outcome.FAIL, "application-channel.missing", {"missing": "、".join(names[k] for k in missing)},
+                       [Finding("application-channel.missing_one", {"channel": names[k], "key": k}, url=snap.site.url)
                         for k in missing], metrics)
 
 
@@ -159,10 +159,10 @@ def judge_guide(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
 
 
 MESSAGES = {
-    "application.ok": "互动与申请渠道齐全：{channels}",
-    "application.missing": "缺少渠道：{missing}",
-    "application.missing_one": "未找到“{channel}”",
-    "application.unverified": "未找到{missing}，且{reason}，无法核验",
+    "application-channel.ok": "互动与申请渠道齐全：{channels}",
+    "application-channel.missing": "缺少渠道：{missing}",
+    "application-channel.missing_one": "未找到“{channel}”",
+    "application-channel.unverified": "未找到{missing}，且{reason}，无法核验",
     "disclosure-guide.ok": "政府信息公开指南已按2019年条例更新（{url}）",
     "disclosure-guide.outdated": "政府信息公开指南仍为旧版（含“{marker}”），应按2019年条例更新",
     "disclosure-guide.missing": "未找到政府信息公开指南",
@@ -173,17 +173,13 @@ MESSAGES = {
 }
 
 
-def _messages(prefix: str) -> dict[str, str]:
-    """Each check declares only its own (namespaced) messages."""
-    return {k: v for k, v in MESSAGES.items() if k.split(".")[0] == prefix}
-
 
 CHECKS: list[Check] = [
-    Check("application-channel", "依申请公开、领导信箱、12345渠道（任务19、21-24、36-38）", judge_channels, _messages("application"),
+    Check("application-channel", "依申请公开、领导信箱、12345渠道（任务19、21-24、36-38）", judge_channels, own_messages("application-channel", MESSAGES),
           {"application_words": ["在线申请", "网上申请", "申请表", "依申请公开申请", "我要申请", "申请公开"],
            "mailbox_words": ["信箱"], "mailbox_for": ["portal"], "hotline_for": ["portal"]},
           doc="依申请公开在线申请或申请表下载；门户网站设领导信箱和12345热线链接"),
-    Check("disclosure-guide", "政府信息公开指南时效（任务36）", judge_guide, _messages("disclosure-guide"),
+    Check("disclosure-guide", "政府信息公开指南时效（任务36）", judge_guide, own_messages("disclosure-guide", MESSAGES),
           {"outdated_markers": ["15个工作日", "十五个工作日", "国务院令第492号"],
            "current_markers": ["20个工作日", "二十个工作日", "国务院令第711号"],
            "deadline_context": ["答复", "收到申请"], "other_context": ["第三方", "征求意见"]},

@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from core.parsing.lists import (
-    BLANK_MARKERS,
     CRUMB_LABEL,
     RawItem,
     blank_marker,
@@ -145,9 +144,9 @@ class ListReader:
     def __init__(self, snap: SiteSnapshot):
         self.snap = snap
         self.today = snap.as_of.date()
-        params = (snap.rules.get("checks", {}) or {}).get("column-blank", {}) or {}
-        self.markers = tuple(params.get("blank_markers", BLANK_MARKERS))
-        self.max_own = int(params.get("blank_max_own_text", 10))
+        reading = snap.vocabulary.reading     # [checks.column-blank]'s markers: one map for every check
+        self.markers = reading.blank_markers
+        self.max_own = reading.blank_max_own_text
         self._chrome: set[str] | None = None
         self._home_links: set[str] | None = None
         self.children: dict[str, list[FetchRow]] = {}

@@ -17,12 +17,12 @@ Categories (names, url_hints, required_for, cadence) live in rules.toml
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
 from urllib.parse import urlsplit, urlunsplit
 
 from checks.columnlists import Column, ListItem, ListReader, norm_name, url_key
 from core.parsing.pagination import gkmlpt_route
+from core.rules import ColumnCategory
 from core.snapshot import SiteSnapshot
 from core.store import FetchRow
 
@@ -57,20 +57,28 @@ class ColumnMap:
         return [c for c in self.columns if c.category]
 
 
-def categories(snap: SiteSnapshot) -> dict[str, dict[str, Any]]:
-    """The [columns.*] tables with their synonyms normalised once per snapshot (classify runs per
+@dataclass(frozen=True)
+class Category(ColumnCategory):
+    """A ``[columns.<category>]`` rule with its synonyms and exclusions normalised for matching."""
+
+    norm_names: tuple[str, ...] = ()
+    norm_exclude: tuple[str, ...] = ()
+
+
+def categories(snap: SiteSnapshot) -> dict[str, Category]:
+    """The column categories with their synonyms normalised once per snapshot (classify runs per
     anchor: re-normalising ~200 synonyms for each of 20,000 anchors took seconds)."""
     return snap.derived(_prepare_categories)
 
 
-def _prepare_categories(snap: SiteSnapshot) -> dict[str, dict[str, Any]]:
-    cols = snap.rules.get("columns", {}) or {}
-    return {k: {**v, "_names": [n for n in (norm_name(x) for x in v.get("names", [])) if n],
-                "_exclude": [n for n in (norm_name(x) for x in v.get("exclude", [])) if n]}
-            for k, v in cols.items() if isinstance(v, dict)}
+def _prepare_categories(snap: SiteSnapshot) -> dict[str, Category]:
+    return {k: Category(**{f.name: getattr(v, f.name) for f in fields(v)},
+                        norm_names=tuple(n for n in (norm_name(x) for x in v.names) if n),
+                        norm_exclude=tuple(n for n in (norm_name(x) for x in v.exclude) if n))
+            for k, v in snap.vocabulary.columns.items()}
 
 
-def classify(text: str, cats: dict[str, dict[str, Any]], *, slack: int = 6, max_len: int = 16) -> str | None:
+def classify(text: str, cats: dict[str, Category], *, slack: int = 6, max_len: int = 16) -> str | None:
     """Category of a column name: exact synonym first, else the longest synonym it contains.
 
     Long texts and texts with a year are item titles ("2021年部门预算公开"), not column names.
@@ -81,15 +89,9 @@ def classify(text: str, cats: dict[str, dict[str, Any]], *, slack: int = 6, max_
     best: tuple[int, int, str] | None = None
     item_like = bool(_ITEM_WORDS.search(t))
     for cat, spec in cats.items():
-        excludes = spec.get("_exclude")
-        if excludes is None:
-            excludes = [n for n in (norm_name(x) for x in spec.get("exclude", [])) if n]
-        if any(x in t for x in excludes):
+        if any(x in t for x in spec.norm_exclude):
             continue
-        names = spec.get("_names")
-        if names is None:
-            names = [n for n in (norm_name(x) for x in spec.get("names", [])) if n]
-        for n in names:
+        for n in spec.norm_names:
             if n == t:
                 score = (2, len(n), cat)
             elif n in t and len(t) <= len(n) + slack and not item_like and \
@@ -102,14 +104,14 @@ def classify(text: str, cats: dict[str, dict[str, Any]], *, slack: int = 6, max_
     return best[2] if best else None
 
 
-def _hint_category(url: str, cats: dict[str, dict[str, Any]]) -> tuple[str, str, str] | None:
+def _hint_category(url: str, cats: dict[str, Category]) -> tuple[str, str, str] | None:
     """(category, hint, column URL) for the deepest path segment equal to a url_hint."""
     parts = urlsplit(url)
     segs = [s for s in parts.path.split("/") if s]
     for i in range(len(segs) - 1, -1, -1):
         seg = segs[i].lower()
         for cat, spec in cats.items():
-            if seg in (h.lower() for h in spec.get("url_hints", [])):
+            if seg in (h.lower() for h in spec.url_hints):
                 col = urlunsplit((parts.scheme, parts.netloc, "/" + "/".join(segs[: i + 1]) + "/", "", ""))
                 return cat, segs[i], col
     return None
@@ -258,7 +260,7 @@ def _build(snap: SiteSnapshot) -> ColumnMap:
                     c.category == cat and url_key(c.url).startswith(url_key(col_url)) for _, c in b.found.values()):
                 continue    # an article under /rsxx/ of a column already found there (/rsxx/list.asp?id=5)
             target = col_url if snap.page(col_url) or url_key(url) != url_key(col_url) else url
-            name = b.cats[cat].get("label", cat)
+            name = b.cats[cat].label
             b.add(cat, name, target, f"URL /{seg}/（{url}）", "url", url)
     looked = [home_url] + sorted(gk_urls)
     cmap = ColumnMap(columns=[c for _, c in b.found.values()], looked_at=looked, pages_scanned=len(pages))

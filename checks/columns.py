@@ -42,7 +42,8 @@ _TITLES = {"plans": "规划计划栏目", "negative-list": "市场准入负面�
 def label(snap: SiteSnapshot, cat: str | None) -> str:
     if not cat:
         return "栏目"
-    return str(categories(snap).get(cat, {}).get("label", cat))
+    spec = categories(snap).get(cat)
+    return spec.label if spec is not None else cat
 
 
 def column_evidence(snap: SiteSnapshot, col: Column, mid: str, severity: Severity = Severity.INFO,
@@ -69,15 +70,15 @@ def _presence(category: str) -> Check:
         if spec is None:
             return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable",
                                {"reason": f"rules.toml 未定义栏目类别 {category}"})
-        if snap.site.kind not in spec.get("required_for", []):
+        if snap.site.kind not in spec.required_for:
             return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable",
-                               {"reason": f"{KIND_ZH.get(snap.site.kind, snap.site.kind)}不要求设置{spec.get('label', category)}"})
+                               {"reason": f"{KIND_ZH.get(snap.site.kind, snap.site.kind)}不要求设置{spec.label}"})
         problem = home_problem(snap)
         if problem:
             return problem
         cmap = column_map(snap)
         found = cmap.find(category)
-        lab = spec.get("label", category)
+        lab = spec.label
         if found:
             return CheckResult(Outcome.PASS, f"{cid}.present", {"label": lab, "count": len(found)},
                                findings=[column_evidence(snap, c, f"{cid}.found") for c in found])
@@ -89,10 +90,10 @@ def _presence(category: str) -> Check:
             r.metrics["unread"] = cov.evidence()
             return r
         f = Finding(f"{cid}.missing", {"label": lab, "key": category, "looked_at": cmap.looked_at,
-                                       "pages": cmap.pages_scanned, "names": "、".join(spec.get("names", [])[:8])},
+                                       "pages": cmap.pages_scanned, "names": "、".join(spec.names[:8])},
                     url=None, source_url=cmap.looked_at[0] if cmap.looked_at else snap.site.url,
                     observed=f"已查看首页导航、{len(cmap.looked_at) - 1} 个政府信息公开页面及 {cmap.pages_scanned} 个页面的链接",
-                    expected=f"设置“{lab}”栏目（同义名称：{'、'.join(spec.get('names', [])[:5])}）")
+                    expected=f"设置“{lab}”栏目（同义名称：{'、'.join(spec.names[:5])}）")
         return CheckResult(Outcome.FAIL, f"{cid}.missing_result", {"label": lab}, findings=[f])
 
     return Check(
@@ -162,9 +163,9 @@ def _cadence(snap: SiteSnapshot, col: Column) -> tuple[str, str, str] | None:
     """(category, cadence, stale group) of the column's first category that has a cadence."""
     cats = categories(snap)
     for cat in [col.category, *col.aliases]:
-        spec = cats.get(cat or "", {})
-        if spec.get("cadence"):
-            return str(cat), str(spec["cadence"]), str(spec.get("stale_group", "b"))
+        spec = cats.get(cat or "")
+        if spec is not None and spec.cadence:
+            return str(cat), spec.cadence, spec.stale_group
     return None
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -66,6 +67,33 @@ def _region_prefix(region_code: str) -> str:
     return code
 
 
+@dataclass
+class _Footer:
+    """The home page's visible text, links and embedded sources, with same-site frames read in."""
+
+    text: str
+    hrefs: list[tuple[str, str]]                  # (href, anchor text)
+    srcs: list[str]                               # src of scripts, images, frames
+    frames_unread: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Problems:
+    url: str                                      # the home page: findings cite it
+    findings: list[Finding] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)   # short Chinese labels for the result
+
+    def missing(self, element: str) -> None:
+        self.findings.append(Finding("site-identity.missing", {"element": element, "key": element}, url=self.url,
+                                     observed="未找到", expected=element))
+        self.problems.append(f"缺少{element}")
+
+    def add(self, finding: Finding, problem: str | None = None) -> None:
+        self.findings.append(finding)
+        if problem:
+            self.problems.append(problem)
+
+
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     problem = home_problem(snap)
     if problem:
@@ -77,10 +105,32 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     if doc is None or len(norm_text(text)) < int(params["min_text_chars"]):
         return CheckResult(Outcome.ERROR, "site-identity.unverified",
                            {"reason": f"首页可见文字过少（{len(norm_text(text))}字），页面可能由脚本生成"})
-    hrefs = [(a.get("href") or "", a.text_content().strip()) for a in doc.iter("a")]
-    srcs = [el.get("src") or "" for el in doc.iter("script", "img", "iframe")]
-    # A footer in an <iframe> of the same site: read the stored frame page as part of the home page.
-    frames_unread: list[str] = []
+    foot = _read_footer(snap, home, doc, text)
+    if not any(m.search(foot.text) for m in _MARKERS):
+        how = _injected_footer(doc, foot.frames_unread)
+        if how:
+            return CheckResult(Outcome.ERROR, "site-identity.footer_injected", {"how": how},
+                               metrics={"frames_unread": foot.frames_unread[:5]})
+    out = _Problems(home.final_url or home.url)
+    _conac_mark(foot, out)                            # 党政机关网站标识
+    _host_and_contact(foot, out)                      # 网站主办单位, 联系方式
+    icp = _icp(foot, out)                             # ICP备案编号 → beian.miit.gov.cn
+    ga = _public_security(foot, params, out)          # 公安机关备案号 → www.beian.gov.cn
+    code, meta_code, jiucuo_code = _site_code(snap, home, doc, foot, out)   # 网站标识码 in three places
+    out.findings += _domain_findings(snap, params)
+    metrics = {"site_code": code, "meta_code": meta_code, "jiucuo_code": jiucuo_code,
+               "icp": icp.group(0) if icp else None, "ga": ga.group(1) if ga else None}
+    if out.problems:
+        return CheckResult(Outcome.FAIL, "site-identity.fail", {"problems": "；".join(out.problems)},
+                           findings=out.findings, metrics=metrics)
+    return CheckResult(Outcome.PASS, "site-identity.ok", {"code": code}, findings=out.findings, metrics=metrics)
+
+
+def _read_footer(snap: SiteSnapshot, home: Any, doc: Any, text: str) -> _Footer:
+    """The home page's text and links; a footer in an <iframe> of the same site is read from the
+    stored frame page as part of the home page."""
+    foot = _Footer(text, [(a.get("href") or "", a.text_content().strip()) for a in doc.iter("a")],
+                   [el.get("src") or "" for el in doc.iter("script", "img", "iframe")])
     for el in doc.iter("iframe", "frame"):
         src = (el.get("src") or "").strip()
         if not src or src.startswith(("javascript:", "about:")):
@@ -88,109 +138,99 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         frame = _frame_page(snap, url_of(home), src)
         fdoc = snap.tree(frame) if frame is not None and frame.ok else None
         if fdoc is None:
-            frames_unread.append(src)
+            foot.frames_unread.append(src)
             continue
-        text += " " + visible_text(snap.html(frame))[1]
-        hrefs += [(a.get("href") or "", a.text_content().strip()) for a in fdoc.iter("a")]
-        srcs += [e.get("src") or "" for e in fdoc.iter("script", "img", "iframe")]
-    if not any(m.search(text) for m in _MARKERS):
-        how = _injected_footer(doc, frames_unread)
-        if how:
-            return CheckResult(Outcome.ERROR, "site-identity.footer_injected", {"how": how},
-                               metrics={"frames_unread": frames_unread[:5]})
-    findings: list[Finding] = []
-    problems: list[str] = []
-    url = home.final_url or home.url
+        foot.text += " " + visible_text(snap.html(frame))[1]
+        foot.hrefs += [(a.get("href") or "", a.text_content().strip()) for a in fdoc.iter("a")]
+        foot.srcs += [e.get("src") or "" for e in fdoc.iter("script", "img", "iframe")]
+    return foot
 
-    def missing(element: str) -> None:
-        findings.append(Finding("site-identity.missing", {"element": element, "key": element}, url=url,
-                                observed="未找到", expected=element))
-        problems.append(f"缺少{element}")
 
-    # 党政机关网站标识
-    conac = [h for h, _ in hrefs if "conac.cn" in h.lower()] + [s for s in srcs if "conac.cn" in s.lower()]
+def _conac_mark(foot: _Footer, out: _Problems) -> None:
+    """党政机关网站标识: a conac.cn link or script; a bszs.conac.cn link carries a 32-hex id."""
+    conac = [h for h, _ in foot.hrefs if "conac.cn" in h.lower()] + [s for s in foot.srcs if "conac.cn" in s.lower()]
     if not conac:
-        missing("党政机关网站标识")
-    else:
-        for h in (h for h, _ in hrefs if "bszs.conac.cn" in h.lower()):
-            ids = parse_qs(urlsplit(h).query).get("id", [""])
-            if not re.fullmatch(r"[0-9A-Fa-f]{32}", ids[0]):
-                findings.append(Finding("site-identity.conac_id", {"url": h}, severity=Severity.WARN, url=h,
-                                        source_url=url, observed=ids[0] or "无id", expected="32位十六进制id"))
-    # 主办单位, 联系方式
-    if not _HOST_ORG.search(text) and "主办单位" not in text:
-        missing("网站主办单位")
-    if not (_CONTACT.search(text) and _PHONE.search(text)) and not any("联系我们" in t for _, t in hrefs):
-        missing("联系方式")
+        out.missing("党政机关网站标识")
+        return
+    for h in (h for h, _ in foot.hrefs if "bszs.conac.cn" in h.lower()):
+        ids = parse_qs(urlsplit(h).query).get("id", [""])
+        if not re.fullmatch(r"[0-9A-Fa-f]{32}", ids[0]):
+            out.add(Finding("site-identity.conac_id", {"url": h}, severity=Severity.WARN, url=h,
+                            source_url=out.url, observed=ids[0] or "无id", expected="32位十六进制id"))
 
-    # ICP备案编号 → beian.miit.gov.cn
-    icp = _ICP.search(text)
+
+def _host_and_contact(foot: _Footer, out: _Problems) -> None:
+    if not _HOST_ORG.search(foot.text) and "主办单位" not in foot.text:
+        out.missing("网站主办单位")
+    if not (_CONTACT.search(foot.text) and _PHONE.search(foot.text)) and not any("联系我们" in t for _, t in foot.hrefs):
+        out.missing("联系方式")
+
+
+def _icp(foot: _Footer, out: _Problems) -> re.Match[str] | None:
+    """ICP备案编号, linked to beian.miit.gov.cn."""
+    icp = _ICP.search(foot.text)
     if icp is None:
-        missing("ICP备案编号")
-    elif not any("beian.miit.gov.cn" in h.lower() for h, _ in hrefs):
-        findings.append(Finding("site-identity.icp_unlinked", {"icp": icp.group(0)}, url=url, anchor=icp.group(0),
-                                observed="无链接", expected="链接到 https://beian.miit.gov.cn/"))
-        problems.append("ICP备案编号未链接")
+        out.missing("ICP备案编号")
+    elif not any("beian.miit.gov.cn" in h.lower() for h, _ in foot.hrefs):
+        out.add(Finding("site-identity.icp_unlinked", {"icp": icp.group(0)}, url=out.url, anchor=icp.group(0),
+                        observed="无链接", expected="链接到 https://beian.miit.gov.cn/"), "ICP备案编号未链接")
+    return icp
 
-    # 公安机关备案号 → www.beian.gov.cn/portal/registerSystemInfo?recordcode=<same 14 digits>
-    ga = _GA.search(text)
+
+def _public_security(foot: _Footer, params: Mapping[str, Any], out: _Problems) -> re.Match[str] | None:
+    """公安机关备案号 → www.beian.gov.cn/portal/registerSystemInfo?recordcode=<same 14 digits>."""
+    ga = _GA.search(foot.text)
     if ga is None:
-        missing("公安机关备案号")
-    else:
-        code = ga.group(1)
-        linked = [parse_qs(urlsplit(h).query).get("recordcode", [""])[0] for h, _ in hrefs
-                  if "beian.gov.cn" in h.lower() and "miit" not in h.lower()]
-        if not linked:
-            findings.append(Finding("site-identity.ga_unlinked", {"code": code}, url=url, anchor=ga.group(0),
-                                    observed="无链接", expected="链接到 www.beian.gov.cn 备案信息"))
-            problems.append("公安机关备案号未链接")
-        elif code not in linked or len(code) != int(params["ga_digits"]):
-            findings.append(Finding("site-identity.ga_mismatch", {"code": code, "linked": "、".join(linked)},
-                                    url=url, anchor=ga.group(0), observed=f"{code} / {'、'.join(linked)}",
-                                    expected=f"{params['ga_digits']}位且与链接一致"))
-            problems.append("公安机关备案号不一致")
+        out.missing("公安机关备案号")
+        return None
+    code = ga.group(1)
+    linked = [parse_qs(urlsplit(h).query).get("recordcode", [""])[0] for h, _ in foot.hrefs
+              if "beian.gov.cn" in h.lower() and "miit" not in h.lower()]
+    if not linked:
+        out.add(Finding("site-identity.ga_unlinked", {"code": code}, url=out.url, anchor=ga.group(0),
+                        observed="无链接", expected="链接到 www.beian.gov.cn 备案信息"), "公安机关备案号未链接")
+    elif code not in linked or len(code) != int(params["ga_digits"]):
+        out.add(Finding("site-identity.ga_mismatch", {"code": code, "linked": "、".join(linked)},
+                        url=out.url, anchor=ga.group(0), observed=f"{code} / {'、'.join(linked)}",
+                        expected=f"{params['ga_digits']}位且与链接一致"), "公安机关备案号不一致")
+    return ga
 
-    # 网站标识码: footer, SiteIDCode meta, 找错 link
-    m = _SITECODE.search(text)
+
+def _site_code(snap: SiteSnapshot, home: Any, doc: Any, foot: _Footer,
+               out: _Problems) -> tuple[str | None, str | None, str | None]:
+    """网站标识码 in the footer, the SiteIDCode meta and the 找错 link: present, well-formed, of this
+    region, and the same in all three. Returns (the code, the meta's, the 找错 link's)."""
+    m = _SITECODE.search(foot.text)
     footer_code = m.group(1) if m else None
     meta_code = (home.meta.get("SiteIDCode") or "").strip() or None
     if meta_code is None:
         metas = doc.xpath('//meta[translate(@name,"SITEIDCODE","siteidcode")="siteidcode"]/@content')
         meta_code = metas[0].strip() if metas else None
-    jiucuo = [h for h, _ in hrefs if "jiucuo" in h.lower() or "zfwzgl.www.gov.cn" in h.lower()]
+    jiucuo = [h for h, _ in foot.hrefs if "jiucuo" in h.lower() or "zfwzgl.www.gov.cn" in h.lower()]
     jiucuo_code = next((parse_qs(urlsplit(h).query).get("site_code", [None])[0] for h in jiucuo), None)
     if jiucuo_code is None:   # <script id="_jiucuo_" sitecode="…" src="…/exposure/jiucuo.js">
         jiucuo_code = next(((el.get("sitecode") or "").strip() or None for el in doc.iter("script")
                             if el.get("sitecode") and "jiucuo" in (el.get("src") or "").lower()), None)
-    if not jiucuo and not any("jiucuo" in s.lower() or "zfwzgl" in s.lower() for s in srcs):
-        missing("“我为政府网站找错”入口")
+    if not jiucuo and not any("jiucuo" in s.lower() or "zfwzgl" in s.lower() for s in foot.srcs):
+        out.missing("“我为政府网站找错”入口")
     code = footer_code or meta_code or jiucuo_code
     if footer_code is None:
-        missing("网站标识码")
-    if code:
-        if not _CODE_FORM.fullmatch(code):
-            findings.append(Finding("site-identity.code_malformed", {"code": code, "key": "code"}, url=url,
-                                    observed=code, expected="10位数字或bm+8位数字"))
-            problems.append("网站标识码格式错误")
-        region = str(snap.district.get("region_code") or "").strip()
-        if region and code.isdigit() and not code.startswith(_region_prefix(region)):
-            findings.append(Finding("site-identity.code_region", {"code": code, "region": region, "key": "region"},
-                                    url=url, observed=code[:6], expected=f"{_region_prefix(region)}…"))
-            problems.append("网站标识码区划不符")
-        seen = {c for c in (footer_code, meta_code, jiucuo_code) if c}
-        if len(seen) > 1:
-            findings.append(Finding("site-identity.code_mismatch", {
-                "footer": footer_code or "无", "meta": meta_code or "无", "jiucuo": jiucuo_code or "无",
-                "key": "mismatch"}, url=url, observed="、".join(sorted(seen)), expected="三处一致"))
-            problems.append("网站标识码不一致")
-
-    findings += _domain_findings(snap, params)
-    metrics = {"site_code": code, "meta_code": meta_code, "jiucuo_code": jiucuo_code,
-               "icp": icp.group(0) if icp else None, "ga": ga.group(1) if ga else None}
-    if problems:
-        return CheckResult(Outcome.FAIL, "site-identity.fail", {"problems": "；".join(problems)},
-                           findings=findings, metrics=metrics)
-    return CheckResult(Outcome.PASS, "site-identity.ok", {"code": code}, findings=findings, metrics=metrics)
+        out.missing("网站标识码")
+    if not code:
+        return code, meta_code, jiucuo_code
+    if not _CODE_FORM.fullmatch(code):
+        out.add(Finding("site-identity.code_malformed", {"code": code, "key": "code"}, url=out.url,
+                        observed=code, expected="10位数字或bm+8位数字"), "网站标识码格式错误")
+    region = str(snap.district.get("region_code") or "").strip()
+    if region and code.isdigit() and not code.startswith(_region_prefix(region)):
+        out.add(Finding("site-identity.code_region", {"code": code, "region": region, "key": "region"},
+                        url=out.url, observed=code[:6], expected=f"{_region_prefix(region)}…"), "网站标识码区划不符")
+    seen = {c for c in (footer_code, meta_code, jiucuo_code) if c}
+    if len(seen) > 1:
+        out.add(Finding("site-identity.code_mismatch", {
+            "footer": footer_code or "无", "meta": meta_code or "无", "jiucuo": jiucuo_code or "无",
+            "key": "mismatch"}, url=out.url, observed="、".join(sorted(seen)), expected="三处一致"), "网站标识码不一致")
+    return code, meta_code, jiucuo_code
 
 
 def url_of(row: Any) -> str:

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urljoin
 
-from checks.base import Check
+from checks.base import Check, own_messages
 from core.model import CheckResult, Finding, Outcome, Severity
 from core.parsing.dates import add_months, parse_date
 from core.parsing.lists import load_json
@@ -336,13 +336,13 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     msgs, pages = messages(snap, params)
     if not pages:
         if snap.site.kind == "portal":
-            return CheckResult(Outcome.ERROR, "interaction.no_board", {})
-        return CheckResult(Outcome.NOT_APPLICABLE, "interaction.no_board_here", {})
+            return CheckResult(Outcome.ERROR, "interaction-response.no_board", {})
+        return CheckResult(Outcome.NOT_APPLICABLE, "interaction-response.no_board_here", {})
     limit = int(params["limit_months"])
     since = add_months(today, -int(params["window_months"]))
     dated = [m for m in msgs if m.received and m.received <= today]
     if not dated:
-        return CheckResult(Outcome.ERROR, "interaction.unreadable", {"pages": pages})
+        return CheckResult(Outcome.ERROR, "interaction-response.unreadable", {"pages": pages})
     recent = [m for m in dated if m.received >= since and not m.invalid]   # type: ignore[operator]
     lags = [(m.replied - m.received).days for m in recent if m.replied]     # type: ignore[operator]
     findings: list[Finding] = []
@@ -357,7 +357,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
             unclear.append(m)
             continue
         if late:
-            findings.append(Finding("interaction.overdue",
+            findings.append(Finding("interaction-response.overdue",
                                     {"title": m.title or "（无标题）", "received": m.received.isoformat(),  # type: ignore[union-attr]
                                      "replied": m.replied.isoformat() if m.replied else "未回复"},
                                     url=m.evidence, source_url=m.source_url, anchor=m.title,
@@ -371,38 +371,34 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         metrics.update(median_lag_days=statistics.median(lags), p90_lag_days=_p90(lags))
     p = {"recent": len(recent), "median": metrics.get("median_lag_days", "—"), "p90": metrics.get("p90_lag_days", "—")}
     if findings:
-        return CheckResult(Outcome.FAIL, "interaction.veto", {**p, "count": len(findings)}, findings, metrics,
+        return CheckResult(Outcome.FAIL, "interaction-response.veto", {**p, "count": len(findings)}, findings, metrics,
                            veto=True)
     if unclear:
-        return CheckResult(Outcome.WARN, "interaction.unclear_summary", {**p, "count": len(unclear)},
-                           [Finding("interaction.unclear", {"title": m.title or "（无标题）",
+        return CheckResult(Outcome.WARN, "interaction-response.unclear_summary", {**p, "count": len(unclear)},
+                           [Finding("interaction-response.unclear", {"title": m.title or "（无标题）",
                                                             "received": m.received.isoformat()},  # type: ignore[union-attr]
                                     Severity.WARN, url=m.url or m.source_url, source_url=m.source_url,
                                     anchor=m.title, observed=f"留言 {m.received}，回复 {m.replied or '未见回复时间和办理状态'}"
                                     + ("" if m.evidence else "（接口数据，无留言页面链接）"))
                             for m in unclear[:50]], metrics)
-    return CheckResult(Outcome.PASS, "interaction.ok", p, findings, metrics)
+    return CheckResult(Outcome.PASS, "interaction-response.ok", p, findings, metrics)
 
 
 MESSAGES = {
-    "interaction.ok": "近一年有效留言 {recent} 条均在期限内答复（答复用时中位数 {median} 天，九成留言在 {p90} 天内答复）",
-    "interaction.veto": "{count} 条有效留言超过期限未答复（单项否决：互动回应差）",
-    "interaction.overdue": "留言“{title}”（{received}）超过期限答复：{replied}",
-    "interaction.unclear_summary": "{count} 条留言超过期限且未见回复时间和办理状态，需人工核查（不作单项否决）",
-    "interaction.unclear": "留言“{title}”（{received}）未见回复时间和办理状态，需人工核查",
-    "interaction.no_board": "未在抓取页面中找到留言列表或留言详情，无法核验互动回应",
-    "interaction.no_board_here": "本站点未设留言板",
-    "interaction.unreadable": "找到 {pages} 个留言页面，但未能读取留言时间，无法核验",
+    "interaction-response.ok": "近一年有效留言 {recent} 条均在期限内答复（答复用时中位数 {median} 天，九成留言在 {p90} 天内答复）",
+    "interaction-response.veto": "{count} 条有效留言超过期限未答复（单项否决：互动回应差）",
+    "interaction-response.overdue": "留言“{title}”（{received}）超过期限答复：{replied}",
+    "interaction-response.unclear_summary": "{count} 条留言超过期限且未见回复时间和办理状态，需人工核查（不作单项否决）",
+    "interaction-response.unclear": "留言“{title}”（{received}）未见回复时间和办理状态，需人工核查",
+    "interaction-response.no_board": "未在抓取页面中找到留言列表或留言详情，无法核验互动回应",
+    "interaction-response.no_board_here": "本站点未设留言板",
+    "interaction-response.unreadable": "找到 {pages} 个留言页面，但未能读取留言时间，无法核验",
 }
 
 
-def _messages(prefix: str) -> dict[str, str]:
-    """Each check declares only its own (namespaced) messages."""
-    return {k: v for k, v in MESSAGES.items() if k.split(".")[0] == prefix}
-
 
 CHECKS: list[Check] = [
-    Check("interaction-response", "互动回应（任务21-24，单项否决：互动回应差）", judge, _messages("interaction"),
+    Check("interaction-response", "互动回应（任务21-24，单项否决：互动回应差）", judge, own_messages("interaction-response", MESSAGES),
           {"limit_months": 3, "window_months": 12,
            "invalid_marks": ["无效留言", "不予受理", "不受理", "重复留言", "已删除"]},
           doc="近一年有效留言超过3个月未答复为单项否决；统计答复用时中位数和P90"),

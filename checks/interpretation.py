@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urldefrag
 
-from checks.base import Check
+from checks.base import Check, own_messages
 from checks.columnmap import ListItem, column_map
 from checks.documents import coverage, documents, register_keywords
 from core.model import CheckResult, Finding, Outcome, Severity
 from core.parsing.dates import cutoff
-from core.parsing.dockind import is_kind
+from core.parsing.dockind import DocKinds, is_kind
 from core.snapshot import SiteSnapshot
 
 _JD_WORDS = register_keywords(("解读", "图解", "一图读懂", "一图看懂", "问答", "答记者问"))
@@ -44,12 +44,12 @@ def titles_match(a: str, b: str, ratio: float) -> bool:
     return ca in cb or cb in ca or difflib.SequenceMatcher(None, ca, cb).ratio() >= ratio
 
 
-def _is_jd(title: str, rules: Mapping[str, Any] | None = None, column: str | None = None) -> bool:
-    """A 解读 by its title; with rules, news about a 解读 (召开…解读会, 开展解读进村活动, an item of a
-    动态/要闻 column) is not one."""
+def _is_jd(title: str, kinds: DocKinds | None = None, column: str | None = None) -> bool:
+    """A 解读 by its title; with the document kinds, news about a 解读 (召开…解读会, 开展解读进村活动,
+    an item of a 动态/要闻 column) is not one."""
     if not any(w in title for w in _JD_WORDS):
         return False
-    return rules is None or is_kind("interpretation", title, rules, column=column)
+    return kinds is None or is_kind("interpretation", title, kinds, column=column)
 
 
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
@@ -80,7 +80,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     for s in sites:
         jd.update({_key(d.url): d.title for d in documents(s, _JD_WORDS)
                    if _key(d.url) not in jd
-                   and _is_jd(d.title, snap.rules, "news" if _key(d.url) in news else None)})
+                   and _is_jd(d.title, snap.vocabulary.doc_kinds, "news" if _key(d.url) in news else None)})
     # list pages are not a document's 解读 (an article linked as "相关解读" may itself be mapped as a column)
     columns = {_key(c.url) for c in cmap.columns if len(c.items) >= 2}
     any_column = {_key(c.url) for c in cmap.columns}
@@ -171,13 +171,9 @@ MESSAGES = {
 }
 
 
-def _messages(prefix: str) -> dict[str, str]:
-    """Each check declares only its own (namespaced) messages."""
-    return {k: v for k, v in MESSAGES.items() if k.split(".")[0] == prefix}
-
 
 CHECKS: list[Check] = [
-    Check("policy-interpretation", "政策解读与原文关联（任务13-15）", judge, _messages("policy-interpretation"),
+    Check("policy-interpretation", "政策解读与原文关联（任务13-15）", judge, own_messages("policy-interpretation", MESSAGES),
           {"window": "P12M", "target": 0.8, "title_similarity": 0.8,
            "policy_categories": ["policy", "normative-docs"]},
           doc="近12个月政策文件均有解读且原文与解读互相链接；仅标题相符不链接计为问题"),

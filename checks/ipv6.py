@@ -19,6 +19,7 @@ home pages embedding IPv4-only resources ("天窗").
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
@@ -114,133 +115,163 @@ def _ratio_level(level: int, rows6: dict[str, FetchRow], rows4: dict[str, FetchR
     return {"n": n, "ok": ok, "excluded": excluded, "total": len(rows6)}, evidence
 
 
+@dataclass
+class _Tally:
+    """What the numbered steps of :func:`judge` found so far."""
+
+    host: str
+    home_url: str                                                # site-level findings cite it
+    findings: list[Finding] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)            # short Chinese labels of failed parts
+    unverified: list[str] = field(default_factory=list)          # core parts we could not judge
+    soft_unverified: list[str] = field(default_factory=list)     # secondary parts we could not judge
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     host = snap.site.host
-    findings: list[Finding] = []
-    problems: list[str] = []          # short Chinese labels of failed components
-    unverified: list[str] = []        # core parts we could not judge
-    soft_unverified: list[str] = []   # secondary parts we could not judge
-    metrics: dict[str, Any] = {"host": host}
     home = snap.home()
-    home_url = (home.final_url or home.url) if home else snap.site.url   # site-level findings cite it
-
-    # 1. AAAA for the host
-    aaaa, a = snap.dns(host, "AAAA"), snap.dns(host, "A")
-    a_txt = "、".join(a[0]) if a and a[0] else "无"
-    if aaaa is None or (not aaaa[0] and aaaa[1] not in _NO_RECORD and aaaa[1] is not None):
-        unverified.append(f"AAAA记录{_dns_failure(aaaa, snap.dns_rcode(host, 'AAAA')[0])}" if aaaa
-                          else "AAAA记录未查询")
-        has_aaaa = None
-    else:
-        has_aaaa = bool(aaaa[0])
-        metrics["aaaa"] = aaaa[0]
-    if has_aaaa is False and a is not None and not a[0]:
-        # The name does not resolve at all (no A either): an availability problem, not proof of
-        # missing IPv6. (AAAA NXDOMAIN beside a working A is a broken DNS server: still no IPv6.)
-        definite, why = dns_reason(a[1], snap.dns_rcode(host, "A")[0]) if a[1] else (True, "无A记录")
-        metrics["dns_definite"] = definite
-        return CheckResult(Outcome.ERROR, "ipv6.unresolvable", {"host": host, "error": why}, metrics=metrics)
-    if has_aaaa is False:
-        findings.append(Finding("ipv6.no_aaaa", {"host": host, "a": a_txt, "key": host}, url=home_url,
-                                observed="AAAA：无", expected="AAAA记录指向可用的IPv6地址"))
-        findings += _ns_findings(snap, host, metrics, soft_unverified, home_url)
-        return CheckResult(Outcome.FAIL, "ipv6.result_no_aaaa", {"host": host}, findings=findings, metrics=metrics)
-
+    t = _Tally(host, (home.final_url or home.url) if home else snap.site.url, metrics={"host": host})
+    early = _aaaa(snap, t)                                     # 1. AAAA for the host
+    if early is not None:
+        return early
     # The auditor without working IPv6 cannot test anything over IPv6 (its self-check says so):
     # never call a site 假IPv6 for the office's own network (issue 12 item 6).
     net = snap.auditor
-    metrics["auditor_ipv6"] = net.ipv6
+    t.metrics["auditor_ipv6"] = net.ipv6
     if net.ipv6 is False:
         return CheckResult(Outcome.ERROR, "ipv6.auditor_no_ipv6",
-                           {"host": host, "detail": net.details.get("ipv6", "自检失败")}, metrics=metrics)
-
-    # 2. authoritative name servers over IPv6
-    findings += _ns_findings(snap, host, metrics, soft_unverified, home_url)
-    if any(f.message_id == "ipv6.ns_no_ipv6" for f in findings):
-        problems.append("域名服务器不支持IPv6")
-
-    # 3. home page over IPv6, and the same as over IPv4
+                           {"host": host, "detail": net.details.get("ipv6", "自检失败")}, metrics=t.metrics)
+    _name_servers(snap, t)                                     # 2. authoritative name servers over IPv6
     levels = _by_level(snap)
+    home_v6_ok, fake = _home_page(snap, params, levels, t)     # 3. home page over IPv6, same as over IPv4
+    if home_v6_ok:                                             # 4. L2 / L3 link support
+        _link_levels(snap, params, levels, t)
+    _embedded_v4_only(snap, t)                                 # 5. IPv4-only resources on the home page
+    return _verdict(t, home_v6_ok, fake)
+
+
+def _aaaa(snap: SiteSnapshot, t: _Tally) -> CheckResult | None:
+    """Step 1: the host's AAAA record. A result when the check ends here (no name, no AAAA)."""
+    host = t.host
+    aaaa, a = snap.dns(host, "AAAA"), snap.dns(host, "A")
+    a_txt = "、".join(a[0]) if a and a[0] else "无"
+    if aaaa is None or (not aaaa[0] and aaaa[1] not in _NO_RECORD and aaaa[1] is not None):
+        t.unverified.append(f"AAAA记录{_dns_failure(aaaa, snap.dns_rcode(host, 'AAAA')[0])}" if aaaa
+                            else "AAAA记录未查询")
+        return None
+    t.metrics["aaaa"] = aaaa[0]
+    if aaaa[0]:
+        return None
+    if a is not None and not a[0]:
+        # The name does not resolve at all (no A either): an availability problem, not proof of
+        # missing IPv6. (AAAA NXDOMAIN beside a working A is a broken DNS server: still no IPv6.)
+        definite, why = dns_reason(a[1], snap.dns_rcode(host, "A")[0]) if a[1] else (True, "无A记录")
+        t.metrics["dns_definite"] = definite
+        return CheckResult(Outcome.ERROR, "ipv6.unresolvable", {"host": host, "error": why}, metrics=t.metrics)
+    t.findings.append(Finding("ipv6.no_aaaa", {"host": host, "a": a_txt, "key": host}, url=t.home_url,
+                              observed="AAAA：无", expected="AAAA记录指向可用的IPv6地址"))
+    t.findings += _ns_findings(snap, host, t.metrics, t.soft_unverified, t.home_url)
+    return CheckResult(Outcome.FAIL, "ipv6.result_no_aaaa", {"host": host}, findings=t.findings, metrics=t.metrics)
+
+
+def _name_servers(snap: SiteSnapshot, t: _Tally) -> None:
+    """Step 2: the zone's authoritative name servers answer over IPv6."""
+    t.findings += _ns_findings(snap, t.host, t.metrics, t.soft_unverified, t.home_url)
+    if any(f.message_id == "ipv6.ns_no_ipv6" for f in t.findings):
+        t.problems.append("域名服务器不支持IPv6")
+
+
+def _home_page(snap: SiteSnapshot, params: Mapping[str, Any], levels: dict[tuple[int, int], dict[str, FetchRow]],
+               t: _Tally) -> tuple[bool, bool]:
+    """Step 3: the home page over IPv6, and the same page as over IPv4. (answers over IPv6, fake IPv6)"""
     h4 = next(iter(levels.get((1, 4), {}).values()), None)
     h6 = next(iter(levels.get((1, 6), {}).values()), None)
-    home_v6_ok = False
     s6 = classify(h6)[0] if h6 else "unchecked"
     s4 = classify(h4)[0] if h4 else "unchecked"
-    metrics["home"] = {"v4": _show(h4), "v6": _show(h6)}
-    fake = False
+    t.metrics["home"] = {"v4": _show(h4), "v6": _show(h6)}
     if s6 in ("unchecked", "blocked"):
-        unverified.append("IPv6首页未测" if s6 == "unchecked" else f"IPv6首页被拦截（{_show(h6)}）")
-    elif s6 == "broken":
+        t.unverified.append("IPv6首页未测" if s6 == "unchecked" else f"IPv6首页被拦截（{_show(h6)}）")
+        return False, False
+    if s6 == "broken":
         if s4 != "ok":
-            unverified.append(f"IPv4与IPv6首页均无法访问（IPv4：{_show(h4)}）")
-        elif h6 is not None and h6.error_kind in _DEAD:
-            fake = True
-            findings.append(Finding("ipv6.fake", {"addresses": "、".join(metrics.get("aaaa", [])), "v6": _show(h6),
-                                                  "v4": _show(h4)}, url=h6.url, observed=f"IPv6：{_show(h6)}",
-                                    expected="IPv6可访问首页"))
-            problems.append("假IPv6")
-        else:
-            findings.append(Finding("ipv6.home_fail", {"v6": _show(h6), "v4": _show(h4)},
-                                    url=h6.url if h6 else snap.site.url, observed=f"IPv6：{_show(h6)}"))
-            problems.append("IPv6首页返回错误")
-    else:
-        home_v6_ok = True
-        if s4 == "ok" and h4 is not None and h6 is not None:
-            t4, t6 = (" ".join(visible_text(snap.html(r))) for r in (h4, h6))
-            sim = similarity(t4, t6)
-            metrics["home"]["similarity"] = round(sim, 3)
-            if h4.status != h6.status or sim < float(params["same_content_threshold"]) - _EPS:
-                findings.append(Finding("ipv6.home_differs", {
-                    "v4": _show(h4), "v6": _show(h6), "similarity": f"{sim:.2f}",
-                    "threshold": f"{float(params['same_content_threshold']):.2f}"}, url=h6.url,
-                    observed=f"IPv4：{_show(h4)}；IPv6：{_show(h6)}；相似度{sim:.2f}", expected="两种协议返回相同页面"))
-                problems.append("IPv6首页内容与IPv4不一致")
-        elif s4 != "ok":
-            unverified.append(f"IPv4首页无法访问（{_show(h4)}），无法比较内容")
+            t.unverified.append(f"IPv4与IPv6首页均无法访问（IPv4：{_show(h4)}）")
+            return False, False
+        if h6 is not None and h6.error_kind in _DEAD:
+            t.findings.append(Finding("ipv6.fake", {"addresses": "、".join(t.metrics.get("aaaa", [])),
+                                                    "v6": _show(h6), "v4": _show(h4)}, url=h6.url,
+                                      observed=f"IPv6：{_show(h6)}", expected="IPv6可访问首页"))
+            t.problems.append("假IPv6")
+            return False, True
+        t.findings.append(Finding("ipv6.home_fail", {"v6": _show(h6), "v4": _show(h4)},
+                                  url=h6.url if h6 else snap.site.url, observed=f"IPv6：{_show(h6)}"))
+        t.problems.append("IPv6首页返回错误")
+        return False, False
+    if s4 == "ok" and h4 is not None and h6 is not None:
+        t4, t6 = (" ".join(visible_text(snap.html(r))) for r in (h4, h6))
+        sim = similarity(t4, t6)
+        t.metrics["home"]["similarity"] = round(sim, 3)
+        if h4.status != h6.status or sim < float(params["same_content_threshold"]) - _EPS:
+            t.findings.append(Finding("ipv6.home_differs", {
+                "v4": _show(h4), "v6": _show(h6), "similarity": f"{sim:.2f}",
+                "threshold": f"{float(params['same_content_threshold']):.2f}"}, url=h6.url,
+                observed=f"IPv4：{_show(h4)}；IPv6：{_show(h6)}；相似度{sim:.2f}", expected="两种协议返回相同页面"))
+            t.problems.append("IPv6首页内容与IPv4不一致")
+    elif s4 != "ok":
+        t.unverified.append(f"IPv4首页无法访问（{_show(h4)}），无法比较内容")
+    return True, False
 
-    # 4. L2 / L3 link support (only meaningful once the home page answers over IPv6)
-    if home_v6_ok:
-        sources = _link_sources(snap, levels)
-        for level, thr_key, min_key, mid in ((2, "l2_threshold", "min_l2_links", "ipv6.l2_low"),
-                                             (3, "l3_threshold", "min_l3_links", "ipv6.l3_low")):
-            stats, evidence = _ratio_level(level, levels.get((level, 6), {}), levels.get((level, 4), {}), params,
-                                            sources)
-            metrics[f"l{level}"] = stats
-            label = "二级链接" if level == 2 else "三级链接"
-            if stats["n"] == 0 or (stats["n"] < int(params[min_key]) and stats["excluded"]):
-                target = unverified if level == 2 else soft_unverified
-                if stats["total"] or _home_has_internal_links(snap):
-                    target.append(f"{label}可核验样本{stats['n']}个（共{stats['total']}个，排除{stats['excluded']}个）")
-                findings += evidence
-                continue
-            ratio = stats["ok"] / stats["n"]
-            stats["ratio"] = round(ratio, 4)
-            thr = float(params[thr_key])
-            if ratio < thr - _EPS:
-                findings.append(Finding(mid, {"ratio": f"{ratio:.1%}", "ok": stats["ok"], "n": stats["n"],
-                                              "threshold": f"{thr:.0%}", "key": f"l{level}"},
-                                        url=home_url, observed=f"{ratio:.1%}", expected=f"≥{thr:.0%}"))
-                problems.append(f"{label}支持率{ratio:.1%}")
-            findings += evidence
 
-    # 5. IPv4-only resources embedded in the home page ("天窗")
-    findings += _v4_only_resources(snap, host, soft_unverified)
-    if any(f.message_id == "ipv6.v4_only_resource" for f in findings):
-        problems.append("首页引用仅IPv4资源")
+def _link_levels(snap: SiteSnapshot, params: Mapping[str, Any], levels: dict[tuple[int, int], dict[str, FetchRow]],
+                 t: _Tally) -> None:
+    """Step 4: L2 / L3 link support over IPv6 (only meaningful once the home page answers over IPv6)."""
+    sources = _link_sources(snap, levels)
+    for level, thr_key, min_key, mid in ((2, "l2_threshold", "min_l2_links", "ipv6.l2_low"),
+                                         (3, "l3_threshold", "min_l3_links", "ipv6.l3_low")):
+        stats, evidence = _ratio_level(level, levels.get((level, 6), {}), levels.get((level, 4), {}), params,
+                                        sources)
+        t.metrics[f"l{level}"] = stats
+        label = "二级链接" if level == 2 else "三级链接"
+        if stats["n"] == 0 or (stats["n"] < int(params[min_key]) and stats["excluded"]):
+            target = t.unverified if level == 2 else t.soft_unverified
+            if stats["total"] or _home_has_internal_links(snap):
+                target.append(f"{label}可核验样本{stats['n']}个（共{stats['total']}个，排除{stats['excluded']}个）")
+            t.findings += evidence
+            continue
+        ratio = stats["ok"] / stats["n"]
+        stats["ratio"] = round(ratio, 4)
+        thr = float(params[thr_key])
+        if ratio < thr - _EPS:
+            t.findings.append(Finding(mid, {"ratio": f"{ratio:.1%}", "ok": stats["ok"], "n": stats["n"],
+                                            "threshold": f"{thr:.0%}", "key": f"l{level}"},
+                                      url=t.home_url, observed=f"{ratio:.1%}", expected=f"≥{thr:.0%}"))
+            t.problems.append(f"{label}支持率{ratio:.1%}")
+        t.findings += evidence
 
-    if soft_unverified:
-        findings.append(Finding("ipv6.part_unverified", {"parts": "；".join(soft_unverified), "key": "parts"},
-                                severity=Severity.WARN, url=home_url))
-    metrics["unverified"] = unverified + soft_unverified
+
+def _embedded_v4_only(snap: SiteSnapshot, t: _Tally) -> None:
+    """Step 5: IPv4-only resources embedded in the home page ("天窗")."""
+    t.findings += _v4_only_resources(snap, t.host, t.soft_unverified)
+    if any(f.message_id == "ipv6.v4_only_resource" for f in t.findings):
+        t.problems.append("首页引用仅IPv4资源")
+
+
+def _verdict(t: _Tally, home_v6_ok: bool, fake: bool) -> CheckResult:
+    """Fake IPv6, then failed parts, then parts not judged (无法核验), else pass."""
+    findings, metrics = t.findings, t.metrics
+    if t.soft_unverified:
+        findings.append(Finding("ipv6.part_unverified", {"parts": "；".join(t.soft_unverified), "key": "parts"},
+                                severity=Severity.WARN, url=t.home_url))
+    metrics["unverified"] = t.unverified + t.soft_unverified
     if fake:
-        return CheckResult(Outcome.FAIL, "ipv6.result_fake", {"host": host, "v6": metrics["home"]["v6"]},
+        return CheckResult(Outcome.FAIL, "ipv6.result_fake", {"host": t.host, "v6": metrics["home"]["v6"]},
                            findings=findings, metrics=metrics)
-    if problems:
-        inner_only = home_v6_ok and all(p.startswith(("二级", "三级")) for p in problems)
+    if t.problems:
+        inner_only = home_v6_ok and all(p.startswith(("二级", "三级")) for p in t.problems)
         mid = "ipv6.result_partial" if inner_only else "ipv6.fail"
-        return CheckResult(Outcome.FAIL, mid, {"problems": "；".join(problems)}, findings=findings, metrics=metrics)
-    if unverified:
-        return CheckResult(Outcome.ERROR, "ipv6.unverified", {"parts": "；".join(unverified)},
+        return CheckResult(Outcome.FAIL, mid, {"problems": "；".join(t.problems)}, findings=findings, metrics=metrics)
+    if t.unverified:
+        return CheckResult(Outcome.ERROR, "ipv6.unverified", {"parts": "；".join(t.unverified)},
                            findings=findings, metrics=metrics)
     l2, l3 = metrics.get("l2", {}), metrics.get("l3", {})
     return CheckResult(Outcome.PASS, "ipv6.pass", {"l2": _pct(l2), "l3": _pct(l3)}, findings=findings,

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from checks.base import Check
+from checks.base import Check, own_messages
 from checks.columnmap import Column, ListItem, column_map, places
 from checks.documents import coverage, crawl_incomplete, page_text
 from core.model import CheckResult, Finding, Outcome, Severity
@@ -93,17 +93,19 @@ def _columns(snap: SiteSnapshot, category: str) -> list[Column]:
     return column_map(snap).find(category)
 
 
-def _no_column(snap: SiteSnapshot, prefix: str) -> CheckResult:
+def _no_column(snap: SiteSnapshot, check_id: str, key: str) -> CheckResult:
+    """No column of this kind: missing when everything was read, else 无法核验. ``key`` names the
+    finding (its fingerprint), the message ids are the check's."""
     why = crawl_incomplete(snap)
     if why:
-        return CheckResult(Outcome.ERROR, f"{prefix}.unverified", {"reason": why})
+        return CheckResult(Outcome.ERROR, f"{check_id}.unverified", {"reason": why})
     cov = coverage(snap, ())     # the column may sit inside a catalogue that was not read
     if not cov.complete:
-        return CheckResult(Outcome.ERROR, f"{prefix}.unverified", {"reason": cov.reason()},
+        return CheckResult(Outcome.ERROR, f"{check_id}.unverified", {"reason": cov.reason()},
                            metrics={"unread": cov.evidence()})
     where = places(snap, ())
-    return CheckResult(Outcome.FAIL, f"{prefix}.missing", {},
-                       [Finding(f"{prefix}.missing", {"key": prefix, "looked_at": where.looked_at}, url=snap.site.url,
+    return CheckResult(Outcome.FAIL, f"{check_id}.missing", {},
+                       [Finding(f"{check_id}.missing", {"key": key, "looked_at": where.looked_at}, url=snap.site.url,
                                 observed=where.observed())])
 
 
@@ -118,21 +120,21 @@ def judge_regulations(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckRes
     if not cols and host is not None:
         verdict = judge_regulations(host, params)
         if verdict.outcome == Outcome.PASS:
-            return CheckResult(Outcome.PASS, "regulations.host_site", {"site": host.site.name},
+            return CheckResult(Outcome.PASS, "regulations-column.host_site", {"site": host.site.name},
                                metrics=verdict.metrics)
     if not cols:
-        return _no_column(snap, "regulations")
+        return _no_column(snap, "regulations-column", "regulations")
     col = next((c for c in cols if c.state == "ok"), cols[0])
     linked = _external_collection(snap, col)
     metrics: dict[str, Any] = {"column": col.url, "state": col.state, "items": len(col.items)}
     if linked:
-        return CheckResult(Outcome.PASS, "regulations.linked", {"url": linked}, metrics=metrics)
+        return CheckResult(Outcome.PASS, "regulations-column.linked", {"url": linked}, metrics=metrics)
     if col.state == "blank":
-        return CheckResult(Outcome.FAIL, "regulations.blank", {"url": col.url},
-                           [Finding("regulations.blank", {"key": "blank", "url": col.url}, url=col.url, anchor=col.name,
+        return CheckResult(Outcome.FAIL, "regulations-column.blank", {"url": col.url},
+                           [Finding("regulations-column.blank", {"key": "blank", "url": col.url}, url=col.url, anchor=col.name,
                                     observed=col.reason)], metrics)
     if col.state != "ok":
-        return CheckResult(Outcome.ERROR, "regulations.unreadable", {"reason": col.reason or col.state},
+        return CheckResult(Outcome.ERROR, "regulations-column.unreadable", {"reason": col.reason or col.state},
                            metrics=metrics)
     findings, checked = [], 0
     for it in col.items[: int(params["max_items"])]:
@@ -142,16 +144,16 @@ def judge_regulations(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckRes
         checked += 1
         has_dates = bool(re.search(r"公布|发布", text)) and bool(re.search(r"施行", text)) and find_dates(text)
         if not (has_dates and DOC_NUMBER.search(text)):
-            findings.append(Finding("regulations.no_caption", {"title": it.title}, url=it.url,
+            findings.append(Finding("regulations-column.no_caption", {"title": it.title}, url=it.url,
                                     source_url=it.page_url, anchor=it.title, expected="公布/施行日期及令号"))
     metrics.update(checked=checked, without_caption=len(findings))
     if not checked:
-        return CheckResult(Outcome.ERROR, "regulations.items_unchecked", {"count": len(col.items)},
+        return CheckResult(Outcome.ERROR, "regulations-column.items_unchecked", {"count": len(col.items)},
                            metrics=metrics)
     if findings:
-        return CheckResult(Outcome.FAIL, "regulations.captions", {"count": len(findings), "checked": checked},
+        return CheckResult(Outcome.FAIL, "regulations-column.captions", {"count": len(findings), "checked": checked},
                            findings, metrics)
-    return CheckResult(Outcome.PASS, "regulations.ok", {"checked": checked}, metrics=metrics)
+    return CheckResult(Outcome.PASS, "regulations-column.ok", {"checked": checked}, metrics=metrics)
 
 
 def _item_text(snap: SiteSnapshot, it: ListItem) -> str | None:
@@ -167,20 +169,20 @@ def _item_text(snap: SiteSnapshot, it: ListItem) -> str | None:
 def judge_normative(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     cols = [c for c in _columns(snap, "normative-docs")]
     if not cols:
-        return _no_column(snap, "normative")
+        return _no_column(snap, "normative-documents", "normative")
     ok = [c for c in cols if c.state == "ok"]
     if not ok:
         c = cols[0]
         if c.state == "blank":
             # a unit may have issued none; blankness itself is judged (and counted) by column-blank
-            return CheckResult(Outcome.WARN, "normative.blank", {"url": c.url},
-                               [Finding("normative.blank", {"url": c.url, "key": "blank"}, Severity.WARN, url=c.url,
+            return CheckResult(Outcome.WARN, "normative-documents.blank", {"url": c.url},
+                               [Finding("normative-documents.blank", {"url": c.url, "key": "blank"}, Severity.WARN, url=c.url,
                                         anchor=c.name)])
-        return CheckResult(Outcome.ERROR, "normative.unreadable", {"reason": c.reason or c.state})
+        return CheckResult(Outcome.ERROR, "normative-documents.unreadable", {"reason": c.reason or c.state})
     # the column vouches for its items, except those whose title says they are something else (the 解读,
     # 征求意见稿 or 清理结果 of a 规范性文件 listed beside it): those are not judged for 文号/有效性
     listed = [it for c in ok for it in c.items]
-    items = [it for it in listed if not excluded("normative", it.title, snap.rules)][: int(params["max_items"])]
+    items = [it for it in listed if not excluded("normative", it.title, snap.vocabulary.doc_kinds)][: int(params["max_items"])]
     findings: list[Finding] = []
     checked = unmarked = 0
     for it in items:
@@ -197,55 +199,51 @@ def judge_normative(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResul
             missing.append("有效性标识")
             unmarked += 1
         if missing:
-            findings.append(Finding("normative.item", {"title": it.title, "missing": "、".join(missing)},
+            findings.append(Finding("normative-documents.item", {"title": it.title, "missing": "、".join(missing)},
                                     url=it.url, source_url=it.page_url, anchor=it.title,
                                     observed="缺少：" + "、".join(missing), expected="文号、成文/发布日期、有效性标识"))
     metrics = {"items": len(items), "not_normative": len(listed) - len([it for it in listed if not excluded(
-        "normative", it.title, snap.rules)]), "checked": checked, "unmarked": unmarked,
+        "normative", it.title, snap.vocabulary.doc_kinds)]), "checked": checked, "unmarked": unmarked,
                "unmarked_share": round(unmarked / checked, 3) if checked else None}
     if not checked:
-        return CheckResult(Outcome.ERROR, "normative.items_unchecked", {"count": len(items)}, metrics=metrics)
+        return CheckResult(Outcome.ERROR, "normative-documents.items_unchecked", {"count": len(items)}, metrics=metrics)
     share = unmarked / checked
     other_missing = any("文号" in f.params["missing"] or "日期" in f.params["missing"] for f in findings)
     if share > float(params["max_unmarked_share"]) or other_missing:
-        return CheckResult(Outcome.FAIL, "normative.problems",
+        return CheckResult(Outcome.FAIL, "normative-documents.problems",
                            {"count": len(findings), "checked": checked, "share": f"{share:.0%}"}, findings, metrics)
-    return CheckResult(Outcome.PASS, "normative.ok", {"checked": checked, "share": f"{share:.0%}"}, findings,
+    return CheckResult(Outcome.PASS, "normative-documents.ok", {"checked": checked, "share": f"{share:.0%}"}, findings,
                        metrics)
 
 
 MESSAGES = {
-    "regulations.ok": "规章栏目已核查 {checked} 件，题注（公布、施行日期及令号）齐全",
-    "regulations.linked": "规章栏目链接到上级政府规章库：{url}",
-    "regulations.host_site": "由所在网站（{site}）的政府信息公开专栏集中公开规章",
-    "regulations.missing": "未找到规章栏目（应在政府信息公开专栏集中公开，或链接到市、省规章库）",
-    "regulations.unverified": "未找到规章栏目，且{reason}，无法核验",
-    "regulations.blank": "规章栏目为空白栏目：{url}",
-    "regulations.unreadable": "规章栏目无法读取：{reason}",
-    "regulations.items_unchecked": "规章栏目有 {count} 条，但条目页面未抓取，无法核验题注",
-    "regulations.captions": "已核查 {checked} 件规章，{count} 件缺少题注",
-    "regulations.no_caption": "规章“{title}”未显示题注（公布/施行日期、令号）",
-    "normative.ok": "已核查 {checked} 件规范性文件，文号、日期齐全（无有效性标识 {share}）",
-    "normative.missing": "未找到规范性文件栏目",
-    "normative.unverified": "未找到规范性文件栏目，且{reason}，无法核验",
-    "normative.blank": "规范性文件栏目为空白栏目：{url}",
-    "normative.unreadable": "规范性文件栏目无法读取：{reason}",
-    "normative.items_unchecked": "规范性文件栏目有 {count} 条，但条目页面未抓取，无法核验",
-    "normative.problems": "已核查 {checked} 件规范性文件，{count} 件要素不全（无有效性标识 {share}）",
-    "normative.item": "规范性文件“{title}”缺少：{missing}",
+    "regulations-column.ok": "规章栏目已核查 {checked} 件，题注（公布、施行日期及令号）齐全",
+    "regulations-column.linked": "规章栏目链接到上级政府规章库：{url}",
+    "regulations-column.host_site": "由所在网站（{site}）的政府信息公开专栏集中公开规章",
+    "regulations-column.missing": "未找到规章栏目（应在政府信息公开专栏集中公开，或链接到市、省规章库）",
+    "regulations-column.unverified": "未找到规章栏目，且{reason}，无法核验",
+    "regulations-column.blank": "规章栏目为空白栏目：{url}",
+    "regulations-column.unreadable": "规章栏目无法读取：{reason}",
+    "regulations-column.items_unchecked": "规章栏目有 {count} 条，但条目页面未抓取，无法核验题注",
+    "regulations-column.captions": "已核查 {checked} 件规章，{count} 件缺少题注",
+    "regulations-column.no_caption": "规章“{title}”未显示题注（公布/施行日期、令号）",
+    "normative-documents.ok": "已核查 {checked} 件规范性文件，文号、日期齐全（无有效性标识 {share}）",
+    "normative-documents.missing": "未找到规范性文件栏目",
+    "normative-documents.unverified": "未找到规范性文件栏目，且{reason}，无法核验",
+    "normative-documents.blank": "规范性文件栏目为空白栏目：{url}",
+    "normative-documents.unreadable": "规范性文件栏目无法读取：{reason}",
+    "normative-documents.items_unchecked": "规范性文件栏目有 {count} 条，但条目页面未抓取，无法核验",
+    "normative-documents.problems": "已核查 {checked} 件规范性文件，{count} 件要素不全（无有效性标识 {share}）",
+    "normative-documents.item": "规范性文件“{title}”缺少：{missing}",
 }
 
 
-def _messages(prefix: str) -> dict[str, str]:
-    """Each check declares only its own (namespaced) messages."""
-    return {k: v for k, v in MESSAGES.items() if k.split(".")[0] == prefix}
-
 
 CHECKS: list[Check] = [
-    Check("regulations-column", "规章集中公开（任务26）", judge_regulations, _messages("regulations"), {"max_items": 30},
+    Check("regulations-column", "规章集中公开（任务26）", judge_regulations, own_messages("regulations-column", MESSAGES), {"max_items": 30},
           kinds=("portal", "street"),   # task 26 names 各街道办事处 too: their 专栏 link to the 规章库
           doc="政府信息公开专栏设规章栏目，规章显示题注，或链接到市、省规章库"),
-    Check("normative-documents", "行政规范性文件公开（任务27）", judge_normative, _messages("normative"),
+    Check("normative-documents", "行政规范性文件公开（任务27）", judge_normative, own_messages("normative-documents", MESSAGES),
           {"max_items": 50, "max_unmarked_share": 0.0},
           kinds=("portal", "department"),   # task 27: 区直（含驻区）各单位 and the government's own
           doc="规范性文件显示文号、成文/发布日期和有效性标识；统计无有效性标识占比"),

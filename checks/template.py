@@ -6,10 +6,12 @@ previous year *prominently on its home page*. Mapped to task 28 (平台建设) i
 
 How a check is built (every hook, in the order the runner uses them):
 
-1. ``MESSAGES`` — the Chinese texts, ids prefixed with the check id. Reports (HTML, Excel,
+1. ``MESSAGES`` — the Chinese texts, ids ``<check id>.<name>``. Reports (HTML, Excel,
    JSON, CSV) render them from one catalogue, so all say the same thing.
 2. ``DEFAULTS`` — every number or word list an inspector might change. ``rules.toml``
-   ``[checks.<id>]`` overrides them; a key not declared here is a configuration error.
+   ``[checks.<id>]`` overrides them; a key not declared here is a configuration error. The judge
+   gets the merged values as ``params``; shared vocabularies (column categories, document kinds)
+   are ``snap.vocabulary`` — never the whole rules.toml.
 3. ``judge(snap, params)`` — pure: reads the stored crawl through ``snap`` (``home()``,
    ``pages()``, ``tree()``, ``links()``, ``dns()``, ``probes()``), never the network.
    * Return ``Outcome.ERROR`` ("could not verify") when the evidence is missing or unreadable

@@ -1,4 +1,4 @@
-"""Scoring: stored check results + rules.toml → site, unit and task verdicts. Pure.
+"""Scoring: stored check results + the typed rules (core/rules.py) → site, unit and task verdicts. Pure.
 
 The frame is the national inspection rubric (国办秘函〔2019〕19号, DOMAIN.md §2):
 
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.model import CheckResult, Finding, Outcome, Severity
+from core.rules import SITE_KINDS, CheckRule, Rules, Task
 
 # (site id, check id, finding) -> True when a waiver (报备) in force covers the finding
 WaivedFn = Callable[[str, str, Finding], bool]
@@ -30,8 +31,6 @@ WaivedFn = Callable[[str, str, Finding], bool]
 PASS_VERDICT, FAIL_VERDICT, UNVERIFIED_VERDICT = "合格", "不合格", "无法核验"
 T_PASS, T_PARTIAL, T_FAIL, T_UNVERIFIED, T_MANUAL = "达标", "部分达标", "未达标", "无法核验", "需人工核查"
 
-_DEFAULTS = {"full_marks": 100.0, "fail_below": 60.0, "bonus_above": 80.0, "bonus_cap": 30.0,
-             "no_service_base": 75.0, "no_service_factor": 4 / 3}
 
 
 @dataclass
@@ -110,56 +109,32 @@ class Scores:
 
 # -- rules helpers ------------------------------------------------------------
 
-def rules_data(rules: Any) -> dict[str, Any]:
-    """Accept the parsed TOML dict or a :class:`zwgk.rules.Rules` (its ``data``)."""
-    data = getattr(rules, "data", rules)
-    return dict(data or {})
-
-
-def scoring_params(rules: Mapping[str, Any]) -> dict[str, float]:
-    sc = dict(_DEFAULTS)
-    sc.update({k: float(v) for k, v in (rules.get("scoring") or {}).items()
-               if k in _DEFAULTS and isinstance(v, (int, float))})
-    return sc
-
-
-def _check_rules(rules: Mapping[str, Any], check_id: str) -> dict[str, Any]:
-    return dict((rules.get("checks") or {}).get(check_id) or {})
-
-
-def _is_service_check(rules: Mapping[str, Any], check_id: str) -> bool:
-    listed = (rules.get("scoring") or {}).get("service_checks") or []
-    return check_id in listed or bool(_check_rules(rules, check_id).get("service"))
-
-
-def check_deduction(result: CheckResult, table: Mapping[str, Any]) -> float:
+def check_deduction(result: CheckResult, rule: CheckRule) -> float:
     """Points one check deducts: per failing finding (or its message weight), capped at ``points``."""
-    if result.outcome != Outcome.FAIL or table.get("level", "deduct") == "info":
+    if result.outcome != Outcome.FAIL or rule.level == "info":
         return 0.0
-    cap = float(table.get("points", 0) or 0)
+    cap = rule.points
     if cap <= 0:
         return 0.0
-    per = float(table.get("per_finding", cap))
-    weights = table.get("weights") or {}
+    per = rule.per
     failing = [f for f in result.findings if f.severity == Severity.FAIL]
     # a failing result without itemised findings still costs one unit
-    total = sum(float(weights.get(f.message_id, per)) for f in failing) if failing else \
-        float(weights.get(result.message_id, per))
+    total = sum(rule.weights.get(f.message_id, per) for f in failing) if failing else \
+        rule.weights.get(result.message_id, per)
     return round(min(cap, total), 4)
 
 
-def _counts_as_veto(result: CheckResult, table: Mapping[str, Any]) -> bool:
-    vetoable = bool(table.get("veto")) or table.get("level") == "veto"
-    return vetoable and result.veto and result.outcome == Outcome.FAIL
+def _counts_as_veto(result: CheckResult, rule: CheckRule) -> bool:
+    return rule.vetoes and result.veto and result.outcome == Outcome.FAIL
 
 
 # -- sites --------------------------------------------------------------------
 
-def score_site(site: SiteResults, cfg: Mapping[str, Any], rules: Mapping[str, Any]) -> SiteScore:
-    sc = scoring_params(rules)
+def score_site(site: SiteResults, cfg: Mapping[str, Any], rules: Rules) -> SiteScore:
+    sc = rules.scoring
     kind = str(cfg.get("kind", ""))
     no_service = kind == "department" and cfg.get("services") is False
-    base = sc["no_service_base"] if no_service else sc["full_marks"]
+    base = sc.no_service_base if no_service else sc.full_marks
     deductions: dict[str, float] = {}
     bonus_raw = 0.0
     vetoes: list[str] = []
@@ -167,17 +142,16 @@ def score_site(site: SiteResults, cfg: Mapping[str, Any], rules: Mapping[str, An
     for cid, res in sorted(site.results.items()):
         if res.outcome in (Outcome.PASS, Outcome.FAIL, Outcome.WARN):
             judged = True
-        if no_service and _is_service_check(rules, cid):
+        if no_service and rules.is_service(cid):
             continue
-        table = _check_rules(rules, cid)
-        if _counts_as_veto(res, table):
+        rule = rules.check(cid)
+        if _counts_as_veto(res, rule):
             vetoes.append(cid)
-        if table.get("level") == "bonus":
+        if rule.level == "bonus":
             if res.outcome == Outcome.PASS:
-                cap = float(table.get("points", 0) or 0)
-                bonus_raw += min(cap, float(res.metrics.get("bonus", cap)))
+                bonus_raw += min(rule.points, float(res.metrics.get("bonus", rule.points)))
             continue
-        d = check_deduction(res, table)
+        d = check_deduction(res, rule)
         if d:
             deductions[cid] = d
     score: float | None
@@ -193,12 +167,12 @@ def score_site(site: SiteResults, cfg: Mapping[str, Any], rules: Mapping[str, An
     else:
         raw = max(0.0, base - sum(deductions.values()))
         if no_service:
-            raw = raw * sc["no_service_factor"]
-        raw = min(raw, sc["full_marks"])
-        if kind == "portal" and raw > sc["bonus_above"]:
-            bonus = min(bonus_raw, sc["bonus_cap"])
+            raw = raw * sc.no_service_factor
+        raw = min(raw, sc.full_marks)
+        if kind == "portal" and raw > sc.bonus_above:
+            bonus = min(bonus_raw, sc.bonus_cap)
         score = round(raw + bonus, 2)
-        verdict = FAIL_VERDICT if round(raw, 2) < sc["fail_below"] else PASS_VERDICT
+        verdict = FAIL_VERDICT if round(raw, 2) < sc.fail_below else PASS_VERDICT
     return SiteScore(site_id=site.site_id, name=str(cfg.get("name", site.site_id)),
                      unit=str(cfg.get("unit", "")), kind=kind, is_column=bool(cfg.get("column_of")),
                      no_service=no_service, score=score, base=base, deductions=deductions,
@@ -259,7 +233,7 @@ def unit_group(text: str) -> str | None:
     return None
 
 
-def task_sites(task: Mapping[str, Any], sites: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def task_sites(task: Task, sites: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """The sites whose results count for a task.
 
     Only kinds in ``applies_to`` count (empty = all kinds). Within one kind, the sites of the
@@ -267,9 +241,9 @@ def task_sites(task: Mapping[str, Any], sites: Mapping[str, Mapping[str, Any]]) 
     kind — e.g. "the portal must publish the 负面清单" while the units list the departments — every
     site of that kind counts, because the task is about that kind of site as such.
     """
-    kinds = list(task.get("applies_to") or ("portal", "department", "street"))
-    names = {unit_key(u) for u in task.get("units", []) if not unit_group(u)}
-    groups = {g for u in task.get("units", []) if (g := unit_group(u))}
+    kinds = list(task.applies_to or SITE_KINDS)
+    names = {unit_key(u) for u in task.units if not unit_group(u)}
+    groups = {g for u in task.units if (g := unit_group(u))}
     out: list[str] = []
     for kind in kinds:
         of_kind = [sid for sid, c in sites.items() if c.get("kind") == kind]
@@ -279,15 +253,15 @@ def task_sites(task: Mapping[str, Any], sites: Mapping[str, Mapping[str, Any]]) 
     return [sid for sid in sites if sid in set(out)]
 
 
-def _unconfigured(task: Mapping[str, Any], sites: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def _unconfigured(task: Task, sites: Mapping[str, Mapping[str, Any]]) -> list[str]:
     have = {unit_key(str(c.get("unit", ""))) for c in sites.values()}
-    return [unit_key(u) for u in task.get("units", []) if not unit_group(u) and unit_key(u) not in have]
+    return [unit_key(u) for u in task.units if not unit_group(u) and unit_key(u) not in have]
 
 
-def task_status(task: Mapping[str, Any], results: Mapping[str, SiteResults],
+def task_status(task: Task, results: Mapping[str, SiteResults],
                 sites: Mapping[str, Mapping[str, Any]]) -> TaskStatus:
-    checks = list(task.get("checks") or [])
-    manual = bool(task.get("manual"))
+    checks = list(task.checks)
+    manual = task.manual
     covered = task_sites(task, sites) if not manual else []
     by_unit: dict[str, list[str]] = {}
     for sid in covered:
@@ -329,10 +303,9 @@ def task_status(task: Mapping[str, Any], results: Mapping[str, SiteResults],
     else:
         status = T_UNVERIFIED
     judged = n_pass + n_fail
-    return TaskStatus(number=int(task.get("number", 0)), group=str(task.get("group", "")),
-                      requirement=str(task.get("requirement", "")),
-                      units_text=[str(u) for u in task.get("units", [])], checks=checks, manual=manual,
-                      reason=str(task.get("reason", "")), status=status,
+    return TaskStatus(number=task.number, group=task.group, requirement=task.requirement,
+                      units_text=list(task.units), checks=checks, manual=manual,
+                      reason=task.reason, status=status,
                       pass_rate=round(n_pass / judged, 4) if judged and not manual else None,
                       units=units, short_units=[u.unit for u in units if u.status == T_FAIL],
                       unconfigured_units=_unconfigured(task, sites))
@@ -363,18 +336,17 @@ def without_waived(site: SiteResults, waived: WaivedFn) -> SiteResults:
 
 # -- the whole run ------------------------------------------------------------
 
-def score_run(results: Iterable[SiteResults], rules: Any,
+def score_run(results: Iterable[SiteResults], rules: Rules,
               sites: Mapping[str, Mapping[str, Any]], waived: WaivedFn | None = None) -> Scores:
     """Score one judged run. ``sites`` maps site id → its ``[[site]]`` config (run_sites);
     ``waived`` says which failing findings a waiver in force covers (skipped, see without_waived)."""
-    data = rules_data(rules)
     by_site = {r.site_id: (without_waived(r, waived) if waived else r) for r in results}
-    site_scores = {sid: score_site(by_site.get(sid, SiteResults(sid, {})), cfg, data)
+    site_scores = {sid: score_site(by_site.get(sid, SiteResults(sid, {})), cfg, rules)
                    for sid, cfg in sites.items()}
     own = [s for s in site_scores.values() if not s.is_column and s.score is not None]
     district = round(sum(s.score or 0.0 for s in own) / len(own), 2) if own else None
     pass_rate = round(sum(s.verdict == PASS_VERDICT for s in own) / len(own), 4) if own else None
-    tasks = sorted((task_status(t, by_site, sites) for t in data.get("task", [])), key=lambda t: t.number)
+    tasks = sorted((task_status(t, by_site, sites) for t in rules.tasks), key=lambda t: t.number)
     return Scores(sites=site_scores, units=_unit_scores(site_scores), tasks=tasks,
                   district_score=district, pass_rate=pass_rate,
                   veto_count=sum(len(s.vetoes) > 0 for s in site_scores.values()),

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import lxml.html
 
 from core.auditor import AuditorNetwork, judge_network
+from core.rules import Vocabulary
 from core.store import FetchRow, LinkRow, Store
 
 
@@ -76,12 +77,12 @@ class RunView:
     """Everything of one run, loaded lazily; shared by the snapshots of its sites."""
 
     def __init__(self, store: Store, run_id: int, *, district: dict[str, Any] | None = None,
-                 rules: dict[str, Any] | None = None):
+                 vocabulary: Vocabulary | None = None):
         self.store = store
         self.run_id = run_id
         run = store.run(run_id)
         self.district = district or {}
-        self.rules = rules or {}
+        self.vocabulary = vocabulary or Vocabulary()
         self.tz = ZoneInfo(self.district.get("timezone", "Asia/Shanghai"))
         self.as_of = datetime.fromisoformat(run["as_of"]).astimezone(self.tz)
         self.sites = {sid: SiteInfo.from_config(cfg) for sid, cfg in store.run_sites(run_id).items()}
@@ -130,9 +131,10 @@ class SiteSnapshot:
         return self.run.district
 
     @property
-    def rules(self) -> dict[str, Any]:
-        """The whole parsed rules.toml (e.g. ``rules["columns"]`` synonym tables)."""
-        return self.run.rules
+    def vocabulary(self) -> Vocabulary:
+        """The shared vocabularies of the rules (column categories, document kinds, how column lists
+        are read): checks get their own parameters as ``params``, never the whole rules.toml."""
+        return self.run.vocabulary
 
     def other(self, site_id: str) -> SiteSnapshot | None:
         return self.run.snapshot(site_id) if site_id in self.run.sites else None

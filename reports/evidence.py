@@ -20,6 +20,7 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined
 
 from core.labels import ERROR_KIND_ZH, PURPOSE_ZH
+from core.rules import ReportSettings
 from core.store import Store
 from reports.common import local_time
 
@@ -311,17 +312,17 @@ async def _drive_batch(exe: str, pages: list[Path], timeout: float, done: dict[P
                 done[page] = None
 
 
-def screenshot_settings(rules: dict[str, Any] | None) -> tuple[int, float]:
+def screenshot_settings(settings: ReportSettings | None) -> tuple[int, float]:
     """(max_screenshots, per-shot timeout) from rules.toml [reports]; ZWGK_MAX_SCREENSHOTS overrides
     the number (an operator's switch, and how the test suite keeps runs that need none fast)."""
     import os
 
-    table = (rules or {}).get("reports") or {}
-    limit = int(table.get("max_screenshots", 10))
+    settings = settings or ReportSettings(screenshot_timeout=SHOT_TIMEOUT)
+    limit = int(settings.max_screenshots)
     env = os.environ.get("ZWGK_MAX_SCREENSHOTS", "").strip()
     if env.isdigit():
         limit = int(env)
-    return max(0, limit), float(table.get("screenshot_timeout", SHOT_TIMEOUT))
+    return max(0, limit), float(settings.screenshot_timeout)
 
 
 def _weight(f: dict[str, Any]) -> tuple[int, float]:

@@ -42,7 +42,7 @@ delay = 1
 
 def test_good_files_load() -> None:
     assert parse_sites(SITES, "sites.toml").crawl["timeout"] == 15
-    assert parse_rules(RULES, "rules.toml").scoring["fail_below"] == 60
+    assert parse_rules(RULES, "rules.toml").scoring.fail_below == 60
 
 
 @pytest.mark.parametrize("old, new, expected", [

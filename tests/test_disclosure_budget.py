@@ -31,18 +31,18 @@ def _judge(check_id: str, snap, **over):
 
 
 @pytest.mark.parametrize("items, outcome, message", [
-    pytest.param([(f"{UNIT}2026年部门预算公开", "a/1.html", "2026-03-20")], Outcome.PASS, "budget.on_time",
+    pytest.param([(f"{UNIT}2026年部门预算公开", "a/1.html", "2026-03-20")], Outcome.PASS, "budget-current-year.on_time",
                  id="present-on-time"),
-    pytest.param([(f"{UNIT}2026年部门预算公开", "a/1.html", "2026-05-20")], Outcome.FAIL, "budget.late",
+    pytest.param([(f"{UNIT}2026年部门预算公开", "a/1.html", "2026-05-20")], Outcome.FAIL, "budget-current-year.late",
                  id="late"),
-    pytest.param([(f"{UNIT}2025年部门预算公开", "a/1.html", "2025-03-20")], Outcome.FAIL, "budget.missing",
+    pytest.param([(f"{UNIT}2025年部门预算公开", "a/1.html", "2025-03-20")], Outcome.FAIL, "budget-current-year.missing",
                  id="missing"),
-    pytest.param([("2026年部门预算.xls", "a/P0201.xls", "2026-03-02")], Outcome.PASS, "budget.on_time",
+    pytest.param([("2026年部门预算.xls", "a/P0201.xls", "2026-03-02")], Outcome.PASS, "budget-current-year.on_time",
                  id="attachment-without-unit-name"),
-    pytest.param([("区教育局2026年部门预算", "a/1.html", "2026-03-20")], Outcome.FAIL, "budget.missing",
+    pytest.param([("区教育局2026年部门预算", "a/1.html", "2026-03-20")], Outcome.FAIL, "budget-current-year.missing",
                  id="other-units-budget-is-not-ours"),
     pytest.param([(f"{UNIT}2025年一般公共预算财政拨款支出决算表", "a/1.html", "2026-03-20")], Outcome.FAIL,
-                 "budget.missing", id="budget-words-inside-a-final-accounts-table"),
+                 "budget-current-year.missing", id="budget-words-inside-a-final-accounts-table"),
 ])
 def test_budget_current_year(items, outcome: Outcome, message: str) -> None:
     r = _judge("budget-current-year", _snap(items))
@@ -62,9 +62,9 @@ def test_approval_date_moves_due_date() -> None:
                 title=f"{UNIT}2026年部门预算")
     r = _judge("budget-current-year", _snap([(f"{UNIT}2026年部门预算", "a/1.html", "2026-03-25")],
                                              pages={BASE + "a/1.html": page}))
-    assert r.outcome == Outcome.FAIL and r.message_id == "budget.late"     # 03-01 + 20 days = 03-21
+    assert r.outcome == Outcome.FAIL and r.message_id == "budget-current-year.late"     # 03-01 + 20 days = 03-21
     assert r.metrics["effective_due"] == "2026-03-21"
-    tables = [f for f in r.findings if f.message_id == "budget.tables"]
+    tables = [f for f in r.findings if f.message_id == "budget-current-year.tables"]
     assert tables and tables[0].severity == Severity.INFO and "收支预算总表" in tables[0].params["present"]
 
 
@@ -78,7 +78,7 @@ def test_final_accounts(items, outcome: Outcome, found: str | None) -> None:
     r = _judge("final-accounts", _snap(items, as_of="2026-10-15T10:00:00+08:00"))
     assert r.outcome == outcome
     if found:
-        assert r.message_id == "final.missing" and r.params == {"year": 2025, "found": found}
+        assert r.message_id == "final-accounts.missing" and r.params == {"year": 2025, "found": found}
 
 
 @pytest.mark.parametrize("why, outcome", [

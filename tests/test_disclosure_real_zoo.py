@@ -55,18 +55,18 @@ def _article(title: str, body: str = "", links: str = "") -> Page:
 
 @pytest.mark.parametrize("items, pages, outcome, message", [
     pytest.param([("关于做好2026年部门预算编制工作的通知", "yjs/1.html", "2026-01-10")], {}, Outcome.FAIL,
-                 "budget.missing", id="internal-compilation-notice-is-not-the-budget"),
+                 "budget-current-year.missing", id="internal-compilation-notice-is-not-the-budget"),
     pytest.param([("转发市财政局关于2026年部门预算公开工作的通知", "yjs/1.html", "2026-02-10")], {}, Outcome.FAIL,
-                 "budget.missing", id="forwarded-notice-is-not-the-budget"),
+                 "budget-current-year.missing", id="forwarded-notice-is-not-the-budget"),
     pytest.param([("2025年度部门预算绩效自评报告", "yjs/1.html", "2026-03-01"),
                   ("2026年“三公”经费预算情况说明", "yjs/2.html", "2026-03-01")], {}, Outcome.FAIL,
-                 "budget.missing", id="performance-self-review-and-sangong-alone"),
+                 "budget-current-year.missing", id="performance-self-review-and-sangong-alone"),
     pytest.param([(f"{FULL}2026年部门预算公开", "yjs/1.html", "2026-03-20")],
                  {BASE + "yjs/1.html": _article(f"{FULL}2026年部门预算公开",
                                                 links=f'<a href="{BASE}yjs/P020260320.xls">附件1.xls</a>'),
                   BASE + "yjs/P020260320.xls": Page(b"xls", purpose="attachment",
                                                     content_type="application/vnd.ms-excel")},
-                 Outcome.PASS, "budget.on_time", id="long-formal-title-with-attachment-1-xls"),
+                 Outcome.PASS, "budget-current-year.on_time", id="long-formal-title-with-attachment-1-xls"),
 ])
 def test_budget_zoo(items, pages, outcome: Outcome, message: str) -> None:
     r = _judge("budget-current-year", _site("yjs", "财政预决算", items, pages))
@@ -78,7 +78,7 @@ def test_attachment_1_xls_of_a_compilation_notice_is_not_the_budget() -> None:
     pages = {BASE + "yjs/1.html": _article(notice, links=f'<a href="{BASE}yjs/P1.xls">附件1.xls</a>'),
              BASE + "yjs/P1.xls": Page(b"xls", purpose="attachment", content_type="application/vnd.ms-excel")}
     r = _judge("budget-current-year", _site("yjs", "财政预决算", [(notice, "yjs/1.html", "2026-01-10")], pages))
-    assert (r.outcome, r.message_id) == (Outcome.FAIL, "budget.missing")
+    assert (r.outcome, r.message_id) == (Outcome.FAIL, "budget-current-year.missing")
 
 
 def test_other_annual_report_in_the_report_column_is_not_the_disclosure_report() -> None:
@@ -135,7 +135,7 @@ def test_article_whose_title_is_the_site_name_is_found_by_its_heading() -> None:
                 "<p>发布时间：2026-03-20</p><p>收支预算总表……</p></body></html>", title=site_title)
     snap = _site("yjs", "财政预决算", [("查看详情", "yjs/1.html", "2026-03-20")], {BASE + "yjs/1.html": page})
     r = _judge("budget-current-year", snap)
-    assert (r.outcome, r.message_id) == (Outcome.PASS, "budget.on_time")
+    assert (r.outcome, r.message_id) == (Outcome.PASS, "budget-current-year.on_time")
 
 
 def test_normative_column_lists_a_jiedu_beside_its_document() -> None:

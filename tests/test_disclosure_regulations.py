@@ -27,7 +27,7 @@ def test_a_column_unit_is_served_by_its_portals_regulations_column() -> None:
     snap = make_snapshot({portal_url + "jd/": "<html><body><p>街道栏目</p></body></html>"}, site=col,
                          other_sites={"portal": (site_config("portal", portal_url), portal_pages)}, links=links)
     res = check.judge(snap, params_for(check, None))
-    assert (res.outcome, res.message_id) == (Outcome.PASS, "regulations.host_site"), res.params
+    assert (res.outcome, res.message_id) == (Outcome.PASS, "regulations-column.host_site"), res.params
 
     # without the portal's 规章 column the street column fails like any street
     bare = make_snapshot({portal_url + "jd/": "<html><body><p>街道栏目</p></body></html>"}, site=col,

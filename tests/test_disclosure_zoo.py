@@ -99,7 +99,7 @@ def test_finance_bureau_listing_other_units_budgets() -> None:
     sites = {"czj": (cfg("czj", CZJ, "区发展和财政局"), czj), "jyj": (cfg("jyj", JYJ, "区教育局"), jyj)}
     bureau = make_snapshot(czj, site=sites["czj"][0], district=DISTRICT, other_sites={"jyj": sites["jyj"]})
     r = judge("budget-current-year", bureau)
-    assert r.outcome == Outcome.FAIL and r.message_id == "budget.missing"       # not the bureau's own budget
+    assert r.outcome == Outcome.FAIL and r.message_id == "budget-current-year.missing"       # not the bureau's own budget
     edu = make_snapshot(jyj, site=sites["jyj"][0], district=DISTRICT, other_sites={"czj": sites["czj"]})
     r = judge("budget-current-year", edu)
     assert r.outcome == Outcome.PASS, (r.message_id, r.params)                   # published for it elsewhere
@@ -261,7 +261,7 @@ def test_board_forms(pages: dict, outcome: Outcome, veto: bool) -> None:
     r = board(pages)
     assert (r.outcome, r.veto) == (outcome, veto), (r.message_id, [(f.message_id, f.params) for f in r.findings])
     for f in r.findings:
-        if f.message_id == "interaction.overdue":
+        if f.message_id == "interaction-response.overdue":
             assert f.url and f.url.startswith(PORTAL) and "/api/" not in f.url    # the message's page
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from testkit.snapshots import repo_rules
+from testkit.snapshots import repo_vocabulary
 
 from core.parsing.dockind import classify, is_generic, is_kind
 
@@ -39,7 +39,7 @@ def test_labelled_set_shape() -> None:
 
 
 def test_classifier_accuracy_on_labelled_set(capsys: pytest.CaptureFixture[str]) -> None:
-    rules = repo_rules()
+    rules = repo_vocabulary().doc_kinds
     rows = _rows()
     wrong = [(k, t, c, want) for k, want, t, c in rows if is_kind(k, t, rules, column=c) != want]
     acc = 1 - len(wrong) / len(rows)
@@ -57,14 +57,14 @@ def test_classifier_accuracy_on_labelled_set(capsys: pytest.CaptureFixture[str])
 
 
 def test_title_words_alone_are_not_enough() -> None:
-    rules = repo_rules()
+    rules = repo_vocabulary().doc_kinds
     assert not is_kind("budget", "关于做好2026年部门预算编制工作的通知", rules)
     assert not is_kind("annual-report", "红海湾经济开发区2025年法治政府建设年度报告", rules)
     assert not is_kind("interpretation", "区司法局召开《行政执法公示实施细则》解读会", rules)
 
 
 def test_generic_attachment_name_speaks_through_its_page() -> None:
-    rules = repo_rules()
+    rules = repo_vocabulary().doc_kinds
     assert is_generic("附件1.xls") and is_generic("P020260301512345.pdf") and not is_generic("2026年部门预算.xls")
     assert is_kind("budget", "附件1.xls", rules, context="区司法局2026年部门预算公开")
     assert not is_kind("budget", "附件1.xls", rules, context="关于做好2026年部门预算编制工作的通知")

@@ -149,7 +149,7 @@ def test_second_run_shows_the_fix_as_fixed_and_the_rest_still_open(demo: DemoRun
 
     store = Store(demo.db)
     try:
-        d = diff_runs(store, demo.summary.run_id, demo.second.run_id, load_rules().data)
+        d = diff_runs(store, demo.summary.run_id, demo.second.run_id, load_rules())
     finally:
         store.close()
     fixed = [f for f in d["fixed"] if f["site_id"] == "sfj" and (f.get("url") or "").endswith(FIXED_PATH)]

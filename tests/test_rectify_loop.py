@@ -71,7 +71,7 @@ def test_the_loop_on_the_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         store = Store(db)
         audit1 = int(store.db.execute("SELECT MAX(id) FROM runs WHERE kind='audit'").fetchone()[0])
         rules = load_rules()
-        model = build_results(store, audit1, rules.data)
+        model = build_results(store, audit1, rules)
         broken = [f for f in _findings(model, "sfj", "links") if (f["url"] or "").endswith(FIXED_PATH)]
         assert len(broken) == 1, [f["url"] for f in _findings(model, "sfj", "links")]
         fixed_fp = broken[0]["fingerprint"]
@@ -134,7 +134,7 @@ def test_the_loop_on_the_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert "新增单项否决" not in out            # the same vetoes as last night: no new-veto alert
         store = Store(db)
         audit2 = int(store.db.execute("SELECT MAX(id) FROM runs WHERE kind='audit'").fetchone()[0])
-        m2 = build_results(store, audit2, rules.data)
+        m2 = build_results(store, audit2, rules)
         assert m2["baseline"]["id"] == audit1            # the recheck run is never a baseline
         sfj = next(s for s in m2["sites"] if s["id"] == "sfj")
         fixed = {f["fingerprint"]: f for f in sfj["fixed"]}
@@ -153,7 +153,7 @@ def test_the_loop_on_the_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         _run(capsys, "audit", "--sites", sites, "--db", db, "--as-of", tomorrow, "--no-progress")
         store = Store(db)
         audit3 = int(store.db.execute("SELECT MAX(id) FROM runs WHERE kind='audit'").fetchone()[0])
-        m3 = build_results(store, audit3, rules.data)
+        m3 = build_results(store, audit3, rules)
         sfj3 = next(s for s in m3["sites"] if s["id"] == "sfj")
         assert not sfj3["waived"]
         assert other["fingerprint"] in {f["fingerprint"] for f in _findings(m3, "sfj", "links")
@@ -177,7 +177,7 @@ def test_recheck_never_passes_a_finding_whose_page_could_not_be_read(tmp_path: P
         code, _ = _run(capsys, "audit", "--sites", sites, "--db", db, "--as-of", as_of, "--no-progress")
         store = Store(db)
         audit1 = int(store.db.execute("SELECT MAX(id) FROM runs WHERE kind='audit'").fetchone()[0])
-        model = build_results(store, audit1, load_rules().data)
+        model = build_results(store, audit1, load_rules())
         store.close()
         target = next(f for f in _findings(model, "sfj", "links")
                       if f.get("source_url") and f["source_url"] != f["url"])

@@ -1,7 +1,6 @@
 """The annual 回头看 ledger: every task of rules.toml, in the seed's structure, as Excel and HTML."""
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +10,14 @@ from testkit.sample import RULES, sample_store, store_run
 
 from reports.review import REVIEW_HEADER, write_review
 from zwgk.ledger import build_review
+from zwgk.rules import load_rules
 
 REPO_RULES = Path(__file__).parents[1] / "rules.toml"
 
 
 def test_review_lists_all_50_tasks(tmp_path: Path) -> None:
-    rules = tomllib.loads(REPO_RULES.read_text("utf-8"))
-    if not rules.get("task"):
+    rules = load_rules(REPO_RULES)
+    if not rules.tasks:
         pytest.skip("rules.toml has no [[task]] entries yet")
     store, _, _ = sample_store()
     review = build_review(store, 2026, rules)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from testkit.sample import sample_store
 
+from core.rules import ReportSettings
 from core.store import FetchRow, Store
 from reports.evidence import chromium_path, screenshot_settings, write_screenshots
 from zwgk.loopback.http import LoopbackServer, Resp
@@ -46,8 +47,7 @@ def _store(live: str) -> tuple[Store, int, int, int]:
 
 def _rules(limit: int):
     rules = load_rules()
-    return dataclasses.replace(rules, data={**rules.data, "reports": {"max_screenshots": limit,
-                                                                      "screenshot_timeout": 60}})
+    return dataclasses.replace(rules, reports=ReportSettings(max_screenshots=limit, screenshot_timeout=60))
 
 
 @needs_chromium
@@ -106,10 +106,10 @@ def test_without_chromium_a_note_and_nothing_fails(tmp_path: Path, monkeypatch: 
 
 def test_settings_from_rules_and_the_operator_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ZWGK_MAX_SCREENSHOTS", raising=False)
-    assert screenshot_settings(load_rules().data) == (10, 60.0)
-    assert screenshot_settings({"reports": {"max_screenshots": 3, "screenshot_timeout": 5}}) == (3, 5.0)
+    assert screenshot_settings(load_rules().reports) == (10, 60.0)
+    assert screenshot_settings(ReportSettings(max_screenshots=3, screenshot_timeout=5)) == (3, 5.0)
     monkeypatch.setenv("ZWGK_MAX_SCREENSHOTS", "0")
-    assert screenshot_settings(load_rules().data)[0] == 0
+    assert screenshot_settings(load_rules().reports)[0] == 0
 
 
 def test_reports_table_is_validated(tmp_path: Path) -> None:

@@ -128,7 +128,7 @@ def _assert_masked(text: str) -> None:
 def test_candidates_reach_the_queue_with_masked_evidence(db: tuple[Path, int]) -> None:
     path, run_id = db
     store = Store(path)
-    rules = load_rules().data
+    rules = load_rules()
     items = rq.queue_items(store, run_id, rules)
     by_msg = {i["message_id"]: i for i in items}
     assert set(by_msg) >= {"privacy-leaks.id", "privacy-leaks.mobile", "privacy-leaks.bank",
@@ -155,7 +155,7 @@ def test_candidates_reach_the_queue_with_masked_evidence(db: tuple[Path, int]) -
 
 def test_every_report_format_is_masked_and_confirmation_vetoes(db: tuple[Path, int], tmp_path: Path) -> None:
     path, run_id = db
-    rules = load_rules().data
+    rules = load_rules()
     store = Store(path)
     before = build_results(store, run_id, rules)
     assert not before["sites"][0]["score"]["vetoed"]
@@ -194,7 +194,7 @@ def test_every_report_format_is_masked_and_confirmation_vetoes(db: tuple[Path, i
 def test_decisions_apply_to_later_runs_not_earlier_ones(db: tuple[Path, int], tmp_path: Path) -> None:
     path, first = db
     second = _new_run(path, tmp_path)
-    rules = load_rules().data
+    rules = load_rules()
     store = Store(path)
     typo = next(i for i in rq.queue_items(store, second, rules) if i["message_id"] == "wording-lexicon.typo")
     leak = next(i for i in rq.queue_items(store, second, rules) if i["message_id"] == "privacy-leaks.id")
@@ -363,7 +363,7 @@ def test_a_confirmed_typo_deducts_but_only_a_severe_kind_vetoes(db: tuple[Path, 
     """严重错误 is wrong leader names/titles and politically wrong wording (DOMAIN.md); a confirmed
     错别字 is a content error that deducts. The queue says so before the person confirms."""
     path, run_id = db
-    rules = load_rules().data
+    rules = load_rules()
     store = Store(path)
     items = {i["message_id"]: i for i in rq.queue_items(store, run_id, rules)}
     typo, title = items["wording-lexicon.typo"], items["wording-lexicon.leader_title"]
@@ -400,7 +400,7 @@ def test_an_excluded_list_returns_when_more_numbers_are_posted_on_it(db: tuple[P
     """Review finding: 排除 was keyed by page and kind only, so a real leak added later to an
     excluded page stayed hidden. A list that grows is a new candidate."""
     path, run_id = db
-    rules = load_rules().data
+    rules = load_rules()
     store = Store(path)
     leak = next(i for i in rq.queue_items(store, run_id, rules)
                 if i["message_id"] == "privacy-leaks.id" and i["url"].endswith("gsgg/1.html"))

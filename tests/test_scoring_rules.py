@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from core.model import CheckResult, Finding, Outcome, Severity
+from core.rules import Rules, Task
 from core.scoring import SiteResults, score_run, score_site, task_sites, task_status, unit_group, unit_key
 
 RULES: dict[str, Any] = {
@@ -38,7 +39,15 @@ def site(kind: str = "portal", **extra: Any) -> dict[str, Any]:
 
 
 def score(results: dict[str, CheckResult], **cfg: Any):
-    return score_site(SiteResults("s", results), site(**cfg), RULES)
+    return score_site(SiteResults("s", results), site(**cfg), typed(RULES))
+
+
+def typed(tables: dict[str, Any]) -> Rules:
+    return Rules.from_data(tables)
+
+
+def task(**t: Any) -> Task:
+    return Rules.from_data({"task": [t]}).tasks[0]
 
 
 def test_veto_overrides_everything() -> None:
@@ -86,7 +95,7 @@ def test_info_level_never_deducts() -> None:
 ])
 def test_fail_below_60_edge(stale_points: int, verdict: str, expected: float) -> None:
     rules = {**RULES, "checks": {**RULES["checks"], "stale": {"points": stale_points}}}
-    s = score_site(SiteResults("s", {"stale": fail()}), site(), rules)
+    s = score_site(SiteResults("s", {"stale": fail()}), site(), typed(rules))
     assert (s.score, s.verdict) == (expected, verdict)
 
 
@@ -98,14 +107,14 @@ def test_fail_below_60_edge(stale_points: int, verdict: str, expected: float) ->
 ])
 def test_bonus_only_above_80_for_portals(deduct: int, kind: str, expected: float) -> None:
     rules = {**RULES, "checks": {**RULES["checks"], "stale": {"points": deduct}}}
-    s = score_site(SiteResults("s", {"stale": fail(), "extras": ok()}), site(kind), rules)
+    s = score_site(SiteResults("s", {"stale": fail(), "extras": ok()}), site(kind), typed(rules))
     assert s.score == expected
 
 
 def test_bonus_total_capped_by_bonus_cap() -> None:
     checks = {**RULES["checks"], "extras2": {"level": "bonus", "points": 20}}
     rules = {**RULES, "checks": checks}
-    s = score_site(SiteResults("s", {"extras": ok(), "extras2": ok()}), site(), rules)
+    s = score_site(SiteResults("s", {"extras": ok(), "extras2": ok()}), site(), typed(rules))
     assert s.bonus == 30 and s.score == 130
 
 
@@ -149,14 +158,14 @@ def test_unit_names_and_groups() -> None:
 
 
 def test_task_sites_named_units_groups_and_kind_fallback() -> None:
-    t32 = {"units": ["区党工委综合办公室"], "applies_to": ["portal"]}
+    t32 = task(units=["区党工委综合办公室"], applies_to=["portal"])
     assert task_sites(t32, SITES) == ["portal"]
-    t26 = {"units": ["各街道办事处", "区党工委综合办公室", "区司法局"], "applies_to": ["portal", "department"]}
+    t26 = task(units=["各街道办事处", "区党工委综合办公室", "区司法局"], applies_to=["portal", "department"])
     assert task_sites(t26, SITES) == ["portal", "sfj"]
     # no named unit runs a portal: the portal counts as such (task 3: 负面清单 on the portal)
-    t3 = {"units": ["各街道办事处", "区发展和财政局（牵头）"], "applies_to": ["portal"]}
+    t3 = task(units=["各街道办事处", "区发展和财政局（牵头）"], applies_to=["portal"])
     assert task_sites(t3, SITES) == ["portal"]
-    t6 = {"units": ["各街道办事处", "区直（含驻区）各单位"], "applies_to": ["department", "street"]}
+    t6 = task(units=["各街道办事处", "区直（含驻区）各单位"], applies_to=["department", "street"])
     assert task_sites(t6, SITES) == ["sfj", "fcj", "dz", "dz_own", "tk"]
 
 
@@ -164,9 +173,10 @@ def results(**by_site: dict[str, CheckResult]) -> dict[str, SiteResults]:
     return {sid: SiteResults(sid, res) for sid, res in by_site.items()}
 
 
-TASK6 = {"number": 6, "group": "做好财政信息公开", "requirement": "预决算公开",
-         "units": ["各街道办事处", "区直（含驻区）各单位"], "applies_to": ["department", "street"],
-         "checks": ["budget"]}
+TASK6_TABLE = {"number": 6, "group": "做好财政信息公开", "requirement": "预决算公开",
+               "units": ["各街道办事处", "区直（含驻区）各单位"], "applies_to": ["department", "street"],
+               "checks": ["budget"]}
+TASK6 = task(**TASK6_TABLE)
 
 
 def test_task_partial_lists_units_that_fall_short() -> None:
@@ -203,12 +213,12 @@ def test_task_not_applicable_units_left_out() -> None:
 
 
 def test_manual_task() -> None:
-    t = task_status({"number": 46, "units": ["各街道办事处"], "manual": True, "reason": "培训"}, {}, SITES)
+    t = task_status(task(number=46, units=["各街道办事处"], manual=True, reason="培训"), {}, SITES)
     assert t.status == "需人工核查" and t.pass_rate is None
 
 
 def test_score_run_rolls_up_units_and_district() -> None:
-    rules = {**RULES, "task": [TASK6, {"number": 46, "units": ["x"], "manual": True}]}
+    rules = typed({**RULES, "task": [TASK6_TABLE, {"number": 46, "units": ["x"], "manual": True}]})
     res = [SiteResults("portal", {"availability": fail(veto=True)}),
            SiteResults("sfj", {"links": fail(10)}),
            SiteResults("fcj", {"ipv6": ok()}),
@@ -227,10 +237,8 @@ def test_score_run_rolls_up_units_and_district() -> None:
     assert sc.tasks[1].status == "需人工核查"
 
 
-def test_score_run_accepts_rules_object() -> None:
-    class Rules:
-        data = RULES
-    sc = score_run([SiteResults("sfj", {"links": fail(3)})], Rules(), {"sfj": SITES["sfj"]})
+def test_score_run_reads_the_typed_rules() -> None:
+    sc = score_run([SiteResults("sfj", {"links": fail(3)})], typed(RULES), {"sfj": SITES["sfj"]})
     assert sc.sites["sfj"].score == 97
 
 

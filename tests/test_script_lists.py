@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from testkit.snapshots import repo_rules
+from testkit.snapshots import repo_vocabulary
 
 from checks.columnlists import Column, ListReader
 from core.parsing.scriptapi import (
@@ -207,7 +207,7 @@ def crawl(env: tuple[LoopbackServer, DNSServer], **cfg: Any) -> tuple[Store, int
 
 
 def read(store: Store, run_id: int, port: int, path: str) -> Column:
-    view = RunView(store, run_id, district={"name": "t", "timezone": "Asia/Shanghai"}, rules=repo_rules())
+    view = RunView(store, run_id, district={"name": "t", "timezone": "Asia/Shanghai"}, vocabulary=repo_vocabulary())
     col = Column(None, path, f"http://{HOST}:{port}{path}", "test")
     ListReader(view.snapshot("jsl")).read(col)
     return col
@@ -371,7 +371,7 @@ def _coverage(store: Store, run_id: int) -> Any:
     from checks.base import params_for
     from checks.coverage import CHECKS as COVERAGE
 
-    view = RunView(store, run_id, district={"name": "t", "timezone": "Asia/Shanghai"}, rules=repo_rules())
+    view = RunView(store, run_id, district={"name": "t", "timezone": "Asia/Shanghai"}, vocabulary=repo_vocabulary())
     check = COVERAGE[0]
     return check.judge(view.snapshot("jsl"), params_for(check, {}))
 

@@ -66,7 +66,7 @@ def site(*, aaaa: Any = ("2001:db8::1",), ns_v6: Any = ("2001:db8::53",), home4=
             store.add_fetch(_row(run_id, url, 6, level, s6, store, "<p>x</p>", parent))
     for kind, target, ok, detail in selfcheck or []:
         store.add_selfcheck(run_id, kind, target, ok, detail, 1.0)
-    view = RunView(store, run_id, district=snap.district, rules=snap.rules)
+    view = RunView(store, run_id, district=snap.district, vocabulary=snap.vocabulary)
     params = params_for(CHECK, {**repo_rules()["checks"]["ipv6"], **overrides})
     return CHECK.judge(view.snapshot("s1"), params)
 

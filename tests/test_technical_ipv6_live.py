@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from testkit.snapshots import repo_rules
+from testkit.snapshots import repo_rules, repo_vocabulary
 
 from checks.base import params_for
 from checks.ipv6 import CHECKS
@@ -95,9 +95,9 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Check
     finally:
         dual.stop()
         v4.stop()
-    rules = repo_rules()
-    view = RunView(store, run_id, district={"name": "红海湾", "timezone": "Asia/Shanghai"}, rules=rules)
-    params = params_for(CHECK, rules["checks"]["ipv6"])
+    view = RunView(store, run_id, district={"name": "红海湾", "timezone": "Asia/Shanghai"},
+                   vocabulary=repo_vocabulary())
+    params = params_for(CHECK, repo_rules()["checks"]["ipv6"])
     yield {s["id"]: CHECK.judge(view.snapshot(s["id"]), params) for s in sites}
     store.close()
 

@@ -290,7 +290,7 @@ def _with_selfcheck(rows: list[tuple[str, str, bool, str]], target: str, page: P
     snap = make_snapshot(pages, links=links)
     for kind, tgt, ok, detail in rows:
         snap.run.store.add_selfcheck(snap.run.run_id, kind, tgt, ok, detail, 1.0)
-    view = RunView(snap.run.store, snap.run.run_id, district=snap.district, rules=snap.rules)
+    view = RunView(snap.run.store, snap.run.run_id, district=snap.district, vocabulary=snap.vocabulary)
     return LINKS.judge(view.snapshot(snap.site.id), params(LINKS))
 
 

@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "cms_zoo"))
 
 import run_zoo
 import zoo
-from testkit.snapshots import repo_rules
+from testkit.snapshots import make_snapshot, repo_rules, site_config
 
-from checks.columnmap import Column, classify, column_map
+from checks.columnmap import Column, categories, classify, column_map
 from core.model import Outcome
 
 SITES = zoo.all_sites()
@@ -114,8 +114,8 @@ def test_look_alikes_are_not_columns(zoo_run: dict[str, Any]) -> None:
     ("关于规划的通知", None), ("街道要闻第1条", None), ("第1号政策解读文章", None),
 ])
 def test_classify_names_from_the_wild(text: str, category: str | None) -> None:
-    cats = {k: v for k, v in repo_rules()["columns"].items() if isinstance(v, dict)}
-    assert classify(text, cats) == category
+    assert classify(text, categories(make_snapshot({"http://a.gov.cn/": "<html></html>"},
+                                                   site=site_config(url="http://a.gov.cn/")))) == category
 
 
 def test_accuracy_figures(zoo_run: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:

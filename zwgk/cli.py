@@ -549,7 +549,7 @@ def _diff(args: argparse.Namespace) -> int:
     store = Store(args.db, mode="ro")
     for run_id in (args.run_a, args.run_b):
         store.run(run_id)   # an unknown run id is a StoreError (exit 4), not an empty diff
-    d = diff_runs(store, args.run_a, args.run_b, load_rules(args.rules).data)
+    d = diff_runs(store, args.run_a, args.run_b, load_rules(args.rules))
     names = {**store.run_sites(args.run_a), **store.run_sites(args.run_b)}
     print(f"第{args.run_b}次核查与第{args.run_a}次核查对比")
     for status, label in (("new", "新发现"), ("open", "仍未整改"), ("fixed", "已整改"), ("waived", "已报备"),
@@ -581,7 +581,7 @@ def _evidence(args: argparse.Namespace) -> int:
                 print("zwgk：数据库中没有已完成的核查", file=sys.stderr)
                 return EXIT_STORE
             run_id = latest["id"]
-        model = build_results(store, run_id, load_rules(args.rules).data)
+        model = build_results(store, run_id, load_rules(args.rules))
         hits = [(s, c, f) for s in model["sites"] for c in s["checks"] for f in c["findings"]
                 if f["fingerprint"].startswith(args.finding.strip().lower())]
         if len({f["fingerprint"] for _, _, f in hits}) != 1:
@@ -627,7 +627,7 @@ def _review(args: argparse.Namespace) -> int:
     from zwgk.rules import load_rules
 
     store = Store(args.db, mode="ro")
-    review = build_review(store, args.year, load_rules(args.rules).data)
+    review = build_review(store, args.year, load_rules(args.rules))
     paths = write_review(review, Path(args.out))
     for fmt, path in paths.items():
         print(f"{ {'xlsx': '回头看复核表（Excel）', 'html': '回头看网页'}.get(fmt, fmt)}：{path}")
@@ -646,7 +646,7 @@ def _review_queue(args: argparse.Namespace) -> int:
     if args.action != "list" and not args.fingerprint:
         print(f"zwgk review-queue {args.action}: 请给出待核查项的指纹（FINGERPRINT）", file=sys.stderr)
         return EXIT_CONFIG
-    rules = load_rules(args.rules).data
+    rules = load_rules(args.rules)
     store = Store(args.db)
     try:
         run_id = args.run if args.run is not None else rq.default_run(store)

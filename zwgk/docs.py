@@ -26,7 +26,6 @@ def _fmt(v: Any) -> str:
 
 
 def checks_table() -> str:
-    from checks.base import params_for
     from checks.registry import ALL
     from zwgk.rules import load_rules
 
@@ -34,11 +33,11 @@ def checks_table() -> str:
     rows = ["| check | 名称 | what it checks | tasks | level | parameters (rules.toml) |",
             "|---|---|---|---|---|---|"]
     for c in ALL:
-        table = rules.check_table(c.id)
-        level = table.get("level", "deduct")
-        if table.get("veto"):
+        rule = rules.check(c.id)
+        level = rule.level
+        if rule.veto:
             level = f"{level} (veto)" if level != "veto" else level
-        params = params_for(c, table)
+        params = rule.params
         shown = ", ".join(f"{k}={_fmt(v)}" for k, v in params.items()
                           if not isinstance(v, (list, dict)) or len(str(v)) < 40)
         tasks = ", ".join(str(n) for n in rules.tasks_for(c.id)) or "—"

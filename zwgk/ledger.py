@@ -8,19 +8,19 @@ from __future__ import annotations
 from typing import Any
 
 from core.model import Outcome
-from core.scoring import T_PASS, T_UNVERIFIED, rules_data, score_run, task_sites
+from core.rules import Rules
+from core.scoring import T_PASS, T_UNVERIFIED, score_run, task_sites
 from core.store import Store
 from zwgk.results import _fingerprint, _version, load_site_results
 
 
-def build_review(store: Store, year: int, rules: Any) -> dict[str, Any]:
+def build_review(store: Store, year: int, rules: Rules) -> dict[str, Any]:
     """The ledger of all tasks in ``rules`` over the complete runs whose audit date is in ``year``."""
-    rules = rules_data(rules)
     runs = [r for r in store.runs() if r["status"] == "complete" and str(r["as_of"]).startswith(f"{year:04d}-")]
     per_task: dict[int, dict[str, Any]] = {
-        int(t["number"]): {"statuses": [], "passed": 0, "judged": 0, "seen": {}, "last_fps": set(),
+        t.number: {"statuses": [], "passed": 0, "judged": 0, "seen": {}, "last_fps": set(),
                            "last_judged": set(), "short_units": []}
-        for t in rules.get("task", [])}
+        for t in rules.tasks}
     for i, run in enumerate(runs):
         last = i == len(runs) - 1
         sites = store.run_sites(run["id"])
@@ -28,7 +28,7 @@ def build_review(store: Store, year: int, rules: Any) -> dict[str, Any]:
         by_site = {r.site_id: r for r in results}
         scores = score_run(results, rules, sites)
         date = str(run["as_of"])[:10]
-        tasks = {int(t["number"]): t for t in rules.get("task", [])}
+        tasks = {t.number: t for t in rules.tasks}
         for ts in scores.tasks:
             acc = per_task[ts.number]
             acc["statuses"].append({"run_id": run["id"], "date": date, "status": ts.status})
@@ -52,16 +52,16 @@ def build_review(store: Store, year: int, rules: Any) -> dict[str, Any]:
                         if last:
                             acc["last_fps"].add(fp)
     rows = []
-    for t in sorted(rules.get("task", []), key=lambda t: int(t["number"])):
-        acc = per_task[int(t["number"])]
+    for t in sorted(rules.tasks, key=lambda t: t.number):
+        acc = per_task[t.number]
         seen = acc["seen"]
         fixed = [fp for fp, (_, _, key) in seen.items() if fp not in acc["last_fps"] and key in acc["last_judged"]]
-        manual = bool(t.get("manual"))
+        manual = t.manual
         status = "需人工核查" if manual else (acc["statuses"][-1]["status"] if acc["statuses"] else "无法核验")
         rows.append({
-            "number": int(t["number"]), "group": str(t.get("group", "")),
-            "requirement": str(t.get("requirement", "")), "units_text": [str(u) for u in t.get("units", [])],
-            "checks": list(t.get("checks") or []), "manual": manual, "reason": str(t.get("reason", "")),
+            "number": t.number, "group": t.group,
+            "requirement": t.requirement, "units_text": list(t.units),
+            "checks": list(t.checks), "manual": manual, "reason": t.reason,
             "status": status, "statuses": acc["statuses"], "runs": len(acc["statuses"]),
             "pass_rate": round(acc["passed"] / acc["judged"], 4) if acc["judged"] and not manual else None,
             "short_units": acc["short_units"],

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.rules import Rules
 from core.store import DB_ERRORS, Store, is_url, store_exists
 from zwgk.config import AuditConfig, load_sites
-from zwgk.rules import Rules, load_rules
+from zwgk.rules import load_rules
 from zwgk.runner import judge_run
 
 log = logging.getLogger(__name__)
@@ -236,12 +237,12 @@ def _render(store: Store, run_id: int, rules: Rules, out_dir: str | Path,
     from zwgk.results import build_results
 
     hooks.before_render(store, run_id)      # waivers (报备) in force for this run
-    model = build_results(store, run_id, rules.data)
+    model = build_results(store, run_id, rules)
     if {"html", "xlsx"} & set(formats):
         from reports.evidence import screenshot_settings, write_evidence, write_screenshots
 
         write_evidence(store, model, Path(out_dir))   # stored copies the reports link to
-        limit, timeout = screenshot_settings(rules.data)   # PNGs of those copies, never of the live site
+        limit, timeout = screenshot_settings(rules.reports)   # PNGs of those copies, never of the live site
         write_screenshots(model, Path(out_dir), limit=limit, timeout=timeout, vetoes_only=shots_vetoes_only)
     paths = write_reports(model, Path(out_dir), formats) if formats else {}
     hooks.after_render(store, run_id, paths, model if alerts else None, store.run(run_id)["sites_path"])
@@ -312,7 +313,7 @@ def summary_report(sites_path: str | Path, *, db_path: str | Path, rules_path: s
         since = datetime.fromisoformat(newest["as_of"]) - timedelta(days=days)
         window = [r for r in runs if datetime.fromisoformat(r["as_of"]) >= since]
         oldest = window[0] if len(window) > 1 else None
-        diff = diff_runs(store, int(oldest["id"]), int(newest["id"]), rules.data) if oldest else {}
+        diff = diff_runs(store, int(oldest["id"]), int(newest["id"]), rules) if oldest else {}
     finally:
         store.close()
     stamp = datetime.now(UTC).astimezone(ZoneInfo(cfg.timezone)).date().isoformat()

@@ -11,15 +11,14 @@ when its check was judged again (pass/fail) on that site: a check that could not
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-import tomllib
 from collections.abc import Mapping
 from datetime import UTC
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from checks.registry import with_current_ids
 from core.labels import (
     ERROR_KIND_ZH,
     KIND_ZH,
@@ -30,7 +29,8 @@ from core.labels import (
     zh_text,
 )
 from core.model import CheckResult, Finding, Outcome, Severity
-from core.scoring import Scores, SiteResults, rules_data, score_run, task_sites
+from core.rules import CheckRule, Rules
+from core.scoring import Scores, SiteResults, score_run, task_sites
 from core.store import Store
 from zwgk.messages import _catalogue, message_text
 
@@ -43,19 +43,13 @@ def _fingerprint(check_id: str, site_id: str, f: Finding) -> str:
     return fingerprint(check_id, site_id, f)
 
 
-def rules_dict_hash(rules: Mapping[str, Any]) -> str:
-    """Hash of the rules as scored (canonical JSON), to tell whether a report used the stored rules."""
-    return hashlib.sha256(json.dumps(rules, sort_keys=True, ensure_ascii=False, default=str)
-                          .encode()).hexdigest()
-
-
 # -- reading the store ----------------------------------------------------------
 
 def load_site_results(store: Store, run_id: int) -> list[SiteResults]:
     by_site: dict[str, dict[str, CheckResult]] = {}
     for row in store.results(run_id):
         try:
-            res = CheckResult.from_dict(json.loads(row["data"]))
+            res = with_current_ids(CheckResult.from_dict(json.loads(row["data"])))
         except (ValueError, KeyError, TypeError):
             res = CheckResult(Outcome.ERROR, "common.crashed", {"error": "stored result unreadable"})
         by_site.setdefault(row["site_id"], {})[row["check_id"]] = res
@@ -63,11 +57,10 @@ def load_site_results(store: Store, run_id: int) -> list[SiteResults]:
     return apply_decisions(store, run_id, [SiteResults(sid, res) for sid, res in by_site.items()])
 
 
-def _run_rules(run: sqlite3.Row, fallback: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        return tomllib.loads(run["rules_toml"]) if run["rules_toml"] else dict(fallback)
-    except tomllib.TOMLDecodeError:
-        return dict(fallback)
+def _run_rules(run: sqlite3.Row, fallback: Rules | None) -> Rules | None:
+    from zwgk.rules import stored_rules  # the rules stored with the run, through the one loader
+
+    return stored_rules(run, fallback)
 
 
 def _same_sites(a: sqlite3.Row, b: sqlite3.Row) -> bool:
@@ -133,10 +126,9 @@ def finding_level(res: CheckResult, f: Finding, vetoed: bool) -> str | None:
     return "hint" if f.severity == Severity.WARN else None
 
 
-def _allocate_points(res: CheckResult, total: float, table: Mapping[str, Any]) -> list[float | None]:
+def _allocate_points(res: CheckResult, total: float, rule: CheckRule) -> list[float | None]:
     """Each failing finding's share of its check's deduction, in the order scoring counts them."""
-    per = float(table.get("per_finding", table.get("points", 0)) or 0)
-    weights = table.get("weights") or {}
+    per, weights = rule.per, rule.weights
     left, out = total, []
     for f in res.findings:
         if f.severity != Severity.FAIL or left <= 0:
@@ -148,15 +140,15 @@ def _allocate_points(res: CheckResult, total: float, table: Mapping[str, Any]) -
     return out
 
 
-def _tasks_by_site_check(rules: Mapping[str, Any], sites: Mapping[str, Mapping[str, Any]]
+def _tasks_by_site_check(rules: Rules, sites: Mapping[str, Mapping[str, Any]]
                          ) -> dict[tuple[str, str], list[int]]:
     out: dict[tuple[str, str], list[int]] = {}
-    for t in rules.get("task", []):
-        if t.get("manual"):
+    for t in rules.tasks:
+        if t.manual:
             continue
         for sid in task_sites(t, sites):
-            for cid in t.get("checks", []):
-                out.setdefault((sid, cid), []).append(int(t["number"]))
+            for cid in t.checks:
+                out.setdefault((sid, cid), []).append(t.number)
     return out
 
 
@@ -168,7 +160,7 @@ def _site_score_dict(sc: Scores, sid: str) -> dict[str, Any]:
             "deductions": [{"check_id": c, "points": p} for c, p in sorted(s.deductions.items())]}
 
 
-def build_results(store: Store, run_id: int, rules: Any, *,
+def build_results(store: Store, run_id: int, rules: Rules, *,
                   messages: tuple[dict[str, str], dict[str, str]] | None = None) -> dict[str, Any]:
     """The results model of one judged run (see ``reports/schema.json``).
 
@@ -176,7 +168,6 @@ def build_results(store: Store, run_id: int, rules: Any, *,
     """
     from zwgk.rectify.state import annotate, load_state
 
-    rules = rules_data(rules)
     run = store.run(run_id)
     site_cfgs = store.run_sites(run_id)
     site_results = load_site_results(store, run_id)
@@ -208,7 +199,7 @@ def build_results(store: Store, run_id: int, rules: Any, *,
                                  tasks=task_map.get((sid, cid), []), names=names) for f in res.findings]
             vetoed = cid in scores.sites[sid].vetoes
             deducted = scores.sites[sid].deductions.get(cid, 0.0)
-            shares = _allocate_points(res, deducted, (rules.get("checks") or {}).get(cid) or {})
+            shares = _allocate_points(res, deducted, rules.check(cid))
             for f, fd, share in zip(res.findings, fds, shares, strict=True):
                 level = finding_level(res, f, vetoed)
                 if level == "deduct" and not share:
@@ -289,16 +280,16 @@ def build_results(store: Store, run_id: int, rules: Any, *,
     task_counts: dict[str, int] = {}
     for t in tasks:
         task_counts[t["status"]] = task_counts.get(t["status"], 0) + 1
-    stored_rules = _run_rules(run, {})
+    stored_rules = _run_rules(run, None)
     model = {
         "schema_version": SCHEMA_VERSION,
         "generator": f"zwgk-audit {_version()}",
         "run": {"id": run["id"], "status": run["status"], "as_of": run["as_of"],
                 "started_at": run["started_at"], "finished_at": run["finished_at"],
                 "audit_name": run["audit_name"], "rules_hash": run["rules_hash"],
-                "rules_version": str((rules.get("meta") or {}).get("version", "")),
-                "scored_with_stored_rules": bool(stored_rules) and
-                rules_dict_hash(stored_rules) == rules_dict_hash(rules),
+                "rules_version": rules.version,
+                "scored_with_stored_rules": stored_rules is not None and
+                stored_rules.content_hash == rules.content_hash,
                 "stats": _json(run["stats"]),
                 "selfcheck": _auditor(store, run_id)},
         "baseline": {"id": base["id"], "as_of": base["as_of"]} if base is not None else None,
@@ -380,14 +371,14 @@ def _baseline_hints(store: Store, run_id: int) -> set[str]:
             for cid, res in sr.results.items() for f in res.findings if f.severity == Severity.WARN}
 
 
-def site_history(store: Store, run_id: int, rules: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+def site_history(store: Store, run_id: int, rules: Rules) -> dict[str, list[dict[str, Any]]]:
     """Each site's score over past comparable runs and this one, each scored with its own stored rules."""
     runs = comparable_runs(store, run_id)[-(HISTORY_RUNS - 1):] + [store.run(run_id)]
     out: dict[str, list[dict[str, Any]]] = {}
     for r in runs:
         from zwgk.rectify.state import load_state
 
-        sc = score_run(load_site_results(store, r["id"]), _run_rules(r, rules) if r["id"] != run_id else rules,
+        sc = score_run(load_site_results(store, r["id"]), _run_rules(r, rules) or rules if r["id"] != run_id else rules,
                        store.run_sites(r["id"]), waived=load_state(store, r["id"]).is_waived)
         for sid, s in sc.sites.items():
             out.setdefault(sid, []).append({"run_id": r["id"], "date": _date(r["as_of"]), "score": s.score,
@@ -395,11 +386,10 @@ def site_history(store: Store, run_id: int, rules: Mapping[str, Any]) -> dict[st
     return out
 
 
-def diff_runs(store: Store, run_a: int, run_b: int, rules: Any, *,
+def diff_runs(store: Store, run_a: int, run_b: int, rules: Rules, *,
               messages: tuple[dict[str, str], dict[str, str]] | None = None) -> dict[str, Any]:
     """Findings of run_b compared with run_a: new / open / fixed (plus not re-checked)."""
     cat, _ = messages or _catalogue()
-    rules = rules_data(rules)
 
     def failing(run_id: int) -> tuple[dict[str, dict[str, Any]], dict[str, SiteResults]]:
         sites = store.run_sites(run_id)

@@ -20,12 +20,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from checks.registry import with_current_ids
 from core.model import CheckResult, Outcome, Severity
 from core.parsing.privacy import mask_ids, mask_text
+from core.rules import Rules
 from core.scoring import SiteResults
 from core.store import Store, StoreError
 from zwgk.messages import _catalogue, message_text
@@ -121,12 +122,12 @@ def _safe(value: Any, key: str = "") -> Any:
     return value
 
 
-def queue_items(store: Store, run_id: int, rules: Mapping[str, Any] | None = None, *,
+def queue_items(store: Store, run_id: int, rules: Rules | None = None, *,
                 include_decided: bool = False) -> list[dict[str, Any]]:
     """Every 需人工核查 finding of ``run_id`` with its evidence and review status."""
     store.run(run_id)  # StoreError for an unknown run
     cat, titles = _catalogue()
-    checks_rules = (rules or {}).get("checks") or {}
+    rules = rules or Rules()
     sites = store.run_sites(run_id)
     decisions = latest_decisions(store, run_id)
     items: list[dict[str, Any]] = []
@@ -134,12 +135,11 @@ def queue_items(store: Store, run_id: int, rules: Mapping[str, Any] | None = Non
         if row["outcome"] != str(Outcome.MANUAL):
             continue
         try:
-            res = CheckResult.from_dict(json.loads(row["data"]))
+            res = with_current_ids(CheckResult.from_dict(json.loads(row["data"])))
         except (ValueError, KeyError, TypeError):
             continue
         sid, cid = row["site_id"], row["check_id"]
-        table = checks_rules.get(cid) or {}
-        level = str(table.get("level", "deduct"))
+        level = rules.check(cid).level
         for f in res.findings:
             fp = _fingerprint(cid, sid, f)
             d = decisions.get(fp)
@@ -168,7 +168,7 @@ def queue_items(store: Store, run_id: int, rules: Mapping[str, Any] | None = Non
 
 
 def decide(store: Store, fingerprint: str, decision: str, *, reason: str, by: str, run_id: int | None = None,
-           rules: Mapping[str, Any] | None = None) -> dict[str, Any]:
+           rules: Rules | None = None) -> dict[str, Any]:
     """Record 确认 or 排除 of one queue item (a unique fingerprint prefix of ≥ 6 characters is enough)."""
     if decision not in (CONFIRM, EXCLUDE):
         raise ReviewError(f"unknown decision {decision!r} (confirm or exclude)")

@@ -1,19 +1,23 @@
 """``rules.toml``: the task ↔ check map, thresholds, weights and levels.
 
+The loader: it validates the file and returns the typed :class:`core.rules.Rules`
+(``Rules.from_data`` applies every default, once). A stored run's rules TOML is read back
+through :func:`parse_rules` too, so re-judging an old run sees the same types.
+
 Validated against the check registry before anything runs: a task naming a
 check that does not exist, a parameter no check declares, or a level that is
 not veto/deduct/info stops the audit with ``file:line`` and exit status 2.
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from core.rules import DEADLINE_DAYS, Rules
 from core.tomlpos import Positions, where
 from zwgk.config import SITE_KINDS, ConfigError, parse_toml, read_config_text
 
@@ -22,7 +26,7 @@ SCORING_KEYS = {"level", "veto", "points", "per_finding", "weights", "service"} 
 TOP_KEYS = {"meta", "scoring", "checks", "columns", "task", "content", "disclosure", "technical",
             "rectification", "reports"}
 # [reports]: key -> (type, minimum) — evidence screenshots (issue 16 item 7)
-REPORTS_KEYS = {"max_screenshots": (int, 0), "screenshot_timeout": ((int, float), 1)}
+REPORTS_KEYS: dict[str, tuple[type | tuple[type, ...], int]] = {"max_screenshots": (int, 0), "screenshot_timeout": ((int, float), 1)}
 TASK_KEYS = {"number", "group", "requirement", "units", "applies_to", "checks", "manual", "reason"}
 META_KEYS = {"version", "source"}
 # [scoring]: key -> (minimum, minimum allowed?) — every value a finite number (issue 12 item 10)
@@ -43,41 +47,27 @@ def default_rules_path() -> Path:
     raise ConfigError("rules.toml not found: pass --rules FILE")
 
 
-@dataclass
-class Rules:
-    path: Path
-    text: str
-    data: dict[str, Any]
-
-    @property
-    def hash(self) -> str:
-        return hashlib.sha256(self.text.encode()).hexdigest()
-
-    @property
-    def tasks(self) -> list[dict[str, Any]]:
-        return list(self.data.get("task", []))
-
-    @property
-    def scoring(self) -> dict[str, Any]:
-        return dict(self.data.get("scoring", {}))
-
-    def check_table(self, check_id: str) -> dict[str, Any]:
-        return dict(self.data.get("checks", {}).get(check_id, {}))
-
-    def tasks_for(self, check_id: str) -> list[int]:
-        return [t["number"] for t in self.tasks if check_id in t.get("checks", [])]
-
-    def used_checks(self) -> set[str]:
-        return {c for t in self.tasks for c in t.get("checks", [])}
-
-
 def load_rules(path: str | Path | None = None, checks: Mapping[str, Any] | None = None) -> Rules:
     path = Path(path) if path else default_rules_path()
     return parse_rules(read_config_text(path), path, checks)
 
 
+def stored_rules(run: Any, fallback: Rules | None = None) -> Rules | None:
+    """The rules a stored run was judged with (its ``rules_toml``), read through this loader;
+    ``fallback`` when none were stored or they no longer load (a check since removed)."""
+    text = run["rules_toml"]
+    if not text:
+        return fallback
+    try:
+        return parse_rules(text, f"run {run['id']} rules.toml")
+    except ConfigError:
+        return fallback
+
+
 def parse_rules(text: str, path: str | Path = "rules.toml", checks: Mapping[str, Any] | None = None) -> Rules:
     """Parse and validate. ``checks`` is the registry (id -> Check); default: checks.registry.BY_ID."""
+    from checks.registry import MESSAGE_ALIASES
+
     path = Path(path)
     if checks is None:
         from checks.registry import BY_ID
@@ -99,11 +89,13 @@ def parse_rules(text: str, path: str | Path = "rules.toml", checks: Mapping[str,
         if kind is None:
             errors.append(f"{where(path, pos, 'reports', 0, key)}: [reports] {key}: unknown key "
                           f"(known: {', '.join(sorted(REPORTS_KEYS))})")
-        elif isinstance(value, bool) or not isinstance(value, kind) or value < low:
+        elif isinstance(value, bool) or not isinstance(value, kind) or not isinstance(value, (int, float)) \
+                or value < low:
             errors.append(f"{where(path, pos, 'reports', 0, key)}: [reports] {key}: expected a number ≥ {low}, "
                           f"got {value!r}")
     for cat, spec in _table(data, "columns").items():
         errors += _column_errors(cat, spec, path, pos)
+    errors += _rectification_errors(_table(data, "rectification"), path, pos)
 
     for cid, table in data.get("checks", {}).items():
         loc = f"[checks.{cid}]"
@@ -173,7 +165,8 @@ def parse_rules(text: str, path: str | Path = "rules.toml", checks: Mapping[str,
                 err("applies_to", f"{kind!r} is not one of {', '.join(SITE_KINDS)}")
     if errors:
         raise ConfigError("\n".join(errors))
-    return Rules(path=path, text=text, data=data)
+    return Rules.from_data(data, param_defaults={cid: c.defaults for cid, c in checks.items()},
+                           text=text, path=path, message_aliases=MESSAGE_ALIASES)
 
 
 def _same_type(val: Any, default: Any) -> bool:
@@ -224,8 +217,10 @@ def _weight_errors(weights: Any, check: Any) -> list[str]:
     if not isinstance(weights, dict):
         return [f"expected a table of message id = points, got {_type_name(weights)}"]
     out = []
+    from checks.registry import MESSAGE_ALIASES
+
     for mid, v in weights.items():
-        if mid not in check.messages:
+        if MESSAGE_ALIASES.get(mid, mid) not in check.messages:
             out.append(f"{mid!r} is not a message of {check.id!r}")
         if not _finite_at_least(v, 0):
             out.append(f"{mid}: must be a finite number ≥ 0 (got {v!r})")
@@ -275,3 +270,35 @@ def _column_errors(cat: str, spec: Any, path: Path, pos: Positions) -> list[str]
         elif want == "kinds" and any(k not in SITE_KINDS for k in val):
             errors.append(f"{at}: site kinds are {', '.join(SITE_KINDS)}")
     return errors
+
+
+# [rectification]: key -> expected shape (the 整改 loop, zwgk/rectify/)
+RECTIFICATION_KEYS = ("deadline_working_days", "holidays", "workdays", "availability_warn")
+
+
+def _rectification_errors(table: dict[str, Any], path: Path, pos: Positions) -> list[str]:
+    errors = []
+    for key, val in table.items():
+        at = f"{where(path, pos, 'rectification', 0, key)}: [rectification] {key}"
+        if key not in RECTIFICATION_KEYS:
+            errors.append(f"{at}: unknown key (known: {', '.join(RECTIFICATION_KEYS)})")
+        elif key == "deadline_working_days":
+            if not isinstance(val, dict) or any(k not in DEADLINE_DAYS or isinstance(v, bool) or not isinstance(v, int)
+                                                or v < 0 for k, v in val.items()):
+                errors.append(f"{at}: expected {{ veto = N, deduct = N, info = N }} (working days, integers ≥ 0)")
+        elif key in ("holidays", "workdays"):
+            if not isinstance(val, list) or any(not _is_date(v) for v in val):
+                errors.append(f"{at}: expected a list of dates (\"2027-01-01\")")
+        elif not _finite_at_least(val, 0) or val > 1:
+            errors.append(f"{at}: is a share: must be between 0 and 1 (got {val!r})")
+    return errors
+
+
+def _is_date(v: Any) -> bool:
+    if isinstance(v, date):
+        return True
+    try:
+        date.fromisoformat(str(v))
+    except ValueError:
+        return False
+    return True

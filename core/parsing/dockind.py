@@ -18,9 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
 
 from core.parsing.dates import ascii_digits
+from core.rules import DocKind
+
+DocKinds = Mapping[str, DocKind]    # the typed [disclosure.kinds] (core.rules.Vocabulary.doc_kinds)
 
 _GENERIC = re.compile(r"^(?:附件\s*\d*|附\s*件|正文|全文|下载|点击下载|原文|pdf|PDF|文件下载|查看|详情|"
                       r"[\w\-]{1,40})(?:[:：])?(?:\.(?:pdf|docx?|xlsx?|wps|ofd|zip|rar|et))?$")
@@ -37,47 +39,43 @@ def _compile(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p) for p in patterns)
 
 
-def kinds(rules: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    return dict((rules.get("disclosure") or {}).get("kinds") or {})
-
-
 def _norm(text: str | None) -> str:
     return ascii_digits(re.sub(r"[\s\u3000\xa0]+", "", text or ""))
 
 
-def is_kind(kind: str, title: str, rules: Mapping[str, Any], *, column: str | None = None,
+def is_kind(kind: str, title: str, kinds: DocKinds, *, column: str | None = None,
             heading: str | None = None, context: str | None = None) -> bool:
     """Whether a document titled ``title`` (listed in a column of category ``column``, whose page's first
     heading is ``heading``, linked from a page titled ``context``) is a document of ``kind``.
 
     Unknown kind (rules without the table) → True: the caller's older keyword rule stands alone."""
-    spec = kinds(rules).get(kind)
+    spec = kinds.get(kind)
     if spec is None:
         return True
     text = _norm(title)
     if is_generic(text):
         text = _norm(heading) or _norm(context)
         if not text:
-            return column in spec.get("columns", [])
-    if column and column in spec.get("not_columns", []):
+            return column in spec.columns
+    if column and column in spec.not_columns:
         return False
-    if any(p.search(text) for p in _compile(tuple(spec.get("not", [])))):
+    if any(p.search(text) for p in _compile(spec.not_)):
         return False
-    return any(p.search(text) for p in _compile(tuple(spec.get("title", []))))
+    return any(p.search(text) for p in _compile(spec.title))
 
 
-def excluded(kind: str, title: str, rules: Mapping[str, Any]) -> bool:
+def excluded(kind: str, title: str, kinds: DocKinds) -> bool:
     """The title says it is NOT a document of ``kind`` (a ``not`` pattern matches): used where the column
     vouches for its items (a 规范性文件 column also lists the 解读 and the 清理目录 of its documents)."""
-    spec = kinds(rules).get(kind)
+    spec = kinds.get(kind)
     text = _norm(title)
-    return spec is not None and bool(text) and any(p.search(text) for p in _compile(tuple(spec.get("not", []))))
+    return spec is not None and bool(text) and any(p.search(text) for p in _compile(spec.not_))
 
 
-def classify(title: str, rules: Mapping[str, Any], *, column: str | None = None, heading: str | None = None,
+def classify(title: str, kinds: DocKinds, *, column: str | None = None, heading: str | None = None,
              context: str | None = None) -> str | None:
     """The first kind (rules.toml order) the document is, or None (another document)."""
-    for kind in kinds(rules):
-        if is_kind(kind, title, rules, column=column, heading=heading, context=context):
+    for kind in kinds:
+        if is_kind(kind, title, kinds, column=column, heading=heading, context=context):
             return kind
     return None

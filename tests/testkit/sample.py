@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from core.model import CheckResult, Finding, Outcome, Severity
+from core.rules import Rules
 from core.store import Store
 
 SCRIPT_TITLE = '<script>alert("xss")</script>通知公告'
@@ -33,7 +34,7 @@ MESSAGES: dict[str, str] = {
 TITLES = {"availability": "站点可访问性", "links": "链接可用性", "column-blank": "空白栏目",
           "regulations-column": "规章栏目", "ipv6": "IPv6支持"}
 
-RULES: dict[str, Any] = {
+RULES_TABLES: dict[str, Any] = {
     "meta": {"version": "test.1"},
     "scoring": {"full_marks": 100, "fail_below": 60, "bonus_above": 80, "bonus_cap": 30,
                 "no_service_base": 75, "no_service_factor": 1.3333333333},
@@ -57,6 +58,7 @@ RULES: dict[str, Any] = {
          "units": ["各街道办事处", "区党工委综合办公室"], "manual": True, "reason": "培训记录需人工核查"},
     ],
 }
+RULES = Rules.from_data(RULES_TABLES)   # typed, defaults applied as the loader does
 
 SITES: dict[str, dict[str, Any]] = {
     "portal": {"id": "portal", "name": "红海湾经济开发区门户网站", "url": "http://www.hhw.gov.cn/",

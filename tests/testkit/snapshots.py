@@ -6,11 +6,14 @@ checks use in production, no mocks.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.rules import Rules, Vocabulary
 from core.snapshot import RunView, SiteSnapshot
 from core.store import FetchRow, LinkRow, Store
 
@@ -45,7 +48,7 @@ def make_snapshot(pages: dict[str, Page | str], *, site: dict[str, Any] | None =
                   links: list[LinkRow] | dict[str, list[LinkRow]] | None = None, dns: dict[tuple[str, str], list[str] | str] | None = None,
                   other_sites: dict[str, tuple[dict[str, Any], dict[str, Page | str]]] | None = None,
                   probes: list[tuple[str, bool]] | None = None, store: Store | None = None,
-                  rules: dict[str, Any] | None = None) -> SiteSnapshot:
+                  vocabulary: Vocabulary | None = None) -> SiteSnapshot:
     """One run with one site (plus ``other_sites``), returning the first site's snapshot.
 
     ``pages`` values may be plain HTML strings. The site's home page is its
@@ -88,8 +91,22 @@ def make_snapshot(pages: dict[str, Page | str], *, site: dict[str, Any] | None =
     for ts, ok in probes or []:
         store.add_probe(site["id"], site["url"], ok, 200 if ok else None, None if ok else "timeout", 100.0,
                         started_at=ts)
-    view = RunView(store, run_id, district=district, rules=rules if rules is not None else repo_rules())
+    view = RunView(store, run_id, district=district,
+                   vocabulary=vocabulary if vocabulary is not None else repo_vocabulary())
     return view.snapshot(site["id"])
+
+
+def repo_vocabulary() -> Vocabulary:
+    """The repository's rules.toml vocabularies (column categories, document kinds), as the loader
+    builds them."""
+    return _repo_typed().vocabulary
+
+
+@functools.cache
+def _repo_typed() -> Rules:
+    from zwgk.rules import load_rules
+
+    return load_rules(Path(__file__).resolve().parents[2] / "rules.toml")
 
 
 def repo_rules() -> dict[str, Any]:

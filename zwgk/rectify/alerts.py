@@ -27,6 +27,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from core.rules import Rectification, Rules
 from core.store import Store, utcnow
 from zwgk.rectify.alertconfig import AlertConfig, load_alert_config
 
@@ -52,14 +53,14 @@ class Mail:
 
 # -- what happened -------------------------------------------------------------
 
-def events(model: dict[str, Any], rules: dict[str, Any] | None = None,
+def events(model: dict[str, Any], rules: Rules | None = None,
            baseline_vetoes: set[tuple[str, str]] | None = None) -> list[Event]:
     """New vetoes, availability near the veto line, overdue findings — from the results model.
 
     A veto is new when the baseline run did not veto the site by the same check
     (``baseline_vetoes``: (site id, check id)); without that, when one of its findings is new.
     """
-    warn = float(((rules or {}).get("rectification") or {}).get("availability_warn", 0.04))
+    warn = (rules.rectification if rules is not None else Rectification()).availability_warn
     out: list[Event] = []
     for s in model.get("sites", []):
         vetoes = set(s.get("score", {}).get("vetoes", []))
@@ -256,7 +257,7 @@ def baseline_vetoes(store: Store, model: dict[str, Any]) -> set[tuple[str, str]]
 
 
 def dispatch(model: dict[str, Any], cfg: AlertConfig, *, store: Store | None = None,
-             report_paths: dict[str, Path] | None = None, rules: dict[str, Any] | None = None,
+             report_paths: dict[str, Path] | None = None, rules: Rules | None = None,
              dry_run: bool | None = None, out: Callable[[str], None] = print) -> dict[str, int]:
     """Send (or, dry-run, print) every alert for one run; returns counts by status."""
     dry = cfg.dry_run if dry_run is None else dry_run
@@ -324,12 +325,9 @@ def send_for_run(store: Store, run_id: int, model: dict[str, Any], sites_path: s
     cfg = load_alert_config(sites_path)
     if cfg is None:
         return None
-    import tomllib
+    from zwgk.rules import stored_rules
 
-    try:
-        rules = tomllib.loads(store.run(run_id)["rules_toml"] or "")
-    except tomllib.TOMLDecodeError:
-        rules = {}
+    rules = stored_rules(store.run(run_id))   # the rules the run was judged with
     counts = dispatch(model, cfg, store=store, report_paths=report_paths, rules=rules, dry_run=dry_run)
     log.info("alerts for run %s: %s", run_id, counts)
     return counts

@@ -198,7 +198,7 @@ def _alerts(args: argparse.Namespace) -> int:
         sites = args.sites or run["sites_path"]
         if not sites:
             raise ConfigError("zwgk alerts: the run has no sites file; give --sites")
-        model = build_results(store, args.run, load_rules(args.rules).data)
+        model = build_results(store, args.run, load_rules(args.rules))
         paths = {r["format"]: Path(r["path"]) for r in
                  store.db.execute("SELECT format, path FROM run_reports WHERE run_id=?", (args.run,))}
         counts = send_for_run(store, args.run, model, sites, paths, dry_run=True if args.dry_run else None)

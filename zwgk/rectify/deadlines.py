@@ -7,12 +7,12 @@ in rules.toml: vetoes 5, deductions 15, …). Saturdays and Sundays are skipped,
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
-DEFAULT_DAYS = {"veto": 5, "deduct": 15, "info": 30}
+from core.rules import DEADLINE_DAYS, Rules
+
+DEFAULT_DAYS = DEADLINE_DAYS
 
 
 @dataclass(frozen=True)
@@ -35,34 +35,16 @@ class Calendar:
         return d
 
 
-def settings(rules: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(rules.get("rectification") or {})
+def calendar(rules: Rules) -> Calendar:
+    return Calendar(rules.rectification.holidays, rules.rectification.workdays)
 
 
-def calendar(rules: Mapping[str, Any]) -> Calendar:
-    s = settings(rules)
-
-    def days(key: str) -> frozenset[date]:
-        out = set()
-        for v in s.get(key) or []:
-            try:
-                out.add(v if isinstance(v, date) else date.fromisoformat(str(v)))
-            except ValueError:
-                continue   # rules.toml is validated at load; a bad entry here is skipped, not fatal
-        return frozenset(out)
-
-    return Calendar(days("holidays"), days("workdays"))
+def level_of(rules: Rules, check_id: str, veto: bool) -> str:
+    return "veto" if veto else rules.check(check_id).level
 
 
-def level_of(rules: Mapping[str, Any], check_id: str, veto: bool) -> str:
-    table = (rules.get("checks") or {}).get(check_id) or {}
-    if veto:
-        return "veto"
-    return str(table.get("level", "deduct"))
-
-
-def default_deadline(rules: Mapping[str, Any], level: str, first_seen: date) -> date:
-    per = {**DEFAULT_DAYS, **(settings(rules).get("deadline_working_days") or {})}
+def default_deadline(rules: Rules, level: str, first_seen: date) -> date:
+    per = {**DEFAULT_DAYS, **rules.rectification.deadline_working_days}
     return calendar(rules).add_working_days(first_seen, int(per.get(level, per["deduct"])))
 
 

@@ -29,8 +29,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.model import Outcome, Severity
-from core.store import FetchRow, Store, StoreError
-from zwgk.rules import Rules
+from core.rules import Rules
+from core.store import FetchRow, Store, StoreError, utcnow
 
 log = logging.getLogger(__name__)
 _REFETCH_PURPOSES = ("home", "page", "link", "attachment", "external", "soft404")
@@ -218,7 +218,7 @@ def recheck(store: Store, targets: list[Target], *, audit_run: int, rules: Rules
     run_id = _begin(store, audit_run, rules, now)
     try:
         refetched = asyncio.run(_refetch(store, run_id, _needed(store, run_id, targets), cfg))
-        view = RunView(store, run_id, district=district_of(store, run_id), rules=rules.data)
+        view = RunView(store, run_id, district=district_of(store, run_id), vocabulary=rules.vocabulary)
         pairs = sorted({(t.site_id, t.check_id) for t in targets})
         judged: dict[tuple[str, str], Any] = {}
         rows = []
@@ -277,5 +277,5 @@ def recheck_report(store: Store, audit_run: int, rules: Rules, out_dir: str | Pa
     from reports import write_reports
     from zwgk.results import build_results
 
-    model = build_results(store, audit_run, rules.data)
+    model = build_results(store, audit_run, rules)
     return model, write_reports(model, Path(out_dir), formats)

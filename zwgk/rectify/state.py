@@ -14,12 +14,12 @@ failing finding of the model:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from core.model import Finding
+from core.rules import Rules
 from core.store import Store
 from zwgk.rectify.deadlines import default_deadline, is_overdue, level_of
 from zwgk.rectify.waivers import Waiver, run_waivers
@@ -72,7 +72,7 @@ def load_state(store: Store, run_id: int) -> RunState:
     return RunState(run_waivers(store, run_id), latest_feedback(store), latest_rechecks(store, run_id))
 
 
-def annotate(model: dict[str, Any], state: RunState, rules: Mapping[str, Any]) -> None:
+def annotate(model: dict[str, Any], state: RunState, rules: Rules) -> None:
     """Add waiver / feedback / deadline / recheck fields to the model's failing findings (in place)."""
     today = date.fromisoformat(model["run"]["as_of"][:10])
     waived_all: list[dict[str, Any]] = []
