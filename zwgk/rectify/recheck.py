@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from core.model import Outcome, Severity
 from core.rules import Rules
-from core.store import FetchRow, Store, StoreError, utcnow
+from core.store import FetchRow, Store, StoreError
 
 log = logging.getLogger(__name__)
 _REFETCH_PURPOSES = ("home", "page", "link", "attachment", "external", "soft404")
