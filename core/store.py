@@ -462,8 +462,13 @@ class Store:
     def _migrate(self) -> None:
         """Apply the numbered migrations not yet applied, each in its own transaction. On PostgreSQL a
         transaction-scoped advisory lock makes workers starting together migrate one after another."""
-        self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
-                        "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+        create = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        if self.engine == "postgresql":
+            with self.transaction():   # two first starts at once: CREATE … IF NOT EXISTS can still collide
+                self.db.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+                self.db.execute(create)
+        else:                          # no write lock taken when the table exists (an audit may be writing)
+            self.db.execute(create)
         done = {r[0] for r in self.db.execute("SELECT version FROM schema_migrations")}
         for version, sql in enumerate(MIGRATIONS, start=1):
             if version in done:

@@ -63,11 +63,14 @@ def test_cli_db_password_never_printed(capsys: pytest.CaptureFixture[str], pg_se
     assert "s3cret" not in err and "数据库登录失败或数据库不存在" in err
 
 
-def test_schedule_once_with_a_postgresql_store(pg_url: str, tmp_path: Path) -> None:
+def test_schedule_once_with_a_postgresql_store(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``zwgk schedule --db URL --once``: its log and job file go beside sites.toml, the probe row to PostgreSQL."""
     import scheduler
     from core.store import Store
     from zwgk.schedule.settings import Settings
+
+    monkeypatch.setattr(scheduler, "PIPELINE", "zwgk.pipeline")     # other tests may leave a stand-in
+    scheduler.STOP.clear()          # ... or the stop flag of a scheduler they stopped (test_scheduler_jobs does too)
 
     sites = tmp_path / "sites.toml"
     sites.write_text(GOOD.replace('nameservers = ["127.0.0.1:5353"]', 'allow_private = true\n'

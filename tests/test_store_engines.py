@@ -357,6 +357,7 @@ def test_rectification_sql_on_both_engines(store: Store) -> None:
     later = _run(store)
     store.replace_results(later, [("b", "c2", "fail", False, "{}", [("fp1", "m", "fail", None, "{}")])])
     assert store.failing_fingerprints() == {"fp1": ("b", "c2", later)}          # the newest run's site/check
+    time.sleep(0.01)                 # the copies' fetched_at (ms) must be before the re-check's start
     rc = _run(store)
     store.copy_run_artifacts(audit, rc, ("fetches", "links", "dns", "selfcheck"), kind="recheck")
     assert store.run(rc)["kind"] == "recheck" and store.run(rc)["parent_run"] == audit
@@ -375,3 +376,19 @@ def test_rectification_sql_on_both_engines(store: Store) -> None:
     store.set_report_paths(audit, {"json": "/r/b.json"})
     assert dict(tuple(r) for r in store.db.execute("SELECT format, path FROM run_reports")) == \
         {"json": "/r/b.json", "xlsx": "/r/a.xlsx"}
+
+
+def test_workers_starting_together_migrate_once(pg_url: str) -> None:
+    """Four processes open an empty PostgreSQL database at the same moment: one creates the schema."""
+    code = "import sys; from core.store import Store; Store(sys.argv[1]).close()"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-c", code, pg_url], env=env, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    errs = [p.communicate(timeout=60)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errs
+    s = Store(pg_url, mode="ro")
+    try:
+        assert [r[0] for r in s.db.execute("SELECT version FROM schema_migrations ORDER BY version")] == \
+            list(range(1, len(MIGRATIONS) + 1))
+    finally:
+        s.close()
