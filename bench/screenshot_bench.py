@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))   # te
 
 from testkit.sample import sample_store  # noqa: E402
 
+from core.report import AuditReport  # noqa: E402
 from core.store import FetchRow  # noqa: E402
 from reports.evidence import chromium_path, write_evidence, write_screenshots  # noqa: E402
 from zwgk.results import evidence_index  # noqa: E402
@@ -38,13 +39,16 @@ def main() -> None:
                                  content_type="text/html", size=len(body), body_hash=store.save_body(body),
                                  encoding="utf-8"))
     index = evidence_index(store, r2, "portal")      # the evidence dicts build_results gives findings
-    model_sites = [{"severity": "fail", "level": "veto", "text": "x", "observed": None,
-                    "evidence": index[u]} for u in urls]
-    model = {"run": {"id": r2}, "sites": [{"id": "portal", "name": "门户", "checks": [{"findings": model_sites}]}]}
+    model_sites = [{"fingerprint": f"f{i}", "site_id": "portal", "check_id": "c", "message_id": "m",
+                    "severity": "fail", "level": "veto", "text": "x", "observed": None,
+                    "evidence": index[u]} for i, u in enumerate(urls)]
+    report = AuditReport.from_dict({"run": {"id": r2}, "sites": [
+        {"id": "portal", "name": "门户", "checks": [{"check_id": "c", "findings": model_sites}]}]})
     with tempfile.TemporaryDirectory() as out:
-        assert write_evidence(store, model, Path(out)) == n
+        report, written = write_evidence(store, report, Path(out))
+        assert written == n
         t = time.perf_counter()
-        taken = write_screenshots(model, Path(out), limit=n)
+        report, taken = write_screenshots(report, Path(out), limit=n)
         wall = time.perf_counter() - t
         sizes = [p.stat().st_size for p in Path(out, "evidence").glob("*.png")]
     print(f"{taken}/{n} screenshots in {wall:.1f} s: {wall / max(taken, 1):.2f} s each; "

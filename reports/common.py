@@ -1,12 +1,15 @@
 """Shared helpers of the writers: flatten the results model, neutralise untrusted text.
 
-Everything here reads only the results model (``zwgk.results.build_results``).
+Everything here reads only the results model (``core.report.AuditReport``).
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from core.report import AuditReport, Evidence, FindingReport
 
 # Excel/LibreOffice run a cell starting with these as a formula (CSV injection, OWASP);
 # tab and CR are included because some importers strip them and then see the formula.
@@ -43,45 +46,48 @@ def safe_href(url: Any) -> str | None:
     return url.strip() if scheme in ("http", "https") else None
 
 
-def site_index(model: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {s["id"]: s for s in model.get("sites", [])}
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A finding flattened with its site and check title, as a sheet or CSV line shows it."""
+
+    finding: FindingReport
+    site_name: str
+    unit: str
+    check_title: str
 
 
-def finding_rows(model: dict[str, Any], *, include_fixed: bool = True,
-                 severities: tuple[str, ...] = ("fail",)) -> list[dict[str, Any]]:
+def finding_rows(report: AuditReport, *, include_fixed: bool = True,
+                 severities: tuple[str, ...] = ("fail",)) -> list[Row]:
     """Current findings (and fixed ones) flattened with their site and check, in report order."""
-    rows: list[dict[str, Any]] = []
-    for s in model.get("sites", []):
-        titles = {**model.get("labels", {}).get("check", {}),
-                  **{c["check_id"]: c.get("title", c["check_id"]) for c in s.get("checks", [])}}
-        current = [f for c in s.get("checks", []) for f in c.get("findings", [])
-                   if f.get("severity") in severities]
-        fixed = list(s.get("fixed", [])) if include_fixed else []
+    rows: list[Row] = []
+    labelled = report.labels.get("check") or {}
+    for s in report.sites:
+        titles = {**labelled, **{c.check_id: c.title for c in s.checks}}
+        current = [f for c in s.checks for f in c.findings if f.severity in severities]
+        fixed = list(s.fixed) if include_fixed else []
         for f in current + fixed:
-            rows.append({**f, "site_name": s.get("name", s["id"]), "unit": s.get("unit", ""),
-                         "check_title": titles.get(f["check_id"], "核查项")})
-    rows.sort(key=lambda r: (r["unit"], r["site_id"], STATUS_ORDER.get(r.get("status") or "", 3),
-                             r["check_id"]))
+            rows.append(Row(f, s.name, s.unit, titles.get(f.check_id, "核查项")))
+    rows.sort(key=lambda r: (r.unit, r.finding.site_id, STATUS_ORDER.get(r.finding.status or "", 3),
+                             r.finding.check_id))
     return rows
 
 
-def evidence_page(f: dict[str, Any]) -> str | None:
+def evidence_page(f: FindingReport) -> str | None:
     """The report-relative path of the finding's stored-copy snapshot, when one was written."""
-    page = (f.get("evidence") or {}).get("page")
+    page = f.evidence.page if f.evidence else None
     return page if isinstance(page, str) and page.startswith("evidence/") else None
 
 
-def evidence_shot(f: dict[str, Any]) -> str | None:
+def evidence_shot(f: FindingReport) -> str | None:
     """The report-relative path of the PNG screenshot of the finding's snapshot, when one was taken."""
-    shot = (f.get("evidence") or {}).get("screenshot")
+    shot = f.evidence.screenshot if f.evidence else None
     return shot if isinstance(shot, str) and shot.startswith("evidence/") and shot.endswith(".png") else None
 
 
-def live_link_ok(f: dict[str, Any]) -> bool:
+def live_link_ok(f: FindingReport) -> bool:
     """May the finding's URL be a clickable link? Never for 外链变异 and other off-site pages:
     the evidence of a gambling link must not send the office to the gambling site."""
-    ev = f.get("evidence") or {}
-    return not (str(f.get("check_id", "")).startswith("external-links") or ev.get("purpose") == "external")
+    return not (f.check_id.startswith("external-links") or (f.evidence is not None and f.evidence.purpose == "external"))
 
 
 def local_time(iso: str | None, tz: str = "Asia/Shanghai") -> str:
@@ -97,14 +103,14 @@ def local_time(iso: str | None, tz: str = "Asia/Shanghai") -> str:
         return iso[:16]
 
 
-def evidence_text(ev: dict[str, Any] | None) -> str:
+def evidence_text(ev: Evidence | None) -> str:
     """证据留存: which stored fetch backs the finding (id, time, answer, body hash)."""
-    if not ev:
+    if ev is None:
         return "无留存（该项依据抓取统计或域名解析等记录）"
-    answer = f"HTTP {ev['status']}" if ev.get("status") else _error_zh(ev.get("error_kind"))
-    parts = [f"留存编号 {ev.get('fetch_id')}", f"抓取于 {local_time(ev.get('fetched_at'))}", answer]
-    if ev.get("body_hash"):
-        parts.append(f"内容哈希 SHA-256 {str(ev['body_hash'])[:16]}")
+    answer = f"HTTP {ev.status}" if ev.status else _error_zh(ev.error_kind)
+    parts = [f"留存编号 {ev.fetch_id}", f"抓取于 {local_time(ev.fetched_at)}", answer]
+    if ev.body_hash:
+        parts.append(f"内容哈希 SHA-256 {str(ev.body_hash)[:16]}")
     return "；".join(p for p in parts if p)
 
 
@@ -114,7 +120,7 @@ def _error_zh(kind: str | None) -> str:
     return ERROR_KIND_ZH.get(kind or "", "无应答") if kind else "无应答"
 
 
-def tasks_text(numbers: list[int] | None) -> str:
+def tasks_text(numbers: tuple[int, ...] | list[int] | None) -> str:
     return "、".join(f"任务{n}" for n in numbers or [])
 
 

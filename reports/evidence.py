@@ -20,6 +20,7 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined
 
 from core.labels import ERROR_KIND_ZH, PURPOSE_ZH
+from core.report import AuditReport, Evidence, RunInfo
 from core.rules import ReportSettings
 from core.store import Store
 from reports.common import local_time
@@ -114,58 +115,57 @@ def attachment_text(data: bytes, url: str) -> str:
     return "（该类型附件不提取文字，可凭内容哈希在核查数据库中调取原件）"
 
 
-def _answer(ev: dict[str, Any]) -> str:
-    kind = ev.get("error_kind")
-    if ev.get("status"):
-        return f"HTTP {ev['status']}" + (f"（{ERROR_KIND_ZH.get(kind, '')}）" if kind else "")
+def _answer(ev: Evidence) -> str:
+    kind = ev.error_kind
+    if ev.status:
+        return f"HTTP {ev.status}" + (f"（{ERROR_KIND_ZH.get(kind, '')}）" if kind else "")
     return ERROR_KIND_ZH.get(kind or "", "无应答")
 
 
-def snapshot_html(store: Store, ev: dict[str, Any], findings: list[dict[str, Any]],
-                  run: dict[str, Any]) -> str | None:
-    """The snapshot page of one stored fetch (``ev``: a finding's ``evidence`` in the results
-    model), or None when its body is not in the store."""
-    body = store.body(ev["body_hash"]) if ev.get("body_hash") else None
+def snapshot_html(store: Store, ev: Evidence, findings: list[dict[str, Any]], run: RunInfo) -> str | None:
+    """The snapshot page of one stored fetch (``ev``: a finding's evidence in the results model;
+    ``findings``: site_name, text, observed of those it backs), or None when its body is not stored."""
+    body = store.body(ev.body_hash) if ev.body_hash else None
     if body is None:
         return None
-    ctype = str(ev.get("content_type") or "text/html").lower()
-    is_attachment = ev.get("purpose") == "attachment" or not ctype.startswith(
+    ctype = str(ev.content_type or "text/html").lower()
+    is_attachment = ev.purpose == "attachment" or not ctype.startswith(
         ("text/", "application/xhtml", "application/json"))
     if is_attachment:
-        title, text, source = "", attachment_text(body, str(ev.get("url") or "")), ""
+        title, text, source = "", attachment_text(body, str(ev.url or "")), ""
     else:
         try:
-            html = body.decode(ev.get("encoding") or "utf-8", errors="replace")
+            html = body.decode(ev.encoding or "utf-8", errors="replace")
         except LookupError:
             html = body.decode("utf-8", errors="replace")
         title, text = visible_text(html)
         source = html[:SOURCE_LIMIT] + ("\n…（以下省略）" if len(html) > SOURCE_LIMIT else "")
-    shown = {**ev, "fetched_local": local_time(ev.get("fetched_at")), "answer": _answer(ev),
-             "purpose_zh": PURPOSE_ZH.get(str(ev.get("purpose")), "页面"), "title": ev.get("title") or title,
+    shown = {**ev.to_dict(), "fetched_local": local_time(ev.fetched_at), "answer": _answer(ev),
+             "purpose_zh": PURPOSE_ZH.get(str(ev.purpose), "页面"), "title": ev.title or title,
              "attachment": is_attachment}
     return _env().from_string(_PAGE).render(ev=shown, findings=findings, run=run,
                                             text=text[:TEXT_LIMIT], source=source)
 
 
-def write_evidence(store: Store, model: dict[str, Any], out_dir: Path) -> int:
-    """Write one snapshot per evidence fetch and point each finding's ``evidence.page`` at it."""
+def write_evidence(store: Store, report: AuditReport, out_dir: Path) -> tuple[AuditReport, int]:
+    """Write one snapshot per evidence fetch; returns the report whose findings' ``evidence.page``
+    points at it, and how many were written."""
     by_fetch: dict[int, list[dict[str, Any]]] = {}
-    evs: dict[int, dict[str, Any]] = {}
-    for s in model.get("sites", []):
-        for c in s.get("checks", []):
-            for f in c.get("findings", []):
-                ev = f.get("evidence") or {}
-                if ev.get("body_hash") and isinstance(ev.get("fetch_id"), int):
-                    by_fetch.setdefault(ev["fetch_id"], []).append({**f, "site_name": s.get("name", "")})
-                    evs[ev["fetch_id"]] = ev
+    evs: dict[int, Evidence] = {}
+    for s, _, f in report.findings():
+        ev = f.evidence
+        if ev is not None and ev.body_hash and isinstance(ev.fetch_id, int):
+            by_fetch.setdefault(ev.fetch_id, []).append({"site_name": s.name, "text": f.text,
+                                                         "observed": f.observed})
+            evs[ev.fetch_id] = ev
     if not by_fetch:
-        return 0
+        return report, 0
     folder = Path(out_dir) / "evidence"
     folder.mkdir(parents=True, exist_ok=True)
     pages: dict[int, str] = {}
     for fetch_id, findings in by_fetch.items():
         try:
-            html = snapshot_html(store, evs[fetch_id], findings, model.get("run", {}))
+            html = snapshot_html(store, evs[fetch_id], findings, report.run)
         except Exception:  # a hostile stored page must never stop the reports; the link stays live-only
             log.warning("evidence snapshot of fetch %s failed", fetch_id, exc_info=True)
             continue
@@ -173,13 +173,7 @@ def write_evidence(store: Store, model: dict[str, Any], out_dir: Path) -> int:
             name = f"fetch-{fetch_id}.html"
             (folder / name).write_text(html, "utf-8")
             pages[fetch_id] = f"evidence/{name}"
-    for s in model.get("sites", []):
-        for c in s.get("checks", []):
-            for f in c.get("findings", []):
-                ev = f.get("evidence") or {}
-                if ev.get("fetch_id") in pages:
-                    ev["page"] = pages[ev["fetch_id"]]
-    return len(pages)
+    return report.with_evidence(pages=pages), len(pages)
 
 
 # --- screenshots of the stored snapshots (issue 16 item 7) -------------------------------------
@@ -325,35 +319,32 @@ def screenshot_settings(settings: ReportSettings | None) -> tuple[int, float]:
     return max(0, limit), float(settings.screenshot_timeout)
 
 
-def _weight(f: dict[str, Any]) -> tuple[int, float]:
+def _weight(level: str | None, points: float | None, veto: bool) -> tuple[int, float]:
     """Sort key: 单项否决 first, then the most points; informational findings last."""
-    veto = f.get("level") == "veto" or f.get("veto") is True
-    return (0 if veto else 1, -float(f.get("points") or 0))
+    return (0 if level == "veto" or veto else 1, -float(points or 0))
 
 
-def write_screenshots(model: dict[str, Any], out_dir: Path, *, limit: int, timeout: float = SHOT_TIMEOUT,
-                      vetoes_only: bool = False) -> int:
+def write_screenshots(report: AuditReport, out_dir: Path, *, limit: int, timeout: float = SHOT_TIMEOUT,
+                      vetoes_only: bool = False) -> tuple[AuditReport, int]:
     """Screenshot the stored snapshots (``evidence.page``, written by ``write_evidence``) of the
-    findings that matter most — 单项否决 first, then by points — at most ``limit`` of them, and
-    point those findings' ``evidence.screenshot`` at the PNG. Never opens the live site. Without
-    Chromium nothing is taken and ``model["evidence_note"]`` says so; nothing fails."""
+    findings that matter most — 单项否决 first, then by points — at most ``limit`` of them; returns
+    the report whose findings' ``evidence.screenshot`` points at the PNG, and how many were taken.
+    Never opens the live site. Without Chromium nothing is taken and the report's
+    ``evidence_note`` says so; nothing fails."""
     chosen: dict[str, tuple[int, float]] = {}
-    for s in model.get("sites", []):
-        for c in s.get("checks", []):
-            for f in c.get("findings", []):
-                page = (f.get("evidence") or {}).get("page")
-                if f.get("severity") != "fail" or f.get("status") == "fixed" or not isinstance(page, str):
-                    continue
-                key = _weight({**f, "veto": c.get("veto")})
-                if vetoes_only and key[0]:
-                    continue
-                chosen[page] = min(chosen.get(page, key), key)
+    for _, c, f in report.findings():
+        page = f.evidence.page if f.evidence else None
+        if f.severity != "fail" or f.status == "fixed" or not isinstance(page, str):
+            continue
+        key = _weight(f.level, f.points, c.veto)
+        if vetoes_only and key[0]:
+            continue
+        chosen[page] = min(chosen.get(page, key), key)
     if limit <= 0 or not chosen:
-        return 0
+        return report, 0
     exe = chromium_path()
     if exe is None:
-        model["evidence_note"] = NO_CHROMIUM_NOTE
-        return 0
+        return report.replace(evidence_note=NO_CHROMIUM_NOTE), 0
     shots: dict[str, str] = {}
     failed = 0
     order = sorted(chosen, key=lambda p: (chosen[p], p))[:limit]
@@ -366,11 +357,5 @@ def write_screenshots(model: dict[str, Any], out_dir: Path, *, limit: int, timeo
             failed += 1
     if failed:
         log.warning("%d of %d evidence screenshots failed", failed, len(order))
-        model["evidence_note"] = "部分证据截图未能生成（浏览器超时或出错），留存页面不受影响。"
-    for s in model.get("sites", []):
-        for c in s.get("checks", []):
-            for f in c.get("findings", []):
-                ev = f.get("evidence") or {}
-                if ev.get("page") in shots:
-                    ev["screenshot"] = shots[ev["page"]]
-    return len(shots)
+        report = report.replace(evidence_note="部分证据截图未能生成（浏览器超时或出错），留存页面不受影响。")
+    return report.with_evidence(shots=shots), len(shots)

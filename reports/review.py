@@ -9,12 +9,12 @@ The ledger is built by the application (``zwgk/ledger.py``); this module only re
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from core.report import ReviewLedger
 from reports.html import environment
 from reports.xlsx import _header, put
 
@@ -24,11 +24,11 @@ REVIEW_HEADER = ["工作任务", "序号", "具体要求", "落实单位", "自�
 REVIEW_WIDTHS = [18, 6, 50, 30, 12, 10, 8, 24, 12, 12, 10, 10, 24, 30]
 
 
-def write_review(review: dict[str, Any], out_dir: Path,
+def write_review(review: ReviewLedger, out_dir: Path,
                  formats: tuple[str, ...] | list[str] = ("xlsx", "html")) -> dict[str, Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"review-{review['year']}"
+    stem = f"review-{review.year}"
     paths: dict[str, Path] = {}
     if "xlsx" in formats:
         paths["xlsx"] = _write_xlsx(review, out_dir / f"{stem}.xlsx")
@@ -39,31 +39,31 @@ def write_review(review: dict[str, Any], out_dir: Path,
     return paths
 
 
-def _write_xlsx(review: dict[str, Any], path: Path) -> Path:
+def _write_xlsx(review: ReviewLedger, path: Path) -> Path:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.title = f"{review['year']}年回头看"
-    ws.cell(row=1, column=1, value=f"{review['year']}年政务公开工作要点落实情况“回头看”台账").font = \
+    ws.title = f"{review.year}年回头看"
+    ws.cell(row=1, column=1, value=f"{review.year}年政务公开工作要点落实情况“回头看”台账").font = \
         Font(bold=True, size=14)
-    runs = review["runs"]
-    ws.cell(row=2, column=1, value=f"{review.get('audit_name', '')} 全年自动核查 {len(runs)} 次"
-            + (f"（{runs[0]['as_of'][:10]} 至 {runs[-1]['as_of'][:10]}）" if runs else ""))
+    runs = review.runs
+    ws.cell(row=2, column=1, value=f"{review.audit_name} 全年自动核查 {len(runs)} 次"
+            + (f"（{runs[0].as_of[:10]} 至 {runs[-1].as_of[:10]}）" if runs else ""))
     hr = 4
     _header(ws, hr, REVIEW_HEADER, REVIEW_WIDTHS)
     wrap = Alignment(wrap_text=True, vertical="top")
     r = hr
     merges = []
-    for t in review["tasks"]:
+    for t in review.tasks:
         r += 1
-        vals = [t["group"], t["number"], t["requirement"], "；".join(t["units_text"]), t["status"],
-                f"{t['pass_rate'] * 100:.1f}%" if t["pass_rate"] is not None else "—", t["runs"],
-                "、".join(t["short_units"]), t["first_seen"] or "", t["last_seen"] or "", t["open"], t["fixed"],
-                t["reason"], t.get("note", "")]
+        vals = [t.group, t.number, t.requirement, "；".join(t.units_text), t.status,
+                f"{t.pass_rate * 100:.1f}%" if t.pass_rate is not None else "—", t.runs,
+                "、".join(t.short_units), t.first_seen or "", t.last_seen or "", t.open, t.fixed,
+                t.reason, t.note]
         for col, v in enumerate(vals, start=1):
             put(ws, r, col, v).alignment = wrap
-        if t.get("group_span", 0) > 1:
-            merges.append((r, r + t["group_span"] - 1))
+        if t.group_span > 1:
+            merges.append((r, r + t.group_span - 1))
     for first, last in merges:  # after writing: merged cells are read-only
         ws.merge_cells(start_row=first, start_column=1, end_row=last, end_column=1)
     ws.auto_filter.ref = f"A{hr}:{get_column_letter(len(REVIEW_HEADER))}{max(r, hr + 1)}"

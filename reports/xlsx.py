@@ -26,7 +26,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from core.report import AuditReport, FindingReport
+from reports.base import WriteContext
 from reports.common import (
+    Row,
     clean_text,
     evidence_page,
     evidence_shot,
@@ -160,31 +163,27 @@ def _day(iso: str | None) -> date | None:
         return None
 
 
-def _audit_date(model: dict[str, Any]) -> str:
-    return (model["run"].get("as_of") or "")[:10]
+def _audit_date(report: AuditReport) -> str:
+    return (report.run.as_of or "")[:10]
 
 
-def _summary(ws: Worksheet, model: dict[str, Any]) -> None:
-    run, summ = model["run"], model["summary"]
-    labels = model.get("labels", {})
-    kinds, titles = labels.get("kind", {}), labels.get("check", {})
-    base = model.get("baseline")
-    as_of = run.get("as_of") or ""
+def _summary(ws: Worksheet, report: AuditReport) -> None:
+    run, summ = report.run, report.summary
+    base = report.baseline
+    as_of = run.as_of or ""
     try:
         when: Any = datetime.fromisoformat(as_of).replace(tzinfo=None) if as_of else ""
     except ValueError:
         when = as_of[:16]
     info: list[tuple[str, Any, str | None]] = [
-        ("审计对象", run.get("audit_name") or "", None), ("核查时间", when, None),
-        ("对比基准", f"第{base['id']}次核查（{base['as_of'][:10]}）" if base else "无（首次核查）", None),
-        ("区域平均得分", summ.get("district_score"), "0.0"), ("网站合格率", summ.get("pass_rate"), "0.0%"),
-        ("单项否决网站数", summ.get("veto_count", 0), None),
-        ("无法核验网站数（不计入合格率）", summ.get("unverified_sites", 0), None),
-        ("核查方网络自检", (run.get("selfcheck") or {}).get("text", ""), None),
-        ("问题数（新发现/仍未整改/已整改）",
-         f"{summ['findings'].get('new', 0)} / {summ['findings'].get('open', 0)} / {summ['findings'].get('fixed', 0)}",
-         None),
-        ("规则版本", f"{run.get('rules_version', '')}（{(run.get('rules_hash') or '')[:12]}）", None)]
+        ("审计对象", run.audit_name or "", None), ("核查时间", when, None),
+        ("对比基准", f"第{base.id}次核查（{base.as_of[:10]}）" if base else "无（首次核查）", None),
+        ("区域平均得分", summ.district_score, "0.0"), ("网站合格率", summ.pass_rate, "0.0%"),
+        ("单项否决网站数", summ.veto_count, None),
+        ("无法核验网站数（不计入合格率）", summ.unverified_sites, None),
+        ("核查方网络自检", run.selfcheck.text, None),
+        ("问题数（新发现/仍未整改/已整改）", f"{summ.findings.new} / {summ.findings.open} / {summ.findings.fixed}", None),
+        ("规则版本", f"{run.rules_version}（{(run.rules_hash or '')[:12]}）", None)]
     ws.cell(row=1, column=1, value="政务公开网站核查整改清单（汇总）").font = Font(bold=True, size=14)
     for i, (k, v, fmt) in enumerate(info, start=2):
         ws.cell(row=i, column=1, value=k).font = Font(bold=True)
@@ -196,33 +195,38 @@ def _summary(ws: Worksheet, model: dict[str, Any]) -> None:
     _header(ws, hr, SUMMARY_HEADER, SUMMARY_WIDTHS)
     ws.column_dimensions["A"].width = 30     # the info labels above the table are long
     r = hr
-    for n, s in enumerate(sorted(model.get("sites", []), key=lambda s: (s["unit"], s["id"])), start=1):
+    for n, s in enumerate(sorted(report.sites, key=lambda s: (s.unit, s.id)), start=1):
         r += 1
-        sc = s["score"]
-        kind = kinds.get(s["kind"], s["kind"]) + ("（栏目）" if s.get("column_of") else "")
-        vetoes = "、".join(titles.get(v, "单项否决项") for v in sc.get("vetoes", [])) or "否"
-        vals = [n, s["unit"], s["name"], kind, sc.get("score"), sc.get("verdict"), vetoes,
-                s["counts"]["new"], s["counts"]["open"], s["counts"]["fixed"]]
+        sc = s.score
+        kind = report.label("kind", s.kind, s.kind) + ("（栏目）" if s.column_of else "")
+        vetoes = "、".join(report.label("check", v, "单项否决项") for v in sc.vetoes) or "否"
+        vals = [n, s.unit, s.name, kind, sc.score, sc.verdict, vetoes,
+                s.counts.new, s.counts.open, s.counts.fixed]
         for col, v in enumerate(vals, start=1):
-            c = put(ws, r, col, v, link=s.get("url") if col == 3 else None)
+            c = put(ws, r, col, v, link=s.url if col == 3 else None)
             if col == 5 and isinstance(v, int | float):
                 c.number_format = "0.0"
             if col == 7 and v != "否":
                 c.fill = _VETO_FILL
     ws.auto_filter.ref = f"A{hr}:{get_column_letter(len(SUMMARY_HEADER))}{max(r, hr)}"
-    _print_setup(ws, f"{run.get('audit_name') or ''} 政务公开网站核查汇总", _audit_date(model), hr)
+    _print_setup(ws, f"{run.audit_name or ''} 政务公开网站核查汇总", _audit_date(report), hr)
 
 
-def unit_rows(model: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+def unit_rows(report: AuditReport) -> dict[str, list[Row]]:
     """Each unit's items in the order the unit should act: 单项否决, then by points, 需人工核查,
     提示; fixed ones last."""
-    by_unit: dict[str, list[dict[str, Any]]] = {}
-    for r in finding_rows(model, severities=("fail", "warn")):
-        if r.get("level") in LEVEL_ORDER or r.get("status") == "fixed":
-            by_unit.setdefault(r["unit"], []).append(r)
+    by_unit: dict[str, list[Row]] = {}
+    for r in finding_rows(report, severities=("fail", "warn")):
+        if r.finding.level in LEVEL_ORDER or r.finding.status == "fixed":
+            by_unit.setdefault(r.unit, []).append(r)
+
+    def order(r: Row) -> tuple[Any, ...]:
+        f = r.finding
+        return (f.status == "fixed", LEVEL_ORDER.get(f.level or "", 9), -(f.points or 0), f.site_id, f.check_id,
+                f.url or "")
+
     for rows in by_unit.values():
-        rows.sort(key=lambda r: (r.get("status") == "fixed", LEVEL_ORDER.get(r.get("level") or "", 9),
-                                 -(r.get("points") or 0), r["site_id"], r["check_id"], r.get("url") or ""))
+        rows.sort(key=order)
     return by_unit
 
 
@@ -240,34 +244,32 @@ def _validations(ws: Worksheet, last_row: int) -> None:
     ws.add_data_validation(dv)
 
 
-def _unit_sheet(ws: Worksheet, unit: str, rows: list[dict[str, Any]], model: dict[str, Any]) -> None:
-    labels = model.get("labels", {})
-    status_zh, level_zh = labels.get("status", {}), labels.get("level", {})
+def _unit_sheet(ws: Worksheet, unit: str, rows: list[Row], report: AuditReport) -> None:
     _header(ws, 1, UNIT_HEADER, [w for _, w in UNIT_COLUMNS])
     idx = {h: i for i, h in enumerate(UNIT_HEADER, start=1)}
     styles = _Styles(ws)
-    for n, f in enumerate(rows, start=1):
-        r = n + 1
+    for n, row in enumerate(rows, start=1):
+        r, f = n + 1, row.finding
         ev_page = evidence_page(f)
-        level = "扣分" if f.get("status") == "fixed" else level_zh.get(f.get("level") or "", "")
+        level = "扣分" if f.status == "fixed" else report.label("level", f.level)
         vals: dict[str, tuple[Any, str | None]] = {
-            "序号": (n, None), "网站": (f["site_name"], None), "问题类型": (f["check_title"], None),
-            "级别": (level, None), "扣分": (f.get("points") if f.get("status") != "fixed" else None, None),
-            "问题描述": (f["text"], None), "实际情况": (f.get("observed") or "", None),
-            "应为": (f.get("expected") or "", None), "对应任务": (tasks_text(f.get("tasks")), None),
-            "证据链接": ("留存页面" if ev_page else (f.get("url") or ""),
-                     ev_page or (f.get("url") if live_link_ok(f) else None)),
-            "证据留存": (evidence_text(f.get("evidence")) + (f"；截图 {evidence_shot(f)}" if evidence_shot(f) else ""),
+            "序号": (n, None), "网站": (row.site_name, None), "问题类型": (row.check_title, None),
+            "级别": (level, None), "扣分": (f.points if f.status != "fixed" else None, None),
+            "问题描述": (f.text, None), "实际情况": (f.observed or "", None),
+            "应为": (f.expected or "", None), "对应任务": (tasks_text(f.tasks), None),
+            "证据链接": ("留存页面" if ev_page else (f.url or ""),
+                     ev_page or (f.url if live_link_ok(f) else None)),
+            "证据留存": (evidence_text(f.evidence) + (f"；截图 {evidence_shot(f)}" if evidence_shot(f) else ""),
                      evidence_shot(f)),
-            "发现页面": (f.get("source_url") or "", f.get("source_url")),
-            "首次发现": (_day(f.get("first_seen")), None), "最近发现": (_day(f.get("last_seen")), None),
-            "状态": (status_zh.get(f.get("status") or "", ""), None), "指纹": (f["fingerprint"], None)}
+            "发现页面": (f.source_url or "", f.source_url),
+            "首次发现": (_day(f.first_seen), None), "最近发现": (_day(f.last_seen), None),
+            "状态": (report.label("status", f.status), None), "指纹": (f.fingerprint, None)}
         for header, (v, link) in vals.items():
             c = put(ws, r, idx[header], v, link=link, styled=False)
             fill = None
             if header == "状态":
-                fill = _STATUS_FILL.get(f.get("status") or "")
-            elif header == "级别" and f.get("level") == "veto" and f.get("status") != "fixed":
+                fill = _STATUS_FILL.get(f.status or "")
+            elif header == "级别" and f.level == "veto" and f.status != "fixed":
                 fill = _VETO_FILL
             styles.apply(c, wrap=header in _WRAPPED, unlocked=header in UNIT_EDITABLE, fill=fill,
                          fmt=DATE_FORMAT if header in ("首次发现", "最近发现") else "0.##" if header == "扣分" else None,
@@ -288,25 +290,28 @@ def _unit_sheet(ws: Worksheet, unit: str, rows: list[dict[str, Any]], model: dic
     ws.protection.sort = False
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
-    _print_setup(ws, f"{unit} 政务公开网站整改清单", _audit_date(model), 1)
+    _print_setup(ws, f"{unit} 政务公开网站整改清单", _audit_date(report), 1)
 
 
-def _manual_sheet(ws: Worksheet, model: dict[str, Any]) -> None:
+def _manual_link(f: FindingReport) -> str | None:
+    return evidence_page(f) or (f.url if live_link_ok(f) else None) or f.source_url
+
+
+def _manual_sheet(ws: Worksheet, report: AuditReport) -> None:
     """需人工核查: items a person must judge (checks that said so) and the tasks no check covers."""
     _header(ws, 1, [h for h, _ in MANUAL_COLUMNS], [w for _, w in MANUAL_COLUMNS])
     rows: list[list[tuple[Any, str | None]]] = []
-    for f in finding_rows(model, include_fixed=False, severities=("fail", "warn")):
-        if f.get("level") == "manual":
-            link = evidence_page(f) or (f.get("url") if live_link_ok(f) else None) or f.get("source_url")
-            rows.append([("核查发现", None), (f["unit"], None), (f["site_name"], None), (f["check_title"], None),
-                         (f["text"], None), ("留存页面" if evidence_page(f) else (link or ""), link),
-                         (f["fingerprint"], None)])
-    for t in model.get("tasks", []):
-        if t.get("manual"):
-            units = t.get("units_text") or ""
-            units = "、".join(units) if isinstance(units, list) else str(units)
-            rows.append([("任务", None), (units, None), ("", None), (f"任务{t['number']}", None),
-                         (f"{t.get('requirement', '')}（{t.get('reason') or '无法自动核查'}）", None), ("", None),
+    for row in finding_rows(report, include_fixed=False, severities=("fail", "warn")):
+        f = row.finding
+        if f.level == "manual":
+            link = _manual_link(f)
+            rows.append([("核查发现", None), (row.unit, None), (row.site_name, None), (row.check_title, None),
+                         (f.text, None), ("留存页面" if evidence_page(f) else (link or ""), link),
+                         (f.fingerprint, None)])
+    for t in report.tasks:
+        if t.manual:
+            rows.append([("任务", None), ("、".join(t.units_text), None), ("", None), (f"任务{t.number}", None),
+                         (f"{t.requirement}（{t.reason or '无法自动核查'}）", None), ("", None),
                          ("", None)])
     for n, vals in enumerate(rows, start=1):
         put(ws, n + 1, 1, n)
@@ -317,19 +322,26 @@ def _manual_sheet(ws: Worksheet, model: dict[str, Any]) -> None:
         ws.cell(row=2, column=6, value="本次核查无需人工核查事项")
     ws.column_dimensions[get_column_letter(len(MANUAL_COLUMNS))].hidden = True
     ws.auto_filter.ref = f"A1:{get_column_letter(len(MANUAL_COLUMNS))}{max(len(rows) + 1, 2)}"
-    _print_setup(ws, "需人工核查事项", _audit_date(model), 1)
+    _print_setup(ws, "需人工核查事项", _audit_date(report), 1)
 
 
-def write_xlsx(model: dict[str, Any], path: Path) -> Path:
+def write_xlsx(report: AuditReport, path: Path) -> Path:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = "汇总"
-    _summary(ws, model)
+    _summary(ws, report)
     taken = {"汇总", "需人工核查"}
-    rows = unit_rows(model)
-    for unit in sorted({s["unit"] for s in model.get("sites", [])}):
-        _unit_sheet(wb.create_sheet(sheet_name(unit, taken)), unit, rows.get(unit, []), model)
-    _manual_sheet(wb.create_sheet("需人工核查"), model)
+    rows = unit_rows(report)
+    for unit in sorted({s.unit for s in report.sites}):
+        _unit_sheet(wb.create_sheet(sheet_name(unit, taken)), unit, rows.get(unit, []), report)
+    _manual_sheet(wb.create_sheet("需人工核查"), report)
     wb.save(path)
     return path
+
+
+XLSX_NAME = "整改清单.xlsx"
+
+
+def xlsx_format(report: AuditReport, out_dir: Path, ctx: WriteContext) -> list[Path]:
+    return [write_xlsx(report, out_dir / XLSX_NAME)]

@@ -21,12 +21,13 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from openpyxl import Workbook, load_workbook
 from testkit.sample import MESSAGES, RULES, TITLES, sample_store
 
+from core.report import AuditReport
 from zwgk.config import ConfigError
 from zwgk.loopback.http import LoopbackServer, Request, Resp
 from zwgk.loopback.tls import make_ca
 from zwgk.rectify.alertconfig import parse_alert_config
 from zwgk.rectify.alerts import dispatch, events, signed_url
-from zwgk.results import build_results
+from zwgk.results import build_report
 
 USER, PASSWORD = "zwgk", "s3cret-from-env"
 
@@ -92,9 +93,9 @@ def _workbook(path: Path) -> Path:
 
 
 @pytest.fixture
-def model() -> dict[str, Any]:
+def model() -> AuditReport:
     store, _, r2 = sample_store()
-    return build_results(store, r2, RULES, messages=(MESSAGES, TITLES))
+    return build_report(store, r2, RULES, messages=(MESSAGES, TITLES))
 
 
 def _config(tmp_path: Path, port: int, security: str, extra: str = "") -> Any:
@@ -130,7 +131,7 @@ email = ["dz@hhw.gov.cn", "dz2@hhw.gov.cn"]
 # aiosmtpd cannot tell that an implicit-TLS (SMTPS) connection is encrypted, so it warns about AUTH
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 @pytest.mark.parametrize("smtp", ["none", "starttls", "ssl"], indirect=True)
-def test_mails_reach_units_and_office_with_their_own_sheet(smtp: tuple[Inbox, int, str], model: dict[str, Any],
+def test_mails_reach_units_and_office_with_their_own_sheet(smtp: tuple[Inbox, int, str], model: AuditReport,
                                                            tmp_path: Path, ca: Any,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     inbox, port, mode = smtp
@@ -157,7 +158,7 @@ def test_mails_reach_units_and_office_with_their_own_sheet(smtp: tuple[Inbox, in
     assert len(office_sheets) == 5
 
 
-def test_unreachable_mail_server_is_retried_logged_and_not_raised(model: dict[str, Any], tmp_path: Path,
+def test_unreachable_mail_server_is_retried_logged_and_not_raised(model: AuditReport, tmp_path: Path,
                                                                    caplog: pytest.LogCaptureFixture) -> None:
     from core.store import Store
 
@@ -171,7 +172,7 @@ def test_unreachable_mail_server_is_retried_logged_and_not_raised(model: dict[st
     assert "attempt 1/2" in caplog.text
 
 
-def test_webhooks_in_dingtalk_wecom_and_json_formats(model: dict[str, Any], tmp_path: Path,
+def test_webhooks_in_dingtalk_wecom_and_json_formats(model: AuditReport, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     got: list[Request] = []
     fail_first = {"n": 0}
@@ -219,7 +220,7 @@ events = ["overdue"]
     wbody = json.loads(wecom[-1].body)
     assert wbody["msgtype"] == "markdown" and "空白栏目：栏目0（整改时限 2026-03-09，已逾期）" in wbody["markdown"]["content"]
     plain = json.loads(next(r for r in got if r.path == "/hook").body)
-    assert plain["run_id"] == model["run"]["id"] and {e["kind"] for e in plain["events"]} == {"overdue"}
+    assert plain["run_id"] == model.run.id and {e["kind"] for e in plain["events"]} == {"overdue"}
 
 
 def test_dingtalk_signature_matches_the_documented_algorithm() -> None:
@@ -235,14 +236,14 @@ def test_dingtalk_signature_matches_the_documented_algorithm() -> None:
     assert url.endswith(f"&timestamp=1700000000000&sign={want}")
 
 
-def test_unreachable_webhook_never_raises(model: dict[str, Any], tmp_path: Path) -> None:
+def test_unreachable_webhook_never_raises(model: AuditReport, tmp_path: Path) -> None:
     port = _free_port()   # nothing listens there
     cfg = parse_alert_config(f'[alerts]\nretries = 2\nretry_delay = 0.01\n[[webhook]]\nkind = "json"\n'
                              f'url = "http://127.0.0.1:{port}/x"\n', tmp_path / "alerts.toml")
     assert dispatch(model, cfg, rules=RULES, out=lambda s: None) == {"sent": 0, "failed": 1, "dry-run": 0}
 
 
-def test_dry_run_prints_and_sends_nothing(model: dict[str, Any], tmp_path: Path) -> None:
+def test_dry_run_prints_and_sends_nothing(model: AuditReport, tmp_path: Path) -> None:
     port = _free_port()
     cfg = _config(tmp_path, port, "none", f'[[webhook]]\nkind = "wecom"\nurl = "http://127.0.0.1:{port}/k?key=SECRET"\n')
     lines: list[str] = []
@@ -253,23 +254,25 @@ def test_dry_run_prints_and_sends_nothing(model: dict[str, Any], tmp_path: Path)
     assert "SECRET" not in text      # webhook tokens are not printed
 
 
-def test_events_new_veto_only_when_new_and_overdue(model: dict[str, Any]) -> None:
+def test_events_new_veto_only_when_new_and_overdue(model: AuditReport) -> None:
     kinds = {(e.kind, e.site_id) for e in events(model, RULES)}
     assert ("overdue", "portal") in kinds and ("overdue", "dzjd") in kinds
     assert not any(k == "veto" for k, _ in kinds)     # run 2: dzjd's veto is still open, tqjd's is fixed
     store, r1, _ = sample_store()
-    first = build_results(store, r1, RULES, messages=(MESSAGES, TITLES))
+    first = build_report(store, r1, RULES, messages=(MESSAGES, TITLES))
     assert {(e.kind, e.site_id) for e in events(first, RULES) if e.kind == "veto"} == {("veto", "dzjd"),
                                                                                       ("veto", "tqjd")}
 
 
-def test_availability_approaching_the_veto_line(model: dict[str, Any]) -> None:
-    tq = next(s for s in model["sites"] if s["id"] == "tqjd")
-    check = next(c for c in tq["checks"] if c["check_id"] == "availability")
-    check["metrics"] = {"fail_ratio": 0.042}
-    assert ("availability", "tqjd") in {(e.kind, e.site_id) for e in events(model, RULES)}
-    check["metrics"] = {"fail_ratio": 0.01}
-    assert ("availability", "tqjd") not in {(e.kind, e.site_id) for e in events(model, RULES)}
+def test_availability_approaching_the_veto_line(model: AuditReport) -> None:
+    def with_ratio(ratio: float) -> AuditReport:
+        sites = tuple(s.replace(checks=tuple(c.replace(metrics={"fail_ratio": ratio}) if c.check_id == "availability"
+                                             else c for c in s.checks)) if s.id == "tqjd" else s
+                      for s in model.sites)
+        return model.replace(sites=sites)
+
+    assert ("availability", "tqjd") in {(e.kind, e.site_id) for e in events(with_ratio(0.042), RULES)}
+    assert ("availability", "tqjd") not in {(e.kind, e.site_id) for e in events(with_ratio(0.01), RULES)}
 
 
 # -- alerts.toml bad input: file:line, exit 2 --------------------------------------------------
@@ -453,7 +456,7 @@ def test_recheck_webhooks_dry_run_prints_and_sends_nothing(tmp_path: Path) -> No
     assert "已逾期" not in "\n".join(lines)
 
 
-def test_a_failing_webhook_never_logs_or_stores_its_token(model: dict[str, Any], tmp_path: Path,
+def test_a_failing_webhook_never_logs_or_stores_its_token(model: AuditReport, tmp_path: Path,
                                                           caplog: pytest.LogCaptureFixture) -> None:
     """httpx names the URL in its error ('... for url http://…?access_token=…'): the token would reach
     the log and the alerts table, which office staff read."""

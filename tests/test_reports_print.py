@@ -20,6 +20,7 @@ import pytest
 from pypdf import PdfReader
 from testkit.sample import MESSAGES, RULES, TITLES, sample_store
 
+from core.report import AuditReport
 from core.store import FetchRow, Store
 from reports import write_reports
 from reports.evidence import write_evidence
@@ -143,13 +144,15 @@ def test_evidence_snapshot_opens_offline_without_script_or_request_to_the_live_s
                                "message_id": "m", "text": "外链变异", "params": {}, "metrics": {}, "deduction": 0,
                                "tasks": [28], "findings": [finding]})
         out = tmp_path / "rep"
-        assert write_evidence(store, model, out) == 1
-        write_reports(model, out, ("html", "xlsx"))
-        snap = out / finding["evidence"]["page"]
+        report, written = write_evidence(store, AuditReport.from_dict(model), out)
+        assert written == 1
+        write_reports(report, out, ("html", "xlsx"))
+        page = next(f for _, _, f in report.findings() if f.fingerprint == "f1").evidence.page
+        snap = out / page
         html = snap.read_text("utf-8")
         # the site page links the snapshot, and the live gambling URL is text, not a link
         site_page = (out / "site-portal.html").read_text("utf-8")
-        assert f'href="{finding["evidence"]["page"]}"' in site_page and f'href="{base}/"' not in site_page
+        assert f'href="{page}"' in site_page and f'href="{base}/"' not in site_page
         done = chromium(tmp_path, "--window-size=1000,1400", "--virtual-time-budget=3000", "--dump-dom",
                         snap.as_uri())
         shot = tmp_path / "evidence.png"
@@ -167,7 +170,7 @@ def test_evidence_snapshot_opens_offline_without_script_or_request_to_the_live_s
     ws = openpyxl.load_workbook(out / "整改清单.xlsx")["区党工委综合办公室"]
     col = {c.value: c.column_letter for c in ws[1]}
     targets = {c.hyperlink.target for c in ws[col["证据链接"]] if c.hyperlink}
-    assert finding["evidence"]["page"] in targets and not any(base in t for t in targets)
+    assert page in targets and not any(base in t for t in targets)
 
 
 def test_tongbao_is_one_self_contained_file_that_prints_on_a4(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from testkit.sample import sample_store
 
+from core.report import AuditReport, CheckReport, Evidence, FindingReport, RunInfo, SiteReport
 from core.rules import ReportSettings
 from core.store import FetchRow, Store
 from reports.evidence import chromium_path, screenshot_settings, write_screenshots
@@ -94,14 +95,21 @@ def test_max_screenshots_zero_takes_none(tmp_path: Path, monkeypatch: pytest.Mon
     assert "页面截图" not in (out / "site-dzjd.html").read_text("utf-8")
 
 
+def _veto_report(pages: list[str]) -> AuditReport:
+    """One site, one 单项否决 check whose findings' snapshots are ``pages``."""
+    findings = tuple(FindingReport(fingerprint=f"f{i}", site_id="s", check_id="c", message_id="m", severity="fail",
+                                   level="veto", evidence=Evidence(page=p)) for i, p in enumerate(pages))
+    return AuditReport(run=RunInfo(id=1), sites=(SiteReport(id="s", checks=(
+        CheckReport(check_id="c", veto=True, findings=findings),)),))
+
+
 def test_without_chromium_a_note_and_nothing_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     monkeypatch.setattr("reports.evidence.chromium_path", lambda: None)    # /usr/bin/chromium too
-    model = {"sites": [{"id": "s", "checks": [{"veto": True, "findings": [
-        {"severity": "fail", "level": "veto", "evidence": {"page": "evidence/fetch-1.html"}}]}]}]}
-    assert write_screenshots(model, tmp_path, limit=5) == 0
-    assert "未生成证据截图" in model["evidence_note"]
-    assert "screenshot" not in model["sites"][0]["checks"][0]["findings"][0]["evidence"]
+    report, taken = write_screenshots(_veto_report(["evidence/fetch-1.html"]), tmp_path, limit=5)
+    assert taken == 0
+    assert report.evidence_note is not None and "未生成证据截图" in report.evidence_note
+    assert "screenshot" not in report.to_dict()["sites"][0]["checks"][0]["findings"][0]["evidence"]
 
 
 def test_settings_from_rules_and_the_operator_override(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -140,13 +148,12 @@ def test_a_screenshot_past_its_timeout_is_killed_and_none_is_left(tmp_path: Path
 @needs_chromium
 def test_a_hanging_browser_stops_the_batch_with_a_note(tmp_path: Path) -> None:
     (tmp_path / "evidence").mkdir()
-    findings = []
     for i in range(4):
         (tmp_path / "evidence" / f"fetch-{i}.html").write_text("<html><body>留存</body></html>", "utf-8")
-        findings.append({"severity": "fail", "level": "veto", "evidence": {"page": f"evidence/fetch-{i}.html"}})
-    model = {"sites": [{"id": "s", "checks": [{"veto": True, "findings": findings}]}]}
-    assert write_screenshots(model, tmp_path, limit=4, timeout=0.05) == 0
-    assert "未能生成" in model["evidence_note"] and not list((tmp_path / "evidence").glob("*.png"))
+    report = _veto_report([f"evidence/fetch-{i}.html" for i in range(4)])
+    report, taken = write_screenshots(report, tmp_path, limit=4, timeout=0.05)
+    assert taken == 0
+    assert "未能生成" in (report.evidence_note or "") and not list((tmp_path / "evidence").glob("*.png"))
 
 
 @needs_chromium

@@ -22,6 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from core.report import AuditReport
 from core.store import DB_ERRORS, StoreError, display_url, store_exists, store_problem
 from zwgk.config import ConfigError
 
@@ -33,11 +34,21 @@ DB_HELP = (f"核查数据库：SQLite 文件路径，或 PostgreSQL 地址 postg
 
 
 def _formats(text: str) -> tuple[str, ...]:
+    """``--format json,html``: names from the report registry (``reports.registry.WRITERS``)."""
+    from reports.registry import WRITERS
+
     fmts = tuple(f.strip() for f in text.split(",") if f.strip())
-    bad = [f for f in fmts if f not in ("json", "html", "xlsx", "csv")]
+    bad = [f for f in fmts if f not in WRITERS]
     if bad:
-        raise argparse.ArgumentTypeError(f"unknown format(s) {', '.join(bad)} (json, html, xlsx, csv)")
+        raise argparse.ArgumentTypeError(f"unknown format(s) {', '.join(bad)} ({', '.join(WRITERS)})")
     return fmts
+
+
+def _format_arg(p: argparse.ArgumentParser, all_default: str = "") -> None:
+    from reports.registry import DEFAULT_FORMATS, WRITERS
+
+    p.add_argument("--format", type=_formats, default=DEFAULT_FORMATS,
+                   help=f"报告格式，逗号分隔：{','.join(WRITERS)}{all_default}")
 
 
 EXIT_CODES_HELP = """退出码（exit codes）：
@@ -117,8 +128,7 @@ def build_parser() -> ZhParser:
     a.add_argument("--out", help="报告文件夹（默认：<reports_dir>/run-<核查编号>）")
     a.add_argument("--as-of", help="按此日期/时间核查（ISO 格式，核查所在时区；默认：现在）")
     a.add_argument("--resume", action="store_true", help="继续这些网站最近一次被中断的核查")
-    a.add_argument("--format", type=_formats, default=("json", "html", "xlsx", "csv"),
-                   help="报告格式，逗号分隔：json,html,xlsx,csv（默认全部）")
+    _format_arg(a, "（默认全部）")
     a.add_argument("--no-progress", action="store_true", help="即使在终端中也只输出日志行，不显示进度条")
     a.add_argument("--fail-on", choices=("veto", "new", "any"),
                    help="审计完成后按结果设置退出码 6：veto=出现单项否决，new=有新发现问题，any=有未整改问题（不含已报备）")
@@ -138,8 +148,7 @@ def build_parser() -> ZhParser:
     _db_arg(r)
     r.add_argument("--rules", help="用于核查的规则文件（默认：内置规则）")
     r.add_argument("--out", help="报告文件夹")
-    r.add_argument("--format", type=_formats, default=("json", "html", "xlsx", "csv"),
-                   help="报告格式，逗号分隔：json,html,xlsx,csv")
+    _format_arg(r)
 
     ls = _sub(sub, "runs", "列出已保存的核查", "列出数据库中保存的每次核查：编号、状态、时间、页面数。",
               "  zwgk runs\n  zwgk runs --db 核查.sqlite")
@@ -302,8 +311,7 @@ def _rectify_parsers(sub: Any) -> None:
     rc.add_argument("--rules", help="规则文件 rules.toml（默认：内置规则）")
     rc.add_argument("--as-of", help="复核时间（ISO，默认现在）")
     rc.add_argument("--out", help="带复核结果的报告目录（默认 <报告目录>/run-<批次>-recheck-<复核批次>）")
-    rc.add_argument("--format", type=_formats, default=("json", "html", "xlsx", "csv"),
-                    help="报告格式，逗号分隔：json,html,xlsx,csv")
+    _format_arg(rc)
 
     al = _sub(sub, "alerts", "按 alerts.toml 发送某次核查的提醒（邮件、钉钉/企业微信机器人、JSON）",
               "按 sites.toml 同目录的 alerts.toml 发送某次核查的提醒：给各单位的邮件（附本单位整改清单）、"
@@ -430,7 +438,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         _print_summary(s)
         if s.status == "interrupted":
             return EXIT_INTERRUPTED
-        return _fail_on(args.fail_on, s.model) if args.fail_on else EXIT_OK
+        return _fail_on(args.fail_on, s.report) if args.fail_on else EXIT_OK
     if args.command == "report":
         s = pipeline.rejudge(args.run, db_path=args.db, rules_path=args.rules, out_dir=args.out,
                              formats=args.format)
@@ -481,11 +489,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-def _fail_on(what: str, model: dict[str, Any] | None) -> int:
+def _fail_on(what: str, report: AuditReport | None) -> int:
     """Exit 6 when the finished audit found what --fail-on names (waived findings never count)."""
-    f = (model or {}).get("summary", {}).get("findings", {})
-    hit = {"veto": bool((model or {}).get("summary", {}).get("veto_count")),
-           "new": bool(f.get("new")), "any": bool(f.get("new") or f.get("open"))}[what]
+    if report is None:
+        return EXIT_OK
+    f = report.summary.findings
+    hit = {"veto": bool(report.summary.veto_count), "new": bool(f.new), "any": bool(f.new or f.open)}[what]
     if hit:
         print(f"--fail-on {what}: 命中，退出码 {EXIT_FINDINGS}", file=sys.stderr)
     return EXIT_FINDINGS if hit else EXIT_OK
@@ -494,10 +503,10 @@ def _fail_on(what: str, model: dict[str, Any] | None) -> int:
 def _print_summary(s: pipeline.AuditSummary) -> None:  # noqa: F821 - imported lazily
     for line in s.summary_lines:
         print(line)
-    from zwgk.demo.run import FORMAT_ZH
+    from reports.registry import format_label
 
     for fmt, path in s.report_paths.items():
-        print(f"{FORMAT_ZH.get(fmt, fmt)}：{path}")
+        print(f"{format_label(fmt)}：{path}")
 
 
 def _runs(db: str) -> int:
@@ -569,7 +578,7 @@ def _evidence(args: argparse.Namespace) -> int:
     from core.store import Store
     from reports.common import evidence_text, live_link_ok, local_time
     from reports.evidence import write_evidence
-    from zwgk.results import build_results
+    from zwgk.results import build_report
     from zwgk.rules import load_rules
 
     store = Store(args.db, mode="ro")
@@ -581,32 +590,34 @@ def _evidence(args: argparse.Namespace) -> int:
                 print("zwgk：数据库中没有已完成的核查", file=sys.stderr)
                 return EXIT_STORE
             run_id = latest["id"]
-        model = build_results(store, run_id, load_rules(args.rules))
-        hits = [(s, c, f) for s in model["sites"] for c in s["checks"] for f in c["findings"]
-                if f["fingerprint"].startswith(args.finding.strip().lower())]
-        if len({f["fingerprint"] for _, _, f in hits}) != 1:
+        report = build_report(store, run_id, load_rules(args.rules))
+        hits = [(s, c, f) for s, c, f in report.findings()
+                if f.fingerprint.startswith(args.finding.strip().lower())]
+        if len({f.fingerprint for _, _, f in hits}) != 1:
             why = "未找到该问题" if not hits else f"有 {len(hits)} 个问题以此开头，请多写几位"
             print(f"zwgk：第{run_id}次核查中{why}：{args.finding}", file=sys.stderr)
             return EXIT_CONFIG
         site, check, f = hits[0]
-        ev = f.get("evidence") or {}
-        lines = [f"网站：{site['name']}（{site['unit']}）", f"问题类型：{check['title']}",
-                 f"问题描述：{f['text']}"]
-        lines += [f"实际情况：{f['observed']}"] if f.get("observed") else []
-        lines += [f"应为：{f['expected']}"] if f.get("expected") else []
-        if f.get("url"):
-            lines.append(f"问题地址：{f['url']}" + ("" if live_link_ok(f) else "（外部网站，请勿直接访问，请看留存页面）"))
-        lines += [f"发现页面：{f['source_url']}"] if f.get("source_url") else []
-        lines.append(f"证据留存：{evidence_text(ev or None)}")
-        if ev.get("body_hash"):
-            lines.append(f"内容哈希：SHA-256 {ev['body_hash']}（抓取于 {local_time(ev.get('fetched_at'))}）")
-        lines.append(f"指纹：{f['fingerprint']}（第{run_id}次核查）")
+        ev = f.evidence
+        lines = [f"网站：{site.name}（{site.unit}）", f"问题类型：{check.title}",
+                 f"问题描述：{f.text}"]
+        lines += [f"实际情况：{f.observed}"] if f.observed else []
+        lines += [f"应为：{f.expected}"] if f.expected else []
+        if f.url:
+            lines.append(f"问题地址：{f.url}" + ("" if live_link_ok(f) else "（外部网站，请勿直接访问，请看留存页面）"))
+        lines += [f"发现页面：{f.source_url}"] if f.source_url else []
+        lines.append(f"证据留存：{evidence_text(ev)}")
+        if ev is not None and ev.body_hash:
+            lines.append(f"内容哈希：SHA-256 {ev.body_hash}（抓取于 {local_time(ev.fetched_at)}）")
+        lines.append(f"指纹：{f.fingerprint}（第{run_id}次核查）")
         print("\n".join(lines))
         if args.out:
             out = Path(args.out)
-            model["sites"] = [dict(site, checks=[dict(check, findings=[f])])]
-            if write_evidence(store, model, out) and (f.get("evidence") or {}).get("page"):
-                page = out / f["evidence"]["page"]
+            one = report.replace(sites=(site.replace(checks=(check.replace(findings=(f,)),)),))
+            one, written = write_evidence(store, one, out)
+            shown = next(x for _, _, x in one.findings())
+            if written and shown.evidence is not None and shown.evidence.page:
+                page = out / shown.evidence.page
                 print(f"留存页面：{page}")
                 if args.screenshot:
                     from reports.evidence import screenshot

@@ -8,13 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from core.model import Outcome
+from core.report import LedgerRun, LedgerTask, ReviewLedger, TaskStatusPoint
 from core.rules import Rules
 from core.scoring import T_PASS, T_UNVERIFIED, score_run, task_sites
 from core.store import Store
 from zwgk.results import _fingerprint, _version, load_site_results
 
 
-def build_review(store: Store, year: int, rules: Rules) -> dict[str, Any]:
+def build_review(store: Store, year: int, rules: Rules) -> ReviewLedger:
     """The ledger of all tasks in ``rules`` over the complete runs whose audit date is in ``year``."""
     runs = [r for r in store.runs() if r["status"] == "complete" and str(r["as_of"]).startswith(f"{year:04d}-")]
     per_task: dict[int, dict[str, Any]] = {
@@ -31,7 +32,7 @@ def build_review(store: Store, year: int, rules: Rules) -> dict[str, Any]:
         tasks = {t.number: t for t in rules.tasks}
         for ts in scores.tasks:
             acc = per_task[ts.number]
-            acc["statuses"].append({"run_id": run["id"], "date": date, "status": ts.status})
+            acc["statuses"].append(TaskStatusPoint(run_id=run["id"], date=date, status=ts.status))
             acc["passed"] += sum(u.status == T_PASS for u in ts.units)
             acc["judged"] += sum(u.status != T_UNVERIFIED for u in ts.units)
             if last:
@@ -57,7 +58,7 @@ def build_review(store: Store, year: int, rules: Rules) -> dict[str, Any]:
         seen = acc["seen"]
         fixed = [fp for fp, (_, _, key) in seen.items() if fp not in acc["last_fps"] and key in acc["last_judged"]]
         manual = t.manual
-        status = "需人工核查" if manual else (acc["statuses"][-1]["status"] if acc["statuses"] else "无法核验")
+        status = "需人工核查" if manual else (acc["statuses"][-1].status if acc["statuses"] else "无法核验")
         rows.append({
             "number": t.number, "group": t.group,
             "requirement": t.requirement, "units_text": list(t.units),
@@ -73,10 +74,9 @@ def build_review(store: Store, year: int, rules: Rules) -> dict[str, Any]:
     for r in rows:
         summary[r["status"]] = summary.get(r["status"], 0) + 1
     names = {r["audit_name"] for r in runs if r["audit_name"]}
-    return {"schema_version": 1, "kind": "review", "year": year, "generator": f"zwgk-audit {_version()}",
-            "audit_name": "、".join(sorted(names)),
-            "runs": [{"id": r["id"], "as_of": r["as_of"], "rules_hash": r["rules_hash"]} for r in runs],
-            "summary": summary, "tasks": rows}
+    return ReviewLedger(year=year, generator=f"zwgk-audit {_version()}", audit_name="、".join(sorted(names)),
+                        runs=tuple(LedgerRun(id=r["id"], as_of=r["as_of"], rules_hash=r["rules_hash"]) for r in runs),
+                        summary=summary, tasks=tuple(LedgerTask.from_dict(r) for r in rows))
 
 
 def _group_spans(rows: list[dict[str, Any]]) -> None:

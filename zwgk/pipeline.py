@@ -20,14 +20,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.report import AuditReport
 from core.rules import Rules
 from core.store import DB_ERRORS, Store, is_url, store_exists
+from reports.registry import DEFAULT_FORMATS, needs_evidence
 from zwgk.config import AuditConfig, load_sites
 from zwgk.rules import load_rules
 from zwgk.runner import judge_run
 
 log = logging.getLogger(__name__)
-DEFAULT_FORMATS = ("json", "html", "xlsx", "csv")
 
 
 class AuditBusy(Exception):
@@ -80,7 +81,8 @@ class AuditSummary:
     duration_s: float = 0.0
     report_paths: dict[str, Path] = field(default_factory=dict)
     summary_lines: list[str] = field(default_factory=list)
-    model: dict[str, Any] | None = None
+    report: AuditReport | None = None
+    model: dict[str, Any] | None = None      # report.to_dict(): the results.json shape (demo tally)
 
     def line(self) -> str:
         status = {"complete": "完成", "interrupted": "已中断", "failed": "失败"}.get(self.status, self.status)
@@ -233,38 +235,37 @@ def _stored_reports_dir(run: Any) -> Path:
 def _render(store: Store, run_id: int, rules: Rules, out_dir: str | Path,
             formats: tuple[str, ...], alerts: bool = False, shots_vetoes_only: bool = False) -> AuditSummary:
     from reports import write_reports
+    from reports.base import WriteContext
     from zwgk.rectify import hooks
-    from zwgk.results import build_results
+    from zwgk.results import build_report
 
     hooks.before_render(store, run_id)      # waivers (报备) in force for this run
-    model = build_results(store, run_id, rules)
-    if {"html", "xlsx"} & set(formats):
+    report = build_report(store, run_id, rules)
+    if needs_evidence(formats):
         from reports.evidence import screenshot_settings, write_evidence, write_screenshots
 
-        write_evidence(store, model, Path(out_dir))   # stored copies the reports link to
+        report, _ = write_evidence(store, report, Path(out_dir))   # stored copies the reports link to
         limit, timeout = screenshot_settings(rules.reports)   # PNGs of those copies, never of the live site
-        write_screenshots(model, Path(out_dir), limit=limit, timeout=timeout, vetoes_only=shots_vetoes_only)
-    paths = write_reports(model, Path(out_dir), formats) if formats else {}
-    hooks.after_render(store, run_id, paths, model if alerts else None, store.run(run_id)["sites_path"])
-    sites = model.get("sites", [])
-    findings = sum(1 for s in sites for c in s.get("checks", []) for f in c.get("findings", [])
-                   if f.get("severity") == "fail")
-    vetoes = sum(1 for s in sites if s.get("score", {}).get("vetoed"))
-    summary = AuditSummary(run_id, "complete", sites=len(sites), findings=findings, vetoes=vetoes,
-                           report_paths=paths, model=model)
-    summary.summary_lines = _summary_lines(model)
+        report, _ = write_screenshots(report, Path(out_dir), limit=limit, timeout=timeout,
+                                      vetoes_only=shots_vetoes_only)
+    ctx = WriteContext(rules=rules, store=store)
+    paths = write_reports(report, Path(out_dir), formats, ctx) if formats else {}
+    hooks.after_render(store, run_id, paths, report if alerts else None, store.run(run_id)["sites_path"])
+    findings = sum(1 for _, _, f in report.findings() if f.severity == "fail")
+    vetoes = sum(1 for s in report.sites if s.score.vetoed)
+    summary = AuditSummary(run_id, "complete", sites=len(report.sites), findings=findings, vetoes=vetoes,
+                           report_paths=paths, report=report, model=report.to_dict())
+    summary.summary_lines = _summary_lines(report)
     return summary
 
 
-def _summary_lines(model: dict[str, Any]) -> list[str]:
+def _summary_lines(report: AuditReport) -> list[str]:
     lines = []
-    for s in model.get("sites", []):
-        sc = s.get("score", {})
-        verdict = sc.get("verdict", "?")
-        value = sc.get("score")
-        lines.append(f"  {s.get('name', s.get('id'))}（{s.get('unit', '')}）: {verdict}"
-                     + (f" {value:.1f}分" if isinstance(value, (int, float)) else "")
-                     + (" [单项否决]" if sc.get("vetoed") else ""))
+    for s in report.sites:
+        sc = s.score
+        lines.append(f"  {s.name}（{s.unit}）: {sc.verdict}"
+                     + (f" {sc.score:.1f}分" if isinstance(sc.score, (int, float)) else "")
+                     + (" [单项否决]" if sc.vetoed else ""))
     return lines
 
 

@@ -1,7 +1,9 @@
-"""The one results model: a judged run → a JSON-ready dict (run → site → check → finding).
+"""The one results model: a judged run → ``core.report.AuditReport`` (run → site → check → finding).
 
-Every writer in ``reports/`` (JSON, CSV, Excel, HTML) is a view of this dict and reads nothing
-else, so the files can never disagree. The schema is ``reports/schema.json`` (``schema_version``).
+Every writer in ``reports/`` (JSON, CSV, Excel, HTML) is a view of that object and reads nothing
+else, so the files can never disagree. Its JSON shape is ``reports/schema.json`` (``schema_version``):
+``build_results(...) == build_report(...).to_dict()``; the rectification loop's ``annotate``
+(zwgk/rectify/state.py) adds 已报备, 整改时限 and 复核 to the built report.
 
 Run comparison (what the reviewing office works from): each failing finding is keyed by the
 runner's stable fingerprint and compared with the *baseline* — the previous complete run of the
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -29,6 +31,27 @@ from core.labels import (
     zh_text,
 )
 from core.model import CheckResult, Finding, Outcome, Severity
+from core.report import (
+    AuditReport,
+    Baseline,
+    CheckReport,
+    Counts,
+    Deduction,
+    Evidence,
+    FindingCounts,
+    FindingReport,
+    HistoryPoint,
+    RunInfo,
+    SelfCheck,
+    SiteCheck,
+    SiteReport,
+    SiteScore,
+    Summary,
+    TaskReport,
+    TaskUnit,
+    TrendPoint,
+    UnitReport,
+)
 from core.rules import CheckRule, Rules
 from core.scoring import Scores, SiteResults, score_run, task_sites
 from core.store import Store
@@ -87,15 +110,16 @@ def _date(iso: str | None) -> str | None:
 
 # -- building the model ---------------------------------------------------------
 
-def _finding_dict(f: Finding, *, fp: str, site_id: str, check_id: str, cat: Mapping[str, str],
-                  tasks: list[int], names: Mapping[str, str] | None = None) -> dict[str, Any]:
-    return {"fingerprint": fp, "site_id": site_id, "check_id": check_id, "message_id": f.message_id,
-            "text": message_text(f.message_id, f.params, cat, names), "severity": str(f.severity),
-            "url": f.url, "source_url": f.source_url, "anchor": f.anchor,
-            "observed": zh_text(f.observed) if f.observed else f.observed,
-            "expected": zh_text(f.expected) if f.expected else f.expected,
-            "level": {"fail": "deduct", "warn": "hint"}.get(str(f.severity)), "points": None, "evidence": None, "params": f.params, "tasks": tasks,
-            "status": None, "first_seen": None, "last_seen": None}
+def _finding_report(f: Finding, *, fp: str, site_id: str, check_id: str, cat: Mapping[str, str],
+                    tasks: Sequence[int], names: Mapping[str, str] | None = None, **reported: Any) -> FindingReport:
+    """A check's finding as reported (``reported``: level, points, check_title, evidence, status…)."""
+    fields: dict[str, Any] = {"level": {"fail": "deduct", "warn": "hint"}.get(str(f.severity)), **reported}
+    return FindingReport(fingerprint=fp, site_id=site_id, check_id=check_id, message_id=f.message_id,
+                         text=message_text(f.message_id, f.params, cat, names), severity=str(f.severity),
+                         url=f.url, source_url=f.source_url, anchor=f.anchor,
+                         observed=zh_text(f.observed) if f.observed else f.observed,
+                         expected=zh_text(f.expected) if f.expected else f.expected,
+                         params=f.params, tasks=tuple(tasks), **fields)
 
 
 _EVIDENCE_PURPOSE = {"page": 0, "home": 0, "attachment": 1, "external": 2, "link": 3, "https": 4, "ipv6": 5}
@@ -152,17 +176,22 @@ def _tasks_by_site_check(rules: Rules, sites: Mapping[str, Mapping[str, Any]]
     return out
 
 
-def _site_score_dict(sc: Scores, sid: str) -> dict[str, Any]:
+def _site_score(sc: Scores, sid: str) -> SiteScore:
     s = sc.sites[sid]
-    return {"score": s.score, "verdict": s.verdict, "reason": s.unverified_reason,
-            "vetoed": s.vetoed, "vetoes": s.vetoes,
-            "base": s.base, "bonus": s.bonus, "no_service": s.no_service,
-            "deductions": [{"check_id": c, "points": p} for c, p in sorted(s.deductions.items())]}
+    return SiteScore(score=s.score, verdict=s.verdict, reason=s.unverified_reason, vetoed=s.vetoed,
+                     vetoes=tuple(s.vetoes), base=s.base, bonus=s.bonus, no_service=s.no_service,
+                     deductions=tuple(Deduction(check_id=c, points=p) for c, p in sorted(s.deductions.items())))
 
 
 def build_results(store: Store, run_id: int, rules: Rules, *,
                   messages: tuple[dict[str, str], dict[str, str]] | None = None) -> dict[str, Any]:
-    """The results model of one judged run (see ``reports/schema.json``).
+    """The results model of one judged run as JSON data (``reports/schema.json``)."""
+    return build_report(store, run_id, rules, messages=messages).to_dict()
+
+
+def build_report(store: Store, run_id: int, rules: Rules, *,
+                 messages: tuple[dict[str, str], dict[str, str]] | None = None) -> AuditReport:
+    """The results model of one judged run, typed: what every writer in ``reports/`` takes.
 
     ``messages`` = (message catalogue, check titles) overrides the registry's (tests, fixtures).
     """
@@ -179,140 +208,143 @@ def build_results(store: Store, run_id: int, rules: Rules, *,
     names = {sid: str(cfg.get("name", sid)) for sid, cfg in site_cfgs.items()}
 
     base = baseline_run(store, run_id)
-    base_fail: dict[str, dict[str, Any]] = {}
+    base_fail: dict[str, FindingReport] = {}
     if base is not None:
         base_sites = {r.site_id: r for r in load_site_results(store, base["id"])}
         for sid, sr in base_sites.items():
             for cid, res in sr.results.items():
                 for f in res.failing:
                     fp = _fingerprint(cid, sid, f)
-                    base_fail[fp] = _finding_dict(f, fp=fp, site_id=sid, check_id=cid, cat=cat,
-                                                  tasks=task_map.get((sid, cid), []), names=names)
+                    base_fail[fp] = _finding_report(f, fp=fp, site_id=sid, check_id=cid, cat=cat,
+                                                    tasks=task_map.get((sid, cid), []), names=names)
 
-    current: list[dict[str, Any]] = []
-    sites_out: list[dict[str, Any]] = []
-    for sid, cfg in site_cfgs.items():
-        checks_out = []
-        evidence = evidence_index(store, run_id, sid)
+    # every current finding as reported, before its status against the baseline is known
+    drafts: dict[str, list[tuple[str, CheckResult, list[FindingReport]]]] = {}
+    for sid in site_cfgs:
+        evidence = {url: Evidence.from_dict(ev) for url, ev in evidence_index(store, run_id, sid).items()}
+        site = drafts.setdefault(sid, [])
         for cid, res in sorted(by_site.get(sid, SiteResults(sid, {})).results.items()):
-            fds = [_finding_dict(f, fp=_fingerprint(cid, sid, f), site_id=sid, check_id=cid, cat=cat,
-                                 tasks=task_map.get((sid, cid), []), names=names) for f in res.findings]
             vetoed = cid in scores.sites[sid].vetoes
             deducted = scores.sites[sid].deductions.get(cid, 0.0)
             shares = _allocate_points(res, deducted, rules.check(cid))
-            for f, fd, share in zip(res.findings, fds, shares, strict=True):
+            fds = []
+            for f, share in zip(res.findings, shares, strict=True):
                 level = finding_level(res, f, vetoed)
                 if level == "deduct" and not share:
                     level = "hint"          # failing but not scored (info-level check, no 办事服务)
-                fd.update(level=level, points=share if level == "deduct" else None,
-                          check_title=titles.get(cid, cid),
-                          evidence=evidence.get(f.url or "") or evidence.get(f.source_url or ""))
-            current.extend(fds)
-            checks_out.append({"check_id": cid, "title": titles.get(cid, cid), "outcome": str(res.outcome),
-                               "veto": res.veto, "message_id": res.message_id,
-                               "text": message_text(res.message_id, res.params, cat, names),
-                               "params": res.params, "metrics": res.metrics,
-                               "deduction": scores.sites[sid].deductions.get(cid, 0.0),
-                               "tasks": task_map.get((sid, cid), []), "findings": fds})
-        sites_out.append({"id": sid, "name": cfg.get("name", sid), "unit": cfg.get("unit", ""),
-                          "kind": cfg.get("kind", ""), "url": cfg.get("url", ""),
-                          "column_of": cfg.get("column_of"), "score": _site_score_dict(scores, sid),
-                          "checks": checks_out, "fixed": [],
-                          "counts": {"new": 0, "open": 0, "fixed": 0}})
+                fds.append(_finding_report(
+                    f, fp=_fingerprint(cid, sid, f), site_id=sid, check_id=cid, cat=cat,
+                    tasks=task_map.get((sid, cid), []), names=names, level=level,
+                    points=share if level == "deduct" else None, check_title=titles.get(cid, cid),
+                    evidence=evidence.get(f.url or "") or evidence.get(f.source_url or "")))
+            site.append((cid, res, fds))
+    current = [f for checks in drafts.values() for _, _, fds in checks for f in fds]
 
     # new / open / fixed against the baseline, first seen from the whole history
-    failing_now = [f for f in current if f["severity"] == Severity.FAIL]
+    today = _date(run["as_of"])
     # 提示 and 需人工核查 items have no history of their own: new unless the baseline had them
     base_hints = _baseline_hints(store, base["id"]) if base is not None else set()
-    today_ = _date(run["as_of"])
-    for f in current:
-        if f["severity"] == Severity.WARN:
-            f["status"] = "open" if f["fingerprint"] in base_hints else "new"
-            f["last_seen"] = today_
-            f["first_seen"] = today_ if f["status"] == "new" else None
-    history = store.fingerprint_history({f["fingerprint"] for f in failing_now}, before_run=run_id)
+    failing_fps = {f.fingerprint for f in current if f.severity == Severity.FAIL}
+    history = store.fingerprint_history(failing_fps, before_run=run_id)
     first_runs = {first for first, _ in history.values()}
     as_of = {r["id"]: r["as_of"] for r in store.runs() if r["id"] in first_runs}
-    today = _date(run["as_of"])
-    for f in failing_now:
-        f["status"] = "open" if f["fingerprint"] in base_fail else "new"
-        first = history.get(f["fingerprint"])
-        f["first_seen"] = _date(as_of.get(first[0])) if first else today
-        f["last_seen"] = today
-    now_fps = {f["fingerprint"] for f in failing_now}
-    site_index = {s["id"]: s for s in sites_out}
-    base_first = store.fingerprint_history(set(base_fail), before_run=run_id) if base_fail else {}
-    base_as_of = {r["id"]: r["as_of"] for r in store.runs()}
-    not_rechecked: list[dict[str, Any]] = []
-    for fp, f in base_fail.items():
-        if fp in now_fps or f["site_id"] not in site_index:
-            continue
-        res = by_site.get(f["site_id"], SiteResults("", {})).results.get(f["check_id"])
-        first = base_first.get(fp)
-        assert base is not None  # base_fail is empty without a baseline
-        f.update(first_seen=_date(base_as_of.get(first[0])) if first else _date(base["as_of"]),
-                 last_seen=_date(base["as_of"]))
-        if res is not None and res.outcome in (Outcome.PASS, Outcome.FAIL, Outcome.WARN):
-            f["status"] = "fixed"
-            site_index[f["site_id"]]["fixed"].append(f)
-        else:
-            not_rechecked.append(f)
-    for s in sites_out:
-        for c in s["checks"]:
-            for f in c["findings"]:
-                if f["status"] and f["severity"] == Severity.FAIL:
-                    s["counts"][f["status"]] += 1
-        s["counts"]["fixed"] = len(s["fixed"])
 
-    units = [{"unit": u.unit, "site_ids": u.site_ids, "verdict": u.verdict, "score": u.score,
-              "counts": {k: sum(site_index[sid]["counts"][k] for sid in u.site_ids)
-                         for k in ("new", "open", "fixed")}}
+    def dated(f: FindingReport) -> FindingReport:
+        if f.severity == Severity.WARN:
+            status = "open" if f.fingerprint in base_hints else "new"
+            return f.replace(status=status, last_seen=today, first_seen=today if status == "new" else None)
+        if f.severity == Severity.FAIL:
+            first = history.get(f.fingerprint)
+            return f.replace(status="open" if f.fingerprint in base_fail else "new", last_seen=today,
+                             first_seen=_date(as_of.get(first[0])) if first else today)
+        return f
+
+    fixed: dict[str, list[FindingReport]] = {}
+    not_rechecked: list[FindingReport] = []
+    if base is not None:
+        base_first = store.fingerprint_history(set(base_fail), before_run=run_id) if base_fail else {}
+        base_as_of = {r["id"]: r["as_of"] for r in store.runs()}
+        for fp, gone in base_fail.items():
+            if fp in failing_fps or gone.site_id not in site_cfgs:
+                continue
+            now = by_site.get(gone.site_id, SiteResults("", {})).results.get(gone.check_id)
+            first = base_first.get(fp)
+            gone = gone.replace(first_seen=_date(base_as_of.get(first[0])) if first else _date(base["as_of"]),
+                                last_seen=_date(base["as_of"]))
+            if now is not None and now.outcome in (Outcome.PASS, Outcome.FAIL, Outcome.WARN):
+                fixed.setdefault(gone.site_id, []).append(gone.replace(status="fixed"))
+            else:
+                not_rechecked.append(gone)
+
+    sites_out: list[SiteReport] = []
+    for sid, cfg in site_cfgs.items():
+        checks_out = []
+        counts = {"new": 0, "open": 0}
+        for cid, res, drafted in drafts[sid]:
+            fds = [dated(d) for d in drafted]
+            for fd in fds:
+                if fd.status and fd.severity == Severity.FAIL:
+                    counts[fd.status] += 1
+            checks_out.append(CheckReport(
+                check_id=cid, title=titles.get(cid, cid), outcome=str(res.outcome), veto=res.veto,
+                message_id=res.message_id, text=message_text(res.message_id, res.params, cat, names),
+                params=res.params, metrics=res.metrics, deduction=scores.sites[sid].deductions.get(cid, 0.0),
+                tasks=tuple(task_map.get((sid, cid), [])), findings=tuple(fds)))
+        site_fixed = tuple(fixed.get(sid, []))
+        sites_out.append(SiteReport(
+            id=sid, name=cfg.get("name", sid), unit=cfg.get("unit", ""), kind=cfg.get("kind", ""),
+            url=cfg.get("url", ""), column_of=cfg.get("column_of"), score=_site_score(scores, sid),
+            checks=tuple(checks_out), fixed=site_fixed,
+            counts=Counts(new=counts["new"], open=counts["open"], fixed=len(site_fixed))))
+
+    site_index = {s.id: s for s in sites_out}
+    units = [UnitReport(unit=u.unit, site_ids=tuple(u.site_ids), verdict=u.verdict, score=u.score,
+                        counts=Counts(**{k: sum(getattr(site_index[sid].counts, k) for sid in u.site_ids)
+                                         for k in ("new", "open", "fixed")}))
              for u in scores.units.values()]
-    tasks = [{"number": t.number, "group": t.group, "requirement": t.requirement, "units_text": t.units_text,
-              "checks": t.checks, "manual": t.manual, "reason": t.reason, "status": t.status,
-              "pass_rate": t.pass_rate, "short_units": t.short_units,
-              "unconfigured_units": t.unconfigured_units,
-              "units": [{"unit": u.unit, "status": u.status, "site_ids": u.site_ids,
-                         "failing": [{"site_id": s, "check_id": c} for s, c in u.failing],
-                         "unverified": [{"site_id": s, "check_id": c} for s, c in u.unverified]}
-                        for u in t.units]}
+    tasks = [TaskReport(number=t.number, group=t.group, requirement=t.requirement, units_text=tuple(t.units_text),
+                        checks=tuple(t.checks), manual=t.manual, reason=t.reason, status=t.status,
+                        pass_rate=t.pass_rate, short_units=tuple(t.short_units),
+                        unconfigured_units=tuple(t.unconfigured_units),
+                        units=tuple(TaskUnit(unit=u.unit, status=u.status, site_ids=tuple(u.site_ids),
+                                             failing=tuple(SiteCheck(site_id=s, check_id=c) for s, c in u.failing),
+                                             unverified=tuple(SiteCheck(site_id=s, check_id=c)
+                                                              for s, c in u.unverified))
+                                    for u in t.units))
              for t in scores.tasks]
     task_counts: dict[str, int] = {}
     for t in tasks:
-        task_counts[t["status"]] = task_counts.get(t["status"], 0) + 1
+        task_counts[t.status] = task_counts.get(t.status, 0) + 1
     stored_rules = _run_rules(run, None)
-    model = {
-        "schema_version": SCHEMA_VERSION,
-        "generator": f"zwgk-audit {_version()}",
-        "run": {"id": run["id"], "status": run["status"], "as_of": run["as_of"],
-                "started_at": run["started_at"], "finished_at": run["finished_at"],
-                "audit_name": run["audit_name"], "rules_hash": run["rules_hash"],
-                "rules_version": rules.version,
-                "scored_with_stored_rules": stored_rules is not None and
-                stored_rules.content_hash == rules.content_hash,
-                "stats": _json(run["stats"]),
-                "selfcheck": _auditor(store, run_id)},
-        "baseline": {"id": base["id"], "as_of": base["as_of"]} if base is not None else None,
-        "summary": {"district_score": scores.district_score, "pass_rate": scores.pass_rate,
-                    "veto_count": scores.veto_count, "unverified_sites": scores.unverified_sites,
-                    "sites": len(sites_out), "own_sites": sum(1 for s in sites_out if not s["column_of"]),
-                    "findings": {"fail": len(failing_now),
-                                 **{k: sum(s["counts"][k] for s in sites_out) for k in ("new", "open", "fixed")},
-                                 "not_rechecked": len(not_rechecked)},
-                    "tasks": task_counts},
-        "sites": sites_out,
-        "units": units,
-        "tasks": tasks,
-        "not_rechecked": not_rechecked,
-        "history": site_history(store, run_id, rules),
-        "run_trend": run_trend(store, run_id),
-        "availability": availability_strips(store, run["as_of"],
-                                            [s["id"] for s in sites_out if not s["column_of"]]),
-        "labels": {"outcome": OUTCOME_ZH, "status": STATUS_ZH, "kind": KIND_ZH, "severity": SEVERITY_ZH,
-                   "level": LEVEL_ZH, "error_kind": ERROR_KIND_ZH, "check": dict(titles)},
-    }
-    annotate(model, rectify, rules)   # 已报备, 整改时限/逾期, units' replies, 复核 results
-    return model
+    report = AuditReport(
+        schema_version=SCHEMA_VERSION,
+        generator=f"zwgk-audit {_version()}",
+        run=RunInfo(id=run["id"], status=run["status"], as_of=run["as_of"], started_at=run["started_at"],
+                    finished_at=run["finished_at"], audit_name=run["audit_name"], rules_hash=run["rules_hash"],
+                    rules_version=rules.version,
+                    scored_with_stored_rules=stored_rules is not None and
+                    stored_rules.content_hash == rules.content_hash,
+                    stats=_json(run["stats"]), selfcheck=SelfCheck.from_dict(_auditor(store, run_id))),
+        baseline=Baseline(id=base["id"], as_of=base["as_of"]) if base is not None else None,
+        summary=Summary(district_score=scores.district_score, pass_rate=scores.pass_rate,
+                        veto_count=scores.veto_count, unverified_sites=scores.unverified_sites,
+                        sites=len(sites_out), own_sites=sum(1 for s in sites_out if not s.column_of),
+                        findings=FindingCounts(fail=len([f for f in current if f.severity == Severity.FAIL]),
+                                               **{k: sum(getattr(s.counts, k) for s in sites_out)
+                                                  for k in ("new", "open", "fixed")},
+                                               not_rechecked=len(not_rechecked)),
+                        tasks=task_counts),
+        sites=tuple(sites_out),
+        units=tuple(units),
+        tasks=tuple(tasks),
+        not_rechecked=tuple(not_rechecked),
+        history=site_history(store, run_id, rules),
+        run_trend=tuple(run_trend(store, run_id)),
+        availability=availability_strips(store, run["as_of"], [s.id for s in sites_out if not s.column_of]),
+        labels={"outcome": OUTCOME_ZH, "status": STATUS_ZH, "kind": KIND_ZH, "severity": SEVERITY_ZH,
+                "level": LEVEL_ZH, "error_kind": ERROR_KIND_ZH, "check": dict(titles)},
+    )
+    return annotate(report, rectify, rules)   # 已报备, 整改时限/逾期, units' replies, 复核 results
 
 
 STRIP_HOURS = 7 * 24
@@ -351,17 +383,18 @@ def availability_strips(store: Store, as_of: str, site_ids: list[str]) -> dict[s
     return states
 
 
-def run_trend(store: Store, run_id: int) -> list[dict[str, Any]]:
+def run_trend(store: Store, run_id: int) -> list[TrendPoint]:
     """Failing findings per comparable run: 新发现 / 仍未整改 / 已整改 against the run before."""
     runs = comparable_runs(store, run_id)[-(HISTORY_RUNS - 1):] + [store.run(run_id)]
-    out, prev = [], None
+    out: list[TrendPoint] = []
+    prev: set[str] | None = None
     for r in runs:
         fps = {_fingerprint(cid, sr.site_id, f) for sr in load_site_results(store, r["id"])
                for cid, res in sr.results.items() for f in res.failing}
         new = len(fps - prev) if prev is not None else len(fps)
-        out.append({"run_id": r["id"], "date": _date(r["as_of"]), "new": new,
-                    "open": len(fps & prev) if prev is not None else 0,
-                    "fixed": len(prev - fps) if prev is not None else 0})
+        out.append(TrendPoint(run_id=r["id"], date=_date(r["as_of"]), new=new,
+                              open=len(fps & prev) if prev is not None else 0,
+                              fixed=len(prev - fps) if prev is not None else 0))
         prev = fps
     return out
 
@@ -371,19 +404,19 @@ def _baseline_hints(store: Store, run_id: int) -> set[str]:
             for cid, res in sr.results.items() for f in res.findings if f.severity == Severity.WARN}
 
 
-def site_history(store: Store, run_id: int, rules: Rules) -> dict[str, list[dict[str, Any]]]:
+def site_history(store: Store, run_id: int, rules: Rules) -> dict[str, tuple[HistoryPoint, ...]]:
     """Each site's score over past comparable runs and this one, each scored with its own stored rules."""
     runs = comparable_runs(store, run_id)[-(HISTORY_RUNS - 1):] + [store.run(run_id)]
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, list[HistoryPoint]] = {}
     for r in runs:
         from zwgk.rectify.state import load_state
 
         sc = score_run(load_site_results(store, r["id"]), _run_rules(r, rules) or rules if r["id"] != run_id else rules,
                        store.run_sites(r["id"]), waived=load_state(store, r["id"]).is_waived)
         for sid, s in sc.sites.items():
-            out.setdefault(sid, []).append({"run_id": r["id"], "date": _date(r["as_of"]), "score": s.score,
-                                            "verdict": s.verdict})
-    return out
+            out.setdefault(sid, []).append(HistoryPoint(run_id=r["id"], date=_date(r["as_of"]), score=s.score,
+                                                        verdict=s.verdict))
+    return {sid: tuple(points) for sid, points in out.items()}
 
 
 def diff_runs(store: Store, run_a: int, run_b: int, rules: Rules, *,
@@ -400,16 +433,17 @@ def diff_runs(store: Store, run_a: int, run_b: int, rules: Rules, *,
             for cid, cr in sr.results.items():
                 for f in cr.failing:
                     fp = _fingerprint(cid, sid, f)
-                    out[fp] = _finding_dict(f, fp=fp, site_id=sid, check_id=cid, cat=cat,
-                                            tasks=task_map.get((sid, cid), []),
-                                            names={k: str(v.get("name", k)) for k, v in sites.items()})
+                    out[fp] = _finding_report(f, fp=fp, site_id=sid, check_id=cid, cat=cat,
+                                              tasks=task_map.get((sid, cid), []),
+                                              names={k: str(v.get("name", k)) for k, v in sites.items()}).to_dict()
         return out, res
 
     a, _ = failing(run_a)
     b, b_results = failing(run_b)
     new = [dict(f, status="new") for fp, f in b.items() if fp not in a]
     still = [dict(f, status="open") for fp, f in b.items() if fp in a]
-    fixed, unknown = [], []
+    fixed: list[dict[str, Any]] = []
+    unknown: list[dict[str, Any]] = []
     for fp, f in a.items():
         if fp in b:
             continue

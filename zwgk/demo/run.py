@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from core.store import Store
+from reports.registry import WRITERS, format_label
 from zwgk.config import load_sites
 from zwgk.pipeline import AuditSummary, audit
 
@@ -166,7 +167,7 @@ def tally_plants(plants: list[Any], model: dict[str, Any]) -> PlantTally:
     return PlantTally(len(plants), found, missed, fail_plants, at, elsewhere)
 
 
-FORMAT_ZH = {"json": "结果数据（JSON）", "csv": "问题清单（CSV）", "xlsx": "整改清单（Excel）", "html": "网页报告"}
+FORMAT_ZH = {name: format_label(name) for name in WRITERS}   # the registry's (reports/registry.py)
 
 
 def _print(s: AuditSummary, out: Path, plants: list[Any]) -> None:

@@ -27,6 +27,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from core.report import AuditReport
 from core.rules import Rectification, Rules
 from core.store import Store, utcnow
 from zwgk.rectify.alertconfig import AlertConfig, load_alert_config
@@ -53,7 +54,7 @@ class Mail:
 
 # -- what happened -------------------------------------------------------------
 
-def events(model: dict[str, Any], rules: Rules | None = None,
+def events(report: AuditReport, rules: Rules | None = None,
            baseline_vetoes: set[tuple[str, str]] | None = None) -> list[Event]:
     """New vetoes, availability near the veto line, overdue findings — from the results model.
 
@@ -62,23 +63,22 @@ def events(model: dict[str, Any], rules: Rules | None = None,
     """
     warn = (rules.rectification if rules is not None else Rectification()).availability_warn
     out: list[Event] = []
-    for s in model.get("sites", []):
-        vetoes = set(s.get("score", {}).get("vetoes", []))
-        for c in s.get("checks", []):
-            fails = [f for f in c.get("findings", []) if f.get("severity") == "fail"]
-            new = ((s["id"], c["check_id"]) not in baseline_vetoes if baseline_vetoes is not None
-                   else not fails or any(f.get("status") == "new" for f in fails))
-            if c["check_id"] in vetoes and new:
-                out.append(Event("veto", s["id"], s["unit"], f"{s['name']}：新增单项否决——{c.get('title')}：{c.get('text')}"))
-            if c["check_id"] == "availability":
-                ratio = (c.get("metrics") or {}).get("fail_ratio")
-                if isinstance(ratio, (int, float)) and ratio >= warn and c["check_id"] not in vetoes:
-                    out.append(Event("availability", s["id"], s["unit"],
-                                     f"{s['name']}：近一周首页探测失败率 {ratio:.1%}，接近 5% 单项否决线"))
+    for s in report.sites:
+        vetoes = set(s.score.vetoes)
+        for c in s.checks:
+            fails = [f for f in c.findings if f.severity == "fail"]
+            new = ((s.id, c.check_id) not in baseline_vetoes if baseline_vetoes is not None
+                   else not fails or any(f.status == "new" for f in fails))
+            if c.check_id in vetoes and new:
+                out.append(Event("veto", s.id, s.unit, f"{s.name}：新增单项否决——{c.title}：{c.text}"))
+            if c.check_id == "availability":
+                ratio = c.metrics.get("fail_ratio")
+                if isinstance(ratio, (int, float)) and ratio >= warn and c.check_id not in vetoes:
+                    out.append(Event("availability", s.id, s.unit,
+                                     f"{s.name}：近一周首页探测失败率 {ratio:.1%}，接近 5% 单项否决线"))
             for f in fails:
-                if f.get("overdue"):
-                    out.append(Event("overdue", s["id"], s["unit"],
-                                     f"{s['name']}：{f.get('text')}（整改时限 {f.get('deadline')}，已逾期）"))
+                if f.overdue:
+                    out.append(Event("overdue", s.id, s.unit, f"{s.name}：{f.text}（整改时限 {f.deadline}，已逾期）"))
     return out
 
 
@@ -101,47 +101,46 @@ def unit_sheet_bytes(xlsx: Path, unit: str) -> bytes | None:
     return buf.getvalue()
 
 
-def mails(model: dict[str, Any], cfg: AlertConfig, evs: list[Event],
+def mails(report: AuditReport, cfg: AlertConfig, evs: list[Event],
           report_paths: dict[str, Path]) -> list[Mail]:
-    run = model["run"]
-    name = run.get("audit_name") or ""
-    label = f"第{run['id']}次核查（{run['as_of'][:10]}）"
+    run = report.run
+    name = run.audit_name or ""
+    label = f"第{run.id}次核查（{run.as_of[:10]}）"
     xlsx = report_paths.get("xlsx")
     out: list[Mail] = []
-    for u in model.get("units", []):
-        to = cfg.contacts.get(u["unit"])
+    for u in report.units:
+        to = cfg.contacts.get(u.unit)
         if not to:
             continue
-        c = u.get("counts", {})
-        lines = [f"{u['unit']}：", "",
-                 f"{name}政务公开{label}结果：{u.get('verdict')}"
-                 + (f"，{u['score']:.1f}分" if isinstance(u.get("score"), (int, float)) else ""),
-                 f"新发现 {c.get('new', 0)} 项，仍未整改 {c.get('open', 0)} 项，已整改 {c.get('fixed', 0)} 项，"
-                 f"已报备 {u.get('waived', 0)} 项。"]
-        mine = [e for e in evs if e.unit == u["unit"]]
+        c = u.counts
+        lines = [f"{u.unit}：", "",
+                 f"{name}政务公开{label}结果：{u.verdict}"
+                 + (f"，{u.score:.1f}分" if isinstance(u.score, (int, float)) else ""),
+                 f"新发现 {c.new} 项，仍未整改 {c.open} 项，已整改 {c.fixed} 项，"
+                 f"已报备 {u.waived or 0} 项。"]
+        mine = [e for e in evs if e.unit == u.unit]
         if mine:
             lines += ["", "需要立即处理："] + [f"- {e.text}" for e in mine]
         lines += ["", "请在附件整改清单中填写整改时限、责任人、整改情况说明，并将状态设为“已整改”或“申请复核/有异议”后回传。"]
         attach = []
-        data = unit_sheet_bytes(Path(xlsx), u["unit"]) if xlsx else None
+        data = unit_sheet_bytes(Path(xlsx), u.unit) if xlsx else None
         if data:
-            attach.append((f"整改清单-{u['unit']}-第{run['id']}次.xlsx", data))
+            attach.append((f"整改清单-{u.unit}-第{run.id}次.xlsx", data))
         else:
             lines.append("（未能附上本单位整改清单，请向政务公开办索取。）")
-        out.append(Mail(list(to), f"{cfg.subject_prefix}{u['unit']} 整改清单 {label}", "\n".join(lines), attach))
+        out.append(Mail(list(to), f"{cfg.subject_prefix}{u.unit} 整改清单 {label}", "\n".join(lines), attach))
     if cfg.office:
-        summ = model.get("summary", {})
-        fc = {**summ.get("findings", {}), **model.get("rectification", {})}
+        summ = report.summary
+        rect = report.rectification or {}
         lines = [f"{name}政务公开{label}汇总", "",
-                 f"全区得分 {summ.get('district_score')}，合格率 {summ.get('pass_rate')}，单项否决网站 {summ.get('veto_count')} 个",
-                 f"新发现 {fc.get('new', 0)}，仍未整改 {fc.get('open', 0)}，已整改 {fc.get('fixed', 0)}，"
-                 f"已报备 {fc.get('waived', 0)}，逾期 {fc.get('overdue', 0)}"]
+                 f"全区得分 {summ.district_score}，合格率 {summ.pass_rate}，单项否决网站 {summ.veto_count} 个",
+                 f"新发现 {summ.findings.new}，仍未整改 {summ.findings.open}，已整改 {summ.findings.fixed}，"
+                 f"已报备 {rect.get('waived', 0)}，逾期 {rect.get('overdue', 0)}"]
         if evs:
             lines += ["", "提醒："] + [f"- {e.text}" for e in evs]
-        for u in model.get("units", []):
-            lines.append(f"- {u['unit']}：{u.get('verdict')}（新发现 {u['counts'].get('new', 0)}，"
-                         f"仍未整改 {u['counts'].get('open', 0)}）")
-        attach = [(f"整改清单-第{run['id']}次.xlsx", Path(xlsx).read_bytes())] if xlsx and Path(xlsx).exists() else []
+        for u in report.units:
+            lines.append(f"- {u.unit}：{u.verdict}（新发现 {u.counts.new}，仍未整改 {u.counts.open}）")
+        attach = [(f"整改清单-第{run.id}次.xlsx", Path(xlsx).read_bytes())] if xlsx and Path(xlsx).exists() else []
         out.append(Mail(list(cfg.office), f"{cfg.subject_prefix}{name} {label} 汇总", "\n".join(lines), attach))
     return out
 
@@ -247,27 +246,26 @@ def _mask(url: str) -> str:
     return urllib.parse.urlunsplit((p.scheme, p.netloc, p.path, "…" if p.query else "", ""))
 
 
-def baseline_vetoes(store: Store, model: dict[str, Any]) -> set[tuple[str, str]] | None:
-    """(site, check) pairs that vetoed in the model's baseline run (None without a baseline)."""
-    base = model.get("baseline")
-    if not base:
+def baseline_vetoes(store: Store, report: AuditReport) -> set[tuple[str, str]] | None:
+    """(site, check) pairs that vetoed in the report's baseline run (None without a baseline)."""
+    if report.baseline is None:
         return None
-    return {(r["site_id"], r["check_id"]) for r in store.results(int(base["id"]))
+    return {(r["site_id"], r["check_id"]) for r in store.results(int(report.baseline.id))
             if r["veto"] and r["outcome"] == "fail"}
 
 
-def dispatch(model: dict[str, Any], cfg: AlertConfig, *, store: Store | None = None,
+def dispatch(report: AuditReport, cfg: AlertConfig, *, store: Store | None = None,
              report_paths: dict[str, Path] | None = None, rules: Rules | None = None,
              dry_run: bool | None = None, out: Callable[[str], None] = print) -> dict[str, int]:
     """Send (or, dry-run, print) every alert for one run; returns counts by status."""
     dry = cfg.dry_run if dry_run is None else dry_run
-    run_id = model["run"]["id"]
-    evs = events(model, rules, baseline_vetoes(store, model) if store is not None else None)
+    run_id = report.run.id
+    evs = events(report, rules, baseline_vetoes(store, report) if store is not None else None)
     counts = {"sent": 0, "failed": 0, "dry-run": 0}
-    send_mails(cfg, mails(model, cfg, evs, report_paths or {}), store=store, run_id=run_id, dry=dry,
+    send_mails(cfg, mails(report, cfg, evs, report_paths or {}), store=store, run_id=run_id, dry=dry,
                counts=counts, out=out)
-    title = f"{model['run'].get('audit_name') or ''} 第{run_id}次核查提醒"
-    send_webhooks(cfg, evs, title, {"run_id": run_id, "as_of": model["run"]["as_of"]},
+    title = f"{report.run.audit_name or ''} 第{run_id}次核查提醒"
+    send_webhooks(cfg, evs, title, {"run_id": run_id, "as_of": report.run.as_of},
                   store=store, run_id=run_id, dry=dry, counts=counts, out=out)
     return counts
 
@@ -320,7 +318,7 @@ def send_webhooks(cfg: AlertConfig, evs: list[Event], title: str, meta: dict[str
         counts["sent" if ok else "failed"] += 1
 
 
-def send_for_run(store: Store, run_id: int, model: dict[str, Any], sites_path: str | Path,
+def send_for_run(store: Store, run_id: int, report: AuditReport, sites_path: str | Path,
                  report_paths: dict[str, Path], *, dry_run: bool | None = None) -> dict[str, int] | None:
     cfg = load_alert_config(sites_path)
     if cfg is None:
@@ -328,7 +326,7 @@ def send_for_run(store: Store, run_id: int, model: dict[str, Any], sites_path: s
     from zwgk.rules import stored_rules
 
     rules = stored_rules(store.run(run_id))   # the rules the run was judged with
-    counts = dispatch(model, cfg, store=store, report_paths=report_paths, rules=rules, dry_run=dry_run)
+    counts = dispatch(report, cfg, store=store, report_paths=report_paths, rules=rules, dry_run=dry_run)
     log.info("alerts for run %s: %s", run_id, counts)
     return counts
 

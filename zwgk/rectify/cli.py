@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from core.report import AuditReport
 from core.store import Store, StoreError, store_exists
 from zwgk.config import ConfigError
 
@@ -146,16 +147,16 @@ def _recheck(args: argparse.Namespace) -> int:
             print(f"  [{RECHECK_ZH[o.result]}] {o.site_id} {o.check_id} {o.fingerprint}"
                   f" {o.evidence.get('url') or (ev.get('url') or '')}{extra}")
         out = Path(args.out) if args.out else _reports_dir(store, audit_run) / f"run-{audit_run}-recheck-{s.run_id}"
-        model, paths = recheck_report(store, audit_run, rules, out, args.format)
+        report, paths = recheck_report(store, audit_run, rules, out, args.format)
         for fmt, path in paths.items():
             print(f"{fmt}: {path}")
-        _recheck_alerts(store, audit_run, s, model)
+        _recheck_alerts(store, audit_run, s, report)
         return EXIT_OK
     finally:
         store.close()
 
 
-def _recheck_alerts(store: Store, audit_run: int, s: Any, model: dict[str, Any]) -> None:
+def _recheck_alerts(store: Store, audit_run: int, s: Any, report: AuditReport) -> None:
     """Tell the units concerned and the office (alerts.toml); a failure is logged, never fatal."""
     import logging
 
@@ -164,12 +165,13 @@ def _recheck_alerts(store: Store, audit_run: int, s: Any, model: dict[str, Any])
     run = store.run(audit_run)
     if not run["sites_path"]:
         return
-    by_fp = {f["fingerprint"]: (site, f) for site in model["sites"] for c in site["checks"] for f in c["findings"]}
+    by_fp = {f.fingerprint: (site, f) for site, _, f in report.findings()}
     outcomes = []
     for o in s.outcomes:
-        site, f = by_fp.get(o.fingerprint, ({"name": o.site_id, "unit": ""}, {"text": o.check_id}))
-        outcomes.append({"result": o.result, "unit": site.get("unit", ""), "site_name": site.get("name", o.site_id),
-                         "text": f.get("text", o.check_id), "site_id": o.site_id, "deadline": f.get("deadline")})
+        site, f = by_fp.get(o.fingerprint, (None, None))
+        outcomes.append({"result": o.result, "unit": site.unit if site else "", "site_name": site.name if site else o.site_id,
+                         "text": f.text if f else o.check_id, "site_id": o.site_id,
+                         "deadline": f.deadline if f else None})
     try:
         # overdue is judged on the re-check's own day (its --as-of), not the audit's
         day = date.fromisoformat(store.run(s.run_id)["as_of"][:10])
@@ -189,7 +191,7 @@ def _reports_dir(store: Store, run_id: int) -> Path:
 
 def _alerts(args: argparse.Namespace) -> int:
     from zwgk.rectify.alerts import send_for_run
-    from zwgk.results import build_results
+    from zwgk.results import build_report
     from zwgk.rules import load_rules
 
     store = _open(args.db)
@@ -198,10 +200,10 @@ def _alerts(args: argparse.Namespace) -> int:
         sites = args.sites or run["sites_path"]
         if not sites:
             raise ConfigError("zwgk alerts: the run has no sites file; give --sites")
-        model = build_results(store, args.run, load_rules(args.rules))
+        report = build_report(store, args.run, load_rules(args.rules))
         paths = {r["format"]: Path(r["path"]) for r in
                  store.db.execute("SELECT format, path FROM run_reports WHERE run_id=?", (args.run,))}
-        counts = send_for_run(store, args.run, model, sites, paths, dry_run=True if args.dry_run else None)
+        counts = send_for_run(store, args.run, report, sites, paths, dry_run=True if args.dry_run else None)
         if counts is None:
             print(f"zwgk: {Path(sites).parent / 'alerts.toml'} 不存在，未配置提醒", file=sys.stderr)
             return EXIT_CONFIG

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from datetime import date
 from pathlib import Path
-from typing import Any
 
+from core.report import AuditReport
 from core.store import Store
 from zwgk.rectify.waivers import known_check_ids, load_waivers_file, record_run, sync_file, waivers_path
 
@@ -46,14 +46,15 @@ def before_render(store: Store, run_id: int, sites_path: str | Path | None = Non
         log.info("run %s: %d waiver(s) in force", run_id, len(active))
 
 
-def after_render(store: Store, run_id: int, report_paths: dict[str, Path], model: dict[str, Any] | None,
+def after_render(store: Store, run_id: int, report_paths: dict[str, Path], report: AuditReport | None,
                  sites_path: str | Path | None) -> None:
+    """Record where the reports went; send the run's alerts when ``report`` is given (audits only)."""
     store.set_report_paths(run_id, {fmt: str(Path(p).resolve()) for fmt, p in report_paths.items()})
-    if model is None or not sites_path:
+    if report is None or not sites_path:
         return
     try:
         from zwgk.rectify.alerts import send_for_run
 
-        send_for_run(store, run_id, model, sites_path, report_paths)
+        send_for_run(store, run_id, report, sites_path, report_paths)
     except Exception:   # alerts never fail an audit: the reports are written, the run is complete
         log.exception("alerts for run %s could not be sent", run_id)

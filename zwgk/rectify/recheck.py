@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.model import Outcome, Severity
+from core.report import AuditReport
 from core.rules import Rules
 from core.store import FetchRow, Store, StoreError
 
@@ -272,10 +273,11 @@ def recheck(store: Store, targets: list[Target], *, audit_run: int, rules: Rules
 
 
 def recheck_report(store: Store, audit_run: int, rules: Rules, out_dir: str | Path,
-                   formats: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Path]]:
+                   formats: tuple[str, ...]) -> tuple[AuditReport, dict[str, Path]]:
     """The audit's reports again, now carrying the re-check results (复核通过 / 仍存在)."""
     from reports import write_reports
-    from zwgk.results import build_results
+    from reports.base import WriteContext
+    from zwgk.results import build_report
 
-    model = build_results(store, audit_run, rules)
-    return model, write_reports(model, Path(out_dir), formats)
+    report = build_report(store, audit_run, rules)
+    return report, write_reports(report, Path(out_dir), formats, WriteContext(rules=rules, store=store))

@@ -2,11 +2,11 @@
 
 Read-only: the waivers recorded with the run, the units' latest replies (feedback), the latest
 targeted re-check of each finding, and the 整改时限 (reply or default). ``annotate`` adds to every
-failing finding of the model:
+failing finding of the report (``core.report.AuditReport``; it returns the annotated copy):
 
 * ``status = "waived"`` (已报备) and ``waiver`` when a waiver in force covers it (also listed in
-  ``site["waived"]`` and the model's ``waived``), otherwise new/open as before;
-* ``model["rectification"]``: counts of 已报备 / 逾期 / 已复核 and the waivers in force;
+  ``site.waived`` and the report's ``waived``), otherwise new/open as before;
+* ``report.rectification``: counts of 已报备 / 逾期 / 已复核 and the waivers in force;
 * ``feedback``: {state, deadline, owner, note, imported_at} from the unit's returned sheet;
 * ``deadline``, ``deadline_source`` (feedback | default) and ``overdue``;
 * ``recheck``: {result, result_zh, run_id, checked_at, evidence} of the latest re-check.
@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from core.model import Finding
+from core.report import AuditReport, FindingReport
 from core.rules import Rules
 from core.store import Store
 from zwgk.rectify.deadlines import default_deadline, is_overdue, level_of
@@ -72,57 +73,61 @@ def load_state(store: Store, run_id: int) -> RunState:
     return RunState(run_waivers(store, run_id), latest_feedback(store), latest_rechecks(store, run_id))
 
 
-def annotate(model: dict[str, Any], state: RunState, rules: Rules) -> None:
-    """Add waiver / feedback / deadline / recheck fields to the model's failing findings (in place)."""
-    today = date.fromisoformat(model["run"]["as_of"][:10])
-    waived_all: list[dict[str, Any]] = []
+def annotate(report: AuditReport, state: RunState, rules: Rules) -> AuditReport:
+    """The report with waiver / feedback / deadline / recheck on its failing findings."""
+    today = date.fromisoformat(report.run.as_of[:10])
+    waived_all: list[FindingReport] = []
     overdue = 0
-    for site in model.get("sites", []):
-        site["waived"] = []     # counts stay new/open/fixed (the schema's); len(site["waived"]) is 已报备
-        for check in site.get("checks", []):
-            for f in check.get("findings", []):
-                if f.get("severity") != "fail":
+    sites = []
+    for site in report.sites:
+        waived: list[FindingReport] = []   # counts stay new/open/fixed (the schema's); len(waived) is 已报备
+        counts = {"new": site.counts.new, "open": site.counts.open}
+        checks = []
+        for check in site.checks:
+            findings = []
+            for f in check.findings:
+                if f.severity != "fail":
+                    findings.append(f)
                     continue
-                fp = f["fingerprint"]
+                fp = f.fingerprint
                 # sparse: the keys appear only when there is something to say (stable goldens, small JSON)
-                w = state.waiver_for(f["site_id"], f["check_id"], fp)
-                if w is not None:
-                    f["waiver"] = w.to_json()
+                w = state.waiver_for(f.site_id, f.check_id, fp)
                 fb = state.feedback.get(fp)
-                if fb is not None:
-                    f["feedback"] = fb
-                if fp in state.rechecks:
-                    f["recheck"] = state.rechecks[fp]
+                f = f.replace(waiver=w.to_json() if w is not None else None, feedback=fb,
+                              recheck=state.rechecks.get(fp))
                 if w is not None:
-                    if f.get("status") in ("new", "open"):
-                        site["counts"][f["status"]] -= 1
-                    f["status"] = "waived"
-                    site["waived"].append(f)
+                    if f.status in ("new", "open"):
+                        counts[f.status] -= 1
+                    f = f.replace(status="waived")
+                    waived.append(f)
                     waived_all.append(f)
+                    findings.append(f)
                     continue
                 if fb and fb.get("deadline"):
                     deadline, source = date.fromisoformat(fb["deadline"]), "feedback"
                 else:
-                    first = date.fromisoformat(f["first_seen"]) if f.get("first_seen") else today
-                    level = level_of(rules, f["check_id"], bool(check.get("veto")))
+                    first = date.fromisoformat(f.first_seen) if f.first_seen else today
+                    level = level_of(rules, f.check_id, check.veto)
                     deadline, source = default_deadline(rules, level, first), "default"
-                f["deadline"], f["deadline_source"] = deadline.isoformat(), source
-                f["overdue"] = is_overdue(deadline, today)
-                overdue += f["overdue"]
-    for site in model.get("sites", []):
-        for f in site.get("fixed", []):       # the nightly diff: fixed findings keep their 复核 result
-            if f["fingerprint"] in state.rechecks:
-                f["recheck"] = state.rechecks[f["fingerprint"]]
-    model["waived"] = waived_all
-    for u in model.get("units", []):
-        mine = [s for s in model.get("sites", []) if s.get("unit") == u["unit"]]
-        for k in ("new", "open"):
-            u["counts"][k] = sum(s["counts"][k] for s in mine)
-        u["waived"] = sum(len(s["waived"]) for s in mine)
-    summ = model.setdefault("summary", {}).setdefault("findings", {})
-    for k in ("new", "open"):
-        summ[k] = sum(s["counts"][k] for s in model.get("sites", []))
-    model["rectification"] = {"waived": len(waived_all), "overdue": overdue,
-                              "waivers": [w.to_json() for w in state.waivers],
-                              "rechecked": sum(1 for s in model.get("sites", []) for c in s["checks"]
-                                               for f in c["findings"] if f.get("recheck"))}
+                f = f.replace(deadline=deadline.isoformat(), deadline_source=source,
+                              overdue=is_overdue(deadline, today))
+                overdue += bool(f.overdue)
+                findings.append(f)
+            checks.append(check.replace(findings=tuple(findings)))
+        # the nightly diff: fixed findings keep their 复核 result
+        fixed = tuple(f.replace(recheck=state.rechecks[f.fingerprint]) if f.fingerprint in state.rechecks else f
+                      for f in site.fixed)
+        sites.append(site.replace(checks=tuple(checks), fixed=fixed, waived=tuple(waived),
+                                  counts=site.counts.replace(**counts)))
+    units = []
+    for u in report.units:
+        mine = [s for s in sites if s.unit == u.unit]
+        units.append(u.replace(counts=u.counts.replace(new=sum(s.counts.new for s in mine),
+                                                       open=sum(s.counts.open for s in mine)),
+                               waived=sum(len(s.waived or ()) for s in mine)))
+    summary = report.summary.replace(findings=report.summary.findings.replace(
+        new=sum(s.counts.new for s in sites), open=sum(s.counts.open for s in sites)))
+    rectification = {"waived": len(waived_all), "overdue": overdue, "waivers": [w.to_json() for w in state.waivers],
+                     "rechecked": sum(1 for s in sites for c in s.checks for f in c.findings if f.recheck)}
+    return report.replace(sites=tuple(sites), units=tuple(units), summary=summary, waived=tuple(waived_all),
+                          rectification=rectification)
