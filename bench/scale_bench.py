@@ -11,12 +11,15 @@ processes are measured one after the other on the same site:
 ``--rejudge`` then runs ``zwgk report --run ID`` (re-judge + re-render, no network) on the
 largest size's stored run. ``uptime``'s load is printed with every figure: the 2 cores are shared.
 ``--cap S`` kills an audit that is still running after S seconds and says which stage it was in.
+``--keep DIR`` works in DIR and keeps the stored runs (``DIR/n<size>/bench.sqlite``) for profiling
+the judge on them later without crawling again.
 
-    .venv/bin/python bench/scale_bench.py [--sizes 1000,5000,20000] [--rejudge] [--cap 900]
+    .venv/bin/python bench/scale_bench.py [--sizes 1000,5000,20000] [--rejudge] [--cap 900] [--keep DIR]
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -220,6 +223,7 @@ def main() -> None:
     ap.add_argument("--rejudge", action="store_true", help="re-judge the largest size's run (zwgk report)")
     ap.add_argument("--cap", type=float, default=None, help="kill an audit still running after this many s")
     ap.add_argument("--no-bare", action="store_true")
+    ap.add_argument("--keep", help="work in this directory and keep the stored runs (for re-judge profiling)")
     ap.add_argument("--child", choices=["audit", "bare", "rejudge"])
     ap.add_argument("--serve")
     ap.add_argument("--port", type=int)
@@ -245,11 +249,13 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB,"
           f" python {sys.version.split()[0]}; concurrency {a.concurrency}, politeness delay 0", flush=True)
     last: tuple[str, int] | None = None
-    with tempfile.TemporaryDirectory(prefix="zwgk-scale-") as tmp:
+    if a.keep:
+        Path(a.keep).mkdir(parents=True, exist_ok=True)
+    with (contextlib.nullcontext(a.keep) if a.keep else tempfile.TemporaryDirectory(prefix="zwgk-scale-")) as tmp:
         for n in (int(x) for x in a.sizes.split(",")):
             sitegen.configure(n)
             work = Path(tmp) / f"n{n}"
-            work.mkdir()
+            work.mkdir(exist_ok=True)
             port_file = work / "port"
             server = subprocess.Popen([sys.executable, __file__, "--serve", str(port_file), "--pages", str(n)])
             try:

@@ -9,7 +9,7 @@ promises "15个工作日" or cites 国务院令第492号 (the 2007 条例) is ou
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from checks.base import Check, own_messages
@@ -19,9 +19,20 @@ from core.model import CheckResult, Finding, Outcome, Severity
 from core.snapshot import SiteSnapshot
 
 
-def _links(snap: SiteSnapshot) -> list[tuple[str, str]]:
-    """(target, anchor text without whitespace) of every link on the site."""
-    return [(ln.target_url, re.sub(r"\s+", "", ln.anchor or "")) for ln in snap.links()]
+def _links(snap: SiteSnapshot) -> Iterator[tuple[str, str]]:
+    """(target, anchor text without whitespace) of every link on the site, in order. Streamed, not
+    kept (1.8 M rows on a 20,000-page portal); the squeezed anchors are (nav and footer repeat them)."""
+    squeezed = snap.derived(_squeezed_anchors)
+    for ln in snap.links():
+        anchor = ln.anchor or ""
+        s = squeezed.get(anchor)
+        if s is None:
+            s = squeezed[anchor] = re.sub(r"\s+", "", anchor)
+        yield ln.target_url, s
+
+
+def _squeezed_anchors(snap: SiteSnapshot) -> dict[str, str]:
+    return {}
 
 
 def _application(snap: SiteSnapshot, params: Mapping[str, Any]) -> str | None:

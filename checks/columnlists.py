@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -81,6 +82,7 @@ def norm_name(text: str) -> str:
     return _PUNCT.sub("", text or "")
 
 
+@lru_cache(maxsize=1 << 17)
 def url_key(url: str) -> str:
     """Column identity: host lower-case, index page = its directory, fragment kept only as a route (#5, #/x)."""
     parts = urlsplit(url)

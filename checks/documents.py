@@ -18,7 +18,9 @@ from urllib.parse import urlsplit
 
 from core.parsing.dates import ascii_digits, labelled_date, parse_date
 from core.parsing.lists import item_groups
+from core.rules import Vocabulary
 from core.snapshot import SiteSnapshot
+from core.store import FetchRow, LinkRow
 
 ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip", ".rar", ".et")
 DISCLOSURE_KEYWORDS = ("预算", "决算", "年度报告", "年报", "债务", "债券")
@@ -136,53 +138,205 @@ def _documents(snap: SiteSnapshot, keywords: tuple[str, ...]) -> list[Doc]:
 def _documents_many(snap: SiteSnapshot, sets: tuple[tuple[str, ...], ...]) -> dict[tuple[str, ...], list[Doc]]:
     found: dict[tuple[str, ...], dict[str, Doc]] = {kw: {} for kw in sets}
     today = snap.as_of.date()
-
-    def add(keywords: tuple[str, ...], by_url: dict[str, Doc], doc: Doc) -> None:
-        if not any(k in doc.label for k in keywords):
-            return
-        old = by_url.get(doc.url)
-        if old is None or (old.date is None and doc.date is not None):
-            by_url[doc.url] = doc
-        elif any(k in doc.title for k in keywords) and not any(k in old.title for k in keywords):
-            # a list shows "查看详情"; the page itself names the document: keep the list's date and place
-            by_url[doc.url] = replace(old, title=doc.title, heading=doc.heading or old.heading)
-
     columns = _column_of_pages(snap)
-    for f in snap.pages():
-        if not f.ok or not (f.content_type or "").startswith("text/html"):
-            continue
-        html = snap.html(f) or ""
-        wanted = [kw for kw in sets if any(k in html for k in kw)]
-        if not wanted:
-            continue
-        url = f.final_url or f.url
-        meta = {k.lower(): v for k, v in (f.meta or {}).items()}
-        page_title = meta.get("articletitle") or f.title or ""
-        own_date = page_date(snap, url)
-        tree = snap.tree(f)
-        heading = _first_heading(tree)
-        column = columns.get(url_key_of(url))
-        groups = item_groups(tree, url, today=today) if tree is not None else []
-        links = snap.links(url)
-        for keywords in wanted:
-            by_url = found[keywords]
-            title = page_title
-            if heading and not any(k in title for k in keywords) and any(k in heading for k in keywords):
-                title = heading          # <title> is the site's name: the article's own heading names it
-            add(keywords, by_url, Doc(title, url, own_date, site_id=snap.site.id, heading=heading))
-            listed: set[str] = set()
-            for group in groups:
-                for it in group:
-                    if it.url:
-                        listed.add(it.url)
-                        add(keywords, by_url, Doc(it.title, it.url, it.date, url, title, is_attachment(it.url),
-                                                  snap.site.id, column))
-            for ln in links:
-                if ln.tag == "a" and ln.target_url not in listed and is_attachment(ln.target_url):
-                    # an attachment of an article carries the article's date
-                    add(keywords, by_url, Doc(ln.anchor or ln.target_url.rsplit("/", 1)[-1], ln.target_url,
-                                              own_date, url, title, True, snap.site.id))
+    pages = _html_pages(snap)
+    per_page = _pooled_pages(snap, pages, sets)
+    if per_page is None:
+        per_page = (_page_docs(snap, f, sets, today, None) for f in pages)
+    # merged in page order whoever read the page: the first listing of a document wins, as before
+    for adds in per_page:
+        for i, doc, listed in adds:
+            if listed:       # a list item: the category of the column whose list page shows it
+                doc.column = columns.get(url_key_of(doc.source_url or ""))
+            _add(sets[i], found[sets[i]], doc)
     return {kw: list(by_url.values()) for kw, by_url in found.items()}
+
+
+def _add(keywords: tuple[str, ...], by_url: dict[str, Doc], doc: Doc) -> None:
+    if not any(k in doc.label for k in keywords):
+        return
+    old = by_url.get(doc.url)
+    if old is None or (old.date is None and doc.date is not None):
+        by_url[doc.url] = doc
+    elif any(k in doc.title for k in keywords) and not any(k in old.title for k in keywords):
+        # a list shows "查看详情"; the page itself names the document: keep the list's date and place
+        by_url[doc.url] = replace(old, title=doc.title, heading=doc.heading or old.heading)
+
+
+def _page_docs(snap: SiteSnapshot, f: FetchRow, sets: tuple[tuple[str, ...], ...], today: date,
+               attachments: list[LinkRow] | None) -> list[tuple[int, Doc, bool]]:
+    """The documents one page shows, as ``(keyword set index, doc, is a list item)`` in the order they
+    are merged: the page itself, its list items (their column is set by the merge: the column map
+    need not exist yet when a worker reads the page), then its attachment links not in a list.
+    ``attachments``: the page's stored ``<a>`` links to attachments (read from the snapshot if None)."""
+    html = snap.html(f) or ""
+    wanted = [i for i, kw in enumerate(sets) if any(k in html for k in kw)]
+    if not wanted:
+        return []
+    url = f.final_url or f.url
+    meta = {k.lower(): v for k, v in (f.meta or {}).items()}
+    page_title = meta.get("articletitle") or f.title or ""
+    own_date = page_date(snap, url)
+    tree = snap.tree(f)
+    heading = _first_heading(tree)
+    groups = item_groups(tree, url, today=today) if tree is not None else []
+    if attachments is None:
+        attachments = _attachment_links(snap, url)
+    out: list[tuple[int, Doc, bool]] = []
+    for i in wanted:
+        keywords = sets[i]
+        title = page_title
+        if heading and not any(k in title for k in keywords) and any(k in heading for k in keywords):
+            title = heading          # <title> is the site's name: the article's own heading names it
+        out.append((i, Doc(title, url, own_date, site_id=snap.site.id, heading=heading), False))
+        listed: set[str] = set()
+        for group in groups:
+            for it in group:
+                if it.url:
+                    listed.add(it.url)
+                    out.append((i, Doc(it.title, it.url, it.date, url, title, is_attachment(it.url),
+                                       snap.site.id), True))
+        for ln in attachments:
+            if ln.target_url not in listed:
+                # an attachment of an article carries the article's date
+                out.append((i, Doc(ln.anchor or ln.target_url.rsplit("/", 1)[-1], ln.target_url,
+                                   own_date, url, title, True, snap.site.id), False))
+    return out
+
+
+def _attachment_links(snap: SiteSnapshot, url: str) -> list[LinkRow]:
+    return [ln for ln in snap.links(url) if ln.tag == "a" and is_attachment(ln.target_url)]
+
+
+# -- the page pass on every core ----------------------------------------------------------------
+# Reading each page for documents (parse, absolute links, list items) is the judge's largest cost and
+# grows with the site. On a large site stored in a file the pages are read by a pool of processes (one
+# per core), in chunks; each worker opens the store itself, the parent hands it the column map's page
+# categories and each page's attachment links (so no worker loads the link table) and merges the
+# results in page order: the same documents as one process reading every page in turn.
+POOL_MIN_PAGES = 2000       # below this, starting the workers costs more than it saves
+POOL_CHUNK = 250            # pages per task: small enough to balance two cores, large enough to amortise
+_IN_WORKER = False          # a judge worker (runner) or a page worker: never start a pool inside one
+_WORKER: dict[str, Any] = {}
+
+
+class _PagePass:
+    """A page pass running in a pool: its futures in page order, collected once."""
+
+    def __init__(self, sets: tuple[tuple[str, ...], ...], pool: Any, futures: list[Any], pages: int):
+        self.sets, self.pool, self.futures, self.pages = sets, pool, futures, pages
+
+    def collect(self) -> list[list[tuple[int, Doc, bool]]]:
+        try:
+            return [page for fut in self.futures for page in fut.result()]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _html_pages(snap: SiteSnapshot) -> list[FetchRow]:
+    return [f for f in snap.pages() if f.ok and (f.content_type or "").startswith("text/html")]
+
+
+def _start_pass(snap: SiteSnapshot, pages: list[FetchRow], sets: tuple[tuple[str, ...], ...],
+                ) -> _PagePass | None:
+    """The page pass submitted to a new pool (None when it stays in-process: small site, one core,
+    a store in memory, inside a judge worker)."""
+    import os
+
+    workers = min(os.cpu_count() or 1, 4)
+    path = snap.run.store.path
+    if _IN_WORKER or workers < 2 or path == ":memory:" or len(pages) < POOL_MIN_PAGES or \
+            any(f.id is None for f in pages):
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    tasks = [([f.id for f in chunk], [_attachment_links(snap, f.final_url or f.url) for f in chunk])
+             for chunk in (pages[i:i + POOL_CHUNK] for i in range(0, len(pages), POOL_CHUNK))]
+    # spawn, not fork: the judge may run under the scheduler's threads, with SQLite handles open
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init,
+                               initargs=(path, snap.run.run_id, snap.site.id, snap.run.district,
+                                         snap.run.vocabulary, sets, snap.as_of.date()))
+    try:
+        futures = [pool.submit(_worker_chunk, t) for t in tasks]
+    except Exception:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    snap.lookups["tree"] += len(pages)   # the pages are read (by the workers)
+    return _PagePass(sets, pool, futures, len(pages))
+
+
+def _pooled_pages(snap: SiteSnapshot, pages: list[FetchRow], sets: tuple[tuple[str, ...], ...],
+                  ) -> list[list[tuple[int, Doc, bool]]] | None:
+    """Per-page results read by a process pool, in page order (the one :func:`start_page_pass`
+    started, if it read these sets); None when the pass stays in-process."""
+    slot = snap.derived(_pass_slot)
+    started, slot.running = slot.running, None
+    if started is not None:
+        if started.sets == sets:
+            return started.collect()
+        started.close()
+    running = _start_pass(snap, pages, sets)
+    return running.collect() if running is not None else None
+
+
+class _PassSlot:
+    """Where :func:`start_page_pass` leaves a snapshot's running pass for its first documents check."""
+
+    running: _PagePass | None = None
+
+
+def _pass_slot(snap: SiteSnapshot) -> _PassSlot:
+    return _PassSlot()
+
+
+def start_page_pass(snap: SiteSnapshot) -> None:
+    """Start the documents page pass of a large site in worker processes now, so that the judge's
+    other checks run in this process meanwhile (the runner calls this before judging a site, and
+    :func:`finish_page_pass` after): before the column map even, which the list items' column
+    categories are set from when the results are merged. Nothing happens for a site the pass would
+    read in-process; a failure to start is left for the documents checks to meet themselves."""
+    slot = snap.derived(_pass_slot)
+    if slot.running is not None or _IN_WORKER:
+        return
+    pages = _html_pages(snap)
+    if len(pages) < POOL_MIN_PAGES:
+        return
+    try:
+        running = _start_pass(snap, pages, tuple(_REGISTERED))
+    except Exception:
+        return      # the checks meet the same failure themselves and say so
+    slot.running = running
+
+
+def finish_page_pass(snap: SiteSnapshot) -> None:
+    """Stop a pass no check collected (every documents check not applicable to the site)."""
+    slot = snap.derived(_pass_slot)
+    started, slot.running = slot.running, None
+    if started is not None:
+        started.close()
+
+
+def _worker_init(path: str, run_id: int, site_id: str, district: dict[str, Any], vocabulary: Vocabulary,
+                 sets: tuple[tuple[str, ...], ...], today: date) -> None:
+    global _IN_WORKER
+    from core.snapshot import RunView
+    from core.store import Store
+
+    _IN_WORKER = True
+    snap = RunView(Store(path, mode="ro"), run_id, district=district, vocabulary=vocabulary).snapshot(site_id)
+    _WORKER.update(snap=snap, rows={f.id: f for f in snap.pages()}, sets=sets, today=today)
+
+
+def _worker_chunk(task: tuple[list[int], list[list[LinkRow]]]) -> list[list[tuple[int, Doc, bool]]]:
+    w = _WORKER
+    ids, attachments = task
+    return [_page_docs(w["snap"], w["rows"][i], w["sets"], w["today"], att)
+            for i, att in zip(ids, attachments, strict=True)]
 
 
 # -- units ----------------------------------------------------------------------

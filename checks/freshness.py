@@ -188,8 +188,8 @@ def judge_forged(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         if pub > today:
             flag("forged-dates.future_pubdate", url, url, title, date=pub.isoformat(), today=today.isoformat(),
                  expected=f"不晚于 {today.isoformat()}")
-        doc = snap.tree(p)
-        visible = labelled_date(doc.text_content()) if doc is not None else None
+        text = snap.text(p)      # the words only: no link rewriting
+        visible = labelled_date(text) if text is not None else None
         if visible is not None and abs((visible - pub).days) > tol:
             flag("forged-dates.mismatch_page", url, url, title, date=pub.isoformat(), visible=visible.isoformat(),
                  expected=f"网页元数据发布日期与页面显示日期一致（{visible.isoformat()}）")

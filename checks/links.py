@@ -81,7 +81,8 @@ def is_html(row: FetchRow) -> bool:
 
 
 def _key(url: str) -> str:
-    return urldefrag(url)[0]
+    # urldefrag returns a URL without '#' unchanged: skip its parse (called for every link row)
+    return urldefrag(url)[0] if "#" in url else url
 
 
 # -- classification of one fetched target -------------------------------------------------------
@@ -286,10 +287,17 @@ def judge_links(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     home_keys = {_key(snap.site.url)} | ({_key(home.url), _key(home.final_url or home.url)} if home else set())
     tags = set(params["tags"])
     sources: dict[str, list[tuple[str, str]]] = {}
+    keyed: dict[str, str | None] = {}     # target → its key, None if not http(s): nav targets repeat
     for ln in snap.links():
-        if (ln.tag or "a") not in tags or urlsplit(ln.target_url).scheme not in ("http", "https"):
+        if (ln.tag or "a") not in tags:
             continue
-        sources.setdefault(_key(ln.target_url), []).append((ln.source_url, (ln.anchor or "").strip()))
+        k = keyed.get(ln.target_url, "")
+        if k == "":
+            k = keyed[ln.target_url] = _key(ln.target_url) if urlsplit(ln.target_url).scheme in ("http", "https") \
+                else None
+        if k is None:
+            continue
+        sources.setdefault(k, []).append((ln.source_url, (ln.anchor or "").strip()))
 
     site_hosts = {snap.site.host, *(h.lower() for h in snap.site.hosts)}
     soft = Soft404.for_site(snap, params)

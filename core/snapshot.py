@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import lxml.html
 
 from core.auditor import AuditorNetwork, judge_network
+from core.parsing.linkrewrite import rewrite_links
 from core.rules import Vocabulary
 from core.store import FetchRow, LinkRow, Store
 
@@ -254,15 +255,39 @@ class SiteSnapshot:
             try:
                 doc = lxml.html.document_fromstring(text, base_url=base)
                 # = doc.make_links_absolute(base, resolve_base_href=True, handle_failures="ignore"),
-                # with urljoin memoised: nav and footer hrefs repeat on every page of a site
+                # with urljoin memoised (nav and footer hrefs repeat on every page of a site) and
+                # only the elements that can carry a link visited (core/parsing/linkrewrite.py)
                 doc.resolve_base_href()
-                doc.rewrite_links(lambda href, base=base: self._absolute(base, href))
+                rewrite_links(doc, lambda href, base=base: self._absolute(base, href))
             except (ValueError, lxml.etree.ParserError):
                 doc = None
         self._trees[key] = doc
         if len(self._trees) > TREE_CACHE:
             self._trees.popitem(last=False)
         return doc
+
+    def text(self, f: FetchRow | str) -> str | None:
+        """``tree(f).text_content()`` (None where ``tree`` is None), without making links absolute when
+        that cannot change the text — only a ``<style>`` with a ``url(``/``@import`` or a ``<base href>``
+        can — so a check that reads only the words (forged dates) does not pay for the links."""
+        rec = self.page(f) if isinstance(f, str) else f
+        if rec is None:
+            return None
+        base = rec.final_url or rec.url
+        key = rec.id if rec.id is not None else base
+        if key not in self._trees:
+            text = self.html(rec)
+            if not text or not text.strip():
+                return None
+            try:
+                doc = lxml.html.document_fromstring(text, base_url=base)
+            except (ValueError, lxml.etree.ParserError):
+                return None
+            if not _TEXT_MAY_CHANGE(doc):
+                self.lookups["tree"] += 1
+                return doc.text_content()
+        doc = self.tree(rec)
+        return doc.text_content() if doc is not None else None
 
     def _absolute(self, base: str, href: str) -> str:
         """``urljoin(base, href)`` (the href itself when it cannot be joined), cached. A root-relative
@@ -344,3 +369,6 @@ class SiteSnapshot:
 
 
 _MISSING = object()
+# what rewriting links can change in a page's text: a stylesheet's url()/@import, a <base href>'s effect
+_TEXT_MAY_CHANGE = lxml.etree.XPath("boolean(//base[@href] | //style[contains(translate(., 'URLIMPOT', "
+                                    "'urlimpot'), 'url(') or contains(., '@import')])")

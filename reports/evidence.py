@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,13 @@ def _env() -> Environment:
     return Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
+@lru_cache(maxsize=1)
+def _page_template() -> Any:
+    """The snapshot page's template, compiled once (compiling it for each of a run's evidence pages
+    was most of the evidence writer's time)."""
+    return _env().from_string(_PAGE)
+
+
 def visible_text(html: str) -> tuple[str, str]:
     """(title, visible text) of a page: scripts, styles and templates dropped, whitespace tidied."""
     from bs4 import BeautifulSoup
@@ -143,7 +151,7 @@ def snapshot_html(store: Store, ev: Evidence, findings: list[dict[str, Any]], ru
     shown = {**ev.to_dict(), "fetched_local": local_time(ev.fetched_at), "answer": _answer(ev),
              "purpose_zh": PURPOSE_ZH.get(str(ev.purpose), "页面"), "title": ev.title or title,
              "attachment": is_attachment}
-    return _env().from_string(_PAGE).render(ev=shown, findings=findings, run=run,
+    return _page_template().render(ev=shown, findings=findings, run=run,
                                             text=text[:TEXT_LIMIT], source=source)
 
 

@@ -2,12 +2,17 @@
 its own pass finds, in the same order, and an unregistered set still gets its own pass."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pytest
 from test_judge_scaling import synthetic
 
 import checks.annual_report  # noqa: F401  (registers its keyword set)
 import checks.budget  # noqa: F401
 import checks.interpretation  # noqa: F401
 from checks import documents as dm
+from core.store import Store
 
 
 def test_shared_pass_equals_each_sets_own_pass() -> None:
@@ -28,3 +33,25 @@ def test_unregistered_set_gets_its_own_pass() -> None:
     kw = ("预算", "通知")
     assert kw not in dm._REGISTERED
     assert dm.documents(snap, kw) == dm._documents(synthetic(3), kw)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the page pool needs two cores")
+def test_page_pass_in_worker_processes_equals_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large site's page pass read by worker processes (started early, as the runner does, and
+    started on demand) finds the same documents, in the same order, as one process reading every page."""
+    monkeypatch.setattr(dm, "POOL_MIN_PAGES", 20)
+    monkeypatch.setattr(dm, "POOL_CHUNK", 7)       # several chunks per worker, merged in page order
+    sets = tuple(dm._REGISTERED)
+    want = dm._documents_many(synthetic(3), sets)             # in memory: always in-process
+    assert sum(len(v) for v in want.values()) > 0
+    early = synthetic(3, Store(str(tmp_path / "early.sqlite")))
+    dm.start_page_pass(early)
+    assert early.derived(dm._pass_slot).running is not None   # really handed to the pool
+    assert dm._documents_many(early, sets) == want
+    assert early.derived(dm._pass_slot).running is None
+    on_demand = synthetic(3, Store(str(tmp_path / "demand.sqlite")))
+    assert dm._documents_many(on_demand, sets) == want
+    unused = synthetic(3, Store(str(tmp_path / "unused.sqlite")))
+    dm.start_page_pass(unused)
+    dm.finish_page_pass(unused)                               # no documents check asked: stopped
+    assert unused.derived(dm._pass_slot).running is None

@@ -18,7 +18,7 @@ from testkit.snapshots import Page, make_snapshot, site_config
 
 from checks.registry import ALL
 from core.snapshot import SiteSnapshot
-from core.store import LinkRow
+from core.store import LinkRow, Store
 from crawler.parse import parse_html
 from crawler.urls import Resolver, origin_of
 from zwgk.rules import load_rules
@@ -31,7 +31,7 @@ HOST = "http://www.bench.gov.cn"
 SLACK = 2.4      # 2x the site -> at most 2.4x rows looked at (quadratic would be ~4x)
 
 
-def synthetic(articles_per_column: int) -> SiteSnapshot:
+def synthetic(articles_per_column: int, store: Store | None = None) -> SiteSnapshot:
     """The bench site with ``articles_per_column`` articles in each of its 40 columns, stored as the
     crawler stores it: every HTML page reachable, its links by region, PDFs and 404s as fetches."""
     sitegen.PER_COLUMN = articles_per_column
@@ -64,7 +64,7 @@ def synthetic(articles_per_column: int) -> SiteSnapshot:
                              purpose="attachment" if path.endswith(".pdf") else "page",
                              error_kind="http_status" if status >= 400 else None, depth=4)
     return make_snapshot(pages, site=site_config("bench", HOST + "/", name="基准门户网站", unit="基准区政府办公室"),
-                         as_of="2021-06-01T10:00:00+08:00", links=links)
+                         as_of="2021-06-01T10:00:00+08:00", links=links, store=store)
 
 
 def lookups_per_check(snap: SiteSnapshot) -> dict[str, int]:

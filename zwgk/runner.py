@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from checks.base import Check
+from checks.documents import finish_page_pass, start_page_pass
 from checks.registry import ALL, fingerprint_message_id
 from core.labels import KIND_ZH
 from core.model import CheckResult, Finding, Outcome
@@ -137,12 +138,20 @@ def judge_sites(store: Store, run_id: int, rules: Rules, site_ids: list[str],
     out: list[Judgement] = []
     for site_id in site_ids:
         snap = view.snapshot(site_id)
-        for check in checks:
-            out.append(Judgement(site_id, check.id, judge_one(check, snap, rules)))
+        if checks is ALL:
+            start_page_pass(snap)    # a large site's documents are read on the other cores meanwhile
+        try:
+            for check in checks:
+                out.append(Judgement(site_id, check.id, judge_one(check, snap, rules)))
+        finally:
+            finish_page_pass(snap)
     return out
 
 
 def _judge_in_worker(db_path: str, run_id: int, rules: Rules, site_ids: list[str]) -> list[Judgement]:
+    import checks.documents
+
+    checks.documents._IN_WORKER = True     # the sites already take every core: no page pool inside
     store = Store(db_path)
     try:
         return judge_sites(store, run_id, rules, site_ids)

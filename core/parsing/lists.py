@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, tzinfo
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
@@ -104,8 +104,33 @@ def parse_html(html: str | bytes) -> Any | None:
     return doc
 
 
-# item_groups joins every link of every page read: nav, footer and list hrefs repeat site-wide
-_join = lru_cache(maxsize=1 << 16)(urljoin)
+# item_groups joins every link of every page read: nav, footer and list hrefs repeat site-wide, but
+# keyed by (page, href) they never hit (the judge's trees already hold absolute links, different pages)
+_JOINED: dict[tuple[str, str], str] = {}
+
+
+def _join(base: str, href: str, origin: str | None = None) -> str:
+    """``urljoin(base, href)``, memoised by what the result depends on: an absolute http(s) href only
+    on the base's scheme, a root-relative one on its origin (``origin``, ``scheme://netloc`` of
+    ``base``), others on the base itself. Raises what urljoin raises."""
+    if href[:7] == "http://" or href[:8] == "https://":
+        key = (base.split(":", 1)[0], href)
+    elif origin is not None and href[:1] == "/" and href[:2] != "//":
+        key = (origin, href)
+    else:
+        key = (base, href)
+    hit = _JOINED.get(key)
+    if hit is None:
+        hit = urljoin(base, href)
+        if len(_JOINED) > 1 << 17:
+            _JOINED.clear()
+        _JOINED[key] = hit
+    return hit
+
+
+# Pure and asked again for every nav/footer link of every page (the same texts site-wide)
+_date_only = lru_cache(maxsize=1 << 16)(date_only)
+_labelled_date = lru_cache(maxsize=1 << 14)(labelled_date)
 
 
 def _clean(s: str | None) -> str:
@@ -146,17 +171,31 @@ def _distinct_hrefs(el: Any, limit: int) -> int:
     return len(seen)
 
 
-def in_chrome(el: Any) -> bool:
-    """Inside site chrome (nav, header, footer, breadcrumb, pager) by tag or class/id tokens."""
+def in_chrome(el: Any, memo: dict[Any, bool] | None = None) -> bool:
+    """Inside site chrome (nav, header, footer, breadcrumb, pager) by tag or class/id tokens.
+    ``memo`` (element → answer, the elements held) lets the items of one page share their ancestors'."""
     node = el
+    path: list[Any] = []
+    found = False
     while node is not None:
+        if memo is not None:
+            hit = memo.get(node)
+            if hit is not None:
+                found = hit
+                break
+            path.append(node)
         if node.tag in ("nav", "header", "footer"):
-            return True
+            found = True
+            break
         tokens = f"{node.get('class') or ''} {node.get('id') or ''}"
         if tokens.strip() and _CHROME.search(tokens):
-            return True
+            found = True
+            break
         node = node.getparent()
-    return False
+    if memo is not None:
+        for n in path:        # each is at or below the node that decided (or the chain had no chrome)
+            memo[n] = found
+    return found
 
 
 def _year_headers(doc: Any, start: int | None = None) -> dict[Any, int]:
@@ -200,15 +239,24 @@ def _in_link(node: Any) -> bool:
 
 
 def _own_nodes(container: Any) -> list[str]:
-    """Cleaned text nodes of ``container`` outside its links (the title is not the date)."""
+    """Cleaned text nodes of ``container`` outside its links (the title is not the date), in
+    ``container.iter()`` order (a node's text, then its tail, then its children's)."""
+    if _in_link(container):
+        return []       # the container and everything under it is link text
     out: list[str] = []
-    for node in container.iter():
-        if node.text and not _in_link(node):
+    if container.text:
+        out.append(_clean(container.text))
+    # (node, its parent is inside a link) — one walk down instead of an ancestor walk per node
+    stack: list[tuple[Any, bool]] = [(ch, False) for ch in reversed(container)]
+    while stack:
+        node, parent_in_link = stack.pop()
+        inside = parent_in_link or node.tag == "a"
+        if node.text and not inside:
             out.append(_clean(node.text))
-        if node is not container and node.tail:
-            parent = node.getparent()
-            if parent is not None and not _in_link(parent):
-                out.append(_clean(node.tail))
+        if node.tail and not parent_in_link:
+            out.append(_clean(node.tail))
+        if len(node):
+            stack.extend((ch, inside) for ch in reversed(node))
     return [t for t in out if t]
 
 
@@ -242,19 +290,28 @@ def _split_date(nodes: list[str]) -> tuple[date, str] | None:
 
 def _find_date(container: Any, year: int | None, today: date | None,
                header: bool) -> tuple[date | None, str | None, str]:
+    return _find_date_own(container, year, today, header)[:3]   # type: ignore[return-value]
+
+
+def _find_date_own(container: Any, year: int | None, today: date | None,
+                   header: bool) -> tuple[date | None, str | None, str, list[str] | None]:
+    """:func:`_find_date` and, when no text node alone is a date, the container's own text nodes
+    (item_groups asks them again for its date hint)."""
     got = _find_date_node(container, year, today, header)
     if got[0] is not None:
-        return got
+        return got[0], got[1], got[2], None
     own = _own_nodes(container)
+    if not own:         # a bare link item (nav, footer): nothing outside the link to read
+        return None, None, "", own
     for t in own:
         if len(t) <= 60:
-            d = labelled_date(t)      # "来源：区政府办 发布时间：2026-03-05 09:30"
+            d = _labelled_date(t)      # "来源：区政府办 发布时间：2026-03-05 09:30"
             if d is not None:
-                return d, t, "list"
+                return d, t, "list", own
     split = _split_date(own)
     if split is not None:
-        return split[0], split[1], "list"
-    return None, None, ""
+        return split[0], split[1], "list", own
+    return None, None, "", own
 
 
 def _find_date_node(container: Any, year: int | None, today: date | None,
@@ -263,7 +320,7 @@ def _find_date_node(container: Any, year: int | None, today: date | None,
         t = _clean(raw)
         if not t or len(t) > 40:
             continue
-        got = date_only(t, year_hint=year)
+        got = _date_only(t, year_hint=year)
         if got is None:
             continue
         d, has_year = got
@@ -273,6 +330,15 @@ def _find_date_node(container: Any, year: int | None, today: date | None,
             d = d.replace(year=d.year - 1) if not (d.month == 2 and d.day == 29) else date(d.year - 1, 2, 28)
         return d, t, "list-md+header" if header else "list-md+audit-year"
     return None, None, ""
+
+
+def _origin(base: str) -> str | None:
+    """``scheme://netloc`` of ``base`` as urljoin reads it (None if it cannot split it)."""
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return None
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
 def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
@@ -288,6 +354,10 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
     if doc is None:
         return []
     headers = _year_headers(doc, start_year)
+    # per page: an ancestor's answers are shared by all its links (elements held, so proxies stay put)
+    one_href: dict[Any, bool] = {}
+    chrome: dict[Any, bool] = {}
+    origin = _origin(base_url)
     # keys hold the elements themselves: lxml proxies are recreated on access, so id() of a
     # released proxy can be reused by another element
     groups: dict[tuple[Any, str, str], list[tuple[RawItem, bool]]] = {}
@@ -303,7 +373,12 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
         c = a
         for _ in range(6):
             p = c.getparent()
-            if p is None or p.tag in ("body", "html") or _distinct_hrefs(p, 1) > 1:
+            if p is None or p.tag in ("body", "html"):
+                break
+            many = one_href.get(p)
+            if many is None:
+                many = one_href[p] = _distinct_hrefs(p, 1) > 1
+            if many:
                 break
             c = p
         if c.tag not in _CONTAINER_TAGS and c is not a:
@@ -313,7 +388,7 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
         hdr_year = headers.get(c)
         year = year_hint if year_hint is not None else hdr_year if hdr_year is not None else \
             (today.year if today else None)
-        d, dtext, src = _find_date(c, year, today, header=year_hint is not None or hdr_year is not None)
+        d, dtext, src, own = _find_date_own(c, year, today, header=year_hint is not None or hdr_year is not None)
         if d is None and c.tag not in _ROW_TAGS:
             # a row with a second link (解读, 附件) stops the climb early: try its row/item element —
             # never from a row to an enclosing layout row (a table-layout page whose one cell holds the
@@ -323,7 +398,8 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
                 p, hops = p.getparent(), hops + 1
             if p is not None and hops < 3 and _distinct_hrefs(p, 3) <= 3 and not _has_nested_list(p):
                 c = p
-                d, dtext, src = _find_date(c, year, today, header=year_hint is not None or hdr_year is not None)
+                d, dtext, src, own = _find_date_own(c, year, today,
+                                                    header=year_hint is not None or hdr_year is not None)
         if c in seen_containers:
             continue
         seen_containers.add(c)
@@ -334,10 +410,11 @@ def item_groups(html: str | Any, base_url: str, *, today: date | None = None,
         if key not in groups:
             groups[key] = []
             order.append(key)
-        url = _join(base_url, href)
-        hint = d is None and any(_DATE_FRAGMENT.search(t) for t in _own_nodes(c) if len(t) <= 40)
+        url = _join(base_url, href, origin)
+        hint = d is None and any(_DATE_FRAGMENT.search(t) for t in (own if own is not None else _own_nodes(c))
+                                 if len(t) <= 40)
         groups[key].append((RawItem(title=title, url=url, date=d, date_text=dtext, date_source=src, date_hint=hint),
-                            in_chrome(c)))
+                            in_chrome(c, chrome)))
     out: list[list[RawItem]] = []
     for key in _merge_blocks(order, groups):
         members = groups[key]
