@@ -77,11 +77,26 @@ def pipeline() -> Any:
 
 # -- job functions (module level: the job store refers to them as "scheduler:<name>") --------
 
-def audit_job(sites_path: str, db_path: str, rules_path: str | None = None, resume: bool = False) -> str:
-    """One audit through the pipeline; reports land in <reports_dir>/run-<id>, then `latest`."""
+def audit_job(sites_path: str, db_path: str, rules_path: str | None = None, resume: bool = False,
+              distributed: bool = False, broker: str | None = None) -> str:
+    """One audit through the pipeline; reports land in <reports_dir>/run-<id>, then `latest`.
+    ``distributed`` ([schedule] distributed = true): the run is enqueued for the `zwgk worker`s,
+    which crawl, judge and write its reports; this returns as soon as it is on the broker."""
     if STOP.is_set():
         log.info("audit not started: the scheduler is stopping")
         return SKIPPED
+    if distributed:
+        from zwgk.distributed.submit import submit
+
+        try:
+            run_id = submit(sites_path, rules_path=rules_path, db_path=db_path, out_dir=None, as_of=None,
+                            formats=getattr(pipeline(), "DEFAULT_FORMATS", ("json", "html", "xlsx", "csv")),
+                            broker=broker)
+        except Exception:
+            log.exception("audit could not be enqueued")
+            return "failed"
+        log.info("audit enqueued: run=%s (zwgk worker processes crawl, judge and report it)", run_id)
+        return "enqueued"
     p = pipeline()
     log.info("audit starting%s: %s", " (resuming the unfinished run)" if resume else "", sites_path)
     started = time.monotonic()

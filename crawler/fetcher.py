@@ -17,9 +17,10 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -300,10 +301,19 @@ class _Held:
 _BODY: ContextVar[bytes | None] = ContextVar("zwgk_post_body", default=None)
 
 
+class SharedLimiter(Protocol):
+    """Politeness shared by several crawler processes (zwgk/distributed/politeness.py: Redis):
+    at most ``n`` requests at once to the server ``key`` and to ``hostname`` from all of them,
+    starting ``delay`` seconds apart. Entered inside the process's own host slot."""
+
+    def hold(self, key: str, hostname: str, n: int, delay: float) -> AbstractAsyncContextManager[None]: ...
+
+
 class Fetcher:
     def __init__(self, net: NetworkConfig, crawl: CrawlConfig, policy: AddressPolicy,
-                 resolver: Resolver | None = None):
+                 resolver: Resolver | None = None, shared: SharedLimiter | None = None):
         self.net, self.cfg, self.policy = net, crawl, policy
+        self.shared = shared     # None (one process): politeness is exactly the host slots below
         self.resolver = resolver or Resolver(net)
         self._ssl_verified, self._ssl_unverified = ssl_contexts(net.ca_bundle)
         self.total_timeout = _finite(crawl.timeout, MAX_TIMEOUT_S)
@@ -446,7 +456,10 @@ class Fetcher:
                     except ValueError:
                         port = None
                     key = await self._slot_key(netloc, parts.hostname or "", family, port)
-                    async with self.slot(key, netloc).hold(owner), self._global:
+                    slot = self.slot(key, netloc)
+                    shared = (self.shared.hold(key, parts.hostname or netloc, slot.n, slot.delay)
+                              if self.shared is not None else nullcontext())
+                    async with slot.hold(owner), self._global, shared:
                         spent += await self._timed_hop(client, res, url, method, max_bytes, oversize_ok, headers,
                                                        want_cert, family, limit - spent)
                 else:

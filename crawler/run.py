@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Collection, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,8 +62,14 @@ async def _policy(settings: CrawlSettings, specs: list[SiteSpec], resolver: Reso
 async def crawl_run(store: Store, run_id: int, sites: Sequence[Site], network: dict[str, Any],
                     crawl: dict[str, Any], *, resume: bool = False, stop: threading.Event | None = None,
                     progress: bool | None = None, taken: set[str] | None = None,
-                    only: set[str] | None = None) -> dict[str, int]:
+                    only: Collection[str] | None = None, shared: Any = None,
+                    parse_workers: int | None = None) -> dict[str, int]:
     """Crawl every site of a run; returns flat namespaced counters ("fetch.ok", "pages", ...).
+
+    An empty ``only`` (see below) does the run's self-check and nothing else. ``shared``: a cross-process
+    politeness limiter (crawler.fetcher.SharedLimiter) every host slot also consults.
+    ``parse_workers``: the parse pool's size (None: one per core; 0: inline — a distributed worker
+    is already one process per core, and a pool per site task would start processes per site).
 
     Marks run_sites state crawling/done. When ``stop`` is set: takes no new URLs, lets the
     requests in flight finish, commits, and returns with the frontier kept for a resume.
@@ -81,21 +87,21 @@ async def crawl_run(store: Store, run_id: int, sites: Sequence[Site], network: d
     stop = stop or threading.Event()
     resolver = Resolver(settings.network)
     policy = await _policy(settings, specs, resolver)
-    fetcher = Fetcher(settings.network, settings.crawl, policy, resolver)
+    fetcher = Fetcher(settings.network, settings.crawl, policy, resolver, shared=shared)
     for spec in specs:
         if spec.delay is not None:
             fetcher.set_site_delay(urlsplit(spec.url).netloc, spec.delay)
     ctx = RunCtx(store, run_id, settings.network, settings.crawl, fetcher, policy,
                  RobotsCache(fetcher, settings.crawl.robots_token), Writer(store, run_id), stop,
-                 parser=ParsePool())    # workers start with the first large page (crawler/parsepool.py)
+                 parser=ParsePool() if parse_workers is None else ParsePool(parse_workers))    # workers start with the first large page (crawler/parsepool.py)
     states = store.site_states(run_id)
+    mine = [s for s in specs if only is None or s.id in only]
     # a site another process holds (PostgreSQL, several workers on one run) is left to it
     # ``taken``: sites this process already crawled in an earlier call (not retried), filled with this call's
     before = set(taken or ())
-    others = {s.id for s in specs if only is not None and s.id not in only}
-    busy = {s.id for s in specs if states.get(s.id) != "done" and s.id not in before | others
-            and not store.claim_site(run_id, s.id)} | before | others
-    crawls = {s.id: SiteCrawl(ctx, s) for s in specs if states.get(s.id) != "done" and s.id not in busy}
+    busy = {s.id for s in mine if states.get(s.id) != "done" and s.id not in before
+            and not store.claim_site(run_id, s.id)} | before
+    crawls = {s.id: SiteCrawl(ctx, s) for s in mine if states.get(s.id) != "done" and s.id not in busy}
     if taken is not None:
         taken.update(crawls)      # the caller waits only for the sites other processes hold
     t0, cpu0 = time.monotonic(), time.process_time()
@@ -105,7 +111,7 @@ async def crawl_run(store: Store, run_id: int, sites: Sequence[Site], network: d
             for p in await run_selfcheck(resolver, settings.network, settings.crawl.connect_timeout):
                 store.add_selfcheck(run_id, p.kind, p.target, p.ok, p.detail, p.elapsed_ms)
         # the audit's own availability probe, one per own site per run (resume: not repeated)
-        todo = [s for s in specs if not s.is_column and s.id not in busy and not store.has_probe(run_id, s.id)]
+        todo = [s for s in mine if not s.is_column and s.id not in busy and not store.has_probe(run_id, s.id)]
         probes = await asyncio.gather(*(fetcher.fetch(s.url, timeout=settings.crawl.probe_timeout, retries=0,
                                                       polite=False) for s in todo))
         for s, r in zip(todo, probes, strict=True):
@@ -159,6 +165,7 @@ async def _site_guarded(sc: SiteCrawl) -> None:
     except Exception:
         log.exception("site %s: crawl failed", sc.spec.id)
         sc.ctx.stats["crawler.error.site"] += 1
+        sc.counts["failed"] = 1
         sc.ctx.writer.flush()
 
 
@@ -183,6 +190,8 @@ async def crawl_site(sc: SiteCrawl) -> None:
             if dropped:   # the row is still in the writer's batch
                 row.extra["frontier_dropped"] = dropped
         sc.home_result = row
+        if not (row.ok and row.body_hash):
+            sc.counts["failed"] = 1           # a line of its own in the summary progress display
     else:
         home = _stored_home(sc)
     ctx.writer.flush()
@@ -204,6 +213,7 @@ async def crawl_site(sc: SiteCrawl) -> None:
         ctx.writer.flush()
     if not ctx.stop.is_set():
         st.set_site_state(ctx.run_id, spec.id, "done")
+        sc.counts["done"] = 1                 # the summary progress display counts finished sites
 
 
 async def _guarded(sc: SiteCrawl, name: str, step: Awaitable[None]) -> None:

@@ -133,6 +133,14 @@ def build_parser() -> ZhParser:
     a.add_argument("--no-progress", action="store_true", help="即使在终端中也只输出日志行，不显示进度条")
     a.add_argument("--fail-on", choices=("veto", "new", "any"),
                    help="审计完成后按结果设置退出码 6：veto=出现单项否决，new=有新发现问题，any=有未整改问题（不含已报备）")
+    a.add_argument("--distributed", action="store_true",
+                   help="分布式核查：把各网站作为任务放入消息队列（Redis），由 zwgk worker 进程抓取和核查，"
+                        "全部完成后评分并生成报告一次")
+    a.add_argument("--broker", help="消息队列地址（默认：环境变量 ZWGK_BROKER 或 redis://127.0.0.1:6379/0）")
+    a.add_argument("--no-wait", action="store_true", help="分布式核查：放入队列后立即返回，不等待完成")
+
+    from zwgk.distributed.cli import add_parsers  # enqueue, worker
+    add_parsers(sub, _sub, _db_arg, _formats)
 
     r = _sub(sub, "report", "重新核查并生成已保存核查的报告（不联网）",
              "用保存的抓取内容重新核查、评分并生成报告，不访问网络（规则调整后使用）。",
@@ -353,6 +361,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(e, AuditBusy):
             print(f"zwgk：{e}", file=sys.stderr)
             return EXIT_BUSY
+        if type(e).__name__ == "BrokerUnavailable":   # zwgk.distributed (imported only when used)
+            print(f"zwgk：{e}", file=sys.stderr)
+            return EXIT_STORE
         logging.getLogger("zwgk").exception("程序意外出错（unexpected error）")
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -415,8 +426,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     _check_as_of(getattr(args, "as_of", None))
     if hasattr(args, "db"):
         args.db = _resolve_db(args.db, getattr(args, "sites", None))
-    if args.command in ("audit", "report", "review"):
+    if args.command in ("audit", "report", "review", "enqueue"):
         _check_out(args.out)
+    if args.command in ("enqueue", "worker") or (args.command == "audit" and args.distributed):
+        from zwgk.distributed.cli import dispatch
+
+        return dispatch(args)
     if args.command == "audit":
         s = pipeline.audit(args.sites, rules_path=args.rules, db_path=args.db, out_dir=args.out,
                            as_of=args.as_of, resume=args.resume, formats=args.format,

@@ -7,6 +7,7 @@ only checks names and types so that errors surface here, with a line number.
 """
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import math
 import re
@@ -59,6 +60,7 @@ def _crawl_keys() -> dict[str, tuple[type, ...]]:
 SCHEDULE_KEYS: dict[str, tuple[type, ...]] = {
     "audit_cron": (str,), "probe_interval_minutes": (int, float), "probe_jitter_seconds": (int, float),
     "summary_cron": (str,), "misfire_grace_hours": (int, float),
+    "distributed": (bool,), "broker": (str,),      # enqueue the nightly audit for `zwgk worker`s (issue 19)
 }
 SITE_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
     "id": ((str,), True), "name": ((str,), True), "url": ((str,), True), "unit": ((str,), True),
@@ -250,6 +252,11 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
         problem = range_problem(v, RANGES["schedule"][k]) if k in RANGES["schedule"] else None
         if problem:
             err("schedule", 0, k, problem)
+    broker = schedule.get("broker")
+    if isinstance(broker, str) and not broker.startswith(("redis://", "rediss://", "unix://")):
+        err("schedule", 0, "broker", f"{broker!r} is not a Redis URL (redis://host:6379/0, rediss://…, unix://…)")
+    if schedule.get("distributed") is True and importlib.util.find_spec("celery") is None:
+        err("schedule", 0, "distributed", "needs the [distributed] extra (pip install 'zwgk-audit[distributed]')")
     schedule = {**SCHEDULE_DEFAULTS, **schedule}
 
     store = _table(data, "store", err)

@@ -86,7 +86,9 @@ class AuditScheduler:
     # -- internals
     def _specs(self) -> dict[str, dict[str, Any]]:
         s = self.settings
-        audit_kw = {"sites_path": s.sites_path, "db_path": s.db_path, "rules_path": s.rules_path}
+        audit_kw: dict[str, Any] = {"sites_path": s.sites_path, "db_path": s.db_path, "rules_path": s.rules_path}
+        if s.distributed:
+            audit_kw.update(distributed=True, broker=s.broker)
         specs: dict[str, dict[str, Any]] = {
             AUDIT_JOB: {"func": "scheduler:audit_job", "name": "nightly audit", "kwargs": audit_kw,
                         "trigger": cron_trigger(s.audit_cron, self.tz), "executor": "audit",
@@ -141,8 +143,11 @@ class AuditScheduler:
         import scheduler
 
         s = self.settings
-        kw = {"sites_path": s.sites_path, "db_path": s.db_path, "rules_path": s.rules_path}
-        run_id = scheduler.resumable_run(s)
+        kw: dict[str, Any] = {"sites_path": s.sites_path, "db_path": s.db_path, "rules_path": s.rules_path}
+        if s.distributed:
+            kw.update(distributed=True, broker=s.broker)
+        # distributed: an unfinished run's tasks wait on the broker and the workers finish it
+        run_id = None if s.distributed else scheduler.resumable_run(s)
         if run_id is not None:
             log.info("run %s was left unfinished; resuming it now", run_id)
             self.scheduler.add_job("scheduler:audit_job", "date", run_date=datetime.now(self.tz),
