@@ -52,6 +52,7 @@ def _usage() -> dict[str, float]:
 
 
 def run_crawler(port: int, concurrency: int, max_pages: int, db: str) -> dict[str, float]:
+    from core.site import Site
     from core.store import Store
     from crawler import crawl_run
 
@@ -64,7 +65,7 @@ def run_crawler(port: int, concurrency: int, max_pages: int, db: str) -> dict[st
     run = store.begin_run(as_of="2024-06-01T00:00:00+08:00", audit_name="bench", sites_path="bench",
                           sites_toml="", rules_toml="", site_configs={"bench": site})
     t0 = time.perf_counter()
-    stats = asyncio.run(crawl_run(store, run, [site], net, crawl, progress=False))
+    stats = asyncio.run(crawl_run(store, run, [Site.from_dict(site)], net, crawl, progress=False))
     wall = time.perf_counter() - t0
     pages = store.db.execute("SELECT COUNT(*) FROM fetches WHERE purpose IN ('home','page')").fetchone()[0]
     links = store.db.execute("SELECT COUNT(*) FROM links").fetchone()[0]

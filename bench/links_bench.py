@@ -24,6 +24,7 @@ HOST = "www.many.gov.cn"
 
 
 def child(port: int, db: str) -> None:
+    from core.site import Site
     from core.store import Store
     from crawler import crawl_run
 
@@ -34,7 +35,7 @@ def child(port: int, db: str) -> None:
     run = store.begin_run(as_of="2026-06-01T10:00:00+08:00", audit_name="bench", sites_path="x", sites_toml="",
                           rules_toml="", site_configs={"many": site})
     t0 = time.monotonic()
-    stats = asyncio.run(crawl_run(store, run, [site], net, crawl, progress=False))
+    stats = asyncio.run(crawl_run(store, run, [Site.from_dict(site)], net, crawl, progress=False))
     wall = time.monotonic() - t0
     ru = resource.getrusage(resource.RUSAGE_SELF)
     links = store.db.execute("SELECT count(*) FROM links").fetchone()[0]

@@ -19,9 +19,15 @@ _NAMES = ["政策文件", "通知公告", "部门预算决算", "政府信息公
           "规范性文件", "政策解读", "行政执法"]
 
 
-def configure(pages: int) -> None:
-    """Size the site to about ``pages`` HTML pages (articles + list pages + a few others)."""
-    global PER_COLUMN
+def configure(pages: int, columns: int | None = None, footer: int | None = None) -> None:
+    """Size the site to about ``pages`` HTML pages (articles + list pages + a few others);
+    ``columns`` and ``footer`` shrink it below the 40 × 20 minimum (bench/district.py's small units)."""
+    global PER_COLUMN, COLUMNS, FOOTER, _NAV, _FOOTER
+    if columns is not None:
+        COLUMNS = max(1, min(columns, 99))
+    if footer is not None:
+        FOOTER = max(0, footer)
+    _NAV, _FOOTER = nav(), footer_html()
     PER_COLUMN = max(PER_LIST, round((pages - 1 - FOOTER) / COLUMNS / (1 + 1 / PER_LIST + 0.01)))
 
 
@@ -38,13 +44,13 @@ def nav() -> str:
     return f'<div class="nav"><ul>{items}</ul></div>'
 
 
-def footer() -> str:
+def footer_html() -> str:
     items = "".join(f'<a href="/about/f{i}.html">底部链接{i}</a>' for i in range(FOOTER))
     return (f'<div id="footer">{items}<p>主办单位：红海湾经济开发区 网站标识码：4415000001 '
             '粤ICP备12345678号-1</p></div>')
 
 
-_NAV, _FOOTER = nav(), footer()
+_NAV, _FOOTER = nav(), footer_html()
 
 
 def _doc(title: str, body: str, charset: str = "utf-8", meta_charset: bool = False, meta: str = "") -> str:

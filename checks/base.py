@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.model import CheckResult, unverified
-from core.rules import SITE_KINDS, Rules
+from core.rules import Rules
+from core.site import SITE_KINDS
 
 if TYPE_CHECKING:
     from core.snapshot import SiteSnapshot

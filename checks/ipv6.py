@@ -21,12 +21,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urlsplit
 
 from checks.base import Check
 from checks.links import classify, dns_reason, similarity, visible_text
 from core.model import CheckResult, Finding, Outcome, Severity
 from core.snapshot import SiteSnapshot
+from core.snapshot import page_key as _key
 from core.store import FetchRow
 
 _EPS = 1e-9
@@ -61,10 +62,6 @@ def _dns_failure(rec: tuple[list[str], str | None] | None, rcode: str | None) ->
     if rec is None:
         return "未查询"
     return dns_reason(rec[1], rcode)[1]
-
-
-def _key(url: str) -> str:
-    return urldefrag(url)[0]
 
 
 def _show(row: FetchRow | None) -> str:

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.etree
 import lxml.html
@@ -31,6 +31,7 @@ import lxml.html
 from checks.base import Check
 from core.model import CheckResult, Finding, Outcome, Severity
 from core.snapshot import SiteSnapshot
+from core.snapshot import page_key as _key
 from core.store import FetchRow
 
 # -- text helpers (shared with checks/ipv6.py) --------------------------------------------------
@@ -78,11 +79,6 @@ def similarity(a: str | frozenset[str], b: str | frozenset[str]) -> float:
 
 def is_html(row: FetchRow) -> bool:
     return "html" in (row.content_type or "").lower() or (row.content_type is None and row.body_hash is not None)
-
-
-def _key(url: str) -> str:
-    # urldefrag returns a URL without '#' unchanged: skip its parse (called for every link row)
-    return urldefrag(url)[0] if "#" in url else url
 
 
 # -- classification of one fetched target -------------------------------------------------------

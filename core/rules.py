@@ -21,8 +21,6 @@ from typing import Any
 
 from core.parsing.lists import BLANK_MARKERS
 
-SITE_KINDS = ("portal", "department", "street")
-
 # [scoring] defaults (国办秘函〔2019〕19号): 100 points, < 60 不合格, 加分 above 80 up to 30,
 # departments without 办事服务 scored out of 75 then × 4/3
 SCORING_DEFAULTS: dict[str, float] = {"full_marks": 100.0, "fail_below": 60.0, "bonus_above": 80.0,

@@ -20,10 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from core.model import CheckResult, Finding, Outcome, Severity
-from core.rules import SITE_KINDS, CheckRule, Rules, Task
+from core.rules import CheckRule, Rules, Task
+from core.site import SITE_KINDS, Site
 
 # (site id, check id, finding) -> True when a waiver (报备) in force covers the finding
 WaivedFn = Callable[[str, str, Finding], bool]
@@ -130,10 +130,10 @@ def _counts_as_veto(result: CheckResult, rule: CheckRule) -> bool:
 
 # -- sites --------------------------------------------------------------------
 
-def score_site(site: SiteResults, cfg: Mapping[str, Any], rules: Rules) -> SiteScore:
+def score_site(site: SiteResults, cfg: Site, rules: Rules) -> SiteScore:
     sc = rules.scoring
-    kind = str(cfg.get("kind", ""))
-    no_service = kind == "department" and cfg.get("services") is False
+    kind = cfg.kind
+    no_service = kind == "department" and cfg.services is False
     base = sc.no_service_base if no_service else sc.full_marks
     deductions: dict[str, float] = {}
     bonus_raw = 0.0
@@ -173,8 +173,8 @@ def score_site(site: SiteResults, cfg: Mapping[str, Any], rules: Rules) -> SiteS
             bonus = min(bonus_raw, sc.bonus_cap)
         score = round(raw + bonus, 2)
         verdict = FAIL_VERDICT if round(raw, 2) < sc.fail_below else PASS_VERDICT
-    return SiteScore(site_id=site.site_id, name=str(cfg.get("name", site.site_id)),
-                     unit=str(cfg.get("unit", "")), kind=kind, is_column=bool(cfg.get("column_of")),
+    return SiteScore(site_id=site.site_id, name=cfg.name,
+                     unit=cfg.unit, kind=kind, is_column=cfg.is_column,
                      no_service=no_service, score=score, base=base, deductions=deductions,
                      bonus=round(bonus, 2), vetoes=vetoes, verdict=verdict,
                      outcomes={cid: str(r.outcome) for cid, r in site.results.items()},
@@ -233,7 +233,7 @@ def unit_group(text: str) -> str | None:
     return None
 
 
-def task_sites(task: Task, sites: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def task_sites(task: Task, sites: Mapping[str, Site]) -> list[str]:
     """The sites whose results count for a task.
 
     Only kinds in ``applies_to`` count (empty = all kinds). Within one kind, the sites of the
@@ -246,26 +246,26 @@ def task_sites(task: Task, sites: Mapping[str, Mapping[str, Any]]) -> list[str]:
     groups = {g for u in task.units if (g := unit_group(u))}
     out: list[str] = []
     for kind in kinds:
-        of_kind = [sid for sid, c in sites.items() if c.get("kind") == kind]
+        of_kind = [sid for sid, c in sites.items() if c.kind == kind]
         named = [sid for sid in of_kind
-                 if kind in groups or unit_key(str(sites[sid].get("unit", ""))) in names]
+                 if kind in groups or unit_key(sites[sid].unit) in names]
         out.extend(named or of_kind)
     return [sid for sid in sites if sid in set(out)]
 
 
-def _unconfigured(task: Task, sites: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    have = {unit_key(str(c.get("unit", ""))) for c in sites.values()}
+def _unconfigured(task: Task, sites: Mapping[str, Site]) -> list[str]:
+    have = {unit_key(c.unit) for c in sites.values()}
     return [unit_key(u) for u in task.units if not unit_group(u) and unit_key(u) not in have]
 
 
 def task_status(task: Task, results: Mapping[str, SiteResults],
-                sites: Mapping[str, Mapping[str, Any]]) -> TaskStatus:
+                sites: Mapping[str, Site]) -> TaskStatus:
     checks = list(task.checks)
     manual = task.manual
     covered = task_sites(task, sites) if not manual else []
     by_unit: dict[str, list[str]] = {}
     for sid in covered:
-        by_unit.setdefault(str(sites[sid].get("unit", "")), []).append(sid)
+        by_unit.setdefault(sites[sid].unit, []).append(sid)
     units: list[UnitTaskStatus] = []
     for unit, sids in by_unit.items():
         failing, unverified, passed = [], [], 0
@@ -337,8 +337,8 @@ def without_waived(site: SiteResults, waived: WaivedFn) -> SiteResults:
 # -- the whole run ------------------------------------------------------------
 
 def score_run(results: Iterable[SiteResults], rules: Rules,
-              sites: Mapping[str, Mapping[str, Any]], waived: WaivedFn | None = None) -> Scores:
-    """Score one judged run. ``sites`` maps site id → its ``[[site]]`` config (run_sites);
+              sites: Mapping[str, Site], waived: WaivedFn | None = None) -> Scores:
+    """Score one judged run. ``sites`` maps site id → its ``[[site]]`` (``core.site.stored_sites``);
     ``waived`` says which failing findings a waiver in force covers (skipped, see without_waived)."""
     by_site = {r.site_id: (without_waived(r, waived) if waived else r) for r in results}
     site_scores = {sid: score_site(by_site.get(sid, SiteResults(sid, {})), cfg, rules)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, TypeVar, cast
@@ -27,36 +26,16 @@ import lxml.html
 from core.auditor import AuditorNetwork, judge_network
 from core.parsing.linkrewrite import rewrite_links
 from core.rules import Vocabulary
+from core.site import Site, stored_sites
 from core.store import FetchRow, LinkRow, Store
-
-
-@dataclass(frozen=True)
-class SiteInfo:
-    """The ``[[site]]`` entry as the run stored it."""
-
-    id: str
-    name: str
-    unit: str
-    kind: str                      # portal | department | street
-    url: str
-    column_of: str | None = None   # site id whose host this column lives on
-    hosts: tuple[str, ...] = ()
-
-    @classmethod
-    def from_config(cls, cfg: dict[str, Any]) -> SiteInfo:
-        return cls(id=cfg["id"], name=cfg["name"], unit=cfg["unit"], kind=cfg["kind"], url=cfg["url"],
-                   column_of=cfg.get("column_of"), hosts=tuple(cfg.get("hosts", ())))
-
-    @property
-    def host(self) -> str:
-        return (urlsplit(self.url).hostname or "").lower()
-
 
 T = TypeVar("T")
 TREE_CACHE = 48        # parsed pages kept at once: checks walk pages in order, bodies stay in SQLite
 
 
-def _key(url: str) -> str:
+def page_key(url: str) -> str:
+    """A URL as the snapshot indexes pages and links: without its fragment (the one such key;
+    checks that match fetched URLs against links use it too)."""
     return urldefrag(url)[0] if "#" in url else url
 
 
@@ -86,7 +65,7 @@ class RunView:
         self.vocabulary = vocabulary or Vocabulary()
         self.tz = ZoneInfo(self.district.get("timezone", "Asia/Shanghai"))
         self.as_of = datetime.fromisoformat(run["as_of"]).astimezone(self.tz)
-        self.sites = {sid: SiteInfo.from_config(cfg) for sid, cfg in store.run_sites(run_id).items()}
+        self.sites = stored_sites(store, run_id)
         self._snaps: dict[str, SiteSnapshot] = {}
 
     @cached_property
@@ -112,7 +91,7 @@ class RunView:
 
 
 class SiteSnapshot:
-    def __init__(self, run: RunView, site: SiteInfo):
+    def __init__(self, run: RunView, site: Site):
         self.run = run
         self.site = site
         self.lookups = Lookups()
@@ -140,7 +119,7 @@ class SiteSnapshot:
     def other(self, site_id: str) -> SiteSnapshot | None:
         return self.run.snapshot(site_id) if site_id in self.run.sites else None
 
-    def sites(self) -> list[SiteInfo]:
+    def sites(self) -> list[Site]:
         return list(self.run.sites.values())
 
     # -- derived views: the one cache ----------------------------------------
@@ -189,19 +168,19 @@ class SiteSnapshot:
             if f.family is not None:
                 continue
             for u in (f.url, f.final_url):
-                if u and (_key(u) not in idx or f.purpose in ("page", "home")):
-                    idx[_key(u)] = f
+                if u and (page_key(u) not in idx or f.purpose in ("page", "home")):
+                    idx[page_key(u)] = f
         return idx
 
     def page(self, url: str) -> FetchRow | None:
         """The stored fetch of ``url`` (requested or final URL), or None if never fetched."""
         self.lookups["page"] += 1
-        return self._by_url.get(_key(url))
+        return self._by_url.get(page_key(url))
 
     @cached_property
     def _home(self) -> FetchRow | None:
         home = [f for f in self._by_purpose.get("home", []) if f.family is None]
-        return home[0] if home else self._by_url.get(_key(self.site.url))
+        return home[0] if home else self._by_url.get(page_key(self.site.url))
 
     def home(self) -> FetchRow | None:
         self.lookups["page"] += 1
@@ -331,7 +310,7 @@ class SiteSnapshot:
         self._sources = sorted(by_source)
         self._by_raw_source = by_source
         for src in self._sources:
-            k = _key(src)
+            k = page_key(src)
             if k in grouped:     # sources differing only by a fragment: one page
                 grouped[k] = grouped[k] + by_source[src]
             else:
@@ -344,7 +323,7 @@ class SiteSnapshot:
             grouped = self._links_by_source
             out = [ln for src in self._sources for ln in self._by_raw_source[src]] if grouped else []
         else:
-            out = list(self._links_by_source.get(_key(source_url), ()))
+            out = list(self._links_by_source.get(page_key(source_url), ()))
         self.lookups["link"] += len(out)
         return out
 

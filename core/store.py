@@ -866,16 +866,22 @@ class Store:
 
     # -- judgements ---------------------------------------------------------
     def replace_results(self, run_id: int,
-                        rows: Iterable[tuple[str, str, str, bool, str, list[tuple[str, str, str, str | None, str]]]]
-                        ) -> None:
+                        rows: Iterable[tuple[str, str, str, bool, str, list[tuple[str, str, str, str | None, str]]]],
+                        site_ids: Iterable[str] | None = None) -> None:
         """Store a whole judgement of a run, replacing an earlier one (re-judging).
 
         Each row: (site_id, check_id, outcome, veto, result_json, findings) where each
-        finding is (fingerprint, message_id, severity, url, finding_json).
+        finding is (fingerprint, message_id, severity, url, finding_json). With ``site_ids``
+        only those sites' judgement is replaced (a distributed worker judges its share).
         """
         with self.transaction():
-            self.db.execute("DELETE FROM results WHERE run_id=?", (run_id,))
-            self.db.execute("DELETE FROM findings WHERE run_id=?", (run_id,))
+            if site_ids is None:
+                self.db.execute("DELETE FROM results WHERE run_id=?", (run_id,))
+                self.db.execute("DELETE FROM findings WHERE run_id=?", (run_id,))
+            else:
+                for sid in site_ids:
+                    self.db.execute("DELETE FROM results WHERE run_id=? AND site_id=?", (run_id, sid))
+                    self.db.execute("DELETE FROM findings WHERE run_id=? AND site_id=?", (run_id, sid))
             for site_id, check_id, outcome, veto, data, findings in rows:
                 self.db.execute("INSERT INTO results (run_id, site_id, check_id, outcome, veto, data)"
                                 " VALUES (?, ?, ?, ?, ?, ?)",

@@ -8,9 +8,12 @@ of the crawler reads typed, immutable values and never a module global (DESIGN.m
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from core.site import Site
 
 DEFAULT_UA = "zwgk-audit/0.1 (government website audit; +mailto:webmaster@localhost)"
 
@@ -19,19 +22,23 @@ class ConfigError(ValueError):
     pass
 
 
-def _ns(entry: str) -> tuple[str, int]:
-    """Parse a nameserver "ip", "ip:port" or "[v6]:port" into (address, port)."""
-    s = entry.strip()
-    if s.startswith("["):
-        host, _, rest = s[1:].partition("]")
-        port = int(rest[1:]) if rest.startswith(":") else 53
-    elif s.count(":") == 1:
-        host, _, p = s.partition(":")
-        port = int(p)
-    else:
-        host, port = s, 53
-    ipaddress.ip_address(host)  # raises ValueError on a name: resolvers must be addresses
-    return host, port
+def parse_nameserver(spec: str) -> tuple[str, int] | None:
+    """A ``[network] nameservers`` entry — "1.2.3.4", "1.2.3.4:53", "::1", "[::1]:5353" — as
+    (address, port); None when it is not one (a name: resolvers must be addresses; port 0).
+    The one parser: the sites.toml loader reports a None with its line number."""
+    s = spec.strip()
+    m = re.fullmatch(r"\[([0-9a-fA-F:.]+)\](?::(\d+))?", s)
+    host, port = (m.group(1), m.group(2)) if m else (s, None)
+    if not m and s.count(":") == 1:
+        host, port = s.split(":")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if port is not None and not port.isdigit():
+        return None
+    p = int(port) if port else 53
+    return (host, p) if 0 < p < 65536 else None
 
 
 @dataclass(frozen=True)
@@ -129,10 +136,11 @@ def network_from_mapping(m: dict[str, Any]) -> NetworkConfig:
         ipaddress.ip_network(cidr, strict=False)
     static = {str(h).lower().rstrip("."): tuple(str(ipaddress.ip_address(a)) for a in addrs)
               for h, addrs in (m.get("static_hosts") or {}).items()}
-    try:
-        ns = tuple(_ns(s) for s in m.get("nameservers") or ())
-    except ValueError as e:
-        raise ConfigError(f"[network] nameservers: {e}") from e
+    parsed = [(s, parse_nameserver(str(s))) for s in m.get("nameservers") or ()]
+    bad = [s for s, ns in parsed if ns is None]
+    if bad:
+        raise ConfigError(f"[network] nameservers: {bad[0]!r} is not \"ip\" or \"ip:port\"")
+    ns = tuple(n for _, n in parsed if n is not None)
     return NetworkConfig(
         nameservers=ns, static_hosts=static,
         allow_private=bool(m.get("allow_private", False)),
@@ -152,7 +160,7 @@ def crawl_from_mapping(m: dict[str, Any]) -> CrawlConfig:
         raise ConfigError(f"[crawl]: unknown keys {sorted(unknown)}")
     kw: dict[str, Any] = {}
     for k, v in m.items():
-        default = fields[k].default
+        default: Any = fields[k].default
         if isinstance(default, tuple):
             kw[k] = tuple(str(x).lower() for x in (v if isinstance(v, (list, tuple)) else [v]))
             continue
@@ -167,33 +175,47 @@ def crawl_from_mapping(m: dict[str, Any]) -> CrawlConfig:
 
 @dataclass(frozen=True)
 class SiteSpec:
-    """One ``[[site]]`` entry as the crawler needs it."""
+    """A :class:`core.site.Site` as the crawler needs it: the start URL normalised, the hosts
+    lower-cased, the ``[crawl]`` defaults applied where the entry sets no override, and the
+    other configured sites under its path excluded. Everything else is read from ``site``."""
 
-    id: str
-    url: str
+    site: Site
+    url: str                            # the start URL (a bare host gets its "/")
     hosts: tuple[str, ...] = ()
-    column_of: str | None = None
     respect_robots: bool = True
     max_pages: int = 500
     max_depth: int = 5
-    delay: float | None = None          # [[site]] delay: politeness for this site's host
     exclude: tuple[str, ...] = ()       # path-prefix URLs of other configured sites (columns) on this host
 
     @classmethod
-    def from_config(cls, site: dict[str, Any], crawl: CrawlConfig) -> SiteSpec:
-        url = str(site["url"])
+    def of(cls, site: Site, crawl: CrawlConfig) -> SiteSpec:
+        url = site.url
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"site {site.get('id')}: url must be http(s)://host/...: {url!r}")
+            raise ConfigError(f"site {site.id}: url must be http(s)://host/...: {url!r}")
         if not parts.path:
             url += "/"
-        return cls(id=str(site["id"]), url=url,
-                   hosts=tuple(str(h).lower() for h in site.get("hosts") or ()),
-                   column_of=site.get("column_of"),
-                   respect_robots=bool(site.get("respect_robots", crawl.respect_robots)),
-                   max_pages=int(site.get("max_pages", crawl.max_pages)),
-                   max_depth=int(site.get("max_depth", crawl.max_depth)),
-                   delay=float(site["delay"]) if site.get("delay") is not None else None)
+        return cls(site=site, url=url, hosts=tuple(h.lower() for h in site.hosts),
+                   respect_robots=crawl.respect_robots if site.respect_robots is None else site.respect_robots,
+                   max_pages=crawl.max_pages if site.max_pages is None else int(site.max_pages),
+                   max_depth=crawl.max_depth if site.max_depth is None else int(site.max_depth))
+
+    @property
+    def id(self) -> str:
+        return self.site.id
+
+    @property
+    def column_of(self) -> str | None:
+        return self.site.column_of
+
+    @property
+    def delay(self) -> float | None:
+        """[[site]] delay: politeness for this site's host (None: the [crawl] delay)."""
+        return None if self.site.delay is None else float(self.site.delay)
+
+    @property
+    def encoding(self) -> str | None:
+        return self.site.encoding
 
     @property
     def host(self) -> str:
@@ -201,4 +223,4 @@ class SiteSpec:
 
     @property
     def is_column(self) -> bool:
-        return bool(self.column_of)
+        return self.site.is_column

@@ -21,6 +21,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from core.model import ErrorKind, Purpose
 from core.parsing.lists import extract_items, items_from_json, load_json, looks_script_rendered
 from core.parsing.scriptapi import (
     EndpointRequest,
@@ -132,7 +133,7 @@ class Discovery:
         return out
 
     async def _script(self, src: str, page_url: str) -> str | None:
-        row, body, _ = await self.sc.fetch_one(src, "script", parent=page_url, parse=False, store_body=True,
+        row, body, _ = await self.sc.fetch_one(src, Purpose.SCRIPT, parent=page_url, parse=False, store_body=True,
                                                extra={"for": page_url})
         if row.ok and body is not None and len(body) <= self.cfg.script_max_bytes:
             return decode(body, row.headers.get("content-type"), None)[0]
@@ -159,7 +160,7 @@ class Discovery:
             extra: dict[str, Any] = {"discovered": "script_api", "script": req.source, "how": req.how}
             if req.form:
                 extra["form"] = dict(req.form)
-            row, body, info = await sc.fetch_one(url, "page", depth=depth, parent=page_url, extra=extra,
+            row, body, info = await sc.fetch_one(url, Purpose.PAGE, depth=depth, parent=page_url, extra=extra,
                                                  method=req.method, content=req.body())
             sc.ctx.stats["discovery.requests"] += 1
             if not row.ok or body is None:
@@ -195,13 +196,13 @@ class Discovery:
         sc, cfg = self.sc, self.cfg
         if not self.to_render or sc.ctx.stop.is_set():
             return
-        done = {f.url for f in sc.ctx.store.fetches(sc.ctx.run_id, sc.spec.id, "render")}
+        done = {f.url for f in sc.ctx.store.fetches(sc.ctx.run_id, sc.spec.id, Purpose.RENDER)}
         todo = sorted((d, u) for u, d in self.to_render.items() if u not in done and not self._named_read(u))
         browser = find_chromium(cfg.chromium) if cfg.render else None
         if browser is None:
             why = "渲染已按设置关闭" if not cfg.render else "本机未安装无头浏览器（chromium）"
             for _, u in todo:
-                sc.ctx.writer.fetch(FetchRow(sc.ctx.run_id, sc.spec.id, "render", u,
+                sc.ctx.writer.fetch(FetchRow(sc.ctx.run_id, sc.spec.id, Purpose.RENDER, u,
                                              extra={"status": "unavailable", "detail": why}))
             sc.ctx.stats["render.unavailable"] += len(todo)
             return
@@ -210,7 +211,7 @@ class Discovery:
             if sc.ctx.stop.is_set():
                 break
             if self.rendered >= cfg.render_max_pages:
-                sc.ctx.writer.fetch(FetchRow(sc.ctx.run_id, sc.spec.id, "render", u, depth=depth, extra={
+                sc.ctx.writer.fetch(FetchRow(sc.ctx.run_id, sc.spec.id, Purpose.RENDER, u, depth=depth, extra={
                     "status": "over_budget", "detail": f"超出每个网站最多渲染{cfg.render_max_pages}个页面的上限"}))
                 continue
             self.rendered += 1
@@ -219,10 +220,10 @@ class Discovery:
             async with slots:
                 out = await renderer.render(u)
             sc.ctx.stats[f"render.{out.status}"] += 1
-            row = FetchRow(sc.ctx.run_id, sc.spec.id, "render", u, final_url=out.final_url, status=out.http_status,
+            row = FetchRow(sc.ctx.run_id, sc.spec.id, Purpose.RENDER, u, final_url=out.final_url, status=out.http_status,
                            content_type="text/html" if out.dom else None, elapsed_ms=out.elapsed_ms,
                            encoding="utf-8" if out.dom else None, depth=depth,
-                           error_kind="timeout" if out.status == "timeout" else None, error_detail=out.detail,
+                           error_kind=ErrorKind.TIMEOUT if out.status == "timeout" else None, error_detail=out.detail,
                            extra={"status": out.status, "requests": out.requests, "blocked": out.blocked,
                                   **({"truncated": True} if out.truncated else {})})
             body = out.dom.encode("utf-8") if out.dom else None
@@ -242,7 +243,7 @@ class Discovery:
         if not urls:
             return False
         st, run = self.sc.ctx.store, self.sc.ctx.run_id
-        for f in st.fetches(run, self.sc.spec.id, "page"):
+        for f in st.fetches(run, self.sc.spec.id, Purpose.PAGE):
             if f.url in urls and f.ok and f.body_hash:
                 body = st.body(f.body_hash)
                 if body is not None and items_from_json(load_json(body) or b"", f.final_url or f.url) is not None:

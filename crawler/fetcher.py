@@ -17,14 +17,16 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import idna
 
+from core.model import ErrorKind
 from crawler.config import CrawlConfig, NetworkConfig
 from crawler.dns import Resolver
 from crawler.netguard import AddressPolicy, RefusedAddress, ip_literal
@@ -68,7 +70,7 @@ class Result:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None
     redirects: list[str] = field(default_factory=list)
-    error_kind: str | None = None
+    error_kind: ErrorKind | None = None      # the closed set, documented in core.model
     error_detail: str | None = None
     elapsed_ms: float | None = None
     size: int | None = None
@@ -148,12 +150,8 @@ MAX_BACKOFF_S = 5.0
 MAX_TIMEOUT_S = 120.0
 MAX_PHASE_TIMEOUT_S = 60.0        # connect / read / write
 MAX_DELAY_S = 60.0
-# The closed set of docs/CONTRACTS.md. ``bad_url``: the URL cannot be requested at all (an IPv4
-# literal like 999.1.1.1, an IDNA-invalid name); ``bad_redirect``: a redirect to something that is
-# no HTTP URL (javascript:, mailto:, tel:, data:, an unparseable Location); ``internal``: the
-# auditor's own failure (never the site's fault, never a finding).
-ERROR_KINDS = frozenset({"dns", "connect", "timeout", "tls", "http_status", "too_many_redirects", "too_large",
-                         "blocked", "disallowed", "refused", "decode", "bad_url", "bad_redirect", "internal"})
+# The closed set of docs/CONTRACTS.md, documented once in core.model.ErrorKind.
+ERROR_KINDS = frozenset(ErrorKind)   # core.model.ErrorKind documents each
 _NUMERIC_LABEL = re.compile(r"^(?:0x[0-9a-f]*|\d+)$", re.IGNORECASE)
 
 
@@ -303,10 +301,19 @@ class _Held:
 _BODY: ContextVar[bytes | None] = ContextVar("zwgk_post_body", default=None)
 
 
+class SharedLimiter(Protocol):
+    """Politeness shared by several crawler processes (zwgk/distributed/politeness.py: Redis):
+    at most ``n`` requests at once to the server ``key`` and to ``hostname`` from all of them,
+    starting ``delay`` seconds apart. Entered inside the process's own host slot."""
+
+    def hold(self, key: str, hostname: str, n: int, delay: float) -> AbstractAsyncContextManager[None]: ...
+
+
 class Fetcher:
     def __init__(self, net: NetworkConfig, crawl: CrawlConfig, policy: AddressPolicy,
-                 resolver: Resolver | None = None):
+                 resolver: Resolver | None = None, shared: SharedLimiter | None = None):
         self.net, self.cfg, self.policy = net, crawl, policy
+        self.shared = shared     # None (one process): politeness is exactly the host slots below
         self.resolver = resolver or Resolver(net)
         self._ssl_verified, self._ssl_unverified = ssl_contexts(net.ca_bundle)
         self.total_timeout = _finite(crawl.timeout, MAX_TIMEOUT_S)
@@ -412,7 +419,7 @@ class Fetcher:
             try:
                 problem = url_problem(url)
                 if problem:
-                    res.error_kind, res.error_detail = "bad_url", problem
+                    res.error_kind, res.error_detail = ErrorKind.BAD_URL, problem
                 else:
                     await self._follow(res, method, family, max_bytes or self.cfg.max_bytes, oversize_ok, send,
                                        verify, want_cert, polite, hop_check, limit, owner)
@@ -420,9 +427,9 @@ class Fetcher:
                 raise
             except Exception as e:  # noqa: BLE001 - fetching is total: every failure is a row
                 log.warning("fetch %s: unexpected %s: %s", url[:200], type(e).__name__, e)
-                res.error_kind, res.error_detail = "internal", f"{type(e).__name__}: {e}"[:300]
-            retry = (res.error_kind == "connect" or res.error_detail == "connect timeout"
-                     or (res.status in RETRY_STATUSES and res.error_kind == "http_status"))
+                res.error_kind, res.error_detail = ErrorKind.INTERNAL, f"{type(e).__name__}: {e}"[:300]
+            retry = (res.error_kind == ErrorKind.CONNECT or res.error_detail == "connect timeout"
+                     or (res.status in RETRY_STATUSES and res.error_kind == ErrorKind.HTTP_STATUS))
             if not retry or attempt > tries:
                 break
             await asyncio.sleep(min(MAX_BACKOFF_S, self.cfg.retry_backoff * (2 ** (attempt - 1)))
@@ -449,7 +456,10 @@ class Fetcher:
                     except ValueError:
                         port = None
                     key = await self._slot_key(netloc, parts.hostname or "", family, port)
-                    async with self.slot(key, netloc).hold(owner), self._global:
+                    slot = self.slot(key, netloc)
+                    shared = (self.shared.hold(key, parts.hostname or netloc, slot.n, slot.delay)
+                              if self.shared is not None else nullcontext())
+                    async with slot.hold(owner), self._global, shared:
                         spent += await self._timed_hop(client, res, url, method, max_bytes, oversize_ok, headers,
                                                        want_cert, family, limit - spent)
                 else:
@@ -463,28 +473,28 @@ class Fetcher:
             try:
                 nxt = urljoin(url, loc.strip()).split("#")[0]
             except ValueError as e:
-                res.error_kind, res.error_detail = "bad_redirect", f"unparseable Location {loc[:200]!r}: {e}"
+                res.error_kind, res.error_detail = ErrorKind.BAD_REDIRECT, f"unparseable Location {loc[:200]!r}: {e}"
                 return
             scheme = urlsplit(nxt).scheme.lower() if nxt else ""
             if scheme not in ("http", "https"):
-                res.error_kind, res.error_detail = "bad_redirect", f"redirect to non-HTTP URL {nxt[:200]}"
+                res.error_kind, res.error_detail = ErrorKind.BAD_REDIRECT, f"redirect to non-HTTP URL {nxt[:200]}"
                 return
             problem = url_problem(nxt)
             if problem:
-                res.error_kind, res.error_detail = "bad_redirect", f"redirect to {nxt[:200]}: {problem}"
+                res.error_kind, res.error_detail = ErrorKind.BAD_REDIRECT, f"redirect to {nxt[:200]}: {problem}"
                 return
             if nxt in seen:
                 res.redirects.append(nxt)
-                res.error_kind, res.error_detail = "too_many_redirects", f"redirect loop back to {nxt}"
+                res.error_kind, res.error_detail = ErrorKind.TOO_MANY_REDIRECTS, f"redirect loop back to {nxt}"
                 return
             if len(res.redirects) >= self.cfg.max_redirects:
-                res.error_kind, res.error_detail = "too_many_redirects", f"more than {self.cfg.max_redirects} redirects"
+                res.error_kind, res.error_detail = ErrorKind.TOO_MANY_REDIRECTS, f"more than {self.cfg.max_redirects} redirects"
                 return
             why = hop_check(nxt) if hop_check else None
             res.redirects.append(nxt)
             res.final_url = nxt
             if why:
-                res.error_kind, res.error_detail = "refused", f"redirect to {nxt}: {why}"
+                res.error_kind, res.error_detail = ErrorKind.REFUSED, f"redirect to {nxt}: {why}"
                 return
             seen.add(nxt)
             url = nxt
@@ -497,13 +507,13 @@ class Fetcher:
         """One request/response, timed from the moment it is sent; returns the seconds it took."""
         t0 = time.perf_counter()
         if budget <= 0:
-            res.error_kind, res.error_detail = "timeout", "no complete answer within the time budget"
+            res.error_kind, res.error_detail = ErrorKind.TIMEOUT, "no complete answer within the time budget"
             raise _Stop
         try:
             async with asyncio.timeout(budget):
                 await self._one(client, res, url, method, max_bytes, oversize_ok, headers, want_cert, family)
         except TimeoutError:
-            res.error_kind = "timeout"
+            res.error_kind = ErrorKind.TIMEOUT
             res.error_detail = f"no complete answer within {budget:.3g} s of sending the request"
             raise _Stop from None
         return time.perf_counter() - t0
@@ -521,10 +531,10 @@ class Fetcher:
                 req.headers["content-type"] = "application/x-www-form-urlencoded; charset=UTF-8"
             r = await client.send(req, stream=True)
         except RefusedAddress as e:
-            res.error_kind, res.error_detail = "refused", str(e)
+            res.error_kind, res.error_detail = ErrorKind.REFUSED, str(e)
             raise _Stop from None
         except DNSFailure as e:
-            res.error_kind, res.error_detail = "dns", str(e)
+            res.error_kind, res.error_detail = ErrorKind.DNS, str(e)
             raise _Stop from None
         except asyncio.CancelledError:
             raise
@@ -552,13 +562,13 @@ class Fetcher:
                 if oversize_ok:
                     res.truncated = True
                     return
-                res.error_kind, res.error_detail = "too_large", f"Content-Length {clen} over {max_bytes}"
+                res.error_kind, res.error_detail = ErrorKind.TOO_LARGE, f"Content-Length {clen} over {max_bytes}"
                 raise _Stop
             try:
                 inflater = _Inflater(r.headers.get("content-encoding"),
                                      max(self.cfg.max_decompressed, max_bytes))
             except ValueError as e:
-                res.error_kind, res.error_detail = "decode", str(e)
+                res.error_kind, res.error_detail = ErrorKind.DECODE, str(e)
                 raise _Stop from None
             raw = 0
             try:
@@ -573,10 +583,10 @@ class Fetcher:
                 if oversize_ok:
                     res.truncated = True
                     return
-                res.error_kind, res.error_detail = "too_large", str(e)
+                res.error_kind, res.error_detail = ErrorKind.TOO_LARGE, str(e)
                 raise _Stop from None
             except zlib.error as e:
-                res.error_kind, res.error_detail = "decode", f"content-encoding: {e}"
+                res.error_kind, res.error_detail = ErrorKind.DECODE, f"content-encoding: {e}"
                 raise _Stop from None
             except asyncio.CancelledError:
                 raise
@@ -586,13 +596,13 @@ class Fetcher:
             res.body, res.size = body, len(body)
             st = r.status_code
             if st in BLOCK_STATUSES:
-                res.error_kind, res.error_detail = "blocked", f"HTTP {st}"
+                res.error_kind, res.error_detail = ErrorKind.BLOCKED, f"HTTP {st}"
             elif st >= 400 and is_challenge(body):
-                res.error_kind, res.error_detail = "blocked", f"HTTP {st}, JavaScript challenge (WAF)"
+                res.error_kind, res.error_detail = ErrorKind.BLOCKED, f"HTTP {st}, JavaScript challenge (WAF)"
             elif st >= 400:
-                res.error_kind, res.error_detail = "http_status", f"HTTP {st}"
+                res.error_kind, res.error_detail = ErrorKind.HTTP_STATUS, f"HTTP {st}"
             elif st == 200 and is_challenge(body):
-                res.error_kind, res.error_detail = "blocked", "JavaScript challenge (WAF)"
+                res.error_kind, res.error_detail = ErrorKind.BLOCKED, "JavaScript challenge (WAF)"
         finally:
             await r.aclose()
 
@@ -601,7 +611,7 @@ class _Stop(Exception):
     """Internal: the current hop ended with an error already written into the Result."""
 
 
-def _classify(e: BaseException) -> tuple[str, str]:
+def _classify(e: BaseException) -> tuple[ErrorKind, str]:
     text = f"{type(e).__name__}: {e}"[:300]
     chain = [e]
     c = e.__cause__ or e.__context__
@@ -609,18 +619,18 @@ def _classify(e: BaseException) -> tuple[str, str]:
         chain.append(c)
         c = c.__cause__ or c.__context__
     if any(isinstance(x, ssl.SSLError) for x in chain) or "CERTIFICATE" in text.upper() or "SSL" in text:
-        return "tls", text
+        return ErrorKind.TLS, text
     if isinstance(e, httpx.ConnectTimeout):
-        return "timeout", "connect timeout"
+        return ErrorKind.TIMEOUT, "connect timeout"
     if isinstance(e, httpx.TimeoutException):
-        return "timeout", text
+        return ErrorKind.TIMEOUT, text
     if isinstance(e, (httpx.ConnectError, ConnectionError)):
-        return "connect", text
+        return ErrorKind.CONNECT, text
     if isinstance(e, httpx.TooManyRedirects):
-        return "too_many_redirects", text
+        return ErrorKind.TOO_MANY_REDIRECTS, text
     if isinstance(e, (httpx.InvalidURL, httpx.UnsupportedProtocol, idna.IDNAError)):
-        return "bad_url", text
+        return ErrorKind.BAD_URL, text
     if isinstance(e, (httpx.HTTPError, OSError)):
-        return "connect", text      # the server broke the exchange (reset, garbage, protocol error)
+        return ErrorKind.CONNECT, text      # the server broke the exchange (reset, garbage, protocol error)
     # anything else (UnicodeEncodeError of a header, a library bug) is the auditor's own trouble
-    return "internal", text
+    return ErrorKind.INTERNAL, text

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from core.model import ErrorKind, Purpose
 from core.store import FetchRow, LinkRow
 from crawler.netguard import ip_literal
 from crawler.parse import PageInfo, json_urls
@@ -68,11 +69,11 @@ async def home_step(sc: SiteCrawl) -> tuple[FetchRow, PageInfo | None]:
     links, and records the shell in ``extra.shell``. Targets outside the site are not followed (the
     shell stays the home page and its checks say "could not verify")."""
     ctx = sc.ctx
-    row, body, info = await sc.fetch_one(sc.start, "home", depth=0, write=False)
+    row, body, info = await sc.fetch_one(sc.start, Purpose.HOME, depth=0, write=False)
     target = info.redirect if info is not None and row.ok else None
     if target and target != sc.start and target != row.final_url and sc.scope.contains(target) \
             and not ctx.stop.is_set():
-        row2, body2, info2 = await sc.fetch_one(target, "home", depth=0, write=False)
+        row2, body2, info2 = await sc.fetch_one(target, Purpose.HOME, depth=0, write=False)
         if row2.ok and info2 is not None:
             assert info is not None
             row2.extra["shell"] = {"via": info.redirect_via, "url": row.final_url or row.url,
@@ -82,7 +83,7 @@ async def home_step(sc: SiteCrawl) -> tuple[FetchRow, PageInfo | None]:
             for u in (target, row2.final_url):
                 if u and u not in sc.seen:
                     sc.seen.add(u)     # the shell's target is the home page: not crawled again
-                    ctx.writer.add(sc.spec.id, (u, 0, sc.start, "done", "page", "home shell target", "{}",
+                    ctx.writer.add(sc.spec.id, (u, 0, sc.start, "done", Purpose.PAGE, "home shell target", "{}",
                                                 sc._next_seq()))
             row, body, info = row2, body2, info2
         else:
@@ -102,11 +103,11 @@ async def home_step(sc: SiteCrawl) -> tuple[FetchRow, PageInfo | None]:
 async def robots_step(sc: SiteCrawl) -> None:
     origin = origin_of(sc.start)
     rob, _ = await sc.ctx.robots.get(origin)
-    if sc.done["robots"]:
+    if sc.done[Purpose.ROBOTS]:
         return
     token = sc.cfg.robots_token
     blocks = not rob.allowed(sc.start, token)
-    row = FetchRow(sc.ctx.run_id, sc.spec.id, "robots", origin + "/robots.txt",
+    row = FetchRow(sc.ctx.run_id, sc.spec.id, Purpose.ROBOTS, origin + "/robots.txt",
                    extra={"blocks_audit": blocks, "robots_status": rob.status,
                           "respect_robots": sc.spec.respect_robots, "sitemaps": rob.sitemaps[:20],
                           "crawl_delay": rob.delay(token)})
@@ -121,7 +122,7 @@ async def robots_step(sc: SiteCrawl) -> None:
 
 async def sitemap_step(sc: SiteCrawl) -> None:
     """sitemap.xml (and robots Sitemap: lines on the same host) as extra seeds."""
-    if sc.done["sitemap"] or sc.spec.is_column:
+    if sc.done[Purpose.SITEMAP] or sc.spec.is_column:
         return
     rob, _ = await sc.ctx.robots.get(origin_of(sc.start))
     todo = [u for u in rob.sitemaps if sc.scope.same_host(u)][:3] or [origin_of(sc.start) + "/sitemap.xml"]
@@ -131,7 +132,7 @@ async def sitemap_step(sc: SiteCrawl) -> None:
     while todo and fetched < 8:
         url = todo.pop(0)
         fetched += 1
-        row, body, _ = await sc.fetch_one(url, "sitemap", parse=False, store_body=True, write=False)
+        row, body, _ = await sc.fetch_one(url, Purpose.SITEMAP, parse=False, store_body=True, write=False)
         rows.append((row, body if row.ok else None))
         if not row.ok or not body:
             continue
@@ -150,22 +151,22 @@ async def sitemap_step(sc: SiteCrawl) -> None:
     for u in found[: sc.spec.max_pages]:
         n = normalize(u)
         if n and sc.scope.contains(n) and not is_skipped_resource(n):
-            sc.enqueue(n, 1, None, "attachment" if is_attachment(n) else "page", {"discovered": "sitemap"})
+            sc.enqueue(n, 1, None, Purpose.ATTACHMENT if is_attachment(n) else Purpose.PAGE, {"discovered": "sitemap"})
     for row, body in rows:  # written with the enqueued URLs, in one batch
         sc.ctx.writer.fetch(row, body)
 
 
 async def soft404_step(sc: SiteCrawl) -> None:
-    if sc.done["soft404"]:
+    if sc.done[Purpose.SOFT404]:
         return
     url = f"{origin_of(sc.start)}/zwgk-audit-{secrets.token_hex(6)}.html"
-    await sc.fetch_one(url, "soft404", store_body=True, parse=False)
+    await sc.fetch_one(url, Purpose.SOFT404, store_body=True, parse=False)
 
 
 async def https_step(sc: SiteCrawl) -> None:
     """GET https://host/ recording the certificate; an invalid one is recorded, then the
     page is fetched unverified so the report can say what the certificate is."""
-    if sc.done["https"]:
+    if sc.done[Purpose.HTTPS]:
         return
     p = urlsplit(sc.start)
     port = f":{p.port}" if p.scheme == "https" and p.port else ""
@@ -173,10 +174,10 @@ async def https_step(sc: SiteCrawl) -> None:
     url = f"https://{f'[{host}]' if ':' in host else host}{port}/"
     f = sc.ctx.fetcher
     res = await f.fetch(url, want_cert=True, max_bytes=sc.cfg.external_max_bytes, oversize_ok=True)
-    row = FetchRow(sc.ctx.run_id, sc.spec.id, "https", url)
+    row = FetchRow(sc.ctx.run_id, sc.spec.id, Purpose.HTTPS, url)
     sc._fill(row, res)
     cert: dict[str, Any] = {"verified": False, "error": None}
-    if res.error_kind == "tls":
+    if res.error_kind == ErrorKind.TLS:
         cert["error"] = res.error_detail
         res2 = await f.fetch(url, want_cert=True, verify=False, max_bytes=sc.cfg.external_max_bytes,
                              oversize_ok=True, retries=0)
@@ -195,7 +196,7 @@ async def https_step(sc: SiteCrawl) -> None:
 async def ipv6_step(sc: SiteCrawl, home: PageInfo | None) -> None:
     """Family-pinned fetches: L1 home over IPv4 and IPv6 (bodies kept, to compare content),
     L2 a sample of the home page's internal links, L3 a sample of links on L2 pages."""
-    if sc.done["ipv6"]:
+    if sc.done[Purpose.IPV6]:
         return
     cfg = sc.cfg
     rows: list[tuple[FetchRow, bytes | None]] = []
@@ -203,7 +204,7 @@ async def ipv6_step(sc: SiteCrawl, home: PageInfo | None) -> None:
     async def pinned(url: str, level: int, keep: bool) -> tuple[FetchRow, bytes | None]:
         out: list[tuple[FetchRow, bytes | None]] = []
         for fam in (6, 4):
-            row, body, _ = await sc.fetch_one(url, "ipv6", family=fam, extra={"level": level}, parse=False,
+            row, body, _ = await sc.fetch_one(url, Purpose.IPV6, family=fam, extra={"level": level}, parse=False,
                                               store_body=keep, write=False)
             row.extra.setdefault("address", None)
             rows.append((row, body if keep else None))

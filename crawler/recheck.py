@@ -16,16 +16,17 @@ import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.model import ErrorKind, Purpose
 from core.store import FetchRow, LinkRow
+from crawler.purposes import RECHECK_PURPOSES, handling
 from crawler.site import SiteCrawl
 
-RECHECK_PURPOSES = ("page", "link", "attachment", "external")
 _KEEP_EXTRA = ("why", "discovered", "robots_disallowed")
 
 
 def transient(row: FetchRow) -> bool:
     """A failure that may be the moment's, not the site's: worth a second look."""
-    return row.error_kind in ("timeout", "connect") or (row.error_kind == "http_status"
+    return row.error_kind in (ErrorKind.TIMEOUT, ErrorKind.CONNECT) or (row.error_kind == ErrorKind.HTTP_STATUS
                                                         and (row.status or 0) >= 500)
 
 
@@ -56,7 +57,7 @@ async def recheck_step(sc: SiteCrawl) -> None:
                               "error_detail": first.error_detail, "fetched_at": first.fetched_at}
             row, body, info = await sc.fetch_one(first.url, first.purpose, depth=first.depth,
                                                  parent=first.parent_url, extra=extra, write=False)
-            if row.purpose == "page":    # a second look at a page, not another page
+            if row.purpose == Purpose.PAGE:    # a second look at a page, not another page
                 ctx.stats["pages"] -= 1
                 sc.counts["pages"] -= 1
             if not row.ok and transient(row):
@@ -64,10 +65,10 @@ async def recheck_step(sc: SiteCrawl) -> None:
                 if other is not None:
                     row.extra["other_family"] = other
             ctx.stats["recheck.reproduced" if transient(row) else "recheck.recovered"] += 1
-            if info is not None and row.purpose == "page":
+            if info is not None and row.purpose == Purpose.PAGE:
                 ctx.writer.links(sc.spec.id, [LinkRow(first.url, ln.url, ln.anchor, ln.region, ln.tag)
                                               for ln in info.links])
-            keep = body is not None and (row.purpose != "link" or "html" in (row.content_type or ""))
+            keep = body is not None and (not handling(row.purpose).keep_html_only or "html" in (row.content_type or ""))
             ctx.writer.fetch(row, body if keep and not row.extra.get("body_skipped") else None)
             ctx.writer.maybe_flush()
 

@@ -11,10 +11,12 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.model import Purpose
+from core.site import Site
 from core.store import DB_ERRORS, Store, StoreError
 from crawler import gather
 from crawler.config import CrawlSettings, SiteSpec
@@ -57,11 +59,17 @@ async def _policy(settings: CrawlSettings, specs: list[SiteSpec], resolver: Reso
     return policy
 
 
-async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], network: dict[str, Any],
+async def crawl_run(store: Store, run_id: int, sites: Sequence[Site], network: dict[str, Any],
                     crawl: dict[str, Any], *, resume: bool = False, stop: threading.Event | None = None,
                     progress: bool | None = None, taken: set[str] | None = None,
-                    only: set[str] | None = None) -> dict[str, int]:
+                    only: Collection[str] | None = None, shared: Any = None,
+                    parse_workers: int | None = None) -> dict[str, int]:
     """Crawl every site of a run; returns flat namespaced counters ("fetch.ok", "pages", ...).
+
+    An empty ``only`` (see below) does the run's self-check and nothing else. ``shared``: a cross-process
+    politeness limiter (crawler.fetcher.SharedLimiter) every host slot also consults.
+    ``parse_workers``: the parse pool's size (None: one per core; 0: inline — a distributed worker
+    is already one process per core, and a pool per site task would start processes per site).
 
     Marks run_sites state crawling/done. When ``stop`` is set: takes no new URLs, lets the
     requests in flight finish, commits, and returns with the frontier kept for a resume.
@@ -73,28 +81,27 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
     sites this process already crawled (not retried) and is filled with what this call crawls.
     """
     settings = CrawlSettings.from_mapping(network, crawl)
-    specs = with_exclusions([SiteSpec.from_config(s, settings.crawl) for s in sites])
+    specs = with_exclusions([SiteSpec.of(s, settings.crawl) for s in sites])
     # httpx logs every request at INFO: 20,000 lines a night drown the progress lines
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
-    by_id = {str(s["id"]): s for s in sites}
     stop = stop or threading.Event()
     resolver = Resolver(settings.network)
     policy = await _policy(settings, specs, resolver)
-    fetcher = Fetcher(settings.network, settings.crawl, policy, resolver)
+    fetcher = Fetcher(settings.network, settings.crawl, policy, resolver, shared=shared)
     for spec in specs:
         if spec.delay is not None:
             fetcher.set_site_delay(urlsplit(spec.url).netloc, spec.delay)
     ctx = RunCtx(store, run_id, settings.network, settings.crawl, fetcher, policy,
                  RobotsCache(fetcher, settings.crawl.robots_token), Writer(store, run_id), stop,
-                 parser=ParsePool())    # workers start with the first large page (crawler/parsepool.py)
+                 parser=ParsePool() if parse_workers is None else ParsePool(parse_workers))    # workers start with the first large page (crawler/parsepool.py)
     states = store.site_states(run_id)
+    mine = [s for s in specs if only is None or s.id in only]
     # a site another process holds (PostgreSQL, several workers on one run) is left to it
     # ``taken``: sites this process already crawled in an earlier call (not retried), filled with this call's
     before = set(taken or ())
-    others = {s.id for s in specs if only is not None and s.id not in only}
-    busy = {s.id for s in specs if states.get(s.id) != "done" and s.id not in before | others
-            and not store.claim_site(run_id, s.id)} | before | others
-    crawls = {s.id: SiteCrawl(ctx, s, by_id[s.id]) for s in specs if states.get(s.id) != "done" and s.id not in busy}
+    busy = {s.id for s in mine if states.get(s.id) != "done" and s.id not in before
+            and not store.claim_site(run_id, s.id)} | before
+    crawls = {s.id: SiteCrawl(ctx, s) for s in mine if states.get(s.id) != "done" and s.id not in busy}
     if taken is not None:
         taken.update(crawls)      # the caller waits only for the sites other processes hold
     t0, cpu0 = time.monotonic(), time.process_time()
@@ -104,7 +111,7 @@ async def crawl_run(store: Store, run_id: int, sites: list[dict[str, Any]], netw
             for p in await run_selfcheck(resolver, settings.network, settings.crawl.connect_timeout):
                 store.add_selfcheck(run_id, p.kind, p.target, p.ok, p.detail, p.elapsed_ms)
         # the audit's own availability probe, one per own site per run (resume: not repeated)
-        todo = [s for s in specs if not s.is_column and s.id not in busy and not store.has_probe(run_id, s.id)]
+        todo = [s for s in mine if not s.is_column and s.id not in busy and not store.has_probe(run_id, s.id)]
         probes = await asyncio.gather(*(fetcher.fetch(s.url, timeout=settings.crawl.probe_timeout, retries=0,
                                                       polite=False) for s in todo))
         for s, r in zip(todo, probes, strict=True):
@@ -158,6 +165,7 @@ async def _site_guarded(sc: SiteCrawl) -> None:
     except Exception:
         log.exception("site %s: crawl failed", sc.spec.id)
         sc.ctx.stats["crawler.error.site"] += 1
+        sc.counts["failed"] = 1
         sc.ctx.writer.flush()
 
 
@@ -170,32 +178,34 @@ async def crawl_site(sc: SiteCrawl) -> None:
     await gather.dns_step(sc)
     await gather.robots_step(sc)
     home = None
-    if not sc.done["home"]:
+    if not sc.done[Purpose.HOME]:
         if ctx.stop.is_set():
             return
         sc.seen.add(sc.start)
         sc.pages_taken += 1
         row, home = await gather.home_step(sc)
-        ctx.writer.add(spec.id, (sc.start, 0, None, "done", "home", None, "{}", 0))
+        ctx.writer.add(spec.id, (sc.start, 0, None, "done", Purpose.HOME, None, "{}", 0))
         if home is not None:
             dropped = sc.enqueue_links(home, row.final_url or sc.start, 0)
             if dropped:   # the row is still in the writer's batch
                 row.extra["frontier_dropped"] = dropped
         sc.home_result = row
+        if not (row.ok and row.body_hash):
+            sc.counts["failed"] = 1           # a line of its own in the summary progress display
     else:
         home = _stored_home(sc)
     ctx.writer.flush()
     steps = []
     if not spec.is_column and not ctx.stop.is_set():
         await gather.sitemap_step(sc)
-        steps = [_guarded(sc, "soft404", gather.soft404_step(sc)), _guarded(sc, "https", gather.https_step(sc)),
-                 _guarded(sc, "ipv6", gather.ipv6_step(sc, home))]
+        steps = [_guarded(sc, Purpose.SOFT404, gather.soft404_step(sc)), _guarded(sc, Purpose.HTTPS, gather.https_step(sc)),
+                 _guarded(sc, Purpose.IPV6, gather.ipv6_step(sc, home))]
         if home is not None:
             steps.append(_guarded(sc, "resource_dns", gather.resource_dns_step(sc, home)))
     workers = max(2, ctx.cfg.per_host_concurrency) + 2
     await asyncio.gather(sc.work(workers), *steps)
     # lists no static read or script endpoint gave: headless rendering, once the site's crawl has drained
-    await _guarded(sc, "render", sc.discovery.render_pending())
+    await _guarded(sc, Purpose.RENDER, sc.discovery.render_pending())
     await sc.work(workers)          # the links of rendered lists (returns at once when nothing is queued)
     ctx.writer.flush()
     if ctx.cfg.recheck and not ctx.stop.is_set():
@@ -203,6 +213,7 @@ async def crawl_site(sc: SiteCrawl) -> None:
         ctx.writer.flush()
     if not ctx.stop.is_set():
         st.set_site_state(ctx.run_id, spec.id, "done")
+        sc.counts["done"] = 1                 # the summary progress display counts finished sites
 
 
 async def _guarded(sc: SiteCrawl, name: str, step: Awaitable[None]) -> None:
@@ -218,7 +229,7 @@ async def _guarded(sc: SiteCrawl, name: str, step: Awaitable[None]) -> None:
 
 def _stored_home(sc: SiteCrawl):  # type: ignore[no-untyped-def]
     """The home page of a resumed site, parsed again from the stored body (no network)."""
-    rows = sc.ctx.store.fetches(sc.ctx.run_id, sc.spec.id, "home")
+    rows = sc.ctx.store.fetches(sc.ctx.run_id, sc.spec.id, Purpose.HOME)
     if not rows or not rows[0].body_hash:
         return None
     body = sc.ctx.store.body(rows[0].body_hash)
@@ -228,7 +239,7 @@ def _stored_home(sc: SiteCrawl):  # type: ignore[no-untyped-def]
     return parse_html(text, rows[0].final_url or rows[0].url, sc.ctx.hrefs)
 
 
-async def probe_sites(store: Store, sites: list[dict[str, Any]], network: dict[str, Any],
+async def probe_sites(store: Store, sites: Sequence[Site], network: dict[str, Any],
                       crawl: dict[str, Any], run_id: int | None = None) -> list[tuple[str, bool]]:
     """One availability probe of each own site's home page (国办秘函〔2019〕19号: a probe fails
     when the home page has not loaded after 15 s), stored with :meth:`Store.add_probe`.
@@ -236,7 +247,7 @@ async def probe_sites(store: Store, sites: list[dict[str, Any]], network: dict[s
     With a ``run_id``, sites that already have a probe for that run are not probed again.
     """
     settings = CrawlSettings.from_mapping(network, crawl)
-    specs = [SiteSpec.from_config(s, settings.crawl) for s in sites]
+    specs = [SiteSpec.of(s, settings.crawl) for s in sites]
     specs = [s for s in specs if not s.is_column
              and not (run_id is not None and store.has_probe(run_id, s.id))]
     resolver = Resolver(settings.network)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.model import ErrorKind, Purpose
 from core.store import FetchRow, LinkRow, Store
 from crawler.config import CrawlConfig, NetworkConfig, SiteSpec
 from crawler.discovery import Discovery
@@ -25,6 +26,7 @@ from crawler.fetcher import Fetcher, Result, _header_safe
 from crawler.netguard import AddressPolicy, ip_literal
 from crawler.parse import PageInfo
 from crawler.parsepool import ParsePool
+from crawler.purposes import PURPOSES, handling
 from crawler.robots import RobotsCache
 from crawler.urls import Resolver as HrefResolver
 from crawler.urls import Scope, TrapGuard, is_attachment, is_skipped_resource, normalize, origin_of
@@ -53,10 +55,10 @@ class RunCtx:
 
 
 class SiteCrawl:
-    def __init__(self, ctx: RunCtx, spec: SiteSpec, overrides: dict[str, Any]):
+    def __init__(self, ctx: RunCtx, spec: SiteSpec):
         self.ctx, self.spec = ctx, spec
         self.cfg = ctx.cfg
-        self.encoding_override: str | None = overrides.get("encoding")
+        self.encoding_override: str | None = spec.encoding
         self.scope = Scope(spec.url, spec.hosts, column=spec.is_column, exclude=spec.exclude)
         self.traps = TrapGuard(self.cfg.max_query_variants)
         self.start = normalize(spec.url) or spec.url
@@ -96,11 +98,12 @@ class SiteCrawl:
         for purpose, url, family in st.fetch_summary(run, self.spec.id):
             self.done[purpose] += 1
             if family is None:
-                if purpose in ("home", "page"):
+                budget = handling(purpose).budget
+                if budget == "page":
                     self.pages_taken += 1
-                elif purpose in ("link", "attachment"):
+                elif budget == "link":
                     self.links_taken += 1
-                elif purpose == "external":
+                elif budget == "external":
                     self.ext_total += 1
                     self.ext_hosts[urlsplit(url).netloc] += 1
         self.counts["pages"] = self.pages_taken
@@ -118,8 +121,8 @@ class SiteCrawl:
         seq = self._seq
         self._seq += 1
         ex = dumps(extra or {})
-        reason = self.traps.reason(url) if kind in ("page", "link") else None
-        if reason is None and kind == "external":
+        reason = self.traps.reason(url) if kind in (Purpose.PAGE, Purpose.LINK) else None
+        if reason is None and kind == Purpose.EXTERNAL:
             host = urlsplit(url).netloc
             if (urlsplit(url).hostname or "") in self.cfg.skip_hosts:
                 reason = "skip_hosts"          # never fetched: the links check reports it as not checked
@@ -140,8 +143,8 @@ class SiteCrawl:
                 # Never fetched: stored as skipped with the reason, and as a refused check row
                 # so the link checks see it (docs/CONTRACTS.md error_kind "refused").
                 self.ctx.writer.fetch(FetchRow(self.ctx.run_id, self.spec.id,
-                                               "external" if kind == "external" else "link", url,
-                                               error_kind="refused", error_detail=f"{lit}: {why}",
+                                               Purpose.EXTERNAL if kind == Purpose.EXTERNAL else Purpose.LINK, url,
+                                               error_kind=ErrorKind.REFUSED, error_detail=f"{lit}: {why}",
                                                depth=depth, parent_url=parent))
                 self.ctx.stats["fetch.error.refused"] += 1
                 reason = f"refused: {why}"
@@ -150,7 +153,7 @@ class SiteCrawl:
         if reason:
             self.ctx.stats["skipped." + reason.split(":")[0].replace(" ", "_")] += 1
             return True   # stored as skipped, with its reason
-        heapq.heappush(self._heap, (0 if kind == "page" else 1, depth, seq, url, kind, parent, ex))
+        heapq.heappush(self._heap, (0 if kind == Purpose.PAGE else 1, depth, seq, url, kind, parent, ex))
         self.counts["queued"] += 1
         self._wake.set()
         return True
@@ -168,28 +171,28 @@ class SiteCrawl:
                 if is_skipped_resource(url):
                     continue
                 if is_attachment(url):
-                    ok = self.enqueue(url, depth + 1, page_url, "attachment")
+                    ok = self.enqueue(url, depth + 1, page_url, Purpose.ATTACHMENT)
                 elif depth + 1 > self.spec.max_depth:
                     # "why" tells checks a page exists that was not read (absence proves nothing)
-                    ok = self.enqueue(url, depth + 1, page_url, "link", {"why": "depth_cap"})
+                    ok = self.enqueue(url, depth + 1, page_url, Purpose.LINK, {"why": "depth_cap"})
                 else:
-                    ok = self.enqueue(url, depth + 1, page_url, "page")
+                    ok = self.enqueue(url, depth + 1, page_url, Purpose.PAGE)
             elif self.scope.same_host(url):
                 # a column's link elsewhere on its host, or a host site's link into a column site
                 # configured on its own (that channel's pages are judged there, not here)
                 why = "other_site" if self.scope.owned_by_other(url) else "out_of_column"
-                ok = self.enqueue(url, depth + 1, page_url, "link", {"why": why})
+                ok = self.enqueue(url, depth + 1, page_url, Purpose.LINK, {"why": why})
             elif self.cfg.check_external:
-                ok = self.enqueue(url, depth + 1, page_url, "external")
+                ok = self.enqueue(url, depth + 1, page_url, Purpose.EXTERNAL)
             else:
                 continue
             dropped += not ok
         for url in info.pagination:
             if self.scope.contains(url):
-                dropped += not self.enqueue(url, depth, page_url, "page", {"discovered": "pagination"})
+                dropped += not self.enqueue(url, depth, page_url, Purpose.PAGE, {"discovered": "pagination"})
         for url in info.json_api:
             if self.scope.same_host(url) or not self.spec.is_column:
-                dropped += not self.enqueue(url, depth, page_url, "page", {"discovered": "json_api"})
+                dropped += not self.enqueue(url, depth, page_url, Purpose.PAGE, {"discovered": "json_api"})
         return dropped
 
     def _pop(self) -> tuple[int, int, int, str, str, str | None, str] | None:
@@ -224,12 +227,12 @@ class SiteCrawl:
                 self.ctx.writer.maybe_flush()
 
     async def process(self, url: str, depth: int, parent: str | None, kind: str, extra: dict[str, Any]) -> None:
-        purpose = kind
-        if kind == "page":
+        purpose = Purpose(kind)
+        if purpose == Purpose.PAGE:
             if self.pages_taken < self.spec.max_pages:
                 self.pages_taken += 1
             else:
-                purpose = "link"  # over the page cap: still checked, not crawled
+                purpose = Purpose.LINK  # over the page cap: still checked, not crawled
                 extra = {**extra, "why": "page_cap"}
         if extra.get("why") in ("page_cap", "depth_cap"):
             # pages beyond the caps have their own budget: they never spend the link/attachment checks
@@ -238,7 +241,7 @@ class SiteCrawl:
                 self.ctx.stats["skipped.capped_check_cap"] += 1
                 return
             self.capped_taken += 1
-        elif purpose in ("link", "attachment"):
+        elif PURPOSES[purpose].budget == "link":
             if self.links_taken >= self.cfg.max_link_checks:
                 self.ctx.writer.mark(self.spec.id, url, "skipped", "link cap")
                 self.ctx.stats["skipped.link_cap"] += 1
@@ -249,7 +252,7 @@ class SiteCrawl:
         except Exception as e:  # noqa: BLE001 - a bug reading one answer must still leave its row
             log.exception("site %s: %s failed", self.spec.id, url[:200])
             self.ctx.writer.fetch(FetchRow(self.ctx.run_id, self.spec.id, purpose, url, depth=depth, parent_url=parent,
-                                           error_kind="internal", error_detail=f"{type(e).__name__}: {e}"[:300],
+                                           error_kind=ErrorKind.INTERNAL, error_detail=f"{type(e).__name__}: {e}"[:300],
                                            extra=extra))
             self.ctx.writer.mark(self.spec.id, url, "done")
             self.ctx.stats["crawler.error"] += 1
@@ -257,13 +260,13 @@ class SiteCrawl:
         self.ctx.writer.mark(self.spec.id, url, "done")
         if info is not None and row.final_url and row.final_url != url and row.final_url not in self.seen:
             self.seen.add(row.final_url)  # the redirect target is this page: do not fetch it twice
-            self.ctx.writer.add(self.spec.id, (row.final_url, depth, url, "done", "page", "redirect target",
+            self.ctx.writer.add(self.spec.id, (row.final_url, depth, url, "done", Purpose.PAGE, "redirect target",
                                                "{}", self._next_seq()))
         if info is not None:
             dropped = self.enqueue_links(info, row.final_url or url, depth)
             if dropped:   # the row is still in the writer's batch: coverage reads this count
                 row.extra["frontier_dropped"] = dropped
-            if purpose == "page" and extra.get("discovered") not in _API_FOUND:
+            if PURPOSES[purpose].discover and extra.get("discovered") not in _API_FOUND:
                 await self.discovery.page(row.final_url or url, _body, row, info)   # a script-filled list?
 
     def _next_seq(self) -> int:
@@ -281,7 +284,7 @@ class SiteCrawl:
             return True, False
         return (False, False) if self.spec.respect_robots else (True, True)
 
-    async def fetch_one(self, url: str, purpose: str, *, depth: int | None = None, parent: str | None = None,
+    async def fetch_one(self, url: str, purpose: Purpose | str, *, depth: int | None = None, parent: str | None = None,
                         extra: dict[str, Any] | None = None, family: int | None = None,
                         store_body: bool | None = None, parse: bool | None = None,
                         write: bool = True, method: str = "GET", content: bytes | None = None,
@@ -292,13 +295,15 @@ class SiteCrawl:
         when it is to be crawled further.
         """
         ctx, cfg = self.ctx, self.cfg
+        purpose = purpose if isinstance(purpose, Purpose) else Purpose(purpose)
+        how = PURPOSES[purpose]
         extra = dict(extra or {})
         row = FetchRow(ctx.run_id, self.spec.id, purpose, url, family=family, depth=depth, parent_url=parent,
                        extra=extra, method=method)
-        if purpose not in ("robots", "external", "https", "soft404"):
+        if how.robots:
             ok, ignored = await self.allowed(url)
             if not ok:
-                row.error_kind, row.error_detail = "disallowed", "robots.txt disallows this URL"
+                row.error_kind, row.error_detail = ErrorKind.DISALLOWED, "robots.txt disallows this URL"
                 ctx.stats["fetch.error.disallowed"] += 1
                 if write:
                     ctx.writer.fetch(row)
@@ -306,7 +311,7 @@ class SiteCrawl:
             if ignored:
                 extra["robots_disallowed"] = True
         headers: dict[str, str] = {}
-        prev = self.prev.get(url) if purpose in ("home", "page") and family is None and method == "GET" else None
+        prev = self.prev.get(url) if how.revalidate and family is None and method == "GET" else None
         if prev is not None:
             h = json.loads(prev["headers"] or "{}")
             # validators go back only when they are plain ASCII: a non-ASCII ETag cannot be
@@ -315,13 +320,7 @@ class SiteCrawl:
                 headers["If-None-Match"] = h["etag"]
             if h.get("last-modified") and _header_safe(h["last-modified"]):
                 headers["If-Modified-Since"] = h["last-modified"]
-        max_bytes, oversize_ok = cfg.max_bytes, False
-        if purpose == "attachment":
-            max_bytes, oversize_ok = cfg.attachment_max_bytes, True
-        elif purpose == "external":
-            max_bytes, oversize_ok = cfg.external_max_bytes, True
-        elif purpose == "link":
-            oversize_ok = True
+        max_bytes, oversize_ok = int(getattr(cfg, how.size_cap)), how.oversize_ok
         res = await ctx.fetcher.fetch(url, family=family, max_bytes=max_bytes, oversize_ok=oversize_ok,
                                       headers=headers, method=method, content=content, owner=self.spec.id)
         body = res.body
@@ -346,18 +345,19 @@ class SiteCrawl:
         ct = res.content_type
         info: PageInfo | None = None
         is_html = ct in _HTML_TYPES or (ct is None and body is not None and body.lstrip()[:1] == b"<")
-        if purpose == "page" and body is not None and not is_html and ct and not ct.startswith(("text/", "application/json")) \
+        if how.discover and body is not None and not is_html and ct and not ct.startswith(("text/", "application/json")) \
                 and extra.get("discovered") not in _API_FOUND:
-            row.purpose = purpose = "attachment"  # a page URL that serves a PDF is an attachment
-        if body is not None and (is_html or purpose in ("page", "home") or ct in _JSON_TYPES):
-            want_parse = parse if parse is not None else purpose in ("home", "page")
+            row.purpose = purpose = Purpose.ATTACHMENT  # a page URL that serves a PDF is an attachment
+            how = PURPOSES[purpose]
+        if body is not None and (is_html or how.crawl or ct in _JSON_TYPES):
+            want_parse = parse if parse is not None else how.crawl
             mode = ""
-            if is_html and (want_parse or purpose in ("link", "soft404", "external")):
+            if is_html and (want_parse or how.inspect_html):
                 mode = "html"
             elif want_parse and (ct in _JSON_TYPES or extra.get("discovered") in _API_FOUND):
                 mode = "json"
             # a crawled page's script-filled-list test (crawler/discovery.py) runs with its parse
-            hint = (mode != "" and want_parse and purpose == "page" and cfg.discover_scripts
+            hint = (mode != "" and want_parse and how.discover and cfg.discover_scripts
                     and extra.get("discovered") not in _API_FOUND)
             # off the event loop when large (crawler/parsepool.py); the same code path either way
             parsed = await ctx.parser.parse(body, res.headers.get("content-type"), self.encoding_override,
@@ -380,16 +380,15 @@ class SiteCrawl:
             extra["links_dropped"] = len(info.links) - cfg.max_links_per_page
             info.links = info.links[:cfg.max_links_per_page]
             ctx.stats["links.dropped"] += extra["links_dropped"]
-        keep = store_body if store_body is not None else purpose in (
-            "home", "page", "attachment", "external", "soft404", "robots", "sitemap", "link")
-        stored = body if keep and body is not None and not (purpose == "link" and not is_html) else None
-        if info is not None and purpose in ("home", "page") and write:
+        keep = store_body if store_body is not None else how.keep_body
+        stored = body if keep and body is not None and not (how.keep_html_only and not is_html) else None
+        if info is not None and how.crawl and write:
             ctx.writer.links(self.spec.id, [LinkRow(url, ln.url, ln.anchor, ln.region, ln.tag)
                                             for ln in info.links])
             self.counts["pages"] += 1
             ctx.stats["pages"] += 1
             ctx.stats["links"] += len(info.links)
-        elif purpose in ("home", "page"):
+        elif how.crawl:
             self.counts["pages"] += 1
             ctx.stats["pages"] += 1
         if write:

@@ -36,7 +36,7 @@ column_of = "portal"
 
 def test_good_config_loads_with_defaults() -> None:
     cfg = parse_sites(GOOD)
-    assert [s["id"] for s in cfg.sites] == ["portal", "col"]
+    assert [s.id for s in cfg.sites] == ["portal", "col"]
     assert cfg.network["allow_private"] is False
     assert cfg.schedule["audit_cron"] == "0 2 * * *"
     assert cfg.audit["reports_dir"] == "audit-reports"

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from core.site import Site
 from core.store import FetchRow, Store
 from crawler import crawl_run, probe_sites
 from zwgk.loopback.dns import DNSServer
@@ -77,7 +78,7 @@ def crawl(env: Any, sites: list[dict[str, Any]], store: Store | None = None, run
                                  sites_toml="", rules_toml="", site_configs={s["id"]: s for s in sites})
     cfg = {"delay": 0, "retry_backoff": 0.01, "timeout": 3, "retries": 0, "check_external": False, **crawl_cfg}
     net = {"nameservers": [dns.address], "allow_private": True, "dns_timeout": 1}
-    stats = asyncio.run(crawl_run(store, run_id, sites, net, cfg, stop=stop, progress=False))
+    stats = asyncio.run(crawl_run(store, run_id, [Site.from_dict(s) for s in sites], net, cfg, stop=stop, progress=False))
     return store, run_id, stats
 
 
@@ -224,7 +225,7 @@ def test_sites_on_loopback_but_not_allowed_without_allow_private(env: Any) -> No
     run = store.begin_run(as_of="2024-06-01T00:00:00+08:00", audit_name="t", sites_path="s", sites_toml="",
                           rules_toml="", site_configs={"portal": s})
     before = len(srv.requests)
-    asyncio.run(crawl_run(store, run, [s], {"nameservers": [dns.address]}, {"delay": 0, "retries": 0},
+    asyncio.run(crawl_run(store, run, [Site.from_dict(s)], {"nameservers": [dns.address]}, {"delay": 0, "retries": 0},
                           progress=False))
     home = store.fetches(run, "portal", "home")[0]
     assert home.error_kind == "refused" and len(srv.requests) == before
@@ -269,7 +270,7 @@ def test_probe_sites(env: Any) -> None:
     store = Store()
     cols = [site(srv), site(srv, id="col", url=f"http://{HOST}:{srv.port}/dzjd/", column_of="portal"),
             site(srv, id="dead", url=f"http://{HOST}:{srv.port}/nothing-here")]
-    out = asyncio.run(probe_sites(store, cols, {"nameservers": [dns.address], "allow_private": True}, {}))
+    out = asyncio.run(probe_sites(store, [Site.from_dict(c) for c in cols], {"nameservers": [dns.address], "allow_private": True}, {}))
     assert dict(out) == {"portal": True, "dead": False}
     rows = list(store.db.execute("SELECT site_id, ok, status FROM probes ORDER BY site_id"))
     assert [tuple(r) for r in rows] == [("dead", 0, 404), ("portal", 1, 200)]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import crawler.run
+from core.site import Site
 from core.store import Store
 from crawler import crawl_run
 from crawler.parsepool import ParsePool, decode_and_parse
@@ -84,7 +85,7 @@ def _crawl(dns: DNSServer, monkeypatch: pytest.MonkeyPatch, *, workers: int, kil
                                  sites_toml="", rules_toml="", site_configs={"pool": sites[0]})
         cfg = {"delay": 0, "retry_backoff": 0.01, "timeout": 5, "retries": 0, "check_external": False}
         net = {"nameservers": [dns.address], "allow_private": True, "dns_timeout": 1}
-        stats = asyncio.run(crawl_run(store, run_id, sites, net, cfg, progress=False))
+        stats = asyncio.run(crawl_run(store, run_id, [Site.from_dict(s) for s in sites], net, cfg, progress=False))
     assert all(p._ex is None for p in pools)            # no worker outlives the run
     return store, run_id, stats, killed
 

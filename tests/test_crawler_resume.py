@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from core.site import Site
 from core.store import Store
 from crawler import crawl_run
 from zwgk.loopback.dns import DNSServer
@@ -22,10 +23,11 @@ N_LISTS, N_ARTICLES = 10, 30  # 1 home + 10 lists + 300 articles
 CHILD = """
 import asyncio, json, sys
 from crawler import crawl_run
+from core.site import Site
 from core.store import Store
 a = json.loads(sys.argv[1])
 store = Store(a["db"])
-asyncio.run(crawl_run(store, a["run"], a["sites"], a["net"], a["crawl"], progress=False))
+asyncio.run(crawl_run(store, a["run"], [Site.from_dict(s) for s in a["sites"]], a["net"], a["crawl"], progress=False))
 """
 
 
@@ -76,7 +78,7 @@ def test_sigkill_mid_crawl_then_resume_stores_every_page_once(tmp_path: Path) ->
         assert 60 <= pages_before < N_LISTS * (N_ARTICLES + 1)
         assert store.site_states(run)["portal"] == "crawling"
 
-        asyncio.run(crawl_run(store, run, [site], net, crawl, resume=True, progress=False))
+        asyncio.run(crawl_run(store, run, [Site.from_dict(site)], net, crawl, resume=True, progress=False))
 
         after = store.fetches(run)
         assert {r.id: (r.url, r.body_hash) for r in after if r.id in before} == before  # nothing lost

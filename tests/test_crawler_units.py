@@ -5,6 +5,7 @@ import codecs
 
 import pytest
 
+from core.site import Site
 from crawler.config import ConfigError, CrawlSettings, SiteSpec
 from crawler.decoding import decode
 from crawler.parse import json_urls, parse_html
@@ -84,7 +85,7 @@ def test_config_defaults_and_validation() -> None:
         CrawlSettings.from_mapping({}, {"max_pagez": 1})
     with pytest.raises(ConfigError):
         CrawlSettings.from_mapping({"nameservers": ["dns.example"]}, {})
-    spec = SiteSpec.from_config({"id": "a", "url": "http://h", "respect_robots": False}, s.crawl)
+    spec = SiteSpec.of(Site.from_dict({"id": "a", "url": "http://h", "respect_robots": False}), s.crawl)
     assert spec.url == "http://h/" and spec.respect_robots is False and spec.max_pages == 10
 
 

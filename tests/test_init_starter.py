@@ -12,7 +12,7 @@ def test_init_output_passes_validation(tmp_path: Path, capsys) -> None:
     folder = tmp_path / "核查 配置"
     assert main(["init", str(folder)]) == 0
     cfg = load_sites(folder / "sites.toml")
-    assert [s["id"] for s in cfg.sites] == ["portal", "street1"]
+    assert [s.id for s in cfg.sites] == ["portal", "street1"]
     rules = load_rules(folder / "rules.toml")
     assert len(rules.tasks) == 50
     assert "已写入" in capsys.readouterr().out

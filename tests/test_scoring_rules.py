@@ -8,6 +8,7 @@ import pytest
 from core.model import CheckResult, Finding, Outcome, Severity
 from core.rules import Rules, Task
 from core.scoring import SiteResults, score_run, score_site, task_sites, task_status, unit_group, unit_key
+from core.site import Site
 
 RULES: dict[str, Any] = {
     "scoring": {"full_marks": 100, "fail_below": 60, "bonus_above": 80, "bonus_cap": 30,
@@ -34,8 +35,8 @@ def ok() -> CheckResult:
     return CheckResult(Outcome.PASS, "x.ok")
 
 
-def site(kind: str = "portal", **extra: Any) -> dict[str, Any]:
-    return {"id": "s", "name": "网站", "unit": "单位", "kind": kind, "url": "http://a/", **extra}
+def site(kind: str = "portal", **extra: Any) -> Site:
+    return Site.from_dict({"id": "s", "name": "网站", "unit": "单位", "kind": kind, "url": "http://a/", **extra})
 
 
 def score(results: dict[str, CheckResult], **cfg: Any):
@@ -136,7 +137,7 @@ def test_no_service_rule_only_for_departments() -> None:
     assert not s.no_service and s.score == 75
 
 
-SITES = {
+SITES = {sid: Site.from_dict(d) for sid, d in {
     "portal": {"id": "portal", "name": "门户", "unit": "区党工委综合办公室", "kind": "portal"},
     "sfj": {"id": "sfj", "name": "司法局网站", "unit": "区司法局", "kind": "department"},
     "fcj": {"id": "fcj", "name": "财政局网站", "unit": "区发展和财政局", "kind": "department",
@@ -145,7 +146,7 @@ SITES = {
            "column_of": "portal"},
     "dz_own": {"id": "dz_own", "name": "东洲街道网站", "unit": "东洲街道办事处", "kind": "street"},
     "tk": {"id": "tk", "name": "田墘街道", "unit": "田墘街道办事处", "kind": "street"},
-}
+}.items()}
 
 
 def test_unit_names_and_groups() -> None:

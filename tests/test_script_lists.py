@@ -30,6 +30,7 @@ from core.parsing.scriptapi import (
     next_page_url,
     page_config,
 )
+from core.site import Site
 from core.snapshot import RunView
 from core.store import Store
 from crawler import crawl_run
@@ -202,7 +203,7 @@ def crawl(env: tuple[LoopbackServer, DNSServer], **cfg: Any) -> tuple[Store, int
     crawl_cfg = {"delay": 0, "retry_backoff": 0.01, "timeout": 5, "retries": 0, "check_external": False,
                  "render_timeout": 6, **cfg}
     net = {"nameservers": [dns.address], "allow_private": True, "dns_timeout": 1}
-    stats = asyncio.run(crawl_run(store, run_id, [site], net, crawl_cfg, progress=False))
+    stats = asyncio.run(crawl_run(store, run_id, [Site.from_dict(site)], net, crawl_cfg, progress=False))
     return store, run_id, stats
 
 

@@ -24,12 +24,13 @@ N_LISTS, N_ARTICLES = 4, 12          # per site: 1 home + 4 lists + 48 articles
 CRAWL_CHILD = """
 import asyncio, json, sys
 from crawler import crawl_run
+from core.site import Site
 from core.store import Store
 a = json.loads(sys.argv[1])
 store = Store(a["db"])
 taken = set()
 only = set(a["only"]) if a.get("only") else None
-asyncio.run(crawl_run(store, a["run"], a["sites"], a["net"], a["crawl"], progress=False, taken=taken, only=only))
+asyncio.run(crawl_run(store, a["run"], [Site.from_dict(s) for s in a["sites"]], a["net"], a["crawl"], progress=False, taken=taken, only=only))
 print(json.dumps(sorted(taken)), flush=True)
 """
 

@@ -21,6 +21,7 @@ from testkit.snapshots import repo_rules, repo_vocabulary
 from checks.base import params_for
 from checks.ipv6 import CHECKS
 from core.model import CheckResult, Outcome
+from core.site import Site
 from core.snapshot import RunView
 from core.store import Store
 from crawler.run import crawl_run
@@ -91,7 +92,7 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Check
             run_id = store.begin_run(as_of=dt.datetime.now(dt.UTC).isoformat(), audit_name="ipv6",
                                      sites_path="sites.toml", sites_toml="", rules_toml="",
                                      site_configs={s["id"]: s for s in sites})
-            asyncio.run(crawl_run(store, run_id, sites, network, crawl, progress=False))
+            asyncio.run(crawl_run(store, run_id, [Site.from_dict(s) for s in sites], network, crawl, progress=False))
     finally:
         dual.stop()
         v4.stop()

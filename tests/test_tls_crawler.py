@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from core.site import Site
 from core.store import FetchRow, Store
 from crawler.run import crawl_run
 from zwgk.loopback import DNSServer, LoopbackServer, Resp
@@ -49,7 +50,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str
             run_id = store.begin_run(as_of=dt.datetime.now(dt.UTC).isoformat(), audit_name="tls",
                                      sites_path="sites.toml", sites_toml="", rules_toml="",
                                      site_configs={s["id"]: s for s in sites})
-            asyncio.run(crawl_run(store, run_id, sites, network, crawl, progress=False))
+            asyncio.run(crawl_run(store, run_id, [Site.from_dict(s) for s in sites], network, crawl, progress=False))
             https = {}
             home = {}
             for s in sites:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from core.report import AuditReport
+from core.site import stored_sites
 from core.store import DB_ERRORS, StoreError, display_url, store_exists, store_problem
 from zwgk.config import ConfigError
 from zwgk.zhparse import ZhParser
@@ -112,6 +113,14 @@ def build_parser() -> ZhParser:
     a.add_argument("--no-progress", action="store_true", help="即使在终端中也只输出日志行，不显示进度条")
     a.add_argument("--fail-on", choices=("veto", "new", "any"),
                    help="审计完成后按结果设置退出码 6：veto=出现单项否决，new=有新发现问题，any=有未整改问题（不含已报备）")
+    a.add_argument("--distributed", action="store_true",
+                   help="分布式核查：把各网站作为任务放入消息队列（Redis），由 zwgk worker 进程抓取和核查，"
+                        "全部完成后评分并生成报告一次")
+    a.add_argument("--broker", help="消息队列地址（默认：环境变量 ZWGK_BROKER 或 redis://127.0.0.1:6379/0）")
+    a.add_argument("--no-wait", action="store_true", help="分布式核查：放入队列后立即返回，不等待完成")
+
+    from zwgk.distributed.cli import add_parsers  # enqueue, worker
+    add_parsers(sub, _sub, _db_arg, _formats)
 
     r = _sub(sub, "report", "重新核查并生成已保存核查的报告（不联网）",
              "用保存的抓取内容重新核查、评分并生成报告，不访问网络（规则调整后使用）。",
@@ -332,6 +341,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(e, AuditBusy):
             print(f"zwgk：{e}", file=sys.stderr)
             return EXIT_BUSY
+        if type(e).__name__ == "BrokerUnavailable":   # zwgk.distributed (imported only when used)
+            print(f"zwgk：{e}", file=sys.stderr)
+            return EXIT_STORE
         logging.getLogger("zwgk").exception("程序意外出错（unexpected error）")
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -394,8 +406,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     _check_as_of(getattr(args, "as_of", None))
     if hasattr(args, "db"):
         args.db = _resolve_db(args.db, getattr(args, "sites", None))
-    if args.command in ("audit", "report", "review"):
+    if args.command in ("audit", "report", "review", "enqueue"):
         _check_out(args.out)
+    if args.command in ("enqueue", "worker") or (args.command == "audit" and args.distributed):
+        from zwgk.distributed.cli import dispatch
+
+        return dispatch(args)
     if args.command == "audit":
         s = pipeline.audit(args.sites, rules_path=args.rules, db_path=args.db, out_dir=args.out,
                            as_of=args.as_of, resume=args.resume, formats=args.format,
@@ -524,14 +540,14 @@ def _diff(args: argparse.Namespace) -> int:
     for run_id in (args.run_a, args.run_b):
         store.run(run_id)   # an unknown run id is a StoreError (exit 4), not an empty diff
     d = diff_runs(store, args.run_a, args.run_b, load_rules(args.rules))
-    names = {**store.run_sites(args.run_a), **store.run_sites(args.run_b)}
+    names = {sid: s.name for run in (args.run_a, args.run_b) for sid, s in stored_sites(store, run).items()}
     print(f"第{args.run_b}次核查与第{args.run_a}次核查对比")
     for status, label in (("new", "新发现"), ("open", "仍未整改"), ("fixed", "已整改"), ("waived", "已报备"),
                           ("not_rechecked", "本次未能复查")):
         items = d.get(status, [])
         print(f"{label}：{len(items)} 项")
         for f in items:
-            site = names.get(f.get("site_id") or "", {}).get("name", "")
+            site = names.get(f.get("site_id") or "", "")
             check = BY_ID[f["check_id"]].title if f.get("check_id") in BY_ID else "核查项"
             rc = f"（{f['recheck']['result_zh']}）" if f.get("recheck") else ""
             print(f"  【{site}】{check}{rc}：{f.get('text', '')}{'  ' + f['url'] if f.get('url') else ''}")

@@ -7,6 +7,7 @@ only checks names and types so that errors surface here, with a line number.
 """
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import math
 import re
@@ -17,9 +18,11 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.site import SITE_KINDS, Site
 from core.tomlpos import Positions, where
+from crawler.config import parse_nameserver
 
-SITE_KINDS = ("portal", "department", "street")
+__all__ = ["SITE_KINDS", "AuditConfig", "ConfigError", "Site", "load_sites", "parse_nameserver", "parse_sites"]
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 # key -> (types, required)
@@ -57,6 +60,7 @@ def _crawl_keys() -> dict[str, tuple[type, ...]]:
 SCHEDULE_KEYS: dict[str, tuple[type, ...]] = {
     "audit_cron": (str,), "probe_interval_minutes": (int, float), "probe_jitter_seconds": (int, float),
     "summary_cron": (str,), "misfire_grace_hours": (int, float),
+    "distributed": (bool,), "broker": (str,),      # enqueue the nightly audit for `zwgk worker`s (issue 19)
 }
 SITE_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
     "id": ((str,), True), "name": ((str,), True), "url": ((str,), True), "unit": ((str,), True),
@@ -120,7 +124,7 @@ class AuditConfig:
     network: dict[str, Any]
     crawl: dict[str, Any]
     schedule: dict[str, Any]
-    sites: list[dict[str, Any]] = field(default_factory=list)
+    sites: list[Site] = field(default_factory=list)     # built once here, stored with the run as-is
     store_url: str | None = None     # [store] url, an SQLite path already made relative to the sites file
 
     @property
@@ -132,8 +136,8 @@ class AuditConfig:
         d = Path(self.audit["reports_dir"])
         return d if d.is_absolute() else self.path.parent / d
 
-    def site(self, site_id: str) -> dict[str, Any]:
-        return next(s for s in self.sites if s["id"] == site_id)
+    def site(self, site_id: str) -> Site:
+        return next(s for s in self.sites if s.id == site_id)
 
 
 def read_config_text(path: Path) -> str:
@@ -248,6 +252,11 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
         problem = range_problem(v, RANGES["schedule"][k]) if k in RANGES["schedule"] else None
         if problem:
             err("schedule", 0, k, problem)
+    broker = schedule.get("broker")
+    if isinstance(broker, str) and not broker.startswith(("redis://", "rediss://", "unix://")):
+        err("schedule", 0, "broker", f"{broker!r} is not a Redis URL (redis://host:6379/0, rediss://…, unix://…)")
+    if schedule.get("distributed") is True and importlib.util.find_spec("celery") is None:
+        err("schedule", 0, "distributed", "needs the [distributed] extra (pip install 'zwgk-audit[distributed]')")
     schedule = {**SCHEDULE_DEFAULTS, **schedule}
 
     store = _table(data, "store", err)
@@ -320,12 +329,12 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
         except (CrawlerConfigError, ValueError, TypeError) as e:
             msg = str(e)
             table = "network" if msg.startswith("[network]") else "crawl"
-            key = next((k for k in (network if table == "network" else crawl) if k in msg), None)
-            errors.append(f"{where(path, pos, table, 0, key)}: {msg}")
+            bad = next((k for k in (network if table == "network" else crawl) if k in msg), None)
+            errors.append(f"{where(path, pos, table, 0, bad)}: {msg}")
     if errors:
         raise ConfigError("\n".join(errors))
     return AuditConfig(path=path, text=text, audit=audit, network=network, crawl=crawl,
-                       schedule=schedule, sites=sites, store_url=store_url)
+                       schedule=schedule, sites=[Site.from_dict(s) for s in sites], store_url=store_url)
 
 
 def _table(data: dict[str, Any], name: str, err: Any) -> dict[str, Any]:
@@ -409,20 +418,6 @@ def _target_ok(spec: str, *, names_only: bool) -> bool:
         if not _HOSTNAME.match(host):
             return False
     return port is None or (port.isdigit() and 0 < int(port) < 65536)
-
-
-def parse_nameserver(spec: str) -> tuple[str, int] | None:
-    """"1.2.3.4", "1.2.3.4:53", "::1", "[::1]:5353" -> (ip, port)."""
-    m = re.fullmatch(r"\[([0-9a-fA-F:.]+)\](?::(\d+))?", spec)
-    host, port = (m.group(1), m.group(2)) if m else (spec, None)
-    if not m and spec.count(":") == 1:
-        host, port = spec.split(":")
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    p = int(port) if port else 53
-    return (host, p) if 0 < p < 65536 else None
 
 
 def _cron_problem(expr: str) -> str | None:

@@ -11,6 +11,7 @@ from core.model import Outcome
 from core.report import LedgerRun, LedgerTask, ReviewLedger, TaskStatusPoint
 from core.rules import Rules
 from core.scoring import T_PASS, T_UNVERIFIED, score_run, task_sites
+from core.site import stored_sites
 from core.store import Store
 from zwgk.results import _fingerprint, _version, load_site_results
 
@@ -24,7 +25,7 @@ def build_review(store: Store, year: int, rules: Rules) -> ReviewLedger:
         for t in rules.tasks}
     for i, run in enumerate(runs):
         last = i == len(runs) - 1
-        sites = store.run_sites(run["id"])
+        sites = stored_sites(store, run["id"])
         results = load_site_results(store, run["id"])
         by_site = {r.site_id: r for r in results}
         scores = score_run(results, rules, sites)

@@ -106,7 +106,7 @@ def audit(sites_path: str | Path, *, rules_path: str | Path | None = None, db_pa
     cfg = load_sites(sites_path)     # all validated before anything is stored or fetched
     rules = load_rules(rules_path)
     from zwgk.rectify.hooks import validate_inputs
-    validate_inputs(cfg.path, [s["id"] for s in cfg.sites], [s["unit"] for s in cfg.sites])  # waivers/alerts.toml
+    validate_inputs(cfg.path, [s.id for s in cfg.sites], [s.unit for s in cfg.sites])  # waivers/alerts.toml
     with audit_lock(db_path):
         return _audit(cfg, rules, db_path=db_path, out_dir=out_dir, as_of=as_of, resume=resume, stop=stop,
                       formats=formats, progress=progress, started=started, shots_vetoes_only=shots_vetoes_only)
@@ -118,16 +118,13 @@ def _audit(cfg: AuditConfig, rules: Rules, *, db_path: str | Path, out_dir: str 
            shots_vetoes_only: bool = False) -> AuditSummary:
     from crawler.run import crawl_run
 
-    sites_path = cfg.path
     store = Store(db_path)
     try:
         if not resume:
             _refuse_if_crawled_elsewhere(store, cfg)
         run_id = _resumable_run(store, cfg) if resume else None
         if run_id is None:
-            run_id = store.begin_run(as_of=_as_of(as_of, cfg).isoformat(), audit_name=cfg.audit["name"],
-                                     sites_path=str(Path(sites_path).resolve()), sites_toml=cfg.text,
-                                     rules_toml=rules.text, site_configs={s["id"]: s for s in cfg.sites})
+            run_id = new_run(store, cfg, rules, as_of)
             resume = False
         else:
             store.set_run_status(run_id, "running")
@@ -157,17 +154,32 @@ def _audit(cfg: AuditConfig, rules: Rules, *, db_path: str | Path, out_dir: str 
             return s
         store.update_stats(run_id, stats)
         judge_run(store, run_id, rules)
-        # complete before rendering: the reports describe a finished run (re-render with zwgk report)
-        store.finish_run(run_id, "complete", stats)
-        summary = _render(store, run_id, rules, out_dir or cfg.reports_dir / f"run-{run_id}", formats,
-                          alerts=True, shots_vetoes_only=shots_vetoes_only)
-        summary.status = "complete"
-        summary.pages = _stored_pages(store, run_id)   # a resumed run counts what both sessions stored
-        summary.duration_s = time.monotonic() - started
-        summary.summary_lines.insert(0, summary.line())
-        return summary
+        return complete_run(store, run_id, rules, stats, out_dir or cfg.reports_dir / f"run-{run_id}", formats,
+                            started=started, shots_vetoes_only=shots_vetoes_only)
     finally:
         store.close()
+
+
+def new_run(store: Store, cfg: AuditConfig, rules: Rules, as_of: datetime | str | None) -> int:
+    """A new run of these sites with these rules (its sites and rules stored with it)."""
+    return store.begin_run(as_of=_as_of(as_of, cfg).isoformat(), audit_name=cfg.audit["name"],
+                           sites_path=str(Path(cfg.path).resolve()), sites_toml=cfg.text,
+                           rules_toml=rules.text, site_configs={s.id: s.to_dict() for s in cfg.sites})
+
+
+def complete_run(store: Store, run_id: int, rules: Rules, stats: dict[str, Any], out_dir: str | Path | None,
+                 formats: tuple[str, ...], *, started: float, shots_vetoes_only: bool = False) -> AuditSummary:
+    """The end of an audit whose judgement is stored: mark it complete, score, write the reports and
+    send the alerts. One process (``audit``) or the one party that finishes a distributed run."""
+    # complete before rendering: the reports describe a finished run (re-render with zwgk report)
+    store.finish_run(run_id, "complete", stats)
+    out = out_dir or _stored_reports_dir(store.run(run_id)) / f"run-{run_id}"
+    summary = _render(store, run_id, rules, out, formats, alerts=True, shots_vetoes_only=shots_vetoes_only)
+    summary.status = "complete"
+    summary.pages = _stored_pages(store, run_id)   # a resumed run counts what both sessions stored
+    summary.duration_s = time.monotonic() - started
+    summary.summary_lines.insert(0, summary.line())
+    return summary
 
 
 def rejudge(run_id: int, *, db_path: str | Path, rules_path: str | Path | None = None,

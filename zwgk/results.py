@@ -54,6 +54,7 @@ from core.report import (
 )
 from core.rules import CheckRule, Rules
 from core.scoring import Scores, SiteResults, score_run, task_sites
+from core.site import Site, stored_sites
 from core.store import Store
 from zwgk.messages import _catalogue, message_text
 
@@ -164,7 +165,7 @@ def _allocate_points(res: CheckResult, total: float, rule: CheckRule) -> list[fl
     return out
 
 
-def _tasks_by_site_check(rules: Rules, sites: Mapping[str, Mapping[str, Any]]
+def _tasks_by_site_check(rules: Rules, sites: Mapping[str, Site]
                          ) -> dict[tuple[str, str], list[int]]:
     out: dict[tuple[str, str], list[int]] = {}
     for t in rules.tasks:
@@ -198,14 +199,14 @@ def build_report(store: Store, run_id: int, rules: Rules, *,
     from zwgk.rectify.state import annotate, load_state
 
     run = store.run(run_id)
-    site_cfgs = store.run_sites(run_id)
+    site_cfgs = stored_sites(store, run_id)
     site_results = load_site_results(store, run_id)
     rectify = load_state(store, run_id)    # waivers in force for this run, replies, re-checks
     scores = score_run(site_results, rules, site_cfgs, waived=rectify.is_waived)
     cat, titles = messages or _catalogue()
     task_map = _tasks_by_site_check(rules, site_cfgs)
     by_site = {r.site_id: r for r in site_results}
-    names = {sid: str(cfg.get("name", sid)) for sid, cfg in site_cfgs.items()}
+    names = {sid: cfg.name for sid, cfg in site_cfgs.items()}
 
     base = baseline_run(store, run_id)
     base_fail: dict[str, FindingReport] = {}
@@ -292,8 +293,8 @@ def build_report(store: Store, run_id: int, rules: Rules, *,
                 tasks=tuple(task_map.get((sid, cid), [])), findings=tuple(fds)))
         site_fixed = tuple(fixed.get(sid, []))
         sites_out.append(SiteReport(
-            id=sid, name=cfg.get("name", sid), unit=cfg.get("unit", ""), kind=cfg.get("kind", ""),
-            url=cfg.get("url", ""), column_of=cfg.get("column_of"), score=_site_score(scores, sid),
+            id=sid, name=cfg.name, unit=cfg.unit, kind=cfg.kind,
+            url=cfg.url, column_of=cfg.column_of, score=_site_score(scores, sid),
             checks=tuple(checks_out), fixed=site_fixed,
             counts=Counts(new=counts["new"], open=counts["open"], fixed=len(site_fixed))))
 
@@ -412,7 +413,7 @@ def site_history(store: Store, run_id: int, rules: Rules) -> dict[str, tuple[His
         from zwgk.rectify.state import load_state
 
         sc = score_run(load_site_results(store, r["id"]), _run_rules(r, rules) or rules if r["id"] != run_id else rules,
-                       store.run_sites(r["id"]), waived=load_state(store, r["id"]).is_waived)
+                       stored_sites(store, r["id"]), waived=load_state(store, r["id"]).is_waived)
         for sid, s in sc.sites.items():
             out.setdefault(sid, []).append(HistoryPoint(run_id=r["id"], date=_date(r["as_of"]), score=s.score,
                                                         verdict=s.verdict))
@@ -425,7 +426,7 @@ def diff_runs(store: Store, run_a: int, run_b: int, rules: Rules, *,
     cat, _ = messages or _catalogue()
 
     def failing(run_id: int) -> tuple[dict[str, dict[str, Any]], dict[str, SiteResults]]:
-        sites = store.run_sites(run_id)
+        sites = stored_sites(store, run_id)
         task_map = _tasks_by_site_check(rules, sites)
         res = {r.site_id: r for r in load_site_results(store, run_id)}
         out = {}
@@ -435,7 +436,7 @@ def diff_runs(store: Store, run_a: int, run_b: int, rules: Rules, *,
                     fp = _fingerprint(cid, sid, f)
                     out[fp] = _finding_report(f, fp=fp, site_id=sid, check_id=cid, cat=cat,
                                               tasks=task_map.get((sid, cid), []),
-                                              names={k: str(v.get("name", k)) for k, v in sites.items()}).to_dict()
+                                              names={k: v.name for k, v in sites.items()}).to_dict()
         return out, res
 
     a, _ = failing(run_a)

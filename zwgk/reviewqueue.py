@@ -28,6 +28,7 @@ from core.model import CheckResult, Outcome, Severity
 from core.parsing.privacy import mask_ids, mask_text
 from core.rules import Rules
 from core.scoring import SiteResults
+from core.site import Site, stored_sites
 from core.store import Store, StoreError
 from zwgk.messages import _catalogue, message_text
 
@@ -128,7 +129,7 @@ def queue_items(store: Store, run_id: int, rules: Rules | None = None, *,
     store.run(run_id)  # StoreError for an unknown run
     cat, titles = _catalogue()
     rules = rules or Rules()
-    sites = store.run_sites(run_id)
+    sites = stored_sites(store, run_id)
     decisions = latest_decisions(store, run_id)
     items: list[dict[str, Any]] = []
     for row in store.results(run_id):
@@ -146,10 +147,10 @@ def queue_items(store: Store, run_id: int, rules: Rules | None = None, *,
             status = d["decision"] if d is not None else "pending"
             if status != "pending" and not include_decided:
                 continue
-            cfg = sites.get(sid, {})
+            cfg = sites.get(sid) or Site(sid, sid, "", "", "")
             items.append(_safe({
                 "fingerprint": fp, "status": status, "status_zh": STATUS_ZH[status],
-                "site_id": sid, "site_name": cfg.get("name", sid), "unit": cfg.get("unit", ""),
+                "site_id": sid, "site_name": cfg.name, "unit": cfg.unit,
                 "check_id": cid, "check_title": titles.get(cid, cid), "message_id": f.message_id,
                 "text": message_text(f.message_id, f.params, cat), "url": f.url, "source_url": f.source_url,
                 "anchor": f.anchor, "observed": f.observed, "expected": f.expected,

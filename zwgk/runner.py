@@ -99,7 +99,7 @@ def home_reason(home: Any) -> str:
 def judge_one(check: Check, snap: SiteSnapshot, rules: Rules) -> CheckResult:
     site = snap.site
     if site.kind not in check.kinds:
-        return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable", {"reason": f"不适用于{_KIND_ZH[site.kind]}"})
+        return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable", {"reason": f"不适用于{KIND_ZH[site.kind]}"})
     if check.own_site_only and site.column_of:
         return CheckResult(Outcome.NOT_APPLICABLE, "common.not_applicable",
                            {"reason": "该单位以栏目形式发布，网站层面的项目由所在网站统一核查"})
@@ -167,7 +167,7 @@ def _workers(store: Store, run_id: int, site_ids: list[str], checks: tuple[Check
     return max(1, min(len(site_ids), os.cpu_count() or 1, MAX_JUDGE_WORKERS))
 
 
-def _partition(store: Store, run_id: int, site_ids: list[str], n: int) -> list[list[str]]:
+def partition(store: Store, run_id: int, site_ids: list[str], n: int) -> list[list[str]]:
     """Sites split into ``n`` groups of about equal stored size (largest first to the lightest group)."""
     sizes = {sid: store.db.execute("SELECT COUNT(*) FROM fetches WHERE run_id=? AND site_id=?",
                                    (run_id, sid)).fetchone()[0] for sid in site_ids}
@@ -198,11 +198,18 @@ def judge_run(store: Store, run_id: int, rules: Rules, checks: tuple[Check, ...]
         # spawn, not fork: the caller may have threads (the scheduler) and open SQLite handles
         with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(_judge_in_worker, store.path, run_id, rules, group)
-                       for group in _partition(store, run_id, site_ids, n)]
+                       for group in partition(store, run_id, site_ids, n)]
             for fut in futures:
                 for j in fut.result():
                     by_site.setdefault(j.site_id, []).append(j)
         judged = [j for sid in site_ids for j in by_site.get(sid, [])]
+    store_judgements(store, run_id, rules, judged)
+    return judged
+
+
+def store_judgements(store: Store, run_id: int, rules: Rules, judged: list[Judgement],
+                     site_ids: list[str] | None = None) -> None:
+    """Store judgements (all of the run's, or replacing only ``site_ids``'s) and the rules used."""
     rows = []
     for j in judged:
         res = j.result
@@ -210,10 +217,8 @@ def judge_run(store: Store, run_id: int, rules: Rules, checks: tuple[Check, ...]
                      json.dumps(res.to_dict(), ensure_ascii=False, default=str),
                      [(fingerprint(j.check_id, j.site_id, f), f.message_id, str(f.severity), f.url,
                        json.dumps(f.to_dict(), ensure_ascii=False, default=str)) for f in res.findings]))
-    store.replace_results(run_id, rows)
+    store.replace_results(run_id, rows, site_ids=site_ids)
     store.set_run_rules(run_id, rules.text)
-    return judged
 
 
 _SEVERITY_ORDER = {"fail": 0, "warn": 1, "info": 2}
-_KIND_ZH = KIND_ZH   # the one label table (core.labels)

@@ -76,14 +76,14 @@ def seed_probe_history(sites_toml: Path, db: Path, *, today: date | None = None)
 
     try:
         for site in cfg.sites:
-            if site.get("column_of"):
+            if site.is_column:
                 continue
-            if store.probes(site["id"], iso(since), iso(until)):
+            if store.probes(site.id, iso(since), iso(until)):
                 continue
-            down = DEMO_OUTAGE_HOURS.get(site["id"], set())
+            down = DEMO_OUTAGE_HOURS.get(site.id, set())
             for h in range(1, HISTORY_HOURS + 1):
                 ok = h not in down
-                store.add_probe(site["id"], site["url"], ok, 200 if ok else None, None if ok else "timeout",
+                store.add_probe(site.id, site.url, ok, 200 if ok else None, None if ok else "timeout",
                                 180.0 if ok else 15000.0, started_at=iso(until - timedelta(hours=h)))
                 written += 1
     finally:

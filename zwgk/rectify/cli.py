@@ -56,7 +56,7 @@ def _waive(args: argparse.Namespace) -> int:
             if args.sites:
                 from zwgk.config import load_sites
 
-                site_ids = [s["id"] for s in load_sites(args.sites).sites]
+                site_ids = [s.id for s in load_sites(args.sites).sites]
             else:
                 latest = store.latest_run()
                 site_ids = list(store.run_sites(latest["id"])) if latest is not None else None

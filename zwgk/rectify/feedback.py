@@ -19,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from core.site import Site
 from core.store import Store, utcnow
 from zwgk.config import ConfigError
 
@@ -96,7 +97,7 @@ def _units(store: Store) -> dict[str, str]:
     """site id -> unit, newest configuration wins."""
     out: dict[str, str] = {}
     for r in store.db.execute("SELECT site_id, config FROM run_sites ORDER BY run_id"):
-        out[r[0]] = str(json.loads(r[1]).get("unit", ""))
+        out[r[0]] = Site.from_dict({"id": r[0], **json.loads(r[1])}).unit
     return out
 
 

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from core.model import Outcome, Severity
 from core.report import AuditReport
 from core.rules import Rules
+from core.site import stored_sites
 from core.store import FetchRow, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -90,12 +91,12 @@ def select_targets(store: Store, audit_run: int, *, units: Iterable[str] = (), s
         fps |= marked_for_recheck(store)
         if not fps:
             return []
-    cfgs = store.run_sites(audit_run)
+    cfgs = stored_sites(store, audit_run)
     out: list[Target] = []
     for r in store.findings(audit_run):
         if r["severity"] != Severity.FAIL:
             continue
-        if units and str(cfgs.get(r["site_id"], {}).get("unit", "")) not in units:
+        if units and (cfgs[r["site_id"]].unit if r["site_id"] in cfgs else "") not in units:
             continue
         if sites and r["site_id"] not in sites:
             continue
@@ -146,8 +147,8 @@ async def _refetch(store: Store, run_id: int, needed: dict[str, list[FetchRow]],
     from crawler.writer import Writer
 
     settings = CrawlSettings.from_mapping(cfg.network, cfg.crawl)
-    by_id = {s["id"]: s for s in cfg.sites}
-    specs = [SiteSpec.from_config(by_id[sid], settings.crawl) for sid in needed if sid in by_id]
+    by_id = {s.id: s for s in cfg.sites}
+    specs = [SiteSpec.of(by_id[sid], settings.crawl) for sid in needed if sid in by_id]
     resolver = Resolver(settings.network)
     policy = await _policy(settings, specs, resolver)
     fetcher = Fetcher(settings.network, settings.crawl, policy, resolver)
@@ -157,7 +158,7 @@ async def _refetch(store: Store, run_id: int, needed: dict[str, list[FetchRow]],
     n = 0
     try:
         for spec in specs:
-            sc = SiteCrawl(ctx, spec, by_id[spec.id])
+            sc = SiteCrawl(ctx, spec)
             old = needed[spec.id]
             with store.transaction():   # the copies of what is fetched again go; the fresh rows replace them
                 for f in old:

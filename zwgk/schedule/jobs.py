@@ -57,13 +57,28 @@ def _pipeline(pipeline: Pipeline | None) -> Pipeline:
     return default_pipeline() if pipeline is None else pipeline
 
 
-def audit_job(sites_path: str, db_path: str, rules_path: str | None = None, resume: bool = False, *,
+def audit_job(sites_path: str, db_path: str, rules_path: str | None = None, resume: bool = False,
+              distributed: bool = False, broker: str | None = None, *,
               pipeline: Pipeline | None = None) -> str:
-    """One audit through the pipeline; reports land in <reports_dir>/run-<id>, then `latest`."""
+    """One audit through the pipeline; reports land in <reports_dir>/run-<id>, then `latest`.
+    ``distributed`` ([schedule] distributed = true): the run is enqueued for the `zwgk worker`s,
+    which crawl, judge and write its reports; this returns as soon as it is on the broker."""
     if STOP.is_set():
         log.info("核查未启动：定时任务正在停止")
         return SKIPPED
     p = _pipeline(pipeline)
+    if distributed:
+        from zwgk.distributed.submit import submit
+
+        try:
+            run_id = submit(sites_path, rules_path=rules_path, db_path=db_path, out_dir=None, as_of=None,
+                            formats=getattr(p, "DEFAULT_FORMATS", ("json", "html", "xlsx", "csv")),
+                            broker=broker)
+        except Exception:
+            log.exception("核查未能提交到任务队列")
+            return "failed"
+        log.info("核查已提交到任务队列：run=%s（由 zwgk worker 进程抓取、评判并生成报告）", run_id)
+        return "enqueued"
     log.info("核查开始%s：%s", "（继续上次未完成的核查）" if resume else "", sites_path)
     started = time.monotonic()
     try:

@@ -141,7 +141,9 @@ class AuditScheduler:
     # -- internals
     def _specs(self) -> dict[str, dict[str, Any]]:
         s = self.settings
-        audit_kw = {"sites_path": s.sites_path, "db_path": s.db_path, "rules_path": s.rules_path}
+        audit_kw: dict[str, Any] = {"sites_path": s.sites_path, "db_path": s.db_path, "rules_path": s.rules_path}
+        if s.distributed:
+            audit_kw.update(distributed=True, broker=s.broker)
         specs: dict[str, dict[str, Any]] = {
             AUDIT_JOB: {"func": AUDIT_JOB_REF, "name": JOB_NAMES_ZH[AUDIT_JOB], "kwargs": audit_kw,
                         "trigger": cron_trigger(s.audit_cron, self.tz), "executor": "audit",
@@ -192,8 +194,11 @@ class AuditScheduler:
 
     def _queue_one_offs(self, audit_now: bool) -> None:
         s = self.settings
-        kw = {"sites_path": s.sites_path, "db_path": s.db_path, "rules_path": s.rules_path}
-        run_id = resumable_run(s, self.pipeline)
+        kw: dict[str, Any] = {"sites_path": s.sites_path, "db_path": s.db_path, "rules_path": s.rules_path}
+        if s.distributed:
+            kw.update(distributed=True, broker=s.broker)
+        # distributed: an unfinished run's tasks wait on the broker and the workers finish it
+        run_id = None if s.distributed else resumable_run(s, self.pipeline)
         if run_id is not None:
             log.info("第%s次核查未完成，现在继续", run_id)
             self.scheduler.add_job(AUDIT_JOB_REF, "date", run_date=datetime.now(self.tz),

@@ -22,6 +22,8 @@ class Settings:
     summary_cron: str | None = None
     audit_grace_s: int = 20 * 3600         # how late a missed audit may still start
     jobs_path: str | None = None           # default: <db stem>.jobs.sqlite beside the store
+    distributed: bool = False              # enqueue the audit for `zwgk worker`s instead of running it
+    broker: str | None = None              # default: ZWGK_BROKER or redis://127.0.0.1:6379/0
 
     @classmethod
     def load(cls, sites_path: str | Path, *, db_path: str | Path,
@@ -39,7 +41,8 @@ class Settings:
                    probe_interval_s=float(sch["probe_interval_minutes"]) * 60,
                    probe_jitter_s=float(sch.get("probe_jitter_seconds") or 0),
                    summary_cron=sch.get("summary_cron") or None,
-                   audit_grace_s=max(1, int(float(sch["misfire_grace_hours"]) * 3600)))
+                   audit_grace_s=max(1, int(float(sch["misfire_grace_hours"]) * 3600)),
+                   distributed=bool(sch.get("distributed", False)), broker=sch.get("broker") or None)
         # Fail at start (exit 2), not at the first fire: our weekday translation is stricter.
         for expr in (settings.audit_cron, settings.summary_cron):
             if expr:
