@@ -20,7 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.store_pg import PgConnection, PgError, advisory_key, ddl, display_url, is_url
+from core.store_pg import PgConnection, PgError, advisory_key, ddl, display_url
+from core.store_pg import (
+    is_url as is_url,  # re-exported: callers open stores by path or URL through core.store
+)
 
 # What a failing store raises, on either engine: callers catch these, never sqlite3.Error alone.
 DB_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, PgError)
@@ -681,7 +684,7 @@ class Store:
                             (json.dumps(stats, ensure_ascii=False), run_id))
 
     def run(self, run_id: int) -> sqlite3.Row:
-        row = self.db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+        row: sqlite3.Row | None = self.db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
         if row is None:
             raise StoreError(f"{self.path}: no run with id {run_id}")
         return row
@@ -691,7 +694,8 @@ class Store:
 
     def latest_run(self, status: str | None = None) -> sqlite3.Row | None:
         q = "SELECT * FROM runs" + (" WHERE status=?" if status else "") + " ORDER BY id DESC LIMIT 1"
-        return self.db.execute(q, (status,) if status else ()).fetchone()
+        row: sqlite3.Row | None = self.db.execute(q, (status,) if status else ()).fetchone()
+        return row
 
     def run_sites(self, run_id: int) -> dict[str, dict[str, Any]]:
         return {r["site_id"]: json.loads(r["config"]) for r in
@@ -750,7 +754,8 @@ class Store:
 
     def fetches(self, run_id: int, site_id: str | None = None,
                 purpose: str | None = None) -> list[FetchRow]:
-        q, args = "SELECT * FROM fetches WHERE run_id=?", [run_id]
+        q = "SELECT * FROM fetches WHERE run_id=?"
+        args: list[int | str] = [run_id]
         if site_id is not None:
             q += " AND site_id=?"
             args.append(site_id)
@@ -769,7 +774,7 @@ class Store:
         q = ("SELECT source_url, target_url, anchor, region, tag FROM links"
              " WHERE run_id=? AND site_id=? ORDER BY rowid")
         if self.engine == "postgresql":
-            yield from (tuple(r) for r in self.db.stream(q, (run_id, site_id)))   # type: ignore[misc]
+            yield from (tuple(r) for r in self.db.stream(q, (run_id, site_id)))
         else:
             yield from self.db.execute(q, (run_id, site_id))
 

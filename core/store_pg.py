@@ -137,10 +137,16 @@ class PgCursor:
         return int(self._cur.rowcount)
 
     def fetchone(self) -> Row | None:
-        return self._cur.fetchone() if self._cur.description else None   # type: ignore[no-any-return]
+        if not self._cur.description:
+            return None
+        row: Row | None = self._cur.fetchone()   # typed here: psycopg's cursor rows are our Row factory's
+        return row
 
     def fetchall(self) -> list[Row]:
-        return self._cur.fetchall() if self._cur.description else []     # type: ignore[no-any-return]
+        if not self._cur.description:
+            return []
+        rows: list[Row] = self._cur.fetchall()
+        return rows
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.fetchall())
