@@ -120,7 +120,7 @@ def build_parser() -> ZhParser:
     a.add_argument("--no-wait", action="store_true", help="分布式核查：放入队列后立即返回，不等待完成")
 
     from zwgk.distributed.cli import add_parsers  # enqueue, worker
-    add_parsers(sub, _sub, _db_arg, _formats)
+    add_parsers(sub, _sub, _db_arg, _format_arg)
 
     r = _sub(sub, "report", "重新核查并生成已保存核查的报告（不联网）",
              "用保存的抓取内容重新核查、评分并生成报告，不访问网络（规则调整后使用）。",

@@ -5,7 +5,7 @@ import argparse
 from typing import Any
 
 
-def add_parsers(sub: Any, make: Any, db_arg: Any, formats: Any) -> None:
+def add_parsers(sub: Any, make: Any, db_arg: Any, format_arg: Any) -> None:
     e = make(sub, "enqueue", "分布式核查：建立核查并放入消息队列（由 zwgk worker 执行）",
              "与 zwgk audit --distributed --no-wait 相同：校验配置，在数据库中建立本次核查，把各网站的抓取和核查"
              "任务放入消息队列（Redis）后立即返回核查编号。",
@@ -16,7 +16,7 @@ def add_parsers(sub: Any, make: Any, db_arg: Any, formats: Any) -> None:
     db_arg(e)
     e.add_argument("--out", help="报告文件夹（默认：<reports_dir>/run-<核查编号>；须为各工作进程可写的共享路径）")
     e.add_argument("--as-of", help="按此日期/时间核查（ISO 格式）")
-    e.add_argument("--format", type=formats, default=("json", "html", "xlsx", "csv"), help="报告格式")
+    format_arg(e)      # choices and default from the report registry, as for zwgk audit
     e.add_argument("--broker", help="消息队列地址（默认：环境变量 ZWGK_BROKER 或 redis://127.0.0.1:6379/0）")
 
     w = make(sub, "worker", "分布式核查的工作进程：从消息队列领取网站，抓取、核查，最后评分和生成报告",
