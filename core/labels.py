@@ -28,6 +28,9 @@ ERROR_KIND_ZH = {
     "http_status": "HTTP错误状态", "too_many_redirects": "重定向过多", "too_large": "内容过大",
     "blocked": "被网站防火墙拦截", "disallowed": "robots.txt禁止抓取", "refused": "内网地址，未访问",
     "decode": "内容无法解码",
+    # not checked — never "broken": the URL or the redirect cannot be requested, or the auditor failed
+    "bad_url": "链接地址格式无效，未核查", "bad_redirect": "跳转到无法访问的地址，未核查",
+    "internal": "核查程序出错，未核查",
 }
 # Why a fetch row exists (``fetches.purpose``) and why a link was not read as a page (``extra.why``).
 PURPOSE_ZH = {

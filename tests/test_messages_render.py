@@ -220,3 +220,13 @@ def test_rendered_html_and_workbook_of_the_demo_are_clean(tmp_path: Path) -> Non
                 if isinstance(v, str) and h != "指纹":
                     scan(ws.title, v)
     assert not bad, sorted(bad)[:30]
+
+
+def test_every_error_kind_has_a_chinese_label() -> None:
+    """A report must never show "无应答" (no answer) for a URL the audit did not even request:
+    bad_url / bad_redirect / internal read as 未核查, the site is not blamed."""
+    from core.model import ErrorKind
+
+    assert set(ERROR_KIND_ZH) == {k.value for k in ErrorKind}
+    for kind in (ErrorKind.BAD_URL, ErrorKind.BAD_REDIRECT, ErrorKind.INTERNAL):
+        assert "未核查" in ERROR_KIND_ZH[kind] and "无应答" not in ERROR_KIND_ZH[kind]
