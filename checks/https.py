@@ -18,11 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import lxml.etree
-import lxml.html
-
 from checks.base import Check
 from core.model import CheckResult, Finding, Outcome, Severity
+from core.parsing.html import document
 from core.snapshot import SiteSnapshot
 from core.store import FetchRow
 
@@ -63,11 +61,8 @@ def _redirects_to_https(row: FetchRow) -> bool:
 
 def _mixed_from_body(snap: SiteSnapshot, row: FetchRow) -> list[tuple[str, str]]:
     text = snap.html(row)
-    if not text or not text.strip():
-        return []
-    try:
-        doc = lxml.html.document_fromstring(text)
-    except (ValueError, lxml.etree.ParserError):
+    doc = document(text) if text else None
+    if doc is None:
         return []
     out = []
     for el in doc.iter("img", "script", "iframe", "link"):

@@ -25,11 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import lxml.etree
-import lxml.html
-
 from checks.base import Check
 from core.model import CheckResult, Finding, Outcome, Severity
+from core.parsing.html import document
 from core.snapshot import SiteSnapshot
 from core.snapshot import page_key as _key
 from core.store import FetchRow
@@ -43,11 +41,8 @@ _MAX_TEXT = 60_000   # enough to compare two pages; bounds the cost on huge page
 
 def visible_text(html: str | None) -> tuple[str, str]:
     """(title, visible text) of an HTML document; scripts and styles dropped."""
-    if not html or not html.strip():
-        return "", ""
-    try:
-        doc = lxml.html.document_fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
+    doc = document(html)
+    if doc is None:
         return "", ""
     for bad in doc.xpath("//script|//style|//noscript"):
         bad.drop_tree()

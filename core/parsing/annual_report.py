@@ -24,10 +24,9 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-import lxml.html
-
 from core.parsing import office
 from core.parsing.dates import ascii_digits
+from core.parsing.html import document
 from core.parsing.tables import grid, number
 
 APPLICANT_COLUMNS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")
@@ -242,9 +241,8 @@ def _fmt(n: float) -> str:
 
 def html_text(html: str) -> str:
     """Document text in order, data tables (those without nested tables) linearised."""
-    try:
-        doc = lxml.html.document_fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
+    doc = document(html)
+    if doc is None:
         return ""
     parts: list[str] = []
     block = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section"}

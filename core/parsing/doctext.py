@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import lxml.html
 
 from core.parsing import office
+from core.parsing.html import document
 from core.parsing.privacy import CELL_SEP, Line
 
 MAX_XLSX_INFLATED = 30_000_000   # bytes of XML an XLSX may inflate to
@@ -60,11 +61,8 @@ def _is_header(cells: list[str]) -> bool:
 
 def html_lines(html: str) -> list[Line]:
     """Lines of an HTML page: prose lines, then each table's rows (with their header row)."""
-    if not html or not html.strip():
-        return []
-    try:
-        doc = lxml.html.document_fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
+    doc = document(html)
+    if doc is None:
         return []
     for bad in doc.xpath("//script|//style|//noscript|//template"):
         bad.drop_tree()

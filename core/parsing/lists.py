@@ -28,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 
 from core.parsing.dates import DEFAULT_TZ, date_only, labelled_date, parse_date
+from core.parsing.html import document
 
 BLANK_MARKERS = ("暂无信息", "暂无数据", "暂无内容", "暂无记录", "暂无文章", "暂无相关", "没有相关信息", "无相关信息",
                  "建设中", "正在建设", "维护中", "正在维护", "敬请期待", "没有记录", "暂无",
@@ -86,9 +87,8 @@ def expand_datastores(html: str) -> str:
 def parse_html(html: str | bytes) -> Any | None:
     if isinstance(html, str):
         html = expand_datastores(html)
-    try:
-        doc = lxml.html.document_fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
+    doc = document(html)
+    if doc is None:
         return None
     for bad in list(doc.iter(*_SKIP_TAGS, lxml.etree.Comment)):
         parent = bad.getparent()
@@ -695,9 +695,8 @@ def script_list_container(html: str | bytes, base_url: str = "") -> ScriptList |
         return None
     if isinstance(html, bytes):
         html = html.decode("utf-8", errors="replace")
-    try:
-        doc = lxml.html.document_fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
+    doc = document(html)
+    if doc is None:
         return None
     scripts = [s for s in doc.iter("script")]
     inline = "\n".join((s.text or "") for s in scripts if not s.get("src") and not _TEMPLATE_TYPES.search(s.get("type") or ""))

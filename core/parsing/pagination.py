@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-import lxml.html
+from core.parsing.html import document
 
 MAX_PAGES = 200   # a pager claiming more is either huge or broken; the crawler's page cap decides anyway
 
@@ -99,9 +99,8 @@ def _range_between(first: str, last: str, max_pages: int) -> list[str]:
 
 
 def _link_urls(html: str, base_url: str, max_pages: int) -> list[str]:
-    try:
-        doc = lxml.html.document_fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
+    doc = document(html)
+    if doc is None:
         return []
     nexts: list[str] = []
     numbered: list[str] = []

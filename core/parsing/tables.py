@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import lxml.html
+from core.parsing.html import document
 
 # Browsers cap spans too (rowspan 65534, colspan 1000); a typo like rowspan="999"
 # must not build a huge grid.
@@ -119,11 +119,8 @@ def text_grid(table: Any) -> list[list[str]]:
 
 def tables_from_html(html: str) -> list[Any]:
     """All <table> elements of a document (outer and nested), in document order."""
-    if not html or not html.strip():
-        return []
-    try:
-        doc = lxml.html.document_fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
+    doc = document(html)
+    if doc is None:
         return []
     return list(doc.iter("table"))
 
