@@ -296,16 +296,19 @@ class SiteSnapshot:
         """Links grouped by normalised source page, sources in URL order, document order within a
         page. Loaded once; URL and anchor strings are shared between rows (nav and footer links
         repeat on every page: 1.8 M rows of a 20,000-page portal name ~30,000 distinct URLs)."""
-        strings: dict[str, str] = {}
+        strings: dict[str | None, str | None] = {None: None}
         share = strings.setdefault
         by_source: dict[str, list[LinkRow]] = {}
+        last: str | None = None
+        rows: list[LinkRow] = []
         for src, tgt, anchor, region, tag in self.run.store.iter_links(self.run.run_id, self.site.id):
-            rows = by_source.get(src)
-            if rows is None:
-                rows = by_source[share(src, src)] = []
-            rows.append(LinkRow(src, share(tgt, tgt), share(anchor, anchor) if anchor is not None else None,
-                                share(region, region) if region is not None else None,
-                                share(tag, tag) if tag is not None else None))
+            if src != last:     # a page's links are stored together: look its list up once per run of rows
+                got = by_source.get(src)
+                if got is None:
+                    got = by_source[share(src, src)] = []   # type: ignore[index]
+                rows, last = got, src
+            rows.append(LinkRow(last, share(tgt, tgt), share(anchor, anchor),   # type: ignore[arg-type]
+                                share(region, region), share(tag, tag)))
         grouped: dict[str, list[LinkRow]] = {}
         self._sources = sorted(by_source)
         self._by_raw_source = by_source
