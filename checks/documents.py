@@ -195,8 +195,10 @@ def _page_docs(snap: SiteSnapshot, f: FetchRow, sets: tuple[tuple[str, ...], ...
             for it in group:
                 if it.url:
                     listed.add(it.url)
-                    out.append((i, Doc(it.title, it.url, it.date, url, title, is_attachment(it.url),
-                                       snap.site.id), True))
+                    label = f"{title} {it.title}".strip()      # = the Doc's label: built only if kept
+                    if any(k in label for k in keywords):
+                        out.append((i, Doc(it.title, it.url, it.date, url, title, is_attachment(it.url),
+                                           snap.site.id), True))
         for ln in attachments:
             if ln.target_url not in listed:
                 # an attachment of an article carries the article's date
