@@ -18,6 +18,7 @@ HTML; OFD text is read like PDF text, line by line in reading order (:mod:`core.
 from __future__ import annotations
 
 import io
+import logging
 import math
 import re
 import warnings
@@ -28,6 +29,11 @@ from core.parsing import office
 from core.parsing.dates import ascii_digits
 from core.parsing.html import document
 from core.parsing.tables import grid, number
+
+# pypdf logs each robustness fix it applies to a sloppy file (a truncated PDF: "EOF marker not found") as
+# a warning, and with no logging configured Python prints every one to stderr — hundreds in a judge. The
+# reader says itself what it could not read (Unreadable → 无法核验); pypdf's errors still log.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 APPLICANT_COLUMNS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")
 HEADINGS: dict[str, str] = {   # key phrase of each of the six headings (2021 format)

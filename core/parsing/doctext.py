@@ -14,6 +14,7 @@ Locators are what an office reader needs to find the spot: ``正文第12行``, `
 from __future__ import annotations
 
 import io
+import logging
 import re
 import warnings
 import zipfile
@@ -25,6 +26,11 @@ import lxml.html
 from core.parsing import office
 from core.parsing.html import document
 from core.parsing.privacy import CELL_SEP, Line
+
+# pypdf logs each robustness fix it applies to a sloppy file (a truncated PDF: "EOF marker not found") as
+# a warning, and with no logging configured Python prints every one to stderr — hundreds in a judge. The
+# reader says itself what it could not read (Unreadable → 无法核验); pypdf's errors still log.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 MAX_XLSX_INFLATED = 30_000_000   # bytes of XML an XLSX may inflate to
 MAX_SHEET_ROWS = 20_000          # rows read per sheet
