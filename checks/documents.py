@@ -259,14 +259,18 @@ def _start_pass(snap: SiteSnapshot, pages: list[FetchRow], sets: tuple[tuple[str
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    tasks = [([f.id for f in chunk], [_attachment_links(snap, f.final_url or f.url) for f in chunk])
-             for chunk in (pages[i:i + POOL_CHUNK] for i in range(0, len(pages), POOL_CHUNK))]
     # spawn, not fork: the judge may run under the scheduler's threads, with SQLite handles open
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_worker_init,
                                initargs=(path, snap.run.run_id, snap.site.id, snap.run.district,
                                          snap.run.vocabulary, sets, snap.as_of.date()))
     try:
+        # one no-op per worker starts them now (a process per submit): their start-up (interpreter,
+        # imports, the snapshot's fetches) overlaps this process loading the link index the tasks carry
+        for _ in range(workers):
+            pool.submit(_started)
+        tasks = [([f.id for f in chunk], [_attachment_links(snap, f.final_url or f.url) for f in chunk])
+                 for chunk in (pages[i:i + POOL_CHUNK] for i in range(0, len(pages), POOL_CHUNK))]
         futures = [pool.submit(_worker_chunk, t) for t in tasks]
     except Exception:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -335,6 +339,10 @@ def _worker_init(path: str, run_id: int, site_id: str, district: dict[str, Any],
     _IN_WORKER = True
     snap = RunView(Store(path, mode="ro"), run_id, district=district, vocabulary=vocabulary).snapshot(site_id)
     _WORKER.update(snap=snap, rows={f.id: f for f in snap.pages()}, sets=sets, today=today)
+
+
+def _started() -> None:
+    """A worker's first task: nothing, it only makes the pool start the process."""
 
 
 def _worker_chunk(task: tuple[list[int], list[list[LinkRow]]]) -> list[list[tuple[int, Doc, bool]]]:
