@@ -232,7 +232,7 @@ def test_cli_lists_confirms_and_refuses_bad_decisions(db: tuple[Path, int], tmp_
 
 
 def test_lexicon_errors_name_file_and_line(tmp_path: Path) -> None:
-    with pytest.raises(LexiconError, match=r"lex.toml:3: \[\[leader\]\] #1: unknown key 'title'"):
+    with pytest.raises(LexiconError, match=r"lex.toml:3: \[\[leader\]\] #1: 未知的键 'title'"):
         parse_lexicon('[[leader]]\nname = "陈志远"\ntitle = "书记"\n', "lex.toml")
     (tmp_path / "bad.toml").write_text('[[typo]]\nwrong = ""\nright = "x"\n', "utf-8")
     with pytest.raises(ConfigError, match=r"sites.toml:3: \[audit\] lexicon: .*bad.toml:2"):
