@@ -20,13 +20,17 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.report import AuditReport
 from core.site import stored_sites
-from core.store import DB_ERRORS, StoreError, display_url, store_exists, store_problem
+from core.store import DB_ERRORS, StoreError, store_exists, store_problem
+from core.store_pg import display_url
 from zwgk.config import ConfigError
 from zwgk.zhparse import ZhParser
+
+if TYPE_CHECKING:          # the pipeline (and the crawler behind it) is imported only by the commands that run it
+    from zwgk import pipeline
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_STORE, EXIT_BUSY = 0, 1, 2, 3, 4, 5
 EXIT_FINDINGS = 6   # --fail-on matched: for cron users who want a non-zero status
@@ -481,7 +485,7 @@ def _fail_on(what: str, report: AuditReport | None) -> int:
     return EXIT_FINDINGS if hit else EXIT_OK
 
 
-def _print_summary(s: pipeline.AuditSummary) -> None:  # noqa: F821 - imported lazily
+def _print_summary(s: pipeline.AuditSummary) -> None:
     for line in s.summary_lines:
         print(line)
     from reports.registry import format_label
