@@ -96,6 +96,13 @@ def test_long_pdf_beyond_the_line_limit_is_read_in_part() -> None:
     assert cut.cut is not None and "100行" in cut.cut and "第2页起未读完（共8页）" in cut.cut
 
 
+def test_a_pdf_ending_exactly_at_the_limit_was_read_whole() -> None:
+    data = make_pdf(FILLER[:104])                      # two full pages of 52 lines
+    assert read_document(data, "a.pdf", limits=Limits(max_lines=104)).cut is None
+    assert read_document(data, "a.pdf", limits=Limits(max_lines=52)).cut == "超过52行，第2页起未读完（共2页）"
+    assert read_document(data, "a.pdf", limits=Limits(max_lines=103)).cut == "超过103行，第2页起未读完（共2页）"
+
+
 def test_xlsx_rows_columns_and_cells_past_the_limits_are_marked() -> None:
     rows: list[list[object]] = [["姓名", "身份证号码"]] + [[f"居民{i}", "已脱敏"] for i in range(60)] + [["张某某", ID]]
     data = _xlsx(rows)

@@ -375,16 +375,16 @@ def _pdf(data: bytes, limits: Limits) -> _Lines:
     what is there, the rest of the document may be missing."""
     out = _Lines(limits)
     try:
-        # characters bound the text extracted before the line limit is known to be reached
-        pdf = read_pdf(data, max_chars=limits.max_lines * 200)
+        # one line over the limit tells a document that goes on from one that ends there
+        pdf = read_pdf(data, max_lines=limits.max_lines + 1)
     except PdfUnreadable as e:
         raise Unreadable(f"PDF无法读取（{e}）") from e
     for i, text in enumerate(pdf.pages, start=1):
         if not _text(text, f"第{i}页", out):
             out.cut = f"超过{limits.max_lines}行，第{i}页起未读完（共{pdf.total}页）"  # the page says more
             break
-    if len(pdf.pages) < pdf.total and not out.cut:
-        out.stop(f"第{len(pdf.pages) + 1}页起未读取（共{pdf.total}页，文字过多）")
+    if len(pdf.pages) < pdf.total and not out.cut:     # the lines ended with a page: the next was not read
+        out.stop(f"超过{limits.max_lines}行，第{len(pdf.pages) + 1}页起未读取（共{pdf.total}页）")
     if pdf.truncated:
         out.stop("PDF文件不完整（结尾缺失），可能只读到部分内容")
     return out

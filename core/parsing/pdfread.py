@@ -76,9 +76,9 @@ class PdfText:
         return any(t in n for n in self.notes for t in _TRUNCATED)
 
 
-def read_pdf(data: bytes, max_chars: int | None = None) -> PdfText:
-    """Text of every page, or of the pages before ``max_chars`` characters were reached (then
-    ``len(pages) < total``: the caller knows the rest was not read). Raises :class:`PdfUnreadable`
+def read_pdf(data: bytes, max_chars: int | None = None, max_lines: int | None = None) -> PdfText:
+    """Text of every page, or of the pages before ``max_chars`` characters or ``max_lines`` non-blank
+    lines were reached (then ``len(pages) < total``: the caller knows the rest was not read). Raises :class:`PdfUnreadable`
     (damaged beyond reading, encrypted) with a short reason (已加密, 文件不完整, the error's name)."""
     import pypdf
     from pypdf.errors import PyPdfError
@@ -90,12 +90,13 @@ def read_pdf(data: bytes, max_chars: int | None = None) -> PdfText:
                 raise PdfUnreadable("已加密")
             total = len(reader.pages)
             pages: list[str] = []
-            used = 0
+            chars = lines = 0
             for page in reader.pages:
-                if max_chars is not None and used >= max_chars:
-                    break
+                if (max_chars is not None and chars >= max_chars) or (max_lines is not None and lines >= max_lines):
+                    break          # a page not extracted is a page not paid for
                 text = page.extract_text() or ""
-                used += len(text)
+                chars += len(text)
+                lines += sum(1 for ln in text.splitlines() if ln.strip())
                 pages.append(text)
         except PdfUnreadable:
             raise
