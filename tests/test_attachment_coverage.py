@@ -19,7 +19,7 @@ import pytest
 from testkit.snapshots import Page, make_snapshot, site_config
 
 from checks import annual_report as A
-from checks import privacy, wording
+from checks import budget, privacy, wording
 from checks.base import params_for
 from checks.readable import limits_of
 from core.model import Outcome
@@ -234,3 +234,42 @@ def _report_site(pdf: bytes) -> Any:
                            f'<span>2026-01-20</span></li></ul></body></html>',
         BASE + "zwgk/nb/P1.pdf": Page(pdf, purpose="attachment", content_type=PDF),
     }, site=site_config("fgj", BASE, kind="department", unit=UNIT, name=f"{UNIT}网站"), as_of="2026-06-15T10:00:00+08:00")
+
+
+# -- debt-disclosure: debt tables inside the year's budget attachment --------------------------------
+DEBT_LINES = ["2026年政府预算", "表十 2026年地方政府债务限额及余额情况表", "债务限额 125000 万元，债务余额 118000 万元",
+              "表十一 2026年地方政府债券发行情况", "新增债券发行 20000 万元",
+              "表十二 2026年地方政府债务还本付息情况", "还本 8000 万元，付息 3100 万元"]
+PORTAL = "http://www.example.gov.cn/"
+
+
+def _debt(name: str, body: bytes, ctype: str, **params: int) -> Any:
+    check = next(c for c in budget.CHECKS if c.id == "debt-disclosure")
+    snap = make_snapshot({
+        PORTAL: "<html><body></body></html>",
+        PORTAL + "zfzw/": f'<html><body><ul><li><a href="/zfzw/{name}">2026年政府预算</a>'
+                          '<span>2026-02-01</span></li></ul></body></html>',
+        PORTAL + f"zfzw/{name}": Page(body, purpose="attachment", content_type=ctype, parent_url=PORTAL + "zfzw/"),
+    }, site=site_config("portal", PORTAL, kind="portal"))
+    return check.judge(snap, params_for(check, params or None))
+
+
+def test_debt_tables_in_the_budget_pdf_are_found() -> None:
+    res = _debt("P1.pdf", make_pdf(FILLER[:60] + DEBT_LINES), PDF)
+    assert res.outcome == Outcome.PASS and res.message_id == "debt-disclosure.ok"
+
+
+def test_debt_tables_beyond_the_limit_are_could_not_verify_not_missing() -> None:
+    res = _debt("P1.pdf", make_pdf(FILLER[:60] + DEBT_LINES), PDF, max_lines=40)
+    assert res.outcome == Outcome.ERROR and res.message_id == "debt-disclosure.unverified"
+    assert "预算附件未能完整读取" in res.params["reason"]
+
+
+def test_budget_doc_that_cannot_be_read_is_could_not_verify() -> None:
+    res = _debt("P1.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "application/msword")
+    assert res.outcome == Outcome.ERROR and "DOC" in res.params["reason"]
+
+
+def test_budget_pdf_read_whole_without_debt_is_missing() -> None:
+    res = _debt("P1.pdf", make_pdf(FILLER[:60]), PDF)
+    assert res.outcome == Outcome.FAIL and res.message_id == "debt-disclosure.missing"
