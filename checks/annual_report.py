@@ -103,6 +103,9 @@ def _read_file(snap: SiteSnapshot, url: str, title: str,
         return None, f"{label}无法读取（{e}）"
     if ar.is_scanned(text, min_cjk):
         return None, f"{label}为扫描件（无文字层）"
+    if kind == "pdf" and rep.truncated and (rep.missing_headings or not rep.table3_complete or rep.table4 is None):
+        # a file that ends early: a part or table "missing" may lie after the cut — not the site's omission
+        return None, "PDF文件不完整（结尾缺失），缺少的部分可能在未能读取的内容中"
     return (rep if kind == "pdf" else ar.parse_text(text, title, kind)), None
 
 

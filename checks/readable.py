@@ -2,13 +2,17 @@
 
 Read once per snapshot (``privacy-leaks`` and ``wording-lexicon`` both use it) through
 :mod:`core.parsing.doctext`. An attachment that cannot be read (binary DOC/XLS, damaged, refused as
-unsafe, not stored) is listed with the reason: checks say what they could not read, never "clean".
+unsafe, not stored) is listed with the reason, and so is one read only in part (cut at a reading
+limit, or a file that ends early): a check that finds nothing says what it could not read and that
+it could not verify the rest (:meth:`Documents.unread`), never "clean".
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from core.parsing.doctext import Document, Unreadable, read_document
+from core.parsing.doctext import DEFAULT_LIMITS, Document, Limits, Unreadable, read_document
 from core.parsing.privacy import masked_window
 from core.snapshot import SiteSnapshot
 from core.store import FetchRow
@@ -25,19 +29,52 @@ class Readable:
     unreadable: str | None = None
 
 
+    @property
+    def gone(self) -> bool:
+        """A download answered 404/410: nothing is published there, so nothing was left unread."""
+        return not self.fetch.ok and self.fetch.status in (404, 410)
+
+
 @dataclass
 class Documents:
     items: list[Readable]
     skipped: int                  # stored pages/attachments over the caps: not read, so not judged
 
+    def unread(self) -> list[Readable]:
+        """Documents whose text was not read, or read only in part (``doc.cut``): what they hold
+        is unknown, so a check finding nothing may not call the site clean."""
+        return [r for r in self.items if (r.doc is None and not r.gone) or (r.doc is not None and r.doc.cut)]
 
-def readable_documents(snap: SiteSnapshot, max_pages: int, max_attachments: int) -> Documents:
+    def unread_note(self, limit: int = 3) -> str:
+        """The unread part in words for the report: counts, then the first few files and why."""
+        unread = self.unread()
+        parts = []
+        cut = [r for r in unread if r.doc is not None]
+        if len(unread) > len(cut):
+            parts.append(f"{len(unread) - len(cut)} 个页面或附件无法读取")
+        if cut:
+            parts.append(f"{len(cut)} 个只读取了一部分")
+        if self.skipped:
+            parts.append(f"{self.skipped} 个超出核查上限未读取")
+        examples = "；".join(f"{r.title}：{r.doc.cut if r.doc is not None else r.unreadable}"
+                            for r in unread[:limit])
+        return "、".join(parts) + (f"（{examples}{'等' if len(unread) > limit else ''}）" if examples else "")
+
+
+def limits_of(params: Mapping[str, Any]) -> Limits:
+    """The per-document reading limits a check's rules.toml table gives (defaults for those it omits)."""
+    return Limits(**{k: int(params.get(k, getattr(DEFAULT_LIMITS, k))) for k in DEFAULT_LIMITS.__dataclass_fields__})
+
+
+def readable_documents(snap: SiteSnapshot, max_pages: int, max_attachments: int,
+                       limits: Limits = DEFAULT_LIMITS) -> Documents:
     """Stored pages (canonical order) and attachments (by URL), each within its own cap, so a big
-    site's pages never crowd out its attachments — where 公示 lists are usually published."""
-    return snap.derived(_read_all, int(max_pages), int(max_attachments))
+    site's pages never crowd out its attachments — where 公示 lists are usually published; each
+    document read within ``limits`` (rules.toml), its ``doc.cut`` saying when it was not read whole."""
+    return snap.derived(_read_all, int(max_pages), int(max_attachments), limits)
 
 
-def _read_all(snap: SiteSnapshot, max_pages: int, max_attachments: int) -> Documents:
+def _read_all(snap: SiteSnapshot, max_pages: int, max_attachments: int, limits: Limits) -> Documents:
     anchors: dict[str, tuple[str, str]] = {}
     for ln in snap.links():
         if ln.anchor and ln.target_url not in anchors:
@@ -65,7 +102,7 @@ def _read_all(snap: SiteSnapshot, max_pages: int, max_attachments: int) -> Docum
             out.append(r)
             continue
         try:
-            r.doc = read_document(body, url, f.content_type, f.encoding)
+            r.doc = read_document(body, url, f.content_type, f.encoding, limits)
         except Unreadable as e:
             r.unreadable = str(e)
         except RecursionError:
