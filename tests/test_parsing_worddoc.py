@@ -28,7 +28,7 @@ def test_reads_chinese_text_and_tables():
     text, cut = worddoc.doc_text(_doc("leak"), 100_000)
     assert not cut
     assert text.startswith("2025年度低保对象公示名单\n")
-    assert "张三\t441521198001011234\t红海湾田墘街道" in text      # table cells stay on one line
+    assert "张三\t441521198001011237\t红海湾田墘街道" in text      # table cells stay on one line
     assert "联系电话 13800138000。" in text
 
 
@@ -41,10 +41,10 @@ def test_field_codes_are_dropped_and_their_result_kept():
 def test_cut_at_max_chars_says_so():
     data = _doc("long")
     full, cut = worddoc.doc_text(data, 1_000_000)
-    assert not cut and full.rstrip().endswith("身份证号码 441521199002023456。")
+    assert not cut and full.rstrip().endswith("身份证号码 441521199002023453。")
     part, cut = worddoc.doc_text(data, 5_000)
     assert cut and len(part) <= 5_000
-    assert "441521199002023456" not in part       # the decisive line lies beyond the cap
+    assert "441521199002023453" not in part       # the decisive line lies beyond the cap
     assert full.startswith(part)
 
 
@@ -129,3 +129,45 @@ def test_hostile_bytes_raise_only_unreadable():
         except OfficeUnreadable:
             outcomes["unreadable"] += 1
     assert outcomes["text"] and outcomes["unreadable"]     # both paths were really exercised
+
+
+# -- read by the checks like any attachment ---------------------------------------------------------
+def _snap(name: str, body: bytes):
+    from testkit.snapshots import Page, make_snapshot, site_config
+
+    base = "http://www.hhw.gov.cn/"
+    return make_snapshot({base: f'<html><body><p>首页</p><a href="{base}gs/{name}">附件</a></body></html>',
+                          base + f"gs/{name}": Page(body, purpose="attachment", content_type="application/msword",
+                                                    parent_url=base)},
+                         site=site_config("portal", base), as_of="2026-11-27T09:00:00+08:00")
+
+
+def test_personal_data_in_a_doc_is_found():
+    from checks import privacy
+    from core.model import Outcome
+
+    res = privacy.judge(_snap("gsmd.doc", _doc("leak")), privacy.DEFAULTS)
+    assert res.outcome == Outcome.MANUAL
+    assert res.findings[0].message_id == "privacy-leaks.id"
+
+
+def test_a_blank_application_form_doc_is_read_and_clean():
+    """The demo's 申请表: read whole, so the check may give its clean bill (not 无法核验)."""
+    from checks import privacy, wording
+    from core.model import Outcome
+
+    form = (Path(__file__).parents[1] / "zwgk" / "demo" / "sqb.doc").read_bytes()
+    res = privacy.judge(_snap("sqb.doc", form), privacy.DEFAULTS)
+    assert res.outcome == Outcome.PASS and res.message_id == "privacy-leaks.none"
+    assert res.metrics["attachments_read"] == 1
+    assert wording.judge(_snap("sqb.doc", form), wording.DEFAULTS).outcome == Outcome.PASS
+
+
+def test_a_doc_cut_at_the_line_limit_is_could_not_verify():
+    from checks import privacy
+    from core.model import Outcome
+
+    snap = _snap("long.doc", _doc("long"))
+    assert privacy.judge(snap, privacy.DEFAULTS).findings[0].message_id == "privacy-leaks.id"
+    cut = privacy.judge(snap, {**privacy.DEFAULTS, "max_lines": 100})
+    assert cut.outcome == Outcome.ERROR and cut.message_id == "privacy-leaks.partial"

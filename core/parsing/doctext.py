@@ -5,8 +5,9 @@ line with cells joined by ``" | "`` and remembers its table's header row, so a d
 "联系电话" column of a 低保 list from an office's contact line, and two adjacent cells never merge into
 one long digit run. PDF (pypdf) and OFD give lines per page; XLSX sheets are read with openpyxl in
 read-only mode under size limits (:func:`xlsx_lines`), binary XLS with xlrd (:func:`xls_lines`; the
-standard reader of BIFF, rather than parsing OLE records by hand). Binary DOC/WPS are not read: the
-caller reports them as unreadable, never as clean.
+standard reader of BIFF, rather than parsing OLE records by hand), binary Word (.doc) from its piece
+table (:mod:`core.parsing.worddoc`: paragraphs, a table row as one line). WPS and other OLE files
+are not read: the caller reports them as unreadable, never as clean.
 
 Locators are what an office reader needs to find the spot: ``正文第12行``, ``表格2第5行``,
 ``第3页第7行``, ``工作表“名单”第14行``.
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 
 import lxml.html
 
-from core.parsing import office
+from core.parsing import office, worddoc
 from core.parsing.html import document
 from core.parsing.pdfread import PdfUnreadable, read_pdf
 from core.parsing.privacy import CELL_SEP, Line
@@ -361,9 +362,24 @@ def read_document(data: bytes, url: str = "", content_type: str | None = None,
         return _doc("ofd", out)
     if k == "pdf":
         return _doc("pdf", _pdf(data, limits))
-    if k == "ole":      # binary Excel is read; binary Word/WPS is not
+    if k == "ole":      # binary Word (.doc) and Excel (.xls) are read; WPS, PowerPoint and the like are not
+        if worddoc.is_word(data):
+            return _doc("doc", _word(data, limits))
         return _doc("xls", _xls(data, limits))
-    raise Unreadable("格式无法读取（仅支持HTML/PDF/DOCX/OFD/XLSX/XLS）")
+    raise Unreadable("格式无法读取（仅支持HTML/PDF/DOC/DOCX/OFD/XLS/XLSX）")
+
+
+def _word(data: bytes, limits: Limits) -> _Lines:
+    """Paragraphs of a binary Word document (a table row is one line, its cells tab-separated)."""
+    try:
+        # a line is rarely over 200 characters: the cap bounds the work, the line limit the result
+        text, cut = worddoc.doc_text(data, limits.max_lines * 200)
+    except office.OfficeUnreadable as e:
+        raise Unreadable(f"DOC无法读取（{e}）") from e
+    out = _Lines(limits)
+    if _text(text, "", out) and cut:
+        out.stop(f"超过{limits.max_lines * 200}字，其后内容未读取")
+    return out
 
 
 def _doc(kind: str, read: _Lines) -> Document:

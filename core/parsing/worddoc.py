@@ -36,6 +36,18 @@ _LAYOUT = str.maketrans({"\r": "\n", "\x0b": "\n", "\x0c": "\n", "\x07": "\t", "
 _DROP = {chr(c) for c in range(0x20)} - {"\n", "\t"}
 
 
+def is_word(data: bytes) -> bool:
+    """Whether an OLE2 file holds a Word document (a ``WordDocument`` stream), not a workbook
+    or another kind; False for anything olefile cannot open."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            return bool(ole.exists("WordDocument"))
+    except Exception:       # damaged: the caller's other readers say why
+        return False
+
+
 def doc_text(data: bytes, max_chars: int) -> tuple[str, bool]:
     """``(text, cut)``: the main text of a ``.doc``, at most ``max_chars`` characters.
 
