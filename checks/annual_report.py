@@ -10,6 +10,7 @@ unreadable or refused file → content could not be verified (never a failure).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -28,7 +29,7 @@ from checks.documents import (
 from core.model import CheckResult, Finding, Outcome, Severity
 from core.parsing import annual_report as ar
 from core.parsing import office
-from core.parsing.dockind import is_generic, is_kind
+from core.parsing.dockind import excluded, is_generic, is_kind
 from core.snapshot import SiteSnapshot
 
 _KEYWORDS = register_keywords(("年度报告", "年报", "信息公开工作报告"))
@@ -48,8 +49,36 @@ def reports(snap: SiteSnapshot) -> dict[int, list[Doc]]:
         if year:
             out.setdefault(year, []).append(d)
     for docs in out.values():   # HTML first (readable tables), then the earliest dated
-        docs.sort(key=lambda d: (d.is_attachment, d.date is None, d.date or date.max))
+        _first_readable(docs)
     return out
+
+
+def _first_readable(docs: list[Doc]) -> None:
+    docs.sort(key=lambda d: (d.is_attachment, d.date is None, d.date or date.max))
+
+
+def other_names(snap: SiteSnapshot, year: int, params: Mapping[str, Any]) -> list[Doc]:
+    """This unit's documents of ``year`` titled like a report under another name (``near_titles``:
+    "2025年政务公开工作年度报告"): the 年报 published under a looser title, or another document
+    (a 政务公开 work summary). Only the content tells which (:func:`is_the_report`)."""
+    near = [re.compile(p) for p in params["near_titles"]]
+    out = []
+    for d in unit_documents(snap, _KEYWORDS):
+        title = d.context if is_generic(d.title) else d.title
+        t = re.sub(r"\s+", "", title or "")
+        if (t and not ar.is_report_title(t) and any(p.search(t) for p in near)
+                and not excluded("annual-report", t, snap.vocabulary.doc_kinds) and ar.title_year(t) == year):
+            out.append(d)
+    _first_readable(out)
+    return out
+
+
+def is_the_report(rep: ar.AnnualReport) -> bool:
+    """Whether a document's content is a 政府信息公开工作年度报告 whatever its title says: it reports
+    the applications received and handled (table 三 read, or both sections 三 and 四 that only this
+    report has — 收到和处理政府信息公开申请, 行政复议、行政诉讼)."""
+    sections = [h for h in ar.HEADINGS if h.startswith(("三、", "四、"))]
+    return "new" in rep.table3 or all(rep.headings.get(h) for h in sections)
 
 
 def read(snap: SiteSnapshot, doc: Doc, params: Mapping[str, Any]) -> tuple[ar.AnnualReport | None, str | None]:
@@ -124,6 +153,17 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     found = reports(snap)
     metrics: dict[str, Any] = {"year": year, "due": due.isoformat(), "years_found": sorted(found)}
     if year not in found:
+        maybe = other_names(snap, year, params)
+        named = _confirmed(snap, maybe, params)
+        if named:                 # the report under a looser title: judged as the report
+            found[year] = named
+            metrics["title_differs"] = named[0].title
+        elif maybe:               # a document that may be the report, but its content could not say
+            d = maybe[0]
+            metrics["candidates"] = [{"url": x.url, "title": x.title} for x in maybe[:5]]
+            return CheckResult(Outcome.ERROR, "annual-report.unconfirmed", {"year": year, "title": d.title},
+                               metrics=metrics)
+    if year not in found:
         if not found and (why := crawl_incomplete(snap)):
             return CheckResult(Outcome.ERROR, "annual-report.unverified", {"year": year, "reason": why},
                                metrics=metrics)
@@ -180,6 +220,16 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     return CheckResult(Outcome.PASS, "annual-report.ok", {"year": year}, findings, metrics)
 
 
+def _confirmed(snap: SiteSnapshot, docs: list[Doc], params: Mapping[str, Any]) -> list[Doc]:
+    """Those of ``docs`` whose content is the report's (unreadable ones are not confirmed)."""
+    out = []
+    for d in docs:
+        rep, _why = read(snap, d, params)
+        if rep is not None and is_the_report(rep):
+            out.append(d)
+    return out
+
+
 def _content(rep: ar.AnnualReport, year: int, params: Mapping[str, Any], ev: dict[str, Any]) -> list[Finding]:
     out: list[Finding] = []
     if rep.missing_headings:
@@ -219,6 +269,8 @@ MESSAGES = {
     "annual-report.problems": "{year}年度报告存在 {count} 项问题",
     "annual-report.missing": "未找到{year}年度政府信息公开工作年度报告（已找到：{found}）",
     "annual-report.unverified": "未找到{year}年度报告，且{reason}，无法核验",
+    "annual-report.unconfirmed": "未找到标题为{year}年度政府信息公开工作年度报告的文件；《{title}》可能即为年报，"
+                                 "但未能从内容确认（未读到申请办理情况），请人工核查",
     "annual-report.unreadable": "{year}年度报告已找到，但{reason}，内容无法核验",
     "annual-report.undated": "{year}年度报告未能确定公开日期，无法核验是否按时",
     "annual-report.late": "{year}年度报告公开晚于期限（公开 {date}，期限 {due}）",
@@ -242,6 +294,7 @@ MESSAGES = {
 CHECKS: list[Check] = [
     Check("annual-report", "政府信息公开工作年度报告（任务42）", judge, own_messages("annual-report", MESSAGES),
           {"due_department": "01-31", "due_government": "03-31", "format_2021_from": 2021, "min_cjk_chars": 50,
-           "where": ["annual-report"]},
+           "where": ["annual-report"],
+           "near_titles": ["政务公开(?:工作)?的?(?:年度)?(?:工作)?(?:报告|年报)", "信息公开(?:工作)?情况的?(?:年度)?报告"]},
           doc="上年度年报按时公开（部门1月31日、政府3月31日），六个部分、2021格式、表三表四勾稽关系（PDF/DOCX/OFD可读）"),
 ]
