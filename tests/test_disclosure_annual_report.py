@@ -225,11 +225,35 @@ def _summary(title: str) -> str:
             "<p>栏目更新还不够及时。</p></body></html>")
 
 
-def test_work_summary_under_a_near_title_is_could_not_verify_not_the_report_nor_missing() -> None:
+def test_work_summary_under_a_near_title_read_whole_does_not_soften_the_missing_report() -> None:
+    """A 政务公开 work summary read whole is not the report: the report is still missing, and the
+    finding says which look-alike was read."""
     r = _judge(_near(_summary(NEAR)))
+    assert r.outcome == Outcome.FAIL and r.message_id == "annual-report.missing"
+    assert f"标题相近的《{NEAR}》经读取不是政府信息公开工作年度报告" in r.failing[0].observed
+
+
+def test_unreadable_near_title_file_is_could_not_verify() -> None:
+    """A scanned PDF titled 政务公开工作年度报告 may be the report: 无法核验, never 未找到."""
+    pdf = Page(rg.pdf_bytes(None), purpose="attachment", content_type="application/pdf")
+    snap = _site(None, extra={
+        BASE + "zwgk/nb/": f'<html><body><ul class="list"><li><a href="{BASE}zwgk/nb/P1.pdf">{NEAR}</a>'
+                           f'<span>2026-01-20</span></li></ul></body></html>',
+        BASE + "zwgk/nb/P1.pdf": pdf})
+    r = _judge(snap)
     assert r.outcome == Outcome.ERROR and r.message_id == "annual-report.unconfirmed"
-    assert r.params["title"] == NEAR and r.metrics["candidates"][0]["url"].endswith("t1.html")
-    assert "未找到" not in (r.findings[0].message_id if r.findings else "")
+    assert r.message_id != "annual-report.missing" and not r.failing
+    assert r.params["title"] == NEAR and "扫描件" in r.params["reason"]
+    assert r.metrics["candidates"][0]["url"].endswith("P1.pdf")
+
+
+@pytest.mark.parametrize("title", [
+    pytest.param(f"{UNIT}2025年政务公开工作报告", id="gongzuo-baogao"),
+    pytest.param(f"{UNIT}2025年政府信息公开工作情况报告", id="qingkuang-baogao"),
+])
+def test_other_near_titles_are_read_too(title: str) -> None:
+    r = _judge(_near(rg.report_page(2025, UNIT, "2026-01-20"), title=title))
+    assert r.outcome == Outcome.PASS and r.metrics["title_differs"] == title
 
 
 @pytest.mark.parametrize("title", [

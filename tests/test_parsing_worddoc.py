@@ -28,8 +28,21 @@ def test_reads_chinese_text_and_tables():
     text, cut = worddoc.doc_text(_doc("leak"), 100_000)
     assert not cut
     assert text.startswith("2025年度低保对象公示名单\n")
-    assert "张三\t441521198001011237\t红海湾田墘街道" in text      # table cells stay on one line
-    assert "联系电话 13800138000。" in text
+    lines = text.split("\n")
+    # each table row is a line of its own, its cells separated by CELL (the row-end mark found in
+    # the paragraph properties, not guessed)
+    assert [ln.split(worddoc.CELL)[:3] for ln in lines if worddoc.CELL in ln] == [
+        ["姓名", "身份证号码", "地址"], ["张三", "441521198001011237", "红海湾田墘街道"]]
+    assert "English text and 中文 mixed, 联系电话 13800138000。" in lines
+
+
+def test_rows_are_lines_for_the_checks():
+    from core.parsing.doctext import read_document
+
+    doc = read_document(_doc("leak"), "gs/leak.doc")
+    rows = [ln for ln in doc.lines if ln.locator.startswith("表格")]
+    assert [r.text for r in rows] == ["姓名 | 身份证号码 | 地址", "张三 | 441521198001011237 | 红海湾田墘街道"]
+    assert rows[1].header == "姓名 | 身份证号码 | 地址" and rows[1].locator == "表格1第2行"
 
 
 def test_field_codes_are_dropped_and_their_result_kept():
@@ -73,7 +86,7 @@ def test_compressed_pieces_are_cp1252():
     _, ccp, fc_clx, lcb_clx = worddoc._fib(word)
     with olefile.OleFileIO(io.BytesIO(data)) as ole:
         table = ole.openstream(_table_name(data)).read()
-    [(start, end, offset, compressed)] = worddoc._pieces(table, fc_clx, lcb_clx)
+    [(start, end, offset, compressed)] = worddoc._pieces(table, fc_clx, lcb_clx, ccp)
     assert not compressed
     raw = word[offset:offset + 2 * (end - start)].decode("utf-16-le")
 
@@ -97,14 +110,14 @@ def test_encrypted_document_is_unreadable_not_empty():
         w[0x0A] |= 0x01                                 # FibBase.fEncrypted (0x0100, high byte)
         w[0x0B] |= 0x01
 
-    with pytest.raises(OfficeUnreadable, match="encrypted"):
+    with pytest.raises(OfficeUnreadable, match="已加密"):
         worddoc.doc_text(_rewrite(_doc("form"), "WordDocument", encrypt), 1000)
 
 
 @pytest.mark.parametrize("data, why", [
-    (bytes.fromhex("d0cf11e0a1b11ae1") + b"\x00" * 504, "damaged"),     # an OLE signature and nothing
+    (bytes.fromhex("d0cf11e0a1b11ae1") + b"\x00" * 504, "OLE容器损坏"),     # an OLE signature and nothing
     ((Path(__file__).parent / "fixtures" / "privacy" / "dibao.xls").read_bytes(), "WordDocument"),
-    (b"", "damaged"),
+    (b"", "OLE容器损坏"),
 ])
 def test_not_a_word_document(data: bytes, why: str):
     with pytest.raises(OfficeUnreadable, match=why):
@@ -171,3 +184,92 @@ def test_a_doc_cut_at_the_line_limit_is_could_not_verify():
     assert privacy.judge(snap, privacy.DEFAULTS).findings[0].message_id == "privacy-leaks.id"
     cut = privacy.judge(snap, {**privacy.DEFAULTS, "max_lines": 100})
     assert cut.outcome == Outcome.ERROR and cut.message_id == "privacy-leaks.partial"
+
+
+def _entry_pos(data: bytes, ole, name: str) -> tuple[int, int]:
+    """(file offset of ``name``'s directory entry, its first sector)."""
+    ss = ole.sectorsize
+    sid = [e.name if e else None for e in ole.direntries].index(name)
+    chain = [struct.unpack_from("<I", data, 0x30)[0]]
+    while ole.fat[chain[-1]] != olefile.ENDOFCHAIN:
+        chain.append(ole.fat[chain[-1]])
+    per = ss // 128
+    pos = (chain[sid // per] + 1) * ss + 128 * (sid % per)
+    return pos, struct.unpack_from("<I", data, pos + 0x74)[0]
+
+
+def _looping(src: bytes, name: str, declared: int) -> bytes:
+    """A copy whose stream ``name`` declares ``declared`` bytes and whose sector chain loops back to
+    its start: a naive reader follows it until it has read that much."""
+    data = bytearray(src)
+    ole = olefile.OleFileIO(io.BytesIO(src))
+    pos, start = _entry_pos(src, ole, name)
+    s = start
+    while ole.fat[s] != olefile.ENDOFCHAIN:
+        s = ole.fat[s]
+    ss = ole.sectorsize
+    fat_sector = struct.unpack_from("<109I", src, 0x4C)[s // (ss // 4)]
+    struct.pack_into("<I", data, (fat_sector + 1) * ss + 4 * (s % (ss // 4)), start)
+    struct.pack_into("<I", data, pos + 0x78, declared)
+    return bytes(data)
+
+
+def test_a_looping_sector_chain_is_unreadable_without_reading_it():
+    import tracemalloc
+
+    data = _looping(_doc("long"), "WordDocument", 200_000_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(OfficeUnreadable):
+            worddoc.doc_text(data, 1_000_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * len(data)             # not the 200 MB the stream declares
+
+
+def _with_pieces_cp_end(data: bytes, new_end: int) -> bytes:
+    with olefile.OleFileIO(io.BytesIO(data)) as ole:
+        word = ole.openstream("WordDocument").read()
+    _, _, fc_clx, lcb_clx = worddoc._fib(word)
+
+    def shorten(t: bytearray) -> None:
+        clx = t[fc_clx:fc_clx + lcb_clx]
+        i = clx.index(b"\x02")
+        n = (struct.unpack_from("<I", clx, i + 1)[0] - 4) // 12
+        struct.pack_into("<I", t, fc_clx + i + 5 + 4 * n, new_end)
+
+    return _rewrite(data, _table_name(data), shorten)
+
+
+def test_pieces_that_do_not_cover_the_text_are_unreadable_not_a_shorter_text():
+    with pytest.raises(OfficeUnreadable, match="片段表未覆盖"):
+        worddoc.doc_text(_with_pieces_cp_end(_doc("leak"), 20), 100_000)
+
+
+def test_an_unclosed_field_code_is_unreadable_not_hidden_text():
+    assert worddoc._visible("公示\r\x13 HYPERLINK x \x14链接\x15 张三\r", False) == "公示\n链接 张三\n"
+    with pytest.raises(OfficeUnreadable, match="域代码未闭合"):
+        worddoc._visible("公示\r\x13 HYPERLINK x 张三 441521198001011237\r", False)
+    # cut at max_chars inside a field: the text says it is cut, which is already partial
+    assert worddoc._visible("公示\r\x13 HYPERLINK x", True) == "公示\n"
+
+
+def test_an_encrypted_doc_makes_privacy_could_not_verify():
+    from checks import privacy
+    from core.model import Outcome
+
+    def encrypt(w: bytearray) -> None:
+        w[0x0B] |= 0x01
+
+    res = privacy.judge(_snap("gsmd.doc", _rewrite(_doc("leak"), "WordDocument", encrypt)), privacy.DEFAULTS)
+    assert res.outcome == Outcome.ERROR and res.message_id == "privacy-leaks.partial"
+    assert "gsmd.doc：DOC无法读取（已加密）" in res.params["unread"]
+
+
+def test_word_95_is_refused_by_its_fib():
+    def old(w: bytearray) -> None:
+        struct.pack_into("<H", w, 2, 0x65)     # nFib of Word 6/95
+
+    with pytest.raises(OfficeUnreadable, match="Word 6/95"):
+        worddoc.doc_text(_rewrite(_doc("form"), "WordDocument", old), 1000)

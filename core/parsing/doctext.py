@@ -370,15 +370,41 @@ def read_document(data: bytes, url: str = "", content_type: str | None = None,
 
 
 def _word(data: bytes, limits: Limits) -> _Lines:
-    """Paragraphs of a binary Word document (a table row is one line, its cells tab-separated)."""
+    """Paragraphs of a binary Word document as prose lines; a table row as one line, its cells
+    joined like an HTML table's and remembering its table's header row."""
+    cap = limits.max_lines * 200     # a line is rarely over 200 characters: the cap bounds the work
     try:
-        # a line is rarely over 200 characters: the cap bounds the work, the line limit the result
-        text, cut = worddoc.doc_text(data, limits.max_lines * 200)
+        text, cut = worddoc.doc_text(data, cap)
     except office.OfficeUnreadable as e:
         raise Unreadable(f"DOC无法读取（{e}）") from e
     out = _Lines(limits)
-    if _text(text, "", out) and cut:
-        out.stop(f"超过{limits.max_lines * 200}字，其后内容未读取")
+    n = table = row = 0
+    header: str | None = None
+    in_table = False
+    for raw in text.split("\n"):
+        if worddoc.CELL in raw:
+            cells = [_clean(c).replace("|", "¦") for c in raw.split(worddoc.CELL)]
+            while cells and not cells[-1]:
+                cells.pop()
+            if not in_table:
+                table, row, header, in_table = table + 1, 0, None, True
+            row += 1
+            if not any(cells):
+                continue
+            line = CELL_SEP.join(cells)
+            if header is None and _is_header(cells):
+                header = line
+            if not out.add(Line(line, f"表格{table}第{row}行", header)):
+                return out
+            continue
+        in_table = False
+        t = _clean(raw)
+        if t:
+            n += 1
+            if not out.add(Line(t, f"正文第{n}行")):
+                return out
+    if cut:
+        out.stop(f"超过{cap}字，其后内容未读取")
     return out
 
 
