@@ -122,5 +122,5 @@ CHECKS = [Check(
     messages=MESSAGES,
     defaults=DEFAULTS,
     needs=("pages",),
-    doc="页面和附件（HTML/PDF/DOCX/OFD/XLSX/XLS）中完整的身份证号、手机号、银行卡号：交人工核查，确认后单项否决（严重错误）",
+    doc="页面和附件（HTML/PDF/DOC/DOCX/OFD/XLS/XLSX）中完整的身份证号、手机号、银行卡号：交人工核查，确认后单项否决（严重错误）",
 )]

@@ -1,8 +1,8 @@
 """The stored documents of a site that checks reading wording share: pages and readable attachments.
 
 Read once per snapshot (``privacy-leaks`` and ``wording-lexicon`` both use it) through
-:mod:`core.parsing.doctext`. An attachment that cannot be read (binary DOC/XLS, damaged, refused as
-unsafe, not stored) is listed with the reason, and so is one read only in part (cut at a reading
+:mod:`core.parsing.doctext`. An attachment that cannot be read (a WPS file, damaged, encrypted,
+refused as unsafe, not stored) is listed with the reason, and so is one read only in part (cut at a reading
 limit, or a file that ends early): a check that finds nothing says what it could not read and that
 it could not verify the rest (:meth:`Documents.unread`), never "clean".
 """

@@ -5,8 +5,9 @@ line with cells joined by ``" | "`` and remembers its table's header row, so a d
 "联系电话" column of a 低保 list from an office's contact line, and two adjacent cells never merge into
 one long digit run. PDF (pypdf) and OFD give lines per page; XLSX sheets are read with openpyxl in
 read-only mode under size limits (:func:`xlsx_lines`), binary XLS with xlrd (:func:`xls_lines`; the
-standard reader of BIFF, rather than parsing OLE records by hand). Binary DOC/WPS are not read: the
-caller reports them as unreadable, never as clean.
+standard reader of BIFF, rather than parsing OLE records by hand), binary Word (.doc) from its piece
+table (:mod:`core.parsing.worddoc`: paragraphs, a table row as one line). WPS and other OLE files
+are not read: the caller reports them as unreadable, never as clean.
 
 Locators are what an office reader needs to find the spot: ``正文第12行``, ``表格2第5行``,
 ``第3页第7行``, ``工作表“名单”第14行``.
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 
 import lxml.html
 
-from core.parsing import office
+from core.parsing import office, worddoc
 from core.parsing.html import document
 from core.parsing.pdfread import PdfUnreadable, read_pdf
 from core.parsing.privacy import CELL_SEP, Line
@@ -361,9 +362,50 @@ def read_document(data: bytes, url: str = "", content_type: str | None = None,
         return _doc("ofd", out)
     if k == "pdf":
         return _doc("pdf", _pdf(data, limits))
-    if k == "ole":      # binary Excel is read; binary Word/WPS is not
+    if k == "ole":      # binary Word (.doc) and Excel (.xls) are read; WPS, PowerPoint and the like are not
+        if worddoc.is_word(data):
+            return _doc("doc", _word(data, limits))
         return _doc("xls", _xls(data, limits))
-    raise Unreadable("格式无法读取（仅支持HTML/PDF/DOCX/OFD/XLSX/XLS）")
+    raise Unreadable("格式无法读取（仅支持HTML/PDF/DOC/DOCX/OFD/XLS/XLSX）")
+
+
+def _word(data: bytes, limits: Limits) -> _Lines:
+    """Paragraphs of a binary Word document as prose lines; a table row as one line, its cells
+    joined like an HTML table's and remembering its table's header row."""
+    cap = limits.max_lines * 200     # a line is rarely over 200 characters: the cap bounds the work
+    try:
+        text, cut = worddoc.doc_text(data, cap)
+    except office.OfficeUnreadable as e:
+        raise Unreadable(f"DOC无法读取（{e}）") from e
+    out = _Lines(limits)
+    n = table = row = 0
+    header: str | None = None
+    in_table = False
+    for raw in text.split("\n"):
+        if worddoc.CELL in raw:
+            cells = [_clean(c).replace("|", "¦") for c in raw.split(worddoc.CELL)]
+            while cells and not cells[-1]:
+                cells.pop()
+            if not in_table:
+                table, row, header, in_table = table + 1, 0, None, True
+            row += 1
+            if not any(cells):
+                continue
+            line = CELL_SEP.join(cells)
+            if header is None and _is_header(cells):
+                header = line
+            if not out.add(Line(line, f"表格{table}第{row}行", header)):
+                return out
+            continue
+        in_table = False
+        t = _clean(raw)
+        if t:
+            n += 1
+            if not out.add(Line(t, f"正文第{n}行")):
+                return out
+    if cut:
+        out.stop(f"超过{cap}字，其后内容未读取")
+    return out
 
 
 def _doc(kind: str, read: _Lines) -> Document:
