@@ -296,19 +296,22 @@ class SiteSnapshot:
         """Links grouped by normalised source page, sources in URL order, document order within a
         page. Loaded once; URL and anchor strings are shared between rows (nav and footer links
         repeat on every page: 1.8 M rows of a 20,000-page portal name ~30,000 distinct URLs)."""
-        strings: dict[str | None, str | None] = {None: None}
+        strings: dict[str, str] = {}
         share = strings.setdefault
         by_source: dict[str, list[LinkRow]] = {}
         last: str | None = None
         rows: list[LinkRow] = []
+        source = ""
         for src, tgt, anchor, region, tag in self.run.store.iter_links(self.run.run_id, self.site.id):
-            if src != last:     # a page's links are stored together: look its list up once per run of rows
-                got = by_source.get(src)
+            if src != last:     # a page's links are stored together: its list is looked up once per run
+                source = share(src, src)
+                got = by_source.get(source)
                 if got is None:
-                    got = by_source[share(src, src)] = []   # type: ignore[index]
+                    got = by_source[source] = []
                 rows, last = got, src
-            rows.append(LinkRow(last, share(tgt, tgt), share(anchor, anchor),   # type: ignore[arg-type]
-                                share(region, region), share(tag, tag)))
+            rows.append(LinkRow(source, share(tgt, tgt), None if anchor is None else share(anchor, anchor),
+                                None if region is None else share(region, region),
+                                None if tag is None else share(tag, tag)))
         grouped: dict[str, list[LinkRow]] = {}
         self._sources = sorted(by_source)
         self._by_raw_source = by_source
