@@ -273,3 +273,20 @@ def test_budget_doc_that_cannot_be_read_is_could_not_verify() -> None:
 def test_budget_pdf_read_whole_without_debt_is_missing() -> None:
     res = _debt("P1.pdf", make_pdf(FILLER[:60]), PDF)
     assert res.outcome == Outcome.FAIL and res.message_id == "debt-disclosure.missing"
+
+
+# -- a page nested past libxml2's limit: the parser drops its end without an error ------------------------
+def test_page_nested_past_the_parser_limit_is_read_in_part() -> None:
+    def page(depth: int) -> str:
+        return (f"<html><body><p>公示</p>{'<div>' * depth}名单{'</div>' * depth}"
+                f"<table><tr><th>姓名</th><th>身份证号码</th></tr><tr><td>张某某</td><td>{ID}</td></tr></table>"
+                "</body></html>")
+    deep = read_document(page(300).encode(), "a.html", "text/html")
+    assert deep.cut is not None and "嵌套过深" in deep.cut and not any(ID in ln.text for ln in deep.lines)
+    shallow = read_document(page(20).encode(), "a.html", "text/html")
+    assert shallow.cut is None and any(ID in ln.text for ln in shallow.lines)
+    snap = make_snapshot({BASE: page(300)}, site=site_config("portal", BASE), as_of=TODAY)
+    res = _privacy(snap)
+    assert res.outcome == Outcome.ERROR and res.message_id == "privacy-leaks.partial"
+    assert _privacy(make_snapshot({BASE: page(20)}, site=site_config("portal", BASE), as_of=TODAY)).outcome \
+        == Outcome.MANUAL

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import lxml.html
 
 from core.parsing import office, worddoc
-from core.parsing.html import document
+from core.parsing.html import document_read
 from core.parsing.pdfread import PdfUnreadable, read_pdf
 from core.parsing.privacy import CELL_SEP, Line
 
@@ -113,9 +113,11 @@ def html_lines(html: str, limits: Limits = DEFAULT_LIMITS) -> list[Line]:
 
 def _html(html: str, limits: Limits) -> _Lines:
     out = _Lines(limits)
-    doc = document(html)
+    doc, truncated = document_read(html)
     if doc is None:
         return out
+    if truncated:       # a hostile or broken page cannot hide its end behind 256 nested elements
+        out.stop("页面嵌套过深，HTML解析器只读到前一部分")
     for bad in doc.xpath("//script|//style|//noscript|//template"):
         bad.drop_tree()
     rows: list[Line] = []
