@@ -23,7 +23,7 @@ from checks import budget, privacy, wording
 from checks.base import params_for
 from checks.readable import limits_of
 from core.model import Outcome
-from core.parsing.doctext import Limits, read_document
+from core.parsing.doctext import Limits, Unreadable, read_document
 from core.parsing.pdfread import read_pdf
 from zwgk.demo.pdf import make_pdf
 from zwgk.rules import load_rules
@@ -290,3 +290,16 @@ def test_page_nested_past_the_parser_limit_is_read_in_part() -> None:
     assert res.outcome == Outcome.ERROR and res.message_id == "privacy-leaks.partial"
     assert _privacy(make_snapshot({BASE: page(20)}, site=site_config("portal", BASE), as_of=TODAY)).outcome \
         == Outcome.MANUAL
+
+
+def test_pdf_library_warnings_are_not_logged_and_errors_still_log(caplog: pytest.LogCaptureFixture) -> None:
+    """pypdf's warnings (one per damaged file: hundreds in a judge) never reach a handler — the file is
+    recorded instead — while an error it logs still does."""
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        with pytest.raises(Unreadable, match="PDF无法读取（文件不完整"):
+            read_document(_pdf(["结束"])[:3000], "a.pdf")
+        logging.getLogger("pypdf._reader").warning("EOF marker not found")
+        logging.getLogger("pypdf._reader").error("real trouble")
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("pypdf")] == ["real trouble"]
