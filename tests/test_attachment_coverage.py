@@ -303,3 +303,22 @@ def test_pdf_library_warnings_are_not_logged_and_errors_still_log(caplog: pytest
         logging.getLogger("pypdf._reader").warning("EOF marker not found")
         logging.getLogger("pypdf._reader").error("real trouble")
     assert [r.getMessage() for r in caplog.records if r.name.startswith("pypdf")] == ["real trouble"]
+
+
+# -- plain-text 名单 (.csv / .txt) are read, not listed as unreadable ---------------------------------------
+@pytest.mark.parametrize("name, body, ctype", [
+    pytest.param("mingdan.csv", f"姓名,身份证号码,金额\n张某某,{ID},1200\n".encode("gb18030"), "text/csv",
+                 id="csv-gbk"),
+    pytest.param("mingdan.txt", f"补贴发放名单\n张某某 身份证号码：{ID}\n".encode("utf-8-sig"), "text/plain",
+                 id="txt-utf8-bom"),
+])
+def test_plain_text_lists_are_read(name: str, body: bytes, ctype: str) -> None:
+    doc = read_document(body, f"http://a.gov.cn/{name}", ctype)
+    assert doc.cut is None and any(ID in ln.text for ln in doc.lines)
+    res = _privacy(_snap(name, body, ctype))
+    assert res.outcome == Outcome.MANUAL and res.metrics["unreadable"] == 0
+
+
+def test_an_archive_is_could_not_verify() -> None:
+    res = _privacy(_snap("mingdan.zip", b"PK\x03\x04" + b"\0" * 200, "application/zip"))
+    assert res.outcome == Outcome.ERROR and "格式无法读取" in res.params["unread"]
