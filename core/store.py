@@ -738,6 +738,13 @@ class Store:
             [(run_id, site_id, ln.source_url, ln.target_url, ln.anchor, ln.region, ln.tag)
              for ln in links])
 
+    def add_link_rows(self, rows: Iterable[tuple[int, str, str, str, str | None, str | None, str | None]]) -> None:
+        """Link rows as (run_id, site_id, source_url, target_url, anchor, region, tag) tuples: the
+        crawler's writer builds them straight from parsed pages (crawler/writer.py)."""
+        self.db.executemany(
+            "INSERT INTO links (run_id, site_id, source_url, target_url, anchor, region, tag)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
     def add_dns(self, run_id: int, host: str, rtype: str, answers: list[str],
                 error: str | None = None, rcode: str | None = None,
                 authoritative: bool | None = None) -> None:

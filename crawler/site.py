@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.model import ErrorKind, Purpose
-from core.store import FetchRow, LinkRow, Store
+from core.store import FetchRow, Store
 from crawler.config import CrawlConfig, NetworkConfig, SiteSpec
 from crawler.discovery import Discovery
 from crawler.fetcher import Fetcher, Result, _header_safe
@@ -383,8 +383,7 @@ class SiteCrawl:
         keep = store_body if store_body is not None else how.keep_body
         stored = body if keep and body is not None and not (how.keep_html_only and not is_html) else None
         if info is not None and how.crawl and write:
-            ctx.writer.links(self.spec.id, [LinkRow(url, ln.url, ln.anchor, ln.region, ln.tag)
-                                            for ln in info.links])
+            ctx.writer.page_links(self.spec.id, url, info.links)
             self.counts["pages"] += 1
             ctx.stats["pages"] += 1
             ctx.stats["links"] += len(info.links)
