@@ -75,6 +75,28 @@ def decode_and_parse(body: bytes, content_type: str | None, override: str | None
     return Parsed(enc, rule, info, unread)
 
 
+def _context() -> Any:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        # workers fork from a server that imported the parser once, not from this process
+        ctx.set_forkserver_preload(["crawler.parsepool"])
+        return ctx
+    return multiprocessing.get_context("spawn")    # Windows: spawn re-imports the parser per worker
+
+
+def _warm() -> None:
+    """Start the forkserver now (a fork and exec, ~10 ms): it imports the parser in its own
+    process while the crawl does its self-check, robots.txt and home page, so the first large
+    page does not wait for that import (0.3–1 s on a busy machine) before workers can fork."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        from multiprocessing import forkserver
+        _context()
+        try:
+            forkserver.ensure_running()
+        except (OSError, ValueError) as e:     # the pool will say so, and parse inline, if it cannot start
+            log.debug("forkserver not started early: %s", e)
+
+
 def _serve(conn: Connection) -> None:
     """A worker: read a pickled call, answer ``(True, Parsed)`` or ``(False, exception)``, until EOF."""
     import signal
@@ -122,12 +144,7 @@ class _Workers:
 
     def __init__(self, n: int):
         """Start ``n`` workers (blocking: run in a thread, see :meth:`ParsePool._pool`)."""
-        if "forkserver" in multiprocessing.get_all_start_methods():
-            ctx = multiprocessing.get_context("forkserver")
-            # workers fork from a server that imported the parser once, not from this process
-            ctx.set_forkserver_preload(["crawler.parsepool"])
-        else:                   # Windows: no forkserver; spawn re-imports the parser per worker
-            ctx = multiprocessing.get_context("spawn")
+        ctx = _context()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.queue: deque[tuple[bytes, asyncio.Future[Parsed]]] = deque()
         self.idle: list[_Worker] = []
@@ -246,6 +263,8 @@ class ParsePool:
         self._spawned: _Workers | None = None     # started by the thread, not yet closed
         self._closed = False
         self._lock = threading.Lock()
+        if self.workers > 0:
+            _warm()
 
     def _spawn(self, n: int) -> _Workers | None:
         ws = _Workers(n)
