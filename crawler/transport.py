@@ -116,22 +116,26 @@ class _Pool(httpcore.AsyncConnectionPool):
     building a list of all connections (``len([c.is_idle() for c in self._connections])``),
     and it lists the idle connections again for every queued request: at 16 connections that
     was ~10% of the crawl's event-loop CPU. This is the same method, line for line, with the
-    count read as ``len(self._connections)`` (the value that list's length always had) and the
-    idle list built only where it is used. Same decisions, same order.
+    count read as ``len(self._connections)`` (the value that list's length always had), the
+    idle list built only where it is used, and expiry asked only when a request waits for a
+    connection. Same connections for the same requests.
     """
 
     def _assign_requests_to_connections(self) -> list[typing.Any]:
         closing_connections = []
+        queued_requests = [request for request in self._requests if request.is_queued()]
         for connection in list(self._connections):
             if connection.is_closed():
                 self._connections.remove(connection)
-            elif connection.has_expired():
+            elif queued_requests and connection.has_expired():
+                # Whether an idle connection expired (a poll() system call each) is asked only when
+                # a request waits for one: no request ever gets an expired connection, and one
+                # nobody needs is closed at the next request instead of right now.
                 self._connections.remove(connection)
                 closing_connections.append(connection)
             elif connection.is_idle() and len(self._connections) > self._max_keepalive_connections:
                 self._connections.remove(connection)
                 closing_connections.append(connection)
-        queued_requests = [request for request in self._requests if request.is_queued()]
         for pool_request in queued_requests:
             origin = pool_request.request.url.origin
             available = next((c for c in self._connections
