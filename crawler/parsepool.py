@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from core.store import pack_body
 from crawler.decoding import decode
 from crawler.parse import PageInfo, json_urls, parse_html
 from crawler.urls import Resolver
@@ -56,6 +57,9 @@ class Parsed:
     info: PageInfo | None
     unread: bool | None = None
     cpu_s: float = 0.0        # CPU seconds a pool worker spent (RUSAGE_CHILDREN never sees them)
+    # the body as the store keeps it (sha256, zlib level 6: core.store.Store.save_body), made by a
+    # pool worker when the body is to be stored; None when parsed inline (the writer makes them)
+    packed: tuple[str, bytes] | None = None
 
 
 def decode_and_parse(body: bytes, content_type: str | None, override: str | None, base: str, mode: str,
@@ -108,7 +112,10 @@ def _serve(conn: Connection) -> None:
             return
         c0 = time.process_time()
         try:
-            out = decode_and_parse(*args)
+            *call, pack = args
+            out = decode_and_parse(*call)
+            if pack:
+                out.packed = pack_body(call[0])
             out.cpu_s = time.process_time() - c0
             msg = pickle.dumps((True, out), pickle.HIGHEST_PROTOCOL)
         except Exception as e:  # noqa: BLE001 - handed back to the awaiting fetch, as inline
@@ -309,12 +316,13 @@ class ParsePool:
 
     async def parse(self, body: bytes, content_type: str | None, override: str | None, base: str, *,
                     mode: str, max_discovered: int = 200, hint: bool = False,
-                    resolver: Resolver | None = None) -> Parsed:
+                    resolver: Resolver | None = None, pack: bool = False) -> Parsed:
+        """``pack``: the body will be stored; a worker also hashes and compresses it (``Parsed.packed``)."""
         args = (body, content_type, override, base, mode, max_discovered, hint)
         ex = await self._pool(len(body))
         if ex is not None:
             try:
-                out: Parsed = await ex.submit(pickle.dumps(args, pickle.HIGHEST_PROTOCOL))
+                out: Parsed = await ex.submit(pickle.dumps((*args, pack), pickle.HIGHEST_PROTOCOL))
                 self.stats["parse.pool"] += 1
                 self.stats["parse.worker_cpu_ms"] += round(out.cpu_s * 1000)
                 return out

@@ -34,6 +34,7 @@ class Writer:
         self.store, self.run_id = store, run_id
         self.max_rows, self.max_age = max_rows, max_age
         self._fetches: list[tuple[FetchRow, bytes | None]] = []
+        self._packed: dict[int, tuple[str, bytes]] = {}     # id(body) -> (sha256, zlib) made by a parse worker
         # per site, in the order given: (source page, its parsed links) or (None, LinkRow rows)
         self._links: dict[str, list[tuple[str | None, Sequence[PageLink] | Sequence[LinkRow]]]] = defaultdict(list)
         self._adds: dict[str, list[FrontierRow]] = defaultdict(list)
@@ -42,8 +43,11 @@ class Writer:
         self._n = 0
         self._last = time.monotonic()
 
-    def fetch(self, row: FetchRow, body: bytes | None = None) -> None:
+    def fetch(self, row: FetchRow, body: bytes | None = None, packed: tuple[str, bytes] | None = None) -> None:
+        """``packed``: the body's (sha256, stored form) when a parse worker made them already."""
         self._fetches.append((row, body))
+        if packed is not None and body is not None:
+            self._packed[id(body)] = packed
         self._n += 1
 
     def links(self, site_id: str, rows: list[LinkRow]) -> None:
@@ -90,10 +94,12 @@ class Writer:
         # Rows several processes may write at once (PostgreSQL: bodies shared by sites, DNS answers of
         # shared hosts) are written in one global order — bodies by hash first, DNS by name last — so
         # two writers' transactions can wait for each other but never deadlock.
-        hashed = [(sha256(body), body, row) for row, body in self._fetches if body is not None]
+        packed = self._packed
+        hashed = [(packed[id(body)][0] if id(body) in packed else sha256(body), body, row)
+                  for row, body in self._fetches if body is not None]
         with st.transaction():
             for h, body in sorted({h: b for h, b, _ in hashed}.items()):
-                st.save_body(body, digest=h)
+                st.save_body(body, digest=h, packed=packed[id(body)][1] if id(body) in packed else None)
             for h, _, row in hashed:
                 row.body_hash = h
             for row, _ in self._fetches:
@@ -107,6 +113,7 @@ class Writer:
             for host, rtype, answers, error, rcode, aa in sorted(self._dns, key=lambda d: (d[0], d[1])):
                 st.add_dns(self.run_id, host, rtype, answers, error, rcode, aa)
         self._fetches.clear()
+        self._packed.clear()
         self._links.clear()
         self._adds.clear()
         self._marks.clear()
