@@ -82,7 +82,7 @@ def digest(db: str, port: int) -> dict[str, tuple[int, str]]:
     return out
 
 
-def crawl(port: int, pages: int, concurrency: int, db: str, profile: str | None) -> dict:
+def crawl(port: int, pages: int, concurrency: int, db: str, profile: str | None, workers: int | None = None) -> dict:
     import sitegen
 
     from core.site import Site
@@ -102,7 +102,8 @@ def crawl(port: int, pages: int, concurrency: int, db: str, profile: str | None)
     t0, c0 = time.perf_counter(), _cpu()
     if prof:
         prof.enable()
-    stats = asyncio.run(crawl_run(store, run, [Site.from_dict(site)], net, conf, progress=False))
+    stats = asyncio.run(crawl_run(store, run, [Site.from_dict(site)], net, conf, progress=False,
+                                  parse_workers=workers))
     if prof:
         prof.disable()
         prof.dump_stats(profile)
@@ -118,6 +119,7 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=1000)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--profile")
+    ap.add_argument("--workers", type=int, help="parse pool size (default: one per core; 0: parse inline)")
     ap.add_argument("--keep", help="keep the store at this path")
     ap.add_argument("--bare", action="store_true", help="first run the bare httpx+lxml loop (crawl_bench.py)")
     ap.add_argument("--serve")
@@ -146,7 +148,7 @@ def main() -> None:
                 print(f"bare: {b['pages']} pages, wall {time.perf_counter() - t0:.1f} s, CPU {_cpu() - c0:.1f} s,"
                       f" server CPU {proc_cpu(server.pid) - s0:.1f} s")
                 s0 = proc_cpu(server.pid)
-            r = crawl(port, a.pages, a.concurrency, db, a.profile)
+            r = crawl(port, a.pages, a.concurrency, db, a.profile, a.workers)
             r["server_cpu_s"] = proc_cpu(server.pid) - s0
         finally:
             server.terminate()

@@ -2,16 +2,21 @@
 
 lxml holds the GIL: a 1 MB page parsed on the event loop blocks it for ~0.7 s, long enough for
 other requests in flight to miss their timeouts — a false 超时 the site never caused — and the
-crawl uses one core. So bodies of :data:`INLINE_MAX_BYTES` or more are decoded, parsed and
-their links extracted in a :class:`~concurrent.futures.ProcessPoolExecutor` ("forkserver"
-context: workers do not inherit the main process's sockets, threads or SQLite handle), awaited
-with ``loop.run_in_executor``. Store writes stay in the main process (crawler/writer.py): a
-worker only returns plain data (:class:`Parsed`).
+crawl uses one core. So bodies are decoded, parsed and their links extracted in worker
+processes ("forkserver" context: workers do not inherit the main process's sockets, threads or
+SQLite handle); a body that will be stored is also hashed and compressed there. Store writes
+stay in the main process (crawler/writer.py): a worker only returns plain data (:class:`Parsed`).
 
-Small bodies are parsed inline: shipping a body to a worker and the ``PageInfo`` back costs a
-fixed ~0.3–0.5 ms (pickling, two pipe round trips, a wake-up of the loop), while decoding and
-parsing a page below 8 KB costs about as much — measured with ``bench/parse_pool_bench.py``.
-The threshold keeps fixture-sized sites (and the tests) free of worker start-up.
+The workers are fed straight from the event loop (:class:`_Workers`): one pipe per worker, a
+job written only to an idle worker, answers read by ``loop.add_reader`` callbacks. A pooled page
+costs the loop ~0.1–0.2 ms of CPU (one pickle, one write, one read, one unpickle), less than
+parsing even a 1 KB page inline; ``ProcessPoolExecutor`` cost 0.3–0.5 ms in two helper threads
+that also fought the loop for the GIL (``bench/parse_pool_bench.py``).
+
+The workers start with the first body of :data:`INLINE_MAX_BYTES` or more (fixture-sized sites,
+and most tests, never start them), in a thread so the loop goes on; the forkserver they fork
+from starts with the :class:`ParsePool` and imports the parser meanwhile. Once they run, bodies
+of :data:`POOLED_MIN_BYTES` or more go to them.
 
 A worker that dies (OOM killer, a libxml2 crash on hostile markup) breaks the whole pool
 (``BrokenProcessPool``): the pages then in flight, and all later ones, are parsed inline —
