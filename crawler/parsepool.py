@@ -242,19 +242,22 @@ class _Workers:
                     self.loop.remove_reader(w.conn.fileno())
 
     def close(self) -> None:
-        """EOF to every worker, wait for them briefly, kill the ones still busy (a huge page)."""
+        """EOF to every worker, wait for them briefly, kill the ones still busy (a huge page).
+        A page still waiting for a worker gets ``BrokenProcessPool``: it is parsed inline."""
         self._unwatch()
+        err = BrokenProcessPool("parse workers closed")
+        for fut in [w.job for w in self.workers] + [f for _, f in self.queue]:
+            if fut is not None and not fut.done():
+                fut.set_exception(err)
+        self.queue.clear()
         for w in self.workers:
+            w.job = None
             w.conn.close()
         for w in self.workers:
             w.proc.join(2)
             if w.proc.is_alive():
                 w.proc.kill()
                 w.proc.join(2)
-        for _, fut in self.queue:
-            if not fut.done():
-                fut.cancel()
-        self.queue.clear()
 
 
 class ParsePool:
@@ -280,12 +283,16 @@ class ParsePool:
 
     def _spawn(self, n: int) -> _Workers | None:
         ws = _Workers(n)
+        idle: list[_Workers] = []
         with self._lock:
-            if self._closed:        # the run ended while the workers were starting
-                ws.close()
-                return None
-            self._spawned = ws
-        return ws
+            if self._spawned is not None and self._spawned is not self._ex:
+                idle.append(self._spawned)     # started for an event loop that ended before using them
+            self._spawned = None if self._closed else ws
+            if self._closed:                   # the run ended while the workers were starting
+                idle.append(ws)
+        for stale in idle:
+            stale.close()
+        return self._spawned if self._spawned is ws else None
 
     async def _pool(self, size: int) -> _Workers | None:
         """The running workers when a body of ``size`` bytes should go to them, else None.
@@ -307,7 +314,7 @@ class ParsePool:
             self._starting = loop.run_in_executor(None, self._spawn, self.workers)
         try:
             ws = await asyncio.shield(self._starting)
-        except (OSError, ValueError, NotImplementedError) as e:   # no pool here: parse inline
+        except Exception as e:  # noqa: BLE001 - no pool here (no forkserver, no fds, ...): parse inline
             if not self.broken:
                 log.warning("parse pool unavailable (%s): parsing inline", e)
                 self.broken = True
@@ -332,7 +339,8 @@ class ParsePool:
                 self.stats["parse.worker_cpu_ms"] += round(out.cpu_s * 1000)
                 return out
             except BrokenProcessPool as e:
-                self._broke(ex, e)
+                if not self._closed:    # after close() the page is simply parsed inline
+                    self._broke(ex, e)
         self.stats["parse.inline"] += 1
         return decode_and_parse(*args, resolver)
 
