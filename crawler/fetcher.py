@@ -38,6 +38,7 @@ BLOCK_STATUSES = {401, 403, 412, 429}
 RETRY_STATUSES = {500, 502, 503, 504}
 KEEP_HEADERS = ("last-modified", "etag", "content-type", "content-length", "location", "server",
                 "content-encoding", "strict-transport-security", "x-frame-options")
+_KEEP = frozenset(KEEP_HEADERS)
 # Fingerprints of WAF JavaScript challenges (Jiasule, Aliyun, Yunsuo, Cloudflare): a 200
 # answer that is no page at all must read "blocked", not "page without content".
 _CHALLENGE_MARKS = (b"__jsl_clearance", b"acw_sc__v2", b"yunsuo_session_verify",
@@ -48,6 +49,16 @@ _SCRIPT_OR_TAG = re.compile(rb"<script\b.*?</script\s*>|<style\b.*?</style\s*>|<
                             re.IGNORECASE | re.DOTALL)
 _SELF_RELOAD = re.compile(rb"location\s*\.\s*reload\s*\(|location\s*(?:\.\s*href)?\s*=\s*location\b|"
                           rb"location\s*\.\s*(?:replace|assign)\s*\(\s*location\b", re.IGNORECASE)
+
+
+def kept_headers(headers: httpx.Headers) -> dict[str, str]:
+    """The :data:`KEEP_HEADERS` of a response, in that order, as ``headers[name]`` reads them
+    (repeated headers joined with ", "), in one pass: each ``headers[name]`` scans every header."""
+    found: dict[str, str] = {}
+    for k, v in headers.multi_items():        # names lower-cased by httpx
+        if k in _KEEP:
+            found[k] = f"{found[k]}, {v}" if k in found else v
+    return {k: found[k] for k in KEEP_HEADERS if k in found}
 
 
 def is_challenge(body: bytes) -> bool:
@@ -553,7 +564,7 @@ class Fetcher:
         try:
             res.ttfb_ms = round((time.perf_counter() - t0) * 1000, 1)
             res.status = r.status_code
-            res.headers = {k: r.headers[k] for k in KEEP_HEADERS if k in r.headers}
+            res.headers = kept_headers(r.headers)
             stream = r.extensions.get("network_stream")
             if stream is not None and (want_cert or family is not None):
                 # only where it is evidence (family-pinned, TLS): anyio builds a dict per call
@@ -561,11 +572,11 @@ class Fetcher:
                 res.address = str(addr[0]) if addr else None
                 if want_cert:
                     res.cert = peer_cert(stream, verified=True)
-            if 300 <= r.status_code < 400 and "location" in r.headers:
+            if 300 <= r.status_code < 400 and "location" in res.headers:
                 return  # redirect bodies are not read: the connection is simply dropped
             if method == "HEAD":
                 return
-            clen = r.headers.get("content-length", "")
+            clen = res.headers.get("content-length", "")
             if clen.isdigit() and int(clen) > max_bytes:
                 res.size = int(clen)
                 if oversize_ok:
@@ -574,7 +585,7 @@ class Fetcher:
                 res.error_kind, res.error_detail = ErrorKind.TOO_LARGE, f"Content-Length {clen} over {max_bytes}"
                 raise _Stop
             try:
-                inflater = _Inflater(r.headers.get("content-encoding"),
+                inflater = _Inflater(res.headers.get("content-encoding"),
                                      max(self.cfg.max_decompressed, max_bytes))
             except ValueError as e:
                 res.error_kind, res.error_detail = ErrorKind.DECODE, str(e)
