@@ -79,6 +79,13 @@ def digest(db: str, port: int) -> dict[str, tuple[int, str]]:
         rows.sort()
         h = hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
         out[table] = (len(rows), h)
+    # each page's links in stored (rowid) order: the judge reads them in that order
+    per_page: dict[str, list[str]] = {}
+    for src, tgt, anchor, region, tag in con.execute(
+            "SELECT source_url, target_url, anchor, region, tag FROM links ORDER BY rowid"):
+        per_page.setdefault(src, []).append(json.dumps([tgt, anchor, region, tag], ensure_ascii=False))
+    rows = sorted(f"{src}\t{'|'.join(v)}".replace(f":{port}", ":PORT") for src, v in per_page.items())
+    out["links_order"] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16])
     return out
 
 
