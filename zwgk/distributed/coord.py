@@ -73,6 +73,14 @@ class Coordinator:
     def meta(self) -> dict[str, Any]:
         return {k.decode(): json.loads(v) for k, v in self.r.hgetall(self.key("meta")).items()}
 
+    def put(self, name: str, value: Any) -> None:
+        """A value the start task computed once for every task of the run (the address policy)."""
+        self.r.set(self.key("data", name), json.dumps(value, ensure_ascii=False), ex=KEEP_S)
+
+    def get(self, name: str) -> Any:
+        raw = self.r.get(self.key("data", name))
+        return None if raw is None else json.loads(raw)
+
     # -- leases -----------------------------------------------------------------------------------
     @contextmanager
     def lease(self, unit: str) -> Iterator[bool]:

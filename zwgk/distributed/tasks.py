@@ -82,11 +82,48 @@ def open_store(db: str) -> Any:
     return store(db)
 
 
-def _run_config(store: Any, run_id: int) -> Any:
+# Per worker process: the parsed sites.toml of the runs it works on (keyed by store and run id; a
+# run's stored configuration never changes). Parsing a 200-site file for every site task was a cost
+# that grew with the run's size; a worker process now parses it once per run.
+_CONFIGS: dict[tuple[str, int], Any] = {}
+_KEEP_CONFIGS = 4
+
+
+def _run_config(store: Any, run_id: int, db: str | None = None) -> Any:
     from zwgk.config import parse_sites
 
+    key = (store_scope(db), run_id) if db is not None else None
+    if key is not None and key in _CONFIGS:
+        return _CONFIGS[key]
     run = store.run(run_id)
-    return parse_sites(run["sites_toml"] or "", run["sites_path"] or "sites.toml")
+    cfg = parse_sites(run["sites_toml"] or "", run["sites_path"] or "sites.toml")
+    if key is not None:
+        while len(_CONFIGS) >= _KEEP_CONFIGS:
+            del _CONFIGS[next(iter(_CONFIGS))]
+        _CONFIGS[key] = cfg
+    return cfg
+
+
+def policy_to_json(policy: Any) -> dict[str, Any]:
+    """The run's address policy as the start task hands it to the crawl tasks (through Redis)."""
+    return {"allow_private": policy.allow_private, "networks": [str(n) for n in policy.networks],
+            "allowed": [[str(ip), None if ports is None else sorted(ports)] for ip, ports in policy.allowed.items()]}
+
+
+def policy_from_json(raw: dict[str, Any]) -> Any:
+    from crawler.netguard import AddressPolicy
+
+    policy = AddressPolicy(bool(raw["allow_private"]), allow_networks=raw["networks"])
+    for ip, ports in raw["allowed"]:
+        policy.allow(ip, ports)
+    return policy
+
+
+def _run_policy(co: Coordinator) -> Any:
+    """The address policy the start task resolved for the whole run; None (resolve it in the task,
+    as before) when the run was started by a version that did not store one."""
+    raw = co.get("policy")
+    return None if raw is None else policy_from_json(raw)
 
 
 def _limiter(cfg: Any) -> Any:
@@ -100,7 +137,7 @@ def _limiter(cfg: Any) -> Any:
 @app.task(bind=True, name="zwgk.start", **_RETRY)
 def start(self: Task, job: dict[str, Any]) -> None:
     """The auditor's self-check (once per run), then one crawl task per site not yet crawled."""
-    from crawler.run import crawl_run
+    from crawler.run import crawl_run, run_policy
 
     co = _coord(job)
     run_id = int(job["run_id"])
@@ -109,10 +146,14 @@ def start(self: Task, job: dict[str, Any]) -> None:
             _retry_later(self)
         store = open_store(job["db"])
         try:
-            cfg = _run_config(store, run_id)
+            cfg = _run_config(store, run_id, job["db"])
+            # what every configured host resolves to, resolved (and its DNS answers stored) once
+            # here instead of in each of the run's crawl tasks — 200 sites were 200 lookups per task
+            policy = asyncio.run(run_policy(store, run_id, cfg.sites, cfg.network, cfg.crawl))
+            co.put("policy", policy_to_json(policy))
             if not store.selfcheck(run_id):
                 asyncio.run(crawl_run(store, run_id, cfg.sites, cfg.network, cfg.crawl, only=(),
-                                      progress=False, parse_workers=0))
+                                      progress=False, parse_workers=0, policy=policy))
         finally:
             store.close()
         todo = [s.id for s in cfg.sites if not co.is_marked("crawled", s.id)]
@@ -136,16 +177,17 @@ def crawl(self: Task, job: dict[str, Any], site_id: str) -> None:
                 _retry_later(self)
             store = open_store(job["db"])
             try:
-                cfg = _run_config(store, run_id)
+                cfg = _run_config(store, run_id, job["db"])
                 if store.site_states(run_id).get(site_id) != "done":
                     limiter = _limiter(cfg)
+                    policy = _run_policy(co)
                     taken: set[str] = set()
 
                     async def go() -> dict[str, int]:
                         try:
                             return await crawl_run(store, run_id, cfg.sites, cfg.network, cfg.crawl,
                                                    only={site_id}, taken=taken, progress=False, shared=limiter,
-                                                   parse_workers=0)
+                                                   parse_workers=0, policy=policy)
                         finally:
                             await limiter.aclose()
 
