@@ -198,7 +198,8 @@ def crawl(self: Task, job: dict[str, Any], site_id: str) -> None:
                         # `zwgk audit --resume` sharing the run): come back when it may be done
                         _retry_later(self)
                     stats["polite.shared_wait_ms"] = int(limiter.waited_s * 1000)
-                    log.info("run %s site %s crawled in %.1f s", run_id, site_id, time.monotonic() - t0)
+                    log.info("run %s site %s crawled in %.1f s (%.2f s CPU)", run_id, site_id,
+                             time.monotonic() - t0, stats.get("cpu_ms", 0) / 1000)
                     co.site_stats(site_id, stats)
                     # a site whose crawl hit a bug is judged on what was stored, as in one process
                     store.set_site_state(run_id, site_id, "done")
@@ -251,9 +252,13 @@ def _judge_groups(job: dict[str, Any], co: Coordinator) -> list[list[str]]:
 @app.task(bind=True, name="zwgk.judge", **_RETRY)
 def judge(self: Task, job: dict[str, Any], site_ids: list[str]) -> None:
     """Every check on a group of sites, stored in place of any earlier judgement of those sites."""
+    import checks.documents
     from zwgk.rules import parse_rules
     from zwgk.runner import judge_sites, store_judgements
 
+    # the run's judge groups already take every core (one per core, _judge_groups): no page pool of
+    # a large site's documents inside one, as in the one-process judge's workers (zwgk/runner.py)
+    checks.documents._IN_WORKER = True
     co = _coord(job)
     run_id = int(job["run_id"])
     todo = [sid for sid in site_ids if not co.is_marked("judged", sid)]
@@ -262,12 +267,15 @@ def judge(self: Task, job: dict[str, Any], site_ids: list[str]) -> None:
         with co.lease(unit) as mine:
             if not mine:
                 _retry_later(self)
+            t0, cpu0 = time.monotonic(), time.process_time()
             store = open_store(job["db"])
             try:
                 rules = parse_rules(store.run(run_id)["rules_toml"] or "", "rules.toml")
                 store_judgements(store, run_id, rules, judge_sites(store, run_id, rules, todo), site_ids=todo)
             finally:
                 store.close()
+            log.info("run %s: %d sites judged in %.1f s (%.1f s CPU)", run_id, len(todo),
+                     time.monotonic() - t0, time.process_time() - cpu0)
             for sid in todo:
                 co.mark("judged", sid)
     total = int(co.meta().get("sites", 0))
