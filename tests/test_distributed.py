@@ -433,3 +433,19 @@ def test_address_policy_survives_the_hand_off_to_crawl_tasks() -> None:
         assert q.refusal(addr, port) == p.refusal(addr, port), (addr, port)
     assert q.refusal("127.0.0.1", 9090) and q.refusal("127.0.0.1", 8080) is None     # not vacuous
     assert policy_from_json(policy_to_json(AddressPolicy(False))).refusal("127.0.0.1", 80)
+
+
+def test_judge_queue_hands_each_site_out_once_and_keeps_a_killed_takers_sites(redis_url: str) -> None:
+    from zwgk.distributed.coord import Coordinator
+
+    co = Coordinator(_client(redis_url), 905)
+    assert co.fill_queue("judge", ["big", "mid", "small"])
+    assert not co.fill_queue("judge", ["big", "mid", "small"])      # a re-sent fan-out adds nothing
+    assert co.take("judge", "slot0") == "big"                          # in the order given
+    assert co.take("judge", "slot1") == "mid"
+    # slot0 "dies" here: what it took stays listed for its re-delivered task, no one else gets it
+    assert co.taken("judge", "slot0") == ["big"]
+    assert co.take("judge", "slot1") == "small"
+    assert co.take("judge", "slot1") is None
+    co.finish_taken("judge", "slot1")
+    assert co.taken("judge", "slot1") == [] and co.taken("judge", "slot0") == ["big"]

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
 import os
 import socket
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from typing import Any
 
@@ -225,59 +227,78 @@ def _after_crawl(task: Task, job: dict[str, Any], co: Coordinator) -> None:
     if total and co.count("crawled") >= total and co.claim("judge-fanout", task.request.id or "local"):
         # every site is crawled: checks may now read any site's pages (column_of, shared DNS, the
         # run's IPv6 answers), so judging starts only here. Re-sent after a crash: judge is idempotent.
-        for group in _judge_groups(job, co):
-            judge.delay(job, group)
+        todo = _judge_order(job, co)
+        co.fill_queue("judge", todo)
+        for slot in range(max(1, min(len(todo), co.cores() or 1))):
+            judge.delay(job, [], slot)
 
 
-def _judge_groups(job: dict[str, Any], co: Coordinator) -> list[list[str]]:
-    """The sites in as many groups as the machines that crawled this run have cores, of about
-    equal stored size.
-
-    Not one task per site: a unit's 预决算/年报 may be published on any site of the run (a finance
-    bureau's, the portal's platform), so judging one site reads every site's documents — a cost
-    paid once per *task* (the views are shared within one). One group per core pays it once per
-    core, as the one-process judge pays it once per judge process (zwgk/runner.py)."""
-    from zwgk.runner import partition
-
+def _judge_order(job: dict[str, Any], co: Coordinator) -> list[str]:
+    """The sites not yet judged, largest stored first (so the last ones taken are the small ones)."""
     todo = [sid for sid in co.meta().get("site_ids", []) if not co.is_marked("judged", sid)]
-    n = max(1, min(len(todo), co.cores() or 1))
     store = open_store(job["db"])
     try:
-        return partition(store, int(job["run_id"]), todo, n) if todo else []
+        sizes = dict(store.db.execute("SELECT site_id, COUNT(*) FROM fetches WHERE run_id=? GROUP BY site_id",
+                                      (int(job["run_id"]),)).fetchall())
     finally:
         store.close()
+    return sorted(todo, key=lambda sid: (-int(sizes.get(sid, 0)), sid))
 
 
 # -- judge ------------------------------------------------------------------------------------------
 @app.task(bind=True, name="zwgk.judge", **_RETRY)
-def judge(self: Task, job: dict[str, Any], site_ids: list[str]) -> None:
-    """Every check on a group of sites, stored in place of any earlier judgement of those sites."""
+def judge(self: Task, job: dict[str, Any], site_ids: list[str], slot: int | None = None) -> None:
+    """Every check on sites of the run, stored in place of any earlier judgement of those sites.
+
+    One task per core of the machines that crawled (``slot``), each taking sites one at a time from
+    the run's judge queue until it is empty: not one task per site, because judging a site reads
+    every site's documents (a unit's 预决算/年报 may be published on any site of the run: a finance
+    bureau's, the portal's platform) — a cost paid once per *task* (its views are shared by the
+    sites it judges), as the one-process judge pays it once per judge process (zwgk/runner.py). And
+    not a fixed share each: a fixed split by stored size left one core idle while the other's share
+    ran 40% longer. ``site_ids``: a fixed group (tasks enqueued by an earlier version)."""
     import checks.documents
     from zwgk.rules import parse_rules
     from zwgk.runner import judge_sites, store_judgements
 
-    # the run's judge groups already take every core (one per core, _judge_groups): no page pool of
-    # a large site's documents inside one, as in the one-process judge's workers (zwgk/runner.py)
+    # the run's judge tasks already take every core (one per core): no page pool of a large site's
+    # documents inside one, as in the one-process judge's workers (zwgk/runner.py)
     checks.documents._IN_WORKER = True
     co = _coord(job)
     run_id = int(job["run_id"])
-    todo = [sid for sid in site_ids if not co.is_marked("judged", sid)]
-    if todo:
-        unit = "judge:" + hashlib.sha1("\n".join(sorted(site_ids)).encode()).hexdigest()[:16]
-        with co.lease(unit) as mine:
-            if not mine:
-                _retry_later(self)
-            t0, cpu0 = time.monotonic(), time.process_time()
-            store = open_store(job["db"])
-            try:
-                rules = parse_rules(store.run(run_id)["rules_toml"] or "", "rules.toml")
-                store_judgements(store, run_id, rules, judge_sites(store, run_id, rules, todo), site_ids=todo)
-            finally:
-                store.close()
-            log.info("run %s: %d sites judged in %.1f s (%.1f s CPU)", run_id, len(todo),
-                     time.monotonic() - t0, time.process_time() - cpu0)
-            for sid in todo:
-                co.mark("judged", sid)
+    taker = f"slot{slot}"
+    unit = taker if slot is not None else hashlib.sha1("\n".join(sorted(site_ids)).encode()).hexdigest()[:16]
+    taken: list[str] = []
+
+    def sites() -> Iterator[str]:
+        """The sites this task judges, taken one by one as the judge is ready for the next."""
+        if slot is None:
+            pending: Iterable[str] = site_ids
+        else:      # first what a killed execution of this task took and did not store
+            pending = itertools.chain(co.taken("judge", taker), iter(lambda: co.take("judge", taker), None))
+        for sid in pending:
+            if not co.is_marked("judged", sid):
+                taken.append(sid)
+                yield sid
+
+    with co.lease("judge:" + unit) as mine:
+        if not mine:
+            _retry_later(self)
+        t0, cpu0 = time.monotonic(), time.process_time()
+        store = open_store(job["db"])
+        try:
+            rules = parse_rules(store.run(run_id)["rules_toml"] or "", "rules.toml")
+            judged = judge_sites(store, run_id, rules, sites())
+            if taken:
+                store_judgements(store, run_id, rules, judged, site_ids=taken)
+        finally:
+            store.close()
+        for sid in taken:
+            co.mark("judged", sid)
+        if slot is not None:
+            co.finish_taken("judge", taker)
+        log.info("run %s: %d sites judged in %.1f s (%.1f s CPU)", run_id, len(taken),
+                 time.monotonic() - t0, time.process_time() - cpu0)
     total = int(co.meta().get("sites", 0))
     if total and co.count("judged") >= total and co.claim("final", self.request.id or "local"):
         _final(self, job, co)
