@@ -449,3 +449,51 @@ def test_judge_queue_hands_each_site_out_once_and_keeps_a_killed_takers_sites(re
     assert co.take("judge", "slot1") is None
     co.finish_taken("judge", "slot1")
     assert co.taken("judge", "slot1") == [] and co.taken("judge", "slot0") == ["big"]
+
+
+def test_politeness_places_of_a_dead_task_are_freed_with_its_lease(redis_url: str) -> None:
+    """A worker killed mid-request leaves its places taken; once its task's lease is gone they are
+    freed for the site's resumed crawl, long before ``hold_s``. A live owner's places stay taken."""
+    from zwgk.distributed.politeness import RedisLimiter
+
+    r = _client(redis_url)
+    r.set("test:lease:dead", "tok-dead")
+    r.set("test:lease:live", "tok-live")
+
+    async def scenario() -> tuple[bool, float]:
+        dead = RedisLimiter(redis_url, hold_s=60, prefix="test:owner", owner=("test:lease:dead", "tok-dead"))
+        live = RedisLimiter(redis_url, hold_s=60, prefix="test:owner", owner=("test:lease:live", "tok-live"))
+        other = RedisLimiter(redis_url, hold_s=60, prefix="test:owner")
+        gate = asyncio.Event()
+
+        async def stuck(lim: RedisLimiter) -> None:     # a request that never ends (its worker froze)
+            async with lim.hold("addr:127.0.0.1:9", "platform.gov.cn", 2, 0.0):
+                await gate.wait()
+
+        holders = [asyncio.ensure_future(stuck(dead)), asyncio.ensure_future(stuck(live))]
+        await asyncio.sleep(0.2)
+        try:
+            # both places taken by live leases: the third request waits
+            async def quick() -> None:
+                async with other.hold("addr:127.0.0.1:9", "platform.gov.cn", 2, 0.0):
+                    pass
+
+            try:
+                await asyncio.wait_for(quick(), 0.5)
+                blocked = False
+            except TimeoutError:
+                blocked = True
+            r.delete("test:lease:dead")                 # the dead task's lease expires
+            t0 = time.monotonic()
+            async with other.hold("addr:127.0.0.1:9", "platform.gov.cn", 2, 0.0):
+                took = time.monotonic() - t0
+            return blocked, took
+        finally:
+            gate.set()
+            await asyncio.gather(*holders, return_exceptions=True)
+            for lim in (dead, live, other):
+                await lim.aclose()
+
+    blocked, took = asyncio.run(scenario())
+    assert blocked
+    assert took < 5, took                               # not hold_s (60 s)

@@ -60,6 +60,7 @@ class Coordinator:
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
         self._fill = client.register_script(_FILL)
+        self.held: dict[str, tuple[str, str]] = {}     # unit -> (key, token) of the leases held now
 
     def key(self, *parts: str) -> str:
         return ":".join(("zwgk", self.scope, "run", str(self.run_id), *parts))
@@ -105,9 +106,11 @@ class Coordinator:
 
         t = threading.Thread(target=beat, name=f"lease-{unit}", daemon=True)
         t.start()
+        self.held[unit] = (k, token)
         try:
             yield True
         finally:
+            self.held.pop(unit, None)
             stop.set()
             t.join()
             self._release(keys=[k], args=[token])

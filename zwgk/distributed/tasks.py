@@ -128,11 +128,13 @@ def _run_policy(co: Coordinator) -> Any:
     return None if raw is None else policy_from_json(raw)
 
 
-def _limiter(cfg: Any) -> Any:
+def _limiter(cfg: Any, owner: tuple[str, str] | None = None) -> Any:
+    """The cluster's politeness for one site task; its places are tied to the task's lease (``owner``),
+    so a killed worker's places are freed as soon as its lease expires."""
     from zwgk.distributed.politeness import RedisLimiter
 
     timeout = float(cfg.crawl.get("timeout", 15.0))
-    return RedisLimiter(app.conf.broker_url, hold_s=timeout * 4 + 30)   # redirects: up to a few hops
+    return RedisLimiter(app.conf.broker_url, hold_s=timeout * 4 + 30, owner=owner)   # redirects: up to a few hops
 
 
 # -- start ------------------------------------------------------------------------------------------
@@ -181,7 +183,7 @@ def crawl(self: Task, job: dict[str, Any], site_id: str) -> None:
             try:
                 cfg = _run_config(store, run_id, job["db"])
                 if store.site_states(run_id).get(site_id) != "done":
-                    limiter = _limiter(cfg)
+                    limiter = _limiter(cfg, co.held.get(f"crawl:{site_id}"))
                     policy = _run_policy(co)
                     taken: set[str] = set()
 
