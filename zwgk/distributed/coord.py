@@ -39,6 +39,11 @@ _FILL = ("if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then for i = 2
          " redis.call('RPUSH', KEYS[1], ARGV[i]) end redis.call('EXPIRE', KEYS[1], ARGV[1]) return 1 end return 0")
 
 
+def _text(value: bytes | str) -> str:
+    """A Redis reply as text (the client returns bytes; typed as either)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def store_scope(db: str) -> str:
     """A short, stable name for a store (its URL without the password, or its file's path)."""
     from urllib.parse import urlsplit, urlunsplit
@@ -76,7 +81,7 @@ class Coordinator:
         self._touch(k)
 
     def meta(self) -> dict[str, Any]:
-        return {k.decode(): json.loads(v) for k, v in self.r.hgetall(self.key("meta")).items()}
+        return {_text(k): json.loads(v) for k, v in self.r.hgetall(self.key("meta")).items()}
 
     def put(self, name: str, value: Any) -> None:
         """A value the start task computed once for every task of the run (the address policy)."""
@@ -122,7 +127,7 @@ class Coordinator:
         for k in self.r.scan_iter(match=prefix + "*"):
             v = self.r.get(k)
             if v is not None:
-                out[k.decode()[len(prefix):]] = v.decode()
+                out[_text(k)[len(prefix):]] = _text(v)
         return out
 
     # -- work queues --------------------------------------------------------------------------------
@@ -140,11 +145,11 @@ class Coordinator:
         k = self.key("queue", name, "taken", taker)
         item = self.r.rpoplpush(self.key("queue", name), k)
         self.r.expire(k, KEEP_S)
-        return None if item is None else item.decode()
+        return None if item is None else _text(item)
 
     def taken(self, name: str, taker: str) -> list[str]:
         """What ``taker`` took and has not finished (a killed execution's items)."""
-        return [v.decode() for v in self.r.lrange(self.key("queue", name, "taken", taker), 0, -1)]
+        return [_text(v) for v in self.r.lrange(self.key("queue", name, "taken", taker), 0, -1)]
 
     def finish_taken(self, name: str, taker: str) -> None:
         self.r.delete(self.key("queue", name, "taken", taker))
@@ -156,7 +161,7 @@ class Coordinator:
         if self.r.set(k, task_id, nx=True, ex=KEEP_S):
             return True
         held = self.r.get(k)
-        return held is not None and held.decode() == task_id
+        return held is not None and _text(held) == task_id
 
     # -- progress of the run ----------------------------------------------------------------------
     def mark(self, phase: str, site_id: str) -> int:
@@ -201,7 +206,7 @@ class Coordinator:
         self._touch(k)
 
     def failures(self) -> dict[str, str]:
-        return {k.decode(): v.decode() for k, v in self.r.hgetall(self.key("failed")).items()}
+        return {_text(k): _text(v) for k, v in self.r.hgetall(self.key("failed")).items()}
 
     def finished(self, status: str) -> None:
         k = self.key("finished")
