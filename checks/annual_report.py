@@ -10,6 +10,7 @@ unreadable or refused file → content could not be verified (never a failure).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -28,10 +29,11 @@ from checks.documents import (
 from core.model import CheckResult, Finding, Outcome, Severity
 from core.parsing import annual_report as ar
 from core.parsing import office
-from core.parsing.dockind import is_generic, is_kind
+from core.parsing.dockind import excluded, is_generic, is_kind
 from core.snapshot import SiteSnapshot
 
-_KEYWORDS = register_keywords(("年度报告", "年报", "信息公开工作报告"))
+# the last two: titles that may name the report in other words (near_titles), judged by content
+_KEYWORDS = register_keywords(("年度报告", "年报", "信息公开工作报告", "政务公开工作报告", "信息公开工作情况报告"))
 
 
 def reports(snap: SiteSnapshot) -> dict[int, list[Doc]]:
@@ -48,8 +50,36 @@ def reports(snap: SiteSnapshot) -> dict[int, list[Doc]]:
         if year:
             out.setdefault(year, []).append(d)
     for docs in out.values():   # HTML first (readable tables), then the earliest dated
-        docs.sort(key=lambda d: (d.is_attachment, d.date is None, d.date or date.max))
+        _sort_html_first(docs)
     return out
+
+
+def _sort_html_first(docs: list[Doc]) -> None:
+    docs.sort(key=lambda d: (d.is_attachment, d.date is None, d.date or date.max))
+
+
+def other_names(snap: SiteSnapshot, year: int, params: Mapping[str, Any]) -> list[Doc]:
+    """This unit's documents of ``year`` titled like a report under another name (``near_titles``:
+    "2025年政务公开工作年度报告"): the 年报 published under a looser title, or another document
+    (a 政务公开 work summary). Only the content tells which (:func:`is_the_report`)."""
+    near = [re.compile(p) for p in params["near_titles"]]
+    out = []
+    for d in unit_documents(snap, _KEYWORDS):
+        title = d.context if is_generic(d.title) else d.title
+        t = re.sub(r"\s+", "", title or "")
+        if (t and not ar.is_report_title(t) and any(p.search(t) for p in near)
+                and not excluded("annual-report", t, snap.vocabulary.doc_kinds) and ar.title_year(t) == year):
+            out.append(d)
+    _sort_html_first(out)
+    return out
+
+
+def is_the_report(rep: ar.AnnualReport) -> bool:
+    """Whether a document's content is a 政府信息公开工作年度报告 whatever its title says: it reports
+    the applications received and handled (table 三 read, or both sections 三 and 四 that only this
+    report has — 收到和处理政府信息公开申请, 行政复议、行政诉讼)."""
+    sections = [h for h in ar.HEADINGS if h.startswith(("三、", "四、"))]
+    return "new" in rep.table3 or all(rep.headings.get(h) for h in sections)
 
 
 def read(snap: SiteSnapshot, doc: Doc, params: Mapping[str, Any]) -> tuple[ar.AnnualReport | None, str | None]:
@@ -103,6 +133,9 @@ def _read_file(snap: SiteSnapshot, url: str, title: str,
         return None, f"{label}无法读取（{e}）"
     if ar.is_scanned(text, min_cjk):
         return None, f"{label}为扫描件（无文字层）"
+    if kind == "pdf" and rep.truncated and (rep.missing_headings or not rep.table3_complete or rep.table4 is None):
+        # a file that ends early: a part or table "missing" may lie after the cut — not the site's omission
+        return None, "PDF文件不完整（结尾缺失），缺少的部分可能在未能读取的内容中"
     return (rep if kind == "pdf" else ar.parse_text(text, title, kind)), None
 
 
@@ -120,6 +153,17 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     due = _due(snap, params, year)
     found = reports(snap)
     metrics: dict[str, Any] = {"year": year, "due": due.isoformat(), "years_found": sorted(found)}
+    not_it: list[Doc] = []
+    if year not in found:
+        named, unread, not_it = _by_content(snap, other_names(snap, year, params)[:5], params)
+        if named:                 # the report under a looser title: judged as the report
+            found[year] = named
+            metrics["title_differs"] = named[0].title
+        elif unread:              # it may be the report, but it could not be read
+            (d, why), = unread[:1]
+            metrics["candidates"] = [{"url": x.url, "title": x.title, "why": w} for x, w in unread]
+            return CheckResult(Outcome.ERROR, "annual-report.unconfirmed",
+                               {"year": year, "title": d.title, "reason": why or "内容未能读取"}, metrics=metrics)
     if year not in found:
         if not found and (why := crawl_incomplete(snap)):
             return CheckResult(Outcome.ERROR, "annual-report.unverified", {"year": year, "reason": why},
@@ -135,7 +179,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                            [Finding("annual-report.missing", {"year": year, "found": seen, "key": str(year),
                                                               "looked_at": where.looked_at},
                                     url=where.url, source_url=where.source_url,
-                                    observed=f"已找到年度：{seen}；{where.observed()}",
+                                    observed=f"已找到年度：{seen}；{where.observed()}{_read_not_it(not_it)}",
                                     expected=f"{year}年度政府信息公开工作年度报告")],
                            metrics)
     docs = found[year]
@@ -177,6 +221,38 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     return CheckResult(Outcome.PASS, "annual-report.ok", {"year": year}, findings, metrics)
 
 
+def _by_content(snap: SiteSnapshot, docs: list[Doc], params: Mapping[str, Any]
+                ) -> tuple[list[Doc], list[tuple[Doc, str | None]], list[Doc]]:
+    """``docs`` sorted by what reading them showed: (the report, could not be read + why, read
+    and not the report). Only an unread one leaves the question open; one read whole that is not
+    the report does not soften the report's absence."""
+    named: list[Doc] = []
+    unread: list[tuple[Doc, str | None]] = []
+    not_it: list[Doc] = []
+    for d in docs:
+        rep, why = read(snap, d, params)
+        if rep is None and _page_without_report(snap, d):
+            not_it.append(d)          # a page read whole, no report text in it, no file to follow
+        elif rep is None:
+            unread.append((d, why))
+        elif is_the_report(rep):
+            named.append(d)
+        else:
+            not_it.append(d)
+    return named, unread, not_it
+
+
+def _page_without_report(snap: SiteSnapshot, doc: Doc) -> bool:
+    return (not doc.is_attachment and bool(snap.html(doc.url))
+            and not any(is_attachment(ln.target_url) for ln in snap.links(doc.url)))
+
+
+def _read_not_it(docs: list[Doc]) -> str:
+    if not docs:
+        return ""
+    return "；标题相近的" + "、".join(f"《{d.title}》" for d in docs[:3]) + "经读取不是政府信息公开工作年度报告"
+
+
 def _content(rep: ar.AnnualReport, year: int, params: Mapping[str, Any], ev: dict[str, Any]) -> list[Finding]:
     out: list[Finding] = []
     if rep.missing_headings:
@@ -216,6 +292,8 @@ MESSAGES = {
     "annual-report.problems": "{year}年度报告存在 {count} 项问题",
     "annual-report.missing": "未找到{year}年度政府信息公开工作年度报告（已找到：{found}）",
     "annual-report.unverified": "未找到{year}年度报告，且{reason}，无法核验",
+    "annual-report.unconfirmed": "《{title}》标题与{year}年度政府信息公开工作年度报告不同，可能即为年报，"
+                                 "但{reason}，未能从内容确认，请人工核查",
     "annual-report.unreadable": "{year}年度报告已找到，但{reason}，内容无法核验",
     "annual-report.undated": "{year}年度报告未能确定公开日期，无法核验是否按时",
     "annual-report.late": "{year}年度报告公开晚于期限（公开 {date}，期限 {due}）",
@@ -239,6 +317,7 @@ MESSAGES = {
 CHECKS: list[Check] = [
     Check("annual-report", "政府信息公开工作年度报告（任务42）", judge, own_messages("annual-report", MESSAGES),
           {"due_department": "01-31", "due_government": "03-31", "format_2021_from": 2021, "min_cjk_chars": 50,
-           "where": ["annual-report"]},
+           "where": ["annual-report"],
+           "near_titles": ["政务公开(?:工作)?的?(?:年度)?(?:工作)?(?:报告|年报)", "信息公开(?:工作)?情况的?(?:年度)?报告"]},
           doc="上年度年报按时公开（部门1月31日、政府3月31日），六个部分、2021格式、表三表四勾稽关系（PDF/DOCX/OFD可读）"),
 ]

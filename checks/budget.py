@@ -30,6 +30,7 @@ from checks.documents import (
     register_keywords,
     unit_documents,
 )
+from checks.readable import limits_of, read_stored
 from core.model import CheckResult, Finding, Outcome, Severity
 from core.parsing.dates import ascii_digits, find_dates
 from core.parsing.dockind import is_kind
@@ -206,6 +207,7 @@ def judge_debt(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     sources = [snap] + [o for s in snap.sites() if s.id != snap.site.id
                         and any(k in s.unit for k in params["finance_units"]) and (o := snap.other(s.id))]
     hits: dict[str, Doc] = {}
+    unread: list[str] = []      # budget attachments of the year not read (whole): debt tables may be in them
     for src in sources:
         for d in documents(src, _DEBT_WORDS):
             label = re.sub(r"\s+", "", d.label)
@@ -213,8 +215,9 @@ def judge_debt(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                 continue
             if re.search(r"债务|债券", label):
                 text = label
-            elif "预算" in label and not d.is_attachment and len(hits) < len(params["kinds"]):
-                text = page_text(src, d.url)      # debt tables are often part of the budget itself
+            elif "预算" in label and len(hits) < len(params["kinds"]):
+                # debt tables are often part of the budget itself, on its page or in its PDF/XLSX
+                text = page_text(src, d.url) if not d.is_attachment else _attachment_text(src, d, params, unread)
                 if "债务" not in text:
                     continue
             else:
@@ -230,6 +233,10 @@ def judge_debt(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     if cov is not None and not cov.complete:
         metrics["unread"] = cov.evidence()
         return CheckResult(Outcome.ERROR, "debt-disclosure.unverified", {"year": year, "reason": cov.reason()}, metrics=metrics)
+    if missing and unread:      # absence is judged only against what was read
+        metrics["unread_attachments"] = unread[:20]
+        reason = f"{len(unread)} 个预算附件未能完整读取（{'；'.join(unread[:3])}），其中可能含债务信息"
+        return CheckResult(Outcome.ERROR, "debt-disclosure.unverified", {"year": year, "reason": reason}, metrics=metrics)
     if missing:
         where = places(snap, ("debt", "budget"), sources[1:])
         return CheckResult(Outcome.FAIL, "debt-disclosure.missing", {"year": year, "kinds": "、".join(missing)},
@@ -238,6 +245,19 @@ def judge_debt(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                                     url=where.url, source_url=where.source_url, observed=where.observed(),
                                     expected=f"{year}年{k}信息") for k in missing], metrics)
     return CheckResult(Outcome.PASS, "debt-disclosure.ok", {"year": year}, metrics=metrics)
+
+
+def _attachment_text(snap: SiteSnapshot, d: Doc, params: Mapping[str, Any], unread: list[str]) -> str:
+    """A budget attachment's text (PDF/DOCX/OFD/XLSX/XLS, read once per snapshot with the rules.toml
+    limits); one not fetched, unreadable or cut is added to ``unread`` with why."""
+    f = snap.page(d.url)
+    if f is None or not f.ok:
+        unread.append(f"{d.title}：{'未抓取' if f is None else '下载失败'}")
+        return ""
+    doc, why = read_stored(snap, f, limits_of(params))
+    if doc is None or doc.cut:
+        unread.append(f"{d.title}：{why if doc is None else doc.cut}")
+    return " ".join(ln.text for ln in doc.lines) if doc is not None else ""
 
 
 _FINAL_TABLES = ["收入支出决算总表", "收入决算表", "支出决算表", "财政拨款收入支出决算总表",
@@ -285,6 +305,8 @@ CHECKS: list[Check] = [
           doc="往年部门预算、决算仍可查阅（年数可配置）"),
     Check("debt-disclosure", "地方政府债务信息公开（任务7）", judge_debt, own_messages("debt-disclosure", MESSAGES),
           {"due": "04-30", "finance_units": ["财政"], "where": ["debt", "budget"],
-           "kinds": {"债务限额及余额": ["限额", "余额"], "债券发行": ["发行"], "还本付息": ["还本", "付息", "偿还"]}},
+           "kinds": {"债务限额及余额": ["限额", "余额"], "债券发行": ["发行"], "还本付息": ["还本", "付息", "偿还"]},
+           # budget attachments are read within these (as privacy-leaks', so one reading serves both)
+           "max_lines": 50_000, "max_sheet_rows": 20_000, "max_cells": 300_000, "max_columns": 200, "max_sheets": 100},
           kinds=("portal",), doc="门户网站或财政部门网站公开当年债务限额余额、发行、还本付息信息"),
 ]

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from checks.base import Check
-from checks.readable import readable_documents
+from checks.readable import limits_of, readable_documents
 from core.model import CheckResult, Finding, Outcome, Severity
 from core.parsing.privacy import Hit, detect, mask_ids
 from core.snapshot import SiteSnapshot
@@ -32,6 +32,8 @@ MESSAGES = {
     f"{CHECK_ID}.review": "{pages} 个页面或附件疑似公开个人信息（共 {count} 处），需人工核查",
     f"{CHECK_ID}.none": "已读取 {pages} 个页面和 {attachments} 个附件，未发现完整的身份证号、手机号或银行卡号"
                         "{unread_note}",
+    f"{CHECK_ID}.partial": "已核查部分：{unread}，其中是否公开个人信息无法核验；"
+                           "已读取的 {pages} 个页面和 {attachments} 个附件中未见完整的身份证号、手机号或银行卡号",
     f"{CHECK_ID}.nothing": "没有可读取的页面或附件，无法核验（{reason}）",
 }
 DEFAULTS: dict[str, Any] = {
@@ -40,6 +42,10 @@ DEFAULTS: dict[str, Any] = {
     "max_findings": 300,        # findings per site (one per page and kind of number)
     "max_positions": 50,        # positions listed per finding
     "max_excerpts": 5,          # masked excerpts listed per finding
+    # how much of one document is read (core.parsing.doctext.Limits); a document cut at one of
+    # these is "read in part", and the check then says 无法核验 rather than "none found"
+    "max_lines": 50_000, "max_sheet_rows": 20_000, "max_cells": 300_000, "max_columns": 200,
+    "max_sheets": 100,
 }
 
 
@@ -64,7 +70,7 @@ def _finding(kind: str, hits: list[Hit], r: Any, params: Mapping[str, Any], toda
 
 
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
-    read = readable_documents(snap, int(params["max_pages"]), int(params["max_attachments"]))
+    read = readable_documents(snap, int(params["max_pages"]), int(params["max_attachments"]), limits_of(params))
     docs = read.items
     today = snap.as_of.date()
     findings: list[Finding] = []
@@ -89,8 +95,9 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         for kind, group in by_kind.items():
             if len(findings) < int(params["max_findings"]):
                 findings.append(_finding(kind, group, r, params, today))
+    partly = [{"url": mask_ids(r.url, today), "why": r.doc.cut} for r in docs if r.doc is not None and r.doc.cut]
     metrics = {"pages_read": read_pages, "attachments_read": read_atts, "unreadable": len(unreadable),
-               "over_cap": read.skipped,
+               "over_cap": read.skipped, **({"read_in_part": partly[:50]} if partly else {}),
                "unreadable_documents": unreadable[:50], "counts_per_page": per_page,
                "hits": sum(v for p in per_page for k, v in p.items() if k != "url")}
     if findings:
@@ -99,10 +106,13 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     if not read_pages and not read_atts:
         reason = unreadable[0]["why"] if unreadable else "未抓取到页面"
         return CheckResult(Outcome.ERROR, f"{CHECK_ID}.nothing", {"reason": reason}, metrics=metrics)
-    note = (f"；{len(unreadable)} 个附件无法读取，未核查" if unreadable else "") + \
-        (f"；另有 {read.skipped} 个页面或附件超出核查上限，未读取" if read.skipped else "")
+    if read.unread() or read.skipped:
+        # absence is judged only against what was read: an unread or cut file may hold the numbers
+        return CheckResult(Outcome.ERROR, f"{CHECK_ID}.partial",
+                           {"pages": read_pages, "attachments": read_atts, "unread": mask_ids(read.unread_note(), today)},
+                           metrics=metrics)
     return CheckResult(Outcome.PASS, f"{CHECK_ID}.none",
-                       {"pages": read_pages, "attachments": read_atts, "unread_note": note}, metrics=metrics)
+                       {"pages": read_pages, "attachments": read_atts, "unread_note": ""}, metrics=metrics)
 
 
 CHECKS = [Check(
@@ -112,5 +122,5 @@ CHECKS = [Check(
     messages=MESSAGES,
     defaults=DEFAULTS,
     needs=("pages",),
-    doc="页面和附件（HTML/PDF/DOCX/OFD/XLSX/XLS）中完整的身份证号、手机号、银行卡号：交人工核查，确认后单项否决（严重错误）",
+    doc="页面和附件（HTML/PDF/DOC/DOCX/OFD/XLS/XLSX）中完整的身份证号、手机号、银行卡号：交人工核查，确认后单项否决（严重错误）",
 )]

@@ -1,14 +1,18 @@
 """The stored documents of a site that checks reading wording share: pages and readable attachments.
 
 Read once per snapshot (``privacy-leaks`` and ``wording-lexicon`` both use it) through
-:mod:`core.parsing.doctext`. An attachment that cannot be read (binary DOC/XLS, damaged, refused as
-unsafe, not stored) is listed with the reason: checks say what they could not read, never "clean".
+:mod:`core.parsing.doctext`. An attachment that cannot be read (a WPS file, damaged, encrypted,
+refused as unsafe, not stored) is listed with the reason, and so is one read only in part (cut at a reading
+limit, or a file that ends early): a check that finds nothing says what it could not read and that
+it could not verify the rest (:meth:`Documents.unread`), never "clean".
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from core.parsing.doctext import Document, Unreadable, read_document
+from core.parsing.doctext import DEFAULT_LIMITS, Document, Limits, Unreadable, read_document
 from core.parsing.privacy import masked_window
 from core.snapshot import SiteSnapshot
 from core.store import FetchRow
@@ -25,19 +29,52 @@ class Readable:
     unreadable: str | None = None
 
 
+    @property
+    def gone(self) -> bool:
+        """A download answered 404/410: nothing is published there, so nothing was left unread."""
+        return not self.fetch.ok and self.fetch.status in (404, 410)
+
+
 @dataclass
 class Documents:
     items: list[Readable]
     skipped: int                  # stored pages/attachments over the caps: not read, so not judged
 
+    def unread(self) -> list[Readable]:
+        """Documents whose text was not read, or read only in part (``doc.cut``): what they hold
+        is unknown, so a check finding nothing may not call the site clean."""
+        return [r for r in self.items if (r.doc is None and not r.gone) or (r.doc is not None and r.doc.cut)]
 
-def readable_documents(snap: SiteSnapshot, max_pages: int, max_attachments: int) -> Documents:
+    def unread_note(self, limit: int = 3) -> str:
+        """The unread part in words for the report: counts, then the first few files and why."""
+        unread = self.unread()
+        parts = []
+        cut = [r for r in unread if r.doc is not None]
+        if len(unread) > len(cut):
+            parts.append(f"{len(unread) - len(cut)} 个页面或附件无法读取")
+        if cut:
+            parts.append(f"{len(cut)} 个只读取了一部分")
+        if self.skipped:
+            parts.append(f"{self.skipped} 个超出核查上限未读取")
+        examples = "；".join(f"{r.title}：{r.doc.cut if r.doc is not None else r.unreadable}"
+                            for r in unread[:limit])
+        return "、".join(parts) + (f"（{examples}{'等' if len(unread) > limit else ''}）" if examples else "")
+
+
+def limits_of(params: Mapping[str, Any]) -> Limits:
+    """The per-document reading limits a check's rules.toml table gives (defaults for those it omits)."""
+    return Limits(**{k: int(params.get(k, getattr(DEFAULT_LIMITS, k))) for k in DEFAULT_LIMITS.__dataclass_fields__})
+
+
+def readable_documents(snap: SiteSnapshot, max_pages: int, max_attachments: int,
+                       limits: Limits = DEFAULT_LIMITS) -> Documents:
     """Stored pages (canonical order) and attachments (by URL), each within its own cap, so a big
-    site's pages never crowd out its attachments — where 公示 lists are usually published."""
-    return snap.derived(_read_all, int(max_pages), int(max_attachments))
+    site's pages never crowd out its attachments — where 公示 lists are usually published; each
+    document read within ``limits`` (rules.toml), its ``doc.cut`` saying when it was not read whole."""
+    return snap.derived(_read_all, int(max_pages), int(max_attachments), limits)
 
 
-def _read_all(snap: SiteSnapshot, max_pages: int, max_attachments: int) -> Documents:
+def _read_all(snap: SiteSnapshot, max_pages: int, max_attachments: int, limits: Limits) -> Documents:
     anchors: dict[str, tuple[str, str]] = {}
     for ln in snap.links():
         if ln.anchor and ln.target_url not in anchors:
@@ -59,18 +96,31 @@ def _read_all(snap: SiteSnapshot, max_pages: int, max_attachments: int) -> Docum
                 r.unreadable = f"下载失败（{f.error_kind or f.status}）"
                 out.append(r)
             continue
-        body = snap.body(f)
-        if not body:
-            r.unreadable = "内容未保存（文件过大或仅检查了链接）"
-            out.append(r)
-            continue
-        try:
-            r.doc = read_document(body, url, f.content_type, f.encoding)
-        except Unreadable as e:
-            r.unreadable = str(e)
-        except RecursionError:
-            r.unreadable = "文件结构过深，无法读取"
-        except Exception as e:  # a hostile file a parser did not foresee: this document only, not the check
-            r.unreadable = f"无法读取（{type(e).__name__}）"
+        r.doc, r.unreadable = read_stored(snap, f, limits)
         out.append(r)
     return Documents(out, skipped)
+
+
+def read_stored(snap: SiteSnapshot, f: FetchRow, limits: Limits = DEFAULT_LIMITS) -> tuple[Document | None, str | None]:
+    """One stored page or attachment as lines — ``(doc, None)``, or ``(None, why it could not be read)``
+    — read once per snapshot and body, whichever check asks first (the disclosure checks reading a
+    budget attachment share it with ``privacy-leaks``'s reading)."""
+    if not f.body_hash:
+        return None, "内容未保存（文件过大或仅检查了链接）"
+    return snap.derived(_read_body, f.body_hash, f.final_url or f.url, f.content_type, f.encoding, limits)
+
+
+def _read_body(snap: SiteSnapshot, body_hash: str, url: str, content_type: str | None, encoding: str | None,
+               limits: Limits) -> tuple[Document | None, str | None]:
+    snap.lookups["body"] += 1             # counted like SiteSnapshot.body (the judge-scaling test reads it)
+    body = snap.run.store.body(body_hash)
+    if not body:
+        return None, "内容未保存（文件过大或仅检查了链接）"
+    try:
+        return read_document(body, url, content_type, encoding, limits), None
+    except Unreadable as e:
+        return None, str(e)
+    except RecursionError:
+        return None, "文件结构过深，无法读取"
+    except Exception as e:  # a hostile file a parser did not foresee: this document only, not the check
+        return None, f"无法读取（{type(e).__name__}）"

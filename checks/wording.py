@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.base import Check
-from checks.readable import readable_documents
+from checks.readable import limits_of, readable_documents
 from core.lexicon import Lexicon, LexiconError, Match, load_lexicon, match_text
 from core.model import CheckResult, Finding, Outcome, Severity
 from core.parsing.privacy import masked_window
@@ -34,6 +34,7 @@ MESSAGES = {
     f"{CHECK_ID}.leader_name": "“{doc}”中领导姓名疑似错误：“{term}”（应为：{suggestion}），{where}：{context}{also}",
     f"{CHECK_ID}.review": "{count} 处用词疑似错误（其中领导姓名职务 {leaders} 处），需人工核查",
     f"{CHECK_ID}.none": "已按词库（{lexicon}）核对 {pages} 个页面和附件，未发现问题{unread_note}",
+    f"{CHECK_ID}.partial": "已核查部分：{unread}，其中用词无法核验；已按词库（{lexicon}）核对的 {pages} 个页面和附件中未见问题",
     f"{CHECK_ID}.no_lexicon": "词库无法读取，无法核验：{reason}",
     f"{CHECK_ID}.nothing": "没有可读取的页面或附件，无法核验",
 }
@@ -41,7 +42,11 @@ DEFAULTS: dict[str, Any] = {"max_pages": 5000, "max_attachments": 2000, "max_fin
                             "context_chars": 20,
                             # kinds that are 严重错误 once a person confirms them; a confirmed 错别字 or
                             # 旧称 is a content error that deducts, never a single-item veto
-                            "veto_kinds": ["leader_title", "leader_name", "sensitive"]}
+                            "veto_kinds": ["leader_title", "leader_name", "sensitive"],
+                            # how much of one document is read (core.parsing.doctext.Limits): the same
+                            # as privacy-leaks', so both checks share one reading of the documents
+                            "max_lines": 50_000, "max_sheet_rows": 20_000, "max_cells": 300_000,
+                            "max_columns": 200, "max_sheets": 100}
 
 
 def lexicon_for(snap: SiteSnapshot) -> Lexicon:
@@ -65,7 +70,8 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         lex = lexicon_for(snap)
     except LexiconError as e:
         return CheckResult(Outcome.ERROR, f"{CHECK_ID}.no_lexicon", {"reason": str(e)[:300]})
-    read_docs = readable_documents(snap, int(params["max_pages"]), int(params["max_attachments"]))
+    read_docs = readable_documents(snap, int(params["max_pages"]), int(params["max_attachments"]),
+                                   limits_of(params))
     docs = read_docs.items
     found: dict[tuple[str, str, str], Finding] = {}
     # the same line on many pages is the site template (a footer, a navigation menu): one finding
@@ -102,16 +108,23 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                 by_line[(m.kind, m.term, line.text)] = found[key]
     findings = list(found.values())
     metrics = {"documents_read": read, "lexicon": lex.source.rsplit("/", 1)[-1], "lexicon_sha": lex.sha,
-               "terms": len(lex.terms), "leaders": len(lex.leaders), "over_cap": read_docs.skipped}
+               "terms": len(lex.terms), "leaders": len(lex.leaders), "over_cap": read_docs.skipped,
+               "unread": len(read_docs.unread())}
     if findings:
         leaders = sum(1 for f in findings if f.message_id.startswith(f"{CHECK_ID}.leader_"))
         return CheckResult(Outcome.MANUAL, f"{CHECK_ID}.review", {"count": len(findings), "leaders": leaders},
                            findings, metrics)
     if not read:
         return CheckResult(Outcome.ERROR, f"{CHECK_ID}.nothing", {}, metrics=metrics)
-    note = f"（另有 {read_docs.skipped} 个页面或附件超出核查上限，未读取）" if read_docs.skipped else ""
+    if read_docs.unread() or read_docs.skipped:
+        # absence is judged only against what was read: an unread or cut file may hold the wording
+        metrics["unread_documents"] = [{"url": r.url, "why": (r.doc.cut if r.doc is not None else r.unreadable) or ""}
+                                       for r in read_docs.unread()[:50]]
+        return CheckResult(Outcome.ERROR, f"{CHECK_ID}.partial",
+                           {"pages": read, "lexicon": metrics["lexicon"], "unread": read_docs.unread_note()},
+                           metrics=metrics)
     return CheckResult(Outcome.PASS, f"{CHECK_ID}.none",
-                       {"pages": read, "lexicon": metrics["lexicon"], "unread_note": note}, metrics=metrics)
+                       {"pages": read, "lexicon": metrics["lexicon"], "unread_note": ""}, metrics=metrics)
 
 
 CHECKS = [Check(

@@ -78,7 +78,7 @@ def parse_lexicon(text: str, path: str | Path = "lexicon.toml") -> Lexicon:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise LexiconError(f"{path}: {e}") from e
+        raise LexiconError(f"{path}: TOML 语法错误：{e}") from e
     pos = Positions(text)
     errors: list[str] = []
     lex = Lexicon(source=str(path), sha=hashlib.sha256(text.encode()).hexdigest()[:12])
@@ -86,26 +86,25 @@ def parse_lexicon(text: str, path: str | Path = "lexicon.toml") -> Lexicon:
         if top == "titles":
             words = val.get("words", []) if isinstance(val, dict) else None
             if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
-                errors.append(f"{where(path, pos, 'titles')}: [titles] words must be a list of strings")
+                errors.append(f"{where(path, pos, 'titles')}: [titles] words 应为字符串列表")
             else:
                 lex.title_words = tuple(dict.fromkeys((*TITLE_WORDS, *words)))
             continue
         if top not in _KEYS or not isinstance(val, list):
-            errors.append(f"{where(path, pos, top)}: unknown table {top!r} (expected [[typo]], [[outdated]], "
-                          "[[sensitive]], [[leader]], [titles])")
+            errors.append(f"{where(path, pos, top)}: 未知的表 {top!r}（应为 [[typo]]、[[outdated]]、"
+                          "[[sensitive]]、[[leader]] 或 [titles]）")
             continue
         for i, entry in enumerate(val):
             bad = set(entry) - _KEYS[top]
             if bad:
-                errors.append(f"{where(path, pos, top, i, sorted(bad)[0])}: [[{top}]] #{i + 1}: unknown key "
-                              f"{sorted(bad)[0]!r} (known: {', '.join(sorted(_KEYS[top]))})")
+                errors.append(f"{where(path, pos, top, i, sorted(bad)[0])}: [[{top}]] #{i + 1}: 未知的键 "
+                              f"{sorted(bad)[0]!r}（可用：{', '.join(sorted(_KEYS[top]))}）")
                 continue
 
             def need(key: str, entry: dict[str, Any] = entry, i: int = i, top: str = top) -> str:
                 v = entry.get(key)
                 if not isinstance(v, str) or not v.strip():
-                    errors.append(f"{where(path, pos, top, i, key)}: [[{top}]] #{i + 1}: {key} must be a "
-                                  "non-empty string")
+                    errors.append(f"{where(path, pos, top, i, key)}: [[{top}]] #{i + 1}: {key} 应为非空字符串")
                     return ""
                 return v.strip()
 
@@ -126,11 +125,10 @@ def parse_lexicon(text: str, path: str | Path = "lexicon.toml") -> Lexicon:
                 name = need("name")
                 titles, miss = entry.get("titles"), entry.get("misspellings", [])
                 if not isinstance(titles, list) or not titles or not all(isinstance(t, str) and t for t in titles):
-                    errors.append(f"{where(path, pos, top, i, 'titles')}: [[leader]] #{i + 1}: titles must be a "
-                                  "non-empty list of strings")
+                    errors.append(f"{where(path, pos, top, i, 'titles')}: [[leader]] #{i + 1}: titles 应为非空的字符串列表")
                 elif not isinstance(miss, list) or not all(isinstance(m, str) and m for m in miss):
                     errors.append(f"{where(path, pos, top, i, 'misspellings')}: [[leader]] #{i + 1}: "
-                                  "misspellings must be a list of strings")
+                                  "misspellings 应为字符串列表")
                 elif name:
                     lex.leaders.append(Leader(name, tuple(titles), tuple(miss)))
     if errors:
@@ -151,9 +149,9 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
             _CACHE[key] = parse_lexicon(p.read_text("utf-8"), p)
         return _CACHE[key]
     except OSError as e:
-        raise LexiconError(f"{p}: cannot read the lexicon: {e.strerror or e}") from e
+        raise LexiconError(f"{p}: 无法读取词库：{e.strerror or e}") from e
     except UnicodeDecodeError as e:
-        raise LexiconError(f"{p}: not UTF-8 text") from e
+        raise LexiconError(f"{p}: 不是 UTF-8 编码的文本") from e
 
 
 # -- matching -------------------------------------------------------------------------------------

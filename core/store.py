@@ -427,7 +427,7 @@ class Store:
             raise store_problem(e, self.path) from e
         except sqlite3.DatabaseError as e:  # not a database (a renamed file, a truncated copy), or locked
             self.db.close()
-            raise StoreError(f"{self.path}: cannot use this file as the zwgk database: {e}") from e
+            raise StoreError(f"{self.path}：无法作为 zwgk 数据库使用（cannot use this file）：{e}") from e
 
     def _open_pg(self) -> None:
         try:
@@ -453,7 +453,7 @@ class Store:
         except DB_ERRORS:
             if self.engine == "postgresql" and self.db.in_transaction:
                 self.db.execute("ROLLBACK")
-            raise StoreError(f"{self.display}: not a zwgk database (no schema_migrations table)") from None
+            raise StoreError(f"{self.display}：不是 zwgk 数据库（缺少 schema_migrations 表，not a zwgk database）") from None
         if len(done) < len(MIGRATIONS):
             if self.engine == "postgresql" and self.mode == "rw":
                 self._migrate()
@@ -686,7 +686,7 @@ class Store:
     def run(self, run_id: int) -> sqlite3.Row:
         row: sqlite3.Row | None = self.db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
         if row is None:
-            raise StoreError(f"{self.path}: no run with id {run_id}")
+            raise StoreError(f"{self.path}：没有第{run_id}次核查（no run with id {run_id}）")
         return row
 
     def runs(self) -> list[sqlite3.Row]:

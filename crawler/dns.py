@@ -175,7 +175,7 @@ class Resolver:
             return Answer([], "timeout")
         except socket.gaierror as e:
             # EAI_AGAIN is the resolver's trouble ("temporary failure"), not an answer about the name
-            kind = {socket.EAI_NONAME: "nxdomain", socket.EAI_AGAIN: "servfail"}.get(e.errno, "error")
+            kind = {socket.EAI_NONAME: "nxdomain", socket.EAI_AGAIN: "servfail"}.get(e.errno or 0, "error")
             if e.errno == getattr(socket, "EAI_NODATA", None):
                 kind = "noanswer"
             return Answer([], kind)

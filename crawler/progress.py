@@ -12,7 +12,11 @@ import logging
 import sys
 import time
 from collections import Counter
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
+
+if TYPE_CHECKING:        # rich is imported only when a terminal shows the display
+    from rich.live import Live
+    from rich.table import Table
 
 log = logging.getLogger("zwgk.crawler")
 SUMMARY_OVER = 20
@@ -46,7 +50,7 @@ class Progress:
         self.rich = sys.stderr.isatty() if enabled is None else enabled
         self.interval = interval or (0.5 if self.rich else 15.0)
         self._t0 = time.monotonic()
-        self._live: object | None = None
+        self._live: Live | None = None
         self._task: asyncio.Task[None] | None = None
         self.summary = len(sites) > SUMMARY_OVER
         self._reported: set[str] = set()       # failed sites already given their line
@@ -61,7 +65,7 @@ class Progress:
 
             self._live = Live(self._summary() if self.summary else self._table(), refresh_per_second=4,
                               transient=False)
-            self._live.__enter__()  # type: ignore[attr-defined]
+            self._live.__enter__()
         self._task = asyncio.create_task(self._tick())
         return self
 
@@ -74,9 +78,9 @@ class Progress:
                 pass
         self.emit()
         if self._live is not None:
-            self._live.__exit__(None, None, None)  # type: ignore[attr-defined]
+            self._live.__exit__(None, None, None)
 
-    def _table(self) -> object:
+    def _table(self) -> Table:
         from rich.table import Table
 
         t = Table(title="zwgk crawl", expand=False)
@@ -105,12 +109,12 @@ class Progress:
             for line in self._failures():
                 log.warning("%s", line)
             if self._live is not None:
-                self._live.update(self._summary())  # type: ignore[attr-defined]
+                self._live.update(self._summary())
             else:
                 log.info("%s", self._summary())
             return
         if self._live is not None:
-            self._live.update(self._table())  # type: ignore[attr-defined]
+            self._live.update(self._table())
             return
         for sid, sc in self.sites.items():
             s, p, q, e, r = self._line(sid, sc.counts)

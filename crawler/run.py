@@ -36,7 +36,7 @@ from crawler.writer import Writer
 
 log = logging.getLogger("zwgk.crawler")
 # A full disk or a read-only database is not one site's trouble: it ends the run (exit 4, resumable).
-_STORE_ERRORS = (*DB_ERRORS, StoreError)
+_STORE_ERRORS: tuple[type[BaseException], ...] = (*DB_ERRORS, StoreError)
 
 
 async def _policy(settings: CrawlSettings, specs: list[SiteSpec], resolver: Resolver) -> AddressPolicy:

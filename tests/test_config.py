@@ -43,30 +43,30 @@ def test_good_config_loads_with_defaults() -> None:
 
 
 @pytest.mark.parametrize("text, expected", [
-    pytest.param(GOOD.replace('name = "测试区"', 'name = "测试区'), "TOML syntax error", id="toml-syntax"),
+    pytest.param(GOOD.replace('name = "测试区"', 'name = "测试区'), "sites.toml:2: TOML 语法错误", id="toml-syntax"),
     pytest.param(GOOD.replace('kind = "portal"', 'kind = "portal"\ncolour = "red"'),
-                 "sites.toml:14: [[site]] #1 colour: unknown key", id="unknown-site-key"),
+                 "sites.toml:14: [[site]] #1 colour: 未知的键", id="unknown-site-key"),
     pytest.param(GOOD.replace('[network]', '[network]\nretries = 3'),
-                 "sites.toml:6: [network] retries: unknown key", id="unknown-network-key"),
+                 "sites.toml:6: [network] retries: 未知的键", id="unknown-network-key"),
     pytest.param(GOOD.replace('unit = "区党工委综合办公室"\n', ''),
-                 "sites.toml:8: [[site]] #1: missing required key 'unit'", id="missing-key"),
+                 "sites.toml:8: [[site]] #1: 缺少必填键 'unit'", id="missing-key"),
     pytest.param(GOOD.replace('url = "http://www.test.gov.cn/"', 'url = "www.test.gov.cn"'),
-                 "sites.toml:11: [[site]] #1 url: 'www.test.gov.cn': only http:// and https://", id="bad-url"),
+                 "sites.toml:11: [[site]] #1 url: 'www.test.gov.cn'：只能审计 http:// 或 https://", id="bad-url"),
     pytest.param(GOOD.replace('id = "col"', 'id = "portal"'),
-                 "sites.toml:16: [[site]] #2 id: duplicate site id 'portal'", id="duplicate-id"),
+                 "sites.toml:16: [[site]] #2 id: 网站 id 'portal' 重复", id="duplicate-id"),
     pytest.param(GOOD.replace('kind = "street"', 'kind = "village"'),
-                 "[[site]] #2 kind: 'village' is not one of", id="bad-kind"),
+                 "[[site]] #2 kind: 'village' 不是以下之一", id="bad-kind"),
     pytest.param(GOOD.replace('column_of = "portal"', 'column_of = "nowhere"'),
-                 "[[site]] #2 column_of: 'nowhere' is not the id", id="column-of-unknown"),
+                 "[[site]] #2 column_of: 'nowhere' 不是另一个 [[site]] 的 id", id="column-of-unknown"),
     pytest.param(GOOD.replace('"127.0.0.1:5353"', '"dns.example:53"'),
                  "sites.toml:6: [network] nameservers: 'dns.example:53'", id="bad-nameserver"),
     pytest.param(GOOD.replace('timezone = "Asia/Shanghai"', 'timezone = "Mars/Base"'),
-                 "sites.toml:3: [audit] timezone: unknown time zone", id="bad-timezone"),
-    pytest.param(GOOD.replace('[audit]\nname = "测试区"', '[audit]'), "missing required key 'name'", id="no-name"),
+                 "sites.toml:3: [audit] timezone: 未知的时区", id="bad-timezone"),
+    pytest.param(GOOD.replace('[audit]\nname = "测试区"', '[audit]'), "缺少必填键 'name'", id="no-name"),
     pytest.param(GOOD + '[schedule]\naudit_cron = "every night"\n', "audit_cron: 'every night' 不是有效的 crontab",
                  id="bad-cron"),
     pytest.param(GOOD.replace('url = "http://www.test.gov.cn/jd/"', 'url = "http://other.gov.cn/jd/"'),
-                 "a column of 'portal' must be on its host", id="column-other-host"),
+                 "'portal' 的栏目必须位于其主机", id="column-other-host"),
 ])
 def test_bad_config_names_file_and_line(text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as e:
@@ -94,7 +94,7 @@ def test_cli_exits_2_on_bad_config_and_stores_nothing(tmp_path: Path, capsys: py
 
 def test_cli_exits_2_on_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["audit", "--sites", str(tmp_path / "nope.toml"), "--db", str(tmp_path / "z.sqlite")]) == 2
-    assert "file not found" in capsys.readouterr().err
+    assert "文件不存在" in capsys.readouterr().err
 
 
 RULES_OK = """\
@@ -135,19 +135,19 @@ def test_rules_ok() -> None:
 
 @pytest.mark.parametrize("text, expected", [
     pytest.param(RULES_OK.replace('checks = ["demo"]', 'checks = ["nope"]'),
-                 "rules.toml:11: task 1 checks: no check with id 'nope'", id="unknown-check-in-task"),
+                 "rules.toml:11: 任务 1 checks: 没有 id 为 'nope' 的检查项", id="unknown-check-in-task"),
     pytest.param(RULES_OK.replace("[checks.demo]", "[checks.nope]"),
-                 "rules.toml:1: [checks.nope]: no check with id 'nope'", id="unknown-check-table"),
+                 "rules.toml:1: [checks.nope]: 没有 id 为 'nope' 的检查项", id="unknown-check-table"),
     pytest.param(RULES_OK.replace("threshold = 0.9", "treshold = 0.9"),
-                 "rules.toml:4: [checks.demo] treshold: not a parameter", id="typo-param"),
+                 "rules.toml:4: [checks.demo] treshold: 不是 'demo' 的参数", id="typo-param"),
     pytest.param(RULES_OK.replace("threshold = 0.9", 'threshold = "high"'),
-                 "[checks.demo] threshold: expected float", id="param-type"),
+                 "[checks.demo] threshold: 类型应为 float", id="param-type"),
     pytest.param(RULES_OK.replace('level = "deduct"', 'level = "fatal"'),
-                 "rules.toml:2: [checks.demo] level: 'fatal' is not one of", id="bad-level"),
+                 "rules.toml:2: [checks.demo] level: 'fatal' 不是以下之一", id="bad-level"),
     pytest.param(RULES_OK.replace("number = 2", "number = 1"),
-                 "task 1 number: duplicate task number 1", id="duplicate-task"),
+                 "任务 1 number: 任务编号 1 重复", id="duplicate-task"),
     pytest.param(RULES_OK.replace('manual = true\n', ''),
-                 "task 2: give either checks", id="neither-checks-nor-manual"),
+                 "任务 2: 须给出 checks", id="neither-checks-nor-manual"),
 ])
 def test_bad_rules(text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as e:

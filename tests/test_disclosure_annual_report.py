@@ -193,3 +193,76 @@ def test_missing_report_cites_where_it_looked(home: str, url: str | None) -> Non
     f = r.failing[0]
     assert f.message_id == "annual-report.missing" and f.url == url
     assert f.params["looked_at"][0] == (url or BASE) and (f.url or f.source_url)
+
+
+# -- the report under another title: judged by what it is, not by its title words ---------------------
+NEAR = f"{UNIT}2025年政务公开工作年度报告"
+
+
+def _near(body: str, title: str = NEAR):
+    item = f'<li><a href="{BASE}zwgk/nb/202601/t1.html">{title}</a><span>2026-01-20</span></li>'
+    return _site(None, extra={
+        BASE + "zwgk/nb/": f'<html><body><ul class="list">{item}'
+                           f'<li><a href="{BASE}zwgk/nb/2024.html">{UNIT}2024年政府信息公开工作年度报告</a>'
+                           f'<span>2025-01-20</span></li></ul></body></html>',
+        BASE + "zwgk/nb/202601/t1.html": Page(body, title=title, meta={"PubDate": "2026-01-20 09:30"})})
+
+
+def test_report_titled_zhengwu_gongkai_is_judged_as_the_report() -> None:
+    r = _judge(_near(rg.report_page(2025, UNIT, "2026-01-20")))
+    assert r.outcome == Outcome.PASS and r.metrics["title_differs"] == NEAR
+
+
+def test_report_titled_zhengwu_gongkai_with_wrong_sums_fails_on_its_content() -> None:
+    n = {**rg.default_numbers(), "carry_over": rg.row(2)}
+    r = _judge(_near(rg.report_page(2025, UNIT, "2026-01-20", numbers=n)))
+    assert r.outcome == Outcome.FAIL and "annual-report.a1" in {f.message_id for f in r.findings}
+
+
+def _summary(title: str) -> str:
+    return ("<html><body><h1>" + title + "</h1><p>一、总体情况</p><p>今年以来，我局认真贯彻落实政务公开工作要求，"
+            "围绕中心工作做好信息发布、政策解读和回应关切。</p><p>二、存在的主要问题及改进情况</p>"
+            "<p>栏目更新还不够及时。</p></body></html>")
+
+
+def test_work_summary_under_a_near_title_read_whole_does_not_soften_the_missing_report() -> None:
+    """A 政务公开 work summary read whole is not the report: the report is still missing, and the
+    finding says which look-alike was read."""
+    r = _judge(_near(_summary(NEAR)))
+    assert r.outcome == Outcome.FAIL and r.message_id == "annual-report.missing"
+    assert f"标题相近的《{NEAR}》经读取不是政府信息公开工作年度报告" in r.failing[0].observed
+
+
+def test_unreadable_near_title_file_is_could_not_verify() -> None:
+    """A scanned PDF titled 政务公开工作年度报告 may be the report: 无法核验, never 未找到."""
+    pdf = Page(rg.pdf_bytes(None), purpose="attachment", content_type="application/pdf")
+    snap = _site(None, extra={
+        BASE + "zwgk/nb/": f'<html><body><ul class="list"><li><a href="{BASE}zwgk/nb/P1.pdf">{NEAR}</a>'
+                           f'<span>2026-01-20</span></li></ul></body></html>',
+        BASE + "zwgk/nb/P1.pdf": pdf})
+    r = _judge(snap)
+    assert r.outcome == Outcome.ERROR and r.message_id == "annual-report.unconfirmed"
+    assert r.message_id != "annual-report.missing" and not r.failing
+    assert r.params["title"] == NEAR and "扫描件" in r.params["reason"]
+    assert r.metrics["candidates"][0]["url"].endswith("P1.pdf")
+
+
+@pytest.mark.parametrize("title", [
+    pytest.param(f"{UNIT}2025年政务公开工作报告", id="gongzuo-baogao"),
+    pytest.param(f"{UNIT}2025年政府信息公开工作情况报告", id="qingkuang-baogao"),
+])
+def test_other_near_titles_are_read_too(title: str) -> None:
+    r = _judge(_near(rg.report_page(2025, UNIT, "2026-01-20"), title=title))
+    assert r.outcome == Outcome.PASS and r.metrics["title_differs"] == title
+
+
+@pytest.mark.parametrize("title", [
+    pytest.param(f"{UNIT}2025年政务公开工作要点", id="work-plan"),
+    pytest.param(f"{UNIT}关于做好2025年政务公开工作年度报告编制工作的通知", id="notice-about-the-report"),
+    pytest.param(f"{UNIT}2025年法治政府建设年度报告", id="another-annual-report"),
+    pytest.param(f"{UNIT}2024年政务公开工作年度报告", id="another-year"),
+])
+def test_near_title_negatives_leave_the_report_missing(title: str) -> None:
+    """Not a candidate at all: the report is missing (its absence is not softened by them)."""
+    r = _judge(_near(_summary(title), title=title))
+    assert r.outcome == Outcome.FAIL and r.message_id == "annual-report.missing"

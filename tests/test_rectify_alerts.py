@@ -280,12 +280,12 @@ def test_availability_approaching_the_veto_line(model: AuditReport) -> None:
 @pytest.mark.parametrize("text, line, words", [
     ('[smtp]\nhost = "mail"\npassword = "hunter2"\n', 3, "password_env"),
     ('[smtp]\nhost = "mail"\nsecurity = "tls"\n', 3, "ssl, starttls, none"),
-    ('[smtp]\nhost = "mail"\nport = "25"\n', 3, "expected int"),
+    ('[smtp]\nhost = "mail"\nport = "25"\n', 3, "类型应为 int"),
     ('[alerts]\noffice = ["not-an-address"]\n', 2, "e-mail"),
     ('[[webhook]]\nkind = "slack"\nurl = "http://x/"\n', 2, "dingtalk, wecom, json"),
-    ('[[webhook]]\nkind = "json"\nurl = "http://x/"\nevents = ["bored"]\n', 4, "unknown event"),
+    ('[[webhook]]\nkind = "json"\nurl = "http://x/"\nevents = ["bored"]\n', 4, "未知的事件"),
     ('[[contact]]\nunit = "区司法局"\nemail = ["a@b.cn"]\n', None, "[smtp]"),
-    ('[smpt]\nhost = "x"\n', 1, "unknown table"),
+    ('[smpt]\nhost = "x"\n', 1, "未知的表"),
     ('[smtp]\nhost = "mail"\nsecurity = "none"\nusername = "u"\npassword_env = "P"\n', 3, "unencrypted"),
 ])
 def test_bad_alerts_toml(tmp_path: Path, text: str, line: int | None, words: str) -> None:
@@ -333,7 +333,7 @@ def test_contact_for_a_unit_not_in_sites_toml(tmp_path: Path) -> None:
     text = '[alerts]\ndry_run = true\n\n[[contact]]\nunit = "区司法厅"\nemail = ["a@b.cn"]\n'
     with pytest.raises(ConfigError) as e:
         parse_alert_config(text, tmp_path / "alerts.toml", units=["区司法局", "田墘街道办事处"])
-    assert "alerts.toml:5:" in str(e.value) and "'区司法厅' is not a unit in sites.toml" in str(e.value)
+    assert "alerts.toml:5:" in str(e.value) and "'区司法厅' 不是 sites.toml 中的单位" in str(e.value)
 
 
 # -- re-check webhooks: the same robots, formats, retries and log as an audit's --------------------

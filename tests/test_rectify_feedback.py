@@ -64,7 +64,7 @@ def _expect_error(store: Store, path: Path, original: Path, *words: str) -> str:
     msg = str(e.value)
     for w in words:
         assert w in msg, msg
-    assert "nothing imported" in msg
+    assert "未导入任何内容" in msg
     assert _count(store) == 0
     return msg
 
@@ -74,7 +74,7 @@ def test_formula_in_an_editable_cell(setup: Any, tmp_path: Path) -> None:
     a, b = _fps(model, "portal")[:2]
     filled = fill(original, tmp_path / "f.xlsx", {a: {"状态": "已整改", "整改情况说明": "已改"},
                                                    b: {"责任人": '=HYPERLINK("http://evil.example/","x")'}})
-    msg = _expect_error(store, filled, original, "责任人 holds a formula", "区党工委综合办公室!")
+    msg = _expect_error(store, filled, original, "责任人 含公式", "区党工委综合办公室!")
     assert msg.count("\n") == 1          # one problem, one line: the good row does not make it in either
 
 
@@ -83,8 +83,8 @@ def test_wrong_types(setup: Any, tmp_path: Path) -> None:
     a, b, c = _fps(model, "portal")[:3]
     filled = fill(original, tmp_path / "t.xlsx", {a: {"整改时限": "下周五"}, b: {"责任人": 12345},
                                                    c: {"整改时限": 45000}})
-    _expect_error(store, filled, original, "整改时限 '下周五' is not a date", "责任人 must be text",
-                  "整改时限 must be a date, got int")
+    _expect_error(store, filled, original, "整改时限 '下周五' 不是日期", "责任人应为文字",
+                  "整改时限应为日期，实际为 int")
 
 
 def test_unknown_fingerprint_and_duplicates(setup: Any, tmp_path: Path) -> None:
@@ -99,26 +99,26 @@ def test_unknown_fingerprint_and_duplicates(setup: Any, tmp_path: Path) -> None:
         ws.cell(row=r, column=[c.value for c in ws[1]].index("状态") + 1, value="已整改")
     bad = tmp_path / "u.xlsx"
     wb.save(bad)
-    _expect_error(store, bad, original, "unknown fingerprint 'ffffffffffffffffffff'", f"fingerprint {b} also at")
+    _expect_error(store, bad, original, "未知的指纹 'ffffffffffffffffffff'", f"指纹 {b} 重复，另见")
 
 
 def test_edited_protected_cells(setup: Any, tmp_path: Path) -> None:
     store, _, model, original = setup
     a = _fps(model, "portal")[0]
     filled = fill(original, tmp_path / "p.xlsx", {a: {"状态": "已整改", "问题描述": "没有问题", "级别": "提示"}})
-    _expect_error(store, filled, original, "protected cell 问题描述 was edited", "protected cell 级别 was edited")
+    _expect_error(store, filled, original, "受保护的单元格“问题描述”被修改", "受保护的单元格“级别”被修改")
 
 
 def test_bad_state_dispute_without_reason_and_wrong_sheet(setup: Any, tmp_path: Path) -> None:
     store, _, model, original = setup
     a, b = _fps(model, "portal")[:2]
     filled = fill(original, tmp_path / "s.xlsx", {a: {"状态": "整改完了"}, b: {"状态": "有异议"}})
-    _expect_error(store, filled, original, "状态 '整改完了' is not one of", "状态 有异议 needs 整改情况说明")
+    _expect_error(store, filled, original, "状态 '整改完了' 不是以下之一", "状态为“有异议”时须填写整改情况说明")
     wb = load_workbook(original)
     wb["区党工委综合办公室"].title = "区司法局"
     moved = tmp_path / "m.xlsx"
     wb.save(moved)
-    _expect_error(store, moved, moved, "belongs to 区党工委综合办公室, not to sheet 区司法局")
+    _expect_error(store, moved, moved, "属于区党工委综合办公室，不属于工作表“区司法局”")
 
 
 def test_missing_headers_and_not_a_workbook(setup: Any, tmp_path: Path) -> None:
@@ -130,7 +130,7 @@ def test_missing_headers_and_not_a_workbook(setup: Any, tmp_path: Path) -> None:
             c.value = "时限"
     bad = tmp_path / "h.xlsx"
     wb.save(bad)
-    _expect_error(store, bad, original, "header row lacks 整改时限")
+    _expect_error(store, bad, original, "表头缺少 整改时限")
     junk = tmp_path / "junk.xlsx"
     junk.write_text("not a zip", "utf-8")
     with pytest.raises(FeedbackError, match="不是可读取的 .xlsx 工作簿"):

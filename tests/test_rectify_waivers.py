@@ -45,18 +45,18 @@ def test_good_file_parses() -> None:
 
 
 @pytest.mark.parametrize("text, line, words", [
-    (GOOD.replace("date = 2026-05-20", 'date = "2026-05-20"'), 7, "expected a date like 2026-12-31"),
-    (GOOD.replace('site = "dzjd"', "site = 3"), 3, "expected a string"),
-    (GOOD.replace('site = "dzjd"', 'site = "nosuch"'), 3, "not a site id"),
-    (GOOD.replace('check = "column-blank"', 'check = "colum-blank"'), 4, "not a check id"),
-    (GOOD.replace('check = "column-blank"', 'fingerprint = "=HYPERLINK(1)"'), 4, "not a finding fingerprint"),
-    (GOOD.replace('site = "dzjd"\ncheck = "column-blank"\n', ""), 2, "at least one of site, check, fingerprint"),
-    (GOOD.replace('approver = "区政务公开办 张三"\n', ""), 2, "missing required key 'approver'"),
-    (GOOD.replace('reason = "东洲街道以门户栏目形式公开，相关栏目已并入门户专栏"', 'reason = "  "'), 5, "must not be empty"),
-    (GOOD.replace("expires = 2026-06-30", "expires = 2026-01-01"), 8, "before the waiver's date"),
-    (GOOD + "approved_by = \"x\"\n", 9, "unknown key"),
+    (GOOD.replace("date = 2026-05-20", 'date = "2026-05-20"'), 7, "应为日期，如 2026-12-31"),
+    (GOOD.replace('site = "dzjd"', "site = 3"), 3, "应为字符串"),
+    (GOOD.replace('site = "dzjd"', 'site = "nosuch"'), 3, "不是 sites.toml 中的网站 id"),
+    (GOOD.replace('check = "column-blank"', 'check = "colum-blank"'), 4, "不是检查项 id"),
+    (GOOD.replace('check = "column-blank"', 'fingerprint = "=HYPERLINK(1)"'), 4, "不是问题指纹"),
+    (GOOD.replace('site = "dzjd"\ncheck = "column-blank"\n', ""), 2, "至少给出 site、check、fingerprint 之一"),
+    (GOOD.replace('approver = "区政务公开办 张三"\n', ""), 2, "缺少必填键 'approver'"),
+    (GOOD.replace('reason = "东洲街道以门户栏目形式公开，相关栏目已并入门户专栏"', 'reason = "  "'), 5, "不能为空"),
+    (GOOD.replace("expires = 2026-06-30", "expires = 2026-01-01"), 8, "早于豁免日期"),
+    (GOOD + "approved_by = \"x\"\n", 9, "未知的键"),
     ("[waiver]\nsite = 'dzjd'\n", 1, "[[waiver]]"),
-    ("[[waiver]\n", None, "TOML syntax error"),
+    ("[[waiver]\n", 1, "TOML 语法错误"),
 ])
 def test_bad_waivers_file(text: str, line: int | None, words: str) -> None:
     with pytest.raises(ConfigError) as e:
@@ -163,7 +163,7 @@ def test_audit_with_a_bad_waivers_file_exits_2_and_stores_nothing(tmp_path: Path
     db = tmp_path / "z.sqlite"
     assert main(["audit", "--sites", str(tmp_path / "sites.toml"), "--db", str(db), "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert f"{tmp_path / 'waivers.toml'}:3:" in err and "not a site id" in err
+    assert f"{tmp_path / 'waivers.toml'}:3:" in err and "不是 sites.toml 中的网站 id" in err
     assert not db.exists()
 
 
@@ -176,10 +176,10 @@ def test_waive_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
                  "--expires", "2026-12-31"]) == 0
     assert "已登记报备 #1" in capsys.readouterr().out
     assert main(["waive", "add", "--db", str(db), "--site", "nosuch", "--reason", "x", "--approver", "y"]) == 2
-    assert "not a site id" in capsys.readouterr().err
+    assert "不是 sites.toml 中的网站 id" in capsys.readouterr().err
     assert main(["waive", "add", "--db", str(db), "--check", "links", "--reason", "x", "--approver", "y",
                  "--expires", "31/12/2026"]) == 2
-    assert "is not a date" in capsys.readouterr().err
+    assert "不是日期" in capsys.readouterr().err
     assert main(["waive", "add", "--db", str(db), "--reason", "x", "--approver", "y"]) == 2
     store = Store(db)
     hooks.before_render(store, r2)       # what an audit does after judging: record the waivers in force

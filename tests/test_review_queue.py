@@ -232,7 +232,7 @@ def test_cli_lists_confirms_and_refuses_bad_decisions(db: tuple[Path, int], tmp_
 
 
 def test_lexicon_errors_name_file_and_line(tmp_path: Path) -> None:
-    with pytest.raises(LexiconError, match=r"lex.toml:3: \[\[leader\]\] #1: unknown key 'title'"):
+    with pytest.raises(LexiconError, match=r"lex.toml:3: \[\[leader\]\] #1: 未知的键 'title'"):
         parse_lexicon('[[leader]]\nname = "陈志远"\ntitle = "书记"\n', "lex.toml")
     (tmp_path / "bad.toml").write_text('[[typo]]\nwrong = ""\nright = "x"\n', "utf-8")
     with pytest.raises(ConfigError, match=r"sites.toml:3: \[audit\] lexicon: .*bad.toml:2"):
@@ -266,7 +266,8 @@ def test_hostile_spreadsheets_are_unreadable_not_crashes() -> None:
                           BASE + "a.xlsx": Page(bomb.getvalue(), purpose="attachment")},
                          site=site_config("portal", BASE))
     res = privacy.judge(snap, privacy.DEFAULTS)
-    assert res.outcome == Outcome.PASS and "1 个附件无法读取" in res.params["unread_note"]
+    # an unread attachment may hold the numbers: could not verify, never "none found"
+    assert res.outcome == Outcome.ERROR and "1 个页面或附件无法读取" in res.params["unread"]
 
 
 def test_binary_xls_attachment_is_read() -> None:
@@ -318,7 +319,7 @@ def test_page_cap_never_crowds_out_attachments_and_is_reported() -> None:
     assert res.metrics["pages_read"] == 2 and res.metrics["over_cap"] == 4
     clean = make_snapshot({k: v for k, v in pages.items() if not k.endswith(".xlsx")}, site=site_config("portal", BASE))
     res = privacy.judge(clean, {**privacy.DEFAULTS, "max_pages": 2})
-    assert res.outcome == Outcome.PASS and "另有 4 个页面或附件超出核查上限" in res.params["unread_note"]
+    assert res.outcome == Outcome.ERROR and "4 个超出核查上限未读取" in res.params["unread"]
 
 
 def _docx(rows: list[list[str]]) -> bytes:

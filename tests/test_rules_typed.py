@@ -86,6 +86,6 @@ def test_weights_may_name_a_renamed_message_by_its_old_id() -> None:
     old = TEXT.replace("[checks.interaction-response]", '[checks.interaction-response]\n'
                        'weights = { "interaction.overdue" = 3 }', 1)
     assert parse_rules(old, "old.toml").check("interaction-response").weights == {"interaction-response.overdue": 3.0}
-    with pytest.raises(ConfigError, match="not a message of"):
+    with pytest.raises(ConfigError, match="不是 .* 的消息 id"):
         parse_rules(TEXT.replace("[checks.interaction-response]", '[checks.interaction-response]\n'
                                  'weights = { "interaction.nope" = 3 }', 1), "bad.toml")

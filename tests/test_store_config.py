@@ -16,10 +16,10 @@ def _line_of_store(text: str) -> int:
 
 
 @pytest.mark.parametrize("url, expected", [
-    ("mysql://u@h/db", "mysql:// is not supported"),
-    ("postgresql://u@127.0.0.1:5432/", "the URL names no database"),
-    ("postgresql://u@127.0.0.1:99999/db", "the URL's port is not a number"),
-    ("   ", "must be a postgresql:// URL or an SQLite file path"),
+    ("mysql://u@h/db", "不支持 mysql://"),
+    ("postgresql://u@127.0.0.1:5432/", "地址中未指明数据库"),
+    ("postgresql://u@127.0.0.1:99999/db", "地址中的端口不是 1-65535 之间的数字"),
+    ("   ", "应为 postgresql:// 地址或 SQLite 文件路径"),
 ])
 def test_bad_store_url_names_file_and_line(url: str, expected: str) -> None:
     text = GOOD + f'\n[store]\nurl = "{url}"\n'
@@ -29,9 +29,9 @@ def test_bad_store_url_names_file_and_line(url: str, expected: str) -> None:
 
 
 def test_unknown_store_key_and_wrong_type() -> None:
-    with pytest.raises(ConfigError, match=r"sites.toml:\d+: \[store\] path: unknown key"):
+    with pytest.raises(ConfigError, match=r"sites.toml:\d+: \[store\] path: 未知的键"):
         parse_sites(GOOD + '\n[store]\npath = "x"\n', "sites.toml")
-    with pytest.raises(ConfigError, match=r"\[store\] url: expected str, got int"):
+    with pytest.raises(ConfigError, match=r"\[store\] url: 类型应为 str，实际为 int"):
         parse_sites(GOOD + "\n[store]\nurl = 5\n", "sites.toml")
 
 

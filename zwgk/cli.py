@@ -20,13 +20,17 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.report import AuditReport
 from core.site import stored_sites
-from core.store import DB_ERRORS, StoreError, display_url, store_exists, store_problem
+from core.store import DB_ERRORS, StoreError, store_exists, store_problem
+from core.store_pg import display_url
 from zwgk.config import ConfigError
 from zwgk.zhparse import ZhParser
+
+if TYPE_CHECKING:          # the pipeline (and the crawler behind it) is imported only by the commands that run it
+    from zwgk import pipeline
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_STORE, EXIT_BUSY = 0, 1, 2, 3, 4, 5
 EXIT_FINDINGS = 6   # --fail-on matched: for cron users who want a non-zero status
@@ -42,7 +46,7 @@ def _formats(text: str) -> tuple[str, ...]:
     fmts = tuple(f.strip() for f in text.split(",") if f.strip())
     bad = [f for f in fmts if f not in WRITERS]
     if bad:
-        raise argparse.ArgumentTypeError(f"unknown format(s) {', '.join(bad)} ({', '.join(WRITERS)})")
+        raise argparse.ArgumentTypeError(f"未知的报告格式 {', '.join(bad)}（可用：{', '.join(WRITERS)}）")
     return fmts
 
 
@@ -325,14 +329,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"zwgk：{e}", file=sys.stderr)
         return EXIT_STORE
     except DB_ERRORS as e:   # disk full, read-only database or folder, I/O error, server gone while running
-        print(f"zwgk: {store_problem(e, display_url(str(getattr(args, 'db', '?'))))}{_resume_hint(args)}",
+        print(f"zwgk：{store_problem(e, display_url(str(getattr(args, 'db', '?'))))}{_resume_hint(args)}",
               file=sys.stderr)
         return EXIT_STORE
     except OSError as e:
         if e.errno not in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
-            logging.getLogger("zwgk").exception("unexpected error")
+            logging.getLogger("zwgk").exception("程序意外出错（unexpected error）")
             return EXIT_ERROR
-        print(f"zwgk: {store_problem(e, e.filename or getattr(args, 'db', '?'))}{_resume_hint(args)}",
+        print(f"zwgk：{store_problem(e, e.filename or getattr(args, 'db', '?'))}{_resume_hint(args)}",
               file=sys.stderr)
         return EXIT_STORE
     except Exception as e:
@@ -354,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _resume_hint(args: argparse.Namespace) -> str:
     if args.command != "audit":
         return ""
-    return "\nzwgk: 已保存的数据未丢失；问题解决后 `zwgk audit --resume` 继续本次核查"
+    return "\nzwgk：已保存的数据未丢失；问题解决后 `zwgk audit --resume` 继续本次核查"
 
 
 def _check_as_of(text: str | None) -> None:
@@ -364,8 +368,8 @@ def _check_as_of(text: str | None) -> None:
     try:
         datetime.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"--as-of: {text!r} is not an ISO date or date-time "
-                          "(e.g. 2026-06-01 or 2026-06-01T10:00)") from None
+        raise ConfigError(f"--as-of: {text!r} 不是 ISO 格式的日期或时间"
+                          "（如 2026-06-01 或 2026-06-01T10:00）") from None
 
 
 def _check_out(text: str | None) -> None:
@@ -374,14 +378,14 @@ def _check_out(text: str | None) -> None:
         return
     out = Path(text)
     if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out: {text}: exists and is not a folder")
+        raise ConfigError(f"--out: {text}：已存在，但不是文件夹")
     parent = out
     while not parent.exists():
         parent = parent.parent
     if not parent.is_dir():
-        raise ConfigError(f"--out: {text}: {parent} is not a folder")
+        raise ConfigError(f"--out: {text}：{parent} 不是文件夹")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise ConfigError(f"--out: {text}: {parent} is not writable")
+        raise ConfigError(f"--out: {text}：{parent} 没有写入权限")
 
 
 def _resolve_db(given: str | None, sites: str | None) -> str:
@@ -481,7 +485,7 @@ def _fail_on(what: str, report: AuditReport | None) -> int:
     return EXIT_FINDINGS if hit else EXIT_OK
 
 
-def _print_summary(s: pipeline.AuditSummary) -> None:  # noqa: F821 - imported lazily
+def _print_summary(s: pipeline.AuditSummary) -> None:
     for line in s.summary_lines:
         print(line)
     from reports.registry import format_label
@@ -636,7 +640,7 @@ def _review_queue(args: argparse.Namespace) -> int:
         print(f"zwgk：{args.db}：数据库文件不存在", file=sys.stderr)
         return EXIT_STORE
     if args.action != "list" and not args.fingerprint:
-        print(f"zwgk review-queue {args.action}: 请给出待核查项的指纹（FINGERPRINT）", file=sys.stderr)
+        print(f"zwgk review-queue {args.action}：请给出待核查项的指纹（FINGERPRINT）", file=sys.stderr)
         return EXIT_CONFIG
     rules = load_rules(args.rules)
     store = Store(args.db)
@@ -647,7 +651,7 @@ def _review_queue(args: argparse.Namespace) -> int:
                 item = rq.decide(store, args.fingerprint, args.action, reason=args.reason, by=args.by,
                                  run_id=run_id, rules=rules)
             except rq.ReviewError as e:
-                print(f"zwgk review-queue: {e}", file=sys.stderr)
+                print(f"zwgk review-queue：{e}", file=sys.stderr)
                 return EXIT_CONFIG
             print(f"{item['status_zh']}：{item['fingerprint']} {item['site_name']} · {item['check_title']}"
                   f"（第{run_id}次核查及以后生效；重新生成报告：zwgk report --run {run_id}）")

@@ -1,7 +1,7 @@
 """``sites.toml``: what is audited, loaded and validated before anything is crawled.
 
-Every problem is reported as ``file:line: [table] key: what is wrong`` and the
-CLI exits with status 2 (see README "Exit codes"), so a typo never becomes a
+Every problem is reported as ``file:line: [table] key: what is wrong`` — in Chinese, since office
+staff read it (table and key names stay as written in the file) — and the CLI exits with status 2 (see README "Exit codes"), so a typo never becomes a
 half-run audit. Defaults for [crawl] live in ``crawler/config.py``; this module
 only checks names and types so that errors surface here, with a line number.
 """
@@ -103,10 +103,10 @@ def range_problem(value: Any, rng: tuple[float, float, bool]) -> str | None:
         return None      # the type check reports it
     lo, hi, lo_ok = rng
     if not math.isfinite(value):
-        return f"must be a finite number (got {value})"
+        return f"应为有限数值（当前为 {value}）"
     if value < lo or (value == lo and not lo_ok) or value > hi:
         low = f"{'≥' if lo_ok else '>'} {lo:g}"
-        return f"must be {low} and ≤ {hi:g} (got {value:g})"
+        return f"应 {low} 且 ≤ {hi:g}（当前为 {value:g}）"
     return None
 SCHEDULE_DEFAULTS = {"audit_cron": "0 2 * * *", "probe_interval_minutes": 60, "probe_jitter_seconds": 120,
                      "misfire_grace_hours": 20}
@@ -145,9 +145,9 @@ def read_config_text(path: Path) -> str:
     try:
         return path.read_text("utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
+        raise ConfigError(f"{path}: 文件不存在") from None
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: cannot read: {e}") from None
+        raise ConfigError(f"{path}: 无法读取：{e.strerror if isinstance(e, OSError) and e.strerror else e}") from None
 
 
 def parse_toml(text: str, path: Path) -> dict[str, Any]:
@@ -155,7 +155,21 @@ def parse_toml(text: str, path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: TOML syntax error: {e}") from None
+        raise ConfigError(toml_syntax_error(path, e)) from None
+
+
+_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$|\s*\(at end of document\)\s*$")
+
+
+def toml_syntax_error(path: str | Path, e: tomllib.TOMLDecodeError) -> str:
+    """``file:line: TOML 语法错误（第N列）：detail`` — tomllib's detail stays as it is (English), the
+    position moves to the front where every other error has it."""
+    msg = str(e)
+    m = _AT.search(msg)
+    detail = msg[: m.start()] if m else msg
+    if m and m.group(1):
+        return f"{path}:{m.group(1)}: TOML 语法错误（第{m.group(2)}列）：{detail}"
+    return f"{path}: TOML 语法错误{'（文件末尾）' if m else ''}：{detail}"
 
 
 def load_sites(path: str | Path) -> AuditConfig:
@@ -175,7 +189,7 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
 
     for k in data:
         if k not in TOP_KEYS:
-            errors.append(f"{where(path, pos, k)}: unknown table or key {k!r} (expected one of {', '.join(TOP_KEYS)})")
+            errors.append(f"{where(path, pos, k)}: 未知的表或键 {k!r}（应为以下之一：{', '.join(TOP_KEYS)}）")
 
     audit = _table(data, "audit", err)
     _check_keys(audit, "audit", 0, {k: v[0] for k, v in AUDIT_KEYS.items()},
@@ -186,10 +200,10 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
         try:
             ZoneInfo(audit["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
-            err("audit", 0, "timezone", f"unknown time zone {audit['timezone']!r}")
+            err("audit", 0, "timezone", f"未知的时区 {audit['timezone']!r}（如 Asia/Shanghai）")
     rc = audit.get("region_code")
     if isinstance(rc, str) and not re.fullmatch(r"\d{2,6}", rc):
-        err("audit", 0, "region_code", f"{rc!r} is not a 行政区划代码 prefix (2-6 digits)")
+        err("audit", 0, "region_code", f"{rc!r} 不是行政区划代码前缀（2-6位数字）")
     lx = audit.get("lexicon")
     if isinstance(lx, str):     # the wording lexicon must be usable before anything is crawled
         from core.lexicon import LexiconError, load_lexicon
@@ -202,18 +216,18 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
     _check_keys(network, "network", 0, _network_keys(), [], err)
     for ns in network.get("nameservers", []) if isinstance(network.get("nameservers"), list) else []:
         if not isinstance(ns, str) or parse_nameserver(ns) is None:
-            err("network", 0, "nameservers", f"{ns!r} is not \"ip\" or \"ip:port\"")
+            err("network", 0, "nameservers", f"{ns!r} 不是 \"ip\" 或 \"ip:port\" 格式")
     for cidr in network.get("allow_networks", []) if isinstance(network.get("allow_networks"), list) else []:
         try:
             ipaddress.ip_network(str(cidr), strict=False)
         except ValueError:
-            err("network", 0, "allow_networks", f"{cidr!r} is not a CIDR network")
+            err("network", 0, "allow_networks", f"{cidr!r} 不是 CIDR 网段（如 10.0.0.0/8）")
     for host, addrs in (network.get("static_hosts") or {}).items():
         for a in addrs if isinstance(addrs, list) else [addrs]:
             try:
                 ipaddress.ip_address(str(a))
             except ValueError:
-                err("network", 0, "static_hosts", f"{host}: {a!r} is not an IP address")
+                err("network", 0, "static_hosts", f"{host}：{a!r} 不是 IP 地址")
     if isinstance(network.get("ca_bundle"), str):
         # relative to the sites file, so a config folder can carry its intranet CA
         ca = Path(network["ca_bundle"])
@@ -222,13 +236,12 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
     network.setdefault("allow_networks", [])
     ua = network.get("user_agent")
     if isinstance(ua, str) and (not ua.strip() or _CONTROL.search(ua) or not ua.isascii()):
-        err("network", 0, "user_agent", "must be non-empty printable ASCII without control characters "
-                                        "(CR/LF would break every request)")
+        err("network", 0, "user_agent", "须为非空的可打印 ASCII 字符，不含控制字符（CR/LF 会破坏每个请求）")
     for key in ("selfcheck_names", "selfcheck_ipv4", "selfcheck_ipv6"):
         for item in network.get(key, []) if isinstance(network.get(key), list) else []:
             if not isinstance(item, str) or not _target_ok(item, names_only=key == "selfcheck_names"):
-                what = "a host name" if key == "selfcheck_names" else "\"host:port\", \"ip:port\" or \"[v6]:port\""
-                err("network", 0, key, f"{item!r} is not {what}")
+                what = "主机名" if key == "selfcheck_names" else "\"host:port\"、\"ip:port\" 或 \"[v6]:port\" 格式"
+                err("network", 0, key, f"{item!r} 不是{what}")
 
     crawl = _table(data, "crawl", err)
     _check_keys(crawl, "crawl", 0, _crawl_keys(), [], err)
@@ -254,9 +267,9 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
             err("schedule", 0, k, problem)
     broker = schedule.get("broker")
     if isinstance(broker, str) and not broker.startswith(("redis://", "rediss://", "unix://")):
-        err("schedule", 0, "broker", f"{broker!r} is not a Redis URL (redis://host:6379/0, rediss://…, unix://…)")
+        err("schedule", 0, "broker", f"{broker!r} 不是 Redis 地址（redis://host:6379/0、rediss://…、unix://…）")
     if schedule.get("distributed") is True and importlib.util.find_spec("celery") is None:
-        err("schedule", 0, "distributed", "needs the [distributed] extra (pip install 'zwgk-audit[distributed]')")
+        err("schedule", 0, "distributed", "需要安装 [distributed] 扩展（pip install 'zwgk-audit[distributed]'）")
     schedule = {**SCHEDULE_DEFAULTS, **schedule}
 
     store = _table(data, "store", err)
@@ -271,7 +284,7 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
 
     raw_sites = data.get("site", [])
     if not isinstance(raw_sites, list) or not raw_sites:
-        errors.append(f"{path}: no [[site]] entries: nothing to audit")
+        errors.append(f"{path}: 没有 [[site]] 条目，无网站可审计")
         raw_sites = raw_sites if isinstance(raw_sites, list) else []
     sites: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
@@ -282,9 +295,9 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
         sid = s.get("id")
         if isinstance(sid, str):
             if not _ID.match(sid):
-                err("site", i, "id", f"{sid!r}: use lower-case letters, digits, '-' or '_'")
+                err("site", i, "id", f"{sid!r}：只能使用小写字母、数字、'-' 或 '_'")
             if sid in seen:
-                err("site", i, "id", f"duplicate site id {sid!r} (first at site #{seen[sid] + 1})")
+                err("site", i, "id", f"网站 id {sid!r} 重复（首次出现在第 {seen[sid] + 1} 个 [[site]]）")
             seen.setdefault(sid, i)
         url = s.get("url")
         if isinstance(url, str):
@@ -293,10 +306,10 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
                 err("site", i, "url", problem)
         kind = s.get("kind")
         if isinstance(kind, str) and kind not in SITE_KINDS:
-            err("site", i, "kind", f"{kind!r} is not one of {', '.join(SITE_KINDS)}")
+            err("site", i, "kind", f"{kind!r} 不是以下之一：{', '.join(SITE_KINDS)}")
         for h in s.get("hosts", []) if isinstance(s.get("hosts"), list) else []:
             if not isinstance(h, str) or not re.fullmatch(r"[A-Za-z0-9.-]+(:\d+)?", h):
-                err("site", i, "hosts", f"{h!r} is not a host name")
+                err("site", i, "hosts", f"{h!r} 不是主机名")
         for k, rng in RANGES["site"].items():
             problem = range_problem(s.get(k), rng) if k in s else None
             if problem:
@@ -310,14 +323,14 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
         if parent is None:
             continue
         if parent == s.get("id") or parent not in ids:
-            err("site", i, "column_of", f"{parent!r} is not the id of another [[site]]")
+            err("site", i, "column_of", f"{parent!r} 不是另一个 [[site]] 的 id")
             continue
         p = next(x for x in sites if x.get("id") == parent)
         if p.get("column_of"):
-            err("site", i, "column_of", f"{parent!r} is itself a column; point at the site that hosts it")
+            err("site", i, "column_of", f"{parent!r} 本身是栏目，请指向承载它的网站")
         elif isinstance(s.get("url"), str) and isinstance(p.get("url"), str) and \
                 urlsplit(s["url"]).hostname != urlsplit(p["url"]).hostname:
-            err("site", i, "url", f"a column of {parent!r} must be on its host {urlsplit(p['url']).hostname}")
+            err("site", i, "url", f"{parent!r} 的栏目必须位于其主机 {urlsplit(p['url']).hostname} 上")
 
     if not errors:
         # the crawler's own checks (ASCII user agent, concurrency ≥ 1, ...), with a line number
@@ -340,7 +353,7 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
 def _table(data: dict[str, Any], name: str, err: Any) -> dict[str, Any]:
     t = data.get(name, {})
     if not isinstance(t, dict):
-        err(name, 0, None, "must be a table")
+        err(name, 0, None, "应为表（[表名] 下的键值）")
         return {}
     return dict(t)
 
@@ -349,12 +362,12 @@ def _check_keys(table: dict[str, Any], name: str, index: int, types: dict[str, t
                 required: list[str], err: Any) -> None:
     for k, v in table.items():
         if k not in types:
-            err(name, index, k, f"unknown key (known: {', '.join(sorted(types))})")
+            err(name, index, k, f"未知的键（可用：{', '.join(sorted(types))}）")
         elif not isinstance(v, types[k]) or (isinstance(v, bool) and bool not in types[k]):
-            err(name, index, k, f"expected {' or '.join(t.__name__ for t in types[k])}, got {type(v).__name__}")
+            err(name, index, k, f"类型应为 {' 或 '.join(t.__name__ for t in types[k])}，实际为 {type(v).__name__}")
     for k in required:
         if k not in table:
-            err(name, index, None, f"missing required key {k!r}")
+            err(name, index, None, f"缺少必填键 {k!r}")
 
 
 def store_url_problem(value: str) -> str | None:
@@ -363,18 +376,18 @@ def store_url_problem(value: str) -> str | None:
     from urllib.parse import urlsplit
 
     if not value.strip() or _CONTROL.search(value):
-        return "must be a postgresql:// URL or an SQLite file path"
+        return "应为 postgresql:// 地址或 SQLite 文件路径"
     if "://" not in value:
         return None
     u = urlsplit(value)
     if u.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
-        return f"{u.scheme}:// is not supported (use postgresql://user@host:port/dbname or an SQLite path)"
+        return f"不支持 {u.scheme}://（请使用 postgresql://user@host:port/dbname 或 SQLite 文件路径）"
     if not u.path.strip("/"):
-        return "the URL names no database (postgresql://user@host:port/dbname)"
+        return "地址中未指明数据库（postgresql://user@host:port/dbname）"
     try:
         u.port  # noqa: B018 - raises on a bad port
     except ValueError:
-        return "the URL's port is not a number 1-65535"
+        return "地址中的端口不是 1-65535 之间的数字"
     return None
 
 
@@ -390,16 +403,16 @@ def url_problem(url: str) -> str | None:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as e:
-        return f"{url!r} is not a valid URL: {e}"
+        return f"{url!r} 不是有效的网址：{e}"
     if parts.scheme not in ("http", "https"):
-        return f"{url!r}: only http:// and https:// URLs can be audited"
+        return f"{url!r}：只能审计 http:// 或 https:// 网址"
     if not parts.hostname:
-        return f"{url!r} has no host"
+        return f"{url!r} 缺少主机名"
     if port == 0:
-        return f"{url!r}: port 0"
+        return f"{url!r}：端口不能为 0"
     from crawler.fetcher import url_problem as unrequestable  # httpx, IDNA and numeric-host rules
     why = unrequestable(url)
-    return f"{url!r} cannot be requested: {why}" if why else None
+    return f"{url!r} 无法请求（{why}）" if why else None
 
 
 def _target_ok(spec: str, *, names_only: bool) -> bool:

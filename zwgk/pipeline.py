@@ -192,7 +192,7 @@ def rejudge(run_id: int, *, db_path: str | Path, rules_path: str | Path | None =
         run = store.run(run_id)
         from core.store import StoreError
         if "kind" in run.keys() and run["kind"] == "recheck":   # keeps only what it re-fetched (zwgk/rectify)
-            raise StoreError(f"run {run_id} is a re-check of run {run['parent_run']}: re-render that run instead")
+            raise StoreError(f"第{run_id}次核查是第{run['parent_run']}次核查的复查，请改为重新生成第{run['parent_run']}次核查的报告")
         if run["pruned_at"]:     # its pages are gone: re-judging would call everything 无法核验
             raise StoreError(f"第{run_id}次核查的抓取数据已于 {run['pruned_at'][:10]} 清理（zwgk prune），不能重新核查；"
                              "其核查结果仍用于对比和回头看")

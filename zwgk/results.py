@@ -136,7 +136,7 @@ def evidence_index(store: Store, run_id: int, site_id: str) -> dict[str, dict[st
               "fetched_at": f.fetched_at, "status": f.status, "error_kind": f.error_kind,
               "body_hash": f.body_hash, "content_type": f.content_type, "size": f.size,
               "encoding": f.encoding, "title": f.title}
-        for url in {f.url, f.final_url} - {None}:
+        for url in {u for u in (f.url, f.final_url) if u is not None}:
             if url not in best or rank < best[url][0]:
                 best[url] = (rank, ev)
     return {u: ev for u, (_, ev) in best.items()}

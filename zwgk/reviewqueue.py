@@ -106,7 +106,7 @@ def default_run(store: Store) -> int:
             return int(r["id"])
     if judged:
         return max(judged)
-    raise StoreError(f"{store.path}: no judged run yet (run `zwgk audit` first)")
+    raise StoreError(f"{store.path}：还没有已评判的核查（请先运行 zwgk audit）")
 
 
 def _safe(value: Any, key: str = "") -> Any:
@@ -172,20 +172,20 @@ def decide(store: Store, fingerprint: str, decision: str, *, reason: str, by: st
            rules: Rules | None = None) -> dict[str, Any]:
     """Record 确认 or 排除 of one queue item (a unique fingerprint prefix of ≥ 6 characters is enough)."""
     if decision not in (CONFIRM, EXCLUDE):
-        raise ReviewError(f"unknown decision {decision!r} (confirm or exclude)")
+        raise ReviewError(f"未知的决定 {decision!r}（应为 confirm 确认 或 exclude 排除）")
     if not reason.strip():
-        raise ReviewError("--reason is required (why it is confirmed or excluded)")
+        raise ReviewError("请用 --reason 写明确认或排除的理由")
     if not by.strip():
-        raise ReviewError("--by is required (who decided)")
+        raise ReviewError("请用 --by 写明决定人")
     run = run_id if run_id is not None else default_run(store)
     fp = fingerprint.strip().lower()
     items = queue_items(store, run, rules, include_decided=True)
     matches = [i for i in items if i["fingerprint"] == fp] or \
         ([i for i in items if i["fingerprint"].startswith(fp)] if len(fp) >= 6 else [])
     if not matches:
-        raise ReviewError(f"{fingerprint}: not a 需人工核查 item of run {run} (see `zwgk review-queue --all`)")
+        raise ReviewError(f"{fingerprint}：不是第{run}次核查的需人工核查项（见 zwgk review-queue --all）")
     if len(matches) > 1:
-        raise ReviewError(f"{fingerprint}: matches {len(matches)} items of run {run}; give more characters")
+        raise ReviewError(f"{fingerprint}：匹配第{run}次核查的 {len(matches)} 项，请多给几位指纹字符")
     item = matches[0]
     evidence = {k: item[k] for k in ("text", "url", "source_url", "anchor", "observed", "positions", "excerpts")}
     store.add_review_decision(fingerprint=item["fingerprint"], decision=decision, reason=reason.strip(),

@@ -44,7 +44,7 @@ def default_rules_path() -> Path:
     for cand in (Path.cwd() / "rules.toml", here.parent / "rules.toml", here / "rules.toml"):
         if cand.exists():
             return cand
-    raise ConfigError("rules.toml not found: pass --rules FILE")
+    raise ConfigError("未找到 rules.toml：请用 --rules 指定规则文件")
 
 
 def load_rules(path: str | Path | None = None, checks: Mapping[str, Any] | None = None) -> Rules:
@@ -78,21 +78,21 @@ def parse_rules(text: str, path: str | Path = "rules.toml", checks: Mapping[str,
 
     for k in data:
         if k not in TOP_KEYS:
-            errors.append(f"{where(path, pos, k)}: unknown table {k!r}")
+            errors.append(f"{where(path, pos, k)}: 未知的表 {k!r}")
     for key in _table(data, "meta"):
         if key not in META_KEYS:
-            errors.append(f"{where(path, pos, 'meta', 0, key)}: [meta] {key}: unknown key "
-                          f"(known: {', '.join(sorted(META_KEYS))})")
+            errors.append(f"{where(path, pos, 'meta', 0, key)}: [meta] {key}: 未知的键"
+                          f"（可用：{', '.join(sorted(META_KEYS))}）")
     errors += _scoring_errors(_table(data, "scoring"), path, pos, checks)
     for key, value in _table(data, "reports").items():
         kind, low = REPORTS_KEYS.get(key, (None, 0))
         if kind is None:
-            errors.append(f"{where(path, pos, 'reports', 0, key)}: [reports] {key}: unknown key "
-                          f"(known: {', '.join(sorted(REPORTS_KEYS))})")
+            errors.append(f"{where(path, pos, 'reports', 0, key)}: [reports] {key}: 未知的键"
+                          f"（可用：{', '.join(sorted(REPORTS_KEYS))}）")
         elif isinstance(value, bool) or not isinstance(value, kind) or not isinstance(value, (int, float)) \
                 or value < low:
-            errors.append(f"{where(path, pos, 'reports', 0, key)}: [reports] {key}: expected a number ≥ {low}, "
-                          f"got {value!r}")
+            errors.append(f"{where(path, pos, 'reports', 0, key)}: [reports] {key}: 应为 ≥ {low} 的数字，"
+                          f"当前为 {value!r}")
     for cat, spec in _table(data, "columns").items():
         errors += _column_errors(cat, spec, path, pos)
     errors += _rectification_errors(_table(data, "rectification"), path, pos)
@@ -100,31 +100,31 @@ def parse_rules(text: str, path: str | Path = "rules.toml", checks: Mapping[str,
     for cid, table in data.get("checks", {}).items():
         loc = f"[checks.{cid}]"
         if cid not in checks:
-            errors.append(f"{where(path, pos, f'checks.{cid}')}: {loc}: no check with id {cid!r}")
+            errors.append(f"{where(path, pos, f'checks.{cid}')}: {loc}: 没有 id 为 {cid!r} 的检查项")
             continue
         declared = set(checks[cid].defaults)
         for key, val in table.items():
             if key not in declared | SCORING_KEYS:
-                errors.append(f"{where(path, pos, f'checks.{cid}', 0, key)}: {loc} {key}: not a parameter of "
-                              f"{cid!r} (parameters: {', '.join(sorted(declared)) or 'none'})")
+                errors.append(f"{where(path, pos, f'checks.{cid}', 0, key)}: {loc} {key}: 不是 {cid!r} 的参数"
+                              f"（可用参数：{', '.join(sorted(declared)) or '无'}）")
             elif key in checks[cid].defaults and not _same_type(val, checks[cid].defaults[key]):
-                errors.append(f"{where(path, pos, f'checks.{cid}', 0, key)}: {loc} {key}: expected "
-                              f"{_type_name(checks[cid].defaults[key])}, got {_type_name(val)}")
+                errors.append(f"{where(path, pos, f'checks.{cid}', 0, key)}: {loc} {key}: 类型应为 "
+                              f"{_type_name(checks[cid].defaults[key])}，实际为 {_type_name(val)}")
             elif key in checks[cid].defaults:
                 problem = _param_problem(key, val, checks[cid].defaults[key])
                 if problem:
                     errors.append(f"{where(path, pos, f'checks.{cid}', 0, key)}: {loc} {key}: {problem}")
         level = table.get("level", "deduct")
         if level not in LEVELS:
-            errors.append(f"{where(path, pos, f'checks.{cid}', 0, 'level')}: {loc} level: {level!r} is not one "
-                          f"of {', '.join(LEVELS)}")
+            errors.append(f"{where(path, pos, f'checks.{cid}', 0, 'level')}: {loc} level: {level!r} 不是以下之一："
+                          f"{', '.join(LEVELS)}")
         for key in ("points", "per_finding"):
             v = table.get(key)
             if v is not None and not _finite_at_least(v, 0):
-                errors.append(f"{where(path, pos, f'checks.{cid}', 0, key)}: {loc} {key}: must be a finite number ≥ 0")
+                errors.append(f"{where(path, pos, f'checks.{cid}', 0, key)}: {loc} {key}: 应为 ≥ 0 的有限数值")
         for key in ("veto", "service"):
             if key in table and not isinstance(table[key], bool):
-                errors.append(f"{where(path, pos, f'checks.{cid}', 0, key)}: {loc} {key}: expected true or false")
+                errors.append(f"{where(path, pos, f'checks.{cid}', 0, key)}: {loc} {key}: 应为 true 或 false")
         if "weights" in table:
             errors += [f"{where(path, pos, f'checks.{cid}', 0, 'weights')}: {loc} weights: {m}"
                        for m in _weight_errors(table["weights"], checks[cid])]
@@ -132,37 +132,37 @@ def parse_rules(text: str, path: str | Path = "rules.toml", checks: Mapping[str,
     seen: dict[int, int] = {}
     for i, t in enumerate(data.get("task", [])):
         def err(key: str | None, msg: str, i: int = i, t: dict[str, Any] = t) -> None:
-            errors.append(f"{where(path, pos, 'task', i, key)}: task {t.get('number', f'#{i + 1}')}"
-                          f"{' ' + key if key else ''}: {msg}")
+            label = f"任务 {t['number']}" if "number" in t else f"第 {i + 1} 个 [[task]]"
+            errors.append(f"{where(path, pos, 'task', i, key)}: {label}{' ' + key if key else ''}: {msg}")
         for key in t:
             if key not in TASK_KEYS:
-                err(key, f"unknown key (known: {', '.join(sorted(TASK_KEYS))})")
+                err(key, f"未知的键（可用：{', '.join(sorted(TASK_KEYS))}）")
         for key, want in (("group", str), ("requirement", str), ("reason", str), ("manual", bool)):
             if key in t and not isinstance(t[key], want):
-                err(key, f"expected {want.__name__}, got {_type_name(t[key])}")
+                err(key, f"类型应为 {want.__name__}，实际为 {_type_name(t[key])}")
         for key in ("units", "applies_to", "checks"):
             if key in t and not (isinstance(t[key], list) and all(isinstance(x, str) for x in t[key])):
-                err(key, "expected a list of strings")
+                err(key, "应为字符串列表")
                 t = {**t, key: []}
         for key in ("number", "group", "requirement", "units"):
             if key not in t:
-                err(None, f"missing required key {key!r}")
+                err(None, f"缺少必填键 {key!r}")
         n = t.get("number")
         if isinstance(n, int):
             if n in seen:
-                err("number", f"duplicate task number {n} (first at task #{seen[n] + 1})")
+                err("number", f"任务编号 {n} 重复（首次出现在第 {seen[n] + 1} 个 [[task]]）")
             seen.setdefault(n, i)
         elif n is not None:
-            err("number", "must be an integer")
+            err("number", "应为整数")
         has_checks = bool(t.get("checks"))
         if has_checks == bool(t.get("manual")):
-            err(None, "give either checks = [...] or manual = true (with reason)")
+            err(None, "须给出 checks = [...]，或 manual = true（并写明 reason）")
         for cid in t.get("checks", []):
             if cid not in checks:
-                err("checks", f"no check with id {cid!r}")
+                err("checks", f"没有 id 为 {cid!r} 的检查项")
         for kind in t.get("applies_to", []):
             if kind not in SITE_KINDS:
-                err("applies_to", f"{kind!r} is not one of {', '.join(SITE_KINDS)}")
+                err("applies_to", f"{kind!r} 不是以下之一：{', '.join(SITE_KINDS)}")
     if errors:
         raise ConfigError("\n".join(errors))
     return Rules.from_data(data, param_defaults={cid: c.defaults for cid, c in checks.items()},
@@ -189,7 +189,7 @@ def _same_type(val: Any, default: Any) -> bool:
 def _type_name(v: Any) -> str:
     if isinstance(v, list):
         inner = sorted({type(x).__name__ for x in v})
-        return f"list of {' / '.join(inner)}" if inner else "list"
+        return f"list of {' / '.join(inner)}" if inner else "list"   # type names stay as TOML/Python spell them
     return type(v).__name__
 
 
@@ -202,28 +202,28 @@ def _param_problem(key: str, val: Any, default: Any) -> str | None:
     """Range of one check parameter: numbers finite and ≥ 0, shares ≤ 1, dates MM-DD, periods ISO."""
     if isinstance(val, (int, float)) and not isinstance(val, bool):
         if not _finite_at_least(val, 0):
-            return f"must be a finite number ≥ 0 (got {val})"
+            return f"应为 ≥ 0 的有限数值（当前为 {val}）"
         if _UNIT_SHARE.search(key) and isinstance(default, float) and 0 < default <= 1 and val > 1:
-            return f"is a share: must be between 0 and 1 (got {val})"
+            return f"是比例，应在 0 到 1 之间（当前为 {val}）"
     if isinstance(val, str) and isinstance(default, str):
         if _MMDD.match(default) and not _MMDD.match(val):
-            return f"{val!r} is not a month-day (MM-DD, e.g. 04-30)"
+            return f"{val!r} 不是月-日格式（MM-DD，如 04-30）"
         if _PERIOD.match(default) and not _PERIOD.match(val):
-            return f"{val!r} is not an ISO period (e.g. P2W, P6M, P1Y)"
+            return f"{val!r} 不是 ISO 时长格式（如 P2W、P6M、P1Y）"
     return None
 
 
 def _weight_errors(weights: Any, check: Any) -> list[str]:
     if not isinstance(weights, dict):
-        return [f"expected a table of message id = points, got {_type_name(weights)}"]
+        return [f"应为“消息id = 分值”的表，实际为 {_type_name(weights)}"]
     out = []
     from checks.registry import MESSAGE_ALIASES
 
     for mid, v in weights.items():
         if MESSAGE_ALIASES.get(mid, mid) not in check.messages:
-            out.append(f"{mid!r} is not a message of {check.id!r}")
+            out.append(f"{mid!r} 不是 {check.id!r} 的消息 id")
         if not _finite_at_least(v, 0):
-            out.append(f"{mid}: must be a finite number ≥ 0 (got {v!r})")
+            out.append(f"{mid}: 应为 ≥ 0 的有限数值（当前为 {v!r}）")
     return out
 
 
@@ -238,37 +238,37 @@ def _scoring_errors(table: dict[str, Any], path: Path, pos: Positions, checks: M
         at = f"{where(path, pos, 'scoring', 0, key)}: [scoring] {key}"
         if key == "service_checks":
             if not isinstance(val, list) or any(not isinstance(c, str) or c not in checks for c in val):
-                errors.append(f"{at}: expected a list of check ids")
+                errors.append(f"{at}: 应为检查项 id 列表")
         elif key not in SCORING_RANGES:
-            errors.append(f"{at}: unknown key (known: {', '.join(sorted(SCORING_RANGES))}, service_checks)")
+            errors.append(f"{at}: 未知的键（可用：{', '.join(sorted(SCORING_RANGES))}, service_checks）")
         elif not _finite_at_least(val, SCORING_RANGES[key][0], SCORING_RANGES[key][1]):
-            errors.append(f"{at}: must be a finite number {'≥' if SCORING_RANGES[key][1] else '>'} 0 (got {val!r})")
+            errors.append(f"{at}: 应为 {'≥' if SCORING_RANGES[key][1] else '>'} 0 的有限数值（当前为 {val!r}）")
     full = table.get("full_marks", 100)
     for key in ("fail_below", "bonus_above", "no_service_base"):
         v = table.get(key)
         if _finite_at_least(v, 0) and _finite_at_least(full, 0) and v > full:
-            errors.append(f"{where(path, pos, 'scoring', 0, key)}: [scoring] {key}: must not exceed full_marks ({full})")
+            errors.append(f"{where(path, pos, 'scoring', 0, key)}: [scoring] {key}: 不能超过满分 full_marks（{full}）")
     return errors
 
 
 def _column_errors(cat: str, spec: Any, path: Path, pos: Positions) -> list[str]:
     table = f"columns.{cat}"
     if not isinstance(spec, dict):
-        return [f"{where(path, pos, table)}: [{table}]: must be a table"]
+        return [f"{where(path, pos, table)}: [{table}]: 应为表（[表名] 下的键值）"]
     errors = []
     for key, val in spec.items():
         at = f"{where(path, pos, table, 0, key)}: [{table}] {key}"
         want = COLUMN_KEYS.get(key)
         if want is None:
-            errors.append(f"{at}: unknown key (known: {', '.join(sorted(COLUMN_KEYS))})")
+            errors.append(f"{at}: 未知的键（可用：{', '.join(sorted(COLUMN_KEYS))}）")
         elif want in ("str", "period") and not isinstance(val, str):
-            errors.append(f"{at}: expected str, got {_type_name(val)}")
+            errors.append(f"{at}: 类型应为 str，实际为 {_type_name(val)}")
         elif want == "period" and not _PERIOD.match(val):
-            errors.append(f"{at}: {val!r} is not an ISO period (e.g. P2W, P6M, P1Y)")
+            errors.append(f"{at}: {val!r} 不是 ISO 时长格式（如 P2W、P6M、P1Y）")
         elif want in ("strs", "kinds") and not (isinstance(val, list) and all(isinstance(x, str) for x in val)):
-            errors.append(f"{at}: expected a list of strings, got {_type_name(val)}")
+            errors.append(f"{at}: 应为字符串列表，实际为 {_type_name(val)}")
         elif want == "kinds" and any(k not in SITE_KINDS for k in val):
-            errors.append(f"{at}: site kinds are {', '.join(SITE_KINDS)}")
+            errors.append(f"{at}: 网站类型只能是 {', '.join(SITE_KINDS)}")
     return errors
 
 
@@ -281,16 +281,16 @@ def _rectification_errors(table: dict[str, Any], path: Path, pos: Positions) -> 
     for key, val in table.items():
         at = f"{where(path, pos, 'rectification', 0, key)}: [rectification] {key}"
         if key not in RECTIFICATION_KEYS:
-            errors.append(f"{at}: unknown key (known: {', '.join(RECTIFICATION_KEYS)})")
+            errors.append(f"{at}: 未知的键（可用：{', '.join(RECTIFICATION_KEYS)}）")
         elif key == "deadline_working_days":
             if not isinstance(val, dict) or any(k not in DEADLINE_DAYS or isinstance(v, bool) or not isinstance(v, int)
                                                 or v < 0 for k, v in val.items()):
-                errors.append(f"{at}: expected {{ veto = N, deduct = N, info = N }} (working days, integers ≥ 0)")
+                errors.append(f"{at}: 应为 {{ veto = N, deduct = N, info = N }}（工作日数，≥ 0 的整数）")
         elif key in ("holidays", "workdays"):
             if not isinstance(val, list) or any(not _is_date(v) for v in val):
-                errors.append(f"{at}: expected a list of dates (\"2027-01-01\")")
+                errors.append(f"{at}: 应为日期列表（\"2027-01-01\"）")
         elif not _finite_at_least(val, 0) or val > 1:
-            errors.append(f"{at}: is a share: must be between 0 and 1 (got {val!r})")
+            errors.append(f"{at}: 是比例，应在 0 到 1 之间（当前为 {val!r}）")
     return errors
 
 

@@ -20,13 +20,14 @@ from __future__ import annotations
 import io
 import math
 import re
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.parsing import office
 from core.parsing.dates import ascii_digits
 from core.parsing.html import document
+from core.parsing.pdfread import PdfText, collecting, read_pdf
+from core.parsing.pdfread import PdfUnreadable as PdfUnreadable  # re-exported: checks catch ar.PdfUnreadable
 from core.parsing.tables import grid, number
 
 APPLICANT_COLUMNS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")
@@ -150,6 +151,7 @@ class AnnualReport:
     heading_at: dict[str, int] = field(default_factory=dict)   # heading → offset of its line in ``text``
     table3_blank: list[tuple[str, float]] = field(default_factory=list)  # unfilled 总计 cells (where, sum)
     table4_unread: bool = False                    # section 四 is there but its table could not be read
+    truncated: bool = False                        # the file ends early: what is missing may lie after the cut
 
     @property
     def missing_headings(self) -> list[str]:
@@ -267,8 +269,6 @@ def html_text(html: str) -> str:
     return "".join(parts)
 
 
-class PdfUnreadable(Exception):
-    """The PDF could not be read (damaged, encrypted) — could not verify."""
 
 
 _PAGE_NO = re.compile(r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?)\s*$",
@@ -280,22 +280,11 @@ def pdf_text(data: bytes) -> str:
 
     Raises :class:`PdfUnreadable` when pypdf cannot open or decrypt it.
     """
-    import pypdf
-    from pypdf.errors import PyPdfError
+    return _joined(read_pdf(data))
 
-    try:
-        with warnings.catch_warnings():
-            # pypdf warns about sloppy but readable files; those are evidence, not errors.
-            warnings.simplefilter("ignore")
-            reader = pypdf.PdfReader(io.BytesIO(data))
-            if reader.is_encrypted and not reader.decrypt(""):
-                raise PdfUnreadable("encrypted")
-            pages = [(p.extract_text() or "") for p in reader.pages]
-    except PdfUnreadable:
-        raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as e:
-        raise PdfUnreadable(type(e).__name__) from e
-    return "\n".join(_PAGE_NO.sub("", t) for t in pages)
+
+def _joined(pdf: PdfText) -> str:
+    return "\n".join(_PAGE_NO.sub("", t) for t in pdf.pages)
 
 
 def _layout_row(cells: list[str | None]) -> str:
@@ -318,6 +307,9 @@ def _layout_row(cells: list[str | None]) -> str:
     return " ".join(out)
 
 
+LAYOUT_TABLE_PAGES = 60     # pages searched for ruled tables (table 三/四 are near the start)
+
+
 def pdf_layout_text(data: bytes) -> str | None:
     """The PDF's text with its ruled tables read as grids (pdfplumber): blank cells are kept, which plain
     text extraction drops (a row of table 三 printing its zeros as blank cells then has too few numbers).
@@ -328,15 +320,16 @@ def pdf_layout_text(data: bytes) -> str | None:
     except ImportError:          # optional: plain text extraction still works
         return None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with collecting():
             with pdfplumber.open(io.BytesIO(data)) as pdf:
                 pages = []
-                for page in pdf.pages[:60]:
+                for i, page in enumerate(pdf.pages):
                     # table finding is superlinear in ruling lines: a page drawn with thousands of them
-                    # (hostile or a vector map) is read as text lines only
+                    # (hostile or a vector map) is read as text lines only; so are the pages after the
+                    # first LAYOUT_TABLE_PAGES (their text is still read: a heading there is not lost)
                     ruled = len(page.lines) + len(page.rects) + len(page.curves)
-                    tables = page.find_tables() if ruled <= 3000 and len(page.chars) <= 30000 else []
+                    tables = page.find_tables() if i < LAYOUT_TABLE_PAGES and ruled <= 3000 \
+                        and len(page.chars) <= 30000 else []
                     boxes = [t.bbox for t in tables]
                     blocks: list[tuple[float, str]] = []
                     for t in tables:
@@ -357,13 +350,16 @@ def pdf_layout_text(data: bytes) -> str | None:
 def parse_pdf(data: bytes, title: str = "") -> AnnualReport:
     """A PDF report: plain text first; where that loses table 三's grid (rows with blank cells unread),
     the layout-aware reading (:func:`pdf_layout_text`). Raises :class:`PdfUnreadable`."""
-    rep = parse_text(pdf_text(data), title, "pdf")
+    pdf = read_pdf(data)
+    rep = parse_text(_joined(pdf), title, "pdf")
+    rep.truncated = pdf.truncated
     if rep.table3_complete and rep.table4 is not None:
         return rep
     text = pdf_layout_text(data)
     if not text:
         return rep
     grid_rep = parse_text(text, title, "pdf")
+    grid_rep.truncated = pdf.truncated
     before = len(rep.table3) + (rep.table4 is not None)
     after = len(grid_rep.table3) + (grid_rep.table4 is not None)
     return grid_rep if after > before else rep

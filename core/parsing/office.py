@@ -18,7 +18,8 @@ Hostile files: members are parsed with defusedxml, so a package is refused (:cla
 "could not verify", never a crash) when any XML member declares a DTD or entity (``<!DOCTYPE``,
 ``<!ENTITY``: billion laughs, external entities), when it has more than :data:`MAX_MEMBERS`
 members, or when what it declares or actually inflates to exceeds :data:`MAX_TOTAL` bytes
-(zip bombs). Binary DOC/WPS (OLE compound files) are not read: :func:`kind` says ``ole``.
+(zip bombs). Binary OLE compound files (DOC/WPS/XLS) are ``ole`` for :func:`kind`; their readers are
+:mod:`core.parsing.worddoc` (DOC) and xlrd (XLS), see :mod:`core.parsing.doctext`.
 """
 from __future__ import annotations
 

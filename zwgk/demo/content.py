@@ -12,6 +12,7 @@ import datetime as dt
 import html
 import random
 from collections.abc import Iterable
+from pathlib import Path
 
 from zwgk.demo.cms import Item
 
@@ -175,4 +176,6 @@ def application_html(form_action: str, form_doc: str) -> str:
             "累计申请10件以下（含10件）的，不收费。</p>")
 
 
-DOC_BYTES = bytes.fromhex("d0cf11e0a1b11ae1") + b"\x00" * 504  # an OLE2 header: looks like a .doc
+# a real Word 97 application form (tests/fixtures/worddoc/make_docs.sh), read by the privacy and
+# wording checks like any .doc attachment: blank fields, no personal data
+DOC_BYTES = (Path(__file__).parent / "sqb.doc").read_bytes()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from zwgk.demo import externals, site_dzjd, site_fzj, site_ggsy, site_jyj, site_portal, site_sfj, site_tqjd
-from zwgk.demo.model import District, Plant
+from zwgk.demo.model import District, Plant, Routes
 
 NAME = "红海湾经济开发区"
 REGION = "441500"
@@ -18,6 +18,7 @@ REGION = "441500"
 def build_district(today: dt.date) -> District:
     portal, portal_cms = site_portal.build(today)
     dzjd = site_dzjd.build(portal_cms, today)  # adds /dzjd/ routes to the portal
+    assert isinstance(portal.routes, Routes)       # the portal's CMS built it (DemoSite types it as a dict)
     site_portal.sitemap(portal.routes)
     fzj = site_fzj.build(today)
     sfj, sfj_plants = site_sfj.build(today)

@@ -155,7 +155,7 @@ def tally_plants(plants: list[Any], model: dict[str, Any]) -> PlantTally:
         if not ok:
             missed.append(f"{names.get(p.site_id, '')}·{titles.get(p.check_id, '核查项')}")
     planted = {(p.site_id, p.check_id) for p in plants if p.expect == "fail"}
-    at, elsewhere = 0, {}
+    at, elsewhere = 0, dict[str, int]()
     for key, c in checks.items():
         n = sum(1 for f in c.get("findings", []) if f.get("severity") == "fail")
         if key in planted:

@@ -13,7 +13,7 @@ import asyncio
 import http
 import logging
 import socket
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Self
 from urllib.parse import urlsplit
@@ -126,10 +126,12 @@ class LoopbackServer(LoopbackService):
         socks = bind_same_port(specs, self.port)
         self.port = socks[0].getsockname()[1]
 
+        def handler(fam: int) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
+            return lambda r, w: self._handle(r, w, fam)     # one per family: bound now, not at call time
+
         async def setup() -> None:
             for fam, sock in zip(self.families, socks, strict=True):
-                self._servers.append(await asyncio.start_server(
-                    lambda r, w, fam=fam: self._handle(r, w, fam), sock=sock, limit=_MAX_HEAD))
+                self._servers.append(await asyncio.start_server(handler(fam), sock=sock, limit=_MAX_HEAD))
             socks.clear()
 
         async def teardown() -> None:

@@ -11,7 +11,7 @@ import asyncio
 import errno
 import socket
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Self
 
@@ -115,7 +115,7 @@ def bind_socket(af: int, host: str, port: int, kind: int = socket.SOCK_STREAM) -
     return sock
 
 
-def bind_same_port(specs: list[tuple[int, str, int]], port: int, attempts: int = 50) -> list[socket.socket]:
+def bind_same_port(specs: Sequence[tuple[int, str, int]], port: int, attempts: int = 50) -> list[socket.socket]:
     """Bind every (af, host, kind) on one port; with port 0, retry until a port is free for all."""
     for _ in range(attempts if port == 0 else 1):
         socks: list[socket.socket] = []

@@ -28,7 +28,7 @@ import ssl
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -215,7 +215,8 @@ class TLSLoopbackServer(LoopbackServer):
         self.handshake_errors: list[BaseException] = []
         self.sni: list[str | None] = []
         self._upgraded: set[int] = set()  # id() of writers already speaking TLS
-        previous = tls.sni_callback
+        # typeshed types the server name as str; CPython passes None when the client sent no SNI
+        previous = cast("Callable[[ssl.SSLObject, str | None, ssl.SSLContext], object] | None", tls.sni_callback)
 
         def record(sslobj: ssl.SSLObject, name: str | None, ctx: ssl.SSLContext) -> None:
             self.sni.append(name)

@@ -131,21 +131,20 @@ def parse_alert_config(text: str, path: str | Path, *, units: list[str] | None =
 
     for k in data:
         if k not in _KEYS:
-            errors.append(f"{where(path, pos, k)}: unknown table {k!r} (expected {', '.join(_KEYS)})")
+            errors.append(f"{where(path, pos, k)}: 未知的表 {k!r}（应为以下之一：{', '.join(_KEYS)}）")
 
     def keys(table: str, index: int, t: Any) -> dict[str, Any]:
         if not isinstance(t, dict):
-            err(table, index, None, "must be a table")
+            err(table, index, None, "应为表（[表名] 下的键值）")
             return {}
         for k, v in t.items():
             if k == "password":
-                err(table, index, k, "a password is never written in a configuration file: use password_env "
-                                     "(an environment variable) or password_file")
+                err(table, index, k, "密码不能写在配置文件中：请用 password_env（环境变量）或 password_file")
             elif k not in _KEYS[table]:
-                err(table, index, k, f"unknown key (known: {', '.join(_KEYS[table])})")
+                err(table, index, k, f"未知的键（可用：{', '.join(_KEYS[table])}）")
             elif not isinstance(v, _KEYS[table][k]) or (isinstance(v, bool) and bool not in _KEYS[table][k]):
-                err(table, index, k, f"expected {' or '.join(x.__name__ for x in _KEYS[table][k])}, "
-                                     f"got {type(v).__name__}")
+                err(table, index, k, f"类型应为 {' 或 '.join(x.__name__ for x in _KEYS[table][k])}，"
+                                     f"实际为 {type(v).__name__}")
         return dict(t)
 
     a = keys("alerts", 0, data.get("alerts", {}))
@@ -157,34 +156,34 @@ def parse_alert_config(text: str, path: str | Path, *, units: list[str] | None =
             setattr(cfg, k, a[k])
     if isinstance(a.get("retries"), int) and not isinstance(a.get("retries"), bool):
         if a["retries"] < 1:
-            err("alerts", 0, "retries", "must be at least 1")
+            err("alerts", 0, "retries", "至少为 1")
         cfg.retries = a["retries"]
     if isinstance(a.get("retry_delay"), (int, float)) and not isinstance(a.get("retry_delay"), bool):
         cfg.retry_delay = float(a["retry_delay"])
     for addr in a.get("office", []) if isinstance(a.get("office"), list) else []:
         if not isinstance(addr, str) or not _EMAIL.match(addr):
-            err("alerts", 0, "office", f"{addr!r} is not an e-mail address")
+            err("alerts", 0, "office", f"{addr!r} 不是电子邮件地址（e-mail）")
         else:
             cfg.office.append(addr)
 
     if "smtp" in data:
         s = keys("smtp", 0, data["smtp"])
         if not isinstance(s.get("host"), str):
-            err("smtp", 0, None, "missing required key 'host'")
+            err("smtp", 0, None, "缺少必填键 'host'")
         sec = s.get("security", "starttls")
         if sec not in SECURITY:
-            err("smtp", 0, "security", f"{sec!r} is not one of {', '.join(SECURITY)}")
+            err("smtp", 0, "security", f"{sec!r} 不是以下之一：{', '.join(SECURITY)}")
         if s.get("password_env") and s.get("password_file"):
-            err("smtp", 0, "password_file", "give password_env or password_file, not both")
+            err("smtp", 0, "password_file", "password_env 与 password_file 只能给出一个（not both）")
         if sec == "none" and (s.get("password_env") or s.get("password_file")):
             # smtplib would send the password in clear over the office network (AUTH without TLS)
-            err("smtp", 0, "security", "a password is never sent over an unencrypted connection: "
-                                       "use security = \"starttls\" or \"ssl\" (or a relay without a password)")
+            err("smtp", 0, "security", "密码不能通过未加密连接（unencrypted）发送：请用 security = \"starttls\" "
+                                       "或 \"ssl\"（或使用无需密码的转发服务器）")
         if isinstance(s.get("username_env"), str):
             s["username"] = os.environ.get(s["username_env"])
         port = s.get("port", 465 if sec == "ssl" else 587)
         if isinstance(port, int) and not 0 < port < 65536:
-            err("smtp", 0, "port", f"{port} is not a TCP port")
+            err("smtp", 0, "port", f"{port} 不是有效的 TCP 端口")
         if isinstance(s.get("host"), str) and isinstance(port, int):
             pf = s.get("password_file")
             if isinstance(pf, str) and not Path(pf).is_absolute():
@@ -199,14 +198,14 @@ def parse_alert_config(text: str, path: str | Path, *, units: list[str] | None =
     for i, c in enumerate(contacts if isinstance(contacts, list) else []):
         c = keys("contact", i, c)
         if not isinstance(c.get("unit"), str) or not isinstance(c.get("email"), list):
-            err("contact", i, None, "needs unit = \"单位名称\" and email = [\"…\"]")
+            err("contact", i, None, "须给出 unit = \"单位名称\" 和 email = [\"…\"]")
             continue
         if units is not None and c["unit"] not in units:
-            err("contact", i, "unit", f"{c['unit']!r} is not a unit in sites.toml ({', '.join(sorted(set(units)))})")
+            err("contact", i, "unit", f"{c['unit']!r} 不是 sites.toml 中的单位（可用：{', '.join(sorted(set(units)))}）")
             continue
         bad = [e for e in c["email"] if not isinstance(e, str) or not _EMAIL.match(e)]
         for e in bad:
-            err("contact", i, "email", f"{e!r} is not an e-mail address")
+            err("contact", i, "email", f"{e!r} 不是电子邮件地址（e-mail）")
         if not bad:
             cfg.contacts.setdefault(c["unit"], []).extend(c["email"])
 
@@ -215,23 +214,23 @@ def parse_alert_config(text: str, path: str | Path, *, units: list[str] | None =
         h = keys("webhook", i, h)
         kind = h.get("kind")
         if kind not in WEBHOOK_KINDS:
-            err("webhook", i, "kind", f"{kind!r} is not one of {', '.join(WEBHOOK_KINDS)}")
+            err("webhook", i, "kind", f"{kind!r} 不是以下之一：{', '.join(WEBHOOK_KINDS)}")
             continue
         if not (isinstance(h.get("url"), str) or isinstance(h.get("url_env"), str)):
-            err("webhook", i, None, "needs url or url_env")
+            err("webhook", i, None, "须给出 url 或 url_env")
             continue
         if isinstance(h.get("url"), str) and not h["url"].startswith(("http://", "https://")):
-            err("webhook", i, "url", f"{h['url']!r} is not an http(s) URL")
+            err("webhook", i, "url", f"{h['url']!r} 不是 http(s) 网址")
             continue
         events = h.get("events", list(EVENTS))
         unknown = [e for e in events if e not in EVENTS]
         if unknown:
-            err("webhook", i, "events", f"unknown event(s) {unknown} (known: {', '.join(EVENTS)})")
+            err("webhook", i, "events", f"未知的事件 {unknown}（可用：{', '.join(EVENTS)}）")
             continue
         cfg.webhooks.append(Webhook(kind, h.get("url"), h.get("url_env"), h.get("secret_env"), tuple(events),
                                     str(h.get("name", kind))))
     if cfg.contacts and cfg.smtp is None and not cfg.dry_run:
-        errors.append(f"{path}: [[contact]] e-mail addresses need an [smtp] table (or [alerts] dry_run = true)")
+        errors.append(f"{path}: [[contact]] 的电子邮件地址需要 [smtp] 表（或设置 [alerts] dry_run = true）")
     if errors:
         raise ConfigError("\n".join(errors))
     return cfg

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,11 @@ def webhook_payload(kind: str, title: str, lines: list[str], evs: list[Event],
     return {"title": title, **meta, "events": [e.__dict__ for e in evs]}
 
 
+def _post_signed(url: str, secret: str | None, payload: dict[str, Any]) -> None:
+    """One attempt: signed now (DingTalk's signature carries a timestamp, so each retry signs anew)."""
+    post_json(signed_url(url, secret), payload)
+
+
 def signed_url(url: str, secret: str | None, now_ms: int | None = None) -> str:
     """DingTalk 加签: timestamp + HMAC-SHA256 of "timestamp\\nsecret", base64, URL-encoded."""
     if not secret:
@@ -283,7 +289,7 @@ def send_mails(cfg: AlertConfig, items: Iterable[Mail], *, store: Store | None, 
             _log(store, run_id, "smtp", target, m.subject, "dry-run", 0, None)
             counts["dry-run"] += 1
             continue
-        ok = _attempt(store, run_id, cfg, "smtp", target, m.subject, lambda m=m: send_mail(cfg, m))
+        ok = _attempt(store, run_id, cfg, "smtp", target, m.subject, partial(send_mail, cfg, m))
         counts["sent" if ok else "failed"] += 1
 
 
@@ -313,8 +319,7 @@ def send_webhooks(cfg: AlertConfig, evs: list[Event], title: str, meta: dict[str
             counts["dry-run"] += 1
             continue
         secret = os.environ.get(hook.secret_env) if hook.secret_env else None
-        ok = _attempt(store, run_id, cfg, hook.kind, _mask(url), title,
-                      lambda url=url, payload=payload, secret=secret: post_json(signed_url(url, secret), payload))
+        ok = _attempt(store, run_id, cfg, hook.kind, _mask(url), title, partial(_post_signed, url, secret, payload))
         counts["sent" if ok else "failed"] += 1
 
 

@@ -31,7 +31,7 @@ def dispatch(args: argparse.Namespace) -> int:
 
 def _open(db: str) -> Store:
     if not store_exists(db):
-        raise StoreError(f"{db}: no such database")
+        raise StoreError(f"{db}：数据库文件不存在（请检查 --db）")
     return Store(db)
 
 
@@ -127,7 +127,7 @@ def _recheck(args: argparse.Namespace) -> int:
 
     rules = load_rules(args.rules)
     if not (args.unit or args.site or args.fingerprint or args.marked):
-        raise ConfigError("zwgk recheck: choose what to re-check: --unit, --site, --fingerprint or --marked")
+        raise ConfigError("zwgk recheck：请指定复查范围：--unit、--site、--fingerprint 或 --marked")
     store = _open(args.db)
     try:
         audit_run = args.run or latest_audit_run(store)
@@ -199,7 +199,7 @@ def _alerts(args: argparse.Namespace) -> int:
         run = store.run(args.run)
         sites = args.sites or run["sites_path"]
         if not sites:
-            raise ConfigError("zwgk alerts: the run has no sites file; give --sites")
+            raise ConfigError("zwgk alerts：该批次没有记录 sites 文件，请用 --sites 指定")
         report = build_report(store, args.run, load_rules(args.rules))
         paths = {r["format"]: Path(r["path"]) for r in
                  store.db.execute("SELECT format, path FROM run_reports WHERE run_id=?", (args.run,))}

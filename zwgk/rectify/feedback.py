@@ -171,36 +171,36 @@ def read_replies(store: Store, path: str | Path, *, original: str | Path | None 
             continue           # not a unit sheet of the 整改清单
         missing = [h for h in REQUIRED_HEADERS if h not in hd]
         if missing:
-            errors.append(f"{path}!{ws.title}: header row lacks {', '.join(missing)} (columns are found by header)")
+            errors.append(f"{path}!{ws.title}: 表头缺少 {', '.join(missing)}（按表头识别各列）")
             continue
         for row in ws.iter_rows(min_row=2):
             cells = {h: row[c - 1] for h, c in hd.items() if c - 1 < len(row)}
             ref = {h: f"{ws.title}!{get_column_letter(c.column)}{c.row}" for h, c in cells.items()}
             for h, c in cells.items():
                 if _is_formula(c):
-                    errors.append(f"{path}!{ref[h]}: {h} holds a formula ({_text(c.value)[:60]}); "
-                                  "type the value itself")
+                    errors.append(f"{path}!{ref[h]}: {h} 含公式（{_text(c.value)[:60]}），"
+                                  "请直接填写内容")
             fp_cell = cells.get(KEY)
             fp = _text(fp_cell.value) if fp_cell is not None and not _is_formula(fp_cell) else ""
             if not fp:
                 if any(_text(cells[h].value) for h in EDITABLE if h in cells and not _is_formula(cells[h])):
-                    errors.append(f"{path}!{ref[KEY]}: a reply without 指纹 (the row's fingerprint was deleted)")
+                    errors.append(f"{path}!{ref[KEY]}: 有回复但没有指纹（该行的指纹被删除）")
                 continue
             result.rows_read += 1
             if fp in seen:
-                errors.append(f"{path}!{ref[KEY]}: fingerprint {fp} also at {seen[fp]}")
+                errors.append(f"{path}!{ref[KEY]}: 指纹 {fp} 重复，另见 {seen[fp]}")
                 continue
             seen[fp] = ref[KEY]
             if fp not in known:
-                errors.append(f"{path}!{ref[KEY]}: unknown fingerprint {fp!r} (not a finding of any stored audit)")
+                errors.append(f"{path}!{ref[KEY]}: 未知的指纹 {fp!r}（不是任何已保存核查的问题）")
                 continue
             site_id = known[fp][0]
             unit = units.get(site_id, "")
             if unit and not sheet_is_units(ws.title, unit):
-                errors.append(f"{path}!{ref[KEY]}: finding {fp} belongs to {unit}, not to sheet {ws.title}")
+                errors.append(f"{path}!{ref[KEY]}: 问题 {fp} 属于{unit}，不属于工作表“{ws.title}”")
             rows.append((fp, {h: c.value for h, c in cells.items()}, ref, unit))
     if not seen and not errors:
-        errors.append(f"{path}: no 整改清单 unit sheet with a 指纹 column and filled rows")
+        errors.append(f"{path}: 没有含“指纹”列并已填写的整改清单单位工作表")
     orig_path = Path(original) if original else original_for(store, set(seen))
     orig = _original_rows(orig_path) if orig_path else None
     if orig is None:
@@ -209,7 +209,7 @@ def read_replies(store: Store, path: str | Path, *, original: str | Path | None 
     for fp, values, ref, unit in rows:
         state = _text(values.get(STATE))
         if state and state not in AUDIT_STATES + UNIT_STATES:
-            errors.append(f"{path}!{ref[STATE]}: 状态 {state!r} is not one of {', '.join(AUDIT_STATES + UNIT_STATES)}")
+            errors.append(f"{path}!{ref[STATE]}: 状态 {state!r} 不是以下之一：{', '.join(AUDIT_STATES + UNIT_STATES)}")
         dl = values.get(DEADLINE)
         deadline: str | None = None
         if isinstance(dl, datetime):
@@ -220,29 +220,29 @@ def read_replies(store: Store, path: str | Path, *, original: str | Path | None 
             try:
                 deadline = date.fromisoformat(dl.strip()).isoformat()
             except ValueError:
-                errors.append(f"{path}!{ref[DEADLINE]}: 整改时限 {dl!r} is not a date (e.g. 2026-12-31)")
+                errors.append(f"{path}!{ref[DEADLINE]}: 整改时限 {dl!r} 不是日期（如 2026-12-31）")
         elif dl is not None and not isinstance(dl, str):
-            errors.append(f"{path}!{ref[DEADLINE]}: 整改时限 must be a date, got {type(dl).__name__} {dl!r}")
+            errors.append(f"{path}!{ref[DEADLINE]}: 整改时限应为日期，实际为 {type(dl).__name__} {dl!r}")
         for h in (OWNER, NOTE):
             v = values.get(h)
             if v is not None and not isinstance(v, str):
-                errors.append(f"{path}!{ref[h]}: {h} must be text, got {type(v).__name__} {v!r}")
+                errors.append(f"{path}!{ref[h]}: {h}应为文字，实际为 {type(v).__name__} {v!r}")
         note = values.get(NOTE) if isinstance(values.get(NOTE), str) else None
         if note and len(note) > MAX_NOTE:
-            errors.append(f"{path}!{ref[NOTE]}: 整改情况说明 longer than {MAX_NOTE} characters")
+            errors.append(f"{path}!{ref[NOTE]}: 整改情况说明超过 {MAX_NOTE} 个字")
         if state in ("申请复核", "有异议") and not _text(note):
-            errors.append(f"{path}!{ref[NOTE]}: 状态 {state} needs 整改情况说明 (the reason)")
+            errors.append(f"{path}!{ref[NOTE]}: 状态为“{state}”时须填写整改情况说明（理由）")
         if orig is not None:
             was = orig.get(fp)
             if was is None:
-                errors.append(f"{path}!{ref[KEY]}: fingerprint {fp} is not in the original 整改清单 ({orig_path})")
+                errors.append(f"{path}!{ref[KEY]}: 指纹 {fp} 不在原始整改清单中（{orig_path}）")
             else:
                 for h, v in values.items():
                     if h in EDITABLE or h == KEY or h not in was:
                         continue
                     if not _same(v, was[h]):
-                        errors.append(f"{path}!{ref[h]}: protected cell {h} was edited "
-                                      f"(was {_text(was[h])[:40]!r}, now {_text(v)[:40]!r})")
+                        errors.append(f"{path}!{ref[h]}: 受保护的单元格“{h}”被修改"
+                                      f"（原为 {_text(was[h])[:40]!r}，现为 {_text(v)[:40]!r}）")
         owner = values.get(OWNER) if isinstance(values.get(OWNER), str) else None
         unit_state = state if state in UNIT_STATES else None
         was = orig.get(fp) if orig is not None else None
@@ -261,7 +261,7 @@ def read_replies(store: Store, path: str | Path, *, original: str | Path | None 
             result.replies.append(Reply(fp, unit, unit_state, deadline, _text(owner) or None, _text(note) or None,
                                         ref[KEY]))
     if errors:
-        raise FeedbackError(f"{path}: {len(errors)} problem(s), nothing imported:\n" + "\n".join(errors))
+        raise FeedbackError(f"{path}: 有 {len(errors)} 处问题，未导入任何内容：\n" + "\n".join(errors))
     return result
 
 

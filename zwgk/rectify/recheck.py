@@ -237,12 +237,13 @@ def recheck(store: Store, targets: list[Target], *, audit_run: int, rules: Rules
         store.replace_results(run_id, rows)
         outcomes: list[RecheckOutcome] = []
         for t in targets:
-            res = judged.get((t.site_id, t.check_id))
+            got = judged.get((t.site_id, t.check_id))
             snap = view.snapshot(t.site_id)
-            if res is None:
+            if got is None:
                 outcomes.append(RecheckOutcome(t.fingerprint, t.site_id, t.check_id, "unverified",
                                                {"reason": f"检查项 {t.check_id} 已不存在"}))
                 continue
+            res = got
             now_failing = {fingerprint(t.check_id, t.site_id, f): f for f in res.failing}
             if t.fingerprint in now_failing:
                 outcomes.append(RecheckOutcome(t.fingerprint, t.site_id, t.check_id, "open",

@@ -86,17 +86,17 @@ def scope_problems(site_id: str | None, check_id: str | None, fingerprint: str |
     """(key, problem) pairs; empty when the waiver is valid."""
     out: list[tuple[str | None, str]] = []
     if not (site_id or check_id or fingerprint):
-        out.append((None, "a waiver needs at least one of site, check, fingerprint (it would waive everything)"))
+        out.append((None, "豁免须至少给出 site、check、fingerprint 之一（否则将豁免全部问题）"))
     sites = set(site_ids) if site_ids is not None else None
     checks = set(check_ids) if check_ids is not None else None
     if site_id and sites is not None and site_id not in sites:
-        out.append(("site", f"{site_id!r} is not a site id in sites.toml ({', '.join(sorted(sites))})"))
+        out.append(("site", f"{site_id!r} 不是 sites.toml 中的网站 id（可用：{', '.join(sorted(sites))}）"))
     if check_id and checks is not None and check_id not in checks:
-        out.append(("check", f"{check_id!r} is not a check id (see the README's check table)"))
+        out.append(("check", f"{check_id!r} 不是检查项 id（见 README 的检查项表）"))
     if fingerprint and not FINGERPRINT.match(fingerprint):
-        out.append(("fingerprint", f"{fingerprint!r} is not a finding fingerprint (20 hex digits, column 指纹)"))
+        out.append(("fingerprint", f"{fingerprint!r} 不是问题指纹（20位十六进制数字，见“指纹”列）"))
     if expires is not None and expires < granted:
-        out.append(("expires", f"{expires} is before the waiver's date {granted}"))
+        out.append(("expires", f"到期日 {expires} 早于豁免日期 {granted}"))
     return out
 
 
@@ -109,10 +109,10 @@ def parse_waivers(text: str, path: str | Path, *, site_ids: Iterable[str] | None
     errors: list[str] = []
     for k in data:
         if k != "waiver":
-            errors.append(f"{where(path, pos, k)}: unknown table or key {k!r} (expected [[waiver]] entries)")
+            errors.append(f"{where(path, pos, k)}: 未知的表或键 {k!r}（此文件只应包含 [[waiver]] 条目）")
     raw = data.get("waiver", [])
     if not isinstance(raw, list):
-        errors.append(f"{where(path, pos, 'waiver')}: 'waiver' must be [[waiver]] tables")
+        errors.append(f"{where(path, pos, 'waiver')}: 'waiver' 应写成 [[waiver]] 表（两层方括号）")
         raw = []
     out: list[Waiver] = []
     for i, w in enumerate(raw):
@@ -122,19 +122,19 @@ def parse_waivers(text: str, path: str | Path, *, site_ids: Iterable[str] | None
         bad = False
         for k, v in w.items():
             if k not in WAIVER_KEYS:
-                err(k, f"unknown key (known: {', '.join(WAIVER_KEYS)})")
+                err(k, f"未知的键（可用：{', '.join(WAIVER_KEYS)}）")
                 bad = True
             elif not isinstance(v, WAIVER_KEYS[k][0]) or (isinstance(v, bool)):
-                want = "a date like 2026-12-31 (without quotes)" if WAIVER_KEYS[k][0] == (date,) else "a string"
-                err(k, f"expected {want}, got {type(v).__name__} {v!r}")
+                want = "日期，如 2026-12-31（不加引号）" if WAIVER_KEYS[k][0] == (date,) else "字符串"
+                err(k, f"应为{want}，实际为 {type(v).__name__} {v!r}")
                 bad = True
         for k, (_, required) in WAIVER_KEYS.items():
             if required and k not in w:
-                err(None, f"missing required key {k!r}")
+                err(None, f"缺少必填键 {k!r}")
                 bad = True
         for k in ("reason", "approver"):
             if isinstance(w.get(k), str) and not w[k].strip():
-                err(k, "must not be empty")
+                err(k, "不能为空")
                 bad = True
         if bad:
             continue
@@ -262,7 +262,7 @@ def parse_cli_date(text: str, what: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"{what}: {text!r} is not a date (YYYY-MM-DD)") from None
+        raise ConfigError(f"{what}: {text!r} 不是日期（YYYY-MM-DD）") from None
 
 
 __all__ = ["WAIVERS_FILE", "Waiver", "add_waiver", "load_waivers_file", "parse_waivers", "record_run",
