@@ -107,7 +107,9 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def write_sites(path: Path, info: dict[str, Any], *, concurrency: int = 16, name: str = "分布式测试区") -> Path:
+def write_sites(path: Path, info: dict[str, Any], *, concurrency: int = 16, name: str = "分布式测试区",
+                delay: float = 0.0) -> Path:
+    """``delay``: seconds between request starts to one unit (0: as fast as loopback answers)."""
     kinds = ("department", "street")
     entries = []
     for i, port in enumerate(info["ports"]):
@@ -129,7 +131,7 @@ max_pages = {info['pages'] + 50}
 max_depth = 20
 concurrency = {concurrency}
 per_host_concurrency = 4
-delay = 0
+delay = {delay}
 timeout = 10
 connect_timeout = 2
 retries = 0

@@ -194,7 +194,10 @@ def test_distributed_audit_with_a_killed_worker_equals_one_process(
     server, info = district.start(30, 40, tmp_path)
     workers: list[subprocess.Popen[bytes]] = []
     try:
-        sites = district.write_sites(tmp_path / "sites.toml", info)
+        # 10 ms between a unit's requests: a unit takes ~1.5 s to crawl and its pages are stored in
+        # several batches, so the kill below lands mid-site (at loopback speed a unit's pages were
+        # sometimes stored in one batch, all of them before the kill arrived)
+        sites = district.write_sites(tmp_path / "sites.toml", info, delay=0.01)
         one = pipeline.audit(sites, db_path=tmp_path / "one.sqlite", out_dir=tmp_path / "one", as_of=AS_OF,
                              formats=("json",), progress=False)
         assert one.status == "complete" and one.sites == 30
@@ -206,10 +209,12 @@ def test_distributed_audit_with_a_killed_worker_equals_one_process(
         for k in ("ZWGK_VISIBILITY_TIMEOUT", "ZWGK_LEASE_TTL"):
             monkeypatch.setenv(k, env[k])
         zwgk = str(Path(sys.executable).with_name("zwgk"))
-        for i in range(2):
+        def start_worker(i: int) -> subprocess.Popen[bytes]:
             with open(tmp_path / f"worker{i}.log", "wb") as log:    # the child keeps its own descriptor
-                workers.append(subprocess.Popen([zwgk, "worker", "--name", f"w{i}@test"], env=env,
-                                                cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT))
+                return subprocess.Popen([zwgk, "worker", "--name", f"w{i}@test"], env=env,
+                                        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+
+        workers += [start_worker(0), start_worker(1)]
         run_id = submit(sites, rules_path=None, db_path=db, out_dir=str(tmp_path / "dist"), as_of=AS_OF,
                         formats=("json",), broker=redis_url)
         co = tasks._coord({"run_id": run_id, "db": db})
@@ -230,9 +235,10 @@ def test_distributed_audit_with_a_killed_worker_equals_one_process(
         victim.wait()
         phase(f"worker 0 killed while crawling {killed_site}")
         partial = _pages(db, run_id).get(killed_site, 0)
+        workers.append(start_worker(2))       # its replacement (systemd's Restart=always)
 
         state = watch(run_id, db_path=db, broker=redis_url, interval=1, timeout=150, emit=lambda _: None)
-        logs = "".join((tmp_path / f"worker{i}.log").read_text("utf-8", "replace")[-3000:] for i in range(2))
+        logs = "".join((tmp_path / f"worker{i}.log").read_text("utf-8", "replace")[-3000:] for i in range(3))
         assert state.get("status") == "complete", logs
         phase("distributed run complete")
 
@@ -465,13 +471,16 @@ def test_politeness_places_of_a_dead_task_are_freed_with_its_lease(redis_url: st
         live = RedisLimiter(redis_url, hold_s=60, prefix="test:owner", owner=("test:lease:live", "tok-live"))
         other = RedisLimiter(redis_url, hold_s=60, prefix="test:owner")
         gate = asyncio.Event()
+        inside: list[RedisLimiter] = []
 
         async def stuck(lim: RedisLimiter) -> None:     # a request that never ends (its worker froze)
             async with lim.hold("addr:127.0.0.1:9", "platform.gov.cn", 2, 0.0):
+                inside.append(lim)
                 await gate.wait()
 
         holders = [asyncio.ensure_future(stuck(dead)), asyncio.ensure_future(stuck(live))]
-        await asyncio.sleep(0.2)
+        while len(inside) < 2:                          # both places taken (however loaded the machine)
+            await asyncio.sleep(0.01)
         try:
             # both places taken by live leases: the third request waits
             async def quick() -> None:
