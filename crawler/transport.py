@@ -10,6 +10,7 @@ pool shared between families would happily reuse an IPv4 connection for an "IPv6
 """
 from __future__ import annotations
 
+import functools
 import ssl
 import typing
 
@@ -187,8 +188,12 @@ def make_client(backend: GuardedBackend, ssl_context: ssl.SSLContext, *, max_con
                                       "Accept-Language": "zh-CN,zh;q=0.9"})
 
 
+@functools.lru_cache(maxsize=4)
 def ssl_contexts(ca_bundle: str | None) -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    """(verifying, non-verifying) contexts; the second only to *record* a bad certificate."""
+    """(verifying, non-verifying) contexts; the second only to *record* a bad certificate.
+
+    Built once per process and CA bundle (never modified after): loading the CA file took ~45 ms,
+    paid by every Fetcher — once per site task in a distributed worker."""
     import certifi
 
     verified = ssl.create_default_context(cafile=certifi.where())
