@@ -5,7 +5,7 @@ links, PDFs, a broken link, GBK pages) on its own hostname ``uNNN.district.gov.c
 ``LoopbackServer`` port (so each is its own server for politeness, as separate sites are); a
 loopback DNS server answers for all of them, and for nothing else (the auditor's self-check names
 get NXDOMAIN: no query leaves the machine). Every tenth unit (``i % 10 == 7``) points at a closed
-port: a site that is down, judged 无法核验. Kinds cycle portal / department / street.
+port (held bound, never listening): a site that is down, judged 无法核验. Kinds cycle portal / department / street.
 
     python bench/district.py serve --sites 30 --pages 40 --info FILE   # serves until SIGTERM
 
@@ -33,12 +33,14 @@ def host(i: int) -> str:
     return f"u{i:03d}.district.gov.cn"
 
 
-def _closed_port() -> int:
+def _closed_port() -> socket.socket:
+    """A port no one answers on, for as long as the district is served: bound but never listening
+    (a connection is refused), and kept bound so no other process on a shared machine can take it.
+    (A port merely released was once taken by another engineer's loopback server mid-benchmark, and
+    a unit meant to be down answered with 146 pages in one run and not in the next.)"""
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    return s
 
 
 def serve(n: int, pages: int, info: Path) -> None:
@@ -53,10 +55,11 @@ def serve(n: int, pages: int, info: Path) -> None:
         status, body, ct = sitegen.render(req.path.split("?", 1)[0])
         return Resp(status, body, {"Content-Type": ct})
 
-    servers, ports = [], []
+    servers, ports, closed = [], [], []
     for i in range(n):
         if i % 10 == 7:
-            ports.append(_closed_port())
+            closed.append(_closed_port())
+            ports.append(closed[-1].getsockname()[1])
             continue
         srv = LoopbackServer(route, families=(4,)).start()
         servers.append(srv)
@@ -73,6 +76,8 @@ def serve(n: int, pages: int, info: Path) -> None:
     finally:
         for srv in servers:
             srv.stop()
+        for sock in closed:
+            sock.close()
         dns.stop()
 
 
@@ -102,7 +107,9 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def write_sites(path: Path, info: dict[str, Any], *, concurrency: int = 16, name: str = "分布式测试区") -> Path:
+def write_sites(path: Path, info: dict[str, Any], *, concurrency: int = 16, name: str = "分布式测试区",
+                delay: float = 0.0) -> Path:
+    """``delay``: seconds between request starts to one unit (0: as fast as loopback answers)."""
     kinds = ("department", "street")
     entries = []
     for i, port in enumerate(info["ports"]):
@@ -124,7 +131,7 @@ max_pages = {info['pages'] + 50}
 max_depth = 20
 concurrency = {concurrency}
 per_host_concurrency = 4
-delay = 0
+delay = {delay}
 timeout = 10
 connect_timeout = 2
 retries = 0

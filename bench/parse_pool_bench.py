@@ -1,9 +1,9 @@
-"""Where parsing in the pool starts to pay (crawler/parsepool.py INLINE_MAX_BYTES).
+"""Where parsing in the pool starts to pay (crawler/parsepool.py POOLED_MIN_BYTES).
 
 For pages of several sizes, the median time the event loop is busy when a page is parsed inline
 (decode + parse + link extraction) against the wall time of one round trip through a warm one-worker
 pool (pickling, pipes, the worker's parse), and the CPU the main process spends per page either way
-(the pooled page still costs the loop's core its pickling and the executor's queue threads).
+(the pooled page still costs the loop's core its pickling, the pipe write and read, the unpickling).
 
     .venv/bin/python bench/parse_pool_bench.py
 """

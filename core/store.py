@@ -279,6 +279,11 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def pack_body(data: bytes) -> tuple[str, bytes]:
+    """(sha256, stored form) of a body, as :meth:`Store.save_body` makes them."""
+    return sha256(data), zlib.compress(data, 6)
+
+
 @dataclass
 class FetchRow:
     """One fetch as the crawler records it — failed fetches too."""
@@ -712,11 +717,12 @@ class Store:
                 self.db.execute("SELECT site_id, state FROM run_sites WHERE run_id=?", (run_id,))}
 
     # -- bodies -------------------------------------------------------------
-    def save_body(self, data: bytes, *, digest: str | None = None) -> str:
-        """Store a body once per content hash; ``digest``: its sha256 when the caller has it already."""
+    def save_body(self, data: bytes, *, digest: str | None = None, packed: bytes | None = None) -> str:
+        """Store a body once per content hash; ``digest``: its sha256 and ``packed``: its stored form
+        (:func:`pack_body`) when the caller has them already (the crawler's parse workers make them)."""
         h = digest or sha256(data)
         self.db.execute("INSERT INTO bodies (hash, size, data) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING",
-                        (h, len(data), zlib.compress(data, 6)))
+                        (h, len(data), packed if packed is not None else zlib.compress(data, 6)))
         return h
 
     def body(self, h: str) -> bytes | None:
@@ -737,6 +743,13 @@ class Store:
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(run_id, site_id, ln.source_url, ln.target_url, ln.anchor, ln.region, ln.tag)
              for ln in links])
+
+    def add_link_rows(self, rows: Iterable[tuple[int, str, str, str, str | None, str | None, str | None]]) -> None:
+        """Link rows as (run_id, site_id, source_url, target_url, anchor, region, tag) tuples: the
+        crawler's writer builds them straight from parsed pages (crawler/writer.py)."""
+        self.db.executemany(
+            "INSERT INTO links (run_id, site_id, source_url, target_url, anchor, region, tag)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def add_dns(self, run_id: int, host: str, rtype: str, answers: list[str],
                 error: str | None = None, rcode: str | None = None,

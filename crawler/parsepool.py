@@ -2,16 +2,21 @@
 
 lxml holds the GIL: a 1 MB page parsed on the event loop blocks it for ~0.7 s, long enough for
 other requests in flight to miss their timeouts — a false 超时 the site never caused — and the
-crawl uses one core. So bodies of :data:`INLINE_MAX_BYTES` or more are decoded, parsed and
-their links extracted in a :class:`~concurrent.futures.ProcessPoolExecutor` ("forkserver"
-context: workers do not inherit the main process's sockets, threads or SQLite handle), awaited
-with ``loop.run_in_executor``. Store writes stay in the main process (crawler/writer.py): a
-worker only returns plain data (:class:`Parsed`).
+crawl uses one core. So bodies are decoded, parsed and their links extracted in worker
+processes ("forkserver" context: workers do not inherit the main process's sockets, threads or
+SQLite handle); a body that will be stored is also hashed and compressed there. Store writes
+stay in the main process (crawler/writer.py): a worker only returns plain data (:class:`Parsed`).
 
-Small bodies are parsed inline: shipping a body to a worker and the ``PageInfo`` back costs a
-fixed ~0.3–0.5 ms (pickling, two pipe round trips, a wake-up of the loop), while decoding and
-parsing a page below 8 KB costs about as much — measured with ``bench/parse_pool_bench.py``.
-The threshold keeps fixture-sized sites (and the tests) free of worker start-up.
+The workers are fed straight from the event loop (:class:`_Workers`): one pipe per worker, a
+job written only to an idle worker, answers read by ``loop.add_reader`` callbacks. A pooled page
+costs the loop ~0.1–0.2 ms of CPU (one pickle, one write, one read, one unpickle), less than
+parsing even a 1 KB page inline; ``ProcessPoolExecutor`` cost 0.3–0.5 ms in two helper threads
+that also fought the loop for the GIL (``bench/parse_pool_bench.py``).
+
+The workers start with the first body of :data:`INLINE_MAX_BYTES` or more (fixture-sized sites,
+and most tests, never start them), in a thread so the loop goes on; the forkserver they fork
+from starts with the :class:`ParsePool` and imports the parser meanwhile. Once they run, bodies
+of :data:`POOLED_MIN_BYTES` or more go to them.
 
 A worker that dies (OOM killer, a libxml2 crash on hostile markup) breaks the whole pool
 (``BrokenProcessPool``): the pages then in flight, and all later ones, are parsed inline —
@@ -23,23 +28,28 @@ Results are the same either way: :func:`decode_and_parse` is the one code path; 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
+import pickle
+import threading
 import time
-from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from collections import Counter, deque
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from functools import partial
+from multiprocessing.connection import Connection
+from typing import Any
 
+from core.store import pack_body
 from crawler.decoding import decode
 from crawler.parse import PageInfo, json_urls, parse_html
 from crawler.urls import Resolver
 
 log = logging.getLogger("zwgk.crawler")
 
-INLINE_MAX_BYTES = 8 * 1024      # bodies smaller than this are parsed on the loop (see module doc)
+INLINE_MAX_BYTES = 8 * 1024      # the first body this large starts the workers (see module doc)
+POOLED_MIN_BYTES = 1024          # once they run, bodies this large go to them
 _RESOLVER = Resolver()           # a worker's own href cache (one per process)
 
 
@@ -52,6 +62,9 @@ class Parsed:
     info: PageInfo | None
     unread: bool | None = None
     cpu_s: float = 0.0        # CPU seconds a pool worker spent (RUSAGE_CHILDREN never sees them)
+    # the body as the store keeps it (sha256, zlib level 6: core.store.Store.save_body), made by a
+    # pool worker when the body is to be stored; None when parsed inline (the writer makes them)
+    packed: tuple[str, bytes] | None = None
 
 
 def decode_and_parse(body: bytes, content_type: str | None, override: str | None, base: str, mode: str,
@@ -71,66 +84,287 @@ def decode_and_parse(body: bytes, content_type: str | None, override: str | None
     return Parsed(enc, rule, info, unread)
 
 
-def _in_worker(call: partial[Parsed]) -> Parsed:
-    c0 = time.process_time()
-    out = call()
-    out.cpu_s = time.process_time() - c0
-    return out
+def _context() -> Any:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        # workers fork from a server that imported the parser once, not from this process
+        ctx.set_forkserver_preload(["crawler.parsepool"])
+        return ctx
+    return multiprocessing.get_context("spawn")    # Windows: spawn re-imports the parser per worker
+
+
+def _warm() -> None:
+    """Start the forkserver now (a fork and exec, ~10 ms): it imports the parser in its own
+    process while the crawl does its self-check, robots.txt and home page, so the first large
+    page does not wait for that import (0.3–1 s on a busy machine) before workers can fork."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        from multiprocessing import forkserver
+        _context()
+        try:
+            forkserver.ensure_running()
+        except (OSError, ValueError) as e:     # the pool will say so, and parse inline, if it cannot start
+            log.debug("forkserver not started early: %s", e)
+
+
+def _serve(conn: Connection) -> None:
+    """A worker: read a pickled call, answer ``(True, Parsed)`` or ``(False, exception)``, until EOF."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl-C is the crawl's to handle (it stops us by EOF)
+    while True:
+        try:
+            args = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            return
+        c0 = time.process_time()
+        try:
+            *call, pack = args
+            out = decode_and_parse(*call)
+            if pack:
+                out.packed = pack_body(call[0])
+            out.cpu_s = time.process_time() - c0
+            msg = pickle.dumps((True, out), pickle.HIGHEST_PROTOCOL)
+        except Exception as e:  # noqa: BLE001 - handed back to the awaiting fetch, as inline
+            try:
+                msg = pickle.dumps((False, e), pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - an exception that does not pickle
+                msg = pickle.dumps((False, RuntimeError(f"{type(e).__name__}: {e}")), pickle.HIGHEST_PROTOCOL)
+        try:
+            conn.send_bytes(msg)
+        except OSError:
+            return
+
+
+class _Worker:
+    __slots__ = ("proc", "conn", "job")
+
+    def __init__(self, proc: Any, conn: Connection):
+        self.proc, self.conn = proc, conn
+        self.job: asyncio.Future[Parsed] | None = None
+
+
+class _Workers:
+    """Worker processes fed straight from the event loop: one pipe per worker, one job in a worker
+    at a time, results read by ``loop.add_reader`` callbacks.
+
+    ``ProcessPoolExecutor`` costs the main process ~0.4 ms of CPU per page in two helper
+    threads (a queue feeder that pickles, a manager that wakes up through a pipe and hands
+    results back with ``call_soon_threadsafe``), and those threads fight the event loop for the
+    GIL. Here a page costs one pickle, one pipe write, one read and one unpickle in the loop
+    thread. A job goes only to a worker that is idle — blocked reading its pipe — so the loop's
+    write never waits on a busy worker; the other jobs wait in :attr:`queue`.
+    """
+
+    def __init__(self, n: int):
+        """Start ``n`` workers (blocking: run in a thread, see :meth:`ParsePool._pool`)."""
+        ctx = _context()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.queue: deque[tuple[bytes, asyncio.Future[Parsed]]] = deque()
+        self.idle: list[_Worker] = []
+        self.workers: list[_Worker] = []
+        self._processes: dict[int, Any] = {}     # pid -> process (named as ProcessPoolExecutor's)
+        self.broken: BaseException | None = None
+        try:
+            for _ in range(n):
+                mine, theirs = ctx.Pipe(duplex=True)
+                proc = ctx.Process(target=_serve, args=(theirs,), daemon=True, name="zwgk-parse")
+                proc.start()
+                theirs.close()
+                w = _Worker(proc, mine)
+                self.workers.append(w)
+                self.idle.append(w)
+                self._processes[proc.pid] = proc
+        except BaseException:
+            self.close()
+            raise
+
+    def watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Read the workers' answers in ``loop`` (the loop the jobs' futures belong to)."""
+        self.loop = loop
+        for w in self.workers:
+            loop.add_reader(w.conn.fileno(), self._answer, w)
+
+    def submit(self, payload: bytes) -> asyncio.Future[Parsed]:
+        assert self.loop is not None, "watch() first"
+        fut: asyncio.Future[Parsed] = self.loop.create_future()
+        if self.broken is not None:
+            fut.set_exception(BrokenProcessPool(str(self.broken)))
+            return fut
+        self.queue.append((payload, fut))
+        self._dispatch()
+        return fut
+
+    def _dispatch(self) -> None:
+        while self.idle and self.queue:
+            payload, fut = self.queue.popleft()
+            if fut.done():              # its fetch was cancelled (stop request): nothing to parse
+                continue
+            w = self.idle.pop()
+            try:
+                w.conn.send_bytes(payload)
+            except OSError as e:        # the worker is gone
+                self.queue.appendleft((payload, fut))
+                self._break(e)
+                return
+            w.job = fut
+
+    def _answer(self, w: _Worker) -> None:
+        try:
+            ok, out = pickle.loads(w.conn.recv_bytes())
+        except (EOFError, OSError) as e:
+            self._break(e)              # the worker died (OOM killer, a crash in libxml2)
+            return
+        fut, w.job = w.job, None
+        self.idle.append(w)
+        if fut is not None and not fut.done():
+            if ok:
+                fut.set_result(out)
+            else:
+                fut.set_exception(out)
+        self._dispatch()
+
+    def _break(self, e: BaseException) -> None:
+        if self.broken is None:
+            self.broken = e
+        err = BrokenProcessPool(f"a parse worker died: {type(e).__name__}: {e}")
+        jobs = [w.job for w in self.workers] + [f for _, f in self.queue]
+        self.queue.clear()
+        for w in self.workers:
+            w.job = None
+        for fut in jobs:
+            if fut is not None and not fut.done():
+                fut.set_exception(err)
+        self._unwatch()
+
+    def _unwatch(self) -> None:
+        if self.loop is not None and not self.loop.is_closed():
+            for w in self.workers:
+                with contextlib.suppress(OSError, ValueError):
+                    self.loop.remove_reader(w.conn.fileno())
+
+    def close(self) -> None:
+        """EOF to every worker, wait for them briefly, kill the ones still busy (a huge page).
+        A page still waiting for a worker gets ``BrokenProcessPool``: it is parsed inline."""
+        self._unwatch()
+        err = BrokenProcessPool("parse workers closed")
+        for fut in [w.job for w in self.workers] + [f for _, f in self.queue]:
+            if fut is not None and not fut.done():
+                fut.set_exception(err)
+        self.queue.clear()
+        for w in self.workers:
+            w.job = None
+            w.conn.close()
+        for w in self.workers:
+            w.proc.join(2)
+            if w.proc.is_alive():
+                w.proc.kill()
+                w.proc.join(2)
 
 
 class ParsePool:
-    """Runs :func:`decode_and_parse` inline or in worker processes; ``workers=0`` is always inline."""
+    """Runs :func:`decode_and_parse` inline or in worker processes; ``workers=0`` is always inline.
+
+    ``inline_max``: the workers start with the first body at least this large (default
+    :data:`INLINE_MAX_BYTES`); once they run, bodies of :data:`POOLED_MIN_BYTES` or more (or
+    ``inline_max`` when smaller) go to them."""
 
     def __init__(self, workers: int | None = None, inline_max: int | None = None):
         self.workers = (os.cpu_count() or 1) if workers is None else workers
         self.inline_max = INLINE_MAX_BYTES if inline_max is None else inline_max
+        self.pooled_min = min(POOLED_MIN_BYTES, self.inline_max)
         self.broken = False
         self.stats: Counter[str] = Counter()
-        self._ex: ProcessPoolExecutor | None = None
+        self._ex: _Workers | None = None
+        self._starting: asyncio.Future[_Workers | None] | None = None
+        self._spawned: _Workers | None = None     # started by the thread, not yet closed
+        self._closed = False
+        self._lock = threading.Lock()
+        if self.workers > 0:
+            _warm()
 
-    def _executor(self) -> ProcessPoolExecutor | None:
-        if self._ex is None and self.workers > 0 and not self.broken:
-            try:
-                if "forkserver" in multiprocessing.get_all_start_methods():
-                    ctx = multiprocessing.get_context("forkserver")
-                    # workers fork from a server that imported the parser once, not from this process
-                    ctx.set_forkserver_preload(["crawler.parsepool"])
-                else:                   # Windows: no forkserver; spawn re-imports the parser per worker
-                    ctx = multiprocessing.get_context("spawn")
-                self._ex = ProcessPoolExecutor(self.workers, mp_context=ctx)
-            except (OSError, ValueError, NotImplementedError) as e:   # no pool here: parse inline
+    def _spawn(self, n: int) -> _Workers | None:
+        ws = _Workers(n)
+        idle: list[_Workers] = []
+        with self._lock:
+            if self._spawned is not None and self._spawned is not self._ex:
+                idle.append(self._spawned)     # started for an event loop that ended before using them
+            self._spawned = None if self._closed else ws
+            if self._closed:                   # the run ended while the workers were starting
+                idle.append(ws)
+        for stale in idle:
+            stale.close()
+        return self._spawned if self._spawned is ws else None
+
+    async def _pool(self, size: int) -> _Workers | None:
+        """The running workers when a body of ``size`` bytes should go to them, else None.
+
+        Starting workers takes ~0.3 s (the forkserver imports lxml once, then forks): it runs in a
+        thread, so fetches go on meanwhile; the bodies that wait for it wait without blocking the loop.
+        """
+        if self.workers <= 0 or self.broken or self._closed:
+            return None
+        loop = asyncio.get_running_loop()
+        if self._ex is not None and self._ex.loop is not loop:    # another asyncio.run: start afresh
+            self._drop(self._ex)
+            self._starting = None
+        if self._ex is not None:
+            return self._ex if size >= self.pooled_min else None
+        if size < self.inline_max:
+            return None
+        if self._starting is None or self._starting.get_loop() is not loop:
+            self._starting = loop.run_in_executor(None, self._spawn, self.workers)
+        try:
+            ws = await asyncio.shield(self._starting)
+        except Exception as e:  # noqa: BLE001 - no pool here (no forkserver, no fds, ...): parse inline
+            if not self.broken:
                 log.warning("parse pool unavailable (%s): parsing inline", e)
                 self.broken = True
-        return self._ex
+            return None
+        if ws is None or self._closed or self.broken or ws.broken is not None:
+            return None
+        if self._ex is None:
+            ws.watch(loop)
+            self._ex = ws
+        return self._ex if self._ex is ws else None
 
     async def parse(self, body: bytes, content_type: str | None, override: str | None, base: str, *,
                     mode: str, max_discovered: int = 200, hint: bool = False,
-                    resolver: Resolver | None = None) -> Parsed:
-        call = partial(decode_and_parse, body, content_type, override, base, mode, max_discovered, hint)
-        ex = self._executor() if len(body) >= self.inline_max else None
+                    resolver: Resolver | None = None, pack: bool = False) -> Parsed:
+        """``pack``: the body will be stored; a worker also hashes and compresses it (``Parsed.packed``)."""
+        args = (body, content_type, override, base, mode, max_discovered, hint)
+        ex = await self._pool(len(body))
         if ex is not None:
             try:
-                out: Parsed = await asyncio.get_running_loop().run_in_executor(ex, _in_worker, call)
+                out: Parsed = await ex.submit(pickle.dumps((*args, pack), pickle.HIGHEST_PROTOCOL))
                 self.stats["parse.pool"] += 1
                 self.stats["parse.worker_cpu_ms"] += round(out.cpu_s * 1000)
                 return out
             except BrokenProcessPool as e:
-                self._broke(ex, e)
+                if not self._closed:    # after close() the page is simply parsed inline
+                    self._broke(ex, e)
         self.stats["parse.inline"] += 1
-        return call(resolver)
+        return decode_and_parse(*args, resolver)
 
-    def _broke(self, ex: ProcessPoolExecutor, e: BaseException) -> None:
+    def _broke(self, ex: _Workers, e: BaseException) -> None:
         if not self.broken:
             log.warning("parse pool broken (%s): parsing inline for the rest of the run", e)
             self.stats["parse.pool_broken"] += 1
             self.broken = True
-        if self._ex is ex:
-            self._ex = None
-            ex.shutdown(wait=False, cancel_futures=True)
+        self._drop(ex)
+
+    def _drop(self, ex: _Workers) -> None:
+        with self._lock:
+            if self._ex is ex:
+                self._ex = None
+            if self._spawned is ex:
+                self._spawned = None
+        ex.close()
 
     def close(self) -> None:
         """Stop the workers (end of the run, a stop request, an error); parsing goes on inline."""
-        ex, self._ex = self._ex, None
+        with self._lock:
+            self._closed = True
+            ex, spawned = self._ex, self._spawned
+            self._ex = self._spawned = None
         self.workers = 0
-        if ex is not None:
-            ex.shutdown(wait=True, cancel_futures=True)
+        for w in {id(x): x for x in (ex, spawned) if x is not None}.values():
+            w.close()

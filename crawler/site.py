@@ -19,14 +19,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.model import ErrorKind, Purpose
-from core.store import FetchRow, LinkRow, Store
+from core.store import FetchRow, Store
 from crawler.config import CrawlConfig, NetworkConfig, SiteSpec
 from crawler.discovery import Discovery
 from crawler.fetcher import Fetcher, Result, _header_safe
 from crawler.netguard import AddressPolicy, ip_literal
 from crawler.parse import PageInfo
 from crawler.parsepool import ParsePool
-from crawler.purposes import PURPOSES, handling
+from crawler.purposes import PURPOSES, Handling, handling
 from crawler.robots import RobotsCache
 from crawler.urls import Resolver as HrefResolver
 from crawler.urls import Scope, TrapGuard, is_attachment, is_skipped_resource, normalize, origin_of
@@ -344,6 +344,7 @@ class SiteCrawl:
             self.counts["errors"] += 1
         ct = res.content_type
         info: PageInfo | None = None
+        packed: tuple[str, bytes] | None = None
         is_html = ct in _HTML_TYPES or (ct is None and body is not None and body.lstrip()[:1] == b"<")
         if how.discover and body is not None and not is_html and ct and not ct.startswith(("text/", "application/json")) \
                 and extra.get("discovered") not in _API_FOUND:
@@ -359,10 +360,12 @@ class SiteCrawl:
             # a crawled page's script-filled-list test (crawler/discovery.py) runs with its parse
             hint = (mode != "" and want_parse and how.discover and cfg.discover_scripts
                     and extra.get("discovered") not in _API_FOUND)
-            # off the event loop when large (crawler/parsepool.py); the same code path either way
+            # off the event loop when large (crawler/parsepool.py); the same code path either way; a worker
+            # also hashes and compresses a body that will be stored
             parsed = await ctx.parser.parse(body, res.headers.get("content-type"), self.encoding_override,
                                             res.final_url or url, mode=mode, max_discovered=cfg.max_pagination,
-                                            hint=hint, resolver=ctx.hrefs)
+                                            hint=hint, resolver=ctx.hrefs, pack=write and self._keeps(how, store_body, is_html))
+            packed = parsed.packed
             row.encoding, row.encoding_rule = parsed.encoding, parsed.encoding_rule
             info = parsed.info
             if info is not None and mode == "html":
@@ -380,11 +383,9 @@ class SiteCrawl:
             extra["links_dropped"] = len(info.links) - cfg.max_links_per_page
             info.links = info.links[:cfg.max_links_per_page]
             ctx.stats["links.dropped"] += extra["links_dropped"]
-        keep = store_body if store_body is not None else how.keep_body
-        stored = body if keep and body is not None and not (how.keep_html_only and not is_html) else None
+        stored = body if body is not None and self._keeps(how, store_body, is_html) else None
         if info is not None and how.crawl and write:
-            ctx.writer.links(self.spec.id, [LinkRow(url, ln.url, ln.anchor, ln.region, ln.tag)
-                                            for ln in info.links])
+            ctx.writer.page_links(self.spec.id, url, info.links)
             self.counts["pages"] += 1
             ctx.stats["pages"] += 1
             ctx.stats["links"] += len(info.links)
@@ -392,8 +393,14 @@ class SiteCrawl:
             self.counts["pages"] += 1
             ctx.stats["pages"] += 1
         if write:
-            ctx.writer.fetch(row, stored)
+            ctx.writer.fetch(row, stored, packed if stored is not None else None)
         return row, body, info
+
+    @staticmethod
+    def _keeps(how: Handling, store_body: bool | None, is_html: bool) -> bool:
+        """Whether a fetch's body is stored (``store_body`` overrides the purpose's rule)."""
+        keep = store_body if store_body is not None else how.keep_body
+        return bool(keep) and not (how.keep_html_only and not is_html)
 
     @staticmethod
     def _fill(row: FetchRow, res: Result) -> None:

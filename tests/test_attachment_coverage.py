@@ -23,7 +23,7 @@ from checks import budget, privacy, wording
 from checks.base import params_for
 from checks.readable import limits_of
 from core.model import Outcome
-from core.parsing.doctext import Limits, read_document
+from core.parsing.doctext import Limits, Unreadable, read_document
 from core.parsing.pdfread import read_pdf
 from zwgk.demo.pdf import make_pdf
 from zwgk.rules import load_rules
@@ -273,3 +273,52 @@ def test_budget_doc_that_cannot_be_read_is_could_not_verify() -> None:
 def test_budget_pdf_read_whole_without_debt_is_missing() -> None:
     res = _debt("P1.pdf", make_pdf(FILLER[:60]), PDF)
     assert res.outcome == Outcome.FAIL and res.message_id == "debt-disclosure.missing"
+
+
+# -- a page nested past libxml2's limit: the parser drops its end without an error ------------------------
+def test_page_nested_past_the_parser_limit_is_read_in_part() -> None:
+    def page(depth: int) -> str:
+        return (f"<html><body><p>公示</p>{'<div>' * depth}名单{'</div>' * depth}"
+                f"<table><tr><th>姓名</th><th>身份证号码</th></tr><tr><td>张某某</td><td>{ID}</td></tr></table>"
+                "</body></html>")
+    deep = read_document(page(300).encode(), "a.html", "text/html")
+    assert deep.cut is not None and "嵌套过深" in deep.cut and not any(ID in ln.text for ln in deep.lines)
+    shallow = read_document(page(20).encode(), "a.html", "text/html")
+    assert shallow.cut is None and any(ID in ln.text for ln in shallow.lines)
+    snap = make_snapshot({BASE: page(300)}, site=site_config("portal", BASE), as_of=TODAY)
+    res = _privacy(snap)
+    assert res.outcome == Outcome.ERROR and res.message_id == "privacy-leaks.partial"
+    assert _privacy(make_snapshot({BASE: page(20)}, site=site_config("portal", BASE), as_of=TODAY)).outcome \
+        == Outcome.MANUAL
+
+
+def test_pdf_library_warnings_are_not_logged_and_errors_still_log(caplog: pytest.LogCaptureFixture) -> None:
+    """pypdf's warnings (one per damaged file: hundreds in a judge) never reach a handler — the file is
+    recorded instead — while an error it logs still does."""
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        with pytest.raises(Unreadable, match="PDF无法读取（文件不完整"):
+            read_document(_pdf(["结束"])[:3000], "a.pdf")
+        logging.getLogger("pypdf._reader").warning("EOF marker not found")
+        logging.getLogger("pypdf._reader").error("real trouble")
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("pypdf")] == ["real trouble"]
+
+
+# -- plain-text 名单 (.csv / .txt) are read, not listed as unreadable ---------------------------------------
+@pytest.mark.parametrize("name, body, ctype", [
+    pytest.param("mingdan.csv", f"姓名,身份证号码,金额\n张某某,{ID},1200\n".encode("gb18030"), "text/csv",
+                 id="csv-gbk"),
+    pytest.param("mingdan.txt", f"补贴发放名单\n张某某 身份证号码：{ID}\n".encode("utf-8-sig"), "text/plain",
+                 id="txt-utf8-bom"),
+])
+def test_plain_text_lists_are_read(name: str, body: bytes, ctype: str) -> None:
+    doc = read_document(body, f"http://a.gov.cn/{name}", ctype)
+    assert doc.cut is None and any(ID in ln.text for ln in doc.lines)
+    res = _privacy(_snap(name, body, ctype))
+    assert res.outcome == Outcome.MANUAL and res.metrics["unreadable"] == 0
+
+
+def test_an_archive_is_could_not_verify() -> None:
+    res = _privacy(_snap("mingdan.zip", b"PK\x03\x04" + b"\0" * 200, "application/zip"))
+    assert res.outcome == Outcome.ERROR and "格式无法读取" in res.params["unread"]

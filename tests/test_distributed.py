@@ -167,6 +167,16 @@ def _duplicates(db: str, run_id: int) -> list[tuple[Any, ...]]:
         store.close()
 
 
+def _dns(db: str, run_id: int) -> dict[tuple[str, str], tuple[list[str], str | None, Any]]:
+    """The run's DNS evidence: every (host, type) answered, with its answers, error and rcode."""
+    store = Store(db)
+    try:
+        rcodes = store.dns_rcodes(run_id)
+        return {k: (sorted(a), e, rcodes.get(k)) for k, (a, e) in store.dns(run_id).items()}
+    finally:
+        store.close()
+
+
 def test_distributed_audit_with_a_killed_worker_equals_one_process(
         redis_url: str, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The shared store is a real PostgreSQL (tests/pgserver.py); the reference run is SQLite."""
@@ -184,7 +194,10 @@ def test_distributed_audit_with_a_killed_worker_equals_one_process(
     server, info = district.start(30, 40, tmp_path)
     workers: list[subprocess.Popen[bytes]] = []
     try:
-        sites = district.write_sites(tmp_path / "sites.toml", info)
+        # 10 ms between a unit's requests: a unit takes ~1.5 s to crawl and its pages are stored in
+        # several batches, so the kill below lands mid-site (at loopback speed a unit's pages were
+        # sometimes stored in one batch, all of them before the kill arrived)
+        sites = district.write_sites(tmp_path / "sites.toml", info, delay=0.01)
         one = pipeline.audit(sites, db_path=tmp_path / "one.sqlite", out_dir=tmp_path / "one", as_of=AS_OF,
                              formats=("json",), progress=False)
         assert one.status == "complete" and one.sites == 30
@@ -196,10 +209,12 @@ def test_distributed_audit_with_a_killed_worker_equals_one_process(
         for k in ("ZWGK_VISIBILITY_TIMEOUT", "ZWGK_LEASE_TTL"):
             monkeypatch.setenv(k, env[k])
         zwgk = str(Path(sys.executable).with_name("zwgk"))
-        for i in range(2):
+        def start_worker(i: int) -> subprocess.Popen[bytes]:
             with open(tmp_path / f"worker{i}.log", "wb") as log:    # the child keeps its own descriptor
-                workers.append(subprocess.Popen([zwgk, "worker", "--name", f"w{i}@test"], env=env,
-                                                cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT))
+                return subprocess.Popen([zwgk, "worker", "--name", f"w{i}@test"], env=env,
+                                        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+
+        workers += [start_worker(0), start_worker(1)]
         run_id = submit(sites, rules_path=None, db_path=db, out_dir=str(tmp_path / "dist"), as_of=AS_OF,
                         formats=("json",), broker=redis_url)
         co = tasks._coord({"run_id": run_id, "db": db})
@@ -220,9 +235,10 @@ def test_distributed_audit_with_a_killed_worker_equals_one_process(
         victim.wait()
         phase(f"worker 0 killed while crawling {killed_site}")
         partial = _pages(db, run_id).get(killed_site, 0)
+        workers.append(start_worker(2))       # its replacement (systemd's Restart=always)
 
         state = watch(run_id, db_path=db, broker=redis_url, interval=1, timeout=150, emit=lambda _: None)
-        logs = "".join((tmp_path / f"worker{i}.log").read_text("utf-8", "replace")[-3000:] for i in range(2))
+        logs = "".join((tmp_path / f"worker{i}.log").read_text("utf-8", "replace")[-3000:] for i in range(3))
         assert state.get("status") == "complete", logs
         phase("distributed run complete")
 
@@ -235,6 +251,12 @@ def test_distributed_audit_with_a_killed_worker_equals_one_process(
         assert len(ref) > 30 * 20
         diff = {k: (ref.get(k), dist.get(k)) for k in set(ref) | set(dist) if ref.get(k) != dist.get(k)}
         assert not diff, diff
+        # the DNS evidence too: the start task stores the answers of the run's address policy once,
+        # each crawl task only what it looked up itself — together what the one process stored
+        ref_dns, dist_dns = _dns(str(tmp_path / "one.sqlite"), one.run_id), _dns(db, run_id)
+        assert len(ref_dns) >= 30 * 2
+        assert ref_dns == dist_dns, {k: (ref_dns.get(k), dist_dns.get(k)) for k in set(ref_dns) | set(dist_dns)
+                                     if ref_dns.get(k) != dist_dns.get(k)}
         report = json.loads((tmp_path / "dist" / "results.json").read_text("utf-8"))
         assert len(report["sites"]) == 30            # the reports were written, once, by one party
         assert co.finish_state() == {"status": "complete", "at": co.finish_state()["at"]}
@@ -361,3 +383,126 @@ def test_enqueue_without_a_broker_is_exit_4_and_stores_nothing(tmp_path: Path, c
     assert code == 4
     assert "Redis" in capsys.readouterr().err
     assert not db.exists()
+
+
+# -- per-task set-up ------------------------------------------------------------------------------
+def _naive_exclusions(specs: list[Any]) -> list[tuple[str, ...]]:
+    """with_exclusions' definition, compared pair by pair (what it computed before the index by host)."""
+    from crawler.urls import Scope
+
+    out = []
+    for s in specs:
+        mine = Scope(s.url, s.hosts, column=s.is_column)
+        out.append(tuple(o.url for o in specs if o.id != s.id and o.host == s.host
+                         and len(Scope(o.url, column=True).prefix) > len(mine.prefix) and mine.contains(o.url)))
+    return out
+
+
+def test_exclusions_indexed_by_host_equal_the_pairwise_definition() -> None:
+    from core.site import Site
+    from crawler.config import CrawlConfig, SiteSpec
+    from crawler.run import with_exclusions
+
+    def site(sid: str, url: str, **kw: Any) -> Site:
+        return Site(id=sid, name=sid, url=url, unit=sid, kind="department", **kw)
+
+    sites = [site("portal", "http://www.hhw.gov.cn/"), site("dzjd", "http://www.hhw.gov.cn/dzjd/", column_of="portal"),
+             site("dzjd-sub", "http://www.hhw.gov.cn/dzjd/tzgg/", column_of="portal"),
+             site("other-port", "http://www.hhw.gov.cn:8080/x/"), site("alias", "http://hhw.gov.cn/a/"),
+             site("platform", "http://zwgk.platform.cn/", hosts=("www.hhw.gov.cn",)),
+             site("unit1", "http://zwgk.platform.cn/unit1/", column_of="platform"),
+             site("unit2", "http://zwgk.platform.cn/unit2/index.html", column_of="platform"),
+             *(site(f"u{i}", f"http://u{i}.district.gov.cn/") for i in range(20))]
+    specs = [SiteSpec.of(s, CrawlConfig()) for s in sites]
+    want = _naive_exclusions(specs)
+    got = with_exclusions(specs)
+    assert [s.exclude for s in got] == want
+    assert want[0] == ("http://www.hhw.gov.cn/dzjd/", "http://www.hhw.gov.cn/dzjd/tzgg/")   # not vacuous
+    assert want[5] == ("http://zwgk.platform.cn/unit1/", "http://zwgk.platform.cn/unit2/index.html")
+    # one site's task: its own exclusions, every other site as configured
+    only = with_exclusions(specs, only={"platform"})
+    assert only[5].exclude == want[5] and all(o is s for i, (o, s) in enumerate(zip(only, specs, strict=True)) if i != 5)
+
+
+def test_address_policy_survives_the_hand_off_to_crawl_tasks() -> None:
+    from crawler.netguard import AddressPolicy
+    from zwgk.distributed.tasks import policy_from_json, policy_to_json
+
+    p = AddressPolicy(True, allow_networks=["10.20.0.0/16"])
+    p.allow("127.0.0.1", {80, 443, 8080})
+    p.allow("::1", None)
+    p.allow("192.168.1.5", {443})
+    raw = json.loads(json.dumps(policy_to_json(p)))          # as it travels through Redis
+    q = policy_from_json(raw)
+    for addr, port in [("127.0.0.1", 8080), ("127.0.0.1", 9090), ("::1", 1234), ("192.168.1.5", 80),
+                       ("192.168.1.5", 443), ("10.20.3.4", 22), ("10.21.0.1", 80), ("169.254.169.254", 80)]:
+        assert q.refusal(addr, port) == p.refusal(addr, port), (addr, port)
+    assert q.refusal("127.0.0.1", 9090) and q.refusal("127.0.0.1", 8080) is None     # not vacuous
+    assert policy_from_json(policy_to_json(AddressPolicy(False))).refusal("127.0.0.1", 80)
+
+
+def test_judge_queue_hands_each_site_out_once_and_keeps_a_killed_takers_sites(redis_url: str) -> None:
+    from zwgk.distributed.coord import Coordinator
+
+    co = Coordinator(_client(redis_url), 905)
+    assert co.fill_queue("judge", ["big", "mid", "small"])
+    assert not co.fill_queue("judge", ["big", "mid", "small"])      # a re-sent fan-out adds nothing
+    assert co.take("judge", "slot0") == "big"                          # in the order given
+    assert co.take("judge", "slot1") == "mid"
+    # slot0 "dies" here: what it took stays listed for its re-delivered task, no one else gets it
+    assert co.taken("judge", "slot0") == ["big"]
+    assert co.take("judge", "slot1") == "small"
+    assert co.take("judge", "slot1") is None
+    co.finish_taken("judge", "slot1")
+    assert co.taken("judge", "slot1") == [] and co.taken("judge", "slot0") == ["big"]
+
+
+def test_politeness_places_of_a_dead_task_are_freed_with_its_lease(redis_url: str) -> None:
+    """A worker killed mid-request leaves its places taken; once its task's lease is gone they are
+    freed for the site's resumed crawl, long before ``hold_s``. A live owner's places stay taken."""
+    from zwgk.distributed.politeness import RedisLimiter
+
+    r = _client(redis_url)
+    r.set("test:lease:dead", "tok-dead")
+    r.set("test:lease:live", "tok-live")
+
+    async def scenario() -> tuple[bool, float]:
+        dead = RedisLimiter(redis_url, hold_s=60, prefix="test:owner", owner=("test:lease:dead", "tok-dead"))
+        live = RedisLimiter(redis_url, hold_s=60, prefix="test:owner", owner=("test:lease:live", "tok-live"))
+        other = RedisLimiter(redis_url, hold_s=60, prefix="test:owner")
+        gate = asyncio.Event()
+        inside: list[RedisLimiter] = []
+
+        async def stuck(lim: RedisLimiter) -> None:     # a request that never ends (its worker froze)
+            async with lim.hold("addr:127.0.0.1:9", "platform.gov.cn", 2, 0.0):
+                inside.append(lim)
+                await gate.wait()
+
+        holders = [asyncio.ensure_future(stuck(dead)), asyncio.ensure_future(stuck(live))]
+        while len(inside) < 2:                          # both places taken (however loaded the machine)
+            await asyncio.sleep(0.01)
+        try:
+            # both places taken by live leases: the third request waits
+            async def quick() -> None:
+                async with other.hold("addr:127.0.0.1:9", "platform.gov.cn", 2, 0.0):
+                    pass
+
+            try:
+                await asyncio.wait_for(quick(), 0.5)
+                blocked = False
+            except TimeoutError:
+                blocked = True
+            r.delete("test:lease:dead")                 # the dead task's lease expires
+            t0 = time.monotonic()
+            async with other.hold("addr:127.0.0.1:9", "platform.gov.cn", 2, 0.0):
+                took = time.monotonic() - t0
+            return blocked, took
+        finally:
+            gate.set()
+            await asyncio.gather(*holders, return_exceptions=True)
+            for lim in (dead, live, other):
+                await lim.aclose()
+
+    blocked, took = asyncio.run(scenario())
+    assert blocked
+    assert took < 5, took                               # not hold_s (60 s)

@@ -343,7 +343,7 @@ def parse_sites(text: str, path: str | Path = "sites.toml") -> AuditConfig:
             msg = str(e)
             table = "network" if msg.startswith("[network]") else "crawl"
             bad = next((k for k in (network if table == "network" else crawl) if k in msg), None)
-            errors.append(f"{where(path, pos, table, 0, bad)}: {msg}")
+            errors.append(f"{where(path, pos, table, 0, bad)}: 抓取设置无效：{msg}")
     if errors:
         raise ConfigError("\n".join(errors))
     return AuditConfig(path=path, text=text, audit=audit, network=network, crawl=crawl,

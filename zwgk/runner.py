@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -131,9 +132,11 @@ def judge_one(check: Check, snap: SiteSnapshot, rules: Rules) -> CheckResult:
     return result
 
 
-def judge_sites(store: Store, run_id: int, rules: Rules, site_ids: list[str],
+def judge_sites(store: Store, run_id: int, rules: Rules, site_ids: Iterable[str],
                 checks: tuple[Check, ...] = ALL) -> list[Judgement]:
-    """Every check × the given sites of a stored run (one snapshot per site, its views shared)."""
+    """Every check × the given sites of a stored run (one snapshot per site, its views shared).
+    ``site_ids`` is read lazily, one site after the other (a distributed judge task takes each from
+    the run's queue when it is ready for it)."""
     view = RunView(store, run_id, district=district_of(store, run_id), vocabulary=rules.vocabulary)
     out: list[Judgement] = []
     for site_id in site_ids:

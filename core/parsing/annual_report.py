@@ -26,7 +26,7 @@ from typing import Any
 from core.parsing import office
 from core.parsing.dates import ascii_digits
 from core.parsing.html import document
-from core.parsing.pdfread import PdfText, collecting, read_pdf
+from core.parsing.pdfread import PdfText, quiet, read_pdf
 from core.parsing.pdfread import PdfUnreadable as PdfUnreadable  # re-exported: checks catch ar.PdfUnreadable
 from core.parsing.tables import grid, number
 
@@ -320,7 +320,7 @@ def pdf_layout_text(data: bytes) -> str | None:
     except ImportError:          # optional: plain text extraction still works
         return None
     try:
-        with collecting():
+        with quiet():
             with pdfplumber.open(io.BytesIO(data)) as pdf:
                 pages = []
                 for i, page in enumerate(pdf.pages):

@@ -3,8 +3,8 @@
 HTML pages and DOCX (via :func:`core.parsing.office.docx_html`) keep their tables: each row becomes one
 line with cells joined by ``" | "`` and remembers its table's header row, so a detector can tell a
 "联系电话" column of a 低保 list from an office's contact line, and two adjacent cells never merge into
-one long digit run. PDF (pypdf) and OFD give lines per page; XLSX sheets are read with openpyxl in
-read-only mode under size limits (:func:`xlsx_lines`), binary XLS with xlrd (:func:`xls_lines`; the
+one long digit run. PDF (pypdf) and OFD give lines per page; a CSV 名单 is read like a sheet and a
+TXT as prose lines; XLSX sheets are read with openpyxl in read-only mode under size limits (:func:`xlsx_lines`), binary XLS with xlrd (:func:`xls_lines`; the
 standard reader of BIFF, rather than parsing OLE records by hand), binary Word (.doc) from its piece
 table (:mod:`core.parsing.worddoc`: paragraphs, a table row as one line). WPS and other OLE files
 are not read: the caller reports them as unreadable, never as clean.
@@ -19,6 +19,7 @@ what it read, never that the document is clean.
 """
 from __future__ import annotations
 
+import csv
 import io
 import re
 import warnings
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 import lxml.html
 
 from core.parsing import office, worddoc
-from core.parsing.html import document
+from core.parsing.html import document_read
 from core.parsing.pdfread import PdfUnreadable, read_pdf
 from core.parsing.privacy import CELL_SEP, Line
 
@@ -63,7 +64,7 @@ class Unreadable(Exception):
 
 @dataclass
 class Document:
-    kind: str                       # html | pdf | docx | ofd | xlsx | xls
+    kind: str                       # html | pdf | doc | docx | ofd | xlsx | xls | csv | txt
     lines: list[Line] = field(default_factory=list)
     cut: str | None = None          # why only part of it was read (for the report), None: read whole
 
@@ -113,9 +114,11 @@ def html_lines(html: str, limits: Limits = DEFAULT_LIMITS) -> list[Line]:
 
 def _html(html: str, limits: Limits) -> _Lines:
     out = _Lines(limits)
-    doc = document(html)
+    doc, truncated = document_read(html)
     if doc is None:
         return out
+    if truncated:       # a hostile or broken page cannot hide its end behind 256 nested elements
+        out.stop("页面嵌套过深，HTML解析器只读到前一部分")
     for bad in doc.xpath("//script|//style|//noscript|//template"):
         bad.drop_tree()
     rows: list[Line] = []
@@ -332,7 +335,36 @@ def kind_of(data: bytes, url: str = "", content_type: str | None = None) -> str:
             return "xlsx"
     if k == "unknown" and ("html" in (content_type or "") or data.lstrip()[:1] == b"<"):
         return "html"
+    if k == "unknown" and b"\0" not in data[:4096]:      # plain text: a 名单 as .csv or .txt
+        ext = url.split("?", 1)[0].split("#", 1)[0].rsplit(".", 1)[-1].lower()
+        ctype = (content_type or "").split(";", 1)[0].strip().lower()
+        if ext == "csv" or ctype in ("text/csv", "application/csv"):
+            return "csv"
+        if ext == "txt" or ctype == "text/plain":
+            return "txt"
     return k
+
+
+def _plain(data: bytes, encoding: str | None) -> str:
+    """A text file's characters: the crawler's encoding, else UTF-8 (BOM or not), else GB18030 (what
+    offices' Excel and Notepad save)."""
+    for codec in ([encoding] if encoding else []) + ["utf-8-sig", "gb18030"]:
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return data.decode("gb18030", errors="replace")
+
+
+def _csv(text: str, limits: Limits) -> _Lines:
+    """Rows of a CSV 名单, read like a worksheet (its first label row is the header)."""
+    out = _Lines(limits)
+    rows = csv.reader(io.StringIO(text.replace("\0", "")))
+    try:
+        _sheet_lines("CSV", enumerate(rows, start=1), [limits.max_cells], out)
+    except csv.Error as e:
+        raise Unreadable(f"CSV无法读取（{e}）") from e
+    return out
 
 
 def read_document(data: bytes, url: str = "", content_type: str | None = None,
@@ -342,6 +374,12 @@ def read_document(data: bytes, url: str = "", content_type: str | None = None,
     k = kind_of(data, url, content_type)
     if k == "html":
         return _doc("html", _html(data.decode(encoding or "utf-8", errors="replace"), limits))
+    if k == "csv":
+        return _doc("csv", _csv(_plain(data, encoding), limits))
+    if k == "txt":
+        out = _Lines(limits)
+        _text(_plain(data, encoding), "正文", out)
+        return _doc("txt", out)
     if k == "xlsx":
         return _doc("xlsx", _xlsx(data, limits))
     if k == "docx":
@@ -366,7 +404,7 @@ def read_document(data: bytes, url: str = "", content_type: str | None = None,
         if worddoc.is_word(data):
             return _doc("doc", _word(data, limits))
         return _doc("xls", _xls(data, limits))
-    raise Unreadable("格式无法读取（仅支持HTML/PDF/DOC/DOCX/OFD/XLS/XLSX）")
+    raise Unreadable("格式无法读取（仅支持HTML/PDF/DOC/DOCX/OFD/XLS/XLSX/CSV/TXT）")
 
 
 def _word(data: bytes, limits: Limits) -> _Lines:

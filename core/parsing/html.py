@@ -12,6 +12,19 @@ def document(html: str | bytes) -> lxml.html.HtmlElement | None:
     if not html or not html.strip():
         return None
     try:
-        return lxml.html.document_fromstring(html)
+        return lxml.html.document_fromstring(html)     # lxml's shared parser: no error log kept
     except (ValueError, lxml.etree.ParserError):
         return None
+
+
+def document_read(html: str | bytes) -> tuple[lxml.html.HtmlElement | None, bool]:
+    """:func:`document`, and whether libxml2 stopped at its nesting limit (256 elements deep) and
+    silently dropped the rest of the page — a reader of the text must then say it read only part."""
+    if not html or not html.strip():
+        return None, False
+    parser = lxml.html.HTMLParser()
+    try:
+        doc = lxml.html.document_fromstring(html, parser=parser)
+    except (ValueError, lxml.etree.ParserError):
+        return None, False
+    return doc, any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)

@@ -53,10 +53,14 @@ def run_demo(out: Path, *, today: date | None = None, keep_serving: bool = False
 
 
 def _demo_as_of(today: date | None) -> datetime:
+    """09:00 of ``today`` in Shanghai — but never later than now: an audit time in the future would
+    put the probes this run and the next take inside its availability window, so a re-judge of the
+    run would count a probe its audit never saw (between 00:00 and 09:00 Shanghai time)."""
     tz = ZoneInfo("Asia/Shanghai")
+    now = datetime.now(tz)
     if today is None:
-        return datetime.now(tz)
-    return datetime(today.year, today.month, today.day, 9, 0, tzinfo=tz)
+        return now
+    return min(datetime(today.year, today.month, today.day, 9, 0, tzinfo=tz), now)
 
 
 def seed_probe_history(sites_toml: Path, db: Path, *, today: date | None = None) -> int:

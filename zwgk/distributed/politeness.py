@@ -10,7 +10,12 @@ are the single process's: ``[crawl] per_host_concurrency`` (4) and ``delay`` (0.
 ``delay``, or robots.txt's Crawl-delay when larger) — for the whole cluster, not per worker.
 
 Each holder is a member of a sorted set scored by its expiry, so the place of a worker killed
-mid-request frees itself after ``hold_s`` (the longest a request may take). The next start time
+mid-request frees itself after ``hold_s`` (the longest a request may take) — or sooner, when the
+limiter has an ``owner``: the Redis key and token of its task's lease (zwgk/distributed/coord.py).
+A place whose owner's lease is gone (not renewed for ``ZWGK_LEASE_TTL``: the worker died) is freed
+by the next request that finds the key full, so a killed worker's four places on a server no longer
+stall the site's resumed crawl for ``hold_s`` (70 s at the benchmark's 10 s timeout). The lease key
+is read inside the script: one Redis, as the coordination assumes, not a cluster. The next start time
 of a key is kept beside it; the script reads Redis's own clock, so workers' clocks do not matter.
 """
 from __future__ import annotations
@@ -33,7 +38,14 @@ local n, delay, hold = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local start = now
 for i = 1, #KEYS, 2 do
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
-  if redis.call('ZCARD', KEYS[i]) >= n then return -1 end
+  if redis.call('ZCARD', KEYS[i]) >= n then
+    -- a place whose holder's task lease is gone belongs to a killed worker: free it now
+    for _, m in ipairs(redis.call('ZRANGE', KEYS[i], 0, -1)) do
+      local lk, lt = string.match(m, '^[^|]*|([^|]+)|(.+)$')
+      if lk and redis.call('GET', lk) ~= lt then redis.call('ZREM', KEYS[i], m) end
+    end
+    if redis.call('ZCARD', KEYS[i]) >= n then return -1 end
+  end
   start = math.max(start, tonumber(redis.call('GET', KEYS[i + 1]) or '0'))
 end
 for i = 1, #KEYS, 2 do
@@ -50,8 +62,11 @@ class RedisLimiter:
     """:class:`crawler.fetcher.SharedLimiter` over Redis. ``hold_s``: the longest a request may hold
     its place (the crawl's total timeout plus slack) before the place counts as abandoned."""
 
-    def __init__(self, url: str, hold_s: float = 120.0, prefix: str = "zwgk:polite"):
+    def __init__(self, url: str, hold_s: float = 120.0, prefix: str = "zwgk:polite",
+                 owner: tuple[str, str] | None = None):
         self.url = url
+        # holder tokens "<uuid>|<lease key>|<lease token>" (see the module's docstring)
+        self._suffix = "|" + "|".join(owner) if owner else ""
         self.hold_ms = int(hold_s * 1000)
         self.prefix = prefix
         self._client: aredis.Redis | None = None
@@ -98,7 +113,7 @@ class RedisLimiter:
 
     @asynccontextmanager
     async def hold(self, key: str, hostname: str, n: int, delay: float) -> AsyncIterator[None]:
-        token = uuid.uuid4().hex
+        token = uuid.uuid4().hex + self._suffix
         host = f"host:{hostname.lower()}" if hostname else ""
         keys = [key] + ([host] if host and host != key else [])
         await self._take(keys, n, delay, token)      # one round trip for both limits

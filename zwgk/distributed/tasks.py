@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
 import os
 import socket
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from typing import Any
 
@@ -82,25 +84,64 @@ def open_store(db: str) -> Any:
     return store(db)
 
 
-def _run_config(store: Any, run_id: int) -> Any:
+# Per worker process: the parsed sites.toml of the runs it works on (keyed by store and run id; a
+# run's stored configuration never changes). Parsing a 200-site file for every site task was a cost
+# that grew with the run's size; a worker process now parses it once per run.
+_CONFIGS: dict[tuple[str, int], Any] = {}
+_KEEP_CONFIGS = 4
+
+
+def _run_config(store: Any, run_id: int, db: str | None = None) -> Any:
     from zwgk.config import parse_sites
 
+    key = (store_scope(db), run_id) if db is not None else None
+    if key is not None and key in _CONFIGS:
+        return _CONFIGS[key]
     run = store.run(run_id)
-    return parse_sites(run["sites_toml"] or "", run["sites_path"] or "sites.toml")
+    cfg = parse_sites(run["sites_toml"] or "", run["sites_path"] or "sites.toml")
+    if key is not None:
+        while len(_CONFIGS) >= _KEEP_CONFIGS:
+            del _CONFIGS[next(iter(_CONFIGS))]
+        _CONFIGS[key] = cfg
+    return cfg
 
 
-def _limiter(cfg: Any) -> Any:
+def policy_to_json(policy: Any) -> dict[str, Any]:
+    """The run's address policy as the start task hands it to the crawl tasks (through Redis)."""
+    return {"allow_private": policy.allow_private, "networks": [str(n) for n in policy.networks],
+            "allowed": [[str(ip), None if ports is None else sorted(ports)] for ip, ports in policy.allowed.items()]}
+
+
+def policy_from_json(raw: dict[str, Any]) -> Any:
+    from crawler.netguard import AddressPolicy
+
+    policy = AddressPolicy(bool(raw["allow_private"]), allow_networks=raw["networks"])
+    for ip, ports in raw["allowed"]:
+        policy.allow(ip, ports)
+    return policy
+
+
+def _run_policy(co: Coordinator) -> Any:
+    """The address policy the start task resolved for the whole run; None (resolve it in the task,
+    as before) when the run was started by a version that did not store one."""
+    raw = co.get("policy")
+    return None if raw is None else policy_from_json(raw)
+
+
+def _limiter(cfg: Any, owner: tuple[str, str] | None = None) -> Any:
+    """The cluster's politeness for one site task; its places are tied to the task's lease (``owner``),
+    so a killed worker's places are freed as soon as its lease expires."""
     from zwgk.distributed.politeness import RedisLimiter
 
     timeout = float(cfg.crawl.get("timeout", 15.0))
-    return RedisLimiter(app.conf.broker_url, hold_s=timeout * 4 + 30)   # redirects: up to a few hops
+    return RedisLimiter(app.conf.broker_url, hold_s=timeout * 4 + 30, owner=owner)   # redirects: up to a few hops
 
 
 # -- start ------------------------------------------------------------------------------------------
 @app.task(bind=True, name="zwgk.start", **_RETRY)
 def start(self: Task, job: dict[str, Any]) -> None:
     """The auditor's self-check (once per run), then one crawl task per site not yet crawled."""
-    from crawler.run import crawl_run
+    from crawler.run import crawl_run, run_policy
 
     co = _coord(job)
     run_id = int(job["run_id"])
@@ -109,10 +150,14 @@ def start(self: Task, job: dict[str, Any]) -> None:
             _retry_later(self)
         store = open_store(job["db"])
         try:
-            cfg = _run_config(store, run_id)
+            cfg = _run_config(store, run_id, job["db"])
+            # what every configured host resolves to, resolved (and its DNS answers stored) once
+            # here instead of in each of the run's crawl tasks — 200 sites were 200 lookups per task
+            policy = asyncio.run(run_policy(store, run_id, cfg.sites, cfg.network, cfg.crawl))
+            co.put("policy", policy_to_json(policy))
             if not store.selfcheck(run_id):
                 asyncio.run(crawl_run(store, run_id, cfg.sites, cfg.network, cfg.crawl, only=(),
-                                      progress=False, parse_workers=0))
+                                      progress=False, parse_workers=0, policy=policy))
         finally:
             store.close()
         todo = [s.id for s in cfg.sites if not co.is_marked("crawled", s.id)]
@@ -136,16 +181,17 @@ def crawl(self: Task, job: dict[str, Any], site_id: str) -> None:
                 _retry_later(self)
             store = open_store(job["db"])
             try:
-                cfg = _run_config(store, run_id)
+                cfg = _run_config(store, run_id, job["db"])
                 if store.site_states(run_id).get(site_id) != "done":
-                    limiter = _limiter(cfg)
+                    limiter = _limiter(cfg, co.held.get(f"crawl:{site_id}"))
+                    policy = _run_policy(co)
                     taken: set[str] = set()
 
                     async def go() -> dict[str, int]:
                         try:
                             return await crawl_run(store, run_id, cfg.sites, cfg.network, cfg.crawl,
                                                    only={site_id}, taken=taken, progress=False, shared=limiter,
-                                                   parse_workers=0)
+                                                   parse_workers=0, policy=policy)
                         finally:
                             await limiter.aclose()
 
@@ -156,7 +202,8 @@ def crawl(self: Task, job: dict[str, Any], site_id: str) -> None:
                         # `zwgk audit --resume` sharing the run): come back when it may be done
                         _retry_later(self)
                     stats["polite.shared_wait_ms"] = int(limiter.waited_s * 1000)
-                    log.info("run %s site %s crawled in %.1f s", run_id, site_id, time.monotonic() - t0)
+                    log.info("run %s site %s crawled in %.1f s (%.2f s CPU)", run_id, site_id,
+                             time.monotonic() - t0, stats.get("cpu_ms", 0) / 1000)
                     co.site_stats(site_id, stats)
                     # a site whose crawl hit a bug is judged on what was stored, as in one process
                     store.set_site_state(run_id, site_id, "done")
@@ -182,52 +229,78 @@ def _after_crawl(task: Task, job: dict[str, Any], co: Coordinator) -> None:
     if total and co.count("crawled") >= total and co.claim("judge-fanout", task.request.id or "local"):
         # every site is crawled: checks may now read any site's pages (column_of, shared DNS, the
         # run's IPv6 answers), so judging starts only here. Re-sent after a crash: judge is idempotent.
-        for group in _judge_groups(job, co):
-            judge.delay(job, group)
+        todo = _judge_order(job, co)
+        co.fill_queue("judge", todo)
+        for slot in range(max(1, min(len(todo), co.cores() or 1))):
+            judge.delay(job, [], slot)
 
 
-def _judge_groups(job: dict[str, Any], co: Coordinator) -> list[list[str]]:
-    """The sites in as many groups as the machines that crawled this run have cores, of about
-    equal stored size.
-
-    Not one task per site: a unit's 预决算/年报 may be published on any site of the run (a finance
-    bureau's, the portal's platform), so judging one site reads every site's documents — a cost
-    paid once per *task* (the views are shared within one). One group per core pays it once per
-    core, as the one-process judge pays it once per judge process (zwgk/runner.py)."""
-    from zwgk.runner import partition
-
+def _judge_order(job: dict[str, Any], co: Coordinator) -> list[str]:
+    """The sites not yet judged, largest stored first (so the last ones taken are the small ones)."""
     todo = [sid for sid in co.meta().get("site_ids", []) if not co.is_marked("judged", sid)]
-    n = max(1, min(len(todo), co.cores() or 1))
     store = open_store(job["db"])
     try:
-        return partition(store, int(job["run_id"]), todo, n) if todo else []
+        sizes = dict(store.db.execute("SELECT site_id, COUNT(*) FROM fetches WHERE run_id=? GROUP BY site_id",
+                                      (int(job["run_id"]),)).fetchall())
     finally:
         store.close()
+    return sorted(todo, key=lambda sid: (-int(sizes.get(sid, 0)), sid))
 
 
 # -- judge ------------------------------------------------------------------------------------------
 @app.task(bind=True, name="zwgk.judge", **_RETRY)
-def judge(self: Task, job: dict[str, Any], site_ids: list[str]) -> None:
-    """Every check on a group of sites, stored in place of any earlier judgement of those sites."""
+def judge(self: Task, job: dict[str, Any], site_ids: list[str], slot: int | None = None) -> None:
+    """Every check on sites of the run, stored in place of any earlier judgement of those sites.
+
+    One task per core of the machines that crawled (``slot``), each taking sites one at a time from
+    the run's judge queue until it is empty: not one task per site, because judging a site reads
+    every site's documents (a unit's 预决算/年报 may be published on any site of the run: a finance
+    bureau's, the portal's platform) — a cost paid once per *task* (its views are shared by the
+    sites it judges), as the one-process judge pays it once per judge process (zwgk/runner.py). And
+    not a fixed share each: a fixed split by stored size left one core idle while the other's share
+    ran 40% longer. ``site_ids``: a fixed group (tasks enqueued by an earlier version)."""
+    import checks.documents
     from zwgk.rules import parse_rules
     from zwgk.runner import judge_sites, store_judgements
 
+    # the run's judge tasks already take every core (one per core): no page pool of a large site's
+    # documents inside one, as in the one-process judge's workers (zwgk/runner.py)
+    checks.documents._IN_WORKER = True
     co = _coord(job)
     run_id = int(job["run_id"])
-    todo = [sid for sid in site_ids if not co.is_marked("judged", sid)]
-    if todo:
-        unit = "judge:" + hashlib.sha1("\n".join(sorted(site_ids)).encode()).hexdigest()[:16]
-        with co.lease(unit) as mine:
-            if not mine:
-                _retry_later(self)
-            store = open_store(job["db"])
-            try:
-                rules = parse_rules(store.run(run_id)["rules_toml"] or "", "rules.toml")
-                store_judgements(store, run_id, rules, judge_sites(store, run_id, rules, todo), site_ids=todo)
-            finally:
-                store.close()
-            for sid in todo:
-                co.mark("judged", sid)
+    taker = f"slot{slot}"
+    unit = taker if slot is not None else hashlib.sha1("\n".join(sorted(site_ids)).encode()).hexdigest()[:16]
+    taken: list[str] = []
+
+    def sites() -> Iterator[str]:
+        """The sites this task judges, taken one by one as the judge is ready for the next."""
+        if slot is None:
+            pending: Iterable[str] = site_ids
+        else:      # first what a killed execution of this task took and did not store
+            pending = itertools.chain(co.taken("judge", taker), iter(lambda: co.take("judge", taker), None))
+        for sid in pending:
+            if not co.is_marked("judged", sid):
+                taken.append(sid)
+                yield sid
+
+    with co.lease("judge:" + unit) as mine:
+        if not mine:
+            _retry_later(self)
+        t0, cpu0 = time.monotonic(), time.process_time()
+        store = open_store(job["db"])
+        try:
+            rules = parse_rules(store.run(run_id)["rules_toml"] or "", "rules.toml")
+            judged = judge_sites(store, run_id, rules, sites())
+            if taken:
+                store_judgements(store, run_id, rules, judged, site_ids=taken)
+        finally:
+            store.close()
+        for sid in taken:
+            co.mark("judged", sid)
+        if slot is not None:
+            co.finish_taken("judge", taker)
+        log.info("run %s: %d sites judged in %.1f s (%.1f s CPU)", run_id, len(taken),
+                 time.monotonic() - t0, time.process_time() - cpu0)
     total = int(co.meta().get("sites", 0))
     if total and co.count("judged") >= total and co.claim("final", self.request.id or "local"):
         _final(self, job, co)

@@ -77,7 +77,7 @@ def latest_audit_run(store: Store) -> int:
     row = store.db.execute("SELECT id FROM runs WHERE status='complete' AND kind='audit' "
                            "ORDER BY id DESC LIMIT 1").fetchone()
     if row is None:
-        raise StoreError(f"{store.path}: no complete audit to re-check")
+        raise StoreError(f"{store.path}：没有已完成的核查可供复查")
     return int(row[0])
 
 
