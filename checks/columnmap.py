@@ -104,16 +104,29 @@ def classify(text: str, cats: dict[str, Category], *, slack: int = 6, max_len: i
     return best[2] if best else None
 
 
-def _hint_category(url: str, cats: dict[str, Category]) -> tuple[str, str, str] | None:
-    """(category, hint, column URL) for the deepest path segment equal to a url_hint."""
+def hint_index(cats: dict[str, Category]) -> dict[str, str]:
+    """url_hint (lower case) → the first category, in rules order, that lists it."""
+    idx: dict[str, str] = {}
+    for cat, spec in cats.items():
+        for h in spec.url_hints:
+            idx.setdefault(h.lower(), cat)
+    return idx
+
+
+def _hint_category(url: str, cats: dict[str, Category],
+                   hints: dict[str, str] | None = None) -> tuple[str, str, str] | None:
+    """(category, hint, column URL) for the deepest path segment equal to a url_hint. ``hints``:
+    :func:`hint_index` of ``cats``, built once per map (every page's path is asked: a lookup per
+    segment, not a scan of every category's hints)."""
+    if hints is None:
+        hints = hint_index(cats)
     parts = urlsplit(url)
     segs = [s for s in parts.path.split("/") if s]
     for i in range(len(segs) - 1, -1, -1):
-        seg = segs[i].lower()
-        for cat, spec in cats.items():
-            if seg in (h.lower() for h in spec.url_hints):
-                col = urlunsplit((parts.scheme, parts.netloc, "/" + "/".join(segs[: i + 1]) + "/", "", ""))
-                return cat, segs[i], col
+        cat = hints.get(segs[i].lower())
+        if cat is not None:
+            col = urlunsplit((parts.scheme, parts.netloc, "/" + "/".join(segs[: i + 1]) + "/", "", ""))
+            return cat, segs[i], col
     return None
 
 
@@ -220,6 +233,7 @@ def _build(snap: SiteSnapshot) -> ColumnMap:
     anchors = _with_routes(_anchors(snap, pages), _gkmlpt_route_anchors(snap, pages))
     gk_urls: set[str] = set()
     cache: dict[str, str | None] = {}
+    hints = hint_index(b.cats)
 
     def cls(text: str) -> str | None:
         if text not in cache:
@@ -253,7 +267,7 @@ def _build(snap: SiteSnapshot) -> ColumnMap:
                 b.add(cat, cname, url, f"栏目名称元数据：{cname}", "meta", url)
         if p.extra.get("discovered") in ("pagination", "json_api", "script_api"):
             continue
-        hint = _hint_category(url, b.cats)
+        hint = _hint_category(url, b.cats, hints)
         if hint:
             cat, seg, col_url = hint
             if snap.page(col_url) is None and url_key(url) != url_key(col_url) and any(

@@ -38,10 +38,21 @@ def core_title(title: str) -> str:
 
 
 def titles_match(a: str, b: str, ratio: float) -> bool:
-    ca, cb = core_title(a), core_title(b)
+    return _cores_match(core_title(a), difflib.SequenceMatcher(None, "", core_title(b)), ratio)
+
+
+def _cores_match(ca: str, sm: difflib.SequenceMatcher[str], ratio: float) -> bool:
+    """Core title ``ca`` against the core title held as ``sm``'s second sequence (kept per 解读, so
+    its index is built once): contained either way, or similar by ``ratio()``. The cheap upper
+    bounds of ratio() (lengths, shared characters) reject first — the same answer at a fraction of
+    the cost when each policy document is compared with every 解读 of the site."""
+    cb = sm.b
     if len(ca) < 4 or len(cb) < 4:
         return False
-    return ca in cb or cb in ca or difflib.SequenceMatcher(None, ca, cb).ratio() >= ratio
+    if ca in cb or cb in ca:
+        return True
+    sm.set_seq1(ca)
+    return sm.real_quick_ratio() >= ratio and sm.quick_ratio() >= ratio and sm.ratio() >= ratio
 
 
 def _is_jd(title: str, kinds: DocKinds | None = None, column: str | None = None) -> bool:
@@ -103,6 +114,8 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     # "no 解读" is an absence too: judged only when every 解读 list was read
     jd_cov = coverage(snap, ("interpretation",))
     jd_unread = 0
+    ratio = float(params["title_similarity"])
+    matchers: list[tuple[str, difflib.SequenceMatcher[str]]] | None = None   # built when first needed
     for url, it in policy.items():
         home = locate(url)
         if home is None:
@@ -129,8 +142,10 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                                                                "missing": "解读→原文" if forward else "原文→解读"},
                                     **ev, observed=other, expected="原文与解读互相链接"))
         else:
-            match = next((u for u, t in jd.items() if titles_match(it.title, t, float(params["title_similarity"]))),
-                         None)
+            if matchers is None:
+                matchers = [(u, difflib.SequenceMatcher(None, "", core_title(t))) for u, t in jd.items()]
+            ca = core_title(it.title)
+            match = next((u for u, sm in matchers if _cores_match(ca, sm, ratio)), None)
             if match:
                 findings.append(Finding("policy-interpretation.title_only", {"title": it.title}, **ev, observed=match,
                                         expected="原文与解读互相链接"))

@@ -381,8 +381,11 @@ def judge_external(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult
     words = [w.lower() for w in (*params["gambling_words"], *params["porn_words"])]
     suffixes = [s.lower() for s in params["trusted_suffixes"]]
     src: dict[str, tuple[str, str]] = {}
+    targets: set[str] = set()       # a target seen before cannot change its key's first source
     for ln in snap.links():
-        src.setdefault(_key(ln.target_url), (ln.source_url, (ln.anchor or "").strip()))
+        if ln.target_url not in targets:
+            targets.add(ln.target_url)
+            src.setdefault(_key(ln.target_url), (ln.source_url, (ln.anchor or "").strip()))
     external = [f for f in snap.fetches(purpose="external") if f.family is None]
     total = len({_key(f.url) for f in external})
     findings: list[Finding] = []
@@ -414,8 +417,8 @@ def judge_external(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult
     own = {snap.site.host, *(h.lower() for h in snap.site.hosts)}
     # Links to government (and 党政机关标识) hosts cannot turn into gambling pages: nobody else can
     # register those names. They neither need checking nor make the check "unverifiable".
-    linked_out = {k for k in src if (h := (urlsplit(k).hostname or "").lower()) not in own
-                  and urlsplit(k).scheme in ("http", "https") and not _trusted(h, suffixes)}
+    linked_out = {k for k in src if (p := urlsplit(k)).scheme in ("http", "https")
+                  and (h := (p.hostname or "").lower()) not in own and not _trusted(h, suffixes)}
     metrics = {"external": total, "checked": checked, "linked_out": len(linked_out)}
     mutated_n = sum(f.message_id == "external-links.mutated" for f in findings)
     if mutated_n:

@@ -18,7 +18,7 @@ from typing import Any
 
 from checks.base import Check
 from checks.readable import limits_of, readable_documents
-from core.lexicon import Lexicon, LexiconError, Match, load_lexicon, match_text
+from core.lexicon import Lexicon, LexiconError, Match, load_lexicon, text_matcher
 from core.model import CheckResult, Finding, Outcome, Severity
 from core.parsing.privacy import masked_window
 from core.snapshot import SiteSnapshot
@@ -79,12 +79,13 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     read = 0
     width = int(params["context_chars"])
     veto_kinds = set(params["veto_kinds"])
+    match = text_matcher(lex)
     for r in docs:
         if r.doc is None:
             continue
         read += 1
         for line in r.doc.lines:
-            for m in match_text(line.text, lex):
+            for m in match(line.text):
                 key = (r.url, m.kind, m.term)
                 if key in found:
                     found[key].params["count"] += 1

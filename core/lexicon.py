@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,3 +244,24 @@ def match_terms(text: str, lex: Lexicon) -> list[Match]:
 
 def match_text(text: str, lex: Lexicon) -> list[Match]:
     return sorted(match_terms(text, lex) + match_leaders(text, lex), key=lambda m: m.offset)
+
+
+def _any_of(literals: list[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(map(re.escape, literals))) if literals else None
+
+
+def text_matcher(lex: Lexicon) -> Callable[[str], list[Match]]:
+    """:func:`match_text` for ``lex``, with every literal a match needs (the terms; the leaders' names,
+    misspellings and full titles) compiled into one pattern per part: a line holding none of them —
+    most lines of most pages — is passed after one search instead of a find per term and leader.
+    The lexicon must not change while the matcher is used."""
+    terms = _any_of([t.term for t in lex.terms])
+    leaders = _any_of([w for ld in lex.leaders for w in (ld.name, *ld.misspellings, *ld.titles)])
+
+    def match(text: str) -> list[Match]:
+        found = match_terms(text, lex) if terms is not None and terms.search(text) else []
+        if leaders is not None and leaders.search(text):
+            found = found + match_leaders(text, lex)
+        return sorted(found, key=lambda m: m.offset)
+
+    return match

@@ -299,13 +299,19 @@ class SiteSnapshot:
         strings: dict[str, str] = {}
         share = strings.setdefault
         by_source: dict[str, list[LinkRow]] = {}
+        last: str | None = None
+        rows: list[LinkRow] = []
+        source = ""
         for src, tgt, anchor, region, tag in self.run.store.iter_links(self.run.run_id, self.site.id):
-            rows = by_source.get(src)
-            if rows is None:
-                rows = by_source[share(src, src)] = []
-            rows.append(LinkRow(src, share(tgt, tgt), share(anchor, anchor) if anchor is not None else None,
-                                share(region, region) if region is not None else None,
-                                share(tag, tag) if tag is not None else None))
+            if src != last:     # a page's links are stored together: its list is looked up once per run
+                source = share(src, src)
+                got = by_source.get(source)
+                if got is None:
+                    got = by_source[source] = []
+                rows, last = got, src
+            rows.append(LinkRow(source, share(tgt, tgt), None if anchor is None else share(anchor, anchor),
+                                None if region is None else share(region, region),
+                                None if tag is None else share(tag, tag)))
         grouped: dict[str, list[LinkRow]] = {}
         self._sources = sorted(by_source)
         self._by_raw_source = by_source

@@ -353,6 +353,6 @@ def detect(lines: list[Line], *, title: str = "", today: date | None = None) -> 
     recipient = is_recipient_context(title, sample)
     out: list[Hit] = []
     for ln in lines:
-        if any(ch.isdigit() for ch in ln.text):
+        if any(map(str.isdigit, ln.text)):     # (the generator form cost seconds on 5,000 pages)
             out.extend(detect_line(ln, recipient_page=recipient, today=today))
     return out
