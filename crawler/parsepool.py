@@ -209,10 +209,16 @@ class _Workers:
 
     def _answer(self, w: _Worker) -> None:
         try:
-            ok, out = pickle.loads(w.conn.recv_bytes())
+            data = w.conn.recv_bytes()
         except (EOFError, OSError) as e:
             self._break(e)              # the worker died (OOM killer, a crash in libxml2)
             return
+        try:
+            ok, out = pickle.loads(data)
+        except Exception as e:          # an answer that pickled but will not load (an exception class
+            # with a required argument): the page fails as an inline parse would, and its fetch is
+            # answered — an unanswered one would wait for ever, and the site and run with it
+            ok, out = False, RuntimeError(f"parse answer unreadable: {type(e).__name__}: {e}")
         fut, w.job = w.job, None
         self.idle.append(w)
         if fut is not None and not fut.done():

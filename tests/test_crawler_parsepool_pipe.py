@@ -79,3 +79,38 @@ def test_a_second_event_loop_gets_fresh_workers() -> None:
     assert pool.stats["parse.pool"] == 2
     assert first.info is not None and first.info.title == "第1页"
     assert second.info is not None and second.info.title == "第2页"
+
+
+
+class _NeedsTwo(Exception):
+    def __init__(self, a: str, b: str) -> None:      # pickles, but will not load (args holds one)
+        super().__init__(f"{a}/{b}")
+
+
+def test_an_answer_that_will_not_load_fails_its_page_instead_of_hanging_it() -> None:
+    import multiprocessing
+    import pickle
+    from collections import deque
+
+    from crawler.parsepool import _Worker, _Workers
+
+    mine, theirs = multiprocessing.Pipe(duplex=True)
+
+    async def answer() -> BaseException | None:
+        loop = asyncio.get_running_loop()
+        pool = _Workers.__new__(_Workers)        # no processes: the answer comes through a real pipe
+        pool.loop, pool.queue, pool.idle, pool.workers, pool.broken = loop, deque(), [], [], None
+        w = _Worker(None, mine)
+        w.job = job = loop.create_future()
+        pool.workers.append(w)
+        theirs.send_bytes(pickle.dumps((False, _NeedsTwo("x", "y"))))
+        pool._answer(w)
+        assert w.job is None and pool.idle == [w] and pool.broken is None   # the worker goes on
+        return job.exception() if job.done() else None
+
+    try:
+        err = asyncio.run(answer())
+    finally:
+        mine.close()
+        theirs.close()
+    assert isinstance(err, RuntimeError) and "parse answer unreadable" in str(err)
