@@ -330,6 +330,13 @@ def finish_page_pass(snap: SiteSnapshot) -> None:
         started.close()
 
 
+def no_page_pool() -> None:
+    """This process is already one of several judging in parallel (a judge worker of the runner, a
+    distributed judge task): never start a page pool inside it."""
+    global _IN_WORKER
+    _IN_WORKER = True
+
+
 def _worker_init(path: str, run_id: int, site_id: str, district: dict[str, Any], vocabulary: Vocabulary,
                  sets: tuple[tuple[str, ...], ...], today: date) -> None:
     global _IN_WORKER

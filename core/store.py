@@ -707,6 +707,11 @@ class Store:
                 self.db.execute("SELECT site_id, config FROM run_sites WHERE run_id=? ORDER BY rowid",
                                 (run_id,))}
 
+    def fetch_counts(self, run_id: int) -> dict[str, int]:
+        """Stored fetches per site of a run: the size the judge's work is balanced by."""
+        return {str(sid): int(n) for sid, n in
+                self.db.execute("SELECT site_id, COUNT(*) FROM fetches WHERE run_id=? GROUP BY site_id", (run_id,))}
+
     def set_site_state(self, run_id: int, site_id: str, state: str) -> None:
         with self.transaction():
             self.db.execute("UPDATE run_sites SET state=? WHERE run_id=? AND site_id=?",

@@ -154,7 +154,7 @@ def judge_sites(store: Store, run_id: int, rules: Rules, site_ids: Iterable[str]
 def _judge_in_worker(db_path: str, run_id: int, rules: Rules, site_ids: list[str]) -> list[Judgement]:
     import checks.documents
 
-    checks.documents._IN_WORKER = True     # the sites already take every core: no page pool inside
+    checks.documents.no_page_pool()     # the sites already take every core: no page pool inside
     store = Store(db_path)
     try:
         return judge_sites(store, run_id, rules, site_ids)
@@ -172,8 +172,8 @@ def _workers(store: Store, run_id: int, site_ids: list[str], checks: tuple[Check
 
 def partition(store: Store, run_id: int, site_ids: list[str], n: int) -> list[list[str]]:
     """Sites split into ``n`` groups of about equal stored size (largest first to the lightest group)."""
-    sizes = {sid: store.db.execute("SELECT COUNT(*) FROM fetches WHERE run_id=? AND site_id=?",
-                                   (run_id, sid)).fetchone()[0] for sid in site_ids}
+    counts = store.fetch_counts(run_id)
+    sizes = {sid: counts.get(sid, 0) for sid in site_ids}
     groups: list[list[str]] = [[] for _ in range(n)]
     load = [0] * n
     for sid in sorted(site_ids, key=lambda s: (-sizes[s], s)):

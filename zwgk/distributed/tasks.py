@@ -240,11 +240,10 @@ def _judge_order(job: dict[str, Any], co: Coordinator) -> list[str]:
     todo = [sid for sid in co.meta().get("site_ids", []) if not co.is_marked("judged", sid)]
     store = open_store(job["db"])
     try:
-        sizes = dict(store.db.execute("SELECT site_id, COUNT(*) FROM fetches WHERE run_id=? GROUP BY site_id",
-                                      (int(job["run_id"]),)).fetchall())
+        sizes = store.fetch_counts(int(job["run_id"]))
     finally:
         store.close()
-    return sorted(todo, key=lambda sid: (-int(sizes.get(sid, 0)), sid))
+    return sorted(todo, key=lambda sid: (-sizes.get(sid, 0), sid))
 
 
 # -- judge ------------------------------------------------------------------------------------------
@@ -265,7 +264,7 @@ def judge(self: Task, job: dict[str, Any], site_ids: list[str], slot: int | None
 
     # the run's judge tasks already take every core (one per core): no page pool of a large site's
     # documents inside one, as in the one-process judge's workers (zwgk/runner.py)
-    checks.documents._IN_WORKER = True
+    checks.documents.no_page_pool()
     co = _coord(job)
     run_id = int(job["run_id"])
     taker = f"slot{slot}"
