@@ -149,17 +149,12 @@ def main() -> None:
             res = run_bare(a.port, a.concurrency, a.max_pages)
         print(json.dumps(res))
         return
-    from sitegen import expected_pages
+    from sitegen import expected_pages, start_server
 
     with tempfile.TemporaryDirectory() as tmp:
         port_file = Path(tmp) / "port"
-        server = subprocess.Popen([sys.executable, __file__, "--serve", str(port_file)])
+        server, port = start_server(__file__, port_file)
         try:
-            for _ in range(200):
-                if port_file.exists() and port_file.read_text():
-                    break
-                time.sleep(0.05)
-            port = int(port_file.read_text())
             print(f"site: {expected_pages()} HTML pages (+ PDFs, 404s), server pid {server.pid} on 127.0.0.1:{port}")
             print(f"concurrency {a.concurrency}, politeness delay 0, {os.cpu_count()} CPUs")
             for mode, label in (("crawl", "zwgk crawler (parse+store)"), ("bare", "bare httpx+lxml loop")):

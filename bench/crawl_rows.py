@@ -22,7 +22,6 @@ import os
 import pstats
 import re
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -135,15 +134,12 @@ def main() -> None:
         from scale_bench import serve
         serve(a.serve, a.pages)
         return
+    from sitegen import start_server
+
     with tempfile.TemporaryDirectory(prefix="zwgk-rows-") as tmp:
         port_file = Path(tmp) / "port"
-        server = subprocess.Popen([sys.executable, __file__, "--serve", str(port_file), "--pages", str(a.pages)])
+        server, port = start_server(__file__, port_file, "--pages", str(a.pages))
         try:
-            for _ in range(400):
-                if port_file.exists() and port_file.read_text():
-                    break
-                time.sleep(0.05)
-            port = int(port_file.read_text())
             db = a.keep or str(Path(tmp) / "rows.sqlite")
             s0 = proc_cpu(server.pid)
             if a.bare:

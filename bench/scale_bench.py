@@ -257,13 +257,8 @@ def main() -> None:
             work = Path(tmp) / f"n{n}"
             work.mkdir(exist_ok=True)
             port_file = work / "port"
-            server = subprocess.Popen([sys.executable, __file__, "--serve", str(port_file), "--pages", str(n)])
+            server, port = sitegen.start_server(__file__, port_file, "--pages", str(n))
             try:
-                for _ in range(400):
-                    if port_file.exists() and port_file.read_text():
-                        break
-                    time.sleep(0.05)
-                port = int(port_file.read_text())
                 print(f"\n== {n} pages requested: site has {sitegen.expected_pages()} HTML pages"
                       f" (+ PDFs), server pid {server.pid}", flush=True)
                 bare_pps = None

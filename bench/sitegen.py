@@ -12,6 +12,11 @@ from the path, deterministically, so the server holds nothing in memory.
 """
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 COLUMNS, PER_LIST, FOOTER, RELATED = 40, 20, 25, 25
 PER_COLUMN = 500
 _FILLER = ("根据《中华人民共和国政府信息公开条例》，现将有关事项公告如下。" * 40)
@@ -138,3 +143,14 @@ def expected_pages() -> int:
     lists = COLUMNS * _lists()
     broken = COLUMNS * len([i for i in range(PER_COLUMN) if i % 100 == 3])
     return 1 + lists + COLUMNS * PER_COLUMN + FOOTER + broken
+
+
+def start_server(script: str, port_file: Path, *args: str) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``python SCRIPT --serve PORT_FILE ARGS…`` (a benchmark serving this site in another
+    process) and wait up to 20 s for the port it writes."""
+    proc = subprocess.Popen([sys.executable, script, "--serve", str(port_file), *args])
+    for _ in range(400):
+        if port_file.exists() and port_file.read_text():
+            break
+        time.sleep(0.05)
+    return proc, int(port_file.read_text())
