@@ -98,7 +98,7 @@ def _clean(text: str) -> str:
 
 
 def _cells(tr: lxml.html.HtmlElement) -> list[str]:
-    return [_clean(c.text_content()).replace("|", "¦") for c in tr if c.tag in ("td", "th")]
+    return [_cell_text(c.text_content()) for c in tr if c.tag in ("td", "th")]
 
 
 def _is_header(cells: list[str]) -> bool:
@@ -401,9 +401,10 @@ def read_document(data: bytes, url: str = "", content_type: str | None = None,
     if k == "pdf":
         return _doc("pdf", _pdf(data, limits))
     if k == "ole":      # binary Word (.doc) and Excel (.xls) are read; WPS, PowerPoint and the like are not
-        if worddoc.is_word(data):
+        try:
             return _doc("doc", _word(data, limits))
-        return _doc("xls", _xls(data, limits))
+        except worddoc.NotWord:         # a workbook (or damaged): xlrd says which
+            return _doc("xls", _xls(data, limits))
     raise Unreadable("格式无法读取（仅支持HTML/PDF/DOC/DOCX/OFD/XLS/XLSX/CSV/TXT）")
 
 
@@ -413,6 +414,8 @@ def _word(data: bytes, limits: Limits) -> _Lines:
     cap = limits.max_lines * 200     # a line is rarely over 200 characters: the cap bounds the work
     try:
         text, cut = worddoc.doc_text(data, cap)
+    except worddoc.NotWord:
+        raise
     except office.OfficeUnreadable as e:
         raise Unreadable(f"DOC无法读取（{e}）") from e
     out = _Lines(limits)
@@ -421,7 +424,7 @@ def _word(data: bytes, limits: Limits) -> _Lines:
     in_table = False
     for raw in text.split("\n"):
         if worddoc.CELL in raw:
-            cells = [_clean(c).replace("|", "¦") for c in raw.split(worddoc.CELL)]
+            cells = [_cell_text(c) for c in raw.split(worddoc.CELL)]
             while cells and not cells[-1]:
                 cells.pop()
             if not in_table:

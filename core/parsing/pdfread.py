@@ -50,9 +50,8 @@ class PdfText:
     truncated: bool = False          # the file ends early: content after the cut may be missing
 
 
-def read_pdf(data: bytes, max_chars: int | None = None, max_lines: int | None = None) -> PdfText:
-    """Text of every page, or of the pages before ``max_chars`` characters or ``max_lines`` non-blank
-    lines were reached (then ``len(pages) < total``: the caller knows the rest was not read).
+def read_pdf(data: bytes, max_lines: int | None = None) -> PdfText:
+    """Text of every page, or of the pages before ``max_lines`` non-blank lines were reached (then ``len(pages) < total``: the caller knows the rest was not read).
     Raises :class:`PdfUnreadable` (damaged beyond reading, encrypted) with a short reason
     (已加密, 文件不完整, the error's name)."""
     import pypdf
@@ -65,12 +64,11 @@ def read_pdf(data: bytes, max_chars: int | None = None, max_lines: int | None = 
                 raise PdfUnreadable("已加密")
             total = len(reader.pages)
             pages: list[str] = []
-            chars = lines = 0
+            lines = 0
             for page in reader.pages:
-                if (max_chars is not None and chars >= max_chars) or (max_lines is not None and lines >= max_lines):
+                if max_lines is not None and lines >= max_lines:
                     break          # a page not extracted is a page not paid for
                 text = page.extract_text() or ""
-                chars += len(text)
                 lines += sum(1 for ln in text.splitlines() if ln.strip())
                 pages.append(text)
         except PdfUnreadable:

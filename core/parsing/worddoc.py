@@ -45,19 +45,14 @@ _SPRA_SIZE = {0: 1, 1: 1, 2: 2, 3: 4, 4: 2, 5: 2, 7: 3}   # operand size by a sp
 
 # Characters with a structural meaning in the text stream ([MS-DOC] 2.4.1): what a reader sees.
 _FIELD_BEGIN, _FIELD_SEP, _FIELD_END = "\x13", "\x14", "\x15"
-_LAYOUT = str.maketrans({"\r": "\n", "\x0b": "\n", "\x0c": "\n", _ROW: "\n", "\x1e": "-",
-                         "\x1f": "", "\xa0": " "})
-_DROP = {chr(c) for c in range(0x20)} - {"\n", "\t", CELL}
+# layout marks as a reader sees them; every other control character (pictures, fields' marks) dropped
+_VISIBLE = str.maketrans({**{chr(c): None for c in range(0x20) if chr(c) not in "\n\t" + CELL},
+                          "\r": "\n", "\x0b": "\n", "\x0c": "\n", _ROW: "\n", "\x1e": "-", "\xa0": " "})
 
 
-def is_word(data: bytes) -> bool:
-    """Whether an OLE2 file holds a Word document (a ``WordDocument`` stream), not a workbook
-    or another kind; False for anything olefile cannot open."""
-    try:
-        with _open(data) as ole:
-            return bool(ole.exists("WordDocument"))
-    except Exception:       # damaged: the caller's other readers say why
-        return False
+class NotWord(OfficeUnreadable):
+    """The bytes are no Word document at all (an OLE file that cannot be opened, or one without a
+    ``WordDocument`` stream, such as a workbook): the caller may try its other OLE readers."""
 
 
 def doc_text(data: bytes, max_chars: int) -> tuple[str, bool]:
@@ -65,12 +60,19 @@ def doc_text(data: bytes, max_chars: int) -> tuple[str, bool]:
     lines whose cells are separated by :data:`CELL`.
 
     Raises OfficeUnreadable (with a reason in Chinese, for the report) when the bytes are not a
-    readable Word binary document: another OLE file such as a WPS or PowerPoint file, an encrypted
-    or Word 6/95 document, a damaged container or piece table."""
+    readable Word binary document: :class:`NotWord` for another OLE file (a workbook, a WPS or
+    PowerPoint file) or one that cannot be opened, OfficeUnreadable for an encrypted or Word 6/95
+    document or a damaged stream or piece table."""
     try:
-        with _open(data) as ole:
-            if not ole.exists("WordDocument"):
-                raise OfficeUnreadable("不是Word文档（无WordDocument流）")
+        ole = _open(data)
+        is_word = bool(ole.exists("WordDocument"))
+    except Exception as e:      # olefile raises OleFileError, OSError, struct.error … on a damaged file
+        raise NotWord(f"OLE容器损坏：{type(e).__name__}") from None
+    if not is_word:
+        ole.close()
+        raise NotWord("不是Word文档（无WordDocument流）")
+    try:
+        with ole:
             word = _stream(ole, "WordDocument", len(data))
             flags, ccp, fc_clx, lcb_clx = _fib(word)
             table_name = "1Table" if flags & _F_WHICH_TABLE else "0Table"
@@ -244,6 +246,8 @@ def _ends_row(grpprl: bytes) -> bool:
 
 def _visible(raw: str, cut: bool) -> str:
     """What a reader sees: field codes dropped (their results kept), layout marks as newlines."""
+    if _FIELD_BEGIN not in raw:
+        return raw.translate(_VISIBLE)
     out: list[str] = []
     depth = 0                    # inside a field's code part (between begin and separator)
     stack: list[bool] = []       # per open field: still in its code part
@@ -263,5 +267,4 @@ def _visible(raw: str, cut: bool) -> str:
     if depth and not cut:
         # a field code never closed hides everything after it: a damaged file, not an empty one
         raise OfficeUnreadable("域代码未闭合，其后内容无法读取")
-    text = "".join(out).translate(_LAYOUT)
-    return "".join(c for c in text if c not in _DROP)
+    return "".join(out).translate(_VISIBLE)
