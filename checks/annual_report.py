@@ -154,8 +154,9 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     found = reports(snap)
     metrics: dict[str, Any] = {"year": year, "due": due.isoformat(), "years_found": sorted(found)}
     not_it: list[Doc] = []
+    read_before: dict[str, tuple[ar.AnnualReport | None, str | None]] = {}   # a look-alike is read once
     if year not in found:
-        named, unread, not_it = _by_content(snap, other_names(snap, year, params)[:5], params)
+        named, unread, not_it = _by_content(snap, other_names(snap, year, params)[:5], params, read_before)
         if named:                 # the report under a looser title: judged as the report
             found[year] = named
             metrics["title_differs"] = named[0].title
@@ -196,7 +197,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                                 observed=published.isoformat(), expected=f"≤ {due.isoformat()}"))
     rep, why = None, None
     for d in docs:
-        rep, why = read(snap, d, params)
+        rep, why = read_before[d.url] if d.url in read_before else read(snap, d, params)
         if rep:
             ev = {"url": d.url, "source_url": d.source_url, "anchor": d.title}
             break
@@ -221,16 +222,17 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     return CheckResult(Outcome.PASS, "annual-report.ok", {"year": year}, findings, metrics)
 
 
-def _by_content(snap: SiteSnapshot, docs: list[Doc], params: Mapping[str, Any]
+def _by_content(snap: SiteSnapshot, docs: list[Doc], params: Mapping[str, Any],
+                reads: dict[str, tuple[ar.AnnualReport | None, str | None]]
                 ) -> tuple[list[Doc], list[tuple[Doc, str | None]], list[Doc]]:
     """``docs`` sorted by what reading them showed: (the report, could not be read + why, read
     and not the report). Only an unread one leaves the question open; one read whole that is not
-    the report does not soften the report's absence."""
+    the report does not soften the report's absence. What was read is kept in ``reads``."""
     named: list[Doc] = []
     unread: list[tuple[Doc, str | None]] = []
     not_it: list[Doc] = []
     for d in docs:
-        rep, why = read(snap, d, params)
+        rep, why = reads[d.url] = read(snap, d, params)
         if rep is None and _page_without_report(snap, d):
             not_it.append(d)          # a page read whole, no report text in it, no file to follow
         elif rep is None:
