@@ -30,7 +30,7 @@ from checks.documents import (
     register_keywords,
     unit_documents,
 )
-from checks.readable import limits_of, read_stored
+from checks.readable import LIMIT_PARAMS, limits_of, read_stored
 from core.model import CheckResult, Finding, Outcome, Severity
 from core.parsing.dates import ascii_digits, find_dates
 from core.parsing.dockind import is_kind
@@ -307,6 +307,6 @@ CHECKS: list[Check] = [
           {"due": "04-30", "finance_units": ["财政"], "where": ["debt", "budget"],
            "kinds": {"债务限额及余额": ["限额", "余额"], "债券发行": ["发行"], "还本付息": ["还本", "付息", "偿还"]},
            # budget attachments are read within these (as privacy-leaks', so one reading serves both)
-           "max_lines": 50_000, "max_sheet_rows": 20_000, "max_cells": 300_000, "max_columns": 200, "max_sheets": 100},
+           **LIMIT_PARAMS},
           kinds=("portal",), doc="门户网站或财政部门网站公开当年债务限额余额、发行、还本付息信息"),
 ]

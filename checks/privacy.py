@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from checks.base import Check
-from checks.readable import limits_of, readable_documents
+from checks.readable import LIMIT_PARAMS, limits_of, readable_documents
 from core.model import CheckResult, Finding, Outcome, Severity
 from core.parsing.privacy import Hit, detect, mask_ids
 from core.snapshot import SiteSnapshot
@@ -44,8 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "max_excerpts": 5,          # masked excerpts listed per finding
     # how much of one document is read (core.parsing.doctext.Limits); a document cut at one of
     # these is "read in part", and the check then says 无法核验 rather than "none found"
-    "max_lines": 50_000, "max_sheet_rows": 20_000, "max_cells": 300_000, "max_columns": 200,
-    "max_sheets": 100,
+    **LIMIT_PARAMS,
 }
 
 

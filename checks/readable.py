@@ -8,6 +8,7 @@ it could not verify the rest (:meth:`Documents.unread`), never "clean".
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,10 @@ class Documents:
         examples = "；".join(f"{r.title}：{r.doc.cut if r.doc is not None else r.unreadable}"
                             for r in unread[:limit])
         return "、".join(parts) + (f"（{examples}{'等' if len(unread) > limit else ''}）" if examples else "")
+
+
+# the reading limits as check parameters (each check's defaults spread these; rules.toml may set them)
+LIMIT_PARAMS: dict[str, int] = dataclasses.asdict(DEFAULT_LIMITS)
 
 
 def limits_of(params: Mapping[str, Any]) -> Limits:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.base import Check
-from checks.readable import limits_of, readable_documents
+from checks.readable import LIMIT_PARAMS, limits_of, readable_documents
 from core.lexicon import Lexicon, LexiconError, Match, load_lexicon, text_matcher
 from core.model import CheckResult, Finding, Outcome, Severity
 from core.parsing.privacy import masked_window
@@ -45,8 +45,7 @@ DEFAULTS: dict[str, Any] = {"max_pages": 5000, "max_attachments": 2000, "max_fin
                             "veto_kinds": ["leader_title", "leader_name", "sensitive"],
                             # how much of one document is read (core.parsing.doctext.Limits): the same
                             # as privacy-leaks', so both checks share one reading of the documents
-                            "max_lines": 50_000, "max_sheet_rows": 20_000, "max_cells": 300_000,
-                            "max_columns": 200, "max_sheets": 100}
+                            **LIMIT_PARAMS}
 
 
 def lexicon_for(snap: SiteSnapshot) -> Lexicon:
