@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from core.model import ErrorKind, Purpose
-from core.store import FetchRow, LinkRow
+from core.store import FetchRow
 from crawler.netguard import ip_literal
 from crawler.parse import PageInfo, json_urls
 from crawler.site import SiteCrawl
@@ -93,8 +93,7 @@ async def home_step(sc: SiteCrawl) -> tuple[FetchRow, PageInfo | None]:
         row.extra["shell_unfollowed"] = {"via": info.redirect_via if info else None, "target": target,
                                          "reason": "outside the site"}
     if info is not None:
-        ctx.writer.links(sc.spec.id, [LinkRow(sc.start, ln.url, ln.anchor, ln.region, ln.tag)
-                                      for ln in info.links])
+        ctx.writer.page_links(sc.spec.id, sc.start, info.links)
         ctx.stats["links"] += len(info.links)
     ctx.writer.fetch(row, body)
     return row, info

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.model import ErrorKind, Purpose
-from core.store import FetchRow, LinkRow
+from core.store import FetchRow
 from crawler.purposes import RECHECK_PURPOSES, handling
 from crawler.site import SiteCrawl
 
@@ -66,8 +66,7 @@ async def recheck_step(sc: SiteCrawl) -> None:
                     row.extra["other_family"] = other
             ctx.stats["recheck.reproduced" if transient(row) else "recheck.recovered"] += 1
             if info is not None and row.purpose == Purpose.PAGE:
-                ctx.writer.links(sc.spec.id, [LinkRow(first.url, ln.url, ln.anchor, ln.region, ln.tag)
-                                              for ln in info.links])
+                ctx.writer.page_links(sc.spec.id, first.url, info.links)
             keep = body is not None and (not handling(row.purpose).keep_html_only or "html" in (row.content_type or ""))
             ctx.writer.fetch(row, body if keep and not row.extra.get("body_skipped") else None)
             ctx.writer.maybe_flush()

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from core.store import FetchRow, LinkRow, Store, sha256
+from core.store import FetchRow, Store, sha256
 
 
 class PageLink(Protocol):
@@ -33,10 +33,10 @@ class Writer:
     def __init__(self, store: Store, run_id: int, *, max_rows: int = 150, max_age: float = 0.5):
         self.store, self.run_id = store, run_id
         self.max_rows, self.max_age = max_rows, max_age
-        self._fetches: list[tuple[FetchRow, bytes | None]] = []
-        self._packed: dict[int, tuple[str, bytes]] = {}     # id(body) -> (sha256, zlib) made by a parse worker
-        # per site, in the order given: (source page, its parsed links) or (None, LinkRow rows)
-        self._links: dict[str, list[tuple[str | None, Sequence[PageLink] | Sequence[LinkRow]]]] = defaultdict(list)
+        # (row, body, the body's (sha256, zlib) when a parse worker made them already)
+        self._fetches: list[tuple[FetchRow, bytes | None, tuple[str, bytes] | None]] = []
+        # per site, in the order given: (source page, its parsed links)
+        self._links: dict[str, list[tuple[str, Sequence[PageLink]]]] = defaultdict(list)
         self._adds: dict[str, list[FrontierRow]] = defaultdict(list)
         self._marks: dict[str, list[tuple[str, str, str | None]]] = defaultdict(list)
         self._dns: list[tuple[str, str, list[str], str | None, str | None, bool | None]] = []
@@ -45,14 +45,8 @@ class Writer:
 
     def fetch(self, row: FetchRow, body: bytes | None = None, packed: tuple[str, bytes] | None = None) -> None:
         """``packed``: the body's (sha256, stored form) when a parse worker made them already."""
-        self._fetches.append((row, body))
-        if packed is not None and body is not None:
-            self._packed[id(body)] = packed
+        self._fetches.append((row, body, packed if body is not None else None))
         self._n += 1
-
-    def links(self, site_id: str, rows: list[LinkRow]) -> None:
-        self._links[site_id].append((None, rows))
-        self._n += len(rows) // 20
 
     def page_links(self, site_id: str, source: str, links: Sequence[PageLink]) -> None:
         """The links of the page ``source`` as the parser gave them (never changed after parsing):
@@ -60,17 +54,12 @@ class Writer:
         self._links[site_id].append((source, links))
         self._n += len(links) // 20
 
-    def _link_rows(self, site: str, groups: list[tuple[str | None, Sequence[PageLink] | Sequence[LinkRow]]]
+    def _link_rows(self, site: str, groups: list[tuple[str, Sequence[PageLink]]]
                    ) -> Iterator[tuple[int, str, str, str, str | None, str | None, str | None]]:
         run = self.run_id
         for source, links in groups:
-            if source is None:
-                for r in links:
-                    assert isinstance(r, LinkRow)
-                    yield (run, site, r.source_url, r.target_url, r.anchor, r.region, r.tag)
-            else:
-                for ln in links:
-                    yield (run, site, source, ln.url, ln.anchor, ln.region, ln.tag)  # type: ignore[union-attr]
+            for ln in links:
+                yield (run, site, source, ln.url, ln.anchor, ln.region, ln.tag)
 
     def add(self, site_id: str, row: FrontierRow) -> None:
         self._adds[site_id].append(row)
@@ -94,15 +83,14 @@ class Writer:
         # Rows several processes may write at once (PostgreSQL: bodies shared by sites, DNS answers of
         # shared hosts) are written in one global order — bodies by hash first, DNS by name last — so
         # two writers' transactions can wait for each other but never deadlock.
-        packed = self._packed
-        hashed = [(packed[id(body)][0] if id(body) in packed else sha256(body), body, row)
-                  for row, body in self._fetches if body is not None]
+        hashed = [(packed[0] if packed else sha256(body), body, packed, row)
+                  for row, body, packed in self._fetches if body is not None]
         with st.transaction():
-            for h, body in sorted({h: b for h, b, _ in hashed}.items()):
-                st.save_body(body, digest=h, packed=packed[id(body)][1] if id(body) in packed else None)
-            for h, _, row in hashed:
+            for h, (body, packed) in sorted({h: (b, p) for h, b, p, _ in hashed}.items()):
+                st.save_body(body, digest=h, packed=packed[1] if packed else None)
+            for h, _, _, row in hashed:
                 row.body_hash = h
-            for row, _ in self._fetches:
+            for row, _, _ in self._fetches:
                 st.add_fetch(row)
             for site, groups in self._links.items():
                 st.add_link_rows(self._link_rows(site, groups))
@@ -113,7 +101,6 @@ class Writer:
             for host, rtype, answers, error, rcode, aa in sorted(self._dns, key=lambda d: (d[0], d[1])):
                 st.add_dns(self.run_id, host, rtype, answers, error, rcode, aa)
         self._fetches.clear()
-        self._packed.clear()
         self._links.clear()
         self._adds.clear()
         self._marks.clear()
