@@ -21,6 +21,7 @@ load average before and after. Lines are JSON, then a summary.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -46,6 +47,51 @@ def load() -> str:
 def child_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
+
+
+class Machine:
+    """The whole machine's CPU (``/proc/stat``) and the district server's own (``/proc/PID/stat``),
+    read at the marks of a stage: how busy both cores were, and how much of that was the loopback
+    sites themselves (a cost the benchmark's CPU figures leave out, yet which shares the cores)."""
+
+    def __init__(self, server_pid: int):
+        self.server_pid = server_pid
+        self.marks: list[tuple[str, float, float, float, float]] = []
+
+    def _read(self) -> tuple[float, float, float]:
+        hz = os.sysconf("SC_CLK_TCK")
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        total, idle = sum(v[:8]), v[3] + v[4]
+        try:
+            with open(f"/proc/{self.server_pid}/stat") as f:
+                st = f.read().rsplit(")", 1)[1].split()
+            server = (int(st[11]) + int(st[12])) / hz
+        except OSError:
+            server = 0.0
+        return (total - idle) / hz, total / hz, server
+
+    def mark(self, name: str) -> None:
+        busy, total, server = self._read()
+        self.marks.append((name, time.perf_counter(), busy, total, server))
+
+    def phases(self) -> list[dict[str, Any]]:
+        """Per phase between consecutive marks: seconds, cores busy (of os.cpu_count()), server CPU s."""
+        out = []
+        for (_, t0, b0, c0, s0), (name, t1, b1, c1, s1) in itertools.pairwise(self.marks):
+            cores = os.cpu_count() or 1
+            out.append({"phase": name, "s": round(t1 - t0, 1),
+                        "busy_cores": round((b1 - b0) / max(1e-9, c1 - c0) * cores, 2),
+                        "server_cpu_s": round(s1 - s0, 1)})
+        return out
+
+
+MACHINE: Machine | None = None
+
+
+def mark(name: str) -> None:
+    if MACHINE is not None:
+        MACHINE.mark(name)
 
 
 def emit(**kw: Any) -> None:
@@ -82,14 +128,17 @@ def duplicates(db: str, run_id: int) -> int:
 
 def single(sites: Path, db: str, tmp: Path) -> tuple[int, dict[str, Any]]:
     load0, t0, c0 = load(), time.perf_counter(), child_cpu()
+    mark("start")
     out = subprocess.run([zwgk(), "audit", "--sites", str(sites), "--db", db, "--out", str(tmp / "single"),
                           "--as-of", AS_OF, "--format", "json", "--no-progress"],
                          capture_output=True, text=True, env={**os.environ, "ZWGK_MAX_SCREENSHOTS": "0"})
     wall, cpu = time.perf_counter() - t0, child_cpu() - c0
+    mark("audit")
     if out.returncode != 0:
         sys.exit(f"single audit failed ({out.returncode}): {out.stderr[-2000:]}")
     run_id = json.loads((tmp / "single" / "results.json").read_text("utf-8"))["run"]["id"]
-    return run_id, {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "load_before": load0, "load_after": load()}
+    return run_id, {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "load_before": load0, "load_after": load(),
+                    "phases": MACHINE.phases() if MACHINE else []}
 
 
 def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: float | None,
@@ -111,6 +160,7 @@ def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: f
                                     start_new_session=True)
 
     load0, t0, c0 = load(), time.perf_counter(), child_cpu()
+    mark("start")
     workers = [worker(i) for i in range(n)]
     out = subprocess.run([zwgk(), "enqueue", "--sites", str(sites), "--db", db, "--out", str(tmp / label),
                           "--as-of", AS_OF, "--format", "json", "--broker", broker],
@@ -125,7 +175,13 @@ def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: f
     co = Coordinator(redis.Redis.from_url(broker), run_id, scope=store_scope(db))
     total = int(co.meta()["sites"])
     killed: dict[str, Any] = {}
+    seen: set[str] = set()
     while co.finish_state() is None:
+        for phase, done in (("start", co.get("policy") is not None), ("crawl", co.count("crawled") >= total),
+                            ("judge", co.count("judged") >= total)):
+            if done and phase not in seen:
+                seen.add(phase)
+                mark(phase if phase != "start" else "enqueue+start")
         if kill_at is not None and not killed and co.count("crawled") >= kill_at * total:
             victim = workers[0]
             holding = [u for u, h in co.holders().items() if _in_group(h.split(":")[1], victim.pid)]
@@ -135,8 +191,9 @@ def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: f
             workers[0] = worker(n)            # a fresh worker takes its place (systemd Restart=always)
         if any(w.poll() is not None for w in workers):
             sys.exit(f"a worker exited: see {logs}")
-        time.sleep(0.5)
+        time.sleep(0.2)
     wall = time.perf_counter() - t0
+    mark("final")
     for w in workers:
         w.send_signal(signal.SIGTERM)         # warm shutdown: reaped, so their CPU is counted
     for w in workers:
@@ -147,7 +204,7 @@ def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: f
             w.wait()
     cpu = child_cpu() - c0
     res = {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "load_before": load0, "load_after": load(),
-           "workers": n, "concurrency": concurrency, "polite_wait_s": round(co.stats().get("polite.shared_wait_ms", 0) / 1000, 1)}
+           "phases": MACHINE.phases() if MACHINE else [], "workers": n, "concurrency": concurrency, "polite_wait_s": round(co.stats().get("polite.shared_wait_ms", 0) / 1000, 1)}
     if killed:
         res["killed"] = killed
     return run_id, res
@@ -171,6 +228,7 @@ def main() -> None:
     ap.add_argument("--kill-at", type=float, default=0.3)
     ap.add_argument("--skip-single", action="store_true")
     ap.add_argument("--skip-clean", action="store_true", help="only the run with a killed worker")
+    ap.add_argument("--skip-kill", action="store_true", help="no run with a killed worker")
     ap.add_argument("--tmp", type=Path, default=None)
     a = ap.parse_args()
 
@@ -188,6 +246,7 @@ def main() -> None:
     pg = PgServer(bindir)
     pg.start()
     server, info = district.start(a.sites, a.pages, tmp)
+    global MACHINE
     try:
         with redis_server(tmp / "redis") as broker:
             sites = district.write_sites(tmp / "sites.toml", info)
@@ -196,6 +255,7 @@ def main() -> None:
             ref_pages: dict[str, int] = {}
             results: dict[str, dict[str, Any]] = {}
             if not a.skip_single:
+                MACHINE = Machine(server.pid)
                 db = pg.new_database("single")
                 run_id, res = single(sites, db, tmp)
                 ref_pages = pages(db, run_id)
@@ -203,8 +263,9 @@ def main() -> None:
                 emit(stage="single", **res)
                 results["single"] = res
             for label, kill in (("distributed", None), ("killed", a.kill_at)):
-                if label == "distributed" and a.skip_clean:
+                if (label == "distributed" and a.skip_clean) or (label == "killed" and a.skip_kill):
                     continue
+                MACHINE = Machine(server.pid)
                 db = pg.new_database(label)
                 run_id, res = distributed(sites, db, broker, tmp, a.workers, kill, label, a.concurrency)
                 got = pages(db, run_id)
