@@ -56,33 +56,43 @@ class Machine:
 
     def __init__(self, server_pid: int):
         self.server_pid = server_pid
-        self.marks: list[tuple[str, float, float, float, float]] = []
+        self.marks: list[tuple[Any, ...]] = []
 
-    def _read(self) -> tuple[float, float, float]:
+    def _read(self) -> tuple[float, float, float, float, float]:
         hz = os.sysconf("SC_CLK_TCK")
         with open("/proc/stat") as f:
             v = [int(x) for x in f.readline().split()[1:]]
         total, idle = sum(v[:8]), v[3] + v[4]
-        try:
-            with open(f"/proc/{self.server_pid}/stat") as f:
-                st = f.read().rsplit(")", 1)[1].split()
-            server = (int(st[11]) + int(st[12])) / hz
-        except OSError:
-            server = 0.0
-        return (total - idle) / hz, total / hz, server
+        server = pg = redis = 0.0
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    head, st = f.read().rsplit(")", 1)
+            except OSError:
+                continue
+            comm, st = head.split("(", 1)[1], st.split()
+            own, reaped = int(st[11]) + int(st[12]), int(st[13]) + int(st[14])
+            if int(pid) == self.server_pid:
+                server = own / hz
+            elif comm == "postgres":       # the postmaster's reaped children: backends that ended
+                pg += (own + reaped) / hz
+            elif comm.startswith("redis-server"):
+                redis += own / hz
+        return (total - idle) / hz, total / hz, server, pg, redis
 
     def mark(self, name: str) -> None:
-        busy, total, server = self._read()
-        self.marks.append((name, time.perf_counter(), busy, total, server))
+        self.marks.append((name, time.perf_counter(), *self._read()))
 
     def phases(self) -> list[dict[str, Any]]:
-        """Per phase between consecutive marks: seconds, cores busy (of os.cpu_count()), server CPU s."""
+        """Per phase between consecutive marks: seconds, cores busy (of os.cpu_count()), and the CPU s
+        of the loopback sites, PostgreSQL and Redis (not in the run's own CPU figure)."""
         out = []
-        for (_, t0, b0, c0, s0), (name, t1, b1, c1, s1) in itertools.pairwise(self.marks):
+        for a, b in itertools.pairwise(self.marks):
             cores = os.cpu_count() or 1
-            out.append({"phase": name, "s": round(t1 - t0, 1),
-                        "busy_cores": round((b1 - b0) / max(1e-9, c1 - c0) * cores, 2),
-                        "server_cpu_s": round(s1 - s0, 1)})
+            out.append({"phase": b[0], "s": round(b[1] - a[1], 1),
+                        "busy_cores": round((b[2] - a[2]) / max(1e-9, b[3] - a[3]) * cores, 2),
+                        "sites_cpu_s": round(b[4] - a[4], 1), "pg_cpu_s": round(b[5] - a[5], 1),
+                        "redis_cpu_s": round(b[6] - a[6], 1)})
         return out
 
 

@@ -771,18 +771,19 @@ class Store:
         return f.id
 
     def add_links(self, run_id: int, site_id: str, links: Iterable[LinkRow]) -> None:
-        self.db.executemany(
-            "INSERT INTO links (run_id, site_id, source_url, target_url, anchor, region, tag)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, site_id, ln.source_url, ln.target_url, ln.anchor, ln.region, ln.tag)
-             for ln in links])
+        self.add_link_rows((run_id, site_id, ln.source_url, ln.target_url, ln.anchor, ln.region, ln.tag)
+                           for ln in links)
+
+    _LINK_COLS = ("run_id", "site_id", "source_url", "target_url", "anchor", "region", "tag")
 
     def add_link_rows(self, rows: Iterable[tuple[int, str, str, str, str | None, str | None, str | None]]) -> None:
         """Link rows as (run_id, site_id, source_url, target_url, anchor, region, tag) tuples: the
-        crawler's writer builds them straight from parsed pages (crawler/writer.py)."""
-        self.db.executemany(
-            "INSERT INTO links (run_id, site_id, source_url, target_url, anchor, region, tag)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        crawler's writer builds them straight from parsed pages (crawler/writer.py). PostgreSQL
+        takes them by COPY (core/store_pg.py ``copy_rows``)."""
+        if self.engine == "postgresql":
+            self.db.copy_rows("links", self._LINK_COLS, rows)
+            return
+        self.db.executemany(f"INSERT INTO links ({', '.join(self._LINK_COLS)}) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def add_dns(self, run_id: int, host: str, rtype: str, answers: list[str],
                 error: str | None = None, rcode: str | None = None,
