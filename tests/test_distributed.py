@@ -357,6 +357,36 @@ def test_large_runs_show_a_summary_and_only_failed_sites(caplog: pytest.LogCaptu
     assert summary_line(40, 40, 400, 60.0).endswith("done")
 
 
+def test_summary_lists_only_the_sites_that_are_down(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The real crawler over 22 loopback units (summary display): only the units that are down get a
+    "failed" line. (A home page's body hash was read before the writer set it, so every unit was
+    listed as failed — 200 false alarms in a 200-unit night's log.)"""
+    import logging
+
+    import district
+
+    from crawler.run import crawl_run
+    from zwgk import pipeline
+    from zwgk.config import load_sites
+
+    server, info = district.start(22, 3, tmp_path)
+    try:
+        cfg = load_sites(district.write_sites(tmp_path / "sites.toml", info))
+        store = Store(str(tmp_path / "s.sqlite"))
+        try:
+            run_id = pipeline.new_run(store, cfg, pipeline.load_rules(None), AS_OF)
+            with caplog.at_level(logging.INFO, logger="zwgk.crawler"):
+                asyncio.run(crawl_run(store, run_id, cfg.sites, cfg.network, cfg.crawl, progress=True))
+            pages = _pages(str(tmp_path / "s.sqlite"), run_id)
+        finally:
+            store.close()
+    finally:
+        district.stop(server)
+    failed = sorted(r.getMessage().split()[1].rstrip(":") for r in caplog.records if ": failed (" in r.getMessage())
+    assert failed == ["u007", "u017"]                  # the units district.py serves on a closed port
+    assert sorted(s for s, n in pages.items() if n <= 1) == ["u007", "u017"] and len(pages) == 22  # the rest crawled
+
+
 def test_worker_unit_runs_a_command_the_cli_accepts() -> None:
     import shlex
 
