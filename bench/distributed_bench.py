@@ -214,7 +214,8 @@ def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: f
             w.wait()
     cpu = child_cpu() - c0
     res = {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "load_before": load0, "load_after": load(),
-           "phases": MACHINE.phases() if MACHINE else [], "workers": n, "concurrency": concurrency, "polite_wait_s": round(co.stats().get("polite.shared_wait_ms", 0) / 1000, 1)}
+           "phases": MACHINE.phases() if MACHINE else [], "workers": n, "concurrency": concurrency, "polite_wait_s": round(co.stats().get("polite.shared_wait_ms", 0) / 1000, 1),
+           "polite_full": co.stats().get("polite.shared_full", 0)}
     if killed:
         res["killed"] = killed
     return run_id, res

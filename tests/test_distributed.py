@@ -131,6 +131,34 @@ def test_shared_politeness_holds_across_workers(redis_url: str) -> None:
     assert all(b - a >= 0.09 for a, b in zip(starts, starts[1:], strict=False)), starts
 
 
+def test_a_place_is_given_back_before_the_request_ends(redis_url: str) -> None:
+    """When a request leaves its place, the place is already free in Redis — before the crawler's
+    own host slot lets the next request of the site ask for it. (Released in the background, the
+    next request often reached Redis first, found the key full and slept 20-40 ms: in a 30-unit
+    benchmark 268 such answers, 14 with the release awaited.)"""
+    import redis
+
+    from zwgk.distributed.politeness import RedisLimiter
+
+    r = redis.Redis.from_url(redis_url)
+    held: list[int] = []
+
+    async def scenario() -> None:
+        lim = RedisLimiter(redis_url, prefix="test:handover")
+        try:
+            for _ in range(5):
+                async with lim.hold("addr:127.0.0.1:8081", "www.handover.gov.cn", 1, 0.0):
+                    held.append(r.zcard("test:handover:addr:127.0.0.1:8081:holders"))
+                # no await in between: what Redis holds the moment the request has ended
+                held.append(r.zcard("test:handover:addr:127.0.0.1:8081:holders")
+                            + r.zcard("test:handover:host:www.handover.gov.cn:holders"))
+        finally:
+            await lim.aclose()
+
+    asyncio.run(scenario())
+    assert held == [1, 0] * 5
+
+
 # -- the whole audit -------------------------------------------------------------------------------
 def _verdicts(db: str, run_id: int) -> dict[tuple[str, str], tuple[str, bool, tuple[str, ...]]]:
 

@@ -202,6 +202,7 @@ def crawl(self: Task, job: dict[str, Any], site_id: str) -> None:
                         # `zwgk audit --resume` sharing the run): come back when it may be done
                         _retry_later(self)
                     stats["polite.shared_wait_ms"] = int(limiter.waited_s * 1000)
+                    stats["polite.shared_full"] = limiter.full
                     log.info("run %s site %s crawled in %.1f s (%.2f s CPU)", run_id, site_id,
                              time.monotonic() - t0, stats.get("cpu_ms", 0) / 1000)
                     co.site_stats(site_id, stats)
