@@ -99,6 +99,22 @@ class Machine:
 MACHINE: Machine | None = None
 
 
+def group_rss(groups: set[int]) -> list[int]:
+    """Resident MB of every process in these process groups (a worker, its pool children)."""
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[2]) not in groups:
+                    continue
+            with open(f"/proc/{pid}/status") as f:
+                rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        except (OSError, StopIteration, ValueError, IndexError):
+            continue
+        out.append(rss // 1024)
+    return out
+
+
 def mark(name: str) -> None:
     if MACHINE is not None:
         MACHINE.mark(name)
@@ -186,7 +202,12 @@ def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: f
     total = int(co.meta()["sites"])
     killed: dict[str, Any] = {}
     seen: set[str] = set()
+    rss_peak = {"process_mb": 0, "all_mb": 0, "processes": 0}
     while co.finish_state() is None:
+        rss = group_rss({w.pid for w in workers})
+        if rss:
+            rss_peak = {"process_mb": max(rss_peak["process_mb"], max(rss)),
+                        "all_mb": max(rss_peak["all_mb"], sum(rss)), "processes": max(rss_peak["processes"], len(rss))}
         for phase, done in (("start", co.get("policy") is not None), ("crawl", co.count("crawled") >= total),
                             ("judge", co.count("judged") >= total)):
             if done and phase not in seen:
@@ -214,7 +235,7 @@ def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: f
             w.wait()
     cpu = child_cpu() - c0
     res = {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "load_before": load0, "load_after": load(),
-           "phases": MACHINE.phases() if MACHINE else [], "workers": n, "concurrency": concurrency, "polite_wait_s": round(co.stats().get("polite.shared_wait_ms", 0) / 1000, 1),
+           "phases": MACHINE.phases() if MACHINE else [], "rss_peak": rss_peak, "workers": n, "concurrency": concurrency, "polite_wait_s": round(co.stats().get("polite.shared_wait_ms", 0) / 1000, 1),
            "polite_full": co.stats().get("polite.shared_full", 0)}
     if killed:
         res["killed"] = killed
