@@ -138,9 +138,8 @@ def _html(html: str, limits: Limits) -> _Lines:
                 return out
             rows.append(Line(text, f"表格{ti}第{ri}行", header))
         table.drop_tree()
-    for el in doc.iter():
-        if isinstance(el.tag, str) and el.tag.lower() in _BLOCK:
-            el.tail = "\n" + (el.tail or "")
+    for el in doc.iter(*_BLOCK):        # (lxml's HTML parser lowercases tag names; comments are not yielded)
+        el.tail = "\n" + (el.tail or "")
     n = 0
     for t in (_clean(t) for t in doc.text_content().split("\n")):
         if t:
