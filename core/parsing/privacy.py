@@ -349,11 +349,12 @@ def is_recipient_context(title: str, text_sample: str) -> bool:
 
 def detect(lines: list[Line], *, title: str = "", today: date | None = None) -> list[Hit]:
     """Every candidate in a document's lines (see :func:`detect_line`)."""
-    sample = " ".join(ln.text for ln in lines[:60])
-    recipient = is_recipient_context(title, sample)
+    recipient: bool | None = None      # what the page is about: read only once a line holds a number
     out: list[Hit] = []
     for ln in lines:
         if _CANDIDATE.search(ln.text):
+            if recipient is None:
+                recipient = is_recipient_context(title, " ".join(x.text for x in lines[:60]))
             out.extend(detect_line(ln, recipient_page=recipient, today=today))
     return out
 
