@@ -18,7 +18,7 @@ from typing import Any
 
 from checks.base import Check
 from checks.readable import LIMIT_PARAMS, Readable, Scan, limits_of, readable_documents, register_scan
-from core.lexicon import Lexicon, LexiconError, Match, load_lexicon, text_matcher
+from core.lexicon import Lexicon, LexiconError, Match, holds_literal, load_lexicon, text_matcher
 from core.model import CheckResult, Finding, Outcome, Severity
 from core.parsing.doctext import Document
 from core.parsing.privacy import masked_window
@@ -76,9 +76,12 @@ Matched = tuple[str, str, list[Match]]
 
 def _scan(snap: SiteSnapshot) -> Scan:
     """The lexicon's matches in one document, found as it is read (the shared reading keeps no lines)."""
-    match = text_matcher(lexicon_for(snap))
+    lex = lexicon_for(snap)
+    match, holds = text_matcher(lex), holds_literal(lex)
 
     def scan(r: Readable, doc: Document) -> list[Matched]:
+        if not holds("\n".join(line.text for line in doc.lines)):      # most pages: one search
+            return []
         return [(line.text, line.locator, found) for line in doc.lines if (found := match(line.text))]
     return scan
 
