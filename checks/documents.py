@@ -159,7 +159,7 @@ def documents_view(snap: SiteSnapshot) -> tuple[str, str, bytes] | None:
     import json
 
     sets = tuple(_REGISTERED)
-    batch = _documents_batch(snap, sets)
+    batch = snap.derived(_documents_batch, sets)     # the judge of the same snapshot reuses it
     if batch is None:
         return None
     rows = [[i, *(d.date.isoformat() if f == "date" and d.date else getattr(d, f) for f in _DOC_FIELDS)]

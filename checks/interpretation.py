@@ -80,7 +80,7 @@ def _news_keys(snap: SiteSnapshot) -> frozenset[str]:
 
 def news_view(snap: SiteSnapshot) -> tuple[str, str, bytes]:
     """:func:`news_keys` as ``(name, key, data)`` for ``Store.put_site_view``."""
-    return _NEWS_VIEW, "1", json.dumps(sorted(_news_keys(snap)), ensure_ascii=False).encode()
+    return _NEWS_VIEW, "1", json.dumps(sorted(news_keys(snap)), ensure_ascii=False).encode()
 
 
 _NEWS_VIEW = "news"

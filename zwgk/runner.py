@@ -159,12 +159,17 @@ def views_key(store: Store, run_id: int, rules: Rules) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def store_site_views(store: Store, run_id: int, rules: Rules, site_ids: Iterable[str]) -> int:
-    """Compute the sites' shared views (their documents) once and store them, so every process
-    judging the run reads them instead of running each site's page pass again (checks/documents.py
-    "the documents as a stored view"). Returns how many were stored."""
+def store_site_views(store: Store, run_id: int, rules: Rules, site_ids: Iterable[str],
+                     view: RunView | None = None) -> int:
+    """Compute the sites' shared views (their documents, their news items) once and store them, so
+    every process judging the run reads them instead of running each site's page pass again
+    (checks/documents.py "the documents as a stored view"). ``view``: the judgement's own RunView,
+    whose snapshots then keep what was computed for judging the same sites (else each site's
+    snapshot is dropped once stored). Returns how many views were stored."""
     key = views_key(store, run_id, rules)
-    view = RunView(store, run_id, district=district_of(store, run_id), vocabulary=rules.vocabulary)
+    own = view is None
+    if view is None:
+        view = RunView(store, run_id, district=district_of(store, run_id), vocabulary=rules.vocabulary)
     n = 0
     for site_id in site_ids:
         snap = view.snapshot(site_id)
@@ -178,7 +183,8 @@ def store_site_views(store: Store, run_id: int, rules: Rules, site_ids: Iterable
                 name, own_key, data = made
                 store.put_site_view(run_id, site_id, name, view_key(key, own_key), data)
                 n += 1
-        view.forget(site_id)
+        if own:
+            view.forget(site_id)
     return n
 
 
@@ -186,14 +192,22 @@ def store_site_views(store: Store, run_id: int, rules: Rules, site_ids: Iterable
 _SITE_VIEWS = (documents_view, news_view)
 
 
+def run_view(store: Store, run_id: int, rules: Rules, *, stored_views: bool = False) -> RunView:
+    """The RunView a judgement reads; ``stored_views``: with the run's stored site views."""
+    return RunView(store, run_id, district=district_of(store, run_id), vocabulary=rules.vocabulary,
+                   views_key=views_key(store, run_id, rules) if stored_views else None)
+
+
 def judge_sites(store: Store, run_id: int, rules: Rules, site_ids: Iterable[str],
-                checks: tuple[Check, ...] = ALL, *, stored_views: bool = False) -> list[Judgement]:
+                checks: tuple[Check, ...] = ALL, *, stored_views: bool = False,
+                view: RunView | None = None) -> list[Judgement]:
     """Every check × the given sites of a stored run (one snapshot per site, its views shared).
     ``site_ids`` is read lazily, one site after the other (a distributed judge task takes each from
     the run's queue when it is ready for it). ``stored_views``: read the sites' views stored for this
-    judgement (:func:`store_site_views`) instead of computing them."""
-    view = RunView(store, run_id, district=district_of(store, run_id), vocabulary=rules.vocabulary,
-                   views_key=views_key(store, run_id, rules) if stored_views else None)
+    judgement (:func:`store_site_views`) instead of computing them; ``view``: a RunView to judge in
+    (its snapshots' views already computed are reused)."""
+    if view is None:
+        view = run_view(store, run_id, rules, stored_views=stored_views)
     out: list[Judgement] = []
     for site_id in site_ids:
         snap = view.snapshot(site_id)
@@ -207,24 +221,36 @@ def judge_sites(store: Store, run_id: int, rules: Rules, site_ids: Iterable[str]
     return out
 
 
+# The judge workers' meeting point (set by the pool's initializer): every worker stores its own
+# group's views, waits for the others to have stored theirs, then judges its group in the same
+# snapshots (their column maps and documents computed once, for both).
+_BARRIER: Any = None
+BARRIER_TIMEOUT_S = 900.0     # a group slower than this: the others compute what is not stored yet
+
+
+def _set_barrier(barrier: Any) -> None:
+    global _BARRIER
+    _BARRIER = barrier
+
+
 def _judge_in_worker(db_path: str, run_id: int, rules: Rules, site_ids: list[str]) -> list[Judgement]:
+    import threading
+
     import checks.documents
 
     checks.documents.no_page_pool()     # the sites already take every core: no page pool inside
     store = Store(db_path)
     try:
-        return judge_sites(store, run_id, rules, site_ids, stored_views=True)
-    finally:
-        store.close()
-
-
-def _views_in_worker(db_path: str, run_id: int, rules: Rules, site_ids: list[str]) -> int:
-    import checks.documents
-
-    checks.documents.no_page_pool()
-    store = Store(db_path)
-    try:
-        return store_site_views(store, run_id, rules, site_ids)
+        view = run_view(store, run_id, rules, stored_views=True)
+        try:
+            store_site_views(store, run_id, rules, site_ids, view=view)
+        finally:
+            if _BARRIER is not None:
+                try:
+                    _BARRIER.wait(BARRIER_TIMEOUT_S)
+                except threading.BrokenBarrierError:
+                    log.warning("judge workers: not every site's views were stored in time; computing the rest")
+        return judge_sites(store, run_id, rules, site_ids, view=view)
     finally:
         store.close()
 
@@ -267,10 +293,10 @@ def judge_run(store: Store, run_id: int, rules: Rules, checks: tuple[Check, ...]
         by_site: dict[str, list[Judgement]] = {}
         # spawn, not fork: the caller may have threads (the scheduler) and open SQLite handles
         groups = partition(store, run_id, site_ids, n)
-        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
-            # first every site's documents once (each worker reads every site's: unit_documents)
-            for fut in [pool.submit(_views_in_worker, store.path, run_id, rules, g) for g in groups]:
-                fut.result()
+        ctx = multiprocessing.get_context("spawn")
+        # each worker first stores its group's views, which every worker reads (unit_documents)
+        barrier = ctx.Barrier(len(groups))
+        with ProcessPoolExecutor(len(groups), mp_context=ctx, initializer=_set_barrier, initargs=(barrier,)) as pool:
             futures = [pool.submit(_judge_in_worker, store.path, run_id, rules, group) for group in groups]
             for fut in futures:
                 for j in fut.result():
