@@ -78,6 +78,7 @@ _SECONDS = (0.0, 600.0, False)
 RANGES: dict[str, dict[str, tuple[float, float, bool]]] = {
     "crawl": {
         "timeout": _SECONDS, "connect_timeout": _SECONDS, "read_timeout": _SECONDS, "probe_timeout": _SECONDS,
+        "parse_timeout": _SECONDS,
         "delay": (0.0, 60.0, True), "retry_backoff": (0.0, 30.0, True), "max_robots_delay": (0.0, 600.0, True),
         "retries": (0, 5, True), "max_redirects": (0, 30, True),
         "max_pages": (1, 1_000_000, True), "max_depth": (0, 100, True), "concurrency": (1, 256, True),
