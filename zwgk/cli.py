@@ -17,8 +17,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -361,15 +361,38 @@ def _resume_hint(args: argparse.Namespace) -> str:
     return "\nzwgk：已保存的数据未丢失；问题解决后 `zwgk audit --resume` 继续本次核查"
 
 
-def _check_as_of(text: str | None) -> None:
-    """--as-of must be an ISO date or date-time: checked before anything is crawled or stored."""
+# how far past now an --as-of may be: the clocks of the machine that starts an audit (cron, the
+# scheduler) and of the one that runs it may differ a little
+AS_OF_SLACK = timedelta(minutes=5)
+
+
+def check_as_of(text: str | None, timezone: Callable[[], str] | None = None) -> datetime | None:
+    """--as-of must be an ISO date or date-time and, when ``timezone`` is given, not later than now
+    (+ :data:`AS_OF_SLACK`): checked before anything is crawled or stored (exit 2).
+
+    An audit "as of" a time that has not come yet judges what has not happened: the probes of the
+    availability week taken after now count into a re-judge but not the audit (the demo's re-judge
+    once counted probes its audit never saw), and 整改时限 fall due early. ``timezone``: the audit's
+    time zone name, read only for a time without an offset (it is a local time there)."""
     if text is None:
-        return
+        return None
     try:
-        datetime.fromisoformat(text)
+        when = datetime.fromisoformat(text)
     except ValueError:
         raise ConfigError(f"--as-of: {text!r} 不是 ISO 格式的日期或时间"
                           "（如 2026-06-01 或 2026-06-01T10:00）") from None
+    if timezone is None:
+        return when
+    from zoneinfo import ZoneInfo
+
+    zone = when.tzinfo or ZoneInfo(timezone())
+    now = datetime.now(zone)
+    if (when if when.tzinfo else when.replace(tzinfo=zone)) > now + AS_OF_SLACK:
+        here = f"（{timezone()}）" if when.tzinfo is None else ""
+        raise ConfigError(f"--as-of: {text} 晚于现在（现在是 {now.isoformat(sep=' ', timespec='minutes')}{here}）："
+                          "核查时间不能是将来的时间——将来的时间会把尚未进行的可用性探测、尚未到期的整改时限"
+                          "算进本次结果。请去掉 --as-of（按现在核查），或给出现在或过去的时间")
+    return when
 
 
 def _check_out(text: str | None) -> None:
@@ -407,7 +430,12 @@ def _resolve_db(given: str | None, sites: str | None) -> str:
 def _dispatch(args: argparse.Namespace) -> int:
     from zwgk import pipeline
 
-    _check_as_of(getattr(args, "as_of", None))
+    if args.command in ("audit", "enqueue"):     # a time without an offset is in the audit's time zone
+        from zwgk.config import load_sites
+
+        check_as_of(args.as_of, lambda: load_sites(args.sites).timezone)
+    else:                                        # recheck: against its audit's time zone (zwgk/rectify/cli.py)
+        check_as_of(getattr(args, "as_of", None))
     if hasattr(args, "db"):
         args.db = _resolve_db(args.db, getattr(args, "sites", None))
     if args.command in ("audit", "report", "review", "enqueue"):
