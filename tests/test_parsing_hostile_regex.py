@@ -18,6 +18,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from checks import identity
 from core.parsing import lists, pagination, scriptapi
 from core.parsing.html import SCRIPT_END, closed_prefix, has_mustache
 from crawler import parse
@@ -74,6 +75,14 @@ def test_the_rewritten_readers_answer_as_the_old_regexes() -> None:
     old_nextgroup = re.compile(r"<nextgroup>.*?href\s*=\s*['\"]([^'\"]+)['\"]", re.IGNORECASE | re.DOTALL)
     old_mustache = re.compile(r"\{\{.*?\}\}", re.DOTALL)
     old_mark = re.compile(r"\{\{.*?\}\}|\{@each\b|<%[=-]?|\$\{\s*\w", re.DOTALL)
+    old_phone = re.compile(r"(?:0\d{2,3}[-－ ]?)?\d{7,8}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+    mails = ["gkb@hhw.gov.cn", "a.b+c-d@x-y.gov.cn", "联系邮箱：x@y.cn", "@a.cn", "a@b", "0755-12345678", "1234567",
+             "电话 07551234567 邮箱 ab@cd.com", "..a@b.c", "a a@b.c", "中文@域.中国", "x@@y.cn"]
+    rnd = random.Random(3)
+    mails += ["".join(rnd.choice("ab.+-@_ 0123456789中") for _ in range(rnd.randrange(1, 30))) for _ in range(3000)]
+    for text in mails:
+        old, new = old_phone.search(text), identity._PHONE.search(text)
+        assert (old and old.span()) == (new and new.span()), text
     for text in _soups(3000, seed=11) + ["{{}}", "{{}", "{}}", "{{{}}", "a{{b\n}}c", "${ x}", "<%= y %>", "{@each}"]:
         assert lists.expand_datastores(text) == _old_expand_datastores(text), text
         old = old_nextgroup.search(text)
@@ -97,6 +106,7 @@ def _hostile() -> dict[str, str]:
                                + "<nextgroup><![CDATA[x" * N + " href='/a' ",
         "unclosed <script>s": "<script>$.ajax(" + "<script>x" * N,
         "unclosed {{": "<script>x</script><ul id='list'></ul>" + "{{x " * N,
+        "a footer of letters and no @": "<div id='footer'>联系电话：" + "a" * (10 * N) + "</div>",
     }
 
 
@@ -110,6 +120,7 @@ def _read_all(body: bytes, *args: Any) -> Parsed:
     scriptapi.inline_scripts(text)
     scriptapi._nextgroup_params(text)
     pagination.script_pagination_urls(text, "http://h.gov.cn/list/")
+    identity._PHONE.search(text)        # site-identity's contact test on the footer's text
     return out
 
 
