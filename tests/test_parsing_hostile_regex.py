@@ -75,6 +75,18 @@ def test_the_rewritten_readers_answer_as_the_old_regexes() -> None:
     old_nextgroup = re.compile(r"<nextgroup>.*?href\s*=\s*['\"]([^'\"]+)['\"]", re.IGNORECASE | re.DOTALL)
     old_mustache = re.compile(r"\{\{.*?\}\}", re.DOTALL)
     old_mark = re.compile(r"\{\{.*?\}\}|\{@each\b|<%[=-]?|\$\{\s*\w", re.DOTALL)
+    old_refresh = re.compile(r"""^\s*[\d.]*\s*[;,]?\s*url\s*=\s*['"]?([^'"\s>]+)""", re.IGNORECASE)
+    rnd = random.Random(5)
+    contents = ["0;url=/a.html", "5; URL='http://x.gov.cn/'", " 0 , url = b.html", "url=c", "0.5;;url=d", ";url=e",
+                "0 url=f", "1;", "", "  ", "0;url=", "0;url='g'>"]
+    def bit(chars: str, n: int) -> str:
+        return "".join(rnd.choice(chars) for _ in range(rnd.randrange(0, n)))
+
+    contents += [bit(" \t\n09.;,", 12) + rnd.choice(["url", "URL", "Url", "ur", ""]) + bit(" =", 4) + bit("'\" x/>a", 8)
+                 for _ in range(4000)]
+    for text in contents:
+        old, new = old_refresh.match(text), parse._REFRESH_URL.match(text)
+        assert (old and (old.span(), old.group(1))) == (new and (new.span(), new.group(1))), repr(text)
     old_phone = re.compile(r"(?:0\d{2,3}[-－ ]?)?\d{7,8}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
     mails = ["gkb@hhw.gov.cn", "a.b+c-d@x-y.gov.cn", "联系邮箱：x@y.cn", "@a.cn", "a@b", "0755-12345678", "1234567",
              "电话 07551234567 邮箱 ab@cd.com", "..a@b.c", "a a@b.c", "中文@域.中国", "x@@y.cn"]
@@ -107,6 +119,7 @@ def _hostile() -> dict[str, str]:
         "unclosed <script>s": "<script>$.ajax(" + "<script>x" * N,
         "unclosed {{": "<script>x</script><ul id='list'></ul>" + "{{x " * N,
         "a footer of letters and no @": "<div id='footer'>联系电话：" + "a" * (10 * N) + "</div>",
+        "a meta refresh of spaces": f"<meta http-equiv='refresh' content='{' ' * N}'>",
     }
 
 
