@@ -24,7 +24,7 @@ import pytest
 
 from core.store import Store
 from zwgk import cli
-from zwgk.config import ConfigError
+from zwgk.config import ConfigError, check_as_of
 from zwgk.loopback.dns import DNSServer
 from zwgk.loopback.http import LoopbackServer, Request, Resp
 from zwgk.pipeline import audit_lock
@@ -151,16 +151,16 @@ def test_an_as_of_in_the_future_exits_2_before_anything_is_stored(tmp_path: Path
 
 
 def test_as_of_future_limit_keeps_a_small_slack_and_the_audit_time_zone() -> None:
-    assert cli.check_as_of(_future(minutes=2), lambda: "UTC") is not None          # clocks differ a little
+    assert check_as_of(_future(minutes=2), lambda: "UTC") is not None          # clocks differ a little
     with pytest.raises(ConfigError, match="晚于现在"):
-        cli.check_as_of(_future(minutes=10), lambda: "UTC")
+        check_as_of(_future(minutes=10), lambda: "UTC")
     # 3 hours ahead of UTC's wall clock, without an offset: the future in UTC, the past in Shanghai (UTC+8)
     wall = (datetime.now(UTC) + timedelta(hours=3)).replace(tzinfo=None).isoformat(timespec="minutes")
     with pytest.raises(ConfigError, match=r"（UTC）"):
-        cli.check_as_of(wall, lambda: "UTC")
-    assert cli.check_as_of(wall, lambda: "Asia/Shanghai") == datetime.fromisoformat(wall)
-    assert cli.check_as_of("2021-06-01T10:00:00+08:00", lambda: "UTC") is not None   # the past: fine
-    assert cli.check_as_of(_future(days=30)) is not None     # no time zone given: only the format is checked
+        check_as_of(wall, lambda: "UTC")
+    assert check_as_of(wall, lambda: "Asia/Shanghai") == datetime.fromisoformat(wall)
+    assert check_as_of("2021-06-01T10:00:00+08:00", lambda: "UTC") is not None   # the past: fine
+    assert check_as_of(_future(days=30)) is not None     # no time zone given: only the format is checked
 
 
 def test_recheck_as_of_in_the_future_exits_2_before_anything_is_stored(tmp_path: Path, env: Any,

@@ -17,8 +17,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,7 @@ from core.report import AuditReport
 from core.site import stored_sites
 from core.store import DB_ERRORS, StoreError, store_exists, store_problem
 from core.store_pg import display_url
-from zwgk.config import ConfigError
+from zwgk.config import ConfigError, check_as_of
 from zwgk.zhparse import ZhParser
 
 if TYPE_CHECKING:          # the pipeline (and the crawler behind it) is imported only by the commands that run it
@@ -359,40 +359,6 @@ def _resume_hint(args: argparse.Namespace) -> str:
     if args.command != "audit":
         return ""
     return "\nzwgk：已保存的数据未丢失；问题解决后 `zwgk audit --resume` 继续本次核查"
-
-
-# how far past now an --as-of may be: the clocks of the machine that starts an audit (cron, the
-# scheduler) and of the one that runs it may differ a little
-AS_OF_SLACK = timedelta(minutes=5)
-
-
-def check_as_of(text: str | None, timezone: Callable[[], str] | None = None) -> datetime | None:
-    """--as-of must be an ISO date or date-time and, when ``timezone`` is given, not later than now
-    (+ :data:`AS_OF_SLACK`): checked before anything is crawled or stored (exit 2).
-
-    An audit "as of" a time that has not come yet judges what has not happened: the probes of the
-    availability week taken after now count into a re-judge but not the audit (the demo's re-judge
-    once counted probes its audit never saw), and 整改时限 fall due early. ``timezone``: the audit's
-    time zone name, read only for a time without an offset (it is a local time there)."""
-    if text is None:
-        return None
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"--as-of: {text!r} 不是 ISO 格式的日期或时间"
-                          "（如 2026-06-01 或 2026-06-01T10:00）") from None
-    if timezone is None:
-        return when
-    from zoneinfo import ZoneInfo
-
-    zone = when.tzinfo or ZoneInfo(timezone())
-    now = datetime.now(zone)
-    if (when if when.tzinfo else when.replace(tzinfo=zone)) > now + AS_OF_SLACK:
-        here = f"（{timezone()}）" if when.tzinfo is None else ""
-        raise ConfigError(f"--as-of: {text} 晚于现在（现在是 {now.isoformat(sep=' ', timespec='minutes')}{here}）："
-                          "核查时间不能是将来的时间——将来的时间会把尚未进行的可用性探测、尚未到期的整改时限"
-                          "算进本次结果。请去掉 --as-of（按现在核查），或给出现在或过去的时间")
-    return when
 
 
 def _check_out(text: str | None) -> None:

@@ -133,8 +133,7 @@ def _recheck(args: argparse.Namespace) -> int:
         audit_run = args.run or latest_audit_run(store)
         as_of = None
         if args.as_of:    # not in the future, as `zwgk audit --as-of`; a time without an offset is in the audit's zone
-            from zwgk.cli import check_as_of
-            from zwgk.config import parse_sites
+            from zwgk.config import check_as_of, parse_sites
 
             audit = store.run(audit_run)
             as_of = check_as_of(args.as_of, lambda: parse_sites(audit["sites_toml"], audit["sites_path"]
