@@ -17,8 +17,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from checks.base import Check
-from checks.readable import LIMIT_PARAMS, limits_of, readable_documents
+from checks.readable import LIMIT_PARAMS, Readable, Scan, limits_of, readable_documents, register_scan
 from core.model import CheckResult, Finding, Outcome, Severity
+from core.parsing.doctext import Document
 from core.parsing.privacy import Hit, detect, mask_ids
 from core.snapshot import SiteSnapshot
 
@@ -37,7 +38,7 @@ MESSAGES = {
     f"{CHECK_ID}.nothing": "没有可读取的页面或附件，无法核验（{reason}）",
 }
 DEFAULTS: dict[str, Any] = {
-    "max_pages": 5000,          # stored pages read per site
+    "max_pages": 100_000,       # stored pages read per site (a 20,000-page portal is read whole)
     "max_attachments": 2000,    # stored attachments read per site (own cap: pages never crowd them out)
     "max_findings": 300,        # findings per site (one per page and kind of number)
     "max_positions": 50,        # positions listed per finding
@@ -68,6 +69,18 @@ def _finding(kind: str, hits: list[Hit], r: Any, params: Mapping[str, Any], toda
         expected="公开前去标识化处理（如 4415**********021X、139****1845），或不公开个人信息")
 
 
+def _scan(snap: SiteSnapshot) -> Scan:
+    """The candidates of one document, found as it is read (the shared reading keeps no lines)."""
+    today = snap.as_of.date()
+
+    def scan(r: Readable, doc: Document) -> list[Hit]:
+        return detect(doc.lines, title=r.title, today=today)
+    return scan
+
+
+register_scan(CHECK_ID, _scan)
+
+
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     read = readable_documents(snap, int(params["max_pages"]), int(params["max_attachments"]), limits_of(params))
     docs = read.items
@@ -78,14 +91,14 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     read_pages = read_atts = 0
     unreadable: list[dict[str, str]] = []
     for r in docs:
-        if r.doc is None:
+        if not r.read:
             unreadable.append({"url": mask_ids(r.url, today), "why": r.unreadable or ""})
             continue
         if r.attachment:
             read_atts += 1
         else:
             read_pages += 1
-        hits = detect(r.doc.lines, title=r.title, today=today)
+        hits: list[Hit] = r.scan(CHECK_ID)
         by_kind: dict[str, list[Hit]] = {}
         for h in hits:
             by_kind.setdefault(h.kind, []).append(h)
@@ -94,7 +107,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         for kind, group in by_kind.items():
             if len(findings) < int(params["max_findings"]):
                 findings.append(_finding(kind, group, r, params, today))
-    partly = [{"url": mask_ids(r.url, today), "why": r.doc.cut} for r in docs if r.doc is not None and r.doc.cut]
+    partly = [{"url": mask_ids(r.url, today), "why": r.cut} for r in docs if r.read and r.cut]
     metrics = {"pages_read": read_pages, "attachments_read": read_atts, "unreadable": len(unreadable),
                "over_cap": read.skipped, **({"read_in_part": partly[:50]} if partly else {}),
                "unreadable_documents": unreadable[:50], "counts_per_page": per_page,

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from checks.base import Check
-from checks.readable import LIMIT_PARAMS, limits_of, readable_documents
-from core.lexicon import Lexicon, LexiconError, Match, load_lexicon, text_matcher
+from checks.readable import LIMIT_PARAMS, Readable, Scan, limits_of, readable_documents, register_scan
+from core.lexicon import Lexicon, LexiconError, Match, holds_literal, load_lexicon, text_matcher
 from core.model import CheckResult, Finding, Outcome, Severity
+from core.parsing.doctext import Document
 from core.parsing.privacy import masked_window
 from core.snapshot import SiteSnapshot
 
@@ -38,7 +39,7 @@ MESSAGES = {
     f"{CHECK_ID}.no_lexicon": "词库无法读取，无法核验：{reason}",
     f"{CHECK_ID}.nothing": "没有可读取的页面或附件，无法核验",
 }
-DEFAULTS: dict[str, Any] = {"max_pages": 5000, "max_attachments": 2000, "max_findings": 300,
+DEFAULTS: dict[str, Any] = {"max_pages": 100_000, "max_attachments": 2000, "max_findings": 300,
                             "context_chars": 20,
                             # kinds that are 严重错误 once a person confirms them; a confirmed 错别字 or
                             # 旧称 is a content error that deducts, never a single-item veto
@@ -49,7 +50,12 @@ DEFAULTS: dict[str, Any] = {"max_pages": 5000, "max_attachments": 2000, "max_fin
 
 
 def lexicon_for(snap: SiteSnapshot) -> Lexicon:
-    """The audit's lexicon (``[audit] lexicon``, relative to the run's sites file) or the bundled one."""
+    """The audit's lexicon (``[audit] lexicon``, relative to the run's sites file) or the bundled one,
+    loaded once per snapshot (the reading's scan and the check use the same)."""
+    return snap.derived(_load_lexicon)
+
+
+def _load_lexicon(snap: SiteSnapshot) -> Lexicon:
     configured = snap.district.get("lexicon")
     if not configured:
         return load_lexicon(None)
@@ -62,6 +68,25 @@ def lexicon_for(snap: SiteSnapshot) -> Lexicon:
 
 def _context(text: str, m: Match, width: int) -> str:
     return masked_window(text, m.offset - width, m.offset + len(m.term) + width)
+
+
+# a line of a document that matched the lexicon: (text, locator, matches)
+Matched = tuple[str, str, list[Match]]
+
+
+def _scan(snap: SiteSnapshot) -> Scan:
+    """The lexicon's matches in one document, found as it is read (the shared reading keeps no lines)."""
+    lex = lexicon_for(snap)
+    match, holds = text_matcher(lex), holds_literal(lex)
+
+    def scan(r: Readable, doc: Document) -> list[Matched]:
+        if not holds("\n".join(line.text for line in doc.lines)):      # most pages: one search
+            return []
+        return [(line.text, line.locator, found) for line in doc.lines if (found := match(line.text))]
+    return scan
+
+
+register_scan(CHECK_ID, _scan)
 
 
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
@@ -78,18 +103,18 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     read = 0
     width = int(params["context_chars"])
     veto_kinds = set(params["veto_kinds"])
-    match = text_matcher(lex)
     for r in docs:
-        if r.doc is None:
+        if not r.read:
             continue
         read += 1
-        for line in r.doc.lines:
-            for m in match(line.text):
+        matched: list[Matched] = r.scan(CHECK_ID)
+        for text, locator, matches in matched:
+            for m in matches:
                 key = (r.url, m.kind, m.term)
                 if key in found:
                     found[key].params["count"] += 1
                     continue
-                same = by_line.get((m.kind, m.term, line.text))
+                same = by_line.get((m.kind, m.term, text))
                 if same is not None:
                     same.params["other_pages"] += 1
                     same.params["also"] = f"（另有 {same.params['other_pages']} 个页面的相同内容，疑为网站模板）"
@@ -100,12 +125,12 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                 found[key] = Finding(
                     f"{CHECK_ID}.{m.kind}",
                     {"doc": r.title, "term": m.term, "suggestion": m.suggestion, "note": note,
-                     "where": line.locator, "context": _context(line.text, m, width), "count": 1,
+                     "where": locator, "context": _context(text, m, width), "count": 1,
                      "kind": KIND_ZH[m.kind], "key": f"{m.kind}:{m.term}", "other_pages": 0, "also": "",
                      "severe": m.kind in veto_kinds},
                     Severity.WARN, url=r.url, source_url=r.source_url, anchor=r.title[:80],
                     observed=m.term, expected=m.suggestion)
-                by_line[(m.kind, m.term, line.text)] = found[key]
+                by_line[(m.kind, m.term, text)] = found[key]
     findings = list(found.values())
     metrics = {"documents_read": read, "lexicon": lex.source.rsplit("/", 1)[-1], "lexicon_sha": lex.sha,
                "terms": len(lex.terms), "leaders": len(lex.leaders), "over_cap": read_docs.skipped,
@@ -118,7 +143,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         return CheckResult(Outcome.ERROR, f"{CHECK_ID}.nothing", {}, metrics=metrics)
     if read_docs.unread() or read_docs.skipped:
         # absence is judged only against what was read: an unread or cut file may hold the wording
-        metrics["unread_documents"] = [{"url": r.url, "why": (r.doc.cut if r.doc is not None else r.unreadable) or ""}
+        metrics["unread_documents"] = [{"url": r.url, "why": (r.cut if r.read else r.unreadable) or ""}
                                        for r in read_docs.unread()[:50]]
         return CheckResult(Outcome.ERROR, f"{CHECK_ID}.partial",
                            {"pages": read, "lexicon": metrics["lexicon"], "unread": read_docs.unread_note()},

@@ -250,6 +250,16 @@ def _any_of(literals: list[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(map(re.escape, literals))) if literals else None
 
 
+def holds_literal(lex: Lexicon) -> Callable[[str], bool]:
+    """Whether a text holds any literal a match of ``lex`` needs (those :func:`text_matcher` looks for
+    first): a document whose whole text holds none has no match on any of its lines, which one search
+    of the document tells instead of one per line."""
+    patterns = [p for p in (_any_of([t.term for t in lex.terms]),
+                            _any_of([w for ld in lex.leaders for w in (ld.name, *ld.misspellings, *ld.titles)]))
+                if p is not None]
+    return lambda text: any(p.search(text) for p in patterns)
+
+
 def text_matcher(lex: Lexicon) -> Callable[[str], list[Match]]:
     """:func:`match_text` for ``lex``, with every literal a match needs (the terms; the leaders' names,
     misspellings and full titles) compiled into one pattern per part: a line holding none of them —

@@ -15,7 +15,8 @@ from test_judge_scaling import synthetic
 from checks import channels
 from checks.columnmap import _hint_category, categories
 from checks.interpretation import core_title, titles_match
-from core.lexicon import load_lexicon, match_text, parse_lexicon, text_matcher
+from core.lexicon import holds_literal, load_lexicon, match_text, parse_lexicon, text_matcher
+from core.parsing.privacy import CELL_SEP, Line, detect, detect_line, is_recipient_context
 
 
 def _plain_titles_match(a: str, b: str, ratio: float) -> bool:
@@ -54,6 +55,56 @@ def test_lexicon_matcher_equals_match_text() -> None:
     bundled_match = text_matcher(bundled)
     for line in lines + [t.term + "工作" for t in bundled.terms]:
         assert bundled_match(line) == match_text(line, bundled), line
+
+
+def test_document_literal_filter_never_hides_a_line_match() -> None:
+    """wording-lexicon skips a document whose whole text holds no lexicon literal: every document
+    with a matching line must pass the filter (and most documents without one are skipped)."""
+    lex = parse_lexicon('[[typo]]\nwrong = "布署"\nright = "部署"\n[[outdated]]\nterm = "计划生育"\ncurrent = "人口"\n'
+                        '[[leader]]\nname = "陈志远"\ntitles = ["区党工委书记"]\nmisspellings = ["陈志元"]\n', "lex.toml")
+    pool = ["区党工委书记陈志达讲话", "陈志元出席", "认真布署", "计划", "生育", "区党工委", "书记", "没有任何词", "陈志", "远",
+            "2026-11-27", "工作动态"]
+    rnd = random.Random(7)
+    for one in (lex, load_lexicon(None)):
+        match, holds = text_matcher(one), holds_literal(one)
+        seen = {True: 0, False: 0}
+        for _ in range(3000):
+            doc = [rnd.choice(pool + [t.term for t in one.terms[:3]]) for _ in range(rnd.randint(0, 6))]
+            matched = any(match(line) for line in doc)
+            if matched:
+                assert holds("\n".join(doc)), doc
+            seen[matched] += 1
+        assert seen[True] > 100 and seen[False] > 100
+
+
+def _id(i: int) -> str:
+    body = f"4415{i % 100:02d}19{60 + i % 40}0{1 + i % 9}1{i % 9}{i % 1000:03d}"
+    return body + "10X98765432"[sum(int(c) * (2 ** (17 - k) % 11) for k, c in enumerate(body)) % 11]
+
+
+def test_privacy_line_filter_equals_every_line_read() -> None:
+    """detect() reads only lines holding an 11-digit run (spaces or dashes between digits allowed):
+    the same hits as every line through detect_line, on numbers of every shape and near-misses."""
+    rnd = random.Random(11)
+    numbers = [_id(i) for i in range(5)] + ["13812345678", "138 1234 5678", "138-1234-5678", "1381234567",
+               "6222021234567890128", "6222 0212 3456 7890", "4415021963051202", "441502630512021", "２０２６年",
+               "１３８１２３４５６７８", "2026-11-27", "0660-3388210", "12345", "电话：0660 3388210"]
+    texts = ["姓名：张三，身份证号码：{}", "联系电话：{}", "{}", "银行卡号 {} 户名：张三", "张三 | {} | 1200", "低保户 {}",
+             "联系人：李四，咨询电话：{}", "订单号{}"]
+    header = "姓名 | 身份证号码 | 联系电话"
+    seen = 0
+    for _ in range(400):
+        lines = []
+        for k in range(rnd.randint(1, 8)):
+            text = rnd.choice(texts).format(rnd.choice(numbers))
+            in_table = CELL_SEP in text
+            lines.append(Line(text, f"第{k}行", header if in_table else None))
+        title = rnd.choice(["低保对象公示", "工作动态", ""])
+        recipient = is_recipient_context(title, " ".join(ln.text for ln in lines[:60]))
+        plain = [h for ln in lines for h in detect_line(ln, recipient_page=recipient)]
+        assert detect(lines, title=title) == plain, lines
+        seen += len(plain)
+    assert seen > 100
 
 
 def test_hint_index_equals_scan_of_every_category() -> None:

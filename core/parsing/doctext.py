@@ -138,18 +138,15 @@ def _html(html: str, limits: Limits) -> _Lines:
                 return out
             rows.append(Line(text, f"表格{ti}第{ri}行", header))
         table.drop_tree()
-    for el in doc.iter():
-        if isinstance(el.tag, str) and el.tag.lower() in _BLOCK:
-            el.tail = "\n" + (el.tail or "")
-    n = 0
-    for t in (_clean(t) for t in doc.text_content().split("\n")):
-        if t:
-            n += 1
-            if not out.add(Line(t, f"正文第{n}行")):
-                break
-    for row in rows:
-        if not out.add(row):
-            break
+    for el in doc.iter(*_BLOCK):        # (lxml's HTML parser lowercases tag names; comments are not yielded)
+        el.tail = "\n" + (el.tail or "")
+    # prose lines, then the tables' rows, at most max_lines in all (a run of spaces never crosses a
+    # line, so the whole text is cleaned at once)
+    prose = [t for t in (x.strip() for x in _WS.sub(" ", doc.text_content()).split("\n")) if t]
+    room = limits.max_lines
+    out.lines = [Line(t, f"正文第{n}行") for n, t in enumerate(prose[:room], start=1)] + rows[:max(0, room - len(prose))]
+    if len(prose) + len(rows) > room:
+        out.stop(f"超过{limits.max_lines}行，其后内容未读取")
     return out
 
 
