@@ -185,7 +185,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                            metrics)
     docs = found[year]
     doc = docs[0]
-    ev = {"url": doc.url, "source_url": doc.source_url, "anchor": doc.title}
+    ev: dict[str, Any] = {"url": doc.url, "source_url": doc.source_url, "anchor": doc.title}
     findings: list[Finding] = []
     published = min((d.date for d in docs if d.date), default=None)
     metrics["published"] = published and published.isoformat()

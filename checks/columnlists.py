@@ -238,11 +238,11 @@ class ListReader:
         json_items: list[ListItem] = []
         json_empty = False
         json_unread = [u for u, q in json_pages.items() if q is None or _failed(q)]
-        for u, q in json_pages.items():
-            if q is None or _failed(q):
+        for u, jq in json_pages.items():
+            if jq is None or _failed(jq):
                 continue
-            qurl = q.final_url or q.url
-            got = items_from_json(self.snap.html(q) or "", qurl, tz=self.snap.run.tz)
+            qurl = jq.final_url or jq.url
+            got = items_from_json(self.snap.html(jq) or "", qurl, tz=self.snap.run.tz)
             if got is None:
                 json_unread.append(u)
                 continue

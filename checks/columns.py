@@ -52,7 +52,7 @@ def column_evidence(snap: SiteSnapshot, col: Column, mid: str, severity: Severit
     params: dict[str, Any] = {"name": col.name, "label": label(snap, col.category), "category": col.category or "",
                               "state": col.state, "reason": col.reason or "", "evidence": col.evidence,
                               "items": len(col.items)}
-    if newest:
+    if newest is not None and newest.date is not None:     # newest() returns a dated item
         params.update(newest_title=newest.title, newest_url=newest.url, newest_date=newest.date.isoformat(),
                       newest_date_text=newest.date_text, newest_source=newest.date_source)
     params.update(extra)

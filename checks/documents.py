@@ -11,6 +11,7 @@ verify", never "blank").
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
@@ -194,7 +195,7 @@ def _documents_many(snap: SiteSnapshot, sets: tuple[tuple[str, ...], ...]) -> di
     today = snap.as_of.date()
     columns = _column_of_pages(snap)
     pages = _html_pages(snap)
-    per_page = _pooled_pages(snap, pages, sets)
+    per_page: Iterable[list[tuple[int, Doc, bool]]] | None = _pooled_pages(snap, pages, sets)
     if per_page is None:
         per_page = (_page_docs(snap, f, sets, today, None) for f in pages)
     # merged in page order whoever read the page: the first listing of a document wins, as before
@@ -322,7 +323,8 @@ def _start_pass(snap: SiteSnapshot, pages: list[FetchRow], sets: tuple[tuple[str
         # imports, the snapshot's fetches) overlaps this process loading the link index the tasks carry
         for _ in range(workers):
             pool.submit(_started)
-        tasks = [([f.id for f in chunk], [_attachment_links(snap, f.final_url or f.url) for f in chunk])
+        # rows read from the store all have their id (the worker's zip(strict=True) would say otherwise)
+        tasks = [([f.id for f in chunk if f.id is not None], [_attachment_links(snap, f.final_url or f.url) for f in chunk])
                  for chunk in (pages[i:i + POOL_CHUNK] for i in range(0, len(pages), POOL_CHUNK))]
         futures = [pool.submit(_worker_chunk, t) for t in tasks]
     except Exception:

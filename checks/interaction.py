@@ -238,7 +238,7 @@ def from_json(text: str, url: str, invalid: list[str]) -> list[Message] | None:
                            parse_date(d.get(pk)) if pk else None, status, url,
                            _invalid(values, "", invalid, raw_status if isinstance(raw_status, str) else ""),
                            # an empty replyTime is "unanswered" unless a status code we cannot read may say otherwise
-                           bool(pk) and d.get(pk) in (None, "", "-", "—") and (raw_status is None or bool(status)),
+                           (d.get(pk) in (None, "", "-", "—") and (raw_status is None or bool(status))) if pk else False,
                            from_json=True))
     return out
 

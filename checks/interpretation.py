@@ -39,15 +39,15 @@ def core_title(title: str) -> str:
 
 
 def titles_match(a: str, b: str, ratio: float) -> bool:
-    return _cores_match(core_title(a), difflib.SequenceMatcher(None, "", core_title(b)), ratio)
+    cb = core_title(b)
+    return _cores_match(core_title(a), cb, difflib.SequenceMatcher(None, "", cb), ratio)
 
 
-def _cores_match(ca: str, sm: difflib.SequenceMatcher[str], ratio: float) -> bool:
-    """Core title ``ca`` against the core title held as ``sm``'s second sequence (kept per 解读, so
-    its index is built once): contained either way, or similar by ``ratio()``. The cheap upper
+def _cores_match(ca: str, cb: str, sm: difflib.SequenceMatcher[str], ratio: float) -> bool:
+    """Core title ``ca`` against core title ``cb``, which ``sm`` holds as its second sequence (kept per
+    解读, so its index is built once): contained either way, or similar by ``ratio()``. The cheap upper
     bounds of ratio() (lengths, shared characters) reject first — the same answer at a fraction of
     the cost when each policy document is compared with every 解读 of the site."""
-    cb = sm.b
     if len(ca) < 4 or len(cb) < 4:
         return False
     if ca in cb or cb in ca:
@@ -138,7 +138,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     jd_cov = coverage(snap, ("interpretation",))
     jd_unread = 0
     ratio = float(params["title_similarity"])
-    matchers: list[tuple[str, difflib.SequenceMatcher[str]]] | None = None   # built when first needed
+    matchers: list[tuple[str, str, difflib.SequenceMatcher[str]]] | None = None   # built when first needed
     for url, it in policy.items():
         home = locate(url)
         if home is None:
@@ -153,7 +153,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
         forward = [u for u, anchor in out_links.items() if u != url and (u in jd or _is_jd(anchor))]
         backward = [u for u in linked_from_jd.get(url, ()) if u != url]
         both = [u for u in forward if u in backward]
-        ev = {"url": url, "anchor": it.title, "source_url": it.page_url}
+        ev: dict[str, Any] = {"url": url, "anchor": it.title, "source_url": it.page_url}
         if both:
             linked += 1
         elif forward and not any(locate(u) for u in forward):
@@ -166,9 +166,10 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
                                     **ev, observed=other, expected="原文与解读互相链接"))
         else:
             if matchers is None:
-                matchers = [(u, difflib.SequenceMatcher(None, "", core_title(t))) for u, t in jd.items()]
+                matchers = [(u, cb, difflib.SequenceMatcher(None, "", cb)) for u, cb in
+                            ((u, core_title(t)) for u, t in jd.items())]
             ca = core_title(it.title)
-            match = next((u for u, sm in matchers if _cores_match(ca, sm, ratio)), None)
+            match = next((u for u, cb, sm in matchers if _cores_match(ca, cb, sm, ratio)), None)
             if match:
                 findings.append(Finding("policy-interpretation.title_only", {"title": it.title}, **ev, observed=match,
                                         expected="原文与解读互相链接"))

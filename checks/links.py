@@ -41,7 +41,7 @@ _MAX_TEXT = 60_000   # enough to compare two pages; bounds the cost on huge page
 
 def visible_text(html: str | None) -> tuple[str, str]:
     """(title, visible text) of an HTML document; scripts and styles dropped."""
-    doc = document(html)
+    doc = document(html or "")
     if doc is None:
         return "", ""
     for bad in doc.xpath("//script|//style|//noscript"):

@@ -91,6 +91,8 @@ class CrawlConfig:
     max_query_variants: int = 50       # trap defence: distinct queries per path
     max_pagination: int = 200          # script-written pagination pages per list
     max_robots_delay: float = 10.0     # cap on a robots Crawl-delay we honour
+    parse_timeout: float = 30.0        # a parse worker's seconds for one page, then it is stopped and the page
+                                       # is not read (crawler/parsepool.py; inline parsing has no limit)
     # Script-rendered lists (crawler/discovery.py, crawler/render.py): the site's own scripts are read
     # for the endpoints they load; a list still unread is rendered in headless Chromium.
     discover_scripts: bool = True

@@ -22,6 +22,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from core.model import ErrorKind, Purpose
+from core.parsing.html import has_mustache
 from core.parsing.lists import extract_items, items_from_json, load_json, looks_script_rendered
 from core.parsing.scriptapi import (
     EndpointRequest,
@@ -49,8 +50,9 @@ RENDER_SLOTS = 2        # browsers running at once in a run (each ~150-250 MB)
 _EMPTY_BOX = re.compile(r"<(ul|ol|div|tbody|table|dl|section)\b[^>]*\b(?:id|class)\s*=\s*[\"'][^\"']*"
                         r"(?:list|lb|content|data|item|gkml|article|news|doc|info|xxgk)[^\"']*[\"'][^>]*>\s*</\1>",
                         re.IGNORECASE)
-_TEMPLATE = re.compile(r"\{\{.*?\}\}|\bv-for=|\bng-repeat=|\bx-for=|<template\b|id=[\"'](?:app|root)[\"']\s*>\s*<",
-                       re.IGNORECASE | re.DOTALL)
+# and {{…}} (core.parsing.html.has_mustache: the lazy regex was quadratic on a page of unclosed {{)
+_TEMPLATE = re.compile(r"\bv-for=|\bng-repeat=|\bx-for=|<template\b|id=[\"'](?:app|root)[\"']\s*>\s*<",
+                       re.IGNORECASE)
 _LIBRARY = re.compile(r"(?:^|/)(?:jquery|vue|react|angular|bootstrap|layui|echarts|swiper|polyfill|axios|lodash|"
                       r"moment|zepto|require|sea|html5shiv|respond|modernizr|element-ui|ant)[\w.-]*\.js$",
                       re.IGNORECASE)
@@ -61,7 +63,7 @@ def looks_unread(text: str, base_url: str) -> bool:
     signal — and no dated list was read from the static HTML."""
     if not text or "<script" not in text.lower():
         return False
-    if not (_EMPTY_BOX.search(text) or _TEMPLATE.search(text) or looks_script_rendered(text)):
+    if not (_EMPTY_BOX.search(text) or has_mustache(text) or _TEMPLATE.search(text) or looks_script_rendered(text)):
         return False
     items = extract_items(text, base_url)
     return sum(1 for it in items if it.date) < 2

@@ -22,6 +22,7 @@ import lxml.etree
 import lxml.html
 
 from core.parsing.dates import find_dates
+from core.parsing.html import closed_prefix
 from core.parsing.lists import expand_datastores
 from core.parsing.pagination import gkmlpt_endpoints, json_list_endpoints, script_pagination_urls
 from crawler.urls import Resolver, normalize, origin_of
@@ -37,12 +38,14 @@ _ONCLICK = re.compile(r"""(?:location(?:\.href)?\s*=|location\.(?:assign|replace
                       r"""['"]([^'"\s]+)['"]""")
 # A home page that is only a redirect shell: <meta http-equiv=refresh content="0;url=…"> or an
 # inline script assigning a literal to location / location.href / location.replace(…).
-_REFRESH_URL = re.compile(r"""^\s*[\d.]*\s*[;,]?\s*url\s*=\s*['"]?([^'"\s>]+)""", re.IGNORECASE)
+# (was ^\s*[\d.]*\s*[;,]?\s*url…: three adjacent \s* backtrack cubically — a content of 2,000 spaces took 13 s)
+_REFRESH_URL = re.compile(r"""^\s*(?:[\d.]+\s*)?(?:[;,]\s*)?url\s*=\s*['"]?([^'"\s>]+)""", re.IGNORECASE)
 _JS_REDIRECT = re.compile(r"""(?:\b(?:window|top|self|document|parent)\s*\.\s*)?\blocation\s*"""
                           r"""(?:\.\s*href\s*=|=|\.\s*(?:replace|assign)\s*\()\s*['"]([^'"\s]+)['"]""")
 _SHELL_MAX_TEXT = 120      # visible characters (whitespace removed) of a redirect shell
 _SHELL_MAX_LINKS = 3
 _NEXTGROUP_BLOCK = re.compile(r"<nextgroup>.*?</nextgroup>", re.IGNORECASE | re.DOTALL)
+_NEXTGROUP_END = re.compile(r"</nextgroup>", re.IGNORECASE)     # its lazy scan's target (closed_prefix)
 _API_HINTS = (".json", "/api/", "gkmlpt", "data-url", "data-api", "ajax", "fetch(", "axios", "url:")
 
 
@@ -204,7 +207,7 @@ def _read(doc: Any, text: str, base_url: str, resolver: Resolver, info: PageInfo
         src = text
         if "createPage" in text or "showPage" in text:
             src = "".join(f"<script>{s.text}</script>" for s in doc.iter("script") if s.text) + \
-                "".join(_NEXTGROUP_BLOCK.findall(text))
+                "".join(_NEXTGROUP_BLOCK.findall(closed_prefix(text, _NEXTGROUP_END)))
         pages = (normalize(u) for u in script_pagination_urls(src, base, max_pages=cap))
         info.pagination = list(dict.fromkeys(u for u in pages if u))[:cap]
     if any(h in text for h in _API_HINTS) or "/gkmlpt/" in base:

@@ -98,7 +98,8 @@ async def crawl_run(store: Store, run_id: int, sites: Sequence[Site], network: d
             fetcher.set_site_delay(urlsplit(spec.url).netloc, spec.delay)
     ctx = RunCtx(store, run_id, settings.network, settings.crawl, fetcher, policy,
                  RobotsCache(fetcher, settings.crawl.robots_token), Writer(store, run_id), stop,
-                 parser=ParsePool() if parse_workers is None else ParsePool(parse_workers))    # workers start with the first large page (crawler/parsepool.py)
+                 # workers start with the first large page (crawler/parsepool.py)
+                 parser=ParsePool(parse_workers, deadline=settings.crawl.parse_timeout))
     states = store.site_states(run_id)
     mine = [s for s in specs if only is None or s.id in only]
     # a site another process holds (PostgreSQL, several workers on one run) is left to it

@@ -25,7 +25,7 @@ from crawler.discovery import Discovery
 from crawler.fetcher import Fetcher, Result, _header_safe
 from crawler.netguard import AddressPolicy, ip_literal
 from crawler.parse import PageInfo
-from crawler.parsepool import ParsePool
+from crawler.parsepool import Parsed, ParseFailed, ParsePool
 from crawler.purposes import PURPOSES, Handling, handling
 from crawler.robots import RobotsCache
 from crawler.urls import Resolver as HrefResolver
@@ -362,9 +362,23 @@ class SiteCrawl:
                     and extra.get("discovered") not in _API_FOUND)
             # off the event loop when large (crawler/parsepool.py); the same code path either way; a worker
             # also hashes and compresses a body that will be stored
-            parsed = await ctx.parser.parse(body, res.headers.get("content-type"), self.encoding_override,
-                                            res.final_url or url, mode=mode, max_discovered=cfg.max_pagination,
-                                            hint=hint, resolver=ctx.hrefs, pack=write and self._keeps(how, store_body, is_html))
+            try:
+                parsed = await ctx.parser.parse(body, res.headers.get("content-type"), self.encoding_override,
+                                                res.final_url or url, mode=mode, max_discovered=cfg.max_pagination,
+                                                hint=hint, resolver=ctx.hrefs, pack=write and self._keeps(how, store_body, is_html))
+            except ParseFailed as e:
+                # a hostile page made its parse worker spin past [crawl] parse_timeout, or die twice. A page to
+                # be read is not read — ``internal`` (核查程序出错，未核查) so no check reads it as empty or the
+                # site as broken; a probe (IPv6, a link) keeps its answer, as a 404 keeps its error kind — and
+                # the body is not kept (a check reading it could meet the same trouble)
+                extra["parse_error"] = str(e)[:300]
+                if row.error_kind is None and want_parse:
+                    row.error_kind, row.error_detail = ErrorKind.INTERNAL, str(e)[:300]
+                    ctx.stats["fetch.ok"] -= 1
+                    ctx.stats["fetch.error.internal"] += 1
+                    self.counts["errors"] += 1
+                store_body = False
+                parsed = Parsed(None, None, None)
             packed = parsed.packed
             row.encoding, row.encoding_rule = parsed.encoding, parsed.encoding_rule
             info = parsed.info

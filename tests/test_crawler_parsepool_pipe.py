@@ -92,7 +92,7 @@ def test_an_answer_that_will_not_load_fails_its_page_instead_of_hanging_it() -> 
     import pickle
     from collections import deque
 
-    from crawler.parsepool import _Worker, _Workers
+    from crawler.parsepool import _Job, _Worker, _Workers
 
     mine, theirs = multiprocessing.Pipe(duplex=True)
 
@@ -101,7 +101,9 @@ def test_an_answer_that_will_not_load_fails_its_page_instead_of_hanging_it() -> 
         pool = _Workers.__new__(_Workers)        # no processes: the answer comes through a real pipe
         pool.loop, pool.queue, pool.idle, pool.workers, pool.broken = loop, deque(), [], [], None
         w = _Worker(None, mine)
-        w.job = job = loop.create_future()
+        w.ready = True
+        job: asyncio.Future[Parsed] = loop.create_future()
+        w.job = _Job(b"", job)
         pool.workers.append(w)
         theirs.send_bytes(pickle.dumps((False, _NeedsTwo("x", "y"))))
         pool._answer(w)

@@ -15,7 +15,7 @@ from testkit.workbooks import fill, write_contract_workbook
 from core.store import Store
 from zwgk.cli import main
 from zwgk.demo.district import build_district
-from zwgk.demo.run import demo_today, seed_probe_history
+from zwgk.demo.run import _demo_as_of, demo_today, seed_probe_history
 from zwgk.demo.serve import serve_district
 from zwgk.loopback.http import Resp
 from zwgk.results import build_results
@@ -51,7 +51,9 @@ def _findings(model: dict[str, Any], site: str, check: str) -> list[dict[str, An
 
 
 def test_the_loop_on_the_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    today = demo_today()
+    # the loop starts yesterday, so that "a day later" (step 6) is not a time in the future,
+    # which `zwgk audit --as-of` refuses
+    today = demo_today() - timedelta(days=1)
     as_of = f"{today.isoformat()}T09:00:00+08:00"
     db = str(tmp_path / "zwgk.sqlite")
     district = build_district(today)
@@ -149,7 +151,7 @@ def test_the_loop_on_the_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert "已报备：1 项\n  【红海湾经济开发区司法局】链接可用性（仍存在）：" in out
 
         # 6. a day later the waiver has expired: the finding is back and deducted again
-        tomorrow = f"{(today + timedelta(days=1)).isoformat()}T09:00:00+08:00"
+        tomorrow = _demo_as_of(today + timedelta(days=1)).isoformat()      # 09:00, or now when earlier
         _run(capsys, "audit", "--sites", sites, "--db", db, "--as-of", tomorrow, "--no-progress")
         store = Store(db)
         audit3 = int(store.db.execute("SELECT MAX(id) FROM runs WHERE kind='audit'").fetchone()[0])
@@ -170,7 +172,7 @@ def test_recheck_never_passes_a_finding_whose_page_could_not_be_read(tmp_path: P
     from urllib.parse import urlsplit
 
     today = demo_today()
-    as_of = f"{today.isoformat()}T09:00:00+08:00"
+    as_of = _demo_as_of(today).isoformat()        # 09:00 Shanghai, or now when earlier (never the future)
     db = str(tmp_path / "zwgk.sqlite")
     with serve_district(build_district(today), workdir=tmp_path) as servers:
         sites = str(servers.sites_toml)

@@ -15,13 +15,16 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from core.store import Store
 from zwgk import cli
+from zwgk.config import ConfigError, check_as_of
 from zwgk.loopback.dns import DNSServer
 from zwgk.loopback.http import LoopbackServer, Request, Resp
 from zwgk.pipeline import audit_lock
@@ -125,6 +128,57 @@ def test_bad_as_of_or_out_exit_2_before_anything_is_stored(tmp_path: Path, env: 
     assert cli.main(["audit", "--sites", str(sites(tmp_path, env)), "--db", str(db), *extra]) == 2
     assert words in capsys.readouterr().err
     assert not db.exists()
+
+
+def _future(**delta: float) -> str:
+    return (datetime.now(UTC) + timedelta(**delta)).isoformat(timespec="seconds")
+
+
+@pytest.mark.parametrize("as_of", [
+    "aware", "naive", "date"], ids=["an hour ahead, with offset", "an hour ahead in the audit's zone", "the day after tomorrow"])
+def test_an_as_of_in_the_future_exits_2_before_anything_is_stored(tmp_path: Path, env: Any, as_of: str,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    text = {"aware": _future(hours=1),
+            # a time without an offset is in the audit's time zone (Asia/Shanghai by default)
+            "naive": (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(hours=1)).replace(tzinfo=None)
+            .isoformat(timespec="minutes"),
+            "date": (datetime.now(UTC) + timedelta(days=2)).date().isoformat()}[as_of]
+    db = tmp_path / "z.sqlite"
+    assert cli.main(["audit", "--sites", str(sites(tmp_path, env)), "--db", str(db), "--as-of", text]) == 2
+    err = capsys.readouterr().err
+    assert f"--as-of: {text} 晚于现在" in err and "请去掉 --as-of" in err, err
+    assert not db.exists()
+
+
+def test_as_of_future_limit_keeps_a_small_slack_and_the_audit_time_zone() -> None:
+    assert check_as_of(_future(minutes=2), lambda: "UTC") is not None          # clocks differ a little
+    with pytest.raises(ConfigError, match="晚于现在"):
+        check_as_of(_future(minutes=10), lambda: "UTC")
+    # 3 hours ahead of UTC's wall clock, without an offset: the future in UTC, the past in Shanghai (UTC+8)
+    wall = (datetime.now(UTC) + timedelta(hours=3)).replace(tzinfo=None).isoformat(timespec="minutes")
+    with pytest.raises(ConfigError, match=r"（UTC）"):
+        check_as_of(wall, lambda: "UTC")
+    assert check_as_of(wall, lambda: "Asia/Shanghai") == datetime.fromisoformat(wall)
+    assert check_as_of("2021-06-01T10:00:00+08:00", lambda: "UTC") is not None   # the past: fine
+    assert check_as_of(_future(days=30)) is not None     # no time zone given: only the format is checked
+
+
+def test_recheck_as_of_in_the_future_exits_2_before_anything_is_stored(tmp_path: Path, env: Any,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "z.sqlite"
+    st = Store(db)
+    text = sites(tmp_path, env).read_text("utf-8")
+    run = st.begin_run(as_of="2026-06-01T10:00:00+08:00", audit_name="t", sites_path=str(tmp_path / "sites.toml"),
+                       sites_toml=text, rules_toml="", site_configs={})
+    st.finish_run(run, "complete")
+    st.close()
+    argv = ["recheck", "--db", str(db), "--site", "s"]
+    assert cli.main([*argv, "--as-of", _future(days=1)]) == 2
+    assert "--as-of" in capsys.readouterr().err
+    with closing(sqlite3.connect(db)) as c:
+        assert c.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1      # no recheck run was begun
+    assert cli.main([*argv, "--as-of", "2026-06-02T10:00:00"]) == 0           # the past: on to the re-check
+    assert "没有符合条件的问题" in capsys.readouterr().out
 
 
 def test_lock_follows_a_symlink_to_the_database(tmp_path: Path, env: Any) -> None:

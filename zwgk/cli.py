@@ -26,7 +26,7 @@ from core.report import AuditReport
 from core.site import stored_sites
 from core.store import DB_ERRORS, StoreError, store_exists, store_problem
 from core.store_pg import display_url
-from zwgk.config import ConfigError
+from zwgk.config import ConfigError, check_as_of
 from zwgk.zhparse import ZhParser
 
 if TYPE_CHECKING:          # the pipeline (and the crawler behind it) is imported only by the commands that run it
@@ -361,17 +361,6 @@ def _resume_hint(args: argparse.Namespace) -> str:
     return "\nzwgk：已保存的数据未丢失；问题解决后 `zwgk audit --resume` 继续本次核查"
 
 
-def _check_as_of(text: str | None) -> None:
-    """--as-of must be an ISO date or date-time: checked before anything is crawled or stored."""
-    if text is None:
-        return
-    try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"--as-of: {text!r} 不是 ISO 格式的日期或时间"
-                          "（如 2026-06-01 或 2026-06-01T10:00）") from None
-
-
 def _check_out(text: str | None) -> None:
     """--out must be a folder we can create or write: checked before anything is stored."""
     if text is None:
@@ -407,7 +396,12 @@ def _resolve_db(given: str | None, sites: str | None) -> str:
 def _dispatch(args: argparse.Namespace) -> int:
     from zwgk import pipeline
 
-    _check_as_of(getattr(args, "as_of", None))
+    if args.command in ("audit", "enqueue"):     # a time without an offset is in the audit's time zone
+        from zwgk.config import load_sites
+
+        check_as_of(args.as_of, lambda: load_sites(args.sites).timezone)
+    else:                                        # recheck: against its audit's time zone (zwgk/rectify/cli.py)
+        check_as_of(getattr(args, "as_of", None))
     if hasattr(args, "db"):
         args.db = _resolve_db(args.db, getattr(args, "sites", None))
     if args.command in ("audit", "report", "review", "enqueue"):

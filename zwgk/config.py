@@ -12,7 +12,9 @@ import ipaddress
 import math
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -78,6 +80,7 @@ _SECONDS = (0.0, 600.0, False)
 RANGES: dict[str, dict[str, tuple[float, float, bool]]] = {
     "crawl": {
         "timeout": _SECONDS, "connect_timeout": _SECONDS, "read_timeout": _SECONDS, "probe_timeout": _SECONDS,
+        "parse_timeout": _SECONDS,
         "delay": (0.0, 60.0, True), "retry_backoff": (0.0, 30.0, True), "max_robots_delay": (0.0, 600.0, True),
         "retries": (0, 5, True), "max_redirects": (0, 30, True),
         "max_pages": (1, 1_000_000, True), "max_depth": (0, 100, True), "concurrency": (1, 256, True),
@@ -114,6 +117,38 @@ SCHEDULE_DEFAULTS = {"audit_cron": "0 2 * * *", "probe_interval_minutes": 60, "p
 
 class ConfigError(Exception):
     """Bad configuration; the message names file and line. CLI exit status 2."""
+
+
+# how far past now an --as-of may be: the clocks of the machine that starts an audit (cron, the
+# scheduler) and of the one that runs it may differ a little
+AS_OF_SLACK = timedelta(minutes=5)
+
+
+def check_as_of(text: str | None, timezone: Callable[[], str] | None = None) -> datetime | None:
+    """--as-of must be an ISO date or date-time and, when ``timezone`` is given, not later than now
+    (+ :data:`AS_OF_SLACK`): checked before anything is crawled or stored (exit 2).
+
+    An audit "as of" a time that has not come yet judges what has not happened: the probes of the
+    availability week taken after now count into a re-judge but not the audit (the demo's re-judge
+    once counted probes its audit never saw), and 整改时限 fall due early. ``timezone``: the audit's
+    time zone name, read only for a time without an offset (it is a local time there)."""
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--as-of: {text!r} 不是 ISO 格式的日期或时间"
+                          "（如 2026-06-01 或 2026-06-01T10:00）") from None
+    if timezone is None:
+        return when
+    zone = when.tzinfo or ZoneInfo(timezone())
+    now = datetime.now(zone)
+    if (when if when.tzinfo else when.replace(tzinfo=zone)) > now + AS_OF_SLACK:
+        here = f"（{timezone()}）" if when.tzinfo is None else ""
+        raise ConfigError(f"--as-of: {text} 晚于现在（现在是 {now.isoformat(sep=' ', timespec='minutes')}{here}）："
+                          "核查时间不能是将来的时间——将来的时间会把尚未进行的可用性探测、尚未到期的整改时限"
+                          "算进本次结果。请去掉 --as-of（按现在核查），或给出现在或过去的时间")
+    return when
 
 
 @dataclass

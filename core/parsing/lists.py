@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 
 from core.parsing.dates import DEFAULT_TZ, date_only, labelled_date, parse_date
-from core.parsing.html import document
+from core.parsing.html import SCRIPT_END, closed_prefix, document, has_mustache
 
 BLANK_MARKERS = ("暂无信息", "暂无数据", "暂无内容", "暂无记录", "暂无文章", "暂无相关", "没有相关信息", "无相关信息",
                  "建设中", "正在建设", "维护中", "正在维护", "敬请期待", "没有记录", "暂无",
@@ -60,6 +60,10 @@ _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DS_SCRIPT = re.compile(r"<script\b[^>]*>\s*(<datastore\b.*?</datastore>)\s*</script>", re.IGNORECASE | re.DOTALL)
 _DS_BARE = re.compile(r"(?:<\?xml[^>]*\?>\s*)?<datastore\b.*?</datastore>", re.IGNORECASE | re.DOTALL)
 _DS_RECORD = re.compile(r"<record\b[^>]*>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.IGNORECASE | re.DOTALL)
+# what each lazy scan above looks for: the matches are searched only up to the last one (closed_prefix)
+_DS_SCRIPT_END = re.compile(r"</datastore>\s*</script>", re.IGNORECASE)
+_DS_BARE_END = re.compile(r"</datastore>", re.IGNORECASE)
+_DS_RECORD_END = re.compile(r"\]\]>\s*</record>", re.IGNORECASE)
 
 
 def expand_datastores(html: str) -> str:
@@ -74,11 +78,15 @@ def expand_datastores(html: str) -> str:
         return html
 
     def records(m: re.Match[str]) -> str:
-        return '<div class="datastore">' + "".join(_DS_RECORD.findall(m.group(0))) + "</div>"
+        return '<div class="datastore">' + "".join(_DS_RECORD.findall(closed_prefix(m.group(0), _DS_RECORD_END))) \
+            + "</div>"
 
-    out = _DS_SCRIPT.sub(records, html)
+    # linear on hostile pages (unclosed <datastore>s): only the text up to the last close is searched
+    head = closed_prefix(html, _DS_SCRIPT_END)
+    out = _DS_SCRIPT.sub(records, head) + html[len(head):]
     if "<datastore" in out.lower():
-        out = _DS_BARE.sub(records, out)
+        head = closed_prefix(out, _DS_BARE_END)
+        out = _DS_BARE.sub(records, head) + out[len(head):]
         if not re.search(r"<(?:html|body)\b", out, re.IGNORECASE):
             out = f"<html><body>{out}</body></html>"
     return out
@@ -537,7 +545,8 @@ def looks_script_rendered(html: str) -> bool:
         return True
     if re.search(r"<iframe\b", html, re.IGNORECASE):
         return True
-    scripts = "\n".join(re.findall(r"<script\b[^>]*>(.*?)</script>", html, flags=re.DOTALL | re.IGNORECASE))
+    scripts = "\n".join(re.findall(r"<script\b[^>]*>(.*?)</script>", closed_prefix(html, SCRIPT_END),
+                                   flags=re.DOTALL | re.IGNORECASE))
     return bool(_SCRIPT_HINTS.search(scripts))
 
 
@@ -651,7 +660,7 @@ def items_from_json(data: Any, base_url: str, *, tz: tzinfo = DEFAULT_TZ) -> lis
 
 # -- lists filled by scripts: the container's own signal --------------------------------------
 
-_TEMPLATE_MARK = re.compile(r"\{\{.*?\}\}|\{@each\b|<%[=-]?|\$\{\s*\w", re.DOTALL)
+_TEMPLATE_MARK = re.compile(r"\{@each\b|<%[=-]?|\$\{\s*\w")      # and {{…}} (has_mustache: linear)
 _TEMPLATE_ATTRS = ("v-for", "ng-repeat", "x-for", "v-html", ":key", "wx:for", "th:each")
 _TEMPLATE_TYPES = re.compile(r"text/(?:html|template|x-template|x-tmpl|x-handlebars|x-jsrender|tpl)", re.IGNORECASE)
 # data-* attributes through which list scripts find their container and their endpoint
@@ -664,6 +673,11 @@ KNOWN_LIST_SCRIPTS = ("gkmlpt", "laypage", "jquery.pagination", "pagination.js",
                       "dataproxy", "jpage", "avalon")
 _LIST_TOKENS = re.compile(r"list|news|article|content|info|xxgk|gkml|wj|doc|data|item|result|con\b|lb",
                           re.IGNORECASE)
+
+
+def _template_mark(text: str) -> bool:
+    """A client-side template's mark: {{…}}, {@each}, <%…%>, ${…}."""
+    return has_mustache(text) or _TEMPLATE_MARK.search(text) is not None
 
 
 def _main_area(el: Any) -> bool:
@@ -704,7 +718,7 @@ def script_list_container(html: str | bytes, base_url: str = "") -> ScriptList |
     for s in scripts:
         if _TEMPLATE_TYPES.search(s.get("type") or "") and _main_area(s):
             body = s.text or ""
-            if re.search(r"<(?:li|tr|dd|a|div)\b", body, re.IGNORECASE) or _TEMPLATE_MARK.search(body):
+            if re.search(r"<(?:li|tr|dd|a|div)\b", body, re.IGNORECASE) or _template_mark(body):
                 return ScriptList(f"列表模板脚本 {s.get('id') or s.get('type')}", s.get("id"))
     known = next((src for s in scripts if (src := (s.get("src") or "").lower())
                   and any(k in src.rsplit("/", 1)[-1] or k in src for k in KNOWN_LIST_SCRIPTS)), None)
@@ -726,7 +740,7 @@ def script_list_container(html: str | bytes, base_url: str = "") -> ScriptList |
         href = (el.get("href") or "").strip() if el.tag == "a" else ""
         has_link, has_http = bool(href), href.startswith("http")
         n = len(_WS.sub("", el.text or ""))
-        m = bool(el.text and _TEMPLATE_MARK.search(el.text))
+        m = bool(el.text and _template_mark(el.text))
         for ch in el:
             if ch in link:
                 has_link, has_http = has_link or link[ch], has_http or http[ch]
@@ -734,7 +748,7 @@ def script_list_container(html: str | bytes, base_url: str = "") -> ScriptList |
                 m = m or mark[ch]
             if ch.tail:
                 n += len(_WS.sub("", ch.tail))
-                m = m or bool(_TEMPLATE_MARK.search(ch.tail))
+                m = m or _template_mark(ch.tail)
         link[el], http[el], tlen[el], mark[el] = has_link, has_http, min(n, 1_000_000), m
     referenced = set(re.findall(r"""['"#]([\w\-]{1,80})['"\s.)]""", inline)) if ajax else set()
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-from core.parsing.html import document
+from core.parsing.html import SCRIPT_END, closed_prefix, document
 
 MAX_PAGES = 200   # a pager claiming more is either huge or broken; the crawler's page cap decides anyway
 
@@ -38,7 +38,8 @@ _DATA_ATTRS = ("data-url", "data-api", "data-source", "data-list-url", "data-lis
 
 
 def _scripts(html: str) -> str:
-    return "\n".join(re.findall(r"<script\b[^>]*>(.*?)</script>", html, flags=re.DOTALL | re.IGNORECASE))
+    return "\n".join(re.findall(r"<script\b[^>]*>(.*?)</script>", closed_prefix(html, SCRIPT_END),
+                                 flags=re.DOTALL | re.IGNORECASE))
 
 
 def _resolve_arg(arg: str, env: dict[str, int]) -> int | str | None:
@@ -135,6 +136,7 @@ def _link_urls(html: str, base_url: str, max_pages: int) -> list[str]:
 
 
 _NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>\s*</nextgroup>", re.IGNORECASE | re.DOTALL)
+_NEXTGROUP_END = re.compile(r"\]\]>\s*</nextgroup>", re.IGNORECASE)    # its lazy scan's target (closed_prefix)
 _HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 
 
@@ -148,7 +150,7 @@ def _datastore_urls(html: str, base_url: str) -> list[str]:
         # (scriptapi.hanweb_requests, fetched by crawler/discovery.py): the bare nextgroup URL is not a page
         return []
     out = []
-    for m in _NEXTGROUP.finditer(html):
+    for m in _NEXTGROUP.finditer(closed_prefix(html, _NEXTGROUP_END)):     # linear on unclosed groups
         for href in _HREF.findall(m.group(1)):
             href = href.replace("&amp;", "&").strip()
             if href and not href.startswith(("javascript:", "#")):

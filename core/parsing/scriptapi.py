@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
+from core.parsing.html import SCRIPT_END, closed_prefix
+
 MAX_CANDIDATES = 12          # endpoint requests per page (a hostile script may name hundreds)
 MAX_EXPR = 400               # characters of one URL expression
 MAX_CONFIG_TEXT = 20_000     # characters of one inline config object
@@ -47,6 +49,8 @@ _DATA_ATTR = re.compile(r"""\bdata-([a-z][\w-]{0,40})\s*=\s*["']([^"'<>]{1,200})
 _JPAGE = re.compile(r"\.jpage\s*\(\s*\{", re.IGNORECASE)
 _SCRIPT_SRC = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _INLINE = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.IGNORECASE | re.DOTALL)
+_NEXTGROUP_OPEN = re.compile(r"<nextgroup>", re.IGNORECASE)
+_HREF_VALUE = re.compile(r"""href\s*=\s*['"]([^'"]+)['"]""", re.IGNORECASE)
 _METHOD = re.compile(r"""\b(?:type|method)\s*:\s*['"](POST|GET)['"]""", re.IGNORECASE)
 
 
@@ -115,7 +119,7 @@ def script_urls(html: str, base_url: str, *, limit: int = 20) -> list[str]:
 def inline_scripts(html: str) -> str:
     """The text of the page's inline scripts (not JSON-LD, not templates)."""
     parts = []
-    for attrs, body in _INLINE.findall(html or ""):
+    for attrs, body in _INLINE.findall(closed_prefix(html or "", SCRIPT_END)):     # linear on unclosed <script>s
         if "src=" in attrs.lower():
             continue
         t = re.search(r"""type\s*=\s*["']?([\w/+-]+)""", attrs, re.IGNORECASE)
@@ -490,7 +494,10 @@ def _datastore_total(html: str) -> str | None:
 
 
 def _nextgroup_params(html: str) -> list[tuple[str, str]]:
-    m = re.search(r"<nextgroup>.*?href\s*=\s*['\"]([^'\"]+)['\"]", html or "", re.IGNORECASE | re.DOTALL)
+    # the first href after the first <nextgroup> — what r"<nextgroup>.*?href…" finds, without its scan from
+    # every <nextgroup> to the end of a page that has no href after them (quadratic on a hostile page)
+    opening = _NEXTGROUP_OPEN.search(html or "")
+    m = _HREF_VALUE.search(html or "", opening.end()) if opening else None
     if not m:
         return []
     return [(k, v) for k, v in parse_qsl(urlsplit(m.group(1)).query) if k.lower() not in ("page",)]

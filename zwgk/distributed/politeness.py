@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aredis
+from redis.commands.core import AsyncScript
 
 # KEYS: holders zset and next-start key of each limit (server, hostname). ARGV: n, delay ms, hold
 # ms, token. All or nothing: -1 when any key is full (retry), else the place is taken on every key
@@ -71,7 +72,7 @@ class RedisLimiter:
         self.hold_ms = int(hold_s * 1000)
         self.prefix = prefix
         self._client: aredis.Redis | None = None
-        self._script: object | None = None
+        self._script: AsyncScript | None = None
         self.waited_s = 0.0      # time spent waiting for the cluster (reported in the crawl stats)
         self.full = 0            # answers "every place taken, ask again" (reported likewise)
         self._pending: set[asyncio.Future[None]] = set()     # releases in flight
@@ -92,11 +93,13 @@ class RedisLimiter:
 
     async def _take(self, keys: list[str], n: int, delay: float, token: str) -> None:
         self._redis()
+        script = self._script
+        assert script is not None       # registered with the client by _redis()
         names = [f"{self.prefix}:{k}:{part}" for k in keys for part in ("holders", "next")]
         loop = asyncio.get_running_loop()
         t0 = loop.time()
         while True:
-            wait_ms = await self._script(keys=names, args=[max(1, n), int(delay * 1000), self.hold_ms, token])  # type: ignore[operator]
+            wait_ms = await script(keys=names, args=[max(1, n), int(delay * 1000), self.hold_ms, token])
             if wait_ms >= 0:
                 if wait_ms:
                     await asyncio.sleep(wait_ms / 1000)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -131,12 +131,18 @@ def _recheck(args: argparse.Namespace) -> int:
     store = _open(args.db)
     try:
         audit_run = args.run or latest_audit_run(store)
+        as_of = None
+        if args.as_of:    # not in the future, as `zwgk audit --as-of`; a time without an offset is in the audit's zone
+            from zwgk.config import check_as_of, parse_sites
+
+            audit = store.run(audit_run)
+            as_of = check_as_of(args.as_of, lambda: parse_sites(audit["sites_toml"], audit["sites_path"]
+                                                               or "sites.toml").timezone)
         targets = select_targets(store, audit_run, units=args.unit, sites=args.site,
                                  fingerprints=args.fingerprint, marked=args.marked)
         if not targets:
             print(f"第{audit_run}次核查中没有符合条件的问题，未复核")
             return EXIT_OK
-        as_of = datetime.fromisoformat(args.as_of) if args.as_of else None
         s = recheck(store, targets, audit_run=audit_run, rules=rules, as_of=as_of)
         c = s.counts()
         print(f"复核批次 {s.run_id}（对应第{audit_run}次核查）：重新抓取 {s.refetched} 个地址，复核 {len(targets)} 项问题："
