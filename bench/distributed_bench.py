@@ -21,6 +21,7 @@ load average before and after. Lines are JSON, then a summary.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -46,6 +47,77 @@ def load() -> str:
 def child_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
+
+
+class Machine:
+    """The whole machine's CPU (``/proc/stat``) and the district server's own (``/proc/PID/stat``),
+    read at the marks of a stage: how busy both cores were, and how much of that was the loopback
+    sites themselves (a cost the benchmark's CPU figures leave out, yet which shares the cores)."""
+
+    def __init__(self, server_pid: int):
+        self.server_pid = server_pid
+        self.marks: list[tuple[Any, ...]] = []
+
+    def _read(self) -> tuple[float, float, float, float, float]:
+        hz = os.sysconf("SC_CLK_TCK")
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        total, idle = sum(v[:8]), v[3] + v[4]
+        server = pg = redis = 0.0
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    head, st = f.read().rsplit(")", 1)
+            except OSError:
+                continue
+            comm, st = head.split("(", 1)[1], st.split()
+            own, reaped = int(st[11]) + int(st[12]), int(st[13]) + int(st[14])
+            if int(pid) == self.server_pid:
+                server = own / hz
+            elif comm == "postgres":       # the postmaster's reaped children: backends that ended
+                pg += (own + reaped) / hz
+            elif comm.startswith("redis-server"):
+                redis += own / hz
+        return (total - idle) / hz, total / hz, server, pg, redis
+
+    def mark(self, name: str) -> None:
+        self.marks.append((name, time.perf_counter(), *self._read()))
+
+    def phases(self) -> list[dict[str, Any]]:
+        """Per phase between consecutive marks: seconds, cores busy (of os.cpu_count()), and the CPU s
+        of the loopback sites, PostgreSQL and Redis (not in the run's own CPU figure)."""
+        out = []
+        for a, b in itertools.pairwise(self.marks):
+            cores = os.cpu_count() or 1
+            out.append({"phase": b[0], "s": round(b[1] - a[1], 1),
+                        "busy_cores": round((b[2] - a[2]) / max(1e-9, b[3] - a[3]) * cores, 2),
+                        "sites_cpu_s": round(b[4] - a[4], 1), "pg_cpu_s": round(b[5] - a[5], 1),
+                        "redis_cpu_s": round(b[6] - a[6], 1)})
+        return out
+
+
+MACHINE: Machine | None = None
+
+
+def group_rss(groups: set[int]) -> list[int]:
+    """Resident MB of every process in these process groups (a worker, its pool children)."""
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[2]) not in groups:
+                    continue
+            with open(f"/proc/{pid}/status") as f:
+                rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        except (OSError, StopIteration, ValueError, IndexError):
+            continue
+        out.append(rss // 1024)
+    return out
+
+
+def mark(name: str) -> None:
+    if MACHINE is not None:
+        MACHINE.mark(name)
 
 
 def emit(**kw: Any) -> None:
@@ -82,14 +154,17 @@ def duplicates(db: str, run_id: int) -> int:
 
 def single(sites: Path, db: str, tmp: Path) -> tuple[int, dict[str, Any]]:
     load0, t0, c0 = load(), time.perf_counter(), child_cpu()
+    mark("start")
     out = subprocess.run([zwgk(), "audit", "--sites", str(sites), "--db", db, "--out", str(tmp / "single"),
                           "--as-of", AS_OF, "--format", "json", "--no-progress"],
                          capture_output=True, text=True, env={**os.environ, "ZWGK_MAX_SCREENSHOTS": "0"})
     wall, cpu = time.perf_counter() - t0, child_cpu() - c0
+    mark("audit")
     if out.returncode != 0:
         sys.exit(f"single audit failed ({out.returncode}): {out.stderr[-2000:]}")
     run_id = json.loads((tmp / "single" / "results.json").read_text("utf-8"))["run"]["id"]
-    return run_id, {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "load_before": load0, "load_after": load()}
+    return run_id, {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "load_before": load0, "load_after": load(),
+                    "phases": MACHINE.phases() if MACHINE else []}
 
 
 def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: float | None,
@@ -111,6 +186,7 @@ def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: f
                                     start_new_session=True)
 
     load0, t0, c0 = load(), time.perf_counter(), child_cpu()
+    mark("start")
     workers = [worker(i) for i in range(n)]
     out = subprocess.run([zwgk(), "enqueue", "--sites", str(sites), "--db", db, "--out", str(tmp / label),
                           "--as-of", AS_OF, "--format", "json", "--broker", broker],
@@ -125,7 +201,18 @@ def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: f
     co = Coordinator(redis.Redis.from_url(broker), run_id, scope=store_scope(db))
     total = int(co.meta()["sites"])
     killed: dict[str, Any] = {}
+    seen: set[str] = set()
+    rss_peak = {"process_mb": 0, "all_mb": 0, "processes": 0}
     while co.finish_state() is None:
+        rss = group_rss({w.pid for w in workers})
+        if rss:
+            rss_peak = {"process_mb": max(rss_peak["process_mb"], max(rss)),
+                        "all_mb": max(rss_peak["all_mb"], sum(rss)), "processes": max(rss_peak["processes"], len(rss))}
+        for phase, done in (("start", co.get("policy") is not None), ("crawl", co.count("crawled") >= total),
+                            ("judge", co.count("judged") >= total)):
+            if done and phase not in seen:
+                seen.add(phase)
+                mark(phase if phase != "start" else "enqueue+start")
         if kill_at is not None and not killed and co.count("crawled") >= kill_at * total:
             victim = workers[0]
             holding = [u for u, h in co.holders().items() if _in_group(h.split(":")[1], victim.pid)]
@@ -135,8 +222,9 @@ def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: f
             workers[0] = worker(n)            # a fresh worker takes its place (systemd Restart=always)
         if any(w.poll() is not None for w in workers):
             sys.exit(f"a worker exited: see {logs}")
-        time.sleep(0.5)
+        time.sleep(0.2)
     wall = time.perf_counter() - t0
+    mark("final")
     for w in workers:
         w.send_signal(signal.SIGTERM)         # warm shutdown: reaped, so their CPU is counted
     for w in workers:
@@ -147,7 +235,8 @@ def distributed(sites: Path, db: str, broker: str, tmp: Path, n: int, kill_at: f
             w.wait()
     cpu = child_cpu() - c0
     res = {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "load_before": load0, "load_after": load(),
-           "workers": n, "concurrency": concurrency, "polite_wait_s": round(co.stats().get("polite.shared_wait_ms", 0) / 1000, 1)}
+           "phases": MACHINE.phases() if MACHINE else [], "rss_peak": rss_peak, "workers": n, "concurrency": concurrency, "polite_wait_s": round(co.stats().get("polite.shared_wait_ms", 0) / 1000, 1),
+           "polite_full": co.stats().get("polite.shared_full", 0)}
     if killed:
         res["killed"] = killed
     return run_id, res
@@ -171,6 +260,7 @@ def main() -> None:
     ap.add_argument("--kill-at", type=float, default=0.3)
     ap.add_argument("--skip-single", action="store_true")
     ap.add_argument("--skip-clean", action="store_true", help="only the run with a killed worker")
+    ap.add_argument("--skip-kill", action="store_true", help="no run with a killed worker")
     ap.add_argument("--tmp", type=Path, default=None)
     a = ap.parse_args()
 
@@ -188,6 +278,7 @@ def main() -> None:
     pg = PgServer(bindir)
     pg.start()
     server, info = district.start(a.sites, a.pages, tmp)
+    global MACHINE
     try:
         with redis_server(tmp / "redis") as broker:
             sites = district.write_sites(tmp / "sites.toml", info)
@@ -196,6 +287,7 @@ def main() -> None:
             ref_pages: dict[str, int] = {}
             results: dict[str, dict[str, Any]] = {}
             if not a.skip_single:
+                MACHINE = Machine(server.pid)
                 db = pg.new_database("single")
                 run_id, res = single(sites, db, tmp)
                 ref_pages = pages(db, run_id)
@@ -203,8 +295,9 @@ def main() -> None:
                 emit(stage="single", **res)
                 results["single"] = res
             for label, kill in (("distributed", None), ("killed", a.kill_at)):
-                if label == "distributed" and a.skip_clean:
+                if (label == "distributed" and a.skip_clean) or (label == "killed" and a.skip_kill):
                     continue
+                MACHINE = Machine(server.pid)
                 db = pg.new_database(label)
                 run_id, res = distributed(sites, db, broker, tmp, a.workers, kill, label, a.concurrency)
                 got = pages(db, run_id)

@@ -9,6 +9,7 @@ crawled are left out of the share (could not verify), never counted as unlinked.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -63,6 +64,28 @@ def _is_jd(title: str, kinds: DocKinds | None = None, column: str | None = None)
     return kinds is None or is_kind("interpretation", title, kinds, column=column)
 
 
+def news_keys(snap: SiteSnapshot) -> frozenset[str]:
+    """The items of a site's 动态/要闻 columns (a 解读-titled item there is news). Every site's are
+    read when judging any site, so they are a stored view of the run (:func:`news_view`) rather than
+    every site's column map built again in every judging process."""
+    return snap.derived(_news_keys)
+
+
+def _news_keys(snap: SiteSnapshot) -> frozenset[str]:
+    stored = snap.run.stored_view(snap.site.id, _NEWS_VIEW, "1")
+    if stored is not None:
+        return frozenset(json.loads(stored))
+    return frozenset(_key(it.url) for col in column_map(snap).find("news") for it in col.items if it.url)
+
+
+def news_view(snap: SiteSnapshot) -> tuple[str, str, bytes]:
+    """:func:`news_keys` as ``(name, key, data)`` for ``Store.put_site_view``."""
+    return _NEWS_VIEW, "1", json.dumps(sorted(news_keys(snap)), ensure_ascii=False).encode()
+
+
+_NEWS_VIEW = "news"
+
+
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     today = snap.as_of.date()
     since = cutoff(today, params["window"])
@@ -87,7 +110,7 @@ def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     jd: dict[str, str] = {}                                     # url -> title
     for col in cmap.find("interpretation"):
         jd.update({_key(it.url): it.title for it in col.items if it.url})
-    news = {_key(it.url) for s in sites for col in column_map(s).find("news") for it in col.items if it.url}
+    news = {k for s in sites for k in news_keys(s)}
     for s in sites:
         jd.update({_key(d.url): d.title for d in documents(s, _JD_WORDS)
                    if _key(d.url) not in jd

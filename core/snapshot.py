@@ -13,6 +13,7 @@ small LRU, never all at once; link rows share their URL strings.
 """
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime, timedelta
@@ -57,9 +58,12 @@ class RunView:
     """Everything of one run, loaded lazily; shared by the snapshots of its sites."""
 
     def __init__(self, store: Store, run_id: int, *, district: dict[str, Any] | None = None,
-                 vocabulary: Vocabulary | None = None):
+                 vocabulary: Vocabulary | None = None, views_key: str | None = None):
+        """``views_key``: what this judgement's stored site views must have been computed with (the
+        rules, the as-of, the code: ``zwgk.runner.views_key``); None reads none, computes every view."""
         self.store = store
         self.run_id = run_id
+        self.views_key = views_key
         run = store.run(run_id)
         self.district = district or {}
         self.vocabulary = vocabulary or Vocabulary()
@@ -84,10 +88,27 @@ class RunView:
                              ipv6_answered=self.store.family_answered(self.run_id, 6),
                              outside_resolved=self.store.external_answered(self.run_id))
 
+    def stored_view(self, site_id: str, name: str, key: str) -> bytes | None:
+        """A site's view computed once for the run by whoever judged or crawled it first
+        (``Store.put_site_view``), when it was computed under this judgement's key and ``key``."""
+        if self.views_key is None:
+            return None
+        return self.store.site_view(self.run_id, site_id, name, view_key(self.views_key, key))
+
+    def forget(self, site_id: str) -> None:
+        """Drop a site's snapshot and everything derived from it (a pass over many sites that
+        needs each only once keeps one in memory at a time)."""
+        self._snaps.pop(site_id, None)
+
     def snapshot(self, site_id: str) -> SiteSnapshot:
         if site_id not in self._snaps:
             self._snaps[site_id] = SiteSnapshot(self, self.sites[site_id])
         return self._snaps[site_id]
+
+
+def view_key(run_key: str, key: str) -> str:
+    """The key a site view is stored under: the run's ``views_key`` and the view's own."""
+    return hashlib.sha256(f"{run_key}\0{key}".encode()).hexdigest()[:32]
 
 
 class SiteSnapshot:

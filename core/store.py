@@ -268,6 +268,20 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE runs ADD COLUMN pruned_at TEXT;
     """,
+    # 7: derived views of a site computed once per run and read by every judging process (its
+    # documents: a unit's 预决算/年报 may sit on any site, so every judge process reads every site's
+    # documents — computed once and stored instead of once per process). ``key`` names what they
+    # were computed with (rules, as-of, code); a different key is simply not used.
+    """
+    CREATE TABLE site_views (
+        run_id INTEGER NOT NULL,
+        site_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        key TEXT NOT NULL,
+        data BLOB NOT NULL,                -- zlib
+        PRIMARY KEY (run_id, site_id, name)
+    );
+    """,
 ]
 
 
@@ -734,6 +748,20 @@ class Store:
         row = self.db.execute("SELECT data FROM bodies WHERE hash=?", (h,)).fetchone()
         return zlib.decompress(row[0]) if row else None
 
+    # -- derived views of a site (computed once per run, read by every judging process) ----------
+    def put_site_view(self, run_id: int, site_id: str, name: str, key: str, data: bytes) -> None:
+        """Store (replace) a site's derived view ``name`` computed under ``key``."""
+        with self.transaction():
+            self.db.execute("INSERT INTO site_views (run_id, site_id, name, key, data) VALUES (?, ?, ?, ?, ?)"
+                            " ON CONFLICT (run_id, site_id, name) DO UPDATE SET key=excluded.key, data=excluded.data",
+                            (run_id, site_id, name, key, zlib.compress(data, 1)))
+
+    def site_view(self, run_id: int, site_id: str, name: str, key: str) -> bytes | None:
+        """The stored view, or None when there is none computed under ``key``."""
+        row = self.db.execute("SELECT data FROM site_views WHERE run_id=? AND site_id=? AND name=? AND key=?",
+                              (run_id, site_id, name, key)).fetchone()
+        return zlib.decompress(row[0]) if row else None
+
     # -- crawl artifacts ----------------------------------------------------
     def add_fetch(self, f: FetchRow) -> int:
         cols = ", ".join(FetchRow._COLS)
@@ -743,18 +771,19 @@ class Store:
         return f.id
 
     def add_links(self, run_id: int, site_id: str, links: Iterable[LinkRow]) -> None:
-        self.db.executemany(
-            "INSERT INTO links (run_id, site_id, source_url, target_url, anchor, region, tag)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, site_id, ln.source_url, ln.target_url, ln.anchor, ln.region, ln.tag)
-             for ln in links])
+        self.add_link_rows((run_id, site_id, ln.source_url, ln.target_url, ln.anchor, ln.region, ln.tag)
+                           for ln in links)
+
+    _LINK_COLS = ("run_id", "site_id", "source_url", "target_url", "anchor", "region", "tag")
 
     def add_link_rows(self, rows: Iterable[tuple[int, str, str, str, str | None, str | None, str | None]]) -> None:
         """Link rows as (run_id, site_id, source_url, target_url, anchor, region, tag) tuples: the
-        crawler's writer builds them straight from parsed pages (crawler/writer.py)."""
-        self.db.executemany(
-            "INSERT INTO links (run_id, site_id, source_url, target_url, anchor, region, tag)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        crawler's writer builds them straight from parsed pages (crawler/writer.py). PostgreSQL
+        takes them by COPY (core/store_pg.py ``copy_rows``)."""
+        if self.engine == "postgresql":
+            self.db.copy_rows("links", self._LINK_COLS, rows)
+            return
+        self.db.executemany(f"INSERT INTO links ({', '.join(self._LINK_COLS)}) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def add_dns(self, run_id: int, host: str, rtype: str, answers: list[str],
                 error: str | None = None, rcode: str | None = None,
@@ -1017,7 +1046,7 @@ class Store:
 
 
 # per-run crawl artifacts ``prune`` deletes; judgements (results, findings) stay for 回头看 and diffs
-PRUNED_TABLES = ("fetches", "links", "dns", "frontier", "selfcheck")
+PRUNED_TABLES = ("fetches", "links", "dns", "frontier", "selfcheck", "site_views")
 
 
 @dataclass
@@ -1039,7 +1068,7 @@ class PrunePlan:
             out.append(f"  第{r['id']}次核查（{str(r['as_of'])[:10]}，{zh.get(r['status'], r['status'])}）"
                        f" {r['audit_name'] or ''}")
         names = {"fetches": "抓取记录", "links": "链接", "dns": "域名解析", "frontier": "待抓队列",
-                 "selfcheck": "自检"}
+                 "selfcheck": "自检", "site_views": "网站派生数据"}
         out.append("  " + "，".join(f"{names[t]} {n} 条" for t, n in self.rows.items()))
         out.append(f"  不再被引用的网页正文 {self.bodies} 个（原始 {self.body_bytes / 1e6:.1f} MB，"
                    f"压缩存储 {self.body_stored_bytes / 1e6:.1f} MB）")

@@ -221,11 +221,13 @@ async def crawl_site(sc: SiteCrawl) -> None:
             if dropped:   # the row is still in the writer's batch
                 row.extra["frontier_dropped"] = dropped
         sc.home_result = row
-        if not (row.ok and row.body_hash):
-            sc.counts["failed"] = 1           # a line of its own in the summary progress display
     else:
         home = _stored_home(sc)
     ctx.writer.flush()
+    if sc.home_result is not None and not (sc.home_result.ok and sc.home_result.body_hash):
+        # after the flush: a body's hash is set when the writer stores it (judged before it, every
+        # site's home page looked unreadable and every site was listed as failed)
+        sc.counts["failed"] = 1           # a line of its own in the summary progress display
     steps = []
     if not spec.is_column and not ctx.stop.is_set():
         await gather.sitemap_step(sc)

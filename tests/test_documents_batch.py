@@ -12,6 +12,7 @@ import checks.annual_report  # noqa: F401  (registers its keyword set)
 import checks.budget  # noqa: F401
 import checks.interpretation  # noqa: F401
 from checks import documents as dm
+from core.snapshot import RunView, SiteSnapshot, view_key
 from core.store import Store
 
 
@@ -55,3 +56,33 @@ def test_page_pass_in_worker_processes_equals_one_process(tmp_path: Path, monkey
     dm.start_page_pass(unused)
     dm.finish_page_pass(unused)                               # no documents check asked: stopped
     assert unused.derived(dm._pass_slot).running is None
+
+
+def _fresh(snap: SiteSnapshot, views_key: str | None) -> SiteSnapshot:
+    run = snap.run
+    return RunView(run.store, run.run_id, district=run.district, vocabulary=run.vocabulary,
+                   views_key=views_key).snapshot(snap.site.id)
+
+
+def test_stored_views_are_read_back_instead_of_computed(tmp_path: Path) -> None:
+    """A site's documents and news items stored once for the run (as a crawl task or the judge's
+    first pass stores them) are what a judging process reads, without parsing a page; stored under
+    another key (other rules, as-of or code) they are not used."""
+    from checks.interpretation import news_keys, news_view
+
+    made = synthetic(3, Store(str(tmp_path / "v.sqlite")))
+    sets = tuple(dm._REGISTERED)
+    want = {kw: dm.documents(made, kw) for kw in sets}
+    assert sum(len(v) for v in want.values()) > 0 and any(d.date for v in want.values() for d in v)
+    store, run_id = made.run.store, made.run.run_id
+    for name, key, data in (dm.documents_view(made), news_view(made)):      # type: ignore[misc]
+        store.put_site_view(run_id, made.site.id, name, view_key("K", key), data)
+
+    read = _fresh(made, "K")
+    assert {kw: dm.documents(read, kw) for kw in sets} == want
+    assert news_keys(read) == news_keys(made)
+    assert read.lookups["tree"] == 0 and read.lookups["body"] == 0     # nothing parsed or read
+
+    other = _fresh(made, "another run's key")
+    assert {kw: dm.documents(other, kw) for kw in sets} == want
+    assert other.lookups["tree"] > 0                                      # computed from the pages

@@ -22,6 +22,7 @@ def _audit(s: Store, n: int, status: str = "complete") -> int:
         s.add_dns(rid, "a", "A", ["127.0.0.1"])
         s.frontier_add(rid, "a", [("http://a/", 0, None, "done", "page", None, "{}", 0)])
     s.add_selfcheck(rid, "dns", "gov.cn", True, None, 1.0)
+    s.put_site_view(rid, "a", "documents", "k", b"[]")
     s.replace_results(rid, [("a", "c1", "fail", False, "{}", [(f"fp{n}", "m", "fail", None, "{}")])])
     if status != "running":
         s.finish_run(rid, status)
@@ -57,12 +58,13 @@ def test_prune_keeps_newest_and_what_later_runs_refer_to(store: Store) -> None:
     assert _count(store, "fetches") == 6            # planning deletes nothing
 
     done = store.prune(plan)
-    assert done.rows == {"fetches": 4, "links": 2, "dns": 2, "frontier": 2, "selfcheck": 2}
+    assert done.rows == {"fetches": 4, "links": 2, "dns": 2, "frontier": 2, "selfcheck": 2, "site_views": 2}
     assert done.bodies == 2
     for rid in (r1, r2):
         assert _count(store, "fetches", rid) == 0 and _count(store, "links", rid) == 0
         assert store.run(rid)["pruned_at"]
     assert _count(store, "fetches", r3) == 2 and store.links(r3, "a")
+    assert store.site_view(r3, "a", "documents", "k") == b"[]" and store.site_view(r1, "a", "documents", "k") is None
     # the kept run's pages still read back, including the body the pruned runs shared with it
     assert {store.body(f.body_hash) for f in store.fetches(r3)} >= {SHARED}     # type: ignore[arg-type]
     assert _count(store, "bodies") == 2

@@ -17,12 +17,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from checks.base import Check
-from checks.documents import finish_page_pass, start_page_pass
+from checks.documents import documents_view, finish_page_pass, start_page_pass
+from checks.interpretation import news_view
 from checks.registry import ALL, fingerprint_message_id
 from core.labels import KIND_ZH
 from core.model import CheckResult, Finding, Outcome
 from core.rules import Rules
-from core.snapshot import RunView, SiteSnapshot
+from core.snapshot import RunView, SiteSnapshot, view_key
 from core.store import Store
 
 log = logging.getLogger(__name__)
@@ -132,12 +133,81 @@ def judge_one(check: Check, snap: SiteSnapshot, rules: Rules) -> CheckResult:
     return result
 
 
+_CODE: list[str] = []
+
+
+def code_fingerprint() -> str:
+    """A hash of the judging code (checks/ and core/): a stored view computed by other code is not used."""
+    if not _CODE:
+        from pathlib import Path
+
+        h = hashlib.sha256()
+        root = Path(__file__).resolve().parent.parent
+        for pkg in ("checks", "core"):
+            for f in sorted((root / pkg).rglob("*.py")):
+                h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+        _CODE.append(h.hexdigest())
+    return _CODE[0]
+
+
+def views_key(store: Store, run_id: int, rules: Rules) -> str:
+    """What a run's stored site views (``Store.put_site_view``) depend on besides the site's own
+    stored pages: the rules, the run's as-of time and district, and the judging code."""
+    run = store.run(run_id)
+    parts = (rules.text, str(run["as_of"]), json.dumps(district_of(store, run_id), sort_keys=True, default=str),
+             code_fingerprint())
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def store_site_views(store: Store, run_id: int, rules: Rules, site_ids: Iterable[str],
+                     view: RunView | None = None) -> int:
+    """Compute the sites' shared views (their documents, their news items) once and store them, so
+    every process judging the run reads them instead of running each site's page pass again
+    (checks/documents.py "the documents as a stored view"). ``view``: the judgement's own RunView,
+    whose snapshots then keep what was computed for judging the same sites (else each site's
+    snapshot is dropped once stored). Returns how many views were stored."""
+    key = views_key(store, run_id, rules)
+    own = view is None
+    if view is None:
+        view = RunView(store, run_id, district=district_of(store, run_id), vocabulary=rules.vocabulary)
+    n = 0
+    for site_id in site_ids:
+        snap = view.snapshot(site_id)
+        for make in _SITE_VIEWS:
+            try:
+                made = make(snap)
+            except Exception:       # a page that breaks it: each judging process meets it and says so
+                log.exception("view %s of site %s not stored", make.__name__, site_id)
+                made = None
+            if made is not None:
+                name, own_key, data = made
+                store.put_site_view(run_id, site_id, name, view_key(key, own_key), data)
+                n += 1
+        if own:
+            view.forget(site_id)
+    return n
+
+
+# what a judging process reads of *every* site of the run (not only the sites it judges)
+_SITE_VIEWS = (documents_view, news_view)
+
+
+def run_view(store: Store, run_id: int, rules: Rules, *, stored_views: bool = False) -> RunView:
+    """The RunView a judgement reads; ``stored_views``: with the run's stored site views."""
+    return RunView(store, run_id, district=district_of(store, run_id), vocabulary=rules.vocabulary,
+                   views_key=views_key(store, run_id, rules) if stored_views else None)
+
+
 def judge_sites(store: Store, run_id: int, rules: Rules, site_ids: Iterable[str],
-                checks: tuple[Check, ...] = ALL) -> list[Judgement]:
+                checks: tuple[Check, ...] = ALL, *, stored_views: bool = False,
+                view: RunView | None = None) -> list[Judgement]:
     """Every check × the given sites of a stored run (one snapshot per site, its views shared).
     ``site_ids`` is read lazily, one site after the other (a distributed judge task takes each from
-    the run's queue when it is ready for it)."""
-    view = RunView(store, run_id, district=district_of(store, run_id), vocabulary=rules.vocabulary)
+    the run's queue when it is ready for it). ``stored_views``: read the sites' views stored for this
+    judgement (:func:`store_site_views`) instead of computing them; ``view``: a RunView to judge in
+    (its snapshots' views already computed are reused)."""
+    if view is None:
+        view = run_view(store, run_id, rules, stored_views=stored_views)
     out: list[Judgement] = []
     for site_id in site_ids:
         snap = view.snapshot(site_id)
@@ -151,13 +221,36 @@ def judge_sites(store: Store, run_id: int, rules: Rules, site_ids: Iterable[str]
     return out
 
 
+# The judge workers' meeting point (set by the pool's initializer): every worker stores its own
+# group's views, waits for the others to have stored theirs, then judges its group in the same
+# snapshots (their column maps and documents computed once, for both).
+_BARRIER: Any = None
+BARRIER_TIMEOUT_S = 900.0     # a group slower than this: the others compute what is not stored yet
+
+
+def _set_barrier(barrier: Any) -> None:
+    global _BARRIER
+    _BARRIER = barrier
+
+
 def _judge_in_worker(db_path: str, run_id: int, rules: Rules, site_ids: list[str]) -> list[Judgement]:
+    import threading
+
     import checks.documents
 
     checks.documents.no_page_pool()     # the sites already take every core: no page pool inside
     store = Store(db_path)
     try:
-        return judge_sites(store, run_id, rules, site_ids)
+        view = run_view(store, run_id, rules, stored_views=True)
+        try:
+            store_site_views(store, run_id, rules, site_ids, view=view)
+        finally:
+            if _BARRIER is not None:
+                try:
+                    _BARRIER.wait(BARRIER_TIMEOUT_S)
+                except threading.BrokenBarrierError:
+                    log.warning("judge workers: not every site's views were stored in time; computing the rest")
+        return judge_sites(store, run_id, rules, site_ids, view=view)
     finally:
         store.close()
 
@@ -199,9 +292,12 @@ def judge_run(store: Store, run_id: int, rules: Rules, checks: tuple[Check, ...]
 
         by_site: dict[str, list[Judgement]] = {}
         # spawn, not fork: the caller may have threads (the scheduler) and open SQLite handles
-        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(_judge_in_worker, store.path, run_id, rules, group)
-                       for group in partition(store, run_id, site_ids, n)]
+        groups = partition(store, run_id, site_ids, n)
+        ctx = multiprocessing.get_context("spawn")
+        # each worker first stores its group's views, which every worker reads (unit_documents)
+        barrier = ctx.Barrier(len(groups))
+        with ProcessPoolExecutor(len(groups), mp_context=ctx, initializer=_set_barrier, initargs=(barrier,)) as pool:
+            futures = [pool.submit(_judge_in_worker, store.path, run_id, rules, group) for group in groups]
             for fut in futures:
                 for j in fut.result():
                     by_site.setdefault(j.site_id, []).append(j)

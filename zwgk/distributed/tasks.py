@@ -202,17 +202,49 @@ def crawl(self: Task, job: dict[str, Any], site_id: str) -> None:
                         # `zwgk audit --resume` sharing the run): come back when it may be done
                         _retry_later(self)
                     stats["polite.shared_wait_ms"] = int(limiter.waited_s * 1000)
+                    stats["polite.shared_full"] = limiter.full
                     log.info("run %s site %s crawled in %.1f s (%.2f s CPU)", run_id, site_id,
                              time.monotonic() - t0, stats.get("cpu_ms", 0) / 1000)
                     co.site_stats(site_id, stats)
                     # a site whose crawl hit a bug is judged on what was stored, as in one process
                     store.set_site_state(run_id, site_id, "done")
+                _store_views(store, run_id, site_id, job["db"])
                 _note_home(store, co, run_id, site_id)
             finally:
                 store.close()
             co.mark("crawled", site_id)
             co.machine(socket.gethostname(), os.cpu_count() or 1)
     _after_crawl(self, job, co)
+
+
+_RULES: dict[tuple[str, int], Any] = {}
+
+
+def _run_rules(store: Any, run_id: int, db: str) -> Any:
+    """The run's stored rules, parsed once per worker process and run (as ``_run_config``)."""
+    from zwgk.rules import parse_rules
+
+    key = (store_scope(db), run_id)
+    if key not in _RULES:
+        while len(_RULES) >= _KEEP_CONFIGS:
+            del _RULES[next(iter(_RULES))]
+        _RULES[key] = parse_rules(store.run(run_id)["rules_toml"] or "", "rules.toml")
+    return _RULES[key]
+
+
+def _store_views(store: Any, run_id: int, site_id: str, db: str) -> None:
+    """The site's shared views (its documents, its news items), computed here once, while its pages
+    are fresh: every judge task of the run reads every site's (zwgk/runner.py ``store_site_views``)
+    and would otherwise compute them itself — once per judge task, the run's whole page pass paid
+    once per core of every machine. A re-delivered task computes them again (same key, same data)."""
+    import checks.documents
+    from zwgk.runner import store_site_views
+
+    checks.documents.no_page_pool()       # the worker's other task slots take the other cores
+    t0, c0 = time.monotonic(), time.process_time()
+    store_site_views(store, run_id, _run_rules(store, run_id, db), [site_id])
+    log.info("run %s site %s views stored in %.1f s (%.2f s CPU)", run_id, site_id,
+             time.monotonic() - t0, time.process_time() - c0)
 
 
 def _note_home(store: Any, co: Coordinator, run_id: int, site_id: str) -> None:
@@ -259,7 +291,6 @@ def judge(self: Task, job: dict[str, Any], site_ids: list[str], slot: int | None
     not a fixed share each: a fixed split by stored size left one core idle while the other's share
     ran 40% longer. ``site_ids``: a fixed group (tasks enqueued by an earlier version)."""
     import checks.documents
-    from zwgk.rules import parse_rules
     from zwgk.runner import judge_sites, store_judgements
 
     # the run's judge tasks already take every core (one per core): no page pool of a large site's
@@ -288,8 +319,10 @@ def judge(self: Task, job: dict[str, Any], site_ids: list[str], slot: int | None
         t0, cpu0 = time.monotonic(), time.process_time()
         store = open_store(job["db"])
         try:
-            rules = parse_rules(store.run(run_id)["rules_toml"] or "", "rules.toml")
-            judged = judge_sites(store, run_id, rules, sites())
+            rules = _run_rules(store, run_id, job["db"])
+            # every site's documents and news items as the crawl tasks stored them (computed here
+            # for a site whose crawl task stored none)
+            judged = judge_sites(store, run_id, rules, sites(), stored_views=True)
             if taken:
                 store_judgements(store, run_id, rules, judged, site_ids=taken)
         finally:
