@@ -206,7 +206,7 @@ def run_view(store: Store, run_id: int, rules: Rules, *, stored_views: bool = Fa
 
 
 def judge_sites(store: Store, run_id: int, rules: Rules, site_ids: Iterable[str],
-                checks: tuple[Check, ...] = ALL, *, stored_views: bool = False,
+                checks: tuple[Check, ...] = ALL, *, stored_views: bool | None = None,
                 view: RunView | None = None) -> list[Judgement]:
     """Every check × the given sites of a stored run (one snapshot per site, its views shared).
     ``site_ids`` is read lazily, one site after the other (a distributed judge task takes each from
@@ -214,9 +214,9 @@ def judge_sites(store: Store, run_id: int, rules: Rules, site_ids: Iterable[str]
     judgement (:func:`store_site_views`) instead of computing them; ``view``: a RunView to judge in
     (its snapshots' views already computed are reused)."""
     if view is None:
-        view = run_view(store, run_id, rules, stored_views=stored_views)
-    elif stored_views != (view.views_key is not None):
-        raise ValueError("judge_sites: stored_views and the given view's views_key disagree")
+        view = run_view(store, run_id, rules, stored_views=bool(stored_views))
+    elif stored_views is not None:
+        raise ValueError("judge_sites: stored_views or view, not both (a view carries its own)")
     out: list[Judgement] = []
     for site_id in site_ids:
         snap = view.snapshot(site_id)
