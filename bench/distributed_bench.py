@@ -54,8 +54,12 @@ class Machine:
     read at the marks of a stage: how busy both cores were, and how much of that was the loopback
     sites themselves (a cost the benchmark's CPU figures leave out, yet which shares the cores)."""
 
-    def __init__(self, server_pid: int):
+    def __init__(self, server_pid: int, pg_pid: int = -1):
+        """``pg_pid``: the benchmark's own postmaster (its backends are its children); Redis is the
+        redis-server child of this process — other PostgreSQL or Redis servers on the machine are
+        not counted."""
         self.server_pid = server_pid
+        self.pg_pid = pg_pid
         self.marks: list[tuple[Any, ...]] = []
 
     def _read(self) -> tuple[float, float, float, float, float]:
@@ -71,12 +75,14 @@ class Machine:
             except OSError:
                 continue
             comm, st = head.split("(", 1)[1], st.split()
-            own, reaped = int(st[11]) + int(st[12]), int(st[13]) + int(st[14])
+            own, reaped, ppid = int(st[11]) + int(st[12]), int(st[13]) + int(st[14]), int(st[1])
             if int(pid) == self.server_pid:
                 server = own / hz
-            elif comm == "postgres":       # the postmaster's reaped children: backends that ended
+            elif int(pid) == self.pg_pid:      # with its reaped children: backends that ended
                 pg += (own + reaped) / hz
-            elif comm.startswith("redis-server"):
+            elif ppid == self.pg_pid and comm == "postgres":
+                pg += own / hz
+            elif ppid == os.getpid() and comm.startswith("redis-server"):
                 redis += own / hz
         return (total - idle) / hz, total / hz, server, pg, redis
 
@@ -97,6 +103,13 @@ class Machine:
 
 
 MACHINE: Machine | None = None
+
+
+def _postmaster(pg: Any) -> int:
+    try:
+        return int((pg.data / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return -1
 
 
 def group_rss(groups: set[int]) -> list[int]:
@@ -287,7 +300,7 @@ def main() -> None:
             ref_pages: dict[str, int] = {}
             results: dict[str, dict[str, Any]] = {}
             if not a.skip_single:
-                MACHINE = Machine(server.pid)
+                MACHINE = Machine(server.pid, _postmaster(pg))
                 db = pg.new_database("single")
                 run_id, res = single(sites, db, tmp)
                 ref_pages = pages(db, run_id)
@@ -297,7 +310,7 @@ def main() -> None:
             for label, kill in (("distributed", None), ("killed", a.kill_at)):
                 if (label == "distributed" and a.skip_clean) or (label == "killed" and a.skip_kill):
                     continue
-                MACHINE = Machine(server.pid)
+                MACHINE = Machine(server.pid, _postmaster(pg))
                 db = pg.new_database(label)
                 run_id, res = distributed(sites, db, broker, tmp, a.workers, kill, label, a.concurrency)
                 got = pages(db, run_id)

@@ -78,7 +78,7 @@ def main() -> None:
                  for _ in range(a.procs)]
         for p in procs:
             p.start()
-        results = [q.get() for _ in procs]
+        results = [q.get(timeout=a.seconds + 60) for _ in procs]     # a crashed client: fail, not hang
         for p in procs:
             p.join()
         wall, rcpu = time.perf_counter() - t0, redis_cpu() - cpu0

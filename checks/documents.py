@@ -10,6 +10,7 @@ verify", never "blank").
 """
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -24,6 +25,7 @@ from core.rules import Vocabulary
 from core.snapshot import SiteSnapshot
 from core.store import FetchRow, LinkRow
 
+log = logging.getLogger(__name__)
 ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip", ".rar", ".et")
 DISCLOSURE_KEYWORDS = ("预算", "决算", "年度报告", "年报", "债务", "债券")
 
@@ -172,18 +174,22 @@ def documents_view(snap: SiteSnapshot) -> tuple[str, str, bytes] | None:
 def _stored_batch(snap: SiteSnapshot, sets: tuple[tuple[str, ...], ...]) -> dict[tuple[str, ...], list[Doc]] | None:
     import json
 
-    raw = snap.run.stored_view(snap.site.id, _VIEW, _view_name(sets))
-    if raw is None:
+    try:
+        raw = snap.run.stored_view(snap.site.id, _VIEW, _view_name(sets))
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        if [tuple(kw) for kw in data["sets"]] != list(sets):
+            return None
+        out: dict[tuple[str, ...], list[Doc]] = {kw: [] for kw in sets}
+        for i, *values in data["docs"]:
+            d = dict(zip(_DOC_FIELDS, values, strict=True))
+            d["date"] = date.fromisoformat(d["date"]) if d["date"] else None
+            out[sets[i]].append(Doc(**d))
+        return out
+    except Exception:  # noqa: BLE001 - an unreadable stored view is computed again, never a verdict
+        log.exception("stored documents of site %s unreadable: computing them", snap.site.id)
         return None
-    data = json.loads(raw)
-    if [tuple(kw) for kw in data["sets"]] != list(sets):
-        return None
-    out: dict[tuple[str, ...], list[Doc]] = {kw: [] for kw in sets}
-    for i, *values in data["docs"]:
-        d = dict(zip(_DOC_FIELDS, values, strict=True))
-        d["date"] = date.fromisoformat(d["date"]) if d["date"] else None
-        out[sets[i]].append(Doc(**d))
-    return out
 
 
 def _documents(snap: SiteSnapshot, keywords: tuple[str, ...]) -> list[Doc]:

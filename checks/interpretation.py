@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -26,6 +27,9 @@ from core.snapshot import SiteSnapshot
 _JD_WORDS = register_keywords(("解读", "图解", "一图读懂", "一图看懂", "问答", "答记者问"))
 _NOISE = re.compile(r"政策解读|解读|图解|一图读懂|一图看懂|问答|答记者问|关于印发|关于|的通知|的通告|的意见|的公告|"
                     r"[《》“”\"'\s、，,：:（）()—\-]")
+
+
+log = logging.getLogger(__name__)
 
 
 def _key(url: str) -> str:
@@ -64,6 +68,9 @@ def _is_jd(title: str, kinds: DocKinds | None = None, column: str | None = None)
     return kinds is None or is_kind("interpretation", title, kinds, column=column)
 
 
+_NEWS_VIEW = "news"
+
+
 def news_keys(snap: SiteSnapshot) -> frozenset[str]:
     """The items of a site's 动态/要闻 columns (a 解读-titled item there is news). Every site's are
     read when judging any site, so they are a stored view of the run (:func:`news_view`) rather than
@@ -72,9 +79,12 @@ def news_keys(snap: SiteSnapshot) -> frozenset[str]:
 
 
 def _news_keys(snap: SiteSnapshot) -> frozenset[str]:
-    stored = snap.run.stored_view(snap.site.id, _NEWS_VIEW, "1")
-    if stored is not None:
-        return frozenset(json.loads(stored))
+    try:
+        stored = snap.run.stored_view(snap.site.id, _NEWS_VIEW, "1")
+        if stored is not None:
+            return frozenset(str(k) for k in json.loads(stored))
+    except Exception:  # noqa: BLE001 - an unreadable stored view is computed again, never a verdict
+        log.exception("stored news items of site %s unreadable: computing them", snap.site.id)
     return frozenset(_key(it.url) for col in column_map(snap).find("news") for it in col.items if it.url)
 
 
@@ -82,8 +92,6 @@ def news_view(snap: SiteSnapshot) -> tuple[str, str, bytes]:
     """:func:`news_keys` as ``(name, key, data)`` for ``Store.put_site_view``."""
     return _NEWS_VIEW, "1", json.dumps(sorted(news_keys(snap)), ensure_ascii=False).encode()
 
-
-_NEWS_VIEW = "news"
 
 
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:

@@ -756,6 +756,12 @@ class Store:
                             " ON CONFLICT (run_id, site_id, name) DO UPDATE SET key=excluded.key, data=excluded.data",
                             (run_id, site_id, name, key, zlib.compress(data, 1)))
 
+    def drop_site_views(self, run_id: int, site_ids: Iterable[str]) -> None:
+        """Forget the sites' views: their stored pages changed (the crawler writes a page), so what
+        was computed from them no longer holds."""
+        self.db.executemany("DELETE FROM site_views WHERE run_id=? AND site_id=?",
+                            [(run_id, sid) for sid in sorted(set(site_ids))])
+
     def site_view(self, run_id: int, site_id: str, name: str, key: str) -> bytes | None:
         """The stored view, or None when there is none computed under ``key``."""
         row = self.db.execute("SELECT data FROM site_views WHERE run_id=? AND site_id=? AND name=? AND key=?",
@@ -994,6 +1000,7 @@ class Store:
             self.db.execute("DELETE FROM fetches WHERE run_id=? AND fetched_at<?", (run_id, started))
             self.db.execute("DELETE FROM links WHERE run_id=? AND source_url NOT IN"
                             " (SELECT url FROM fetches WHERE run_id=?)", (run_id, run_id))
+            self.db.execute("DELETE FROM site_views WHERE run_id=?", (run_id,))
             for table in other_tables:
                 if self.has_table(table):
                     self.db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))

@@ -92,6 +92,10 @@ class Writer:
                 row.body_hash = h
             for row, _, _ in self._fetches:
                 st.add_fetch(row)
+            # a site's stored views (its documents, computed once per run) hold only for the pages
+            # they were computed from: a page written later drops them (zwgk/runner.py store_site_views)
+            st.drop_site_views(self.run_id, {row.site_id for row, _, _ in self._fetches
+                                             if row.purpose in ("home", "page")})
             for site, groups in self._links.items():
                 st.add_link_rows(self._link_rows(site, groups))
             for site, adds in self._adds.items():

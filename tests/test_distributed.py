@@ -159,6 +159,44 @@ def test_a_place_is_given_back_before_the_request_ends(redis_url: str) -> None:
     assert held == [1, 0] * 5
 
 
+def test_a_request_cancelled_while_giving_its_place_back_is_still_cancelled(redis_url: str) -> None:
+    """A cancellation that arrives while the place is being given back reaches the caller (a crawl
+    told to stop stops), and the place is still given back."""
+    import redis
+
+    from zwgk.distributed.politeness import RedisLimiter
+
+    r = redis.Redis.from_url(redis_url)
+
+    async def scenario() -> tuple[bool, int]:
+        lim = RedisLimiter(redis_url, prefix="test:cancel")
+        give = lim._give
+
+        async def slow_give(keys: list[str], token: str) -> None:
+            await asyncio.sleep(0.3)
+            await give(keys, token)
+
+        lim._give = slow_give              # type: ignore[method-assign]
+        after: list[str] = []
+
+        async def request() -> None:
+            async with lim.hold("addr:127.0.0.1:8082", "www.cancel.gov.cn", 1, 0.0):
+                pass
+            after.append("went on")        # must not run: the cancel came during the release
+
+        task = asyncio.ensure_future(request())
+        await asyncio.sleep(0.1)           # the body is done, the release is under way
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        await lim.aclose()                 # waits for the release in flight
+        return task.cancelled() and not after, r.zcard("test:cancel:addr:127.0.0.1:8082:holders")
+
+    assert asyncio.run(scenario()) == (True, 0)
+
+
 # -- the whole audit -------------------------------------------------------------------------------
 def _verdicts(db: str, run_id: int) -> dict[tuple[str, str], tuple[str, bool, tuple[str, ...]]]:
 

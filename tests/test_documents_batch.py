@@ -6,14 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
-from test_judge_scaling import synthetic
+from test_judge_scaling import HOST, synthetic
 
 import checks.annual_report  # noqa: F401  (registers its keyword set)
 import checks.budget  # noqa: F401
 import checks.interpretation  # noqa: F401
 from checks import documents as dm
 from core.snapshot import RunView, SiteSnapshot, view_key
-from core.store import Store
+from core.store import FetchRow, Store, StoreError
 
 
 def test_shared_pass_equals_each_sets_own_pass() -> None:
@@ -86,3 +86,53 @@ def test_stored_views_are_read_back_instead_of_computed(tmp_path: Path) -> None:
     other = _fresh(made, "another run's key")
     assert {kw: dm.documents(other, kw) for kw in sets} == want
     assert other.lookups["tree"] > 0                                      # computed from the pages
+
+
+def test_a_judge_worker_that_fails_before_storing_its_views_releases_the_others(tmp_path: Path) -> None:
+    """A worker of the one-process judge that fails before storing its views (here: the run is not
+    in its store) aborts the barrier, so the other workers go on at once (computing what is not
+    stored) instead of waiting out the timeout."""
+    import threading
+    import time
+
+    from zwgk import runner
+    from zwgk.rules import load_rules
+
+    barrier = threading.Barrier(2)
+    runner._set_barrier(barrier)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(StoreError):
+            runner._judge_in_worker(str(tmp_path / "empty.sqlite"), 1, load_rules(None), ["a"])
+        assert barrier.broken
+        with pytest.raises(threading.BrokenBarrierError):
+            barrier.wait(5)                       # the other worker is released at once
+        assert time.monotonic() - t0 < 5
+    finally:
+        runner._set_barrier(None)
+
+
+def test_views_key_changes_with_rules_and_as_of_and_a_page_write_drops_the_views(tmp_path: Path) -> None:
+    from crawler.writer import Writer
+    from zwgk.rules import load_rules, parse_rules
+    from zwgk.runner import views_key
+
+    made = synthetic(2, Store(str(tmp_path / "k.sqlite")))
+    store, run_id = made.run.store, made.run.run_id
+    rules = load_rules(None)
+    key = views_key(store, run_id, rules)
+    assert key == views_key(store, run_id, rules)
+    assert key != views_key(store, run_id, parse_rules(rules.text + "\n# another version\n", "rules.toml"))
+    with store.transaction():
+        store.db.execute("UPDATE runs SET as_of=? WHERE id=?", ("2026-06-16T10:00:00+08:00", run_id))
+    assert key != views_key(store, run_id, rules)
+
+    name, own, data = dm.documents_view(made)      # type: ignore[misc]
+    store.put_site_view(run_id, made.site.id, name, view_key("K", own), data)
+    w = Writer(store, run_id)
+    w.fetch(FetchRow(run_id, "other-site", "page", "http://other.example/"))
+    w.flush()
+    assert store.site_view(run_id, made.site.id, name, view_key("K", own)) == data    # another site's page
+    w.fetch(FetchRow(run_id, made.site.id, "page", HOST + "/late.html"))
+    w.flush()
+    assert store.site_view(run_id, made.site.id, name, view_key("K", own)) is None    # its own: dropped

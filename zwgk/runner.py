@@ -133,21 +133,28 @@ def judge_one(check: Check, snap: SiteSnapshot, rules: Rules) -> CheckResult:
     return result
 
 
-_CODE: list[str] = []
+def _code_fingerprint() -> str:
+    """A hash of the judging code (checks/ and core/, as imported: computed when this module is
+    loaded, so a worker started before a deploy keys its views by the code it runs) and of what
+    decides how pages parse (lxml, libxml2, Python)."""
+    import sys
+    from pathlib import Path
+
+    import lxml.etree
+
+    h = hashlib.sha256(repr((lxml.etree.LXML_VERSION, lxml.etree.LIBXML_VERSION, sys.version_info[:2])).encode())
+    root = Path(__file__).resolve().parent.parent
+    for pkg in ("checks", "core"):
+        for f in sorted((root / pkg).rglob("*.py")):
+            h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+_CODE = _code_fingerprint()
 
 
 def code_fingerprint() -> str:
-    """A hash of the judging code (checks/ and core/): a stored view computed by other code is not used."""
-    if not _CODE:
-        from pathlib import Path
-
-        h = hashlib.sha256()
-        root = Path(__file__).resolve().parent.parent
-        for pkg in ("checks", "core"):
-            for f in sorted((root / pkg).rglob("*.py")):
-                h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
-        _CODE.append(h.hexdigest())
-    return _CODE[0]
+    return _CODE
 
 
 def views_key(store: Store, run_id: int, rules: Rules) -> str:
@@ -166,10 +173,10 @@ def store_site_views(store: Store, run_id: int, rules: Rules, site_ids: Iterable
     (checks/documents.py "the documents as a stored view"). ``view``: the judgement's own RunView,
     whose snapshots then keep what was computed for judging the same sites (else each site's
     snapshot is dropped once stored). Returns how many views were stored."""
-    key = views_key(store, run_id, rules)
     own = view is None
     if view is None:
         view = RunView(store, run_id, district=district_of(store, run_id), vocabulary=rules.vocabulary)
+    key = view.views_key or views_key(store, run_id, rules)
     n = 0
     for site_id in site_ids:
         snap = view.snapshot(site_id)
@@ -199,7 +206,7 @@ def run_view(store: Store, run_id: int, rules: Rules, *, stored_views: bool = Fa
 
 
 def judge_sites(store: Store, run_id: int, rules: Rules, site_ids: Iterable[str],
-                checks: tuple[Check, ...] = ALL, *, stored_views: bool = False,
+                checks: tuple[Check, ...] = ALL, *, stored_views: bool | None = None,
                 view: RunView | None = None) -> list[Judgement]:
     """Every check × the given sites of a stored run (one snapshot per site, its views shared).
     ``site_ids`` is read lazily, one site after the other (a distributed judge task takes each from
@@ -207,7 +214,9 @@ def judge_sites(store: Store, run_id: int, rules: Rules, site_ids: Iterable[str]
     judgement (:func:`store_site_views`) instead of computing them; ``view``: a RunView to judge in
     (its snapshots' views already computed are reused)."""
     if view is None:
-        view = run_view(store, run_id, rules, stored_views=stored_views)
+        view = run_view(store, run_id, rules, stored_views=bool(stored_views))
+    elif stored_views is not None:
+        raise ValueError("judge_sites: stored_views or view, not both (a view carries its own)")
     out: list[Judgement] = []
     for site_id in site_ids:
         snap = view.snapshot(site_id)
@@ -239,17 +248,24 @@ def _judge_in_worker(db_path: str, run_id: int, rules: Rules, site_ids: list[str
     import checks.documents
 
     checks.documents.no_page_pool()     # the sites already take every core: no page pool inside
-    store = Store(db_path)
+    store: Store | None = None
     try:
+        store = Store(db_path)
         view = run_view(store, run_id, rules, stored_views=True)
-        try:
-            store_site_views(store, run_id, rules, site_ids, view=view)
-        finally:
-            if _BARRIER is not None:
-                try:
-                    _BARRIER.wait(BARRIER_TIMEOUT_S)
-                except threading.BrokenBarrierError:
-                    log.warning("judge workers: not every site's views were stored in time; computing the rest")
+        store_site_views(store, run_id, rules, site_ids, view=view)
+    except BaseException:
+        # the others must not wait out the timeout for views this worker will never store
+        if _BARRIER is not None:
+            _BARRIER.abort()
+        if store is not None:
+            store.close()
+        raise
+    try:
+        if _BARRIER is not None:
+            try:
+                _BARRIER.wait(BARRIER_TIMEOUT_S)
+            except threading.BrokenBarrierError:
+                log.warning("judge workers: not every site's views were stored; computing the rest")
         return judge_sites(store, run_id, rules, site_ids, view=view)
     finally:
         store.close()

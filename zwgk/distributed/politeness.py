@@ -21,7 +21,6 @@ of a key is kept beside it; the script reads Redis's own clock, so workers' cloc
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -129,9 +128,9 @@ class RedisLimiter:
             # released before the caller's own host slot is: released in the background, the next
             # request of the same slot often reached Redis first, found the key still full and slept
             # 20-40 ms (~20 ms a request on average in the 200-unit benchmark). Shielded: a
-            # cancelled request still gives its place back.
+            # cancelled request still gives its place back (aclose() waits for it), and the
+            # cancellation goes on to the caller.
             task = asyncio.ensure_future(self._give(keys, token))
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(task)
+            await asyncio.shield(task)

@@ -217,18 +217,20 @@ def crawl(self: Task, job: dict[str, Any], site_id: str) -> None:
     _after_crawl(self, job, co)
 
 
-_RULES: dict[tuple[str, int], Any] = {}
+_RULES: dict[tuple[str, int, str], Any] = {}
 
 
 def _run_rules(store: Any, run_id: int, db: str) -> Any:
     """The run's stored rules, parsed once per worker process and run (as ``_run_config``)."""
     from zwgk.rules import parse_rules
 
-    key = (store_scope(db), run_id)
+    run = store.run(run_id)
+    # the rules' hash in the key: `zwgk report --run N --rules …` re-judges a run with other rules
+    key = (store_scope(db), run_id, str(run["rules_hash"]))
     if key not in _RULES:
         while len(_RULES) >= _KEEP_CONFIGS:
             del _RULES[next(iter(_RULES))]
-        _RULES[key] = parse_rules(store.run(run_id)["rules_toml"] or "", "rules.toml")
+        _RULES[key] = parse_rules(run["rules_toml"] or "", "rules.toml")
     return _RULES[key]
 
 
@@ -242,7 +244,11 @@ def _store_views(store: Any, run_id: int, site_id: str, db: str) -> None:
 
     checks.documents.no_page_pool()       # the worker's other task slots take the other cores
     t0, c0 = time.monotonic(), time.process_time()
-    store_site_views(store, run_id, _run_rules(store, run_id, db), [site_id])
+    try:
+        store_site_views(store, run_id, _run_rules(store, run_id, db), [site_id])
+    except Exception:  # noqa: BLE001 - a speed-up only: the judge tasks compute a view not stored
+        log.exception("run %s site %s: views not stored (the judge computes them)", run_id, site_id)
+        return
     log.info("run %s site %s views stored in %.1f s (%.2f s CPU)", run_id, site_id,
              time.monotonic() - t0, time.process_time() - c0)
 
