@@ -10,10 +10,11 @@ verify", never "blank").
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -148,7 +149,7 @@ def _documents_batch(snap: SiteSnapshot, sets: tuple[tuple[str, ...], ...]) -> d
 # over dozens of judge tasks the bulk of it. The page pass is now run once per site (where it was
 # crawled, or by the judge's first pass) and stored; judging reads it back.
 _VIEW = "documents"
-_DOC_FIELDS = ("title", "url", "date", "source_url", "context", "is_attachment", "site_id", "column", "heading")
+_DOC_FIELDS = tuple(f.name for f in fields(Doc))      # stored in this order, read back by name
 
 
 def _view_name(sets: tuple[tuple[str, ...], ...]) -> str:
@@ -159,8 +160,6 @@ def documents_view(snap: SiteSnapshot) -> tuple[str, str, bytes] | None:
     """The site's documents for every registered keyword set as ``(name, key, data)`` for
     ``Store.put_site_view`` (the key under the run's ``views_key``: ``core.snapshot.view_key``);
     None when a page breaks the batch (the checks then compute each set alone, as before)."""
-    import json
-
     sets = tuple(_REGISTERED)
     batch = snap.derived(_documents_batch, sets)     # the judge of the same snapshot reuses it
     if batch is None:
@@ -172,8 +171,6 @@ def documents_view(snap: SiteSnapshot) -> tuple[str, str, bytes] | None:
 
 
 def _stored_batch(snap: SiteSnapshot, sets: tuple[tuple[str, ...], ...]) -> dict[tuple[str, ...], list[Doc]] | None:
-    import json
-
     try:
         raw = snap.run.stored_view(snap.site.id, _VIEW, _view_name(sets))
         if raw is None:

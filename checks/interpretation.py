@@ -93,7 +93,6 @@ def news_view(snap: SiteSnapshot) -> tuple[str, str, bytes]:
     return _NEWS_VIEW, "1", json.dumps(sorted(news_keys(snap)), ensure_ascii=False).encode()
 
 
-
 def judge(snap: SiteSnapshot, params: Mapping[str, Any]) -> CheckResult:
     today = snap.as_of.date()
     since = cutoff(today, params["window"])

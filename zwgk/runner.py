@@ -150,11 +150,7 @@ def _code_fingerprint() -> str:
     return h.hexdigest()
 
 
-_CODE = _code_fingerprint()
-
-
-def code_fingerprint() -> str:
-    return _CODE
+CODE_FINGERPRINT = _code_fingerprint()
 
 
 def views_key(store: Store, run_id: int, rules: Rules) -> str:
@@ -162,7 +158,7 @@ def views_key(store: Store, run_id: int, rules: Rules) -> str:
     stored pages: the rules, the run's as-of time and district, and the judging code."""
     run = store.run(run_id)
     parts = (rules.text, str(run["as_of"]), json.dumps(district_of(store, run_id), sort_keys=True, default=str),
-             code_fingerprint())
+             CODE_FINGERPRINT)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -175,7 +171,7 @@ def store_site_views(store: Store, run_id: int, rules: Rules, site_ids: Iterable
     snapshot is dropped once stored). Returns how many views were stored."""
     own = view is None
     if view is None:
-        view = RunView(store, run_id, district=district_of(store, run_id), vocabulary=rules.vocabulary)
+        view = run_view(store, run_id, rules)
     key = view.views_key or views_key(store, run_id, rules)
     n = 0
     for site_id in site_ids:

@@ -100,10 +100,16 @@ def _run_config(store: Any, run_id: int, db: str | None = None) -> Any:
     run = store.run(run_id)
     cfg = parse_sites(run["sites_toml"] or "", run["sites_path"] or "sites.toml")
     if key is not None:
-        while len(_CONFIGS) >= _KEEP_CONFIGS:
-            del _CONFIGS[next(iter(_CONFIGS))]
-        _CONFIGS[key] = cfg
+        _remember(_CONFIGS, key, cfg)
     return cfg
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> Any:
+    """Keep ``value`` in a per-process cache of the last few runs' parsed settings."""
+    while len(cache) >= _KEEP_CONFIGS:
+        del cache[next(iter(cache))]
+    cache[key] = value
+    return value
 
 
 def policy_to_json(policy: Any) -> dict[str, Any]:
@@ -227,11 +233,9 @@ def _run_rules(store: Any, run_id: int, db: str) -> Any:
     run = store.run(run_id)
     # the rules' hash in the key: `zwgk report --run N --rules …` re-judges a run with other rules
     key = (store_scope(db), run_id, str(run["rules_hash"]))
-    if key not in _RULES:
-        while len(_RULES) >= _KEEP_CONFIGS:
-            del _RULES[next(iter(_RULES))]
-        _RULES[key] = parse_rules(run["rules_toml"] or "", "rules.toml")
-    return _RULES[key]
+    if key in _RULES:
+        return _RULES[key]
+    return _remember(_RULES, key, parse_rules(run["rules_toml"] or "", "rules.toml"))
 
 
 def _store_views(store: Any, run_id: int, site_id: str, db: str) -> None:
